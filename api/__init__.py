@@ -1,0 +1,1 @@
+"""The GraphQL API: strawberry schema, JWT auth, permissions, loaders and the Starlette app."""

@@ -1,0 +1,88 @@
+"""Bearer token -> Actor, with PyJWT: pinned algorithm, required claims, public keys by `kid`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+from api.settings import Settings
+from domain.actors import Actor, Role
+
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
+_ROLE_ID_CLAIM = {Role.MEMBER: "member_id", Role.MERCHANT: "merchant_id", Role.PARTNER: "partner_id"}
+
+
+class InvalidToken(Exception):
+    """The token was present but not acceptable; the message is safe to show the caller."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _key(self, token: str) -> Any:
+        if self.settings.jwt_secret and not self.settings.jwt_public_keys:
+            return self.settings.jwt_secret
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid not in self.settings.jwt_public_keys:
+            raise InvalidToken("unknown signing key")
+        return self.settings.jwt_public_keys[kid]
+
+    def verify(self, token: str, request_id: str = "") -> Actor:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=[self.settings.jwt_algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("invalid token") from exc
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise InvalidToken("unknown role") from exc
+        ids: dict[str, int] = {}
+        if id_claim := _ROLE_ID_CLAIM.get(role):
+            value = claims.get(id_claim)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise InvalidToken(f"a {role.value} token needs an integer {id_claim} claim")
+            ids[id_claim] = value
+        return Actor(role=role, subject=str(claims["sub"]), request_id=request_id, **ids)
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    role: Role,
+    subject: str,
+    member_id: int | None = None,
+    merchant_id: int | None = None,
+    partner_id: int | None = None,
+    ttl_seconds: int = 3600,
+) -> str:
+    """Sign a token with the local secret (HS256 development setups and tests)."""
+    if not settings.jwt_secret:
+        raise ValueError("tokens can only be issued locally with a symmetric JWT_SECRET")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role.value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    for name, value in (("member_id", member_id), ("merchant_id", merchant_id), ("partner_id", partner_id)):
+        if value is not None:
+            claims[name] = value
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)

@@ -1,0 +1,62 @@
+"""Errors at the edge: domain errors become typed UserErrors; anything unexpected is masked and
+logged with the request id."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.errors import DomainError
+from domain.errors import ErrorCode as DomainErrorCode
+
+logger = logging.getLogger("loyalty.api")
+
+ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why a mutation said no.")
+
+
+@strawberry.type(description="A business rejection or invalid input; nothing was changed.")
+class UserError:
+    code: ErrorCode  # type: ignore[valid-type]
+    field: list[str] | None = strawberry.field(description="Path of the input field concerned.")
+    message: str
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(code=error.code, field=list(error.field) if error.field else None, message=error.message)
+
+
+class PublicError(GraphQLError):
+    """An error raised on purpose with a message safe for clients (never masked)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Mask only exceptions raised while resolving: syntax, validation and permission errors stay."""
+    original = error.original_error
+    return error.path is not None and original is not None and not isinstance(original, GraphQLError)
+
+
+def log_errors(errors: list[GraphQLError], request_id: str) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            logger.error(
+                "unexpected error request_id=%s path=%s",
+                request_id,
+                error.path,
+                exc_info=error.original_error,
+            )
+        else:
+            logger.debug("request_id=%s client error: %s", request_id, error.message)
+
+
+def bad_input(message: str) -> PublicError:
+    return PublicError(message, "BAD_USER_INPUT")
+
+
+def masked_extensions(request_id: str) -> dict[str, Any]:
+    return {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}

@@ -1,0 +1,1 @@
+"""Mutations: one input, one payload with the changed object and `errors: [UserError!]!`."""

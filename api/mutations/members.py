@@ -1,0 +1,150 @@
+"""Admin member operations: enrol, lock, unlock, adjust points."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.errors import UserError
+from api.mutations.payload import run_use_case
+from api.permissions import ADMIN
+from api.types.activity import Adjustment
+from api.types.enums import IncomeBand, ReasonCode
+from api.types.ids import decode_id
+from api.types.members import Member
+from domain import commands
+from domain.members import Contact, Profile
+from domain.services.adjustments import adjust_points
+from domain.services.admin import enroll_member, lock_member, unlock_member
+
+
+@strawberry.input
+class MemberProfileInput:
+    birth_year: int | None = None
+    region: str | None = None
+    income_band: IncomeBand | None = None  # type: ignore[valid-type]
+    tags: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class EnrollMemberInput:
+    external_ref: str = strawberry.field(description="The bank's or wallet's own customer id; unique.")
+    profile: MemberProfileInput | None = None
+    phone: str | None = None
+    email: str | None = None
+    referral_code: str | None = strawberry.field(default=None, description="The referring member's code.")
+
+
+@strawberry.type
+class EnrollMemberPayload:
+    member: Member | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class LockMemberInput:
+    member_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class LockMemberPayload:
+    member: Member | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_id: relay.GlobalID
+    points: int = strawberry.field(description="Signed: positive adds a lot, negative consumes lots.")
+    reason_code: ReasonCode  # type: ignore[valid-type]
+    idempotency_key: str
+    note: str | None = None
+
+
+@strawberry.type
+class AdjustPointsPayload:
+    adjustment: Adjustment | None
+    member: Member | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation(permission_classes=ADMIN)
+    async def enroll_member(self, info: Info, input: EnrollMemberInput) -> EnrollMemberPayload:
+        profile = input.profile or MemberProfileInput()
+        member, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: enroll_member(
+                commands.EnrollMember(
+                    external_ref=input.external_ref,
+                    profile=Profile(
+                        birth_year=profile.birth_year,
+                        region=profile.region,
+                        income_band=profile.income_band,
+                        tags=tuple(profile.tags),
+                    ),
+                    contact=Contact(phone=input.phone, email=input.email),
+                    referral_code=input.referral_code,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return EnrollMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Stop the member earning and spending.")
+    async def lock_member(self, info: Info, input: LockMemberInput) -> LockMemberPayload:
+        member, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: lock_member(
+                commands.ChangeMemberStatus(decode_id(input.member_id, "Member", "memberId"), input.reason),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return LockMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMIN)
+    async def unlock_member(self, info: Info, input: LockMemberInput) -> LockMemberPayload:
+        member, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: unlock_member(
+                commands.ChangeMemberStatus(decode_id(input.member_id, "Member", "memberId"), input.reason),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return LockMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Add or remove points with a reason; audited.")
+    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
+        result, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: adjust_points(
+                commands.AdjustPoints(
+                    member_id=decode_id(input.member_id, "Member", "memberId"),
+                    points=input.points,
+                    reason_code=input.reason_code,
+                    idempotency_key=input.idempotency_key,
+                    note=input.note,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        if result is None:
+            return AdjustPointsPayload(adjustment=None, member=None, errors=errors)
+        adjustment = await info.context.loaders.adjustments.load(result.adjustment_id)
+        member = await info.context.loaders.members.load(result.member_id)
+        return AdjustPointsPayload(
+            adjustment=Adjustment.from_domain(adjustment) if adjustment else None,
+            member=Member.from_domain(member) if member else None,
+            errors=[],
+        )

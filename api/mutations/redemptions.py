@@ -1,0 +1,51 @@
+"""redeemReward: a member spends points on a catalogue reward."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.errors import UserError
+from api.mutations.payload import run_use_case
+from api.permissions import MEMBER
+from api.types.activity import Redemption
+from api.types.ids import decode_id
+from domain import commands
+from domain.services.redemptions import redeem_reward
+
+
+@strawberry.input
+class RedeemRewardInput:
+    reward_id: relay.GlobalID
+    idempotency_key: str
+
+
+@strawberry.type
+class RedeemRewardPayload:
+    redemption: Redemption | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RedemptionMutations:
+    @strawberry.mutation(permission_classes=MEMBER, description="Spend the caller's points on a reward.")
+    async def redeem_reward(self, info: Info, input: RedeemRewardInput) -> RedeemRewardPayload:
+        result, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: redeem_reward(
+                commands.RedeemReward(
+                    reward_id=decode_id(input.reward_id, "Reward", "rewardId"),
+                    idempotency_key=input.idempotency_key,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        if result is None:
+            return RedeemRewardPayload(redemption=None, errors=errors)
+        redemption = await info.context.loaders.redemptions.load(result.redemption_id)
+        return RedeemRewardPayload(
+            redemption=Redemption.from_domain(redemption) if redemption else None, errors=[]
+        )

@@ -1,0 +1,102 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.permissions import ADMIN, AUTHENTICATED, MEMBER
+from api.types.catalogue import Merchant, PartnerBrand, Reward
+from api.types.enums import MemberStatus
+from api.types.ids import try_decode_id
+from api.types.members import Member, load_member
+from api.types.pagination import connection
+from domain.actors import Role
+from domain.ports import MemberFilter as MemberQuery
+
+
+@strawberry.input
+class MemberFilter:
+    status: MemberStatus | None = None  # type: ignore[valid-type]
+    external_ref: str | None = None
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(permission_classes=AUTHENTICATED)
+
+    @strawberry.field(permission_classes=MEMBER, description="The calling member.")
+    async def me(self, info: Info) -> Member | None:
+        actor = info.context.actor
+        if actor is None or actor.member_id is None:
+            return None
+        return await load_member(info, actor.member_id)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Admins read any member; a merchant the members it has transacted with.",
+    )
+    async def member(self, info: Info, id: relay.GlobalID) -> Member | None:
+        member_id = try_decode_id(id, "Member")
+        return None if member_id is None else await load_member(info, member_id)
+
+    @strawberry.field(permission_classes=ADMIN)
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: MemberFilter | None = None,
+    ) -> relay.Connection[Member]:
+        where = MemberQuery(
+            status=filter.status if filter else None, external_ref=filter.external_ref if filter else None
+        )
+        return await connection(
+            first=first,
+            after=after,
+            fetch=lambda position, limit: info.context.reader.member_page(position, limit, where),
+            key=lambda m: m.id,
+            node=Member.from_domain,
+        )
+
+    @strawberry.field(permission_classes=AUTHENTICATED)
+    async def merchants(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Merchant]:
+        return await connection(
+            first=first,
+            after=after,
+            fetch=info.context.reader.merchant_page,
+            key=lambda m: m.id,
+            node=Merchant.from_domain,
+        )
+
+    @strawberry.field(permission_classes=AUTHENTICATED)
+    async def partner_brands(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[PartnerBrand]:
+        return await connection(
+            first=first,
+            after=after,
+            fetch=info.context.reader.partner_page,
+            key=lambda p: p.id,
+            node=PartnerBrand.from_domain,
+        )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="The reward catalogue; admins also see inactive rewards.",
+    )
+    async def rewards(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Reward]:
+        actor = info.context.actor
+        active_only = actor is None or actor.role is not Role.ADMIN
+        return await connection(
+            first=first,
+            after=after,
+            fetch=lambda position, limit: info.context.reader.reward_page(position, limit, active_only),
+            key=lambda r: r.id,
+            node=Reward.from_domain,
+        )

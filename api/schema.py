@@ -1,0 +1,62 @@
+"""The strawberry schema with its limits: depth, tokens, aliases, masked errors, cached parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.context import Context
+from api.errors import is_unexpected, log_errors
+from api.mutations.admin import AdminMutations
+from api.mutations.members import MemberMutations
+from api.mutations.purchases import PurchaseMutations
+from api.mutations.redemptions import RedemptionMutations
+from api.queries import Query
+from api.types.activity import Adjustment, Purchase, Redemption
+
+Mutation = merge_types("Mutation", (PurchaseMutations, RedemptionMutations, MemberMutations, AdminMutations))
+
+
+class LoyaltySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        log_errors(errors, context.request_id if isinstance(context, Context) else "-")
+
+
+def build_schema(
+    *, max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 15, introspection: bool = True
+) -> strawberry.Schema:
+    # Factories, not instances: each request gets fresh extension objects (the caches are shared).
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return LoyaltySchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Purchase, Redemption, Adjustment],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
+    )

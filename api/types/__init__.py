@@ -1,0 +1,1 @@
+"""GraphQL object types, built from domain objects; the schema never follows the tables."""

@@ -1,0 +1,148 @@
+"""Purchases, redemptions and adjustments: the facts behind ledger entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from api.access import owns_member_data
+from api.context import Info
+from api.types.catalogue import Merchant, Reward
+from api.types.enums import Channel, ReasonCode, RedemptionStatus
+from api.types.ids import node_ints
+from api.types.members import Member, load_member
+from domain import purchases as dp
+from domain import rewards as dr
+from domain.actors import Role
+
+
+@strawberry.type
+class Money:
+    amount_minor: int = strawberry.field(description="Integer minor units (cents, fen).")
+    currency: str = strawberry.field(description="ISO 4217 code.")
+
+
+@strawberry.type
+class Purchase(relay.Node):
+    id: relay.NodeID[int]
+    amount: Money
+    channel: Channel  # type: ignore[valid-type]
+    occurred_at: datetime
+    reference: str | None
+    points_earned: int
+    points_pending: int
+    created_at: datetime
+    member_id: strawberry.Private[int]
+    merchant_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        return await load_member(info, self.member_id)
+
+    @strawberry.field
+    async def merchant(self, info: Info) -> Merchant | None:
+        merchant = await info.context.loaders.merchants.load(self.merchant_id)
+        return Merchant.from_domain(merchant) if merchant else None
+
+    @classmethod
+    def from_domain(cls, p: dp.Purchase) -> Purchase:
+        return cls(
+            id=p.id,
+            amount=Money(amount_minor=p.amount.amount_minor, currency=p.amount.currency),
+            channel=p.channel,
+            occurred_at=p.occurred_at,
+            reference=p.reference,
+            points_earned=p.points_earned,
+            points_pending=p.points_pending,
+            created_at=p.created_at,
+            member_id=p.member_id,
+            merchant_id=p.merchant_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Purchase | None]:
+        found = await info.context.loaders.purchases.load_many(node_ints(node_ids))
+        return [cls.from_domain(p) if p and can_read_purchase(info, p) else None for p in found]
+
+
+def can_read_purchase(info: Info, purchase: dp.Purchase) -> bool:
+    actor = info.context.actor
+    if actor is not None and actor.role is Role.MERCHANT:
+        return actor.merchant_id == purchase.merchant_id
+    return owns_member_data(info, purchase.member_id)
+
+
+@strawberry.type
+class Redemption(relay.Node):
+    id: relay.NodeID[int]
+    points: int
+    status: RedemptionStatus  # type: ignore[valid-type]
+    created_at: datetime
+    member_id: strawberry.Private[int]
+    reward_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        return await load_member(info, self.member_id)
+
+    @strawberry.field
+    async def reward(self, info: Info) -> Reward | None:
+        if self.reward_id is None:
+            return None
+        reward = await info.context.loaders.rewards.load(self.reward_id)
+        return Reward.from_domain(reward) if reward else None
+
+    @classmethod
+    def from_domain(cls, r: dr.Redemption) -> Redemption:
+        return cls(
+            id=r.id,
+            points=r.points,
+            status=r.status,
+            created_at=r.created_at,
+            member_id=r.member_id,
+            reward_id=r.reward_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Redemption | None]:
+        found = await info.context.loaders.redemptions.load_many(node_ints(node_ids))
+        return [cls.from_domain(r) if r and owns_member_data(info, r.member_id) else None for r in found]
+
+
+@strawberry.type
+class Adjustment(relay.Node):
+    id: relay.NodeID[int]
+    points: int
+    reason_code: ReasonCode  # type: ignore[valid-type]
+    note: str | None
+    created_at: datetime
+    member_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        return await load_member(info, self.member_id)
+
+    @classmethod
+    def from_domain(cls, a: dp.Adjustment) -> Adjustment:
+        return cls(
+            id=a.id,
+            points=a.points,
+            reason_code=a.reason_code,
+            note=a.note,
+            created_at=a.created_at,
+            member_id=a.member_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Adjustment | None]:
+        found = await info.context.loaders.adjustments.load_many(node_ints(node_ids))
+        return [cls.from_domain(a) if a and owns_member_data(info, a.member_id) else None for a in found]

@@ -1,0 +1,108 @@
+"""Merchants, partner brands and rewards: readable by any authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.types.enums import MerchantCategory, MerchantChannel, PartnerKind
+from api.types.ids import node_ints
+from domain import merchants as dm
+from domain import rewards as dr
+
+
+@strawberry.type
+class PartnerBrand(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    kind: PartnerKind  # type: ignore[valid-type]
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, p: dm.PartnerBrand) -> PartnerBrand:
+        return cls(id=p.id, name=p.name, kind=p.kind, created_at=p.created_at)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PartnerBrand | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.partners.load_many(node_ints(node_ids))
+        return [cls.from_domain(p) if p else None for p in found]
+
+
+@strawberry.type
+class Merchant(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    category: MerchantCategory  # type: ignore[valid-type]
+    channel: MerchantChannel  # type: ignore[valid-type]
+    earn_rate_override: Decimal | None = strawberry.field(
+        description="Points per currency unit at this merchant, replacing the programme's base rate."
+    )
+    created_at: datetime
+    partner_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def partner_brand(self, info: Info) -> PartnerBrand | None:
+        if self.partner_id is None:
+            return None
+        partner = await info.context.loaders.partners.load(self.partner_id)
+        return PartnerBrand.from_domain(partner) if partner else None
+
+    @classmethod
+    def from_domain(cls, m: dm.Merchant) -> Merchant:
+        return cls(
+            id=m.id,
+            name=m.name,
+            category=m.category,
+            channel=m.channel,
+            earn_rate_override=m.earn_rate_override,
+            created_at=m.created_at,
+            partner_id=m.partner_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Merchant | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.merchants.load_many(node_ints(node_ids))
+        return [cls.from_domain(m) if m else None for m in found]
+
+
+@strawberry.type
+class Reward(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    cost_points: int
+    stock: int | None = strawberry.field(description="Units left; null means unlimited.")
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, r: dr.Reward) -> Reward:
+        return cls(
+            id=r.id,
+            name=r.name,
+            cost_points=r.cost_points,
+            stock=r.stock,
+            active=r.active,
+            created_at=r.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Reward | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.rewards.load_many(node_ints(node_ids))
+        return [cls.from_domain(r) if r else None for r in found]

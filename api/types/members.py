@@ -1,0 +1,191 @@
+"""Members, their balances and their ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from api.access import can_read_member, owns_member_data
+from api.context import Info
+from api.types.enums import EntryKind, IncomeBand, LedgerAccount, MemberStatus
+from api.types.ids import encode_id, node_ints
+from api.types.pagination import connection
+from domain import ledger as dl
+from domain import members as dm
+from domain.actors import Role
+
+if TYPE_CHECKING:
+    from api.types.activity import Redemption
+
+_ORIGIN_TYPE_NAMES = {
+    dl.OriginType.PURCHASE: "Purchase",
+    dl.OriginType.REDEMPTION: "Redemption",
+    dl.OriginType.ADJUSTMENT: "Adjustment",
+}
+
+
+@strawberry.type
+class MemberProfile:
+    birth_year: int | None
+    region: str | None
+    income_band: IncomeBand | None  # type: ignore[valid-type]
+    tags: list[str]
+
+
+@strawberry.type(description="Contact data: full for the member and admins, masked for partners.")
+class MemberContact:
+    phone: str | None
+    email: str | None
+
+
+@strawberry.type
+class ExpiringPoints:
+    points: int
+    expires_at: datetime
+
+
+@strawberry.type
+class PointsBalance:
+    available: int
+    pending: int
+    held: int
+    lifetime_earned: int
+    lifetime_redeemed: int
+    member_id: strawberry.Private[int]
+
+    @strawberry.field(description="Points in lots expiring in the next 30 days, soonest first.")
+    async def expiring_soon(self, info: Info) -> list[ExpiringPoints]:
+        lots = await info.context.loaders.expiring.load(self.member_id)
+        return [ExpiringPoints(points=lot.points, expires_at=lot.expires_at) for lot in lots]
+
+    @classmethod
+    def from_domain(cls, b: dm.Balance) -> PointsBalance:
+        return cls(
+            available=b.available,
+            pending=b.pending,
+            held=b.held,
+            lifetime_earned=b.lifetime_earned,
+            lifetime_redeemed=b.lifetime_redeemed,
+            member_id=b.member_id,
+        )
+
+
+@strawberry.type(description="One movement on one of the member's accounts.")
+class LedgerEntry:
+    id: relay.GlobalID
+    kind: EntryKind  # type: ignore[valid-type]
+    account: LedgerAccount  # type: ignore[valid-type]
+    points: int = strawberry.field(description="Signed: positive adds to the account, negative takes away.")
+    description: str
+    created_at: datetime
+    origin_id: relay.GlobalID = strawberry.field(
+        description="The purchase, redemption or adjustment behind it."
+    )
+
+    @classmethod
+    def from_domain(cls, p: dl.MemberPosting) -> LedgerEntry:
+        return cls(
+            id=encode_id("LedgerEntry", p.id),
+            kind=p.kind,
+            account=p.account,
+            points=p.amount,
+            description=p.description,
+            created_at=p.created_at,
+            origin_id=encode_id(_ORIGIN_TYPE_NAMES[p.origin_type], p.origin_id),
+        )
+
+
+@strawberry.type
+class Member(relay.Node):
+    id: relay.NodeID[int]
+    external_ref: str
+    status: MemberStatus  # type: ignore[valid-type]
+    status_reason: str | None
+    referral_code: str
+    enrolled_at: datetime
+    profile: MemberProfile
+    source: strawberry.Private[dm.Member]
+
+    @strawberry.field
+    def contact(self, info: Info) -> MemberContact | None:
+        actor = info.context.actor
+        contact = self.source.contact
+        if owns_member_data(info, self.id):
+            return MemberContact(phone=contact.phone, email=contact.email)
+        if actor is not None and actor.role is Role.PARTNER:
+            return MemberContact(phone=dm.mask_phone(contact.phone), email=dm.mask_email(contact.email))
+        return None  # merchants never see contact data
+
+    @strawberry.field
+    async def balance(self, info: Info) -> PointsBalance:
+        balance = await info.context.loaders.balances.load(self.id)
+        if balance is None:
+            raise RuntimeError(f"member {self.id} has no balance row")
+        return PointsBalance.from_domain(balance)
+
+    @strawberry.field(description="The member's movements, newest first.")
+    async def ledger(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[LedgerEntry]:
+        reader = info.context.reader
+        visible = owns_member_data(info, self.id)
+
+        async def fetch(before: int | None, limit: int) -> list[dl.MemberPosting]:
+            return await reader.ledger_page(self.id, before, limit) if visible else []
+
+        return await connection(
+            first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
+        )
+
+    @strawberry.field(description="The member's redemptions, newest first.")
+    async def redemptions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Annotated[Redemption, strawberry.lazy("api.types.activity")]]:
+        from api.types.activity import Redemption
+
+        reader = info.context.reader
+        visible = owns_member_data(info, self.id)
+
+        async def fetch(before: int | None, limit: int) -> list:  # type: ignore[type-arg]
+            return await reader.redemption_page(self.id, before, limit) if visible else []
+
+        return await connection(
+            first=first, after=after, fetch=fetch, key=lambda r: r.id, node=Redemption.from_domain
+        )
+
+    @classmethod
+    def from_domain(cls, m: dm.Member) -> Member:
+        return cls(
+            id=m.id,
+            external_ref=m.external_ref,
+            status=m.status,
+            status_reason=m.status_reason,
+            referral_code=m.referral_code,
+            enrolled_at=m.enrolled_at,
+            profile=MemberProfile(
+                birth_year=m.profile.birth_year,
+                region=m.profile.region,
+                income_band=m.profile.income_band,
+                tags=list(m.profile.tags),
+            ),
+            source=m,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Member | None]:
+        found = await info.context.loaders.members.load_many(node_ints(node_ids))
+        return [cls.from_domain(m) if m and await can_read_member(info, m.id) else None for m in found]
+
+
+async def load_member(info: Info, member_id: int) -> Member | None:
+    """A member by id, or None when it does not exist or the caller may not read it."""
+    if not await can_read_member(info, member_id):
+        return None
+    member = await info.context.loaders.members.load(member_id)
+    return Member.from_domain(member) if member else None

@@ -1,0 +1,1 @@
+"""The loyalty domain: entities, pure rules and use cases. Standard library only."""

@@ -1,0 +1,75 @@
+"""One frozen command per use case: what the caller asked for, already in domain types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from domain.members import Contact, Profile
+from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
+from domain.money import Money
+from domain.purchases import ReasonCode
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollMember:
+    external_ref: str
+    profile: Profile = field(default_factory=Profile)
+    contact: Contact = field(default_factory=Contact)
+    referral_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeMemberStatus:
+    member_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMerchant:
+    name: str
+    category: MerchantCategory
+    channel: MerchantChannel = MerchantChannel.BOTH
+    partner_id: int | None = None
+    earn_rate_override: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePartnerBrand:
+    name: str
+    kind: PartnerKind
+
+
+@dataclass(frozen=True, slots=True)
+class CreateReward:
+    name: str
+    cost_points: int
+    stock: int | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PostPurchase:
+    member_id: int
+    amount: Money
+    idempotency_key: str
+    occurred_at: datetime | None = None
+    channel: Channel | None = None
+    reference: str | None = None
+    coupon_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemReward:
+    reward_id: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustPoints:
+    member_id: int
+    points: int
+    reason_code: ReasonCode
+    idempotency_key: str
+    note: str | None = None

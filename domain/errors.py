@@ -1,0 +1,112 @@
+"""Domain errors: raised inside use cases, turned into typed `UserError`s at the API edge."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    MEMBER_LOCKED = "MEMBER_LOCKED"
+    OFFER_BUDGET_EXHAUSTED = "OFFER_BUDGET_EXHAUSTED"
+    REWARD_OUT_OF_STOCK = "REWARD_OUT_OF_STOCK"
+    REWARD_INACTIVE = "REWARD_INACTIVE"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    ALREADY_FINALIZED = "ALREADY_FINALIZED"
+    RISK_REVIEW = "RISK_REVIEW"
+
+
+class DomainError(Exception):
+    """A business rule said no. Carries a stable code and the input field it concerns."""
+
+    code: ErrorCode = ErrorCode.VALIDATION
+
+    def __init__(self, message: str, field: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def replayable(self) -> bool:
+        """Business rejections are stored under the idempotency key and replayed; bad input is not."""
+        return self.code is not ErrorCode.VALIDATION
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code.value, "message": self.message, "field": list(self.field or ())}
+
+    @staticmethod
+    def from_dict(data: dict[str, object]) -> DomainError:
+        code = ErrorCode(str(data["code"]))
+        error_type = _BY_CODE.get(code, DomainError)
+        raw_field = data.get("field") or []
+        field = tuple(str(part) for part in raw_field) if isinstance(raw_field, list) else None
+        error = error_type(str(data["message"]), field or None)
+        error.code = code
+        return error
+
+
+class Validation(DomainError):
+    code = ErrorCode.VALIDATION
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class AlreadyExists(DomainError):
+    code = ErrorCode.ALREADY_EXISTS
+
+
+class InsufficientPoints(DomainError):
+    code = ErrorCode.INSUFFICIENT_POINTS
+
+
+class MemberLocked(DomainError):
+    code = ErrorCode.MEMBER_LOCKED
+
+
+class RewardOutOfStock(DomainError):
+    code = ErrorCode.REWARD_OUT_OF_STOCK
+
+
+class RewardInactive(DomainError):
+    code = ErrorCode.REWARD_INACTIVE
+
+
+class LimitReached(DomainError):
+    code = ErrorCode.LIMIT_REACHED
+
+
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class AlreadyFinalized(DomainError):
+    code = ErrorCode.ALREADY_FINALIZED
+
+
+_BY_CODE: dict[ErrorCode, type[DomainError]] = {
+    cls.code: cls
+    for cls in (
+        Validation,
+        NotFound,
+        Forbidden,
+        AlreadyExists,
+        InsufficientPoints,
+        MemberLocked,
+        RewardOutOfStock,
+        RewardInactive,
+        LimitReached,
+        IdempotencyKeyReused,
+        AlreadyFinalized,
+    )
+}

@@ -1,0 +1,143 @@
+"""The double-entry points ledger.
+
+Every change of points is a journal entry whose postings sum to zero: points move from one
+account to another. Member accounts keep a stored balance (changed in the same transaction as the
+entry); system accounts (issuance, redemption, expiry, adjustment, funding) store none, their
+totals are derived from the journal, so no single hot row serializes all traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    MEMBER_AVAILABLE = "MEMBER_AVAILABLE"
+    MEMBER_PENDING = "MEMBER_PENDING"
+    MEMBER_HELD = "MEMBER_HELD"
+    ISSUANCE = "ISSUANCE"  # the programme issues points from here on earn
+    REDEMPTION = "REDEMPTION"  # spent points land here
+    EXPIRY = "EXPIRY"
+    ADJUSTMENT = "ADJUSTMENT"  # the counter-account of admin adjustments
+    PARTNER_FUNDING = "PARTNER_FUNDING"
+    MERCHANT_FUNDING = "MERCHANT_FUNDING"
+
+    @property
+    def is_member(self) -> bool:
+        return self in MEMBER_ACCOUNT_KINDS
+
+
+MEMBER_ACCOUNT_KINDS = frozenset(
+    {AccountKind.MEMBER_AVAILABLE, AccountKind.MEMBER_PENDING, AccountKind.MEMBER_HELD}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    kind: AccountKind
+    owner_id: int | None = None  # the member, partner or merchant; None for programme accounts
+
+    @staticmethod
+    def available(member_id: int) -> Account:
+        return Account(AccountKind.MEMBER_AVAILABLE, member_id)
+
+
+class EntryKind(StrEnum):
+    EARN = "EARN"
+    REDEEM = "REDEEM"
+    ADJUST = "ADJUST"
+    EXPIRE = "EXPIRE"
+
+
+class OriginType(StrEnum):
+    PURCHASE = "PURCHASE"
+    REDEMPTION = "REDEMPTION"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: Account
+    amount: int  # positive credits the account, negative debits it
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error, never user input: an entry must always balance."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    kind: EntryKind
+    member_id: int
+    origin_type: OriginType
+    origin_id: int
+    description: str
+    postings: tuple[Posting, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.postings) < 2:
+            raise UnbalancedEntry("an entry needs at least two postings")
+        if any(p.amount == 0 for p in self.postings):
+            raise UnbalancedEntry("a posting must move points")
+        if sum(p.amount for p in self.postings) != 0:
+            raise UnbalancedEntry(f"postings sum to {sum(p.amount for p in self.postings)}, not 0")
+
+    def member_ids(self) -> list[int]:
+        """The members whose accounts this entry touches, in id order: the global lock order."""
+        return sorted({p.account.owner_id for p in self.postings if p.account.kind.is_member})  # type: ignore[misc]
+
+    def member_delta(self, member_id: int, kind: AccountKind) -> int:
+        return sum(
+            p.amount for p in self.postings if p.account.kind is kind and p.account.owner_id == member_id
+        )
+
+    def lifetime_deltas(self, member_id: int) -> tuple[int, int]:
+        """(earned, redeemed) for the member's lifetime counters."""
+        net = self.member_delta(member_id, AccountKind.MEMBER_AVAILABLE) + self.member_delta(
+            member_id, AccountKind.MEMBER_PENDING
+        )
+        if self.kind in (EntryKind.EARN, EntryKind.ADJUST) and net > 0:
+            return net, 0
+        if self.kind is EntryKind.REDEEM and net < 0:
+            return 0, -net
+        return 0, 0
+
+
+def transfer(
+    *,
+    kind: EntryKind,
+    member_id: int,
+    origin_type: OriginType,
+    origin_id: int,
+    source: Account,
+    destination: Account,
+    points: int,
+    description: str,
+) -> JournalEntry:
+    """The common two-legged entry: `points` leave `source` and arrive at `destination`."""
+    return JournalEntry(
+        kind=kind,
+        member_id=member_id,
+        origin_type=origin_type,
+        origin_id=origin_id,
+        description=description,
+        postings=(Posting(source, -points), Posting(destination, points)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPosting:
+    """One movement on one of a member's accounts, as the member's history shows it."""
+
+    id: int
+    entry_id: int
+    member_id: int
+    account: AccountKind
+    amount: int
+    kind: EntryKind
+    origin_type: OriginType
+    origin_id: int
+    description: str
+    created_at: datetime

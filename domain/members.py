@@ -1,0 +1,72 @@
+"""Members, their status and profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    LOCKED = "LOCKED"
+    CLOSED = "CLOSED"
+
+
+class IncomeBand(StrEnum):
+    LOW = "LOW"
+    MIDDLE = "MIDDLE"
+    HIGH = "HIGH"
+    VERY_HIGH = "VERY_HIGH"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    birth_year: int | None = None
+    region: str | None = None
+    income_band: IncomeBand | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    external_ref: str
+    status: MemberStatus
+    referral_code: str
+    enrolled_at: datetime
+    profile: Profile = field(default_factory=Profile)
+    contact: Contact = field(default_factory=Contact)
+    status_reason: str | None = None
+    referred_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """A member's stored balances: one row, changed in the same transaction as the journal entry."""
+
+    member_id: int
+    available: int
+    pending: int
+    held: int
+    lifetime_earned: int
+    lifetime_redeemed: int
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:] if len(phone) > 5 else "*" * len(phone)
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return email
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

@@ -1,0 +1,216 @@
+"""The ports the domain needs, declared here and implemented by `persistence/` (and by fakes in tests).
+
+Write side: repositories behind a unit of work that rolls back unless committed.
+Read side: batch and page readers for the API; each call is independent of any unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.audit import AuditEvent
+from domain.ledger import JournalEntry, MemberPosting
+from domain.lots import LotDraw, NewLot, PointsLot
+from domain.members import Balance, Contact, Member, MemberStatus, Profile
+from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
+from domain.money import Money
+from domain.programme import Programme
+from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.rewards import Redemption, RedemptionStatus, Reward
+
+
+class MemberRepository(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def get_by_external_ref(self, external_ref: str) -> Member | None: ...
+    async def get_by_referral_code(self, referral_code: str) -> Member | None: ...
+    async def add(
+        self,
+        *,
+        external_ref: str,
+        profile: Profile,
+        contact: Contact,
+        referral_code: str,
+        referred_by: int | None,
+        at: datetime,
+    ) -> Member: ...
+    async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
+
+
+class MerchantRepository(Protocol):
+    async def get(self, merchant_id: int) -> Merchant | None: ...
+    async def add(
+        self,
+        *,
+        name: str,
+        category: MerchantCategory,
+        channel: MerchantChannel,
+        partner_id: int | None,
+        earn_rate_override: Decimal | None,
+        at: datetime,
+    ) -> Merchant: ...
+
+
+class PartnerRepository(Protocol):
+    async def get(self, partner_id: int) -> PartnerBrand | None: ...
+    async def add(self, *, name: str, kind: PartnerKind, at: datetime) -> PartnerBrand: ...
+
+
+class RewardRepository(Protocol):
+    async def get(self, reward_id: int) -> Reward | None: ...
+    async def add(
+        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+    ) -> Reward: ...
+    async def take_one(self, reward_id: int, cost_points: int) -> bool:
+        """Take one unit of stock if the reward is still active at that cost and in stock."""
+        ...
+
+
+class ProgrammeRepository(Protocol):
+    async def get(self) -> Programme: ...
+
+
+class LedgerRepository(Protocol):
+    async def post(self, entry: JournalEntry, at: datetime) -> int:
+        """Append the entry and apply it to the stored member balances in the same transaction.
+
+        Raises InsufficientPoints, changing nothing, when a member account would go below zero.
+        Returns the entry id."""
+        ...
+
+    async def balance(self, member_id: int) -> Balance | None: ...
+
+
+class LotRepository(Protocol):
+    async def add(self, lot: NewLot, entry_id: int) -> int: ...
+    async def spendable(self, member_id: int) -> list[PointsLot]:
+        """Lots with points left; call only while the member's balance row is locked."""
+        ...
+
+    async def consume(
+        self, entry_id: int, member_id: int, draws: Sequence[LotDraw], at: datetime
+    ) -> None: ...
+
+
+class PurchaseRepository(Protocol):
+    async def add(
+        self,
+        *,
+        member_id: int,
+        merchant_id: int,
+        amount: Money,
+        channel: Channel,
+        occurred_at: datetime,
+        reference: str | None,
+        points_earned: int,
+        points_pending: int,
+        at: datetime,
+    ) -> Purchase: ...
+
+
+class RedemptionRepository(Protocol):
+    async def add(
+        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+    ) -> Redemption: ...
+
+
+class AdjustmentRepository(Protocol):
+    async def add(
+        self,
+        *,
+        member_id: int,
+        points: int,
+        reason_code: ReasonCode,
+        note: str | None,
+        actor: str,
+        at: datetime,
+    ) -> Adjustment: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    response: dict[str, object]
+
+
+class IdempotencyStore(Protocol):
+    async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
+        """Claim (scope, key) for this transaction, or return what an earlier request stored.
+
+        Must be atomic with the work (a unique constraint, not check-then-insert): concurrent
+        claims of one key wait for the first transaction and then see its stored response."""
+        ...
+
+    async def complete(self, scope: str, key: str, response: dict[str, object]) -> None: ...
+
+
+class AuditLog(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    members: MemberRepository
+    merchants: MerchantRepository
+    partners: PartnerRepository
+    rewards: RewardRepository
+    programme: ProgrammeRepository
+    ledger: LedgerRepository
+    lots: LotRepository
+    purchases: PurchaseRepository
+    redemptions: RedemptionRepository
+    adjustments: AdjustmentRepository
+    idempotency: IdempotencyStore
+    audit: AuditLog
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFilter:
+    status: MemberStatus | None = None
+    external_ref: str | None = None
+    merchant_id: int | None = None  # only members who purchased at this merchant
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    member_id: int
+    points: int
+    expires_at: datetime
+
+
+class ReadModel(Protocol):
+    """Batch and page reads for the API. Batch readers return a list aligned with `ids`."""
+
+    async def members(self, ids: Sequence[int]) -> list[Member | None]: ...
+    async def balances(self, member_ids: Sequence[int]) -> list[Balance | None]: ...
+    async def merchants(self, ids: Sequence[int]) -> list[Merchant | None]: ...
+    async def partners(self, ids: Sequence[int]) -> list[PartnerBrand | None]: ...
+    async def rewards(self, ids: Sequence[int]) -> list[Reward | None]: ...
+    async def purchases(self, ids: Sequence[int]) -> list[Purchase | None]: ...
+    async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]: ...
+    async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]: ...
+    async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]: ...
+
+    async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]: ...
+    async def merchant_page(self, after: int | None, limit: int) -> list[Merchant]: ...
+    async def partner_page(self, after: int | None, limit: int) -> list[PartnerBrand]: ...
+    async def reward_page(self, after: int | None, limit: int, active_only: bool) -> list[Reward]: ...
+    async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]: ...
+    async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]: ...
+    async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool: ...

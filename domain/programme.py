@@ -1,0 +1,42 @@
+"""Programme settings: which currencies earn, at what base rate, and how long points live."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.merchants import Merchant
+from domain.money import Money, points_for_spend
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    name: str
+    points_validity_months: int
+    earn_rates: Mapping[str, Decimal]  # points per currency unit, one entry per accepted currency
+
+    @property
+    def currencies(self) -> frozenset[str]:
+        return frozenset(self.earn_rates)
+
+    def base_points(self, amount: Money, merchant: Merchant) -> int:
+        """Base earn: the merchant's override if it has one, else the programme's rate; rounded down."""
+        rate = merchant.earn_rate_override
+        if rate is None:
+            rate = self.earn_rates[amount.currency]
+        return points_for_spend(amount, rate)
+
+    def expiry_for(self, earned_at: datetime) -> datetime:
+        return add_months(earned_at, self.points_validity_months)
+
+
+def add_months(at: datetime, months: int) -> datetime:
+    """Same day-of-month `months` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = at.month - 1 + months
+    year = at.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(at.day, calendar.monthrange(year, month)[1])
+    return at.replace(year=year, month=month, day=day)

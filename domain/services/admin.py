@@ -1,0 +1,182 @@
+"""Admin management: enrolment, merchants, partner brands, rewards, member lock. Every one audited."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, replace
+from datetime import datetime
+
+from domain import validation
+from domain.actors import Actor, Role
+from domain.audit import AuditEvent
+from domain.clock import Clock
+from domain.commands import ChangeMemberStatus, CreateMerchant, CreatePartnerBrand, CreateReward, EnrollMember
+from domain.errors import AlreadyExists, NotFound, Validation
+from domain.members import Contact, Member, MemberStatus, Profile
+from domain.merchants import Merchant, PartnerBrand
+from domain.money import parse_rate
+from domain.ports import UnitOfWork
+from domain.rewards import Reward
+from domain.services.common import existing_member, require_role
+
+# Crockford-style alphabet: no 0/O or 1/I/L to misread when a friend types a referral code.
+_REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(8))
+
+
+def _audit(
+    actor: Actor, action: str, target: str, target_id: int, before: object, after: object, at: datetime
+):
+    def plain(value: object) -> dict[str, object] | None:
+        return None if value is None else {k: _jsonable(v) for k, v in asdict(value).items()}  # type: ignore[call-overload]
+
+    return AuditEvent(
+        actor.subject, action, target, target_id, plain(before), plain(after), actor.request_id, at
+    )
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _clean_profile(profile: Profile, now: datetime) -> Profile:
+    if profile.birth_year is not None and not 1900 <= profile.birth_year <= now.year:
+        raise Validation(f"must be between 1900 and {now.year}", ("profile", "birthYear"))
+    tags = tuple(
+        sorted({validation.text(t, ("profile", "tags"), max_length=40).lower() for t in profile.tags})
+    )
+    if len(tags) > 20:
+        raise Validation("at most 20 tags", ("profile", "tags"))
+    return replace(
+        profile,
+        region=validation.optional_text(profile.region, ("profile", "region"), max_length=60),
+        tags=tags,
+    )
+
+
+def _clean_contact(contact: Contact) -> Contact:
+    phone = validation.optional_text(contact.phone, ("contact", "phone"), max_length=32)
+    if phone is not None and not all(ch.isdigit() or ch in "+- " for ch in phone):
+        raise Validation("a phone number holds digits, spaces, + and -", ("contact", "phone"))
+    email = validation.optional_text(contact.email, ("contact", "email"), max_length=254)
+    if email is not None and ("@" not in email or " " in email):
+        raise Validation("not an email address", ("contact", "email"))
+    return Contact(phone=phone, email=email)
+
+
+async def enroll_member(cmd: EnrollMember, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Member:
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    external_ref = validation.text(cmd.external_ref, ("externalRef",), max_length=64)
+    profile = _clean_profile(cmd.profile, now)
+    contact = _clean_contact(cmd.contact)
+    async with uow:
+        if await uow.members.get_by_external_ref(external_ref) is not None:
+            raise AlreadyExists("a member with this externalRef is already enrolled", ("externalRef",))
+        referred_by = None
+        if cmd.referral_code:
+            referrer = await uow.members.get_by_referral_code(cmd.referral_code.strip().upper())
+            if referrer is None:
+                raise NotFound("no member has this referral code", ("referralCode",))
+            referred_by = referrer.id
+        member = await uow.members.add(
+            external_ref=external_ref,
+            profile=profile,
+            contact=contact,
+            referral_code=new_referral_code(),
+            referred_by=referred_by,
+            at=now,
+        )
+        await uow.audit.record(_audit(actor, "enrollMember", "Member", member.id, None, member, now))
+        await uow.commit()
+    return member
+
+
+async def _change_status(
+    cmd: ChangeMemberStatus, to: MemberStatus, action: str, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> Member:
+    require_role(actor, Role.ADMIN)
+    reason = validation.text(cmd.reason, ("reason",), max_length=500)
+    now = clock.now()
+    async with uow:
+        member = await existing_member(uow, cmd.member_id)
+        if member.status is MemberStatus.CLOSED:
+            raise Validation("a closed member cannot change status", ("memberId",))
+        if member.status is to:
+            return member  # already there: nothing to change, nothing to audit
+        await uow.members.set_status(member.id, to, reason)
+        changed = replace(member, status=to, status_reason=reason)
+        await uow.audit.record(_audit(actor, action, "Member", member.id, member, changed, now))
+        await uow.commit()
+    return changed
+
+
+async def lock_member(cmd: ChangeMemberStatus, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Member:
+    return await _change_status(cmd, MemberStatus.LOCKED, "lockMember", actor=actor, uow=uow, clock=clock)
+
+
+async def unlock_member(cmd: ChangeMemberStatus, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Member:
+    return await _change_status(cmd, MemberStatus.ACTIVE, "unlockMember", actor=actor, uow=uow, clock=clock)
+
+
+async def create_partner_brand(
+    cmd: CreatePartnerBrand, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> PartnerBrand:
+    require_role(actor, Role.ADMIN)
+    name = validation.text(cmd.name, ("name",), max_length=120)
+    now = clock.now()
+    async with uow:
+        partner = await uow.partners.add(name=name, kind=cmd.kind, at=now)
+        await uow.audit.record(
+            _audit(actor, "createPartnerBrand", "PartnerBrand", partner.id, None, partner, now)
+        )
+        await uow.commit()
+    return partner
+
+
+async def create_merchant(cmd: CreateMerchant, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Merchant:
+    require_role(actor, Role.ADMIN)
+    name = validation.text(cmd.name, ("name",), max_length=120)
+    rate = (
+        None if cmd.earn_rate_override is None else parse_rate(cmd.earn_rate_override, ("earnRateOverride",))
+    )
+    now = clock.now()
+    async with uow:
+        if cmd.partner_id is not None and await uow.partners.get(cmd.partner_id) is None:
+            raise NotFound("no such partner brand", ("partnerId",))
+        merchant = await uow.merchants.add(
+            name=name,
+            category=cmd.category,
+            channel=cmd.channel,
+            partner_id=cmd.partner_id,
+            earn_rate_override=rate,
+            at=now,
+        )
+        await uow.audit.record(_audit(actor, "createMerchant", "Merchant", merchant.id, None, merchant, now))
+        await uow.commit()
+    return merchant
+
+
+async def create_reward(cmd: CreateReward, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Reward:
+    require_role(actor, Role.ADMIN)
+    name = validation.text(cmd.name, ("name",), max_length=120)
+    validation.positive_int(cmd.cost_points, ("costPoints",))
+    if cmd.stock is not None:
+        validation.non_negative_int(cmd.stock, ("stock",))
+    now = clock.now()
+    async with uow:
+        reward = await uow.rewards.add(
+            name=name, cost_points=cmd.cost_points, stock=cmd.stock, active=cmd.active, at=now
+        )
+        await uow.audit.record(_audit(actor, "createReward", "Reward", reward.id, None, reward, now))
+        await uow.commit()
+    return reward

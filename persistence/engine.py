@@ -1,0 +1,76 @@
+"""Engines for the embedded SQLite database and for PostgreSQL.
+
+SQLite: every write transaction starts with BEGIN IMMEDIATE (SQLAlchemy's documented connect/begin
+hooks; `with_for_update()` renders nothing there), and all writes go through one connection, which
+removes "database is locked" errors and long tails. Reads use their own pool in WAL mode.
+PostgreSQL: one pool for both; money moves through conditional UPDATEs that lock the member's row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    write_engine: AsyncEngine
+    read_engine: AsyncEngine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.write_engine.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Database:
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite(url)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
+    )
+    return Database(url, engine, engine)
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite(url: str) -> Database:
+    ensure_sqlite_directory(url)
+    # One writer connection: SQLite allows one writer at a time anyway; queueing in the pool is
+    # cheaper and fairer than busy-waiting on the file lock.
+    writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
+    reader = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=60)
+    _install_sqlite_hooks(writer, begin="BEGIN IMMEDIATE")
+    _install_sqlite_hooks(reader, begin="BEGIN")
+    return Database(url, writer, reader)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Stop the driver from issuing its own deferred BEGIN; we emit ours in on_begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)

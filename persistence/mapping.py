@@ -1,0 +1,154 @@
+"""Row <-> domain conversion: the only module that knows both shapes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+
+from domain.ledger import AccountKind, EntryKind, MemberPosting, OriginType
+from domain.lots import PointsLot
+from domain.members import Balance, Contact, IncomeBand, Member, MemberStatus, Profile
+from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
+from domain.money import Money
+from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.rewards import Redemption, RedemptionStatus, Reward
+
+
+def member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        external_ref=row.external_ref,
+        status=MemberStatus(row.status),
+        status_reason=row.status_reason,
+        referral_code=row.referral_code,
+        referred_by=row.referred_by,
+        enrolled_at=row.enrolled_at,
+        profile=Profile(
+            birth_year=row.birth_year,
+            region=row.region,
+            income_band=IncomeBand(row.income_band) if row.income_band else None,
+            tags=tuple(row.tags or ()),
+        ),
+        contact=Contact(phone=row.phone, email=row.email),
+    )
+
+
+def member_values(m: Member) -> dict[str, Any]:
+    return {
+        "external_ref": m.external_ref,
+        "status": m.status.value,
+        "status_reason": m.status_reason,
+        "referral_code": m.referral_code,
+        "referred_by": m.referred_by,
+        "birth_year": m.profile.birth_year,
+        "region": m.profile.region,
+        "income_band": m.profile.income_band.value if m.profile.income_band else None,
+        "tags": list(m.profile.tags),
+        "phone": m.contact.phone,
+        "email": m.contact.email,
+        "enrolled_at": m.enrolled_at,
+    }
+
+
+def balance(row: Row[Any]) -> Balance:
+    return Balance(
+        member_id=row.member_id,
+        available=row.available,
+        pending=row.pending,
+        held=row.held,
+        lifetime_earned=row.lifetime_earned,
+        lifetime_redeemed=row.lifetime_redeemed,
+    )
+
+
+def merchant(row: Row[Any]) -> Merchant:
+    return Merchant(
+        id=row.id,
+        name=row.name,
+        category=MerchantCategory(row.category),
+        channel=MerchantChannel(row.channel),
+        partner_id=row.partner_id,
+        earn_rate_override=Decimal(row.earn_rate_override) if row.earn_rate_override is not None else None,
+        created_at=row.created_at,
+    )
+
+
+def partner(row: Row[Any]) -> PartnerBrand:
+    return PartnerBrand(id=row.id, name=row.name, kind=PartnerKind(row.kind), created_at=row.created_at)
+
+
+def reward(row: Row[Any]) -> Reward:
+    return Reward(
+        id=row.id,
+        name=row.name,
+        cost_points=row.cost_points,
+        stock=row.stock,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+def redemption(row: Row[Any]) -> Redemption:
+    return Redemption(
+        id=row.id,
+        member_id=row.member_id,
+        reward_id=row.reward_id,
+        points=row.points,
+        status=RedemptionStatus(row.status),
+        created_at=row.created_at,
+    )
+
+
+def purchase(row: Row[Any]) -> Purchase:
+    return Purchase(
+        id=row.id,
+        member_id=row.member_id,
+        merchant_id=row.merchant_id,
+        amount=Money(row.amount_minor, row.currency),
+        channel=Channel(row.channel),
+        occurred_at=row.occurred_at,
+        reference=row.reference,
+        points_earned=row.points_earned,
+        points_pending=row.points_pending,
+        created_at=row.created_at,
+    )
+
+
+def adjustment(row: Row[Any]) -> Adjustment:
+    return Adjustment(
+        id=row.id,
+        member_id=row.member_id,
+        points=row.points,
+        reason_code=ReasonCode(row.reason_code),
+        note=row.note,
+        actor=row.actor,
+        created_at=row.created_at,
+    )
+
+
+def lot(row: Row[Any]) -> PointsLot:
+    return PointsLot(
+        id=row.id,
+        member_id=row.member_id,
+        points=row.points,
+        remaining=row.remaining,
+        earned_at=row.earned_at,
+        expires_at=row.expires_at,
+    )
+
+
+def member_posting(row: Row[Any]) -> MemberPosting:
+    return MemberPosting(
+        id=row.id,
+        entry_id=row.entry_id,
+        member_id=row.member_id,
+        account=AccountKind(row.account_kind),
+        amount=row.amount,
+        kind=EntryKind(row.kind),
+        origin_type=OriginType(row.origin_type),
+        origin_id=row.origin_id,
+        description=row.description,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,180 @@
+"""Batch readers (lists aligned with the requested ids) and keyset pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, Select, Table, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.ledger import MemberPosting
+from domain.members import Balance, Member
+from domain.merchants import Merchant, PartnerBrand
+from domain.ports import ExpiringPoints, MemberFilter
+from domain.purchases import Adjustment, Purchase
+from domain.rewards import Redemption, Reward
+from persistence import mapping
+from persistence.tables import (
+    adjustments,
+    journal_entries,
+    journal_lines,
+    member_balances,
+    members,
+    merchants,
+    partner_brands,
+    points_lots,
+    purchases,
+    redemptions,
+    rewards,
+)
+
+T = TypeVar("T")
+
+
+class SqlReadModel:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _rows(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).all()
+
+    async def _by_ids(
+        self, table: Table, ids: Sequence[int], convert: Callable[[Row[Any]], T], key: str = "id"
+    ) -> list[T | None]:
+        if not ids:
+            return []
+        column = table.c[key]
+        rows = await self._rows(select(table).where(column.in_(set(ids))))
+        found = {getattr(row, key): convert(row) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def members(self, ids: Sequence[int]) -> list[Member | None]:
+        return await self._by_ids(members, ids, mapping.member)
+
+    async def balances(self, member_ids: Sequence[int]) -> list[Balance | None]:
+        return await self._by_ids(member_balances, member_ids, mapping.balance, key="member_id")
+
+    async def merchants(self, ids: Sequence[int]) -> list[Merchant | None]:
+        return await self._by_ids(merchants, ids, mapping.merchant)
+
+    async def partners(self, ids: Sequence[int]) -> list[PartnerBrand | None]:
+        return await self._by_ids(partner_brands, ids, mapping.partner)
+
+    async def rewards(self, ids: Sequence[int]) -> list[Reward | None]:
+        return await self._by_ids(rewards, ids, mapping.reward)
+
+    async def purchases(self, ids: Sequence[int]) -> list[Purchase | None]:
+        return await self._by_ids(purchases, ids, mapping.purchase)
+
+    async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]:
+        return await self._by_ids(redemptions, ids, mapping.redemption)
+
+    async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]:
+        return await self._by_ids(adjustments, ids, mapping.adjustment)
+
+    async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]:
+        if not member_ids:
+            return []
+        rows = await self._rows(
+            select(
+                points_lots.c.member_id,
+                points_lots.c.expires_at,
+                func.sum(points_lots.c.remaining).label("points"),
+            )
+            .where(
+                points_lots.c.member_id.in_(set(member_ids)),
+                points_lots.c.remaining > 0,
+                points_lots.c.expires_at <= until,
+            )
+            .group_by(points_lots.c.member_id, points_lots.c.expires_at)
+            .order_by(points_lots.c.expires_at)
+        )
+        by_member: dict[int, list[ExpiringPoints]] = defaultdict(list)
+        for row in rows:
+            by_member[row.member_id].append(ExpiringPoints(row.member_id, int(row.points), row.expires_at))
+        return [by_member.get(m, []) for m in member_ids]
+
+    async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]:
+        statement = select(members).order_by(members.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(members.c.id > after)
+        if where.status is not None:
+            statement = statement.where(members.c.status == where.status.value)
+        if where.external_ref is not None:
+            statement = statement.where(members.c.external_ref == where.external_ref)
+        if where.merchant_id is not None:
+            statement = statement.where(
+                exists().where(
+                    purchases.c.member_id == members.c.id, purchases.c.merchant_id == where.merchant_id
+                )
+            )
+        return [mapping.member(row) for row in await self._rows(statement)]
+
+    async def _page(
+        self, table: Table, after: int | None, limit: int, convert: Callable[[Row[Any]], T]
+    ) -> list[T]:
+        statement = select(table).order_by(table.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(table.c.id > after)
+        return [convert(row) for row in await self._rows(statement)]
+
+    async def merchant_page(self, after: int | None, limit: int) -> list[Merchant]:
+        return await self._page(merchants, after, limit, mapping.merchant)
+
+    async def partner_page(self, after: int | None, limit: int) -> list[PartnerBrand]:
+        return await self._page(partner_brands, after, limit, mapping.partner)
+
+    async def reward_page(self, after: int | None, limit: int, active_only: bool) -> list[Reward]:
+        statement = select(rewards).order_by(rewards.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(rewards.c.id > after)
+        if active_only:
+            statement = statement.where(rewards.c.active.is_(True))
+        return [mapping.reward(row) for row in await self._rows(statement)]
+
+    async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]:
+        # Newest first along the (member_id, id) index: the cost does not grow with the ledger.
+        statement = (
+            select(
+                journal_lines.c.id,
+                journal_lines.c.entry_id,
+                journal_lines.c.member_id,
+                journal_lines.c.account_kind,
+                journal_lines.c.amount,
+                journal_entries.c.kind,
+                journal_entries.c.origin_type,
+                journal_entries.c.origin_id,
+                journal_entries.c.description,
+                journal_entries.c.created_at,
+            )
+            .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+            .where(journal_lines.c.member_id == member_id)
+            .order_by(journal_lines.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            statement = statement.where(journal_lines.c.id < before)
+        return [mapping.member_posting(row) for row in await self._rows(statement)]
+
+    async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
+        statement = (
+            select(redemptions)
+            .where(redemptions.c.member_id == member_id)
+            .order_by(redemptions.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            statement = statement.where(redemptions.c.id < before)
+        return [mapping.redemption(row) for row in await self._rows(statement)]
+
+    async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
+        rows = await self._rows(
+            select(purchases.c.id)
+            .where(purchases.c.merchant_id == merchant_id, purchases.c.member_id == member_id)
+            .limit(1)
+        )
+        return bool(rows)

@@ -1,0 +1,107 @@
+"""Purchases, redemptions and adjustments: the business facts journal entries point back to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.merchants import Channel
+from domain.money import Money
+from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.rewards import Redemption, RedemptionStatus
+from persistence import mapping
+from persistence.tables import adjustments, purchases, redemptions
+
+
+class SqlPurchaseRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        *,
+        member_id: int,
+        merchant_id: int,
+        amount: Money,
+        channel: Channel,
+        occurred_at: datetime,
+        reference: str | None,
+        points_earned: int,
+        points_pending: int,
+        at: datetime,
+    ) -> Purchase:
+        row = (
+            await self.conn.execute(
+                insert(purchases)
+                .values(
+                    member_id=member_id,
+                    merchant_id=merchant_id,
+                    amount_minor=amount.amount_minor,
+                    currency=amount.currency,
+                    channel=channel.value,
+                    occurred_at=occurred_at,
+                    reference=reference,
+                    points_earned=points_earned,
+                    points_pending=points_pending,
+                    created_at=at,
+                )
+                .returning(*purchases.c)
+            )
+        ).one()
+        return mapping.purchase(row)
+
+
+class SqlRedemptionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+    ) -> Redemption:
+        row = (
+            await self.conn.execute(
+                insert(redemptions)
+                .values(
+                    member_id=member_id,
+                    reward_id=reward_id,
+                    points=points,
+                    status=status.value,
+                    created_at=at,
+                )
+                .returning(*redemptions.c)
+            )
+        ).one()
+        return mapping.redemption(row)
+
+
+class SqlAdjustmentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        *,
+        member_id: int,
+        points: int,
+        reason_code: ReasonCode,
+        note: str | None,
+        actor: str,
+        at: datetime,
+    ) -> Adjustment:
+        row = (
+            await self.conn.execute(
+                insert(adjustments)
+                .values(
+                    member_id=member_id,
+                    points=points,
+                    reason_code=reason_code.value,
+                    note=note,
+                    actor=actor,
+                    created_at=at,
+                )
+                .returning(*adjustments.c)
+            )
+        ).one()
+        return mapping.adjustment(row)

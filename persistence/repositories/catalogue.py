@@ -1,0 +1,121 @@
+"""Merchants, partner brands, rewards and the programme's settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.merchants import Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
+from domain.programme import Programme
+from domain.rewards import Reward
+from persistence import mapping
+from persistence.tables import merchants, partner_brands, programme, programme_currencies, rewards
+
+
+class SqlMerchantRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, merchant_id: int) -> Merchant | None:
+        row = (await self.conn.execute(select(merchants).where(merchants.c.id == merchant_id))).first()
+        return mapping.merchant(row) if row else None
+
+    async def add(
+        self,
+        *,
+        name: str,
+        category: MerchantCategory,
+        channel: MerchantChannel,
+        partner_id: int | None,
+        earn_rate_override: Decimal | None,
+        at: datetime,
+    ) -> Merchant:
+        row = (
+            await self.conn.execute(
+                insert(merchants)
+                .values(
+                    name=name,
+                    category=category.value,
+                    channel=channel.value,
+                    partner_id=partner_id,
+                    earn_rate_override=None if earn_rate_override is None else str(earn_rate_override),
+                    created_at=at,
+                )
+                .returning(*merchants.c)
+            )
+        ).one()
+        return mapping.merchant(row)
+
+
+class SqlPartnerRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, partner_id: int) -> PartnerBrand | None:
+        row = (
+            await self.conn.execute(select(partner_brands).where(partner_brands.c.id == partner_id))
+        ).first()
+        return mapping.partner(row) if row else None
+
+    async def add(self, *, name: str, kind: PartnerKind, at: datetime) -> PartnerBrand:
+        row = (
+            await self.conn.execute(
+                insert(partner_brands)
+                .values(name=name, kind=kind.value, created_at=at)
+                .returning(*partner_brands.c)
+            )
+        ).one()
+        return mapping.partner(row)
+
+
+class SqlRewardRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, reward_id: int) -> Reward | None:
+        row = (await self.conn.execute(select(rewards).where(rewards.c.id == reward_id))).first()
+        return mapping.reward(row) if row else None
+
+    async def add(
+        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+    ) -> Reward:
+        row = (
+            await self.conn.execute(
+                insert(rewards)
+                .values(name=name, cost_points=cost_points, stock=stock, active=active, created_at=at)
+                .returning(*rewards.c)
+            )
+        ).one()
+        return mapping.reward(row)
+
+    async def take_one(self, reward_id: int, cost_points: int) -> bool:
+        # Conditional decrement: concurrent redemptions can never take the stock below zero.
+        # NULL stock (unlimited) stays NULL.
+        result = await self.conn.execute(
+            update(rewards)
+            .where(
+                rewards.c.id == reward_id,
+                rewards.c.active.is_(True),
+                rewards.c.cost_points == cost_points,
+                or_(rewards.c.stock.is_(None), rewards.c.stock > 0),
+            )
+            .values(stock=rewards.c.stock - 1)
+        )
+        return result.rowcount == 1
+
+
+class SqlProgrammeRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self) -> Programme:
+        settings = (await self.conn.execute(select(programme).where(programme.c.id == 1))).one()
+        rates = (await self.conn.execute(select(programme_currencies))).all()
+        return Programme(
+            name=settings.name,
+            points_validity_months=settings.points_validity_months,
+            earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
+        )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.members import Contact, Member, MemberStatus, Profile
+from persistence import mapping
+from persistence.tables import member_balances, members
+
+
+class SqlMemberRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _one(self, *where: object) -> Member | None:
+        row = (await self.conn.execute(select(members).where(*where))).first()  # type: ignore[arg-type]
+        return mapping.member(row) if row else None
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self._one(members.c.id == member_id)
+
+    async def get_by_external_ref(self, external_ref: str) -> Member | None:
+        return await self._one(members.c.external_ref == external_ref)
+
+    async def get_by_referral_code(self, referral_code: str) -> Member | None:
+        return await self._one(members.c.referral_code == referral_code)
+
+    async def add(
+        self,
+        *,
+        external_ref: str,
+        profile: Profile,
+        contact: Contact,
+        referral_code: str,
+        referred_by: int | None,
+        at: datetime,
+    ) -> Member:
+        draft = Member(
+            id=0,
+            external_ref=external_ref,
+            status=MemberStatus.ACTIVE,
+            referral_code=referral_code,
+            enrolled_at=at,
+            profile=profile,
+            contact=contact,
+            referred_by=referred_by,
+        )
+        values = mapping.member_values(draft)
+        member_id = (
+            await self.conn.execute(insert(members).values(values).returning(members.c.id))
+        ).scalar_one()
+        await self.conn.execute(
+            insert(member_balances).values(
+                member_id=member_id, available=0, pending=0, held=0, lifetime_earned=0, lifetime_redeemed=0
+            )
+        )
+        return replace(draft, id=member_id)
+
+    async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
+        await self.conn.execute(
+            update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
+        )

@@ -1,0 +1,290 @@
+"""Typed table rows. Separate from domain objects: `mapping.py` converts between them.
+
+Every member-scoped table carries `member_id`, so the data can later be distributed by member.
+Primary keys are ordered integers (identity / rowid): random keys make journal inserts slower.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Names alembic can drop later, and that SQLite batch migrations need.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT identity on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on both databases (SQLite stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ProgrammeRow(Base):
+    __tablename__ = "programme"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    points_validity_months: Mapped[int] = mapped_column(Integer)
+
+
+class ProgrammeCurrencyRow(Base):
+    __tablename__ = "programme_currencies"
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    points_per_unit: Mapped[str] = mapped_column(String(24))  # a Decimal, kept exact as text
+
+
+class PartnerBrandRow(Base):
+    __tablename__ = "partner_brands"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MerchantRow(Base):
+    __tablename__ = "merchants"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_brands.id"), index=True)
+    earn_rate_override: Mapped[str | None] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    referral_code: Mapped[str] = mapped_column(String(16), unique=True)
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(60))
+    income_band: Mapped[str | None] = mapped_column(String(12))
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberBalanceRow(Base):
+    """The member's stored balances: the row every points movement for the member locks."""
+
+    __tablename__ = "member_balances"
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="available_not_negative"),
+        CheckConstraint("pending >= 0", name="pending_not_negative"),
+        CheckConstraint("held >= 0", name="held_not_negative"),
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    held: Mapped[int] = mapped_column(BigInteger, default=0)
+    lifetime_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    lifetime_redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RewardRow(Base):
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint("cost_points > 0", name="cost_positive"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    cost_points: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PurchaseRow(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (
+        Index("ix_purchases_member_id_id", "member_id", "id"),
+        Index("ix_purchases_merchant_id_member_id", "merchant_id", "member_id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(10))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    points_earned: Mapped[int] = mapped_column(BigInteger)
+    points_pending: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RedemptionRow(Base):
+    __tablename__ = "redemptions"
+    __table_args__ = (Index("ix_redemptions_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AdjustmentRow(Base):
+    __tablename__ = "adjustments"
+    __table_args__ = (Index("ix_adjustments_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    reason_code: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JournalEntryRow(Base):
+    """An immutable journal entry; its lines sum to zero. `origin` names the business fact behind it."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (Index("ix_journal_entries_origin", "origin_type", "origin_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    origin_type: Mapped[str] = mapped_column(String(12))
+    origin_id: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JournalLineRow(Base):
+    """One posting. Member accounts are (kind, member_id); funding accounts (kind, owner_id)."""
+
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        Index("ix_journal_lines_member_id_id", "member_id", "id"),
+        Index("ix_journal_lines_account", "account_kind", "owner_id"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_kind: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class PointsLotRow(Base):
+    __tablename__ = "points_lots"
+    __table_args__ = (
+        Index("ix_points_lots_member_id_expires_at", "member_id", "expires_at", "id"),
+        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    earned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LotDrawRow(Base):
+    """Which lot each debit consumed, and how much of it."""
+
+    __tablename__ = "lot_draws"
+    __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("points_lots.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKeyRow(Base):
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditLogRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def _table(row: type[Base]) -> Table:
+    return cast(Table, row.__table__)
+
+
+# Core handles for the hot paths: explicit statements, no ORM identity map or object churn.
+programme = _table(ProgrammeRow)
+programme_currencies = _table(ProgrammeCurrencyRow)
+partner_brands = _table(PartnerBrandRow)
+merchants = _table(MerchantRow)
+members = _table(MemberRow)
+member_balances = _table(MemberBalanceRow)
+rewards = _table(RewardRow)
+purchases = _table(PurchaseRow)
+redemptions = _table(RedemptionRow)
+adjustments = _table(AdjustmentRow)
+journal_entries = _table(JournalEntryRow)
+journal_lines = _table(JournalLineRow)
+points_lots = _table(PointsLotRow)
+lot_draws = _table(LotDrawRow)
+idempotency_keys = _table(IdempotencyKeyRow)
+audit_log = _table(AuditLogRow)

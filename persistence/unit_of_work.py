@@ -1,0 +1,69 @@
+"""The unit of work: one connection and transaction; rolls back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from persistence.repositories.activity import (
+    SqlAdjustmentRepository,
+    SqlPurchaseRepository,
+    SqlRedemptionRepository,
+)
+from persistence.repositories.audit import SqlAuditLog
+from persistence.repositories.catalogue import (
+    SqlMerchantRepository,
+    SqlPartnerRepository,
+    SqlProgrammeRepository,
+    SqlRewardRepository,
+)
+from persistence.repositories.idempotency import SqlIdempotencyStore
+from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
+from persistence.repositories.members import SqlMemberRepository
+
+
+class SqlAlchemyUnitOfWork:
+    """Re-enterable: each `async with` opens a fresh connection and transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        conn = await self.engine.connect()
+        await conn.begin()
+        self._conn = conn
+        self.members = SqlMemberRepository(conn)
+        self.merchants = SqlMerchantRepository(conn)
+        self.partners = SqlPartnerRepository(conn)
+        self.rewards = SqlRewardRepository(conn)
+        self.programme = SqlProgrammeRepository(conn)
+        self.ledger = SqlLedgerRepository(conn)
+        self.lots = SqlLotRepository(conn)
+        self.purchases = SqlPurchaseRepository(conn)
+        self.redemptions = SqlRedemptionRepository(conn)
+        self.adjustments = SqlAdjustmentRepository(conn)
+        self.idempotency = SqlIdempotencyStore(conn)
+        self.audit = SqlAuditLog(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        assert self._conn is not None, "commit outside the unit of work"
+        await self._conn.commit()

@@ -1,0 +1,349 @@
+"""In-memory implementations of the write-side ports in `domain/ports.py`, for unit tests.
+
+All state lives in one `Tables` object held by a `FakeDatabase`. A `FakeUnitOfWork` snapshots the
+tables when a block opens and at every commit, and restores the last snapshot when the block ends:
+whatever was not committed is rolled back, as with the real unit of work. Ids come from one
+sequence that, like a database sequence, is not rolled back.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Self
+
+from domain.audit import AuditEvent
+from domain.errors import InsufficientPoints
+from domain.ledger import AccountKind, JournalEntry
+from domain.lots import LotDraw, NewLot, PointsLot
+from domain.members import Balance, Contact, Member, MemberStatus, Profile
+from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
+from domain.money import Money
+from domain.ports import StoredResponse
+from domain.programme import Programme
+from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.rewards import Redemption, RedemptionStatus, Reward
+
+DEFAULT_PROGRAMME = Programme(
+    name="Test Rewards",
+    points_validity_months=24,
+    earn_rates={"CNY": Decimal(1), "HKD": Decimal(1), "JPY": Decimal("0.05")},
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostedEntry:
+    id: int
+    entry: JournalEntry
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRow:
+    request_hash: str
+    response: dict[str, object] | None  # None while the claiming transaction runs
+
+
+@dataclass
+class Tables:
+    members: dict[int, Member] = field(default_factory=dict)
+    balances: dict[int, Balance] = field(default_factory=dict)
+    merchants: dict[int, Merchant] = field(default_factory=dict)
+    partners: dict[int, PartnerBrand] = field(default_factory=dict)
+    rewards: dict[int, Reward] = field(default_factory=dict)
+    journal: dict[int, PostedEntry] = field(default_factory=dict)
+    lots: dict[int, PointsLot] = field(default_factory=dict)
+    lot_draws: list[tuple[int, LotDraw]] = field(default_factory=list)  # (entry id, draw)
+    purchases: dict[int, Purchase] = field(default_factory=dict)
+    redemptions: dict[int, Redemption] = field(default_factory=dict)
+    adjustments: dict[int, Adjustment] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRow] = field(default_factory=dict)
+    audit: list[AuditEvent] = field(default_factory=list)
+
+
+class FakeDatabase:
+    def __init__(self, programme: Programme = DEFAULT_PROGRAMME) -> None:
+        self.tables = Tables()
+        self.programme = programme
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+
+class _Repository:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    @property
+    def t(self) -> Tables:
+        return self.db.tables
+
+
+class FakeMemberRepository(_Repository):
+    async def get(self, member_id: int) -> Member | None:
+        return self.t.members.get(member_id)
+
+    async def get_by_external_ref(self, external_ref: str) -> Member | None:
+        return next((m for m in self.t.members.values() if m.external_ref == external_ref), None)
+
+    async def get_by_referral_code(self, referral_code: str) -> Member | None:
+        return next((m for m in self.t.members.values() if m.referral_code == referral_code), None)
+
+    async def add(
+        self,
+        *,
+        external_ref: str,
+        profile: Profile,
+        contact: Contact,
+        referral_code: str,
+        referred_by: int | None,
+        at: datetime,
+    ) -> Member:
+        member = Member(
+            id=self.db.next_id(),
+            external_ref=external_ref,
+            status=MemberStatus.ACTIVE,
+            referral_code=referral_code,
+            enrolled_at=at,
+            profile=profile,
+            contact=contact,
+            referred_by=referred_by,
+        )
+        self.t.members[member.id] = member
+        self.t.balances[member.id] = Balance(member.id, 0, 0, 0, 0, 0)
+        return member
+
+    async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
+        self.t.members[member_id] = replace(self.t.members[member_id], status=status, status_reason=reason)
+
+
+class FakeMerchantRepository(_Repository):
+    async def get(self, merchant_id: int) -> Merchant | None:
+        return self.t.merchants.get(merchant_id)
+
+    async def add(
+        self,
+        *,
+        name: str,
+        category: MerchantCategory,
+        channel: MerchantChannel,
+        partner_id: int | None,
+        earn_rate_override: Decimal | None,
+        at: datetime,
+    ) -> Merchant:
+        merchant = Merchant(self.db.next_id(), name, category, channel, partner_id, earn_rate_override, at)
+        self.t.merchants[merchant.id] = merchant
+        return merchant
+
+
+class FakePartnerRepository(_Repository):
+    async def get(self, partner_id: int) -> PartnerBrand | None:
+        return self.t.partners.get(partner_id)
+
+    async def add(self, *, name: str, kind: PartnerKind, at: datetime) -> PartnerBrand:
+        partner = PartnerBrand(self.db.next_id(), name, kind, at)
+        self.t.partners[partner.id] = partner
+        return partner
+
+
+class FakeRewardRepository(_Repository):
+    async def get(self, reward_id: int) -> Reward | None:
+        return self.t.rewards.get(reward_id)
+
+    async def add(self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime) -> Reward:
+        reward = Reward(self.db.next_id(), name, cost_points, stock, active, at)
+        self.t.rewards[reward.id] = reward
+        return reward
+
+    async def take_one(self, reward_id: int, cost_points: int) -> bool:
+        reward = self.t.rewards.get(reward_id)
+        if reward is None or not reward.active or reward.cost_points != cost_points:
+            return False
+        if reward.stock is None:
+            return True
+        if reward.stock <= 0:
+            return False
+        self.t.rewards[reward_id] = replace(reward, stock=reward.stock - 1)
+        return True
+
+
+class FakeProgrammeRepository(_Repository):
+    async def get(self) -> Programme:
+        return self.db.programme
+
+
+class FakeLedgerRepository(_Repository):
+    async def post(self, entry: JournalEntry, at: datetime) -> int:
+        # Work out every member's new balance first, so a refusal changes nothing.
+        updated: dict[int, Balance] = {}
+        for member_id in entry.member_ids():
+            balance = self.t.balances.get(member_id)
+            if balance is None:
+                raise InsufficientPoints("not enough points", ("points",))  # the real UPDATE finds no row
+            earned, redeemed = entry.lifetime_deltas(member_id)
+            new = replace(
+                balance,
+                available=balance.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
+                pending=balance.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
+                held=balance.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
+                lifetime_earned=balance.lifetime_earned + earned,
+                lifetime_redeemed=balance.lifetime_redeemed + redeemed,
+            )
+            if min(new.available, new.pending, new.held) < 0:
+                raise InsufficientPoints("not enough points", ("points",))
+            updated[member_id] = new
+        self.t.balances.update(updated)
+        entry_id = self.db.next_id()
+        self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
+        return entry_id
+
+    async def balance(self, member_id: int) -> Balance | None:
+        return self.t.balances.get(member_id)
+
+
+class FakeLotRepository(_Repository):
+    async def add(self, lot: NewLot, entry_id: int) -> int:
+        lot_id = self.db.next_id()
+        self.t.lots[lot_id] = PointsLot(
+            lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
+        )
+        return lot_id
+
+    async def spendable(self, member_id: int) -> list[PointsLot]:
+        lots = [lot for lot in self.t.lots.values() if lot.member_id == member_id and lot.remaining > 0]
+        return sorted(lots, key=lambda lot: (lot.expires_at, lot.id))
+
+    async def consume(self, entry_id: int, member_id: int, draws: Sequence[LotDraw], at: datetime) -> None:
+        for draw in draws:
+            lot = self.t.lots[draw.lot_id]
+            if lot.remaining < draw.points:
+                raise RuntimeError(f"lot {draw.lot_id} has less than {draw.points} points left")
+            self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)
+            self.t.lot_draws.append((entry_id, draw))
+
+
+class FakePurchaseRepository(_Repository):
+    async def add(
+        self,
+        *,
+        member_id: int,
+        merchant_id: int,
+        amount: Money,
+        channel: Channel,
+        occurred_at: datetime,
+        reference: str | None,
+        points_earned: int,
+        points_pending: int,
+        at: datetime,
+    ) -> Purchase:
+        purchase = Purchase(
+            self.db.next_id(),
+            member_id,
+            merchant_id,
+            amount,
+            channel,
+            occurred_at,
+            reference,
+            points_earned,
+            points_pending,
+            at,
+        )
+        self.t.purchases[purchase.id] = purchase
+        return purchase
+
+
+class FakeRedemptionRepository(_Repository):
+    async def add(
+        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+    ) -> Redemption:
+        redemption = Redemption(self.db.next_id(), member_id, reward_id, points, status, at)
+        self.t.redemptions[redemption.id] = redemption
+        return redemption
+
+
+class FakeAdjustmentRepository(_Repository):
+    async def add(
+        self,
+        *,
+        member_id: int,
+        points: int,
+        reason_code: ReasonCode,
+        note: str | None,
+        actor: str,
+        at: datetime,
+    ) -> Adjustment:
+        adjustment = Adjustment(self.db.next_id(), member_id, points, reason_code, note, actor, at)
+        self.t.adjustments[adjustment.id] = adjustment
+        return adjustment
+
+
+class FakeIdempotencyStore(_Repository):
+    async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
+        row = self.t.idempotency.get((scope, key))
+        if row is None:
+            self.t.idempotency[(scope, key)] = IdempotencyRow(request_hash, None)
+            return None
+        if row.response is None:
+            raise RuntimeError(f"idempotency key {scope}/{key} was committed without a response")
+        return StoredResponse(row.request_hash, row.response)
+
+    async def complete(self, scope: str, key: str, response: dict[str, object]) -> None:
+        # Stored as JSON by the real store: a response that does not survive the round trip fails here.
+        stored = json.loads(json.dumps(response))
+        self.t.idempotency[(scope, key)] = replace(self.t.idempotency[(scope, key)], response=stored)
+
+
+class FakeAuditLog(_Repository):
+    async def record(self, event: AuditEvent) -> None:
+        self.t.audit.append(event)
+
+
+class FakeUnitOfWork:
+    """Re-enterable: each `async with` is one transaction, rolled back unless committed."""
+
+    def __init__(self, db: FakeDatabase | None = None) -> None:
+        self.db = db or FakeDatabase()
+        self.commits = 0
+        self._committed_state: Tables | None = None
+        self.members = FakeMemberRepository(self.db)
+        self.merchants = FakeMerchantRepository(self.db)
+        self.partners = FakePartnerRepository(self.db)
+        self.rewards = FakeRewardRepository(self.db)
+        self.programme = FakeProgrammeRepository(self.db)
+        self.ledger = FakeLedgerRepository(self.db)
+        self.lots = FakeLotRepository(self.db)
+        self.purchases = FakePurchaseRepository(self.db)
+        self.redemptions = FakeRedemptionRepository(self.db)
+        self.adjustments = FakeAdjustmentRepository(self.db)
+        self.idempotency = FakeIdempotencyStore(self.db)
+        self.audit = FakeAuditLog(self.db)
+
+    @property
+    def committed(self) -> bool:
+        return self.commits > 0
+
+    async def __aenter__(self) -> Self:
+        assert self._committed_state is None, "the unit of work is already open"
+        self._committed_state = copy.deepcopy(self.db.tables)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._committed_state is not None
+        self.db.tables, self._committed_state = self._committed_state, None  # roll back what is uncommitted
+
+    async def commit(self) -> None:
+        assert self._committed_state is not None, "commit outside the unit of work"
+        self._committed_state = copy.deepcopy(self.db.tables)
+        self.commits += 1
