@@ -157,7 +157,9 @@ class FakeRewardRepository(_Repository):
     async def get(self, reward_id: int) -> Reward | None:
         return self.t.rewards.get(reward_id)
 
-    async def add(self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime) -> Reward:
+    async def add(
+        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+    ) -> Reward:
         reward = Reward(self.db.next_id(), name, cost_points, stock, active, at)
         self.t.rewards[reward.id] = reward
         return reward

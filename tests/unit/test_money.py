@@ -149,4 +149,6 @@ def test_add_months_keeps_the_time_of_day_and_the_time_zone() -> None:
 
 
 def test_the_programme_expiry_is_the_validity_in_months_after_earning() -> None:
-    assert PROGRAMME.expiry_for(datetime(2024, 2, 29, 12, tzinfo=UTC)) == datetime(2026, 2, 28, 12, tzinfo=UTC)
+    assert PROGRAMME.expiry_for(datetime(2024, 2, 29, 12, tzinfo=UTC)) == datetime(
+        2026, 2, 28, 12, tzinfo=UTC
+    )

@@ -1,0 +1,221 @@
+"""One suite, two databases. The `backend` fixture runs a test on SQLite and on PostgreSQL; the
+PostgreSQL run is skipped, with the reason shown, only when none is reachable at TEST_DATABASE_URL
+(and fails instead when REQUIRE_POSTGRES=1, as in CI). The schema is made by the migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.auth import issue_token
+from api.settings import Settings
+from domain.actors import Role
+from persistence.engine import Database, create_database
+from persistence.migrate import upgrade_to_head_async
+from persistence.tables import Base
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
+)
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+# Reference data the migrations seed; everything else is emptied between tests.
+KEEP_TABLES = {"programme", "programme_currencies"}
+
+
+def _server_dsn(url: str, database: str = "postgres") -> str:
+    u = make_url(url).set(drivername="postgresql", database=database)
+    return u.render_as_string(hide_password=False)
+
+
+def _probe_postgres() -> str | None:
+    """None when reachable, else the reason it is not."""
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(_server_dsn(TEST_DATABASE_URL), timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {make_url(TEST_DATABASE_URL).render_as_string()}: {exc!r}"
+    return None
+
+
+POSTGRES_UNREACHABLE = _probe_postgres()
+if POSTGRES_UNREACHABLE and REQUIRE_POSTGRES:
+    raise RuntimeError(f"REQUIRE_POSTGRES=1 but {POSTGRES_UNREACHABLE}")
+
+postgres_only = pytest.mark.skipif(POSTGRES_UNREACHABLE is not None, reason=POSTGRES_UNREACHABLE or "")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    pg = "PostgreSQL: " + (f"SKIPPED ({POSTGRES_UNREACHABLE})" if POSTGRES_UNREACHABLE else TEST_DATABASE_URL)
+    return ["backends: SQLite (always)", pg]
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    database: Database
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgres"
+
+
+async def _recreate_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    conn = await asyncpg.connect(_server_dsn(url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+class _Backends:
+    """Databases created once per session, on first use, and migrated to head."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: dict[str, Backend] = {}
+
+    async def get(self, name: str) -> Backend:
+        if name not in self.created:
+            if name == "sqlite":
+                url = f"sqlite+aiosqlite:///{self.tmp / 'test.db'}"
+            else:
+                url = TEST_DATABASE_URL
+                await _recreate_postgres_database(url)
+            await upgrade_to_head_async(url)
+            self.created[name] = Backend(name, url, create_database(url, pool_size=10, max_overflow=20))
+        return self.created[name]
+
+    async def dispose(self) -> None:
+        for backend in self.created.values():
+            await backend.database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def backends(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[_Backends]:
+    created = _Backends(tmp_path_factory.mktemp("db"))
+    yield created
+    await created.dispose()
+
+
+async def clean(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    async with database.write_engine.begin() as conn:
+        if database.is_sqlite:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+        else:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=[pytest.mark.postgres, postgres_only]),
+    ]
+)
+async def backend(request: pytest.FixtureRequest, backends: _Backends) -> Backend:
+    chosen = await backends.get(request.param)
+    await clean(chosen.database)
+    return chosen
+
+
+@pytest.fixture
+async def pg_backend(backends: _Backends) -> Backend:
+    """PostgreSQL only, for concurrency tests."""
+    if POSTGRES_UNREACHABLE:
+        pytest.skip(POSTGRES_UNREACHABLE)
+    chosen = await backends.get("postgres")
+    await clean(chosen.database)
+    return chosen
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return Settings(database_url=backend.url, jwt_secret=JWT_SECRET)
+
+
+class Tokens:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def admin(self, subject: str = "admin@test") -> str:
+        return issue_token(self.settings, role=Role.ADMIN, subject=subject)
+
+    def merchant(self, merchant_id: int) -> str:
+        return issue_token(
+            self.settings, role=Role.MERCHANT, subject=f"pos-{merchant_id}", merchant_id=merchant_id
+        )
+
+    def member(self, member_id: int) -> str:
+        return issue_token(
+            self.settings, role=Role.MEMBER, subject=f"member-{member_id}", member_id=member_id
+        )
+
+    def partner(self, partner_id: int) -> str:
+        return issue_token(
+            self.settings, role=Role.PARTNER, subject=f"partner-{partner_id}", partner_id=partner_id
+        )
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> Tokens:
+    return Tokens(settings)
+
+
+class GraphQLClient:
+    """Literal queries over HTTP, as a real client sends them."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
+        body = await self.post(query, variables, token)
+        assert "errors" not in body, body
+        return body["data"]
+
+
+def make_client(settings: Settings, database: Database) -> httpx.AsyncClient:
+    app = create_app(settings, database)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def http(settings: Settings, backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(settings, backend.database) as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
