@@ -139,8 +139,9 @@ async def backend(request: pytest.FixtureRequest, backends: _Backends) -> Backen
 
 
 @pytest.fixture
-async def pg_backend(backends: _Backends) -> Backend:
+async def pg_backend(request: pytest.FixtureRequest, backends: _Backends) -> Backend:
     """PostgreSQL only, for concurrency tests."""
+    request.applymarker(pytest.mark.postgres)
     if POSTGRES_UNREACHABLE:
         pytest.skip(POSTGRES_UNREACHABLE)
     chosen = await backends.get("postgres")
@@ -219,3 +220,16 @@ async def http(settings: Settings, backend: Backend) -> AsyncIterator[httpx.Asyn
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say plainly which databases the suite ran on."""
+    passed = terminalreporter.stats.get("passed", [])
+    on_sqlite = sum(1 for r in passed if "[sqlite" in r.nodeid)
+    on_postgres = sum(1 for r in passed if "postgres" in r.keywords)
+    terminalreporter.write_sep("-", "backends")
+    terminalreporter.write_line(f"SQLite: {on_sqlite} database tests passed")
+    if POSTGRES_UNREACHABLE:
+        terminalreporter.write_line(f"PostgreSQL: skipped - {POSTGRES_UNREACHABLE}")
+    else:
+        terminalreporter.write_line(f"PostgreSQL ({TEST_DATABASE_URL}): {on_postgres} database tests passed")

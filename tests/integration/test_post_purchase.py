@@ -6,8 +6,6 @@ import pytest
 
 from tests.builders import Scenario
 
-pytestmark = pytest.mark.asyncio
-
 
 async def test_purchase_earns_base_points_rounded_down(given: Scenario) -> None:
     merchant = await given.merchant()
