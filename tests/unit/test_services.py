@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting, 
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel
-from domain.money import Money
+from domain.money import MAX_INT, Money
 from domain.purchases import ReasonCode
 from domain.results import AdjustmentResult, PurchaseResult, RedemptionResult
 from domain.rewards import RedemptionStatus, Reward
@@ -25,12 +26,15 @@ from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
-from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, IdempotencyRow, Tables
+from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
 
 ADMIN = Actor(Role.ADMIN, "admin-ada", request_id="req-1")
 EXPIRES_24_MONTHS_LATER = datetime(2026, 2, 28, 10, 30, tzinfo=UTC)  # NOW is 29 Feb 2024 10:30
 SOON = datetime(2024, 6, 30, tzinfo=UTC)
 LATER = datetime(2025, 6, 30, tzinfo=UTC)
+
+
+StatusChange = Callable[..., Awaitable[Member]]
 
 
 def merchant_actor(merchant_id: int) -> Actor:
@@ -125,9 +129,10 @@ def assert_unchanged_but_for_idempotency(db: FakeDatabase, before: Tables) -> No
     assert replace(db.tables, idempotency={}) == replace(before, idempotency={})
 
 
-async def raised(awaitable: object) -> DomainError:
+async def raised(use_case: Awaitable[object]) -> DomainError:
+    """Run a use case that must refuse, and return the refusal."""
     with pytest.raises(DomainError) as info:
-        await awaitable  # type: ignore[misc]
+        await use_case
     return info.value
 
 
@@ -300,7 +305,7 @@ async def test_a_purchase_earns_base_points_rounded_down_into_a_lot_that_expires
     assert (lot.points, lot.remaining) == (19, 19)
     assert lot.earned_at == clock.now()
     assert lot.expires_at == EXPIRES_24_MONTHS_LATER
-    assert db.tables.idempotency[("merchant:%d" % merchant.id, "pos-1")].response == {
+    assert db.tables.idempotency[(f"merchant:{merchant.id}", "pos-1")].response == {
         "result": {
             "purchase_id": result.purchase_id,
             "member_id": member.id,
@@ -714,7 +719,7 @@ async def test_a_blank_overlong_or_control_character_key_is_validation_and_store
 async def test_redeeming_spends_the_cost_from_the_soonest_expiring_lots_and_takes_one_from_stock(
     db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
-    # given 800 points in two lots, the later-expiring one created first, and a 400-point reward with 5 in stock
+    # given 800 points in two lots, the later-expiring one created first; a 400-point reward, 5 in stock
     member = await given_member(db)
     later_lot = await given_lot(db, member.id, 500, LATER)
     sooner_lot = await given_lot(db, member.id, 300, SOON)
@@ -798,9 +803,10 @@ async def test_redeeming_more_than_the_balance_is_insufficient_points_and_change
     assert balance(db, member.id) == Balance(member.id, 399, 0, 0, 399, 0)
     assert db.tables.rewards[reward.id].stock == 5
     assert db.tables.redemptions == {}
-    assert db.tables.idempotency[(f"member:{member.id}", "wallet-1")].response["error"]["code"] == (  # type: ignore[index]
-        "INSUFFICIENT_POINTS"
-    )
+    stored = db.tables.idempotency[(f"member:{member.id}", "wallet-1")].response
+    assert stored == {
+        "error": {"code": "INSUFFICIENT_POINTS", "message": "not enough points", "field": ["points"]}
+    }
 
 
 @pytest.mark.parametrize(
@@ -1108,12 +1114,12 @@ async def test_unlocking_a_locked_member_makes_it_active_and_is_audited(
     ids=["lock-locked", "unlock-active"],
 )
 async def test_changing_a_member_to_the_state_it_is_in_is_a_no_op(
-    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock, status: MemberStatus, change: object
+    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock, status: MemberStatus, change: StatusChange
 ) -> None:
     member = await given_member(db, status=None if status is MemberStatus.ACTIVE else status)
     before = snapshot(db)
 
-    result = await change(ChangeMemberStatus(member.id, "again"), actor=ADMIN, uow=uow, clock=clock)  # type: ignore[operator]
+    result = await change(ChangeMemberStatus(member.id, "again"), actor=ADMIN, uow=uow, clock=clock)
 
     assert result == member
     assert db.tables == before  # no status change, no audit event
@@ -1150,5 +1156,55 @@ async def test_locking_needs_a_reason_an_existing_member_and_an_admin(
     assert db.tables == before
 
 
-def test_the_fakes_idempotency_row_starts_without_a_response() -> None:
-    assert IdempotencyRow("hash", None).response is None
+# --- known domain bugs (strict xfail: they start failing the suite once fixed, so the mark is removed) ---
+
+BALANCE_OVERFLOW = (
+    "domain bug: nothing keeps a member's stored balance within 2**31-1 (GraphQL Int). post_purchase and "
+    "adjust_points check only the points of one movement, and LedgerRepository.post checks only the lower "
+    "bound, so the balance overflows 32 bits and the API fails while serializing, after the commit "
+    "(DESIGN.md pitfalls: check ranges before committing)"
+)
+
+
+@pytest.mark.xfail(reason=BALANCE_OVERFLOW, strict=True)
+async def test_a_purchase_that_would_take_the_balance_past_the_32_bit_limit_is_refused_and_changes_nothing(
+    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    # given a balance 10 points below the limit
+    member = await given_member(db)
+    await given_lot(db, member.id, MAX_INT - 10, LATER)
+    merchant = await given_merchant(db)
+    before = snapshot(db)
+
+    # when a purchase would earn 19 more
+    error = await raised(
+        post_purchase(
+            PostPurchase(member.id, Money(1999, "CNY"), "k"),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=clock,
+        )
+    )
+
+    # then it is refused and the balance stays representable
+    assert error.code in (ErrorCode.VALIDATION, ErrorCode.LIMIT_REACHED)
+    assert_unchanged_but_for_idempotency(db, before)
+    assert balance(db, member.id).available == MAX_INT - 10
+
+
+@pytest.mark.xfail(reason=BALANCE_OVERFLOW, strict=True)
+async def test_a_credit_adjustment_that_would_take_the_balance_past_the_32_bit_limit_is_refused(
+    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    member = await given_member(db)
+    await given_lot(db, member.id, MAX_INT - 10, LATER)
+    before = snapshot(db)
+
+    error = await raised(
+        adjust_points(
+            AdjustPoints(member.id, 11, ReasonCode.GOODWILL, "adj-1"), actor=ADMIN, uow=uow, clock=clock
+        )
+    )
+
+    assert error.code in (ErrorCode.VALIDATION, ErrorCode.LIMIT_REACHED)
+    assert_unchanged_but_for_idempotency(db, before)
