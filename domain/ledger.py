@@ -11,6 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from domain.errors import DomainError, InsufficientPoints, LimitReached
+from domain.money import MAX_INT
+
+# Stored balances and lifetime counters are read through GraphQL Int: they must stay within 32 bits,
+# checked before commit (an overflow found while serializing would come after the points moved).
+MAX_BALANCE = MAX_INT
+
+if TYPE_CHECKING:
+    from domain.members import Balance
 
 
 class AccountKind(StrEnum):
@@ -141,3 +152,20 @@ class MemberPosting:
     origin_id: int
     description: str
     created_at: datetime
+
+
+def balance_refusal(entry: JournalEntry, current: Balance | None) -> DomainError:
+    """Why an entry could not be applied to the member's stored balance."""
+    if current is not None:
+        member_id = current.member_id
+        earned, redeemed = entry.lifetime_deltas(member_id)
+        after = (
+            current.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
+            current.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
+            current.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
+            current.lifetime_earned + earned,
+            current.lifetime_redeemed + redeemed,
+        )
+        if max(after) > MAX_BALANCE:
+            return LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points")
+    return InsufficientPoints("not enough points available")

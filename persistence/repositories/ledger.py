@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.errors import InsufficientPoints
-from domain.ledger import AccountKind, JournalEntry
+from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, balance_refusal
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from persistence import mapping
@@ -69,18 +68,24 @@ class SqlLedgerRepository:
                 values[column.key] = column + delta
                 if delta < 0:
                     conditions.append(column >= -delta)
+                else:
+                    conditions.append(column <= MAX_BALANCE - delta)
         earned, redeemed = entry.lifetime_deltas(member_id)
-        if earned:
-            values["lifetime_earned"] = member_balances.c.lifetime_earned + earned
-        if redeemed:
-            values["lifetime_redeemed"] = member_balances.c.lifetime_redeemed + redeemed
+        for column, delta in (
+            (member_balances.c.lifetime_earned, earned),
+            (member_balances.c.lifetime_redeemed, redeemed),
+        ):
+            if delta:
+                values[column.key] = column + delta
+                conditions.append(column <= MAX_BALANCE - delta)
         if not values:
             return
         result = await self.conn.execute(
             update(member_balances).where(*conditions).values(values).returning(member_balances.c.member_id)
         )
         if result.first() is None:
-            raise InsufficientPoints("not enough points", ("points",))
+            current = await self.balance(member_id)
+            raise balance_refusal(entry, current)
 
     async def balance(self, member_id: int) -> Balance | None:
         row = (

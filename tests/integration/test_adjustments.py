@@ -22,7 +22,8 @@ async def test_positive_and_negative_adjustments_are_exact_and_audited(
     credit = await given.adjust(member, 500, key="a1", reason="GOODWILL")
     debit = await given.adjust(member, -200, key="a2", reason="CORRECTION")
 
-    assert credit["errors"] == [] and debit["errors"] == []
+    assert credit["errors"] == []
+    assert debit["errors"] == []
     assert debit["member"]["balance"]["available"] == 300
     rows = [r for r in await audit_rows(backend) if r.action == "adjustPoints"]
     assert [(r.before["available"], r.after["available"]) for r in rows] == [(0, 500), (500, 300)]

@@ -45,7 +45,7 @@ async def test_out_of_stock_and_inactive_rewards(given: Scenario) -> None:
     member = await given.funded_member(1_000)
     sold_out = await given.reward("Sold out", cost_points=10, stock=0)
     retired = await given.gql.data(
-        'mutation { createReward(input: {name: "Old mug", costPoints: 10, active: false}) { reward { id } } }',
+        'mutation { createReward(input: {name: "Mug", costPoints: 10, active: false}) { reward { id } } }',
         token=given.admin,
     )
     from tests.builders import Ids

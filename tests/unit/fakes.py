@@ -20,7 +20,7 @@ from typing import Self
 
 from domain.audit import AuditEvent
 from domain.errors import InsufficientPoints
-from domain.ledger import AccountKind, JournalEntry
+from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, balance_refusal
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
@@ -188,7 +188,7 @@ class FakeLedgerRepository(_Repository):
         for member_id in entry.member_ids():
             balance = self.t.balances.get(member_id)
             if balance is None:
-                raise InsufficientPoints("not enough points", ("points",))  # the real UPDATE finds no row
+                raise InsufficientPoints("not enough points available")  # the real UPDATE finds no row
             earned, redeemed = entry.lifetime_deltas(member_id)
             new = replace(
                 balance,
@@ -198,8 +198,12 @@ class FakeLedgerRepository(_Repository):
                 lifetime_earned=balance.lifetime_earned + earned,
                 lifetime_redeemed=balance.lifetime_redeemed + redeemed,
             )
-            if min(new.available, new.pending, new.held) < 0:
-                raise InsufficientPoints("not enough points", ("points",))
+            if (
+                min(new.available, new.pending, new.held) < 0
+                or max(new.available, new.pending, new.held, new.lifetime_earned, new.lifetime_redeemed)
+                > MAX_BALANCE
+            ):
+                raise balance_refusal(entry, balance)
             updated[member_id] = new
         self.t.balances.update(updated)
         entry_id = self.db.next_id()

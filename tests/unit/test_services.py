@@ -805,7 +805,7 @@ async def test_redeeming_more_than_the_balance_is_insufficient_points_and_change
     assert db.tables.redemptions == {}
     stored = db.tables.idempotency[(f"member:{member.id}", "wallet-1")].response
     assert stored == {
-        "error": {"code": "INSUFFICIENT_POINTS", "message": "not enough points", "field": ["points"]}
+        "error": {"code": "INSUFFICIENT_POINTS", "message": "not enough points available", "field": []}
     }
 
 
@@ -1156,17 +1156,9 @@ async def test_locking_needs_a_reason_an_existing_member_and_an_admin(
     assert db.tables == before
 
 
-# --- known domain bugs (strict xfail: they start failing the suite once fixed, so the mark is removed) ---
-
-BALANCE_OVERFLOW = (
-    "domain bug: nothing keeps a member's stored balance within 2**31-1 (GraphQL Int). post_purchase and "
-    "adjust_points check only the points of one movement, and LedgerRepository.post checks only the lower "
-    "bound, so the balance overflows 32 bits and the API fails while serializing, after the commit "
-    "(DESIGN.md pitfalls: check ranges before committing)"
-)
+# --- stored balances stay within GraphQL's 32-bit Int ---
 
 
-@pytest.mark.xfail(reason=BALANCE_OVERFLOW, strict=True)
 async def test_a_purchase_that_would_take_the_balance_past_the_32_bit_limit_is_refused_and_changes_nothing(
     db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
@@ -1192,7 +1184,6 @@ async def test_a_purchase_that_would_take_the_balance_past_the_32_bit_limit_is_r
     assert balance(db, member.id).available == MAX_INT - 10
 
 
-@pytest.mark.xfail(reason=BALANCE_OVERFLOW, strict=True)
 async def test_a_credit_adjustment_that_would_take_the_balance_past_the_32_bit_limit_is_refused(
     db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
