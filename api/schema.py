@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import strawberry
@@ -40,7 +39,6 @@ class LoyaltySchema(strawberry.Schema):
         log_errors(errors, context.request_id if isinstance(context, Context) else "-")
 
 
-@functools.cache  # strawberry's relay node field can be converted once per process: share the schema
 def build_schema(
     *, max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 15, introspection: bool = True
 ) -> strawberry.Schema:

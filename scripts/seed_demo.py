@@ -1,0 +1,448 @@
+"""Demo data for a fresh database, written through the domain's use cases so the ledger is real.
+
+Every purchase, redemption and adjustment goes through `domain.services` with a unit of work, an
+idempotency key ("seed-<n>") and a clock moved through the past ~120 days, so journal entries, lots
+and their expiry dates (24 months after earning) look like real history. Deterministic: the same
+reference time gives the same data (random.Random(42)).
+
+    python -m scripts.seed_demo        # migrates DATABASE_URL, then seeds it if it has no members
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from api.settings import Settings
+from domain.actors import Actor, Role
+from domain.clock import Clock, FixedClock, SystemClock
+from domain.commands import (
+    AdjustPoints,
+    ChangeMemberStatus,
+    CreateMerchant,
+    CreatePartnerBrand,
+    CreateReward,
+    EnrollMember,
+    PostPurchase,
+    RedeemReward,
+)
+from domain.errors import DomainError
+from domain.members import Contact, IncomeBand, Profile
+from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
+from domain.money import Money
+from domain.purchases import ReasonCode
+from domain.services.adjustments import adjust_points
+from domain.services.admin import (
+    create_merchant,
+    create_partner_brand,
+    create_reward,
+    enroll_member,
+    lock_member,
+)
+from domain.services.purchases import post_purchase
+from domain.services.redemptions import redeem_reward
+from persistence import tables as tables_module
+from persistence.engine import Database, create_database
+from persistence.migrate import upgrade_to_head
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+
+HISTORY_DAYS = 120
+MEMBER_COUNT = 20
+# The demo's customers live in China and Hong Kong (UTC+8, no daylight saving time).
+LOCAL = timezone(timedelta(hours=8), "UTC+08")
+
+ADMIN = Actor(role=Role.ADMIN, subject="seed@demo", request_id="seed-demo")
+
+PARTNERS = [("SkyWing Airlines", PartnerKind.AIRLINE), ("ShopHub", PartnerKind.ECOMMERCE)]
+
+
+@dataclass(frozen=True)
+class MerchantSpec:
+    name: str
+    category: MerchantCategory
+    channel: MerchantChannel
+    spend: tuple[int, int]  # a typical purchase, in currency units
+    weight: int  # how often members shop here, relative to the others
+    partner: str | None = None
+    earn_rate: Decimal | None = None
+
+
+MERCHANTS = [
+    MerchantSpec("Jade Garden Dim Sum", MerchantCategory.DINING, MerchantChannel.OFFLINE, (60, 480), 9),
+    MerchantSpec("Noodle Republic", MerchantCategory.DINING, MerchantChannel.BOTH, (25, 160), 12),
+    MerchantSpec(
+        "SkyWing Airlines",
+        MerchantCategory.TRAVEL,
+        MerchantChannel.BOTH,
+        (680, 5200),
+        2,
+        partner="SkyWing Airlines",
+        earn_rate=Decimal("2"),
+    ),
+    MerchantSpec("Harbour View Hotels", MerchantCategory.TRAVEL, MerchantChannel.OFFLINE, (450, 2600), 2),
+    MerchantSpec(
+        "ShopHub Marketplace",
+        MerchantCategory.ONLINE_SHOPPING,
+        MerchantChannel.ONLINE,
+        (30, 1600),
+        10,
+        partner="ShopHub",
+        earn_rate=Decimal("1.5"),
+    ),
+    MerchantSpec("Bamboo Books", MerchantCategory.ONLINE_SHOPPING, MerchantChannel.ONLINE, (40, 320), 4),
+    MerchantSpec("FreshMart", MerchantCategory.GROCERY, MerchantChannel.BOTH, (35, 620), 11),
+    MerchantSpec("Starlight Cinemas", MerchantCategory.ENTERTAINMENT, MerchantChannel.OFFLINE, (60, 280), 4),
+    MerchantSpec("Pixel Electronics", MerchantCategory.RETAIL, MerchantChannel.BOTH, (150, 3800), 2),
+]
+
+# (name, cost in points, stock: None is unlimited); the lounge pass is the one that runs short.
+REWARDS = [
+    ("Coffee voucher", 300, None),
+    ("Starlight cinema ticket", 900, None),
+    ("ShopHub ¥50 coupon", 1500, None),
+    ("SkyWing lounge pass", 3000, 3),
+    ("Harbour View weekend night", 9000, None),
+]
+
+REGIONS = ["Shanghai", "Beijing", "Guangzhou", "Shenzhen", "Hong Kong", "Hangzhou", "Chengdu"]
+TAGS = [
+    "foodie",
+    "frequent-flyer",
+    "online-shopper",
+    "family",
+    "student",
+    "business-traveller",
+    "coffee-lover",
+    "movie-goer",
+    "gadget-fan",
+    "weekend-shopper",
+]
+# Which merchants a tag makes a member favour.
+TAG_FAVOURITES = {
+    "foodie": ["Jade Garden Dim Sum", "Noodle Republic"],
+    "frequent-flyer": ["SkyWing Airlines", "Harbour View Hotels"],
+    "business-traveller": ["SkyWing Airlines", "Harbour View Hotels"],
+    "online-shopper": ["ShopHub Marketplace", "Bamboo Books"],
+    "family": ["FreshMart", "Starlight Cinemas"],
+    "student": ["Noodle Republic", "Bamboo Books"],
+    "coffee-lover": ["Noodle Republic"],
+    "movie-goer": ["Starlight Cinemas"],
+    "gadget-fan": ["Pixel Electronics", "ShopHub Marketplace"],
+    "weekend-shopper": ["FreshMart", "ShopHub Marketplace"],
+}
+
+
+@dataclass(frozen=True)
+class PlannedMember:
+    """Who a demo member is and how they shop, decided before the history is played."""
+
+    external_ref: str
+    profile: Profile
+    contact: Contact
+    currency: str
+    purchases_per_week: float
+    redeem_appetite: float  # the chance, on a day with enough points, of redeeming something
+    enrolled_day: int
+
+    @property
+    def favourites(self) -> list[MerchantSpec]:
+        names = {name for tag in self.profile.tags for name in TAG_FAVOURITES[tag]}
+        return [spec for spec in MERCHANTS if spec.name in names]
+
+
+@dataclass
+class DemoMember:
+    id: int
+    plan: PlannedMember
+    available: int = 0  # tracked here to decide what the member can afford
+
+
+@dataclass
+class Seeder:
+    database: Database
+    clock: FixedClock
+    rng: random.Random
+    keys: int = 0
+    merchant_ids: dict[str, int] = field(default_factory=dict)
+    rewards: list[tuple[int, str, int, int | None]] = field(default_factory=list)  # id, name, cost, stock
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.database.write_engine)
+
+    def key(self) -> str:
+        self.keys += 1
+        return f"seed-{self.keys}"
+
+    def at(self, moment: datetime) -> None:
+        self.clock.at = moment.astimezone(UTC)
+
+
+async def seed(database: Database, clock: Clock) -> None:
+    """Seed an empty, migrated database; `clock.now()` is "today", the history lies before it.
+
+    Not idempotent as a whole: run it once, on a database without members (see `seed_if_empty`).
+    """
+    today = clock.now().astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=HISTORY_DAYS)
+    s = Seeder(database, FixedClock(start.astimezone(UTC)), random.Random(42))
+
+    # Catalogue, set up by an admin on the first morning.
+    s.at(start + timedelta(hours=9))
+    partner_ids: dict[str, int] = {}
+    for name, kind in PARTNERS:
+        partner = await create_partner_brand(
+            CreatePartnerBrand(name, kind), actor=ADMIN, uow=s.uow(), clock=s.clock
+        )
+        partner_ids[name] = partner.id
+    for spec in MERCHANTS:
+        merchant = await create_merchant(
+            CreateMerchant(
+                name=spec.name,
+                category=spec.category,
+                channel=spec.channel,
+                partner_id=partner_ids[spec.partner] if spec.partner else None,
+                earn_rate_override=spec.earn_rate,
+            ),
+            actor=ADMIN,
+            uow=s.uow(),
+            clock=s.clock,
+        )
+        s.merchant_ids[spec.name] = merchant.id
+    for name, cost, stock in REWARDS:
+        reward = await create_reward(
+            CreateReward(name=name, cost_points=cost, stock=stock), actor=ADMIN, uow=s.uow(), clock=s.clock
+        )
+        s.rewards.append((reward.id, name, cost, stock))
+
+    people = _plan_members(s.rng)
+    members: list[DemoMember] = []
+    referral_codes: list[str] = []
+    adjustments = {
+        40: (2, 500, ReasonCode.GOODWILL, "Flight delay compensation"),
+        80: (7, 300, ReasonCode.SERVICE_RECOVERY, "Order arrived damaged"),
+        100: (None, -150, ReasonCode.CORRECTION, "Duplicate earn reversed"),
+    }
+
+    for day in range(HISTORY_DAYS):
+        midnight = start + timedelta(days=day)
+        events: list[tuple[datetime, int, str, object]] = []  # (time, tiebreak, kind, payload)
+        for index, plan in enumerate(people):
+            if plan.enrolled_day == day:
+                moment = midnight + timedelta(hours=10, minutes=7 * index)
+                events.append((moment, len(events), "enrol", (index, plan)))
+        for member in members:
+            if day <= member.plan.enrolled_day:
+                continue
+            if s.rng.random() < member.plan.purchases_per_week / 7:
+                events.append((_daytime(s.rng, midnight), len(events), "purchase", member))
+            if member.available >= 300 and s.rng.random() < member.plan.redeem_appetite:
+                evening = midnight + timedelta(hours=21, minutes=s.rng.randrange(60))
+                events.append((evening, len(events), "redeem", member))
+        if day in adjustments:
+            events.append((midnight + timedelta(hours=16), len(events), "adjust", adjustments[day]))
+        events.sort(key=lambda e: (e[0], e[1]))
+
+        for moment, _, kind, payload in events:
+            s.at(moment)
+            if kind == "enrol":
+                index, plan = payload  # type: ignore[misc]
+                member = await _enrol(s, index, plan, referral_codes)
+                members.append(member)
+            elif kind == "purchase":
+                await _purchase(s, payload)  # type: ignore[arg-type]
+            elif kind == "redeem":
+                await _redeem(s, payload)  # type: ignore[arg-type]
+            else:
+                await _adjust(s, members, payload)  # type: ignore[arg-type]
+
+    # One member is locked on the last evening, pending a fraud review.
+    s.at(start + timedelta(days=HISTORY_DAYS - 1, hours=22, minutes=30))
+    suspicious = next(m for m in members if m.plan.external_ref == f"DEMO-{MEMBER_COUNT:04d}")
+    await lock_member(
+        ChangeMemberStatus(suspicious.id, "Unusual redemption pattern: under fraud review"),
+        actor=ADMIN,
+        uow=s.uow(),
+        clock=s.clock,
+    )
+
+
+def _plan_members(rng: random.Random) -> list[PlannedMember]:
+    """The twenty demo members: profiles, habits, and when they join (within the first ten days)."""
+    planned = []
+    for n in range(1, MEMBER_COUNT + 1):
+        region = REGIONS[(n - 1) % len(REGIONS)] if n <= len(REGIONS) else rng.choice(REGIONS)
+        tags = tuple(sorted(rng.sample(TAGS, rng.randint(1, 3))))
+        hong_kong = region == "Hong Kong"
+        planned.append(
+            PlannedMember(
+                external_ref=f"DEMO-{n:04d}",
+                profile=Profile(
+                    birth_year=rng.randint(1962, 2004),
+                    region=region,
+                    income_band=rng.choice(list(IncomeBand)),
+                    tags=tags,
+                ),
+                contact=Contact(
+                    phone=f"+852 5{rng.randrange(10**6, 10**7)}"
+                    if hong_kong
+                    else f"+86 13{rng.randrange(10**8, 10**9)}",
+                    email=f"demo{n:02d}@example.com",
+                ),
+                currency="HKD" if hong_kong else "CNY",
+                purchases_per_week=round(rng.uniform(0.6, 3.0), 2),
+                redeem_appetite=round(rng.uniform(0.02, 0.08), 3),
+                enrolled_day=0 if n <= 8 else rng.randrange(1, 10),
+            )
+        )
+    return planned
+
+
+async def _enrol(s: Seeder, index: int, plan: PlannedMember, referral_codes: list[str]) -> DemoMember:
+    # Two members joined through the first member's referral code.
+    referral = referral_codes[0] if index in (3, 4) and referral_codes else None
+    member = await enroll_member(
+        EnrollMember(
+            external_ref=plan.external_ref, profile=plan.profile, contact=plan.contact, referral_code=referral
+        ),
+        actor=ADMIN,
+        uow=s.uow(),
+        clock=s.clock,
+    )
+    referral_codes.append(member.referral_code)
+    return DemoMember(id=member.id, plan=plan)
+
+
+def _daytime(rng: random.Random, midnight: datetime) -> datetime:
+    """A moment in shopping hours, local time: 08:00-22:59."""
+    return midnight + timedelta(
+        hours=rng.randint(8, 22), minutes=rng.randrange(60), seconds=rng.randrange(60)
+    )
+
+
+async def _purchase(s: Seeder, member: DemoMember) -> None:
+    # Everyone shops everywhere now and then; a member's favourites (from its tags) three times as often.
+    favourites = member.plan.favourites
+    weights = [spec.weight * (3 if spec in favourites else 1) for spec in MERCHANTS]
+    spec = s.rng.choices(MERCHANTS, weights=weights)[0]
+    if spec.channel is MerchantChannel.BOTH:
+        channel = Channel.ONLINE if s.rng.random() < 0.4 else Channel.OFFLINE
+    else:
+        channel = Channel(spec.channel.value)
+    low, high = spec.spend
+    amount_minor = s.rng.randint(low, high) * 100 + s.rng.choice([0, 0, 50, s.rng.randrange(100)])
+    merchant_id = s.merchant_ids[spec.name]
+    key = s.key()
+    result = await post_purchase(
+        PostPurchase(
+            member_id=member.id,
+            amount=Money(amount_minor, member.plan.currency),
+            idempotency_key=key,
+            channel=channel,
+            reference=f"{spec.name.split()[0].upper()}-{s.keys:06d}",
+        ),
+        actor=Actor(role=Role.MERCHANT, subject=f"pos-{merchant_id}", merchant_id=merchant_id),
+        uow=s.uow(),
+        clock=s.clock,
+    )
+    member.available += result.points_earned
+
+
+async def _redeem(s: Seeder, member: DemoMember) -> None:
+    affordable = [r for r in s.rewards if r[2] <= member.available and (r[3] is None or r[3] > 0)]
+    if not affordable:
+        return
+    reward_id, _, _, stock = s.rng.choice(affordable)
+    try:
+        result = await redeem_reward(
+            RedeemReward(reward_id=reward_id, idempotency_key=s.key()),
+            actor=Actor(role=Role.MEMBER, subject=f"member-{member.id}", member_id=member.id),
+            uow=s.uow(),
+            clock=s.clock,
+        )
+    except DomainError:  # e.g. out of stock: a real member would just pick something else later
+        return
+    member.available -= result.points
+    if stock is not None:
+        s.rewards = [(i, n, c, st - 1 if i == reward_id and st else st) for i, n, c, st in s.rewards]
+
+
+async def _adjust(
+    s: Seeder, members: list[DemoMember], adjustment: tuple[int | None, int, ReasonCode, str]
+) -> None:
+    index, points, reason, note = adjustment
+    # A debit goes to whoever holds the most points, so it can never overdraw.
+    member = members[index] if index is not None else max(members, key=lambda m: (m.available, -m.id))
+    result = await adjust_points(
+        AdjustPoints(
+            member_id=member.id, points=points, reason_code=reason, idempotency_key=s.key(), note=note
+        ),
+        actor=ADMIN,
+        uow=s.uow(),
+        clock=s.clock,
+    )
+    member.available += result.points
+
+
+async def has_members(database: Database) -> bool:
+    async with database.read_engine.connect() as conn:
+        return bool(
+            (await conn.execute(select(func.count()).select_from(tables_module.members))).scalar_one()
+        )
+
+
+async def seed_if_empty(database: Database, clock: Clock) -> bool:
+    """Seed when the database has no members yet; whether it did."""
+    if await has_members(database):
+        return False
+    await seed(database, clock)
+    return True
+
+
+async def summary(database: Database) -> dict[str, int]:
+    """Row counts of what the demo is made of, for the command line."""
+    tables = {
+        "members": tables_module.members,
+        "merchants": tables_module.merchants,
+        "partner brands": tables_module.partner_brands,
+        "rewards": tables_module.rewards,
+        "purchases": tables_module.purchases,
+        "redemptions": tables_module.redemptions,
+        "adjustments": tables_module.adjustments,
+        "journal entries": tables_module.journal_entries,
+    }
+    async with database.read_engine.connect() as conn:
+        return {
+            name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+            for name, table in tables.items()
+        }
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    upgrade_to_head(settings.database_url)
+
+    async def run() -> dict[str, int] | None:
+        database = create_database(settings.database_url, pool_size=settings.db_pool_size)
+        try:
+            return await summary(database) if await seed_if_empty(database, SystemClock()) else None
+        finally:
+            await database.dispose()
+
+    started = time.perf_counter()
+    counts = asyncio.run(run())
+    if counts is None:
+        print("the database already has members: nothing seeded", file=sys.stderr)
+        return
+    made = ", ".join(f"{n} {what}" for what, n in counts.items())
+    print(f"seeded demo data in {time.perf_counter() - started:.1f}s: {made}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The demo data: seeded through the use cases, so its ledger must be as consistent as real data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from domain.clock import FixedClock
+from domain.ledger import AccountKind
+from persistence import tables as t
+from scripts.seed_demo import seed
+from tests.conftest import Backend
+
+TODAY = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+
+async def _scalar(backend: Backend, statement) -> int:
+    async with backend.database.read_engine.connect() as conn:
+        return (await conn.execute(statement)).scalar_one()
+
+
+async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
+    started = time.perf_counter()
+    await seed(backend.database, FixedClock(TODAY))
+    elapsed = time.perf_counter() - started
+
+    count = func.count()
+    assert await _scalar(backend, select(count).select_from(t.members)) == 20
+    assert await _scalar(backend, select(count).select_from(t.partner_brands)) >= 2
+    assert await _scalar(backend, select(count).select_from(t.rewards)) == 5
+    assert await _scalar(backend, select(count).select_from(t.purchases)) > 100
+    assert await _scalar(backend, select(count).select_from(t.redemptions)) > 0
+    assert await _scalar(backend, select(count).select_from(t.adjustments)) >= 2
+    locked = select(count).select_from(t.members).where(t.members.c.status == "LOCKED")
+    assert await _scalar(backend, locked) == 1
+
+    async with backend.database.read_engine.connect() as conn:
+        merchants = (await conn.execute(select(t.merchants))).all()
+        partner_kinds = set((await conn.execute(select(t.partner_brands.c.kind))).scalars())
+        purchase_channels = set((await conn.execute(select(t.purchases.c.channel).distinct())).scalars())
+        stocks = list((await conn.execute(select(t.rewards.c.stock))).scalars())
+        first, last = (
+            await conn.execute(select(func.min(t.purchases.c.created_at), func.max(t.purchases.c.created_at)))
+        ).one()
+        stored = dict(
+            (await conn.execute(select(t.member_balances.c.member_id, t.member_balances.c.available))).all()
+        )
+        journal = dict(
+            (
+                await conn.execute(
+                    select(t.journal_lines.c.member_id, func.sum(t.journal_lines.c.amount))
+                    .where(t.journal_lines.c.account_kind == AccountKind.MEMBER_AVAILABLE.value)
+                    .group_by(t.journal_lines.c.member_id)
+                )
+            ).all()
+        )
+        lots = dict(
+            (
+                await conn.execute(
+                    select(t.points_lots.c.member_id, func.sum(t.points_lots.c.remaining)).group_by(
+                        t.points_lots.c.member_id
+                    )
+                )
+            ).all()
+        )
+        member_ids = list((await conn.execute(select(t.members.c.id))).scalars())
+
+    categories = {m.category for m in merchants}
+    assert {"DINING", "TRAVEL", "ONLINE_SHOPPING"} <= categories
+    assert {"ONLINE", "OFFLINE"} <= {m.channel for m in merchants}
+    assert purchase_channels == {"ONLINE", "OFFLINE"}
+    assert {"AIRLINE", "ECOMMERCE"} <= partner_kinds
+    assert sum(1 for m in merchants if m.partner_id is not None) >= 2
+    assert any(s is not None and s <= 5 for s in stocks), "one reward has a small stock"
+    # A few months of history, all of it before "today".
+    assert (last - first).days >= 90
+    assert last < TODAY
+
+    assert sorted(stored) == sorted(member_ids), "every member has a balance row"
+    for member_id in member_ids:
+        available = stored[member_id]
+        assert available >= 0
+        assert available == int(journal.get(member_id) or 0), f"member {member_id}: balance != journal"
+        assert available == int(lots.get(member_id) or 0), f"member {member_id}: balance != lots"
+    assert sum(stored.values()) > 0
+    assert elapsed < 30, f"seeding took {elapsed:.1f}s"
