@@ -1,0 +1,595 @@
+"""Re-sum the whole ledger and report every place where the stored state disagrees with the journal.
+
+All checks run in ONE snapshot (one connection, one read transaction: REPEATABLE READ on PostgreSQL;
+on SQLite a read transaction in WAL mode is a snapshot), so a busy system never shows a torn state.
+Every check is one set-based statement (GROUP BY / anti-joins, no per-row loops in Python): the cost
+is a handful of scans of journal_lines, lots and draws, which is fine at millions of lines.
+
+The invariants (the ledger's contract; see DESIGN.md "Points are money"):
+
+  ENTRY_UNBALANCED / ENTRY_TOO_FEW_LINES   every journal entry's lines sum to 0, and it has >= 2 lines
+  LINE_INVALID_ACCOUNT     a line names a known account; member accounts carry member_id, others do not
+  BALANCE_ROW_MISSING      every member has its member_balances row
+  BALANCE_MISMATCH         stored available/pending/held == sum of the member's lines on that account
+  LIFETIME_MISMATCH        lifetime_earned/lifetime_redeemed == what `JournalEntry.lifetime_deltas`
+                           derives from the journal (EARN/ADJUST entries that net-credit the member's
+                           available+pending; REDEEM entries that net-debit it)
+  LOT_OUT_OF_RANGE         0 <= lot.remaining <= lot.points
+  LOT_REMAINING_MISMATCH   lot.remaining == lot.points - sum(lot_draws.points of that lot)
+  LOT_DRAW_MEMBER_MISMATCH a draw belongs to the member who owns the lot
+  LOTS_BALANCE_MISMATCH    per member, sum(lot.remaining) == stored available balance
+  LOTS_ISSUED_MISMATCH     per entry, sum of lots it created == points it credited to MEMBER_AVAILABLE
+  DRAWS_MISMATCH           per entry, sum of its lot_draws == points it debited from MEMBER_AVAILABLE
+  ORIGIN_MISSING / ORIGIN_MEMBER_MISMATCH / ORIGIN_UNKNOWN_TYPE
+                           every entry points at an existing purchase/redemption/adjustment row of the
+                           same member
+  ENTRY_MISSING            every adjustment, completed redemption and purchase that earned points has
+                           its journal entry (the reverse of the origin check)
+
+The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because, today, every point in
+MEMBER_AVAILABLE lives in exactly one lot and nothing else touches lots: there is no pending
+maturation, no expiry sweep and no hold yet. When those arrive, state here which lots count (for
+example: lots created for pending points count only once matured) and adjust these three queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginType
+from domain.rewards import RedemptionStatus
+from persistence.tables import (
+    adjustments,
+    journal_entries,
+    journal_lines,
+    lot_draws,
+    member_balances,
+    members,
+    points_lots,
+    purchases,
+    redemptions,
+)
+
+
+class ViolationKind(StrEnum):
+    ENTRY_UNBALANCED = "ENTRY_UNBALANCED"
+    ENTRY_TOO_FEW_LINES = "ENTRY_TOO_FEW_LINES"
+    LINE_INVALID_ACCOUNT = "LINE_INVALID_ACCOUNT"
+    BALANCE_ROW_MISSING = "BALANCE_ROW_MISSING"
+    BALANCE_MISMATCH = "BALANCE_MISMATCH"
+    LIFETIME_MISMATCH = "LIFETIME_MISMATCH"
+    LOT_OUT_OF_RANGE = "LOT_OUT_OF_RANGE"
+    LOT_REMAINING_MISMATCH = "LOT_REMAINING_MISMATCH"
+    LOT_DRAW_MEMBER_MISMATCH = "LOT_DRAW_MEMBER_MISMATCH"
+    LOTS_BALANCE_MISMATCH = "LOTS_BALANCE_MISMATCH"
+    LOTS_ISSUED_MISMATCH = "LOTS_ISSUED_MISMATCH"
+    DRAWS_MISMATCH = "DRAWS_MISMATCH"
+    ORIGIN_MISSING = "ORIGIN_MISSING"
+    ORIGIN_MEMBER_MISMATCH = "ORIGIN_MEMBER_MISMATCH"
+    ORIGIN_UNKNOWN_TYPE = "ORIGIN_UNKNOWN_TYPE"
+    ENTRY_MISSING = "ENTRY_MISSING"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken invariant, with the ids of the rows involved (None where not applicable)."""
+
+    kind: ViolationKind
+    message: str
+    member_id: int | None = None
+    entry_id: int | None = None
+    lot_id: int | None = None
+    origin_id: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    """What was checked, the derived system account totals, and every violation found."""
+
+    counts: Mapping[str, int]
+    # Every non-member account kind, summed over the journal (system accounts store no balance).
+    system_totals: Mapping[str, int]
+    # Member accounts by kind, summed over the stored balances.
+    member_totals: Mapping[str, int]
+    violations: tuple[Violation, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+async def check_ledger(engine: AsyncEngine, *, limit_per_check: int | None = None) -> list[Violation]:
+    """Every violation of the ledger's invariants, in one snapshot. Empty means the ledger is sound."""
+    return list((await verify_ledger(engine, limit_per_check=limit_per_check)).violations)
+
+
+async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = None) -> LedgerReport:
+    """The full report: counts, derived totals and violations, all read in one snapshot.
+
+    `limit_per_check` caps the rows each check returns (None: all), for a badly broken database.
+    On SQLite pass an engine whose connections run in WAL mode (`Database.read_engine`).
+    """
+    async with _snapshot(engine) as conn:
+        checker = _Checker(conn, limit_per_check)
+        for check in (
+            checker.entries_balance,
+            checker.line_accounts,
+            checker.balance_rows,
+            checker.balances_and_lifetime,
+            checker.lots,
+            checker.lot_draw_members,
+            checker.lots_vs_available,
+            checker.lots_issued,
+            checker.draws_per_entry,
+            checker.origins,
+            checker.facts_without_entries,
+        ):
+            await check()
+        counts = await _counts(conn)
+        system_totals, member_totals = await _totals(conn)
+    return LedgerReport(counts, system_totals, member_totals, tuple(checker.violations))
+
+
+@asynccontextmanager
+async def _snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        await conn.begin()
+        try:
+            if conn.dialect.name == "sqlite":
+                await _ensure_sqlite_transaction(conn)
+            yield conn
+        finally:
+            await conn.rollback()  # read-only: nothing to keep
+
+
+async def _ensure_sqlite_transaction(conn: AsyncConnection) -> None:
+    """The project's engines emit BEGIN from a hook; a plain engine leaves the driver in autocommit
+    for SELECTs, where each statement would see its own snapshot. Begin explicitly in that case."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        await conn.exec_driver_sql("BEGIN")
+
+
+def _n(value: Any) -> int:
+    """PostgreSQL's sum(bigint) is numeric (Decimal); SQLite's is int; NULL means nothing summed."""
+    return int(value or 0)
+
+
+def _sum(expression: Any) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(expression), 0)
+
+
+def _sum_where(condition: ColumnElement[bool], expression: Any) -> ColumnElement[Any]:
+    return _sum(case((condition, expression), else_=0))
+
+
+_MEMBER_KINDS = sorted(k.value for k in MEMBER_ACCOUNT_KINDS)
+_AVAILABLE = AccountKind.MEMBER_AVAILABLE.value
+_PENDING = AccountKind.MEMBER_PENDING.value
+_HELD = AccountKind.MEMBER_HELD.value
+_ORIGIN_TABLES = {
+    OriginType.PURCHASE.value: purchases,
+    OriginType.REDEMPTION.value: redemptions,
+    OriginType.ADJUSTMENT.value: adjustments,
+}
+
+
+class _Checker:
+    def __init__(self, conn: AsyncConnection, limit: int | None) -> None:
+        self.conn = conn
+        self.limit = limit
+        self.violations: list[Violation] = []
+
+    async def _rows(self, statement: Select[Any]) -> Sequence[Any]:
+        if self.limit is not None:
+            statement = statement.limit(self.limit)
+        return (await self.conn.execute(statement)).all()
+
+    def _add(self, kind: ViolationKind, message: str, **ids: int | None) -> None:
+        self.violations.append(Violation(kind, message, **ids))
+
+    # (a) every entry balances and has at least two lines
+    async def entries_balance(self) -> None:
+        per_entry = (
+            select(
+                journal_lines.c.entry_id,
+                func.count().label("lines"),
+                func.sum(journal_lines.c.amount).label("total"),
+            )
+            .group_by(journal_lines.c.entry_id)
+            .subquery()
+        )
+        lines = func.coalesce(per_entry.c.lines, 0)
+        total = func.coalesce(per_entry.c.total, 0)
+        statement = (
+            select(
+                journal_entries.c.id,
+                journal_entries.c.member_id,
+                lines.label("lines"),
+                total.label("total"),
+            )
+            .select_from(journal_entries.outerjoin(per_entry, per_entry.c.entry_id == journal_entries.c.id))
+            .where(or_(lines < 2, total != 0))
+            .order_by(journal_entries.c.id)
+        )
+        for row in await self._rows(statement):
+            if _n(row.total) != 0:
+                self._add(
+                    ViolationKind.ENTRY_UNBALANCED,
+                    f"entry {row.id}: lines sum to {_n(row.total)}, not 0",
+                    entry_id=row.id,
+                    member_id=row.member_id,
+                )
+            if _n(row.lines) < 2:
+                self._add(
+                    ViolationKind.ENTRY_TOO_FEW_LINES,
+                    f"entry {row.id}: {_n(row.lines)} line(s), at least 2 needed",
+                    entry_id=row.id,
+                    member_id=row.member_id,
+                )
+
+    # every line names a known account, with member_id exactly when it is a member account
+    async def line_accounts(self) -> None:
+        kind = journal_lines.c.account_kind
+        is_member = kind.in_(_MEMBER_KINDS)
+        statement = (
+            select(journal_lines.c.id, journal_lines.c.entry_id, kind, journal_lines.c.member_id)
+            .where(
+                or_(
+                    kind.not_in([k.value for k in AccountKind]),
+                    and_(is_member, journal_lines.c.member_id.is_(None)),
+                    and_(~is_member, journal_lines.c.member_id.is_not(None)),
+                )
+            )
+            .order_by(journal_lines.c.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.LINE_INVALID_ACCOUNT,
+                f"line {row.id} of entry {row.entry_id}: account {row.account_kind!r} "
+                f"with member_id {row.member_id}",
+                entry_id=row.entry_id,
+                member_id=row.member_id,
+            )
+
+    async def balance_rows(self) -> None:
+        statement = (
+            select(members.c.id)
+            .where(~exists().where(member_balances.c.member_id == members.c.id))
+            .order_by(members.c.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.BALANCE_ROW_MISSING,
+                f"member {row.id} has no member_balances row",
+                member_id=row.id,
+            )
+
+    # (b) stored balances == journal sums, and (g) the lifetime counters, from one pass over the
+    # member lines: per (member, entry) first, as `JournalEntry.lifetime_deltas` works per entry.
+    async def balances_and_lifetime(self) -> None:
+        kind = journal_lines.c.account_kind
+        amount = journal_lines.c.amount
+        per_entry = (
+            select(
+                journal_lines.c.member_id,
+                journal_entries.c.kind.label("entry_kind"),
+                _sum_where(kind == _AVAILABLE, amount).label("available"),
+                _sum_where(kind == _PENDING, amount).label("pending"),
+                _sum_where(kind == _HELD, amount).label("held"),
+            )
+            .select_from(
+                journal_lines.join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+            )
+            .where(journal_lines.c.member_id.is_not(None), kind.in_(_MEMBER_KINDS))
+            .group_by(journal_lines.c.member_id, journal_lines.c.entry_id, journal_entries.c.kind)
+            .subquery()
+        )
+        net = per_entry.c.available + per_entry.c.pending
+        earns = per_entry.c.entry_kind.in_([EntryKind.EARN.value, EntryKind.ADJUST.value])
+        per_member = (
+            select(
+                per_entry.c.member_id,
+                _sum(per_entry.c.available).label("available"),
+                _sum(per_entry.c.pending).label("pending"),
+                _sum(per_entry.c.held).label("held"),
+                _sum_where(and_(earns, net > 0), net).label("earned"),
+                _sum_where(and_(per_entry.c.entry_kind == EntryKind.REDEEM.value, net < 0), -net).label(
+                    "redeemed"
+                ),
+            )
+            .group_by(per_entry.c.member_id)
+            .subquery()
+        )
+        b = member_balances.c
+        derived = {
+            "available": func.coalesce(per_member.c.available, 0),
+            "pending": func.coalesce(per_member.c.pending, 0),
+            "held": func.coalesce(per_member.c.held, 0),
+            "lifetime_earned": func.coalesce(per_member.c.earned, 0),
+            "lifetime_redeemed": func.coalesce(per_member.c.redeemed, 0),
+        }
+        statement = (
+            select(
+                b.member_id, *(b[name] for name in derived), *(v.label(f"j_{k}") for k, v in derived.items())
+            )
+            .select_from(member_balances.outerjoin(per_member, per_member.c.member_id == b.member_id))
+            .where(or_(*(b[name] != value for name, value in derived.items())))
+            .order_by(b.member_id)
+        )
+        for row in await self._rows(statement):
+            for name in derived:
+                stored, journal = _n(getattr(row, name)), _n(getattr(row, f"j_{name}"))
+                if stored == journal:
+                    continue
+                kind_ = (
+                    ViolationKind.LIFETIME_MISMATCH
+                    if name.startswith("lifetime")
+                    else ViolationKind.BALANCE_MISMATCH
+                )
+                self._add(
+                    kind_,
+                    f"member {row.member_id} {name}: stored {stored}, journal gives {journal}",
+                    member_id=row.member_id,
+                )
+
+    # (c) every lot's remaining == points - its draws, within [0, points]
+    async def lots(self) -> None:
+        drawn = (
+            select(lot_draws.c.lot_id, func.sum(lot_draws.c.points).label("drawn"))
+            .group_by(lot_draws.c.lot_id)
+            .subquery()
+        )
+        lot = points_lots.c
+        taken = func.coalesce(drawn.c.drawn, 0)
+        statement = (
+            select(lot.id, lot.member_id, lot.points, lot.remaining, taken.label("drawn"))
+            .select_from(points_lots.outerjoin(drawn, drawn.c.lot_id == lot.id))
+            .where(or_(lot.remaining != lot.points - taken, lot.remaining < 0, lot.remaining > lot.points))
+            .order_by(lot.id)
+        )
+        for row in await self._rows(statement):
+            points, remaining, drawn_points = _n(row.points), _n(row.remaining), _n(row.drawn)
+            if not 0 <= remaining <= points:
+                self._add(
+                    ViolationKind.LOT_OUT_OF_RANGE,
+                    f"lot {row.id} of member {row.member_id}: remaining {remaining} outside [0, {points}]",
+                    lot_id=row.id,
+                    member_id=row.member_id,
+                )
+            if remaining != points - drawn_points:
+                self._add(
+                    ViolationKind.LOT_REMAINING_MISMATCH,
+                    f"lot {row.id} of member {row.member_id}: remaining {remaining}, but {points} points "
+                    f"minus {drawn_points} drawn is {points - drawn_points}",
+                    lot_id=row.id,
+                    member_id=row.member_id,
+                )
+
+    async def lot_draw_members(self) -> None:
+        statement = (
+            select(
+                lot_draws.c.id,
+                lot_draws.c.entry_id,
+                lot_draws.c.lot_id,
+                lot_draws.c.member_id,
+                points_lots.c.member_id.label("lot_member_id"),
+            )
+            .select_from(lot_draws.join(points_lots, points_lots.c.id == lot_draws.c.lot_id))
+            .where(lot_draws.c.member_id != points_lots.c.member_id)
+            .order_by(lot_draws.c.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.LOT_DRAW_MEMBER_MISMATCH,
+                f"draw {row.id} (entry {row.entry_id}) is for member {row.member_id}, "
+                f"but lot {row.lot_id} belongs to member {row.lot_member_id}",
+                entry_id=row.entry_id,
+                lot_id=row.lot_id,
+                member_id=row.member_id,
+            )
+
+    # (d) per member, the lots' remaining points are the available balance. Today every available
+    # point sits in exactly one lot (no pending lots, no expiry sweep, no holds yet).
+    async def lots_vs_available(self) -> None:
+        remaining = (
+            select(points_lots.c.member_id, func.sum(points_lots.c.remaining).label("remaining"))
+            .group_by(points_lots.c.member_id)
+            .subquery()
+        )
+        in_lots = func.coalesce(remaining.c.remaining, 0)
+        statement = (
+            select(member_balances.c.member_id, member_balances.c.available, in_lots.label("in_lots"))
+            .select_from(
+                member_balances.outerjoin(remaining, remaining.c.member_id == member_balances.c.member_id)
+            )
+            .where(member_balances.c.available != in_lots)
+            .order_by(member_balances.c.member_id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.LOTS_BALANCE_MISMATCH,
+                f"member {row.member_id}: available {_n(row.available)}, but its lots hold {_n(row.in_lots)}",
+                member_id=row.member_id,
+            )
+
+    # every credit to MEMBER_AVAILABLE created lots of exactly that many points, and only credits did
+    async def lots_issued(self) -> None:
+        credited = (
+            select(journal_lines.c.entry_id, func.sum(journal_lines.c.amount).label("points"))
+            .where(journal_lines.c.account_kind == _AVAILABLE, journal_lines.c.amount > 0)
+            .group_by(journal_lines.c.entry_id)
+            .subquery()
+        )
+        created = (
+            select(points_lots.c.entry_id, func.sum(points_lots.c.points).label("points"))
+            .group_by(points_lots.c.entry_id)
+            .subquery()
+        )
+        await self._match_per_entry(
+            ViolationKind.LOTS_ISSUED_MISMATCH, credited, created, "credited to available", "created as lots"
+        )
+
+    # (f) every debit from MEMBER_AVAILABLE drew exactly that many points from lots, and only debits did
+    async def draws_per_entry(self) -> None:
+        debited = (
+            select(journal_lines.c.entry_id, (-func.sum(journal_lines.c.amount)).label("points"))
+            .where(journal_lines.c.account_kind == _AVAILABLE, journal_lines.c.amount < 0)
+            .group_by(journal_lines.c.entry_id)
+            .subquery()
+        )
+        drawn = (
+            select(lot_draws.c.entry_id, func.sum(lot_draws.c.points).label("points"))
+            .group_by(lot_draws.c.entry_id)
+            .subquery()
+        )
+        await self._match_per_entry(
+            ViolationKind.DRAWS_MISMATCH, debited, drawn, "debited from available", "drawn from lots"
+        )
+
+    async def _match_per_entry(
+        self, kind: ViolationKind, journal: Any, lots: Any, journal_says: str, lots_say: str
+    ) -> None:
+        """Both directions of an outer join (SQLite before 3.39 has no FULL JOIN): entries whose lot
+        side differs or is missing, then lot rows for entries with nothing on the journal side."""
+        mismatched = (
+            select(journal.c.entry_id, journal.c.points.label("journal"), lots.c.points.label("lots"))
+            .select_from(journal.outerjoin(lots, lots.c.entry_id == journal.c.entry_id))
+            .where(or_(lots.c.points.is_(None), lots.c.points != journal.c.points))
+            .order_by(journal.c.entry_id)
+        )
+        unexplained = (
+            select(lots.c.entry_id, lots.c.points.label("lots"))
+            .where(~exists().where(journal.c.entry_id == lots.c.entry_id))
+            .order_by(lots.c.entry_id)
+        )
+        found = [(r.entry_id, _n(r.journal), _n(r.lots)) for r in await self._rows(mismatched)]
+        found += [(r.entry_id, 0, _n(r.lots)) for r in await self._rows(unexplained)]
+        for entry_id, journal_points, lot_points in sorted(found):
+            self._add(
+                kind,
+                f"entry {entry_id}: {journal_points} points {journal_says}, {lot_points} {lots_say}",
+                entry_id=entry_id,
+            )
+
+    # (e) every entry points at its business fact, of the same member
+    async def origins(self) -> None:
+        e = journal_entries.c
+        for origin_type, table in _ORIGIN_TABLES.items():
+            statement = (
+                select(
+                    e.id,
+                    e.member_id,
+                    e.origin_id,
+                    table.c.id.label("found"),
+                    table.c.member_id.label("owner"),
+                )
+                .select_from(journal_entries.outerjoin(table, table.c.id == e.origin_id))
+                .where(
+                    e.origin_type == origin_type, or_(table.c.id.is_(None), table.c.member_id != e.member_id)
+                )
+                .order_by(e.id)
+            )
+            for row in await self._rows(statement):
+                ids = {"entry_id": row.id, "member_id": row.member_id, "origin_id": row.origin_id}
+                if row.found is None:
+                    self._add(
+                        ViolationKind.ORIGIN_MISSING,
+                        f"entry {row.id}: its origin {origin_type} {row.origin_id} does not exist",
+                        **ids,
+                    )
+                else:
+                    self._add(
+                        ViolationKind.ORIGIN_MEMBER_MISMATCH,
+                        f"entry {row.id} is for member {row.member_id}, but its origin {origin_type} "
+                        f"{row.origin_id} belongs to member {row.owner}",
+                        **ids,
+                    )
+        statement = (
+            select(e.id, e.member_id, e.origin_type, e.origin_id)
+            .where(e.origin_type.not_in(list(_ORIGIN_TABLES)))
+            .order_by(e.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.ORIGIN_UNKNOWN_TYPE,
+                f"entry {row.id}: unknown origin type {row.origin_type!r} ({row.origin_id})",
+                entry_id=row.id,
+                member_id=row.member_id,
+                origin_id=row.origin_id,
+            )
+
+    # the reverse of (e): business facts that moved points have their entry
+    async def facts_without_entries(self) -> None:
+        facts: list[tuple[str, Any, ColumnElement[bool] | None]] = [
+            (
+                OriginType.PURCHASE.value,
+                purchases,
+                purchases.c.points_earned + purchases.c.points_pending > 0,
+            ),
+            (
+                OriginType.REDEMPTION.value,
+                redemptions,
+                redemptions.c.status == RedemptionStatus.COMPLETED.value,
+            ),
+            (OriginType.ADJUSTMENT.value, adjustments, None),
+        ]
+        for origin_type, table, moved_points in facts:
+            has_entry = exists().where(
+                journal_entries.c.origin_type == origin_type, journal_entries.c.origin_id == table.c.id
+            )
+            statement = select(table.c.id, table.c.member_id).where(~has_entry)
+            if moved_points is not None:
+                statement = statement.where(moved_points)
+            for row in await self._rows(statement.order_by(table.c.id)):
+                self._add(
+                    ViolationKind.ENTRY_MISSING,
+                    f"{origin_type} {row.id} of member {row.member_id} has no journal entry",
+                    member_id=row.member_id,
+                    origin_id=row.id,
+                )
+
+
+async def _counts(conn: AsyncConnection) -> dict[str, int]:
+    tables = {
+        "member accounts": member_balances,
+        "journal entries": journal_entries,
+        "journal lines": journal_lines,
+        "points lots": points_lots,
+        "lot draws": lot_draws,
+    }
+    row = (
+        await conn.execute(
+            select(
+                *(select(func.count()).select_from(t).scalar_subquery().label(n) for n, t in tables.items())
+            )
+        )
+    ).one()
+    return {name: _n(row[i]) for i, name in enumerate(tables)}
+
+
+async def _totals(conn: AsyncConnection) -> tuple[dict[str, int], dict[str, int]]:
+    rows = await conn.execute(
+        select(journal_lines.c.account_kind, func.sum(journal_lines.c.amount))
+        .where(journal_lines.c.account_kind.not_in(_MEMBER_KINDS))
+        .group_by(journal_lines.c.account_kind)
+    )
+    system = {k.value: 0 for k in AccountKind if k not in MEMBER_ACCOUNT_KINDS}
+    system.update({kind: _n(total) for kind, total in rows})
+    b = member_balances.c
+    stored = (await conn.execute(select(_sum(b.available), _sum(b.pending), _sum(b.held)))).one()
+    member = {_AVAILABLE: _n(stored[0]), _PENDING: _n(stored[1]), _HELD: _n(stored[2])}
+    return system, member
