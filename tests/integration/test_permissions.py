@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from api.settings import Settings
 from persistence.queries.read_model import SqlReadModel
 from tests.builders import ADJUST, POST_PURCHASE, Scenario
+from tests.conftest import JWT_SECRET, Backend, make_client
 
 MEMBER_QUERY = (
     """query($id: ID!) { member(id: $id) { externalRef contact { phone email } balance { available } } }"""
@@ -154,3 +156,13 @@ async def test_body_cap_and_malformed_json(given: Scenario) -> None:
 
     assert too_big.status_code == 413
     assert malformed.status_code == 400
+
+
+async def test_production_switches_turn_off_introspection_and_graphiql(backend: Backend) -> None:
+    settings = Settings(database_url=backend.url, jwt_secret=JWT_SECRET, introspection=False, graphiql=False)
+    async with make_client(settings, backend.database) as http:
+        introspection = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+        ide = await http.get("/graphql", headers={"accept": "text/html"})
+
+    assert "introspection has been disabled" in introspection.json()["errors"][0]["message"]
+    assert ide.status_code != 200 or "graphiql" not in ide.text.lower()
