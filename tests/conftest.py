@@ -34,7 +34,7 @@ JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 KEEP_TABLES = {"programme", "programme_currencies"}
 
 
-def _server_dsn(url: str, database: str = "postgres") -> str:
+def server_dsn(url: str, database: str = "postgres") -> str:
     u = make_url(url).set(drivername="postgresql", database=database)
     return u.render_as_string(hide_password=False)
 
@@ -43,7 +43,7 @@ def _probe_postgres() -> str | None:
     """None when reachable, else the reason it is not."""
 
     async def probe() -> None:
-        conn = await asyncpg.connect(_server_dsn(TEST_DATABASE_URL), timeout=3)
+        conn = await asyncpg.connect(server_dsn(TEST_DATABASE_URL), timeout=3)
         await conn.close()
 
     try:
@@ -78,7 +78,7 @@ class Backend:
 
 async def _recreate_postgres_database(url: str) -> None:
     name = make_url(url).database
-    conn = await asyncpg.connect(_server_dsn(url))
+    conn = await asyncpg.connect(server_dsn(url))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
