@@ -29,6 +29,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         raise NotFound("the token names no merchant")
     validation.positive_int(cmd.amount.amount_minor, ("amount", "amountMinor"))
     reference = validation.optional_text(cmd.reference, ("reference",), max_length=100)
+    if cmd.coupon_code:
+        # Refused rather than ignored: a merchant must not believe a discount was applied.
+        raise Validation("this programme has no coupons yet", ("couponCode",))
     now = clock.now()
     if cmd.occurred_at is not None and cmd.occurred_at.tzinfo is None:
         raise Validation("needs a time zone offset", ("occurredAt",))
