@@ -4,7 +4,6 @@ logged with the request id."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -56,7 +55,3 @@ def log_errors(errors: list[GraphQLError], request_id: str) -> None:
 
 def bad_input(message: str) -> PublicError:
     return PublicError(message, "BAD_USER_INPUT")
-
-
-def masked_extensions(request_id: str) -> dict[str, Any]:
-    return {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}

@@ -184,7 +184,6 @@ class UnitOfWorkFactory(Protocol):
 class MemberFilter:
     status: MemberStatus | None = None
     external_ref: str | None = None
-    merchant_id: int | None = None  # only members who purchased at this merchant
 
 
 @dataclass(frozen=True, slots=True)

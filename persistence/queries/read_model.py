@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, exists, func, select
+from sqlalchemy import Row, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ledger import MemberPosting
@@ -106,12 +106,6 @@ class SqlReadModel:
             statement = statement.where(members.c.status == where.status.value)
         if where.external_ref is not None:
             statement = statement.where(members.c.external_ref == where.external_ref)
-        if where.merchant_id is not None:
-            statement = statement.where(
-                exists().where(
-                    purchases.c.member_id == members.c.id, purchases.c.merchant_id == where.merchant_id
-                )
-            )
         return [mapping.member(row) for row in await self._rows(statement)]
 
     async def _page(
