@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -20,8 +22,18 @@ class InvalidToken(Exception):
 
 
 class TokenVerifier:
+    """Verifies tokens, remembering the ones it accepted by their exact text.
+
+    A wallet or POS sends the same token on every request, and checking its signature costs more than
+    the rest of a cheap request. Same text means same signature and claims, so the remembered answer
+    is the one a fresh check would give; expiry is still checked on every use.
+    """
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._accepted: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
 
     def _key(self, token: str) -> Any:
         if self.settings.jwt_secret and not self.settings.jwt_public_keys:
@@ -32,6 +44,18 @@ class TokenVerifier:
         return self.settings.jwt_public_keys[kid]
 
     def verify(self, token: str, request_id: str = "") -> Actor:
+        if (known := self._accepted.get(token)) is not None:
+            expires_at, actor = known
+            if time.time() < expires_at:
+                return replace(actor, request_id=request_id)
+            del self._accepted[token]
+        actor, expires_at = self._verify(token, request_id)
+        self._accepted[token] = (expires_at, actor)
+        if len(self._accepted) > self.CACHE_SIZE:
+            self._accepted.popitem(last=False)
+        return actor
+
+    def _verify(self, token: str, request_id: str) -> tuple[Actor, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -56,7 +80,8 @@ class TokenVerifier:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise InvalidToken(f"a {role.value} token needs an integer {id_claim} claim")
             ids[id_claim] = value
-        return Actor(role=role, subject=str(claims["sub"]), request_id=request_id, **ids)
+        actor = Actor(role=role, subject=str(claims["sub"]), request_id=request_id, **ids)
+        return actor, float(claims["exp"]) + self.settings.jwt_leeway_seconds
 
 
 def issue_token(

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -42,13 +43,18 @@ class LoyaltySchema(strawberry.Schema):
 def build_schema(
     *, max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 15, introspection: bool = True
 ) -> strawberry.Schema:
+    # The limiters' rule classes are built once: each limiter makes a new class when constructed,
+    # and a new class per request would make every request miss the validation cache.
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     # Factories, not instances: each request gets fresh extension objects (the caches are shared).
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
     ]
     if not introspection:

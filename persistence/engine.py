@@ -3,7 +3,12 @@
 SQLite: every write transaction starts with BEGIN IMMEDIATE (SQLAlchemy's documented connect/begin
 hooks; `with_for_update()` renders nothing there), and all writes go through one connection, which
 removes "database is locked" errors and long tails. Reads use their own pool in WAL mode.
-PostgreSQL: one pool for both; money moves through conditional UPDATEs that lock the member's row.
+PostgreSQL: two pools on one server. Writes run in transactions; money moves through conditional
+UPDATEs that lock the member's row. Reads are single statements in autocommit, which saves the BEGIN
+and ROLLBACK round trips; a read that needs several statements in one snapshot asks for its own
+isolation level (see `queries/ledger_check.py`).
+No pre-ping on checkout: it costs a round trip per request. A connection the server dropped fails
+its statement, and SQLAlchemy then discards the whole pool, so the next request reconnects.
 """
 
 from __future__ import annotations
@@ -36,10 +41,11 @@ class Database:
 def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Database:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite(url)
-    engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=60
+    writer = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60)
+    reader = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, isolation_level="AUTOCOMMIT"
     )
-    return Database(url, engine, engine)
+    return Database(url, writer, reader)
 
 
 def ensure_sqlite_directory(url: str) -> None:

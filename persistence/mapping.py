@@ -63,6 +63,18 @@ def balance(row: Row[Any]) -> Balance:
     )
 
 
+def balance_from_prefixed(row: Row[Any]) -> Balance:
+    """A balance selected beside another table's columns, labelled `balance_<column>`."""
+    return Balance(
+        member_id=row.balance_member_id,
+        available=row.balance_available,
+        pending=row.balance_pending,
+        held=row.balance_held,
+        lifetime_earned=row.balance_lifetime_earned,
+        lifetime_redeemed=row.balance_lifetime_redeemed,
+    )
+
+
 def merchant(row: Row[Any]) -> Merchant:
     return Merchant(
         id=row.id,

@@ -1,7 +1,7 @@
 """`scripts/serve`: migrate, seed an empty database with demo data, print tokens, run uvicorn.
 
-Environment: HOST (127.0.0.1), PORT (8000), WORKERS (1), SEED_DEMO (1), DATABASE_URL (the SQLite
-file var/loyalty.db) and the rest of api/settings.py. Migrations run here, once, synchronously and
+Environment: HOST (127.0.0.1), PORT (8000), WORKERS (1), SEED_DEMO (1), ACCESS_LOG (1), DATABASE_URL
+(the SQLite file var/loyalty.db) and the rest of api/settings.py. Migrations run here, once, synchronously and
 before any event loop; the workers then import `api.main:app`, which does not migrate.
 """
 
@@ -131,7 +131,9 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     workers = int(os.environ.get("WORKERS", "1"))
-    seed_demo = os.environ.get("SEED_DEMO", "1").strip().lower() not in {"0", "false", "no", "off"}
+    seed_demo = _flag("SEED_DEMO")
+    # One log line per request costs about a tenth of a cheap request; production logs at the proxy.
+    access_log = _flag("ACCESS_LOG")
 
     print(f"migrating {make_url(settings.database_url).render_as_string()} ...", flush=True)
     upgrade_to_head(settings.database_url)  # sync: alembic runs its own event loop
@@ -141,7 +143,11 @@ def main() -> None:
     else:
         print(f"\n  GraphiQL: http://{host}:{port}/graphql (tokens come from your identity provider)\n")
 
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers)
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, access_log=access_log)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 if __name__ == "__main__":

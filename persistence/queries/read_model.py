@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, func, select
+from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ledger import MemberPosting
@@ -34,47 +34,100 @@ from persistence.tables import (
 T = TypeVar("T")
 
 
+def _by_ids_statement(table: Table, key: str = "id") -> Select[Any]:
+    # Built once: a statement object memoizes its cache key, so each use skips building and hashing it.
+    return select(table).where(table.c[key].in_(bindparam("ids", expanding=True)))
+
+
+_MEMBERS_WITH_BALANCES = (
+    select(members, *(c.label(f"balance_{c.key}") for c in member_balances.c))
+    .join(member_balances, member_balances.c.member_id == members.c.id)
+    .where(members.c.id.in_(bindparam("ids", expanding=True)))
+)
+_BY_IDS = {
+    name: _by_ids_statement(table, key)
+    for name, table, key in (
+        ("members", members, "id"),
+        ("balances", member_balances, "member_id"),
+        ("merchants", merchants, "id"),
+        ("partners", partner_brands, "id"),
+        ("rewards", rewards, "id"),
+        ("purchases", purchases, "id"),
+        ("redemptions", redemptions, "id"),
+        ("adjustments", adjustments, "id"),
+    )
+}
+
+
+_LEDGER_PAGE = (
+    select(
+        journal_lines.c.id,
+        journal_lines.c.entry_id,
+        journal_lines.c.member_id,
+        journal_lines.c.account_kind,
+        journal_lines.c.amount,
+        journal_entries.c.kind,
+        journal_entries.c.origin_type,
+        journal_entries.c.origin_id,
+        journal_entries.c.description,
+        journal_entries.c.created_at,
+    )
+    .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+    .where(journal_lines.c.member_id == bindparam("member_id"))
+    .order_by(journal_lines.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_LEDGER_PAGE_BEFORE = _LEDGER_PAGE.where(journal_lines.c.id < bindparam("before"))
+
+
 class SqlReadModel:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def _rows(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+    async def _rows(self, statement: Select[Any], params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
         async with self.engine.connect() as conn:
-            return (await conn.execute(statement)).all()
+            return (await conn.execute(statement, params)).all()
 
     async def _by_ids(
-        self, table: Table, ids: Sequence[int], convert: Callable[[Row[Any]], T], key: str = "id"
+        self, name: str, ids: Sequence[int], convert: Callable[[Row[Any]], T], key: str = "id"
     ) -> list[T | None]:
         if not ids:
             return []
-        column = table.c[key]
-        rows = await self._rows(select(table).where(column.in_(set(ids))))
+        rows = await self._rows(_BY_IDS[name], {"ids": sorted(set(ids))})
         found = {getattr(row, key): convert(row) for row in rows}
         return [found.get(i) for i in ids]
 
     async def members(self, ids: Sequence[int]) -> list[Member | None]:
-        return await self._by_ids(members, ids, mapping.member)
+        return await self._by_ids("members", ids, mapping.member)
+
+    async def members_with_balances(self, ids: Sequence[int]) -> list[tuple[Member, Balance] | None]:
+        """Members and their balances in one statement: a wallet almost always asks for both."""
+        if not ids:
+            return []
+        rows = await self._rows(_MEMBERS_WITH_BALANCES, {"ids": sorted(set(ids))})
+        found = {row.id: (mapping.member(row), mapping.balance_from_prefixed(row)) for row in rows}
+        return [found.get(i) for i in ids]
 
     async def balances(self, member_ids: Sequence[int]) -> list[Balance | None]:
-        return await self._by_ids(member_balances, member_ids, mapping.balance, key="member_id")
+        return await self._by_ids("balances", member_ids, mapping.balance, key="member_id")
 
     async def merchants(self, ids: Sequence[int]) -> list[Merchant | None]:
-        return await self._by_ids(merchants, ids, mapping.merchant)
+        return await self._by_ids("merchants", ids, mapping.merchant)
 
     async def partners(self, ids: Sequence[int]) -> list[PartnerBrand | None]:
-        return await self._by_ids(partner_brands, ids, mapping.partner)
+        return await self._by_ids("partners", ids, mapping.partner)
 
     async def rewards(self, ids: Sequence[int]) -> list[Reward | None]:
-        return await self._by_ids(rewards, ids, mapping.reward)
+        return await self._by_ids("rewards", ids, mapping.reward)
 
     async def purchases(self, ids: Sequence[int]) -> list[Purchase | None]:
-        return await self._by_ids(purchases, ids, mapping.purchase)
+        return await self._by_ids("purchases", ids, mapping.purchase)
 
     async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]:
-        return await self._by_ids(redemptions, ids, mapping.redemption)
+        return await self._by_ids("redemptions", ids, mapping.redemption)
 
     async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]:
-        return await self._by_ids(adjustments, ids, mapping.adjustment)
+        return await self._by_ids("adjustments", ids, mapping.adjustment)
 
     async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]:
         if not member_ids:
@@ -132,27 +185,9 @@ class SqlReadModel:
 
     async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]:
         # Newest first along the (member_id, id) index: the cost does not grow with the ledger.
-        statement = (
-            select(
-                journal_lines.c.id,
-                journal_lines.c.entry_id,
-                journal_lines.c.member_id,
-                journal_lines.c.account_kind,
-                journal_lines.c.amount,
-                journal_entries.c.kind,
-                journal_entries.c.origin_type,
-                journal_entries.c.origin_id,
-                journal_entries.c.description,
-                journal_entries.c.created_at,
-            )
-            .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
-            .where(journal_lines.c.member_id == member_id)
-            .order_by(journal_lines.c.id.desc())
-            .limit(limit)
-        )
-        if before is not None:
-            statement = statement.where(journal_lines.c.id < before)
-        return [mapping.member_posting(row) for row in await self._rows(statement)]
+        statement = _LEDGER_PAGE if before is None else _LEDGER_PAGE_BEFORE
+        params = {"member_id": member_id, "before": before, "limit": limit}
+        return [mapping.member_posting(row) for row in await self._rows(statement, params)]
 
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         statement = (

@@ -1,0 +1,284 @@
+"""`scripts/bench`: measure the API against this machine's own ceilings, each in the same run.
+
+Builds a benchmark database beside the test database (BENCH_DATABASE_URL, default: TEST_DATABASE_URL
+with the database named loyalty_bench), starts the real server with uvicorn, drives it with a lean
+load generator, and prints each figure beside its ceiling, the ratio and the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from scripts.benchmarks import ceilings, dataset, scenarios
+from scripts.benchmarks.load import LoadResult, run_load
+from scripts.benchmarks.report import Figure, Report
+from scripts.benchmarks.server import ROOT, Server
+
+DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
+SECTIONS = ("earn", "hotspot", "read", "ledger", "import", "sqlite")
+
+
+def bench_url() -> str:
+    if url := os.environ.get("BENCH_DATABASE_URL"):
+        return url
+    test_url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_URL))
+    return test_url.set(database="loyalty_bench").render_as_string(hide_password=False)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5, help="measured time per figure (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument("--clients", default="1,8,32", help="earn concurrency levels (default 1,8,32)")
+    parser.add_argument("--big-ledger", type=int, default=1_000_000, help="entries of the big member")
+    parser.add_argument("--import-rows", type=int, default=200_000, help="rows in the settlement file")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    args = parser.parse_args(argv)
+    args.clients = [int(c) for c in args.clients.split(",")]
+    args.only = {s.strip() for s in args.only.split(",")}
+    unknown = args.only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    return args
+
+
+async def measure(server: Server, *, clients: int, seconds: float, headers, body, check) -> LoadResult:  # type: ignore[no-untyped-def]
+    return await run_load(
+        host="127.0.0.1",
+        port=server.port,
+        path="/graphql",
+        headers=headers,
+        body=body,
+        check=check,
+        clients=clients,
+        seconds=seconds,
+    )
+
+
+async def run(args: argparse.Namespace, report: Report) -> None:
+    url = bench_url()
+    if make_url(url).get_backend_name() != "postgresql":
+        raise SystemExit("BENCH_DATABASE_URL must name a PostgreSQL database")
+    if not ceilings.pgbench_available():
+        raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
+    secret = secrets.token_urlsafe(48)
+    tokens = scenarios.Tokens(secret)
+    pg_sections = args.only - {"sqlite"}
+    if pg_sections:
+        progress(f"building the data set in {make_url(url).render_as_string()} ...")
+        data = await dataset.build(url, big_entries=args.big_ledger if "ledger" in args.only else 0)
+        top = max(args.clients)
+        # Pool: the clients a worker can be serving at once, so no request waits for a connection.
+        pool = max(4, -(-top // args.workers))
+        progress(f"starting the server: {args.workers} workers, {pool} connections each")
+        server = Server(database_url=url, workers=args.workers, jwt_secret=secret, pool_size=pool)
+        try:
+            await pg_figures(args, report, server, data, tokens)
+            report.add(
+                Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150)
+            )
+        finally:
+            server.stop()
+        if "import" in args.only:
+            from scripts.benchmarks import settlement
+
+            await settlement.figures(url, data, args.import_rows, report, progress)
+    if "sqlite" in args.only:
+        await sqlite_figures(args, report, tokens, secret)
+
+
+async def pg_figures(
+    args: argparse.Namespace, report: Report, server: Server, data: dataset.Dataset, tokens: scenarios.Tokens
+) -> None:
+    seconds = args.seconds
+    merchants = data.merchant_ids
+    spread_headers = lambda c: tokens.merchant(merchants[c % len(merchants)])  # noqa: E731
+    top = max(args.clients)
+    spread_top: LoadResult | None = None
+    if "earn" in args.only or "hotspot" in args.only:
+        levels = args.clients if "earn" in args.only else [top]
+        for clients in levels:
+            progress(f"earn over GraphQL, {clients} clients ...")
+            result = await measure(
+                server,
+                clients=clients,
+                seconds=seconds,
+                headers=spread_headers,
+                body=scenarios.earn_bodies(data.member_ids),
+                check=scenarios.earn_succeeded,
+            )
+            if clients == top:
+                spread_top = result
+            if "earn" not in args.only:
+                continue
+            progress(f"earn as plain SQL (pgbench), {clients} clients ...")
+            raw = ceilings.raw_earn(
+                data.url, members=data.member_ids, merchants=merchants, clients=clients, seconds=int(seconds)
+            )
+            report.add(
+                Figure.from_load(
+                    "earn",
+                    f"postPurchase, {clients} clients",
+                    result,
+                    ceiling=raw.tps,
+                    ceiling_label="raw SQL (pgbench)",
+                    target_ratio=0.20 if clients == top else None,
+                    target_min=1200 if clients == top and args.workers == 2 else None,
+                    target_p99_ms=100 if clients == top else None,
+                )
+            )
+    if "hotspot" in args.only and spread_top is not None:
+        for label, headers, members in (
+            ("one merchant", lambda c: tokens.merchant(merchants[0]), data.member_ids),
+            ("one member", spread_headers, data.member_ids[:1]),
+        ):
+            progress(f"earn, all through {label}, {top} clients ...")
+            result = await measure(
+                server,
+                clients=top,
+                seconds=seconds,
+                headers=headers,
+                body=scenarios.earn_bodies(members),
+                check=scenarios.earn_succeeded,
+            )
+            report.add(
+                Figure.from_load(
+                    "hotspot",
+                    f"postPurchase, {label}, {top} clients",
+                    result,
+                    ceiling=spread_top.ops,
+                    ceiling_label="spread earn",
+                    target_ratio=0.8 if label == "one merchant" else None,
+                )
+            )
+    if "read" in args.only:
+        member_headers = lambda c: tokens.member(data.member_ids[c % len(data.member_ids)])  # noqa: E731
+        progress(f"constant query, {top} clients ...")
+        constant = await measure(
+            server,
+            clients=top,
+            seconds=seconds,
+            headers=member_headers,
+            body=scenarios.fixed_body(scenarios.CONSTANT),
+            check=scenarios.has(b'"__typename":"Query"'),
+        )
+        progress(f"balance read, {top} clients ...")
+        balance = await measure(
+            server,
+            clients=top,
+            seconds=seconds,
+            headers=member_headers,
+            body=scenarios.fixed_body(scenarios.BALANCE),
+            check=scenarios.has(b'"available"'),
+        )
+        report.add(
+            Figure.from_load(
+                "read",
+                f"me.balance, {top} clients",
+                balance,
+                ceiling=constant.ops,
+                ceiling_label="constant query",
+                target_ratio=0.6,
+            )
+        )
+    if "ledger" in args.only:
+        await ledger_figures(report, server, data, tokens, top, seconds)
+
+
+async def ledger_figures(
+    report: Report, server: Server, data: dataset.Dataset, tokens: scenarios.Tokens, clients: int, seconds: float
+) -> None:
+    for what, query, check in (
+        ("me.balance", scenarios.BALANCE, scenarios.has(b'"available"')),
+        ("me.ledger(first: 20)", scenarios.LEDGER_PAGE, scenarios.page_of(20)),
+    ):
+        results = {}
+        for member, entries in ((data.small_member, dataset.SMALL_LEDGER), (data.big_member, data.big_entries)):
+            progress(f"{what} for a member with {entries:,} entries, {clients} clients ...")
+            results[entries] = await measure(
+                server,
+                clients=clients,
+                seconds=seconds,
+                headers=lambda c, m=member: tokens.member(m),
+                body=scenarios.fixed_body(query),
+                check=check,
+            )
+        report.add(
+            Figure.from_load(
+                "ledger",
+                f"{what}, {data.big_entries:,} entries",
+                results[data.big_entries],
+                ceiling=results[dataset.SMALL_LEDGER].ops,
+                ceiling_label=f"{dataset.SMALL_LEDGER} entries",
+                target_ratio=0.9,
+            )
+        )
+
+
+async def sqlite_figures(
+    args: argparse.Namespace, report: Report, tokens: scenarios.Tokens, secret: str
+) -> None:
+    path = ROOT / "var" / "bench.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    progress(f"building the SQLite data set in {path} ...")
+    data = await dataset.build(url, big_entries=0)
+    top = max(args.clients)
+    # SQLite takes one writer at a time: one worker process, whose single write connection queues.
+    server = Server(database_url=url, workers=1, jwt_secret=secret, pool_size=5)
+    try:
+        progress(f"earn on SQLite, {top} clients ...")
+        result = await measure(
+            server,
+            clients=top,
+            seconds=args.seconds,
+            headers=lambda c: tokens.merchant(data.merchant_ids[c % len(data.merchant_ids)]),
+            body=scenarios.earn_bodies(data.member_ids),
+            check=scenarios.earn_succeeded,
+        )
+    finally:
+        server.stop()
+    locked = _count_in(Path(server.log.name), "database is locked")
+    figure = Figure.from_load("sqlite", f"postPurchase, 1 worker, {top} clients", result, target_min=600)
+    figure.detail += f", {locked} 'database is locked'"
+    if locked:
+        figure.met = False
+    report.add(figure)
+
+
+def _count_in(path: Path, text: str) -> int:
+    try:
+        return path.read_text(errors="replace").count(text)
+    except OSError:
+        return 0
+
+
+def progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    report = Report(workers=args.workers, seconds=args.seconds)
+    runner: Callable[..., object]
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # uvloop comes with uvicorn[standard] on Linux and macOS
+        runner = asyncio.run
+    runner(run(args, report))
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.table())
+
+
+if __name__ == "__main__":
+    main()

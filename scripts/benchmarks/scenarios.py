@@ -1,0 +1,74 @@
+"""The GraphQL requests the benchmark sends, as body factories and response checks for `load.run_load`."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+
+from api.auth import issue_token
+from api.settings import Settings
+from api.types.ids import encode_id
+from domain.actors import Role
+from scripts.benchmarks.load import BodyFactory, Check
+
+EARN = (
+    "mutation Earn($i: PostPurchaseInput!) "
+    "{ postPurchase(input: $i) { purchase { id pointsEarned } errors { code message } } }"
+)
+BALANCE = "query Balance { me { balance { available pending } } }"
+CONSTANT = "query Constant { __typename }"
+LEDGER_PAGE = "query Ledger { me { ledger(first: 20) { edges { node { points description } } } } }"
+
+
+def earn_bodies(member_ids: list[int], *, seed: int = 7) -> BodyFactory:
+    """Each request a new idempotency key and a member drawn from `member_ids`, 1.00-999.99 CNY."""
+    run = uuid.uuid4().hex[:12]
+    pick = random.Random(seed)
+    gids = [str(encode_id("Member", m)) for m in member_ids]
+
+    def body(client: int, n: int) -> bytes:
+        variables = {
+            "i": {
+                "memberId": pick.choice(gids),
+                "amount": {"amountMinor": pick.randint(100, 99_999), "currency": "CNY"},
+                "idempotencyKey": f"{run}-{client}-{n}",
+            }
+        }
+        return json.dumps({"query": EARN, "variables": variables}).encode()
+
+    return body
+
+
+def earn_succeeded(answer: bytes) -> bool:
+    return b'"errors":[]' in answer and b'"pointsEarned"' in answer
+
+
+def fixed_body(query: str) -> BodyFactory:
+    payload = json.dumps({"query": query}).encode()
+    return lambda client, n: payload
+
+
+def has(marker: bytes) -> Check:
+    return lambda answer: marker in answer and b'"errors"' not in answer
+
+
+def page_of(size: int) -> Check:
+    return lambda answer: answer.count(b'"points"') == size and b'"errors"' not in answer
+
+
+class Tokens:
+    def __init__(self, secret: str) -> None:
+        self.settings = Settings(jwt_secret=secret)
+
+    def merchant(self, merchant_id: int) -> dict[str, str]:
+        return self._header(Role.MERCHANT, merchant_id=merchant_id)
+
+    def member(self, member_id: int) -> dict[str, str]:
+        return self._header(Role.MEMBER, member_id=member_id)
+
+    def _header(self, role: Role, **ids: int) -> dict[str, str]:
+        token = issue_token(
+            self.settings, role=role, subject=f"bench-{role.value}", ttl_seconds=6 * 3600, **ids
+        )
+        return {"Authorization": f"Bearer {token}"}
