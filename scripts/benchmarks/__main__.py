@@ -41,7 +41,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", default="1,8,32", help="earn concurrency levels (default 1,8,32)")
     parser.add_argument("--big-ledger", type=int, default=1_000_000, help="entries of the big member")
     parser.add_argument("--import-rows", type=int, default=200_000, help="rows in the settlement file")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",")]
@@ -84,9 +86,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         server = Server(database_url=url, workers=args.workers, jwt_secret=secret, pool_size=pool)
         try:
             await pg_figures(args, report, server, data, tokens)
-            report.add(
-                Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150)
-            )
+            report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()
         if "import" in args.only:
@@ -196,14 +196,22 @@ async def pg_figures(
 
 
 async def ledger_figures(
-    report: Report, server: Server, data: dataset.Dataset, tokens: scenarios.Tokens, clients: int, seconds: float
+    report: Report,
+    server: Server,
+    data: dataset.Dataset,
+    tokens: scenarios.Tokens,
+    clients: int,
+    seconds: float,
 ) -> None:
     for what, query, check in (
         ("me.balance", scenarios.BALANCE, scenarios.has(b'"available"')),
         ("me.ledger(first: 20)", scenarios.LEDGER_PAGE, scenarios.page_of(20)),
     ):
         results = {}
-        for member, entries in ((data.small_member, dataset.SMALL_LEDGER), (data.big_member, data.big_entries)):
+        for member, entries in (
+            (data.small_member, dataset.SMALL_LEDGER),
+            (data.big_member, data.big_entries),
+        ):
             progress(f"{what} for a member with {entries:,} entries, {clients} clients ...")
             results[entries] = await measure(
                 server,

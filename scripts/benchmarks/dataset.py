@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
@@ -32,16 +33,17 @@ class Dataset:
     big_entries: int
 
 
+def _remove_sqlite_files(database: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 async def recreate_database(url: str) -> None:
     """Drop and create the database `url` names (PostgreSQL), or delete the SQLite file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        from pathlib import Path
-
-        path = Path(parsed.database or "")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_sqlite_files(parsed.database or "")
         return
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -118,8 +120,9 @@ async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, en
                 text(
                     """
                     WITH p AS (
-                        INSERT INTO purchases (member_id, merchant_id, amount_minor, currency, channel,
-                                               occurred_at, reference, points_earned, points_pending, created_at)
+                        INSERT INTO purchases (member_id, merchant_id, amount_minor, currency,
+                                               channel, occurred_at, reference, points_earned,
+                                               points_pending, created_at)
                         SELECT :member, :merchant, 100, 'CNY', 'OFFLINE', now(), NULL, 1, 0, now()
                         FROM generate_series(1, :count)
                         RETURNING id
