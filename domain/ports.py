@@ -75,8 +75,9 @@ class ProgrammeRepository(Protocol):
 
 
 class LedgerRepository(Protocol):
-    async def post(self, entry: JournalEntry, at: datetime) -> int:
-        """Append the entry and apply it to the stored member balances in the same transaction.
+    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
+        """Append the entry and apply it to the stored member balances in the same transaction;
+        when `lot` is given, the points the entry adds to the member go into that new lot.
 
         Raises InsufficientPoints, changing nothing, when a member account would go below zero.
         Returns the entry id."""
@@ -86,7 +87,6 @@ class LedgerRepository(Protocol):
 
 
 class LotRepository(Protocol):
-    async def add(self, lot: NewLot, entry_id: int) -> int: ...
     async def spendable(self, member_id: int) -> list[PointsLot]:
         """Lots with points left; call only while the member's balance row is locked."""
         ...

@@ -68,6 +68,8 @@ class ProgrammeRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     points_validity_months: Mapped[int] = mapped_column(Integer)
+    # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
+    catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
 
 class ProgrammeCurrencyRow(Base):

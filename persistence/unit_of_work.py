@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from persistence.catalogue import Catalogue, cache_for
 from persistence.repositories.activity import (
     SqlAdjustmentRepository,
     SqlPurchaseRepository,
@@ -35,11 +36,12 @@ class SqlAlchemyUnitOfWork:
         conn = await self.engine.connect()
         await conn.begin()
         self._conn = conn
+        catalogue = Catalogue(conn, cache_for(self.engine))
         self.members = SqlMemberRepository(conn)
-        self.merchants = SqlMerchantRepository(conn)
+        self.merchants = SqlMerchantRepository(conn, catalogue)
         self.partners = SqlPartnerRepository(conn)
         self.rewards = SqlRewardRepository(conn)
-        self.programme = SqlProgrammeRepository(conn)
+        self.programme = SqlProgrammeRepository(catalogue)
         self.ledger = SqlLedgerRepository(conn)
         self.lots = SqlLotRepository(conn)
         self.purchases = SqlPurchaseRepository(conn)

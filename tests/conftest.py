@@ -124,6 +124,8 @@ async def clean(database: Database) -> None:
                 await conn.execute(text(f"DELETE FROM {name}"))
         else:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # Merchant ids are reused after the wipe: move processes' catalogue caches on.
+        await conn.execute(text("UPDATE programme SET catalogue_version = catalogue_version + 1"))
 
 
 @pytest.fixture(

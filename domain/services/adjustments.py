@@ -43,6 +43,10 @@ async def adjust_points(
         counter = Account(AccountKind.ADJUSTMENT)
         wallet = Account.available(member.id)
         credit = cmd.points > 0
+        lot = None
+        if credit:
+            programme = await uow.programme.get()
+            lot = NewLot(member.id, cmd.points, now, programme.expiry_for(now))
         entry_id = await uow.ledger.post(
             transfer(
                 kind=EntryKind.ADJUST,
@@ -55,11 +59,9 @@ async def adjust_points(
                 description=f"Adjustment: {cmd.reason_code.value.lower().replace('_', ' ')}",
             ),
             now,
+            lot,
         )
-        if credit:
-            programme = await uow.programme.get()
-            await uow.lots.add(NewLot(member.id, cmd.points, now, programme.expiry_for(now)), entry_id)
-        else:
+        if not credit:
             draws = draw_from_lots(await uow.lots.spendable(member.id), -cmd.points)
             await uow.lots.consume(entry_id, member.id, draws, now)
         after = await uow.ledger.balance(member.id)

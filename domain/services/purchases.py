@@ -67,7 +67,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             at=now,
         )
         if points:
-            entry_id = await uow.ledger.post(
+            await uow.ledger.post(
                 transfer(
                     kind=EntryKind.EARN,
                     member_id=member.id,
@@ -79,8 +79,8 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
                     description=f"Earned at {merchant.name}",
                 ),
                 now,
+                NewLot(member.id, points, now, programme.expiry_for(now)),
             )
-            await uow.lots.add(NewLot(member.id, points, now, programme.expiry_for(now)), entry_id)
         return PurchaseResult(purchase.id, member.id, points, 0)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

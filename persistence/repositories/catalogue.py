@@ -12,16 +12,19 @@ from domain.merchants import Merchant, MerchantCategory, MerchantChannel, Partne
 from domain.programme import Programme
 from domain.rewards import Reward
 from persistence import mapping
-from persistence.tables import merchants, partner_brands, programme, programme_currencies, rewards
+from persistence.catalogue import Catalogue
+from persistence.tables import merchants, partner_brands, rewards
 
 
 class SqlMerchantRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Reads come from the catalogue cache; every write marks the catalogue changed."""
+
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
         self.conn = conn
+        self.catalogue = catalogue
 
     async def get(self, merchant_id: int) -> Merchant | None:
-        row = (await self.conn.execute(select(merchants).where(merchants.c.id == merchant_id))).first()
-        return mapping.merchant(row) if row else None
+        return await self.catalogue.merchant(merchant_id)
 
     async def add(
         self,
@@ -47,6 +50,7 @@ class SqlMerchantRepository:
                 .returning(*merchants.c)
             )
         ).one()
+        await self.catalogue.changed()
         return mapping.merchant(row)
 
 
@@ -108,14 +112,8 @@ class SqlRewardRepository:
 
 
 class SqlProgrammeRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
 
     async def get(self) -> Programme:
-        settings = (await self.conn.execute(select(programme).where(programme.c.id == 1))).one()
-        rates = (await self.conn.execute(select(programme_currencies))).all()
-        return Programme(
-            name=settings.name,
-            points_validity_months=settings.points_validity_months,
-            earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
-        )
+        return await self.catalogue.programme()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, balance_refusal
+from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, Posting, balance_refusal
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from persistence import mapping
@@ -21,14 +21,56 @@ _BALANCE_COLUMN = {
 }
 
 
+# PostgreSQL, an entry touching one member (nearly all of them): the balance update, the entry, its
+# lines and the new lot in one statement, one round trip. The conditional UPDATE checks the funds
+# and takes the member's row lock; when it matches no row, nothing after it is written. A zero delta
+# leaves its column and its check unchanged, so one statement serves every kind of entry.
+_POST_ONE_MEMBER = """
+WITH balance AS (
+    UPDATE member_balances
+    SET available = available + :available, pending = pending + :pending, held = held + :held,
+        lifetime_earned = lifetime_earned + :earned, lifetime_redeemed = lifetime_redeemed + :redeemed
+    WHERE member_id = :member_id
+      AND available + :available BETWEEN 0 AND :max AND pending + :pending BETWEEN 0 AND :max
+      AND held + :held BETWEEN 0 AND :max
+      AND lifetime_earned + :earned <= :max AND lifetime_redeemed + :redeemed <= :max
+    RETURNING member_id
+), entry AS (
+    INSERT INTO journal_entries (member_id, kind, origin_type, origin_id, description, created_at)
+    SELECT member_id, CAST(:kind AS VARCHAR), CAST(:origin_type AS VARCHAR), CAST(:origin_id AS BIGINT),
+           CAST(:description AS VARCHAR), CAST(:created_at AS TIMESTAMPTZ)
+    FROM balance
+    RETURNING id
+), lines AS (
+    INSERT INTO journal_lines (entry_id, account_kind, member_id, owner_id, amount)
+    SELECT entry.id, line.account_kind, line.member_id, line.owner_id, line.amount
+    FROM entry, unnest(CAST(:kinds AS VARCHAR[]), CAST(:members AS BIGINT[]), CAST(:owners AS BIGINT[]),
+                       CAST(:amounts AS BIGINT[])) AS line(account_kind, member_id, owner_id, amount)
+){lot}
+SELECT id FROM entry
+"""
+_NEW_LOT = """, lot AS (
+    INSERT INTO points_lots (member_id, entry_id, points, remaining, earned_at, expires_at)
+    SELECT :member_id, entry.id, :lot_points, :lot_points, CAST(:lot_earned_at AS TIMESTAMPTZ),
+           CAST(:lot_expires_at AS TIMESTAMPTZ)
+    FROM entry
+)
+"""
+_POST_WITHOUT_LOT = text(_POST_ONE_MEMBER.format(lot="\n"))
+_POST_WITH_LOT = text(_POST_ONE_MEMBER.format(lot=_NEW_LOT))
+
+
 class SqlLedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def post(self, entry: JournalEntry, at: datetime) -> int:
+    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
+        members = entry.member_ids()
+        if self.conn.dialect.name == "postgresql" and len(members) == 1:
+            return await self._post_in_one_statement(entry, members[0], at, lot)
         # Balances first, members in id order: the conditional UPDATE both checks the funds and
         # takes the row lock that serializes all work for the member, in one global order.
-        for member_id in entry.member_ids():
+        for member_id in members:
             await self._apply(entry, member_id)
         entry_id = (
             await self.conn.execute(
@@ -44,20 +86,47 @@ class SqlLedgerRepository:
                 .returning(journal_entries.c.id)
             )
         ).scalar_one()
-        await self.conn.execute(
-            insert(journal_lines),
-            [
-                {
-                    "entry_id": entry_id,
-                    "account_kind": p.account.kind.value,
-                    "member_id": p.account.owner_id if p.account.kind.is_member else None,
-                    "owner_id": None if p.account.kind.is_member else p.account.owner_id,
-                    "amount": p.amount,
-                }
-                for p in entry.postings
-            ],
-        )
+        await self.conn.execute(insert(journal_lines), [_line(entry_id, p) for p in entry.postings])
+        if lot is not None:
+            await self.conn.execute(insert(points_lots).values(_lot_row(lot, entry_id)))
         return entry_id
+
+    async def _post_in_one_statement(
+        self, entry: JournalEntry, member_id: int, at: datetime, lot: NewLot | None
+    ) -> int:
+        earned, redeemed = entry.lifetime_deltas(member_id)
+        lines = [_line(0, p) for p in entry.postings]
+        params = {
+            "member_id": member_id,
+            "available": entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
+            "pending": entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
+            "held": entry.member_delta(member_id, AccountKind.MEMBER_HELD),
+            "earned": earned,
+            "redeemed": redeemed,
+            "max": MAX_BALANCE,
+            "kind": entry.kind.value,
+            "origin_type": entry.origin_type.value,
+            "origin_id": entry.origin_id,
+            "description": entry.description[:200],
+            "created_at": at,
+            "kinds": [line["account_kind"] for line in lines],
+            "members": [line["member_id"] for line in lines],
+            "owners": [line["owner_id"] for line in lines],
+            "amounts": [line["amount"] for line in lines],
+        }
+        if lot is not None:
+            if lot.member_id != member_id:
+                raise ValueError("a lot belongs to the member whose entry creates it")
+            params |= {
+                "lot_points": lot.points,
+                "lot_earned_at": lot.earned_at,
+                "lot_expires_at": lot.expires_at,
+            }
+        statement = _POST_WITHOUT_LOT if lot is None else _POST_WITH_LOT
+        entry_id = (await self.conn.execute(statement, params)).scalar()
+        if entry_id is None:
+            raise balance_refusal(entry, await self.balance(member_id))
+        return int(entry_id)
 
     async def _apply(self, entry: JournalEntry, member_id: int) -> None:
         values = {}
@@ -98,22 +167,6 @@ class SqlLotRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, lot: NewLot, entry_id: int) -> int:
-        return (
-            await self.conn.execute(
-                insert(points_lots)
-                .values(
-                    member_id=lot.member_id,
-                    entry_id=entry_id,
-                    points=lot.points,
-                    remaining=lot.points,
-                    earned_at=lot.earned_at,
-                    expires_at=lot.expires_at,
-                )
-                .returning(points_lots.c.id)
-            )
-        ).scalar_one()
-
     async def spendable(self, member_id: int) -> list[PointsLot]:
         rows = await self.conn.execute(
             select(points_lots)
@@ -145,3 +198,25 @@ class SqlLotRepository:
                 for d in draws
             ],
         )
+
+
+def _line(entry_id: int, posting: Posting) -> dict[str, object]:
+    member = posting.account.kind.is_member
+    return {
+        "entry_id": entry_id,
+        "account_kind": posting.account.kind.value,
+        "member_id": posting.account.owner_id if member else None,
+        "owner_id": None if member else posting.account.owner_id,
+        "amount": posting.amount,
+    }
+
+
+def _lot_row(lot: NewLot, entry_id: int) -> dict[str, object]:
+    return {
+        "member_id": lot.member_id,
+        "entry_id": entry_id,
+        "points": lot.points,
+        "remaining": lot.points,
+        "earned_at": lot.earned_at,
+        "expires_at": lot.expires_at,
+    }

@@ -182,7 +182,7 @@ class FakeProgrammeRepository(_Repository):
 
 
 class FakeLedgerRepository(_Repository):
-    async def post(self, entry: JournalEntry, at: datetime) -> int:
+    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
         # Work out every member's new balance first, so a refusal changes nothing.
         updated: dict[int, Balance] = {}
         for member_id in entry.member_ids():
@@ -208,6 +208,11 @@ class FakeLedgerRepository(_Repository):
         self.t.balances.update(updated)
         entry_id = self.db.next_id()
         self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
+        if lot is not None:
+            lot_id = self.db.next_id()
+            self.t.lots[lot_id] = PointsLot(
+                lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
+            )
         return entry_id
 
     async def balance(self, member_id: int) -> Balance | None:
@@ -215,13 +220,6 @@ class FakeLedgerRepository(_Repository):
 
 
 class FakeLotRepository(_Repository):
-    async def add(self, lot: NewLot, entry_id: int) -> int:
-        lot_id = self.db.next_id()
-        self.t.lots[lot_id] = PointsLot(
-            lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
-        )
-        return lot_id
-
     async def spendable(self, member_id: int) -> list[PointsLot]:
         lots = [lot for lot in self.t.lots.values() if lot.member_id == member_id and lot.remaining > 0]
         return sorted(lots, key=lambda lot: (lot.expires_at, lot.id))

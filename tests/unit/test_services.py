@@ -103,7 +103,7 @@ async def given_lot(db: FakeDatabase, member_id: int, points: int, expires_at: d
     seed = FakeUnitOfWork(db)
     earned_at = datetime(2024, 1, 1, tzinfo=UTC)
     async with seed:
-        entry_id = await seed.ledger.post(
+        await seed.ledger.post(
             transfer(
                 kind=EntryKind.EARN,
                 member_id=member_id,
@@ -115,10 +115,10 @@ async def given_lot(db: FakeDatabase, member_id: int, points: int, expires_at: d
                 description="given",
             ),
             earned_at,
+            NewLot(member_id, points, earned_at, expires_at),
         )
-        lot_id = await seed.lots.add(NewLot(member_id, points, earned_at, expires_at), entry_id)
         await seed.commit()
-    return lot_id
+    return max(db.tables.lots)  # the lot just made has the highest id
 
 
 def snapshot(db: FakeDatabase) -> Tables:

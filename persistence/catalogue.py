@@ -1,0 +1,108 @@
+"""The programme's settings and its merchants, cached per process and checked against a version.
+
+Every purchase needs the programme's earn rates and its merchant, and both change rarely. Each
+change increments `programme.catalogue_version` in the changing transaction; a unit of work reads
+that one number once, and the process re-reads settings and merchants only when it has moved.
+So a change is seen by every process from the next transaction that starts after it commits.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.merchants import Merchant
+from domain.programme import Programme
+from persistence import mapping
+from persistence.tables import merchants, programme, programme_currencies
+
+PROGRAMME_ID = 1
+
+_VERSION = select(programme.c.catalogue_version).where(programme.c.id == PROGRAMME_ID)
+_BUMP = (
+    update(programme)
+    .where(programme.c.id == PROGRAMME_ID)
+    .values(catalogue_version=programme.c.catalogue_version + 1)
+)
+_SETTINGS = select(programme).where(programme.c.id == PROGRAMME_ID)
+_RATES = select(programme_currencies)
+_MERCHANT = select(merchants).where(merchants.c.id == bindparam("id"))
+
+
+class CatalogueCache:
+    """What one process remembers, valid for one catalogue version."""
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.programme: Programme | None = None
+        self.merchants: dict[int, Merchant | None] = {}
+
+    def move_to(self, version: int) -> None:
+        self.version = version
+        self.programme = None
+        self.merchants = {}
+
+
+_caches: WeakKeyDictionary[AsyncEngine, CatalogueCache] = WeakKeyDictionary()
+
+
+def cache_for(engine: AsyncEngine) -> CatalogueCache:
+    """One cache per engine, so two databases in one process (tests) never share entries."""
+    cache = _caches.get(engine)
+    if cache is None:
+        cache = _caches[engine] = CatalogueCache()
+    return cache
+
+
+class Catalogue:
+    """One unit of work's view: served from the cache when the version it read matches."""
+
+    def __init__(self, conn: AsyncConnection, cache: CatalogueCache) -> None:
+        self.conn = conn
+        self.cache = cache
+        self._use_cache: bool | None = None  # decided on first use
+
+    async def _cached(self) -> bool:
+        if self._use_cache is None:
+            version = (await self.conn.execute(_VERSION)).scalar_one()
+            if version > self.cache.version:
+                self.cache.move_to(version)
+            # An older version means another transaction already moved the cache on: read directly.
+            self._use_cache = version == self.cache.version
+        return self._use_cache
+
+    async def programme(self) -> Programme:
+        if not await self._cached():
+            return await self._load_programme()
+        if self.cache.programme is None:
+            self.cache.programme = await self._load_programme()
+        return self.cache.programme
+
+    async def merchant(self, merchant_id: int) -> Merchant | None:
+        if not await self._cached():
+            return await self._load_merchant(merchant_id)
+        if merchant_id not in self.cache.merchants:
+            self.cache.merchants[merchant_id] = await self._load_merchant(merchant_id)
+        return self.cache.merchants[merchant_id]
+
+    async def changed(self) -> None:
+        """Record a change to settings or merchants; this unit of work stops using the cache, since
+        what it sees now is uncommitted and may yet be rolled back."""
+        await self.conn.execute(_BUMP)
+        self._use_cache = False
+
+    async def _load_programme(self) -> Programme:
+        settings = (await self.conn.execute(_SETTINGS)).one()
+        rates = (await self.conn.execute(_RATES)).all()
+        return Programme(
+            name=settings.name,
+            points_validity_months=settings.points_validity_months,
+            earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
+        )
+
+    async def _load_merchant(self, merchant_id: int) -> Merchant | None:
+        row = (await self.conn.execute(_MERCHANT, {"id": merchant_id})).first()
+        return mapping.merchant(row) if row else None
