@@ -65,5 +65,6 @@ class PurchaseMutations:
         )
         if result is None:
             return PostPurchasePayload(purchase=None, errors=errors)
-        purchase = await info.context.loaders.purchases.load(result.purchase_id)
-        return PostPurchasePayload(purchase=Purchase.from_domain(purchase) if purchase else None, errors=[])
+        purchase = result.purchase()
+        info.context.loaders.purchases.prime(purchase.id, purchase)
+        return PostPurchasePayload(purchase=Purchase.from_domain(purchase), errors=[])

@@ -81,6 +81,6 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
                 now,
                 NewLot(member.id, points, now, programme.expiry_for(now)),
             )
-        return PurchaseResult(purchase.id, member.id, points, 0)
+        return PurchaseResult.of(purchase)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

@@ -14,6 +14,9 @@ from domain.rewards import Redemption, RedemptionStatus
 from persistence import mapping
 from persistence.tables import adjustments, purchases, redemptions
 
+# Built once: the hot path skips building the statement and computing its cache key.
+_INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
+
 
 class SqlPurchaseRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -34,20 +37,19 @@ class SqlPurchaseRepository:
     ) -> Purchase:
         row = (
             await self.conn.execute(
-                insert(purchases)
-                .values(
-                    member_id=member_id,
-                    merchant_id=merchant_id,
-                    amount_minor=amount.amount_minor,
-                    currency=amount.currency,
-                    channel=channel.value,
-                    occurred_at=occurred_at,
-                    reference=reference,
-                    points_earned=points_earned,
-                    points_pending=points_pending,
-                    created_at=at,
-                )
-                .returning(*purchases.c)
+                _INSERT_PURCHASE,
+                {
+                    "member_id": member_id,
+                    "merchant_id": merchant_id,
+                    "amount_minor": amount.amount_minor,
+                    "currency": amount.currency,
+                    "channel": channel.value,
+                    "occurred_at": occurred_at,
+                    "reference": reference,
+                    "points_earned": points_earned,
+                    "points_pending": points_pending,
+                    "created_at": at,
+                },
             )
         ).one()
         return mapping.purchase(row)

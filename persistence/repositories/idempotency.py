@@ -4,9 +4,11 @@ conflicts, so the work runs once (check-then-insert ran 50 of 50 concurrent retr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,36 +16,46 @@ from domain.ports import StoredResponse
 from persistence.tables import idempotency_keys
 
 
+def _claim(insert: Callable[[Table], Any]) -> Any:
+    return (
+        insert(idempotency_keys)
+        .values(
+            scope=bindparam("scope"),
+            key=bindparam("key"),
+            request_hash=bindparam("request_hash"),
+            response=None,
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(idempotency_keys.c.key)
+    )
+
+
+# Built once: each use skips building the statement and computing its cache key.
+_CLAIM = {"postgresql": _claim(postgresql.insert), "sqlite": _claim(sqlite.insert)}
+_STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+    idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key")
+)
+_COMPLETE = (
+    update(idempotency_keys)
+    .where(idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key"))
+    .values(response=bindparam("b_response", type_=idempotency_keys.c.response.type))
+)
+
+
 class SqlIdempotencyStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
-        dialect_insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        claimed = (
-            await self.conn.execute(
-                dialect_insert(idempotency_keys)
-                .values(scope=scope, key=key, request_hash=request_hash, response=None, created_at=at)
-                .on_conflict_do_nothing(index_elements=["scope", "key"])
-                .returning(idempotency_keys.c.key)
-            )
-        ).first()
+        params = {"scope": scope, "key": key, "request_hash": request_hash, "created_at": at}
+        claimed = (await self.conn.execute(_CLAIM[self.conn.dialect.name], params)).first()
         if claimed is not None:
             return None
-        row = (
-            await self.conn.execute(
-                select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-                    idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-                )
-            )
-        ).one()
+        row = (await self.conn.execute(_STORED, {"b_scope": scope, "b_key": key})).one()
         if row.response is None:
             raise RuntimeError(f"idempotency key {scope}/{key} was committed without a response")
         return StoredResponse(row.request_hash, row.response)
 
     async def complete(self, scope: str, key: str, response: dict[str, object]) -> None:
-        await self.conn.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-            .values(response=response)
-        )
+        await self.conn.execute(_COMPLETE, {"b_scope": scope, "b_key": key, "b_response": response})

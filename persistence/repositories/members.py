@@ -3,12 +3,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members import Contact, Member, MemberStatus, Profile
 from persistence import mapping
 from persistence.tables import member_balances, members
+
+_BY_ID = select(members).where(members.c.id == bindparam("id"))  # built once: every earn reads it
 
 
 class SqlMemberRepository:
@@ -20,7 +22,8 @@ class SqlMemberRepository:
         return mapping.member(row) if row else None
 
     async def get(self, member_id: int) -> Member | None:
-        return await self._one(members.c.id == member_id)
+        row = (await self.conn.execute(_BY_ID, {"id": member_id})).first()
+        return mapping.member(row) if row else None
 
     async def get_by_external_ref(self, external_ref: str) -> Member | None:
         return await self._one(members.c.external_ref == external_ref)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -283,9 +283,10 @@ async def test_a_purchase_earns_base_points_rounded_down_into_a_lot_that_expires
     )
 
     # then 19 points, not 20
-    assert result == PurchaseResult(result.purchase_id, member.id, 19, 0)
+    assert (result.member_id, result.points_earned, result.points_pending) == (member.id, 19, 0)
     assert balance(db, member.id) == Balance(member.id, 19, 0, 0, 19, 0)
     purchase = db.tables.purchases[result.purchase_id]
+    assert result.purchase() == purchase
     assert (purchase.member_id, purchase.merchant_id, purchase.amount) == (
         member.id,
         merchant.id,
@@ -306,12 +307,7 @@ async def test_a_purchase_earns_base_points_rounded_down_into_a_lot_that_expires
     assert lot.earned_at == clock.now()
     assert lot.expires_at == EXPIRES_24_MONTHS_LATER
     assert db.tables.idempotency[(f"merchant:{merchant.id}", "pos-1")].response == {
-        "result": {
-            "purchase_id": result.purchase_id,
-            "member_id": member.id,
-            "points_earned": 19,
-            "points_pending": 0,
-        }
+        "result": asdict(PurchaseResult.of(purchase))
     }
     assert uow.commits == 1
 
@@ -659,14 +655,7 @@ async def test_a_validation_failure_is_not_stored_so_a_corrected_retry_with_the_
     # then
     assert result.points_earned == 19
     assert balance(db, member.id).available == 19
-    assert db.tables.idempotency[(f"merchant:{merchant.id}", "pos-1")].response == {
-        "result": {
-            "purchase_id": result.purchase_id,
-            "member_id": member.id,
-            "points_earned": 19,
-            "points_pending": 0,
-        }
-    }
+    assert db.tables.idempotency[(f"merchant:{merchant.id}", "pos-1")].response == {"result": asdict(result)}
 
 
 async def test_two_merchants_may_use_the_same_key_without_colliding(
