@@ -65,14 +65,18 @@ class Catalogue:
         self.cache = cache
         self._use_cache: bool | None = None  # decided on first use
 
-    async def _cached(self) -> bool:
+    def observe(self, version: int) -> None:
+        """Take the version read by another statement of this unit of work (the member's read)."""
         if self._use_cache is None:
-            version = (await self.conn.execute(_VERSION)).scalar_one()
             if version > self.cache.version:
                 self.cache.move_to(version)
             # An older version means another transaction already moved the cache on: read directly.
             self._use_cache = version == self.cache.version
-        return self._use_cache
+
+    async def _cached(self) -> bool:
+        if self._use_cache is None:
+            self.observe((await self.conn.execute(_VERSION)).scalar_one())
+        return bool(self._use_cache)
 
     async def programme(self) -> Programme:
         if not await self._cached():

@@ -37,7 +37,7 @@ class SqlAlchemyUnitOfWork:
         await conn.begin()
         self._conn = conn
         catalogue = Catalogue(conn, cache_for(self.engine))
-        self.members = SqlMemberRepository(conn)
+        self.members = SqlMemberRepository(conn, catalogue)
         self.merchants = SqlMerchantRepository(conn, catalogue)
         self.partners = SqlPartnerRepository(conn)
         self.rewards = SqlRewardRepository(conn)

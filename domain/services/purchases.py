@@ -40,9 +40,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         raise Validation("a purchase cannot happen in the future", ("occurredAt",))
 
     async def work() -> PurchaseResult:
+        member = await active_member(uow, cmd.member_id)
         programme = await uow.programme.get()
         amount = validation.money(cmd.amount, ("amount",), programme.currencies)
-        member = await active_member(uow, cmd.member_id)
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
             raise NotFound("the token's merchant does not exist")

@@ -8,14 +8,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members import Contact, Member, MemberStatus, Profile
 from persistence import mapping
-from persistence.tables import member_balances, members
+from persistence.catalogue import PROGRAMME_ID, Catalogue
+from persistence.tables import member_balances, members, programme
 
-_BY_ID = select(members).where(members.c.id == bindparam("id"))  # built once: every earn reads it
+# Built once: every earn reads it. The catalogue version rides along, which spares the unit of
+# work a round trip when it then needs the programme's settings or a merchant.
+_CATALOGUE_VERSION = (
+    select(programme.c.catalogue_version).where(programme.c.id == PROGRAMME_ID).scalar_subquery()
+)
+_BY_ID = select(members, _CATALOGUE_VERSION.label("catalogue_version")).where(members.c.id == bindparam("id"))
 
 
 class SqlMemberRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
         self.conn = conn
+        self.catalogue = catalogue
 
     async def _one(self, *where: object) -> Member | None:
         row = (await self.conn.execute(select(members).where(*where))).first()  # type: ignore[arg-type]
@@ -23,7 +30,10 @@ class SqlMemberRepository:
 
     async def get(self, member_id: int) -> Member | None:
         row = (await self.conn.execute(_BY_ID, {"id": member_id})).first()
-        return mapping.member(row) if row else None
+        if row is None:
+            return None
+        self.catalogue.observe(row.catalogue_version)
+        return mapping.member(row)
 
     async def get_by_external_ref(self, external_ref: str) -> Member | None:
         return await self._one(members.c.external_ref == external_ref)
