@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 from api.auth import InvalidToken, TokenVerifier
 from api.context import Context
 from api.health import healthz, readyz
-from api.loaders import build_loaders
+from api.loaders import Loaders
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.schema import build_schema
 from api.settings import Settings
@@ -65,7 +65,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             auth_error=auth_error,
             uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
             reader=self.reader,
-            loaders=build_loaders(self.reader, self.clock),
+            loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
         )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
@@ -17,41 +17,56 @@ from domain.rewards import Redemption, Reward
 EXPIRING_SOON = timedelta(days=30)
 
 
-@dataclass(frozen=True)
 class Loaders:
-    members: DataLoader[int, Member | None]
-    balances: DataLoader[int, Balance | None]
-    expiring: DataLoader[int, list[ExpiringPoints]]
-    merchants: DataLoader[int, Merchant | None]
-    partners: DataLoader[int, PartnerBrand | None]
-    rewards: DataLoader[int, Reward | None]
-    purchases: DataLoader[int, Purchase | None]
-    redemptions: DataLoader[int, Redemption | None]
-    adjustments: DataLoader[int, Adjustment | None]
+    """The request's loaders, each made on first use: most requests need one or two of them."""
 
+    def __init__(self, reader: ReadModel, clock: Clock) -> None:
+        self.reader = reader
+        self.clock = clock
 
-def build_loaders(reader: ReadModel, clock: Clock) -> Loaders:
-    async def expiring(member_ids: list[int]) -> list[list[ExpiringPoints]]:
-        return await reader.expiring(member_ids, clock.now() + EXPIRING_SOON)
+    @cached_property
+    def members(self) -> DataLoader[int, Member | None]:
+        async def load(member_ids: list[int]) -> list[Member | None]:
+            # A member's balance comes in the same statement; priming spares a second query.
+            found = await self.reader.members_with_balances(member_ids)
+            for pair in found:
+                if pair is not None:
+                    self.balances.prime(pair[0].id, pair[1])
+            return [pair[0] if pair else None for pair in found]
 
-    balances: DataLoader[int, Balance | None] = DataLoader(reader.balances)
+        return DataLoader(load)
 
-    async def members(member_ids: list[int]) -> list[Member | None]:
-        # A member's balance comes with it in the same statement; priming spares a second query.
-        found = await reader.members_with_balances(member_ids)
-        for pair in found:
-            if pair is not None:
-                balances.prime(pair[0].id, pair[1])
-        return [pair[0] if pair else None for pair in found]
+    @cached_property
+    def balances(self) -> DataLoader[int, Balance | None]:
+        return DataLoader(self.reader.balances)
 
-    return Loaders(
-        members=DataLoader(members),
-        balances=balances,
-        expiring=DataLoader(expiring),
-        merchants=DataLoader(reader.merchants),
-        partners=DataLoader(reader.partners),
-        rewards=DataLoader(reader.rewards),
-        purchases=DataLoader(reader.purchases),
-        redemptions=DataLoader(reader.redemptions),
-        adjustments=DataLoader(reader.adjustments),
-    )
+    @cached_property
+    def expiring(self) -> DataLoader[int, list[ExpiringPoints]]:
+        async def load(member_ids: list[int]) -> list[list[ExpiringPoints]]:
+            return await self.reader.expiring(member_ids, self.clock.now() + EXPIRING_SOON)
+
+        return DataLoader(load)
+
+    @cached_property
+    def merchants(self) -> DataLoader[int, Merchant | None]:
+        return DataLoader(self.reader.merchants)
+
+    @cached_property
+    def partners(self) -> DataLoader[int, PartnerBrand | None]:
+        return DataLoader(self.reader.partners)
+
+    @cached_property
+    def rewards(self) -> DataLoader[int, Reward | None]:
+        return DataLoader(self.reader.rewards)
+
+    @cached_property
+    def purchases(self) -> DataLoader[int, Purchase | None]:
+        return DataLoader(self.reader.purchases)
+
+    @cached_property
+    def redemptions(self) -> DataLoader[int, Redemption | None]:
+        return DataLoader(self.reader.redemptions)
+
+    @cached_property
+    def adjustments(self) -> DataLoader[int, Adjustment | None]:
+        return DataLoader(self.reader.adjustments)
