@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import PostPurchase
+from domain.earning import earn_entry, earn_lot, earning, purchase_time
 from domain.errors import NotFound, Validation
-from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
-from domain.lots import NewLot
-from domain.merchants import Channel, MerchantChannel
-from domain.money import MAX_INT
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
-
-# Clocks drift between a POS and us; a purchase further in the future than this is refused.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:
@@ -33,53 +25,31 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # Refused rather than ignored: a merchant must not believe a discount was applied.
         raise Validation("this programme has no coupons yet", ("couponCode",))
     now = clock.now()
-    if cmd.occurred_at is not None and cmd.occurred_at.tzinfo is None:
-        raise Validation("needs a time zone offset", ("occurredAt",))
-    occurred_at = cmd.occurred_at or now
-    if occurred_at > now + FUTURE_TOLERANCE:
-        raise Validation("a purchase cannot happen in the future", ("occurredAt",))
+    occurred_at = purchase_time(cmd.occurred_at, now)
 
     async def work() -> PurchaseResult:
         member = await active_member(uow, cmd.member_id)
         programme = await uow.programme.get()
-        amount = validation.money(cmd.amount, ("amount",), programme.currencies)
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
             raise NotFound("the token's merchant does not exist")
-        channel = cmd.channel or (
-            Channel.ONLINE if merchant.channel is MerchantChannel.ONLINE else Channel.OFFLINE
-        )
-        if not merchant.accepts(channel):
-            raise Validation(f"this merchant does not sell {channel.value.lower()}", ("channel",))
-        points = programme.base_points(amount, merchant)
-        if points > MAX_INT:
-            raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
-
+        earned = earning(programme, merchant, cmd.amount, cmd.channel)
         purchase = await uow.purchases.add(
             member_id=member.id,
             merchant_id=merchant.id,
-            amount=amount,
-            channel=channel,
+            amount=earned.amount,
+            channel=earned.channel,
             occurred_at=occurred_at,
             reference=reference,
-            points_earned=points,
+            points_earned=earned.points,
             points_pending=0,
             at=now,
         )
-        if points:
+        if earned.points:
             await uow.ledger.post(
-                transfer(
-                    kind=EntryKind.EARN,
-                    member_id=member.id,
-                    origin_type=OriginType.PURCHASE,
-                    origin_id=purchase.id,
-                    source=Account(AccountKind.ISSUANCE),
-                    destination=Account.available(member.id),
-                    points=points,
-                    description=f"Earned at {merchant.name}",
-                ),
+                earn_entry(member.id, purchase.id, earned.points, merchant),
                 now,
-                NewLot(member.id, points, now, programme.expiry_for(now)),
+                earn_lot(member.id, earned.points, now, programme),
             )
         return PurchaseResult.of(purchase)
 

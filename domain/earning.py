@@ -1,0 +1,65 @@
+"""How a purchase earns points: the checks and arithmetic that postPurchase and the settlement
+import share, so both give the same answer for the same purchase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain import validation
+from domain.errors import Validation
+from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, transfer
+from domain.lots import NewLot
+from domain.merchants import Channel, Merchant, MerchantChannel
+from domain.money import MAX_INT, Money
+from domain.programme import Programme
+
+# Clocks drift between a POS and us; a purchase further in the future than this is refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Earning:
+    amount: Money
+    channel: Channel
+    points: int
+
+
+def purchase_time(occurred_at: datetime | None, now: datetime, field: str = "occurredAt") -> datetime:
+    if occurred_at is None:
+        return now
+    if occurred_at.tzinfo is None:
+        raise Validation("needs a time zone offset", (field,))
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise Validation("a purchase cannot happen in the future", (field,))
+    return occurred_at
+
+
+def earning(programme: Programme, merchant: Merchant, amount: Money, channel: Channel | None) -> Earning:
+    """What the purchase earns at this merchant; raises a typed error when it cannot be posted."""
+    validation.positive_int(amount.amount_minor, ("amount", "amountMinor"))
+    amount = validation.money(amount, ("amount",), programme.currencies)
+    channel = channel or (Channel.ONLINE if merchant.channel is MerchantChannel.ONLINE else Channel.OFFLINE)
+    if not merchant.accepts(channel):
+        raise Validation(f"this merchant does not sell {channel.value.lower()}", ("channel",))
+    points = programme.base_points(amount, merchant)
+    if points > MAX_INT:
+        raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
+    return Earning(amount, channel, points)
+
+
+def earn_entry(member_id: int, purchase_id: int, points: int, merchant: Merchant) -> JournalEntry:
+    return transfer(
+        kind=EntryKind.EARN,
+        member_id=member_id,
+        origin_type=OriginType.PURCHASE,
+        origin_id=purchase_id,
+        source=Account(AccountKind.ISSUANCE),
+        destination=Account.available(member_id),
+        points=points,
+        description=f"Earned at {merchant.name}",
+    )
+
+
+def earn_lot(member_id: int, points: int, now: datetime, programme: Programme) -> NewLot:
+    return NewLot(member_id, points, now, programme.expiry_for(now))
