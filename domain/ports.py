@@ -6,7 +6,7 @@ Read side: batch and page readers for the API; each call is independent of any u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
 from domain.programme import Programme
-from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
 
 
@@ -39,6 +39,7 @@ class MemberRepository(Protocol):
         at: datetime,
     ) -> Member: ...
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
+    async def by_external_refs(self, external_refs: Collection[str]) -> dict[str, Member]: ...
 
 
 class MerchantRepository(Protocol):
@@ -85,6 +86,18 @@ class LedgerRepository(Protocol):
 
     async def balance(self, member_id: int) -> Balance | None: ...
 
+    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
+        """Lock the members' balance rows, in id order, and return them (for a batch)."""
+        ...
+
+    async def post_many(
+        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
+    ) -> list[int]:
+        """`post` for a batch, in one pass: each member's balance row takes the sum of its deltas.
+        Raises like `post`, changing nothing, when any member's balance would leave its limits.
+        Returns the entry ids in order."""
+        ...
+
 
 class LotRepository(Protocol):
     async def spendable(self, member_id: int) -> list[PointsLot]:
@@ -110,6 +123,9 @@ class PurchaseRepository(Protocol):
         points_pending: int,
         at: datetime,
     ) -> Purchase: ...
+    async def add_many(self, purchases: Sequence[NewPurchase], at: datetime) -> list[int]:
+        """Write the purchases; returns their ids in the same order."""
+        ...
 
 
 class RedemptionRepository(Protocol):
@@ -146,6 +162,15 @@ class IdempotencyStore(Protocol):
         ...
 
     async def complete(self, scope: str, key: str, response: dict[str, object]) -> None: ...
+
+    async def claim_many(
+        self, scope: str, claims: Sequence[tuple[str, str, dict[str, object]]], at: datetime
+    ) -> set[str]:
+        """Claim (key, request hash, response) rows at once; returns the keys that were new."""
+        ...
+
+    async def hashes(self, scope: str, keys: Collection[str]) -> dict[str, str]: ...
+    async def release_many(self, scope: str, keys: Collection[str]) -> None: ...
 
 
 class AuditLog(Protocol):

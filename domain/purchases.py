@@ -24,6 +24,20 @@ class Purchase:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewPurchase:
+    """A purchase to be written in a batch (the settlement import)."""
+
+    member_id: int
+    merchant_id: int
+    amount: Money
+    channel: Channel
+    occurred_at: datetime
+    reference: str | None
+    points_earned: int
+    points_pending: int
+
+
 class ReasonCode(StrEnum):
     GOODWILL = "GOODWILL"
     CORRECTION = "CORRECTION"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -9,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Channel
 from domain.money import Money
-from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus
 from persistence import mapping
 from persistence.tables import adjustments, purchases, redemptions
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
+_INSERT_PURCHASES = insert(purchases).returning(purchases.c.id, sort_by_parameter_order=True)
 
 
 class SqlPurchaseRepository:
@@ -53,6 +55,29 @@ class SqlPurchaseRepository:
             )
         ).one()
         return mapping.purchase(row)
+
+    async def add_many(self, new: Sequence[NewPurchase], at: datetime) -> list[int]:
+        if not new:
+            return []
+        rows = await self.conn.execute(
+            _INSERT_PURCHASES,
+            [
+                {
+                    "member_id": p.member_id,
+                    "merchant_id": p.merchant_id,
+                    "amount_minor": p.amount.amount_minor,
+                    "currency": p.amount.currency,
+                    "channel": p.channel.value,
+                    "occurred_at": p.occurred_at,
+                    "reference": p.reference,
+                    "points_earned": p.points_earned,
+                    "points_pending": p.points_pending,
+                    "created_at": at,
+                }
+                for p in new
+            ],
+        )
+        return list(rows.scalars())
 
 
 class SqlRedemptionRepository:

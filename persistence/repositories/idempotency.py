@@ -4,11 +4,11 @@ conflicts, so the work runs once (check-then-insert ran 50 of 50 concurrent retr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,8 +31,25 @@ def _claim(insert: Callable[[Table], Any]) -> Any:
     )
 
 
+def _claim_many(insert: Callable[[Table], Any]) -> Any:
+    return (
+        insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(idempotency_keys.c.key)
+    )
+
+
 # Built once: each use skips building the statement and computing its cache key.
 _CLAIM = {"postgresql": _claim(postgresql.insert), "sqlite": _claim(sqlite.insert)}
+_CLAIM_MANY = {"postgresql": _claim_many(postgresql.insert), "sqlite": _claim_many(sqlite.insert)}
+_HASHES = select(idempotency_keys.c.key, idempotency_keys.c.request_hash).where(
+    idempotency_keys.c.scope == bindparam("b_scope"),
+    idempotency_keys.c.key.in_(bindparam("b_keys", expanding=True)),
+)
+_RELEASE = delete(idempotency_keys).where(
+    idempotency_keys.c.scope == bindparam("b_scope"),
+    idempotency_keys.c.key.in_(bindparam("b_keys", expanding=True)),
+)
 _STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
     idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key")
 )
@@ -59,3 +76,27 @@ class SqlIdempotencyStore:
 
     async def complete(self, scope: str, key: str, response: dict[str, object]) -> None:
         await self.conn.execute(_COMPLETE, {"b_scope": scope, "b_key": key, "b_response": response})
+
+    async def claim_many(
+        self, scope: str, claims: Sequence[tuple[str, str, dict[str, object]]], at: datetime
+    ) -> set[str]:
+        if not claims:
+            return set()
+        rows = await self.conn.execute(
+            _CLAIM_MANY[self.conn.dialect.name],
+            [
+                {"scope": scope, "key": key, "request_hash": digest, "response": response, "created_at": at}
+                for key, digest, response in claims
+            ],
+        )
+        return set(rows.scalars())
+
+    async def hashes(self, scope: str, keys: Collection[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        rows = await self.conn.execute(_HASHES, {"b_scope": scope, "b_keys": list(keys)})
+        return {row.key: row.request_hash for row in rows}
+
+    async def release_many(self, scope: str, keys: Collection[str]) -> None:
+        if keys:
+            await self.conn.execute(_RELEASE, {"b_scope": scope, "b_keys": list(keys)})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, Posting, balance_refusal
@@ -60,9 +61,31 @@ _POST_WITHOUT_LOT = text(_POST_ONE_MEMBER.format(lot="\n"))
 _POST_WITH_LOT = text(_POST_ONE_MEMBER.format(lot=_NEW_LOT))
 
 
+_LOCK_BALANCES = (
+    select(member_balances)
+    .where(member_balances.c.member_id.in_(bindparam("ids", expanding=True)))
+    .order_by(member_balances.c.member_id)
+    .with_for_update()
+)
+# For batches, after lock_balances: the new values were checked against the locked rows.
+_ADD_TO_BALANCE = (
+    update(member_balances)
+    .where(member_balances.c.member_id == bindparam("b_member_id"))
+    .values(
+        available=member_balances.c.available + bindparam("d_available"),
+        pending=member_balances.c.pending + bindparam("d_pending"),
+        held=member_balances.c.held + bindparam("d_held"),
+        lifetime_earned=member_balances.c.lifetime_earned + bindparam("d_earned"),
+        lifetime_redeemed=member_balances.c.lifetime_redeemed + bindparam("d_redeemed"),
+    )
+)
+_INSERT_ENTRIES = insert(journal_entries).returning(journal_entries.c.id, sort_by_parameter_order=True)
+
+
 class SqlLedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self._locked: dict[int, Balance] = {}
 
     async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
         members = entry.member_ids()
@@ -127,6 +150,89 @@ class SqlLedgerRepository:
         if entry_id is None:
             raise balance_refusal(entry, await self.balance(member_id))
         return int(entry_id)
+
+    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
+        if not member_ids:
+            return {}
+        rows = await self.conn.execute(_LOCK_BALANCES, {"ids": sorted(member_ids)})
+        locked = {row.member_id: mapping.balance(row) for row in rows}
+        self._locked |= locked
+        return locked
+
+    async def post_many(
+        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
+    ) -> list[int]:
+        if not entries:
+            return []
+        after = self._balances_after(entries)
+        await self.conn.execute(
+            _ADD_TO_BALANCE,
+            [
+                {
+                    "b_member_id": member_id,
+                    "d_available": new.available - old.available,
+                    "d_pending": new.pending - old.pending,
+                    "d_held": new.held - old.held,
+                    "d_earned": new.lifetime_earned - old.lifetime_earned,
+                    "d_redeemed": new.lifetime_redeemed - old.lifetime_redeemed,
+                }
+                for member_id, (old, new) in sorted(after.items())
+            ],
+        )
+        self._locked |= {member_id: new for member_id, (_, new) in after.items()}
+        rows = await self.conn.execute(
+            _INSERT_ENTRIES,
+            [
+                {
+                    "member_id": entry.member_id,
+                    "kind": entry.kind.value,
+                    "origin_type": entry.origin_type.value,
+                    "origin_id": entry.origin_id,
+                    "description": entry.description[:200],
+                    "created_at": at,
+                }
+                for entry, _ in entries
+            ],
+        )
+        entry_ids = list(rows.scalars())
+        pairs = list(zip(entry_ids, entries, strict=True))
+        await self.conn.execute(
+            insert(journal_lines),
+            [_line(entry_id, p) for entry_id, (entry, _) in pairs for p in entry.postings],
+        )
+        lots = [_lot_row(lot, entry_id) for entry_id, (_, lot) in pairs if lot is not None]
+        if lots:
+            await self.conn.execute(insert(points_lots), lots)
+        return entry_ids
+
+    def _balances_after(
+        self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
+    ) -> dict[int, tuple[Balance, Balance]]:
+        """(locked, new) balance per member. Refuses, before anything is written, a balance that
+        would leave its limits."""
+        after: dict[int, tuple[Balance, Balance]] = {}
+        for entry, _ in entries:
+            for member_id in entry.member_ids():
+                if member_id not in self._locked:
+                    raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
+                old, current = after.get(member_id, (self._locked[member_id],) * 2)
+                earned, redeemed = entry.lifetime_deltas(member_id)
+                new = replace(
+                    current,
+                    available=current.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
+                    pending=current.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
+                    held=current.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
+                    lifetime_earned=current.lifetime_earned + earned,
+                    lifetime_redeemed=current.lifetime_redeemed + redeemed,
+                )
+                if (
+                    min(new.available, new.pending, new.held) < 0
+                    or max(new.available, new.pending, new.held, new.lifetime_earned, new.lifetime_redeemed)
+                    > MAX_BALANCE
+                ):
+                    raise balance_refusal(entry, current)
+                after[member_id] = (old, new)
+        return after
 
     async def _apply(self, entry: JournalEntry, member_id: int) -> None:
         values = {}

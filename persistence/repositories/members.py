@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,6 +18,9 @@ _CATALOGUE_VERSION = (
     select(programme.c.catalogue_version).where(programme.c.id == PROGRAMME_ID).scalar_subquery()
 )
 _BY_ID = select(members, _CATALOGUE_VERSION.label("catalogue_version")).where(members.c.id == bindparam("id"))
+
+
+_BY_EXTERNAL_REFS = select(members).where(members.c.external_ref.in_(bindparam("refs", expanding=True)))
 
 
 class SqlMemberRepository:
@@ -76,3 +80,9 @@ class SqlMemberRepository:
         await self.conn.execute(
             update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
         )
+
+    async def by_external_refs(self, external_refs: Collection[str]) -> dict[str, Member]:
+        if not external_refs:
+            return {}
+        rows = await self.conn.execute(_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
+        return {row.external_ref: mapping.member(row) for row in rows}

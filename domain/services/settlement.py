@@ -1,0 +1,172 @@
+"""A merchant's settlement file, posted as purchases a batch at a time.
+
+The same checks and arithmetic as postPurchase (`domain/earning.py`) and the same rows; what
+differs is that a batch shares one transaction and writes each kind of row in one statement.
+Each line is idempotent per (merchant, reference): a re-run of the same file adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.actors import Actor, Role
+from domain.clock import Clock
+from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
+from domain.errors import DomainError, LimitReached, MemberLocked, NotFound
+from domain.ledger import MAX_BALANCE
+from domain.members import Member, MemberStatus
+from domain.ports import UnitOfWork
+from domain.purchases import NewPurchase
+from domain.services.common import require_role
+from domain.settlement import BadLine, BatchOutcome, SettlementLine
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    line: SettlementLine
+    member: Member
+    earned: Earning
+    occurred_at: datetime
+
+
+async def import_settlement_batch(
+    lines: Sequence[SettlementLine], *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> BatchOutcome:
+    """Post the lines that pass every check; report the others. Raises only when the whole batch
+    cannot be posted (the caller is not a merchant, or its merchant does not exist)."""
+    require_role(actor, Role.MERCHANT)
+    if actor.merchant_id is None:
+        raise NotFound("the token names no merchant")
+    # Its own scope: a settlement reference never collides with an API idempotency key.
+    scope = f"{actor.idempotency_scope}:settlement"
+    now = clock.now()
+    async with uow:
+        merchant = await uow.merchants.get(actor.merchant_id)
+        if merchant is None:
+            raise NotFound("the merchant does not exist")
+        programme = await uow.programme.get()
+        members = await uow.members.by_external_refs({line.member_external_ref for line in lines})
+
+        rejected: list[BadLine] = []
+        accepted: dict[str, _Accepted] = {}
+        digests: dict[str, str] = {}
+        duplicates = 0
+        for line in lines:
+            digest = line_digest(line)
+            if line.reference in accepted:  # the same reference twice in one batch
+                duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
+                continue
+            try:
+                member = members.get(line.member_external_ref)
+                if member is None:
+                    raise NotFound("no member has this externalRef", ("member",))
+                if member.status is not MemberStatus.ACTIVE:
+                    raise MemberLocked(f"member is {member.status.value.lower()}", ("member",))
+                occurred_at = purchase_time(line.occurred_at, now, "time")
+                earned = earning(programme, merchant, line.amount, line.channel)
+            except DomainError as error:
+                rejected.append(_bad(line, error))
+                continue
+            accepted[line.reference] = _Accepted(line, member, earned, occurred_at)
+            digests[line.reference] = digest
+
+        claimed = await uow.idempotency.claim_many(
+            scope,
+            [
+                (ref, digests[ref], {"result": {"points_earned": a.earned.points}})
+                for ref, a in accepted.items()
+            ],
+            now,
+        )
+        seen = await uow.idempotency.hashes(scope, accepted.keys() - claimed)
+        for reference in accepted.keys() - claimed:
+            duplicates += _duplicate_or_reject(
+                accepted[reference].line, seen.get(reference) == digests[reference], rejected
+            )
+        to_post = [a for ref, a in accepted.items() if ref in claimed]
+
+        over_limit = await _over_balance_limit(uow, to_post)
+        if over_limit:
+            await uow.idempotency.release_many(scope, {a.line.reference for a in over_limit})
+            error = LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points", ("amount",))
+            rejected += [_bad(a.line, error) for a in over_limit]
+            to_post = [a for a in to_post if a not in over_limit]
+
+        purchase_ids = await uow.purchases.add_many(
+            [
+                NewPurchase(
+                    member_id=a.member.id,
+                    merchant_id=merchant.id,
+                    amount=a.earned.amount,
+                    channel=a.earned.channel,
+                    occurred_at=a.occurred_at,
+                    reference=a.line.reference,
+                    points_earned=a.earned.points,
+                    points_pending=0,
+                )
+                for a in to_post
+            ],
+            now,
+        )
+        await uow.ledger.post_many(
+            [
+                (
+                    earn_entry(a.member.id, purchase_id, a.earned.points, merchant),
+                    earn_lot(a.member.id, a.earned.points, now, programme),
+                )
+                for a, purchase_id in zip(to_post, purchase_ids, strict=True)
+                if a.earned.points
+            ],
+            now,
+        )
+        await uow.commit()
+    rejected.sort(key=lambda bad: bad.line_no)
+    return BatchOutcome(
+        posted=len(to_post),
+        duplicates=duplicates,
+        rejected=tuple(rejected),
+        points=sum(a.earned.points for a in to_post),
+    )
+
+
+def line_digest(line: SettlementLine) -> str:
+    """What a line asks for, apart from where it sits in the file."""
+    fields = [
+        line.reference,
+        line.member_external_ref,
+        line.amount.amount_minor,
+        line.amount.currency,
+        line.occurred_at.isoformat(),
+        line.channel.value if line.channel else None,
+    ]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+async def _over_balance_limit(uow: UnitOfWork, to_post: list[_Accepted]) -> list[_Accepted]:
+    """Lock the members' balances, in id order, and find the lines that would take one past the limit."""
+    balances = await uow.ledger.lock_balances({a.member.id for a in to_post})
+    running = {member_id: (b.available, b.lifetime_earned) for member_id, b in balances.items()}
+    over: list[_Accepted] = []
+    for a in to_post:
+        available, earned = running[a.member.id]
+        if max(available, earned) + a.earned.points > MAX_BALANCE:
+            over.append(a)
+            continue
+        running[a.member.id] = (available + a.earned.points, earned + a.earned.points)
+    return over
+
+
+def _duplicate_or_reject(line: SettlementLine, same_request: bool, rejected: list[BadLine]) -> int:
+    if same_request:
+        return 1
+    rejected.append(BadLine(line.line_no, "reference: already imported with different details"))
+    return 0
+
+
+def _bad(line: SettlementLine, error: DomainError) -> BadLine:
+    field = error.field[-1] if error.field else "line"
+    return BadLine(line.line_no, f"{field}: {error.message}")

@@ -1,0 +1,136 @@
+"""The settlement import's batch use case, on both databases: same points and rows as postPurchase,
+idempotent per (merchant, reference), bad lines reported and skipped, the ledger verified."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from domain.actors import Actor, Role
+from domain.clock import SystemClock
+from domain.errors import NotFound
+from domain.merchants import Channel
+from domain.money import Money
+from domain.services.settlement import import_settlement_batch
+from domain.settlement import BadLine, BatchOutcome, SettlementLine
+from persistence.queries.ledger_check import check_ledger
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.builders import Ids, Scenario
+from tests.conftest import Backend
+
+WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def line(
+    n: int, reference: str, member: str, minor: int, currency: str = "CNY", channel: Channel | None = None
+) -> SettlementLine:
+    return SettlementLine(n, reference, member, Money(minor, currency), WHEN, channel)
+
+
+async def run(backend: Backend, merchant: Ids, lines: list[SettlementLine]) -> BatchOutcome:
+    return await import_settlement_batch(
+        lines,
+        actor=Actor(role=Role.MERCHANT, subject="import", merchant_id=merchant.raw),
+        uow=SqlAlchemyUnitOfWork(backend.database.write_engine),
+        clock=SystemClock(),
+    )
+
+
+async def scalar(backend: Backend, sql: str, **params: object) -> int:
+    async with backend.database.read_engine.connect() as conn:
+        return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def test_a_batch_earns_what_post_purchase_would_and_a_rerun_adds_nothing(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    alice = await given.member("alice")
+    bob = await given.member("bob")
+    lines = [
+        line(2, "S-1", "alice", 12_345),  # CNY 123.45 -> 123 points
+        line(3, "S-2", "bob", 999),  # 9 points
+        line(4, "S-3", "alice", 50_000, "USD"),  # USD 500.00 at 7 a dollar -> 3,500 points
+    ]
+
+    first = await run(backend, merchant, lines)
+    again = await run(backend, merchant, lines)
+
+    assert first == BatchOutcome(posted=3, duplicates=0, rejected=(), points=123 + 9 + 3_500)
+    assert again == BatchOutcome(posted=0, duplicates=3, rejected=(), points=0)
+    assert (await given.balance(alice))["available"] == 123 + 3_500
+    assert (await given.balance(bob))["available"] == 9
+    assert await scalar(backend, "SELECT count(*) FROM purchases") == 3
+    assert await scalar(backend, "SELECT count(*) FROM points_lots") == 3
+    # The same points a purchase over the API earns for the same amount.
+    over_api = await given.purchase(merchant, bob, 12_345, key="api-1")
+    assert over_api["purchase"]["pointsEarned"] == 123
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_bad_lines_are_reported_by_line_number_and_the_rest_is_posted(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant(channel="OFFLINE")
+    alice = await given.member("alice")
+    locked = await given.member("locked")
+    await given.gql.data(
+        "mutation($i: LockMemberInput!) { lockMember(input: $i) { errors { code } } }",
+        {"i": {"memberId": locked.gid, "reason": "fraud review"}},
+        given.admin,
+    )
+
+    outcome = await run(
+        backend,
+        merchant,
+        [
+            line(2, "S-1", "alice", 1_000),
+            line(3, "S-2", "nobody", 1_000),
+            line(4, "S-3", "locked", 1_000),
+            line(5, "S-4", "alice", 1_000, "EUR"),
+            line(6, "S-5", "alice", 1_000, channel=Channel.ONLINE),
+            line(7, "S-1", "alice", 2_000),  # the same reference with another amount
+            line(8, "S-6", "alice", 2_000),
+        ],
+    )
+
+    assert outcome.posted == 2
+    assert outcome.points == 10 + 20
+    assert [bad.line_no for bad in outcome.rejected] == [3, 4, 5, 6, 7]
+    assert outcome.rejected[0] == BadLine(3, "member: no member has this externalRef")
+    assert outcome.rejected[4] == BadLine(7, "reference: already imported with different details")
+    assert (await given.balance(alice))["available"] == 30
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_line_that_would_overflow_a_balance_is_refused_and_can_be_retried(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    rich = await given.funded_member(2_147_483_000)
+    ref = (
+        await given.gql.data(
+            "query($id: ID!) { member(id: $id) { externalRef } }", {"id": rich.gid}, given.admin
+        )
+    )["member"]["externalRef"]
+
+    outcome = await run(backend, merchant, [line(2, "S-1", ref, 100_000), line(3, "S-2", ref, 10_000)])
+
+    assert outcome.posted == 1  # S-2's 100 points fit; S-1's 1,000 would not
+    assert [bad.line_no for bad in outcome.rejected] == [2]
+    assert outcome.rejected[0].message.startswith("amount: a member's balance cannot exceed")
+    assert (await given.balance(rich))["available"] == 2_147_483_100
+    # The refused line left no claim behind: corrected and re-run, it posts.
+    retry = await run(backend, merchant, [line(2, "S-1", ref, 10_000), line(3, "S-2", ref, 10_000)])
+    assert (retry.posted, retry.duplicates, retry.rejected) == (1, 1, ())
+    assert (await given.balance(rich))["available"] == 2_147_483_200
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_an_unknown_merchant_refuses_the_whole_batch(backend: Backend, given: Scenario) -> None:
+    await given.member("alice")
+    with pytest.raises(NotFound):
+        await run(backend, Ids("TWVyY2hhbnQ6OTk5OQ=="), [line(2, "S-1", "alice", 1_000)])  # Merchant:9999
+    assert await scalar(backend, "SELECT count(*) FROM purchases") == 0
