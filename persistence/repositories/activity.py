@@ -12,12 +12,23 @@ from domain.merchants import Channel
 from domain.money import Money
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus
-from persistence import mapping
+from persistence import bulk, mapping
 from persistence.tables import adjustments, purchases, redemptions
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
-_INSERT_PURCHASES = insert(purchases).returning(purchases.c.id, sort_by_parameter_order=True)
+_PURCHASE_COLUMNS = (
+    "member_id",
+    "merchant_id",
+    "amount_minor",
+    "currency",
+    "channel",
+    "occurred_at",
+    "reference",
+    "points_earned",
+    "points_pending",
+    "created_at",
+)
 
 
 class SqlPurchaseRepository:
@@ -57,27 +68,22 @@ class SqlPurchaseRepository:
         return mapping.purchase(row)
 
     async def add_many(self, new: Sequence[NewPurchase], at: datetime) -> list[int]:
-        if not new:
-            return []
-        rows = await self.conn.execute(
-            _INSERT_PURCHASES,
-            [
-                {
-                    "member_id": p.member_id,
-                    "merchant_id": p.merchant_id,
-                    "amount_minor": p.amount.amount_minor,
-                    "currency": p.amount.currency,
-                    "channel": p.channel.value,
-                    "occurred_at": p.occurred_at,
-                    "reference": p.reference,
-                    "points_earned": p.points_earned,
-                    "points_pending": p.points_pending,
-                    "created_at": at,
-                }
-                for p in new
-            ],
-        )
-        return list(rows.scalars())
+        rows = [
+            (
+                p.member_id,
+                p.merchant_id,
+                p.amount.amount_minor,
+                p.amount.currency,
+                p.channel.value,
+                p.occurred_at,
+                p.reference,
+                p.points_earned,
+                p.points_pending,
+                at,
+            )
+            for p in new
+        ]
+        return await bulk.insert_returning_ids(self.conn, purchases, _PURCHASE_COLUMNS, rows)
 
 
 class SqlRedemptionRepository:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, Posting, balance_refusal
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance
-from persistence import mapping
+from persistence import bulk, mapping
 from persistence.tables import journal_entries, journal_lines, lot_draws, member_balances, points_lots
 
 _BALANCE_COLUMN = {
@@ -79,7 +79,18 @@ _ADD_TO_BALANCE = (
         lifetime_redeemed=member_balances.c.lifetime_redeemed + bindparam("d_redeemed"),
     )
 )
-_INSERT_ENTRIES = insert(journal_entries).returning(journal_entries.c.id, sort_by_parameter_order=True)
+_DELTA_PARAMS = ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed")
+_ADD_TO_BALANCES_PG = text(
+    """
+    UPDATE member_balances AS b
+    SET available = b.available + d.available, pending = b.pending + d.pending, held = b.held + d.held,
+        lifetime_earned = b.lifetime_earned + d.earned, lifetime_redeemed = b.lifetime_redeemed + d.redeemed
+    FROM unnest(CAST(:members AS BIGINT[]), CAST(:available AS BIGINT[]), CAST(:pending AS BIGINT[]),
+                CAST(:held AS BIGINT[]), CAST(:earned AS BIGINT[]), CAST(:redeemed AS BIGINT[]))
+         AS d(member_id, available, pending, held, earned, redeemed)
+    WHERE b.member_id = d.member_id
+    """
+)
 
 
 class SqlLedgerRepository:
@@ -165,45 +176,76 @@ class SqlLedgerRepository:
         if not entries:
             return []
         after = self._balances_after(entries)
+        await self._add_to_balances(after)
+        self._locked |= {member_id: new for member_id, (_, new) in after.items()}
+        entry_ids = await bulk.insert_returning_ids(
+            self.conn,
+            journal_entries,
+            ("member_id", "kind", "origin_type", "origin_id", "description", "created_at"),
+            [
+                (e.member_id, e.kind.value, e.origin_type.value, e.origin_id, e.description[:200], at)
+                for e, _ in entries
+            ],
+        )
+        pairs = list(zip(entry_ids, entries, strict=True))
+        await bulk.insert_rows(
+            self.conn,
+            journal_lines,
+            ("entry_id", "account_kind", "member_id", "owner_id", "amount"),
+            [
+                (
+                    entry_id,
+                    p.account.kind.value,
+                    p.account.owner_id if p.account.kind.is_member else None,
+                    None if p.account.kind.is_member else p.account.owner_id,
+                    p.amount,
+                )
+                for entry_id, (entry, _) in pairs
+                for p in entry.postings
+            ],
+        )
+        await bulk.insert_rows(
+            self.conn,
+            points_lots,
+            ("member_id", "entry_id", "points", "remaining", "earned_at", "expires_at"),
+            [
+                (lot.member_id, entry_id, lot.points, lot.points, lot.earned_at, lot.expires_at)
+                for entry_id, (_, lot) in pairs
+                if lot is not None
+            ],
+        )
+        return entry_ids
+
+    async def _add_to_balances(self, after: dict[int, tuple[Balance, Balance]]) -> None:
+        changes = [
+            (
+                member_id,
+                new.available - old.available,
+                new.pending - old.pending,
+                new.held - old.held,
+                new.lifetime_earned - old.lifetime_earned,
+                new.lifetime_redeemed - old.lifetime_redeemed,
+            )
+            for member_id, (old, new) in sorted(after.items())
+        ]
+        if bulk.is_postgres(self.conn):
+            columns = zip(*changes, strict=True)
+            names = ("members", "available", "pending", "held", "earned", "redeemed")
+            await self.conn.execute(_ADD_TO_BALANCES_PG, dict(zip(names, map(list, columns), strict=True)))
+            return
         await self.conn.execute(
             _ADD_TO_BALANCE,
             [
-                {
-                    "b_member_id": member_id,
-                    "d_available": new.available - old.available,
-                    "d_pending": new.pending - old.pending,
-                    "d_held": new.held - old.held,
-                    "d_earned": new.lifetime_earned - old.lifetime_earned,
-                    "d_redeemed": new.lifetime_redeemed - old.lifetime_redeemed,
-                }
-                for member_id, (old, new) in sorted(after.items())
+                dict(
+                    zip(
+                        ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed"),
+                        c,
+                        strict=True,
+                    )
+                )
+                for c in changes
             ],
         )
-        self._locked |= {member_id: new for member_id, (_, new) in after.items()}
-        rows = await self.conn.execute(
-            _INSERT_ENTRIES,
-            [
-                {
-                    "member_id": entry.member_id,
-                    "kind": entry.kind.value,
-                    "origin_type": entry.origin_type.value,
-                    "origin_id": entry.origin_id,
-                    "description": entry.description[:200],
-                    "created_at": at,
-                }
-                for entry, _ in entries
-            ],
-        )
-        entry_ids = list(rows.scalars())
-        pairs = list(zip(entry_ids, entries, strict=True))
-        await self.conn.execute(
-            insert(journal_lines),
-            [_line(entry_id, p) for entry_id, (entry, _) in pairs for p in entry.postings],
-        )
-        lots = [_lot_row(lot, entry_id) for entry_id, (_, lot) in pairs if lot is not None]
-        if lots:
-            await self.conn.execute(insert(points_lots), lots)
-        return entry_ids
 
     def _balances_after(
         self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
