@@ -154,14 +154,15 @@ class StoredResponse:
 
 
 class IdempotencyStore(Protocol):
-    async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
-        """Claim (scope, key) for this transaction, or return what an earlier request stored.
-
-        Must be atomic with the work (a unique constraint, not check-then-insert): concurrent
-        claims of one key wait for the first transaction and then see its stored response."""
+    async def record(
+        self, scope: str, key: str, request_hash: str, response: dict[str, object], at: datetime
+    ) -> StoredResponse | None:
+        """Store this answer under (scope, key) in the current transaction, or return the answer
+        stored first. Must be atomic (a unique constraint, not check-then-insert): a concurrent
+        record of the same key waits for the first transaction, and gets its answer once it commits."""
         ...
 
-    async def complete(self, scope: str, key: str, response: dict[str, object]) -> None: ...
+    async def stored(self, scope: str, key: str) -> StoredResponse | None: ...
 
     async def claim_many(
         self, scope: str, claims: Sequence[tuple[str, str, dict[str, object]]], at: datetime

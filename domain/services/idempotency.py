@@ -3,6 +3,12 @@
 A retry with the same key and input replays the first answer (a success or a business rejection)
 and moves nothing; the same key with different input is IDEMPOTENCY_KEY_REUSED. Input that fails
 validation is not stored, so the caller may correct it and retry with the same key.
+
+The answer is recorded under its key at the end of the work's transaction, by the statement that
+would also find an earlier one: one round trip per request rather than a claim before the work and
+an update after it. A retry whose key is already recorded does the work, finds the record, rolls
+its work back and replays; two concurrent first requests with one key serialize on the key's
+unique index, and the second replays the first.
 """
 
 from __future__ import annotations
@@ -47,30 +53,36 @@ async def run_once(
     scope = actor.idempotency_scope
     digest = request_hash(command)
 
+    rejection: DomainError | None = None
     async with uow:
-        stored = await uow.idempotency.claim(scope, key, digest, clock.now())
-        if stored is None:
-            try:
-                result = await work()
-            except DomainError as error:
-                if not error.replayable:
+        try:
+            result = await work()
+        except DomainError as error:
+            if not error.replayable:
+                # Bad input today may have been a good request before: answer as we did then.
+                earlier = await uow.idempotency.stored(scope, key)
+                if earlier is None:
                     raise
-                rejection = error
-            else:
-                await uow.idempotency.complete(scope, key, {"result": asdict(result)})  # type: ignore[call-overload]
+                return _replay(earlier, digest, result_type)
+            rejection = error
+        else:
+            answer = {"result": asdict(result)}  # type: ignore[call-overload]
+            earlier = await uow.idempotency.record(scope, key, digest, answer, clock.now())
+            if earlier is None:
                 await uow.commit()
                 return result
-    if stored is not None:
-        return _replay(stored, digest, result_type)
+    if rejection is None:
+        return _replay(earlier, digest, result_type)  # our work was rolled back
 
-    # The rejected work was rolled back; store the rejection on its own so a retry gets the same answer.
+    # The rejected work was rolled back; record the rejection on its own so a retry gets it again.
     async with uow:
-        stored = await uow.idempotency.claim(scope, key, digest, clock.now())
-        if stored is None:
-            await uow.idempotency.complete(scope, key, {"error": rejection.to_dict()})
+        earlier = await uow.idempotency.record(
+            scope, key, digest, {"error": rejection.to_dict()}, clock.now()
+        )
+        if earlier is None:
             await uow.commit()
             raise rejection
-    return _replay(stored, digest, result_type)
+    return _replay(earlier, digest, result_type)
 
 
 def _replay(stored: StoredResponse, digest: str, result_type: type[R]) -> R:

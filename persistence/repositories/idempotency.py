@@ -1,6 +1,6 @@
-"""Idempotency claims: INSERT ... ON CONFLICT DO NOTHING on the unique (scope, key), in the same
+"""Idempotency records: INSERT ... ON CONFLICT DO NOTHING on the unique (scope, key), in the same
 transaction as the work. A concurrent retry's insert waits for the first transaction and then
-conflicts, so the work runs once (check-then-insert ran 50 of 50 concurrent retries)."""
+conflicts, so only one effect commits (check-then-insert ran 50 of 50 concurrent retries)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +23,7 @@ def _claim(insert: Callable[[Table], Any]) -> Any:
             scope=bindparam("scope"),
             key=bindparam("key"),
             request_hash=bindparam("request_hash"),
-            response=None,
+            response=bindparam("response"),
             created_at=bindparam("created_at"),
         )
         .on_conflict_do_nothing(index_elements=["scope", "key"])
@@ -53,29 +53,32 @@ _RELEASE = delete(idempotency_keys).where(
 _STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
     idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key")
 )
-_COMPLETE = (
-    update(idempotency_keys)
-    .where(idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key"))
-    .values(response=bindparam("b_response", type_=idempotency_keys.c.response.type))
-)
 
 
 class SqlIdempotencyStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
-        params = {"scope": scope, "key": key, "request_hash": request_hash, "created_at": at}
-        claimed = (await self.conn.execute(_CLAIM[self.conn.dialect.name], params)).first()
-        if claimed is not None:
+    async def record(
+        self, scope: str, key: str, request_hash: str, response: dict[str, object], at: datetime
+    ) -> StoredResponse | None:
+        params = {
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash,
+            "response": response,
+            "created_at": at,
+        }
+        if (await self.conn.execute(_CLAIM[self.conn.dialect.name], params)).first() is not None:
             return None
-        row = (await self.conn.execute(_STORED, {"b_scope": scope, "b_key": key})).one()
-        if row.response is None:
-            raise RuntimeError(f"idempotency key {scope}/{key} was committed without a response")
-        return StoredResponse(row.request_hash, row.response)
+        earlier = await self.stored(scope, key)
+        if earlier is None:
+            raise RuntimeError(f"idempotency key {scope}/{key} conflicted but is not stored")
+        return earlier
 
-    async def complete(self, scope: str, key: str, response: dict[str, object]) -> None:
-        await self.conn.execute(_COMPLETE, {"b_scope": scope, "b_key": key, "b_response": response})
+    async def stored(self, scope: str, key: str) -> StoredResponse | None:
+        row = (await self.conn.execute(_STORED, {"b_scope": scope, "b_key": key})).first()
+        return StoredResponse(row.request_hash, row.response) if row else None
 
     async def claim_many(
         self, scope: str, claims: Sequence[tuple[str, str, dict[str, object]]], at: datetime

@@ -47,7 +47,7 @@ class PostedEntry:
 @dataclass(frozen=True, slots=True)
 class IdempotencyRow:
     request_hash: str
-    response: dict[str, object] | None  # None while the claiming transaction runs
+    response: dict[str, object]
 
 
 @dataclass
@@ -289,19 +289,18 @@ class FakeAdjustmentRepository(_Repository):
 
 
 class FakeIdempotencyStore(_Repository):
-    async def claim(self, scope: str, key: str, request_hash: str, at: datetime) -> StoredResponse | None:
-        row = self.t.idempotency.get((scope, key))
-        if row is None:
-            self.t.idempotency[(scope, key)] = IdempotencyRow(request_hash, None)
-            return None
-        if row.response is None:
-            raise RuntimeError(f"idempotency key {scope}/{key} was committed without a response")
-        return StoredResponse(row.request_hash, row.response)
-
-    async def complete(self, scope: str, key: str, response: dict[str, object]) -> None:
+    async def record(
+        self, scope: str, key: str, request_hash: str, response: dict[str, object], at: datetime
+    ) -> StoredResponse | None:
+        if (earlier := await self.stored(scope, key)) is not None:
+            return earlier
         # Stored as JSON by the real store: a response that does not survive the round trip fails here.
-        stored = json.loads(json.dumps(response))
-        self.t.idempotency[(scope, key)] = replace(self.t.idempotency[(scope, key)], response=stored)
+        self.t.idempotency[(scope, key)] = IdempotencyRow(request_hash, json.loads(json.dumps(response)))
+        return None
+
+    async def stored(self, scope: str, key: str) -> StoredResponse | None:
+        row = self.t.idempotency.get((scope, key))
+        return None if row is None else StoredResponse(row.request_hash, row.response)
 
 
 class FakeAuditLog(_Repository):

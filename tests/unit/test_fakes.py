@@ -151,11 +151,13 @@ async def test_posting_to_a_member_without_a_balance_row_is_refused() -> None:
 async def test_a_stored_idempotency_response_is_a_json_round_trip() -> None:
     uow = FakeUnitOfWork()
     async with uow:
-        assert await uow.idempotency.claim("merchant:1", "k", "h1", AT) is None
-        await uow.idempotency.complete("merchant:1", "k", {"error": {"field": ("a", "b")}})
+        assert (
+            await uow.idempotency.record("merchant:1", "k", "h1", {"error": {"field": ("a", "b")}}, AT)
+            is None
+        )
         await uow.commit()
     async with uow:
-        stored = await uow.idempotency.claim("merchant:1", "k", "h2", AT)
+        stored = await uow.idempotency.record("merchant:1", "k", "h2", {"result": {}}, AT)
 
     assert stored is not None
     assert (stored.request_hash, stored.response) == ("h1", {"error": {"field": ["a", "b"]}})

@@ -567,6 +567,28 @@ async def test_a_retry_with_the_same_key_and_input_returns_the_first_result_and_
     assert uow.commits == 1
 
 
+async def test_a_success_is_replayed_even_when_the_retry_could_no_longer_succeed(
+    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    # given a purchase posted, and the member locked since
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    command = PostPurchase(member.id, Money(1999, "CNY"), "pos-1")
+    first = await post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock)
+    await lock_member(
+        ChangeMemberStatus(member.id, "review"), actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock
+    )
+    before = snapshot(db)
+
+    # when the request is retried
+    second = await post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock)
+
+    # then the first answer, not MEMBER_LOCKED, and nothing moves
+    assert second == first
+    assert db.tables == before
+    assert balance(db, member.id).available == 19
+
+
 async def test_the_same_key_with_a_different_input_is_idempotency_key_reused_and_changes_nothing(
     db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
