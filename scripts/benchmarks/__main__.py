@@ -38,6 +38,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5, help="measured time per figure (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument(
+        "--pool", type=int, default=0, help="connections per worker (default: enough for all)"
+    )
     parser.add_argument("--clients", default="1,8,32", help="earn concurrency levels (default 1,8,32)")
     parser.add_argument("--big-ledger", type=int, default=1_000_000, help="entries of the big member")
     parser.add_argument("--import-rows", type=int, default=200_000, help="rows in the settlement file")
@@ -81,7 +84,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         data = await dataset.build(url, big_entries=args.big_ledger if "ledger" in args.only else 0)
         top = max(args.clients)
         # Pool: the clients a worker can be serving at once, so no request waits for a connection.
-        pool = max(4, -(-top // args.workers))
+        pool = args.pool or max(4, -(-top // args.workers))
         progress(f"starting the server: {args.workers} workers, {pool} connections each")
         server = Server(database_url=url, workers=args.workers, jwt_secret=secret, pool_size=pool)
         try:
