@@ -1,9 +1,12 @@
-"""The settlement import's batch use case, on both databases: same points and rows as postPurchase,
-idempotent per (merchant, reference), bad lines reported and skipped, the ledger verified."""
+"""The settlement import (its batch use case and the file importer), on both databases: the same
+points and rows as postPurchase, idempotent per (merchant, reference), bad lines reported and
+skipped, the ledger verified."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +20,7 @@ from domain.services.settlement import import_settlement_batch
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
 from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from scripts.import_purchases import ImportSummary, import_file
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 
@@ -134,3 +138,45 @@ async def test_an_unknown_merchant_refuses_the_whole_batch(backend: Backend, giv
     with pytest.raises(NotFound):
         await run(backend, Ids("TWVyY2hhbnQ6OTk5OQ=="), [line(2, "S-1", "alice", 1_000)])  # Merchant:9999
     assert await scalar(backend, "SELECT count(*) FROM purchases") == 0
+
+
+async def test_a_settlement_file_is_posted_in_batches_and_a_second_run_adds_nothing(
+    backend: Backend, given: Scenario, tmp_path: Path
+) -> None:
+    merchant = await given.merchant()
+    members = [await given.member(f"m-{i}") for i in range(3)]
+    path = tmp_path / "settlement.jsonl"
+    rows = [
+        json.dumps(
+            {
+                "reference": f"R-{i}",
+                "member": f"m-{i % 3}",
+                "amount": "10.00",
+                "currency": "CNY",
+                "time": WHEN.isoformat(),
+            }
+        )
+        for i in range(7)
+    ]
+    rows.insert(3, '{"reference": "R-bad", "member": "m-0", "amount": "-1", "currency": "CNY"}')
+    path.write_text("\n".join(rows) + "\n")
+
+    async def run_file() -> ImportSummary:
+        return await import_file(
+            path,
+            merchant_id=merchant.raw,
+            fmt="jsonl",
+            batch_size=3,
+            uow_factory=lambda: SqlAlchemyUnitOfWork(backend.database.write_engine),
+            clock=SystemClock(),
+            progress=False,
+        )
+
+    first = await run_file()
+    second = await run_file()
+
+    assert (first.posted, first.duplicates, first.points, first.lines) == (7, 0, 70, 8)
+    assert [bad.line_no for bad in first.bad_lines] == [4]
+    assert (second.posted, second.duplicates, second.points) == (0, 7, 0)
+    assert [(await given.balance(m))["available"] for m in members] == [30, 20, 20]
+    assert await check_ledger(backend.database.read_engine) == []
