@@ -79,6 +79,17 @@ class UnbalancedEntry(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceChange:
+    """What one entry does to one member's stored balance row."""
+
+    available: int = 0
+    pending: int = 0
+    held: int = 0
+    earned: int = 0  # lifetime earned
+    redeemed: int = 0  # lifetime redeemed
+
+
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     kind: EntryKind
     member_id: int
@@ -103,6 +114,18 @@ class JournalEntry:
         return sum(
             p.amount for p in self.postings if p.account.kind is kind and p.account.owner_id == member_id
         )
+
+    def balance_changes(self) -> dict[int, BalanceChange]:
+        """Per member touched, in id order, the change to its balance row."""
+        return {
+            member_id: BalanceChange(
+                self.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
+                self.member_delta(member_id, AccountKind.MEMBER_PENDING),
+                self.member_delta(member_id, AccountKind.MEMBER_HELD),
+                *self.lifetime_deltas(member_id),
+            )
+            for member_id in self.member_ids()
+        }
 
     def lifetime_deltas(self, member_id: int) -> tuple[int, int]:
         """(earned, redeemed) for the member's lifetime counters."""

@@ -91,11 +91,10 @@ async def import_file(
     bar = ProgressBar(sys.stderr, count_lines(path), started) if progress and sys.stderr.isatty() else None
     batch: list[SettlementLine] = []
     pending: list[BadLine] = []  # parse errors not yet reported: they wait for the batch before them
+    inflight: asyncio.Task[None] | None = None
 
-    def flush(rejected: Sequence[BadLine] = ()) -> None:
-        # Everything pending and rejected lies after the lines reported before, so this keeps the order.
-        bad = sorted([*pending, *rejected], key=lambda b: b.line_no)
-        pending.clear()
+    def write(bad: list[BadLine]) -> None:
+        bad.sort(key=lambda b: b.line_no)
         summary.bad_lines += bad
         if report is not None and bad:
             if bar is not None:
@@ -103,14 +102,30 @@ async def import_file(
             report.write("".join(f"line {b.line_no}: {b.message}\n" for b in bad))
             report.flush()
 
+    async def settle() -> None:
+        """Wait for the batch in flight; its report comes before anything read after it."""
+        nonlocal inflight
+        if inflight is not None:
+            task, inflight = inflight, None
+            await task
+
     async def post() -> None:
-        lines = batch.copy()
+        # One batch in flight while the next is read: the database writes one batch on one core
+        # while this process parses and prices the next on the other.
+        nonlocal inflight
+        lines, errors = batch.copy(), pending.copy()
         batch.clear()
-        outcome = await import_settlement_batch(lines, actor=actor, uow=uow_factory(), clock=clock)
-        summary.posted += outcome.posted
-        summary.duplicates += outcome.duplicates
-        summary.points += outcome.points
-        flush(outcome.rejected)
+        pending.clear()
+        await settle()
+
+        async def run() -> None:
+            outcome = await import_settlement_batch(lines, actor=actor, uow=uow_factory(), clock=clock)
+            summary.posted += outcome.posted
+            summary.duplicates += outcome.duplicates
+            summary.points += outcome.points
+            write([*errors, *outcome.rejected])
+
+        inflight = asyncio.create_task(run())
 
     redraw = asyncio.create_task(bar.run()) if bar is not None else None
     try:
@@ -137,12 +152,17 @@ async def import_file(
                     if batch:
                         await post()
                     else:
-                        flush()
+                        await settle()
+                        write(pending.copy())
+                        pending.clear()
                         await asyncio.sleep(0)  # let the progress bar redraw
             if batch:
                 await post()
-            flush()
+            await settle()
+            write(pending.copy())
     finally:
+        if inflight is not None:
+            inflight.cancel()  # an error elsewhere: the batch in flight rolls back
         if redraw is not None:
             redraw.cancel()
         if bar is not None:

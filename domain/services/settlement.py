@@ -8,7 +8,6 @@ Each line is idempotent per (merchant, reference): a re-run of the same file add
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
 from domain.errors import DomainError, LimitReached, MemberLocked, NotFound
 from domain.ledger import MAX_BALANCE
-from domain.members import Member, MemberStatus
+from domain.members import MemberStatus
 from domain.ports import UnitOfWork
 from domain.purchases import NewPurchase
 from domain.services.common import require_role
@@ -28,7 +27,7 @@ from domain.settlement import BadLine, BatchOutcome, SettlementLine
 @dataclass(frozen=True, slots=True)
 class _Accepted:
     line: SettlementLine
-    member: Member
+    member_id: int
     earned: Earning
     occurred_at: datetime
 
@@ -49,7 +48,7 @@ async def import_settlement_batch(
         if merchant is None:
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
-        members = await uow.members.by_external_refs({line.member_external_ref for line in lines})
+        members = await uow.members.statuses_by_external_refs({line.member_external_ref for line in lines})
 
         rejected: list[BadLine] = []
         accepted: dict[str, _Accepted] = {}
@@ -61,17 +60,18 @@ async def import_settlement_batch(
                 duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
                 continue
             try:
-                member = members.get(line.member_external_ref)
-                if member is None:
+                found = members.get(line.member_external_ref)
+                if found is None:
                     raise NotFound("no member has this externalRef", ("member",))
-                if member.status is not MemberStatus.ACTIVE:
-                    raise MemberLocked(f"member is {member.status.value.lower()}", ("member",))
+                member_id, status = found
+                if status is not MemberStatus.ACTIVE:
+                    raise MemberLocked(f"member is {status.value.lower()}", ("member",))
                 occurred_at = purchase_time(line.occurred_at, now, "time")
                 earned = earning(programme, merchant, line.amount, line.channel)
             except DomainError as error:
                 rejected.append(_bad(line, error))
                 continue
-            accepted[line.reference] = _Accepted(line, member, earned, occurred_at)
+            accepted[line.reference] = _Accepted(line, member_id, earned, occurred_at)
             digests[line.reference] = digest
 
         claimed = await uow.idempotency.claim_many(
@@ -99,7 +99,7 @@ async def import_settlement_batch(
         purchase_ids = await uow.purchases.add_many(
             [
                 NewPurchase(
-                    member_id=a.member.id,
+                    member_id=a.member_id,
                     merchant_id=merchant.id,
                     amount=a.earned.amount,
                     channel=a.earned.channel,
@@ -115,8 +115,8 @@ async def import_settlement_batch(
         await uow.ledger.post_many(
             [
                 (
-                    earn_entry(a.member.id, purchase_id, a.earned.points, merchant),
-                    earn_lot(a.member.id, a.earned.points, now, programme),
+                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant),
+                    earn_lot(a.member_id, a.earned.points, now, programme),
                 )
                 for a, purchase_id in zip(to_post, purchase_ids, strict=True)
                 if a.earned.points
@@ -134,29 +134,30 @@ async def import_settlement_batch(
 
 
 def line_digest(line: SettlementLine) -> str:
-    """What a line asks for, apart from where it sits in the file."""
-    fields = [
+    """What a line asks for, apart from where it sits in the file. Fields never hold control
+    characters (the parser refuses them), so the unit separator keeps them apart unambiguously."""
+    fields = (
         line.reference,
         line.member_external_ref,
-        line.amount.amount_minor,
+        str(line.amount.amount_minor),
         line.amount.currency,
         line.occurred_at.isoformat(),
-        line.channel.value if line.channel else None,
-    ]
-    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+        line.channel.value if line.channel else "",
+    )
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 async def _over_balance_limit(uow: UnitOfWork, to_post: list[_Accepted]) -> list[_Accepted]:
     """Lock the members' balances, in id order, and find the lines that would take one past the limit."""
-    balances = await uow.ledger.lock_balances({a.member.id for a in to_post})
+    balances = await uow.ledger.lock_balances({a.member_id for a in to_post})
     running = {member_id: (b.available, b.lifetime_earned) for member_id, b in balances.items()}
     over: list[_Accepted] = []
     for a in to_post:
-        available, earned = running[a.member.id]
+        available, earned = running[a.member_id]
         if max(available, earned) + a.earned.points > MAX_BALANCE:
             over.append(a)
             continue
-        running[a.member.id] = (available + a.earned.points, earned + a.earned.points)
+        running[a.member_id] = (available + a.earned.points, earned + a.earned.points)
     return over
 
 

@@ -4,11 +4,12 @@ conflicts, so only one effect commits (check-then-insert ran 50 of 50 concurrent
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,7 +42,7 @@ def _claim_many(insert: Callable[[Table], Any]) -> Any:
 
 # Built once: each use skips building the statement and computing its cache key.
 _CLAIM = {"postgresql": _claim(postgresql.insert), "sqlite": _claim(sqlite.insert)}
-_CLAIM_MANY = {"postgresql": _claim_many(postgresql.insert), "sqlite": _claim_many(sqlite.insert)}
+_CLAIM_MANY_SQLITE = _claim_many(sqlite.insert)
 _HASHES = select(idempotency_keys.c.key, idempotency_keys.c.request_hash).where(
     idempotency_keys.c.scope == bindparam("b_scope"),
     idempotency_keys.c.key.in_(bindparam("b_keys", expanding=True)),
@@ -49,6 +50,16 @@ _HASHES = select(idempotency_keys.c.key, idempotency_keys.c.request_hash).where(
 _RELEASE = delete(idempotency_keys).where(
     idempotency_keys.c.scope == bindparam("b_scope"),
     idempotency_keys.c.key.in_(bindparam("b_keys", expanding=True)),
+)
+_CLAIM_MANY_PG = text(
+    """
+    INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
+    SELECT :scope, c.key, c.digest, CAST(c.response AS JSON), :at
+    FROM unnest(CAST(:keys AS VARCHAR[]), CAST(:digests AS VARCHAR[]), CAST(:responses AS TEXT[]))
+         AS c(key, digest, response)
+    ON CONFLICT (scope, key) DO NOTHING
+    RETURNING key
+    """
 )
 _STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
     idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key")
@@ -85,8 +96,19 @@ class SqlIdempotencyStore:
     ) -> set[str]:
         if not claims:
             return set()
+        if self.conn.dialect.name == "postgresql":
+            # One statement over arrays: no per-row parameter handling on this side.
+            keys, digests, responses = zip(*claims, strict=True)
+            params = {
+                "scope": scope,
+                "keys": list(keys),
+                "digests": list(digests),
+                "responses": [json.dumps(r) for r in responses],
+                "at": at,
+            }
+            return set((await self.conn.execute(_CLAIM_MANY_PG, params)).scalars())
         rows = await self.conn.execute(
-            _CLAIM_MANY[self.conn.dialect.name],
+            _CLAIM_MANY_SQLITE,
             [
                 {"scope": scope, "key": key, "request_hash": digest, "response": response, "created_at": at}
                 for key, digest, response in claims

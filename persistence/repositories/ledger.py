@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, text, update
@@ -254,18 +253,17 @@ class SqlLedgerRepository:
         would leave its limits."""
         after: dict[int, tuple[Balance, Balance]] = {}
         for entry, _ in entries:
-            for member_id in entry.member_ids():
+            for member_id, change in entry.balance_changes().items():
                 if member_id not in self._locked:
                     raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
                 old, current = after.get(member_id, (self._locked[member_id],) * 2)
-                earned, redeemed = entry.lifetime_deltas(member_id)
-                new = replace(
-                    current,
-                    available=current.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
-                    pending=current.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
-                    held=current.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
-                    lifetime_earned=current.lifetime_earned + earned,
-                    lifetime_redeemed=current.lifetime_redeemed + redeemed,
+                new = Balance(
+                    member_id,
+                    current.available + change.available,
+                    current.pending + change.pending,
+                    current.held + change.held,
+                    current.lifetime_earned + change.earned,
+                    current.lifetime_redeemed + change.redeemed,
                 )
                 if (
                     min(new.available, new.pending, new.held) < 0

@@ -20,7 +20,9 @@ _CATALOGUE_VERSION = (
 _BY_ID = select(members, _CATALOGUE_VERSION.label("catalogue_version")).where(members.c.id == bindparam("id"))
 
 
-_BY_EXTERNAL_REFS = select(members).where(members.c.external_ref.in_(bindparam("refs", expanding=True)))
+_STATUSES_BY_EXTERNAL_REFS = select(members.c.external_ref, members.c.id, members.c.status).where(
+    members.c.external_ref.in_(bindparam("refs", expanding=True))
+)
 
 
 class SqlMemberRepository:
@@ -81,8 +83,10 @@ class SqlMemberRepository:
             update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
         )
 
-    async def by_external_refs(self, external_refs: Collection[str]) -> dict[str, Member]:
+    async def statuses_by_external_refs(
+        self, external_refs: Collection[str]
+    ) -> dict[str, tuple[int, MemberStatus]]:
         if not external_refs:
             return {}
-        rows = await self.conn.execute(_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
-        return {row.external_ref: mapping.member(row) for row in rows}
+        rows = await self.conn.execute(_STATUSES_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
+        return {row.external_ref: (row.id, MemberStatus(row.status)) for row in rows}
