@@ -11,17 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from domain.errors import DomainError, InsufficientPoints, LimitReached
+from domain.members import Balance
 from domain.money import MAX_INT
 
 # Stored balances and lifetime counters are read through GraphQL Int: they must stay within 32 bits,
 # checked before commit (an overflow found while serializing would come after the points moved).
 MAX_BALANCE = MAX_INT
-
-if TYPE_CHECKING:
-    from domain.members import Balance
 
 
 class AccountKind(StrEnum):
@@ -177,18 +174,36 @@ class MemberPosting:
     created_at: datetime
 
 
+def apply_change(current: Balance, change: BalanceChange) -> Balance:
+    return Balance(
+        current.member_id,
+        current.available + change.available,
+        current.pending + change.pending,
+        current.held + change.held,
+        current.lifetime_earned + change.earned,
+        current.lifetime_redeemed + change.redeemed,
+    )
+
+
+def within_limits(balance: Balance) -> bool:
+    """No account below zero, and every figure within what GraphQL's 32-bit Int can show."""
+    figures = (
+        balance.available,
+        balance.pending,
+        balance.held,
+        balance.lifetime_earned,
+        balance.lifetime_redeemed,
+    )
+    return min(figures) >= 0 and max(figures) <= MAX_BALANCE
+
+
 def balance_refusal(entry: JournalEntry, current: Balance | None) -> DomainError:
     """Why an entry could not be applied to the member's stored balance."""
     if current is not None:
-        member_id = current.member_id
-        earned, redeemed = entry.lifetime_deltas(member_id)
-        after = (
-            current.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
-            current.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
-            current.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
-            current.lifetime_earned + earned,
-            current.lifetime_redeemed + redeemed,
-        )
-        if max(after) > MAX_BALANCE:
+        after = apply_change(current, entry.balance_changes().get(current.member_id, BalanceChange()))
+        if (
+            max(after.available, after.pending, after.held, after.lifetime_earned, after.lifetime_redeemed)
+            > MAX_BALANCE
+        ):
             return LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points")
     return InsufficientPoints("not enough points available")

@@ -8,7 +8,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, Posting, balance_refusal
+from domain.ledger import (
+    MAX_BALANCE,
+    AccountKind,
+    JournalEntry,
+    Posting,
+    apply_change,
+    balance_refusal,
+    within_limits,
+)
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from persistence import bulk, mapping
@@ -127,15 +135,15 @@ class SqlLedgerRepository:
     async def _post_in_one_statement(
         self, entry: JournalEntry, member_id: int, at: datetime, lot: NewLot | None
     ) -> int:
-        earned, redeemed = entry.lifetime_deltas(member_id)
+        change = entry.balance_changes()[member_id]
         lines = [_line(0, p) for p in entry.postings]
         params = {
             "member_id": member_id,
-            "available": entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
-            "pending": entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
-            "held": entry.member_delta(member_id, AccountKind.MEMBER_HELD),
-            "earned": earned,
-            "redeemed": redeemed,
+            "available": change.available,
+            "pending": change.pending,
+            "held": change.held,
+            "earned": change.earned,
+            "redeemed": change.redeemed,
             "max": MAX_BALANCE,
             "kind": entry.kind.value,
             "origin_type": entry.origin_type.value,
@@ -257,19 +265,8 @@ class SqlLedgerRepository:
                 if member_id not in self._locked:
                     raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
                 old, current = after.get(member_id, (self._locked[member_id],) * 2)
-                new = Balance(
-                    member_id,
-                    current.available + change.available,
-                    current.pending + change.pending,
-                    current.held + change.held,
-                    current.lifetime_earned + change.earned,
-                    current.lifetime_redeemed + change.redeemed,
-                )
-                if (
-                    min(new.available, new.pending, new.held) < 0
-                    or max(new.available, new.pending, new.held, new.lifetime_earned, new.lifetime_redeemed)
-                    > MAX_BALANCE
-                ):
+                new = apply_change(current, change)
+                if not within_limits(new):
                     raise balance_refusal(entry, current)
                 after[member_id] = (old, new)
         return after

@@ -20,7 +20,7 @@ from typing import Self
 
 from domain.audit import AuditEvent
 from domain.errors import InsufficientPoints
-from domain.ledger import MAX_BALANCE, AccountKind, JournalEntry, balance_refusal
+from domain.ledger import JournalEntry, apply_change, balance_refusal, within_limits
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
@@ -185,24 +185,12 @@ class FakeLedgerRepository(_Repository):
     async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
         # Work out every member's new balance first, so a refusal changes nothing.
         updated: dict[int, Balance] = {}
-        for member_id in entry.member_ids():
+        for member_id, change in entry.balance_changes().items():
             balance = self.t.balances.get(member_id)
             if balance is None:
                 raise InsufficientPoints("not enough points available")  # the real UPDATE finds no row
-            earned, redeemed = entry.lifetime_deltas(member_id)
-            new = replace(
-                balance,
-                available=balance.available + entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE),
-                pending=balance.pending + entry.member_delta(member_id, AccountKind.MEMBER_PENDING),
-                held=balance.held + entry.member_delta(member_id, AccountKind.MEMBER_HELD),
-                lifetime_earned=balance.lifetime_earned + earned,
-                lifetime_redeemed=balance.lifetime_redeemed + redeemed,
-            )
-            if (
-                min(new.available, new.pending, new.held) < 0
-                or max(new.available, new.pending, new.held, new.lifetime_earned, new.lifetime_redeemed)
-                > MAX_BALANCE
-            ):
+            new = apply_change(balance, change)
+            if not within_limits(new):
                 raise balance_refusal(entry, balance)
             updated[member_id] = new
         self.t.balances.update(updated)
