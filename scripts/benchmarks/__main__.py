@@ -13,13 +13,13 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from scripts.benchmarks import ceilings, dataset, scenarios
-from scripts.benchmarks.load import LoadResult, run_load
+from scripts.benchmarks.load import Check, LoadResult, combine, run_load
 from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
@@ -47,6 +47,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the PostgreSQL data set of an earlier run (faster, less clean)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",")]
@@ -70,6 +75,20 @@ async def measure(server: Server, *, clients: int, seconds: float, headers, body
     )
 
 
+Load = Callable[[float], Awaitable[LoadResult]]
+
+
+async def paired(first: Load, second: Load, seconds: float) -> tuple[LoadResult, LoadResult]:
+    """Two loads whose ratio is reported, run as A B B A halves: a machine that speeds up or slows
+    down during the run weighs on both alike, which a plain A then B would not."""
+    half = seconds / 2
+    a1 = await first(half)
+    b1 = await second(half)
+    b2 = await second(half)
+    a2 = await first(half)
+    return combine([a1, a2]), combine([b1, b2])
+
+
 async def run(args: argparse.Namespace, report: Report) -> None:
     url = bench_url()
     if make_url(url).get_backend_name() != "postgresql":
@@ -81,7 +100,9 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     pg_sections = args.only - {"sqlite"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
-        data = await dataset.build(url, big_entries=args.big_ledger if "ledger" in args.only else 0)
+        data = await dataset.existing(url) if args.reuse else None
+        if data is None:
+            data = await dataset.build(url, big_entries=args.big_ledger if "ledger" in args.only else 0)
         top = max(args.clients)
         # Pool: the clients a worker can be serving at once, so no request waits for a connection.
         pool = args.pool or max(4, -(-top // args.workers))
@@ -166,23 +187,25 @@ async def pg_figures(
             )
     if "read" in args.only:
         member_headers = lambda c: tokens.member(data.member_ids[c % len(data.member_ids)])  # noqa: E731
-        progress(f"constant query, {top} clients ...")
-        constant = await measure(
-            server,
-            clients=top,
-            seconds=seconds,
-            headers=member_headers,
-            body=scenarios.fixed_body(scenarios.CONSTANT),
-            check=scenarios.has(b'"__typename":"Query"'),
-        )
-        progress(f"balance read, {top} clients ...")
-        balance = await measure(
-            server,
-            clients=top,
-            seconds=seconds,
-            headers=member_headers,
-            body=scenarios.fixed_body(scenarios.BALANCE),
-            check=scenarios.has(b'"available"'),
+        progress(f"constant query and balance read, {top} clients ...")
+        constant, balance = await paired(
+            lambda secs: measure(
+                server,
+                clients=top,
+                seconds=secs,
+                headers=member_headers,
+                body=scenarios.fixed_body(scenarios.CONSTANT),
+                check=scenarios.has(b'"__typename":"Query"'),
+            ),
+            lambda secs: measure(
+                server,
+                clients=top,
+                seconds=secs,
+                headers=member_headers,
+                body=scenarios.fixed_body(scenarios.BALANCE),
+                check=scenarios.has(b'"available"'),
+            ),
+            seconds,
         )
         report.add(
             Figure.from_load(
@@ -210,26 +233,25 @@ async def ledger_figures(
         ("me.balance", scenarios.BALANCE, scenarios.has(b'"available"')),
         ("me.ledger(first: 20)", scenarios.LEDGER_PAGE, scenarios.page_of(20)),
     ):
-        results = {}
-        for member, entries in (
-            (data.small_member, dataset.SMALL_LEDGER),
-            (data.big_member, data.big_entries),
-        ):
-            progress(f"{what} for a member with {entries:,} entries, {clients} clients ...")
-            results[entries] = await measure(
+        progress(f"{what} for members with {dataset.SMALL_LEDGER:,} and {data.big_entries:,} entries ...")
+
+        def load(member: int, query: str = query, check: Check = check) -> Load:
+            return lambda secs: measure(
                 server,
                 clients=clients,
-                seconds=seconds,
-                headers=lambda c, m=member: tokens.member(m),
+                seconds=secs,
+                headers=lambda c: tokens.member(member),
                 body=scenarios.fixed_body(query),
                 check=check,
             )
+
+        small, big = await paired(load(data.small_member), load(data.big_member), seconds)
         report.add(
             Figure.from_load(
                 "ledger",
                 f"{what}, {data.big_entries:,} entries",
-                results[data.big_entries],
-                ceiling=results[dataset.SMALL_LEDGER].ops,
+                big,
+                ceiling=small.ops,
                 ceiling_label=f"{dataset.SMALL_LEDGER} entries",
                 target_ratio=0.9,
             )

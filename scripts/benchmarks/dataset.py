@@ -108,6 +108,26 @@ async def build(url: str, *, big_entries: int) -> Dataset:
         await engine.dispose()
 
 
+async def existing(url: str) -> Dataset | None:
+    """The data set an earlier run built in `url`, or None when there is none."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            member_ids = list((await conn.execute(select(tables.members.c.id).order_by("id"))).scalars())
+            merchant_ids = list((await conn.execute(select(tables.merchants.c.id).order_by("id"))).scalars())
+            if len(member_ids) != MEMBERS + 2 or len(merchant_ids) != MERCHANTS:
+                return None
+            big = member_ids[-1]
+            entries = (
+                await conn.execute(select(func.count()).where(tables.journal_entries.c.member_id == big))
+            ).scalar_one()
+    except Exception:  # no such database, or not this schema: build afresh
+        return None
+    finally:
+        await engine.dispose()
+    return Dataset(url, member_ids[:-2], merchant_ids, member_ids[-2], big, int(entries))
+
+
 async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, entries: int) -> None:
     """`entries` one-point purchases for one member, each with its journal entry, lines and lot."""
     step = 250_000
@@ -149,12 +169,3 @@ async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, en
                     lifetime_earned=tables.member_balances.c.lifetime_earned + count,
                 )
             )
-
-
-async def count_rows(url: str, table: str) -> int:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(text(table)))).scalar_one())
-    finally:
-        await engine.dispose()

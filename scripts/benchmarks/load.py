@@ -40,6 +40,17 @@ class LoadResult:
         return ordered[index] * 1000
 
 
+def combine(results: list[LoadResult]) -> LoadResult:
+    """Several runs of one load as one: counts, time and latencies added up."""
+    total = LoadResult(clients=results[0].clients, seconds=sum(r.seconds for r in results))
+    for r in results:
+        total.ok += r.ok
+        total.errors += r.errors
+        total.latencies += r.latencies
+        total.first_error = total.first_error or r.first_error
+    return total
+
+
 async def run_load(
     *,
     host: str,
