@@ -19,6 +19,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
+from domain.offers import FunderKind, Offer, OfferStatus, SkipReason, Usage
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
@@ -178,6 +179,26 @@ class IdempotencyStore(Protocol):
     async def release_many(self, scope: str, keys: Collection[str]) -> None: ...
 
 
+class OfferRepository(Protocol):
+    async def add(self, offer: Offer, at: datetime) -> Offer:
+        """Store a new offer; its id and version (1) are assigned here."""
+        ...
+
+    async def get(self, offer_id: int) -> Offer | None: ...
+    async def set_status(self, offer_id: int, status: OfferStatus, at: datetime) -> None: ...
+    async def live(self) -> list[Offer]: ...
+    async def funded_by(self, kind: FunderKind, funder_id: int) -> list[int]: ...
+    async def usage(
+        self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
+    ) -> dict[int, Usage]: ...
+    async def claim(
+        self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
+    ) -> SkipReason | None:
+        """Count one award against the offer's budget and caps, atomically in this transaction;
+        returns the limit that refuses it, having changed nothing, or None."""
+        ...
+
+
 class AuditLog(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
@@ -194,6 +215,7 @@ class UnitOfWork(Protocol):
     redemptions: RedemptionRepository
     adjustments: AdjustmentRepository
     idempotency: IdempotencyStore
+    offers: OfferRepository
     audit: AuditLog
 
     async def __aenter__(self) -> Self: ...

@@ -246,6 +246,66 @@ class LotDrawRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class OfferRow(Base):
+    """An offer's current version, and what it has given so far (the counters its limits check)."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("budget_points IS NULL OR points_used <= budget_points", name="points_within_budget"),
+        CheckConstraint(
+            "budget_money_minor IS NULL OR money_used_minor <= budget_money_minor", name="money_within_budget"
+        ),
+        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="uses_within_limit"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    mechanic: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # the current version, as offer_versions holds it
+    budget_points: Mapped[int | None] = mapped_column(BigInteger)
+    budget_money_minor: Mapped[int | None] = mapped_column(BigInteger)
+    max_uses: Mapped[int | None] = mapped_column(BigInteger)
+    points_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    money_used_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    uses: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OfferVersionRow(Base):
+    """Every version an offer has had: what a purchase got is read against the version it used."""
+
+    __tablename__ = "offer_versions"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OfferFunderRow(Base):
+    """Who pays for an offer: lets a partner or merchant find the offers it funds."""
+
+    __tablename__ = "offer_funders"
+    __table_args__ = (Index("ix_offer_funders_funder", "funder_kind", "funder_id"),)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    funder_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    funder_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 0 for the programme
+    percent: Mapped[int] = mapped_column(Integer)
+
+
+class OfferMemberUsageRow(Base):
+    """How often a member has had an offer in one cap period."""
+
+    __tablename__ = "offer_member_usage"
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer)
+
+
 class IdempotencyKeyRow(Base):
     __tablename__ = "idempotency_keys"
     scope: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -288,5 +348,9 @@ journal_entries = _table(JournalEntryRow)
 journal_lines = _table(JournalLineRow)
 points_lots = _table(PointsLotRow)
 lot_draws = _table(LotDrawRow)
+offers = _table(OfferRow)
+offer_versions = _table(OfferVersionRow)
+offer_funders = _table(OfferFunderRow)
+offer_member_usage = _table(OfferMemberUsageRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)

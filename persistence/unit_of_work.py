@@ -23,6 +23,7 @@ from persistence.repositories.catalogue import (
 from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.members import SqlMemberRepository
+from persistence.repositories.offers import SqlOfferRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -48,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.redemptions = SqlRedemptionRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
+        self.offers = SqlOfferRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         return self
 

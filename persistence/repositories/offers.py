@@ -1,0 +1,178 @@
+"""Offers, their versions and funders, and the counters their budgets and caps are claimed against.
+
+A claim is a conditional UPDATE of the offer's counters (budget, uses) and a conditional upsert of
+the member's uses in the cap period, in the purchase's transaction: however many purchases race for
+the last of a budget, the database lets through only what fits, and nothing is given twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.offers import FunderKind, Offer, OfferStatus, SkipReason, Usage
+from persistence import offer_codec
+from persistence.catalogue import Catalogue
+from persistence.tables import offer_funders, offer_member_usage, offer_versions, offers
+
+_CLAIM = text(
+    """
+    UPDATE offers
+    SET points_used = points_used + :points, money_used_minor = money_used_minor + :money, uses = uses + 1
+    WHERE id = :offer_id AND status = 'ACTIVE'
+      AND (budget_points IS NULL OR points_used + :points <= budget_points)
+      AND (budget_money_minor IS NULL OR money_used_minor + :money <= budget_money_minor)
+      AND (max_uses IS NULL OR uses < max_uses)
+    RETURNING id
+    """
+)
+_UNCLAIM_MEMBER = text(
+    """
+    UPDATE offer_member_usage SET uses = uses - 1
+    WHERE offer_id = :offer_id AND member_id = :member_id AND period_start = :period_start
+    """
+)
+# The member's row for the period: created at 1, or incremented while under the limit.
+_CLAIM_MEMBER = text(
+    """
+    INSERT INTO offer_member_usage (offer_id, member_id, period_start, uses)
+    VALUES (:offer_id, :member_id, :period_start, 1)
+    ON CONFLICT (offer_id, member_id, period_start)
+    DO UPDATE SET uses = offer_member_usage.uses + 1 WHERE offer_member_usage.uses < :limit
+    RETURNING uses
+    """
+)
+_COUNTERS = select(
+    offers.c.id, offers.c.status, offers.c.points_used, offers.c.money_used_minor, offers.c.uses
+).where(offers.c.id.in_(bindparam("ids", expanding=True)))
+_MEMBER_USES = select(
+    offer_member_usage.c.offer_id, offer_member_usage.c.period_start, offer_member_usage.c.uses
+).where(
+    offer_member_usage.c.offer_id.in_(bindparam("ids", expanding=True)),
+    offer_member_usage.c.member_id == bindparam("member_id"),
+)
+
+
+class SqlOfferRepository:
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
+        self.conn = conn
+        self.catalogue = catalogue
+
+    async def add(self, offer: Offer, at: datetime) -> Offer:
+        """Store a new offer (its id and version are assigned here) and its first version."""
+        definition = offer_codec.to_json(offer)
+        limits = offer.limits
+        offer_id = (
+            await self.conn.execute(
+                insert(offers)
+                .values(
+                    name=offer.name,
+                    mechanic=offer.mechanic.value,
+                    status=offer.status.value,
+                    version=1,
+                    definition=definition,
+                    budget_points=limits.budget_points,
+                    budget_money_minor=limits.budget_money.amount_minor if limits.budget_money else None,
+                    max_uses=limits.max_uses,
+                    points_used=0,
+                    money_used_minor=0,
+                    uses=0,
+                    created_at=at,
+                    updated_at=at,
+                )
+                .returning(offers.c.id)
+            )
+        ).scalar_one()
+        await self.conn.execute(
+            insert(offer_versions).values(offer_id=offer_id, version=1, definition=definition, created_at=at)
+        )
+        await self.conn.execute(
+            insert(offer_funders),
+            [
+                {
+                    "offer_id": offer_id,
+                    "funder_kind": share.kind.value,
+                    "funder_id": share.funder_id or 0,
+                    "percent": share.percent,
+                }
+                for share in offer.funding
+            ],
+        )
+        await self.catalogue.changed()
+        return offer_codec.from_json(offer_id, 1, offer.status, definition)
+
+    async def get(self, offer_id: int) -> Offer | None:
+        row = (await self.conn.execute(select(offers).where(offers.c.id == offer_id))).first()
+        return (
+            offer_codec.from_json(row.id, row.version, OfferStatus(row.status), row.definition)
+            if row
+            else None
+        )
+
+    async def set_status(self, offer_id: int, status: OfferStatus, at: datetime) -> None:
+        await self.conn.execute(
+            update(offers).where(offers.c.id == offer_id).values(status=status.value, updated_at=at)
+        )
+        await self.catalogue.changed()
+
+    async def live(self) -> list[Offer]:
+        rows = await self.conn.execute(
+            select(offers.c.id, offers.c.version, offers.c.definition)
+            .where(offers.c.status == OfferStatus.ACTIVE.value)
+            .order_by(offers.c.id)
+        )
+        return [offer_codec.from_json(r.id, r.version, OfferStatus.ACTIVE, r.definition) for r in rows]
+
+    async def funded_by(self, kind: FunderKind, funder_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(offer_funders.c.offer_id)
+            .where(offer_funders.c.funder_kind == kind.value, offer_funders.c.funder_id == funder_id)
+            .order_by(offer_funders.c.offer_id)
+        )
+        return list(rows.scalars())
+
+    async def usage(
+        self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
+    ) -> dict[int, Usage]:
+        """Each offer's counters, and the member's uses in the period `periods` names for it."""
+        if not offer_ids:
+            return {}
+        ids = sorted(offer_ids)
+        counters = {row.id: row for row in await self.conn.execute(_COUNTERS, {"ids": ids})}
+        member_uses = {
+            row.offer_id: row.uses
+            for row in await self.conn.execute(_MEMBER_USES, {"ids": ids, "member_id": member_id})
+            if row.period_start == periods.get(row.offer_id)
+        }
+        return {
+            i: Usage(c.points_used, c.money_used_minor, c.uses, member_uses.get(i, 0))
+            for i, c in counters.items()
+        }
+
+    async def claim(
+        self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
+    ) -> SkipReason | None:
+        """Count one award against the offer's limits, or say which limit refuses it (changing nothing)."""
+        limit = offer.limits.per_member
+        member_params = {"offer_id": offer.id, "member_id": member_id, "period_start": period_start}
+        if limit is not None:
+            claimed = (await self.conn.execute(_CLAIM_MEMBER, {**member_params, "limit": limit})).first()
+            if claimed is None:
+                return SkipReason.MEMBER_LIMIT_REACHED
+        params = {"offer_id": offer.id, "points": points, "money": money_minor}
+        if (await self.conn.execute(_CLAIM, params)).first() is not None:
+            return None
+        if limit is not None:
+            await self.conn.execute(_UNCLAIM_MEMBER, member_params)
+        return await self._refusal(offer, points, money_minor)
+
+    async def _refusal(self, offer: Offer, points: int, money_minor: int) -> SkipReason:
+        row = (await self.conn.execute(_COUNTERS, {"ids": [offer.id]})).one()
+        if row.status != OfferStatus.ACTIVE.value:
+            return SkipReason.NOT_ACTIVE
+        if offer.limits.max_uses is not None and row.uses >= offer.limits.max_uses:
+            return SkipReason.GLOBAL_LIMIT_REACHED
+        return SkipReason.BUDGET_EXHAUSTED

@@ -1,0 +1,119 @@
+"""PostgreSQL: many purchases racing for the last of an offer's budget or cap, each in its own
+transaction as postPurchase runs it; the database lets through exactly what fits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from domain.merchants import MerchantCategory, MerchantChannel
+from domain.offers import CapPeriod, FunderKind, FundingShare, Limits, Mechanic, Offer, SkipReason, Window
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.conftest import Backend
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres]
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def bonus(limits: Limits, points: int = 30) -> Offer:
+    return Offer(
+        id=0,
+        version=0,
+        name="Double Eleven bonus",
+        mechanic=Mechanic.BONUS_POINTS,
+        window=Window(AT - timedelta(days=1), AT + timedelta(days=1)),
+        funding=(FundingShare(FunderKind.PARTNER, 1, 60), FundingShare(FunderKind.PROGRAMME, None, 40)),
+        limits=limits,
+        points=points,
+    )
+
+
+async def add_offer(backend: Backend, offer: Offer) -> Offer:
+    uow = SqlAlchemyUnitOfWork(backend.database.write_engine)
+    async with uow:
+        await uow.merchants.add(
+            name="Tea House",
+            category=MerchantCategory.DINING,
+            channel=MerchantChannel.BOTH,
+            partner_id=None,
+            earn_rate_override=None,
+            at=AT,
+        )
+        stored = await uow.offers.add(offer, AT)
+        await uow.commit()
+    return stored
+
+
+async def add_members(backend: Backend, count: int) -> list[int]:
+    async with backend.database.write_engine.begin() as conn:
+        rows = await conn.execute(
+            text(
+                "INSERT INTO members (external_ref, status, referral_code, tags, enrolled_at) "
+                "SELECT 'm-' || g, 'ACTIVE', 'R' || g, '[]', now() FROM generate_series(1, :n) g RETURNING id"
+            ),
+            {"n": count},
+        )
+        return sorted(rows.scalars())
+
+
+async def claim_in_own_transaction(backend: Backend, offer: Offer, member_id: int) -> SkipReason | None:
+    uow = SqlAlchemyUnitOfWork(backend.database.write_engine)
+    async with uow:
+        refused = await uow.offers.claim(offer, member_id, offer.window.starts_at, offer.points, 0)
+        await uow.commit()
+    return refused
+
+
+async def counters(backend: Backend, offer_id: int) -> tuple[int, int]:
+    async with backend.database.read_engine.connect() as conn:
+        row = (
+            await conn.execute(text("SELECT points_used, uses FROM offers WHERE id = :id"), {"id": offer_id})
+        ).one()
+    return int(row.points_used), int(row.uses)
+
+
+async def test_500_purchases_racing_for_a_10000_point_budget_of_30_point_bonuses_get_exactly_333(
+    pg_backend: Backend,
+) -> None:
+    offer = await add_offer(pg_backend, bonus(Limits(budget_points=10_000)))
+    members = await add_members(pg_backend, 500)
+
+    outcomes = await asyncio.gather(*(claim_in_own_transaction(pg_backend, offer, m) for m in members))
+
+    assert outcomes.count(None) == 333  # 333 x 30 = 9,990; a 334th would need 10,020
+    assert outcomes.count(SkipReason.BUDGET_EXHAUSTED) == 167
+    assert await counters(pg_backend, offer.id) == (9_990, 333)
+
+
+async def test_a_once_per_member_offer_raced_by_one_member_20_times_is_given_once(
+    pg_backend: Backend,
+) -> None:
+    offer = await add_offer(pg_backend, bonus(Limits(per_member=1, per_member_period=CapPeriod.OFFER)))
+    [member] = await add_members(pg_backend, 1)
+
+    outcomes = await asyncio.gather(*(claim_in_own_transaction(pg_backend, offer, member) for _ in range(20)))
+
+    assert outcomes.count(None) == 1
+    assert outcomes.count(SkipReason.MEMBER_LIMIT_REACHED) == 19
+    assert await counters(pg_backend, offer.id) == (30, 1)
+
+
+async def test_the_first_five_of_fifty_racing_purchases_get_a_five_use_offer(pg_backend: Backend) -> None:
+    offer = await add_offer(pg_backend, bonus(Limits(max_uses=5, per_member=1)))
+    members = await add_members(pg_backend, 50)
+
+    outcomes = await asyncio.gather(*(claim_in_own_transaction(pg_backend, offer, m) for m in members))
+
+    assert outcomes.count(None) == 5
+    assert outcomes.count(SkipReason.GLOBAL_LIMIT_REACHED) == 45
+    assert await counters(pg_backend, offer.id) == (150, 5)
+    # A refused global claim gave back the member's use it had taken first.
+    async with pg_backend.database.read_engine.connect() as conn:
+        member_uses = (
+            await conn.execute(text("SELECT coalesce(sum(uses), 0) FROM offer_member_usage"))
+        ).scalar()
+    assert member_uses == 5
