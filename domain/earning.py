@@ -3,15 +3,18 @@ import share, so both give the same answer for the same purchase."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain import validation
 from domain.errors import Validation
-from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, transfer
+from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting, transfer
 from domain.lots import NewLot
 from domain.merchants import Channel, Merchant, MerchantChannel
 from domain.money import MAX_INT, Money
+from domain.offers import FundedCost, FunderKind
 from domain.programme import Programme
 
 # Clocks drift between a POS and us; a purchase further in the future than this is refused.
@@ -48,17 +51,44 @@ def earning(programme: Programme, merchant: Merchant, amount: Money, channel: Ch
     return Earning(amount, channel, points)
 
 
-def earn_entry(member_id: int, purchase_id: int, points: int, merchant: Merchant) -> JournalEntry:
-    return transfer(
+def earn_entry(
+    member_id: int, purchase_id: int, points: int, merchant: Merchant, funded: Sequence[FundedCost] = ()
+) -> JournalEntry:
+    """`points` to the member: offer points from each funder's account, the rest from issuance."""
+    if not funded:
+        return transfer(
+            kind=EntryKind.EARN,
+            member_id=member_id,
+            origin_type=OriginType.PURCHASE,
+            origin_id=purchase_id,
+            source=Account(AccountKind.ISSUANCE),
+            destination=Account.available(member_id),
+            points=points,
+            description=f"Earned at {merchant.name}",
+        )
+    by_account: dict[Account, int] = defaultdict(int)
+    for cost in funded:
+        if cost.points:
+            by_account[_FUNDER_ACCOUNT[cost.kind](cost.funder_id)] += cost.points
+    by_account[Account(AccountKind.ISSUANCE)] += points - sum(by_account.values())
+    return JournalEntry(
         kind=EntryKind.EARN,
         member_id=member_id,
         origin_type=OriginType.PURCHASE,
         origin_id=purchase_id,
-        source=Account(AccountKind.ISSUANCE),
-        destination=Account.available(member_id),
-        points=points,
         description=f"Earned at {merchant.name}",
+        postings=(
+            *(Posting(account, -amount) for account, amount in by_account.items() if amount),
+            Posting(Account.available(member_id), points),
+        ),
     )
+
+
+_FUNDER_ACCOUNT: dict[FunderKind, Callable[[int | None], Account]] = {
+    FunderKind.PROGRAMME: lambda _: Account(AccountKind.ISSUANCE),
+    FunderKind.MERCHANT: lambda funder_id: Account(AccountKind.MERCHANT_FUNDING, funder_id),
+    FunderKind.PARTNER: lambda funder_id: Account(AccountKind.PARTNER_FUNDING, funder_id),
+}
 
 
 def earn_lot(member_id: int, points: int, now: datetime, programme: Programme) -> NewLot:

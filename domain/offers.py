@@ -331,6 +331,16 @@ def evaluate(facts: PurchaseFacts, offers: Sequence[Offer], usage: Mapping[int, 
     )
 
 
+def eligible(facts: PurchaseFacts, offers: Sequence[Offer]) -> list[Offer]:
+    """The offers this purchase could get before their usage is known (to read usage only for these)."""
+    return [o for o in offers if _ineligible(o, facts, Usage()) is None]
+
+
+def cap_period_start(offer: Offer, at: datetime) -> datetime:
+    """The start of the member cap period `at` falls in, for this offer."""
+    return period_start(offer.limits.per_member_period, at, offer.window.time_zone, offer.window.starts_at)
+
+
 def split_cost(shares: Sequence[FundingShare], points: int, money_minor: int) -> tuple[FundedCost, ...]:
     """Each funder's part, by percentage, rounded down; what rounding leaves goes to the first share,
     so the parts always add up to the whole."""

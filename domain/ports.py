@@ -19,7 +19,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
@@ -191,6 +191,10 @@ class OfferRepository(Protocol):
     async def usage(
         self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
     ) -> dict[int, Usage]: ...
+    async def record_awards(
+        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
+    ) -> None: ...
+
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
     ) -> SkipReason | None:

@@ -22,12 +22,14 @@ class Programme:
     def currencies(self) -> frozenset[str]:
         return frozenset(self.earn_rates)
 
-    def base_points(self, amount: Money, merchant: Merchant) -> int:
-        """Base earn: the merchant's override if it has one, else the programme's rate; rounded down."""
+    def base_rate(self, currency: str, merchant: Merchant) -> Decimal:
+        """Points per currency unit: the merchant's override if it has one, else the programme's rate."""
         rate = merchant.earn_rate_override
-        if rate is None:
-            rate = self.earn_rates[amount.currency]
-        return points_for_spend(amount, rate)
+        return self.earn_rates[currency] if rate is None else rate
+
+    def base_points(self, amount: Money, merchant: Merchant) -> int:
+        """Base earn, rounded down."""
+        return points_for_spend(amount, self.base_rate(amount.currency, merchant))
 
     def expiry_for(self, earned_at: datetime) -> datetime:
         return add_months(earned_at, self.points_validity_months)

@@ -3,11 +3,14 @@ idempotency key and replayed unchanged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.merchants import Channel
 from domain.money import Money
+from domain.offers import Award, FundedCost, FunderKind, Mechanic
 from domain.purchases import Purchase
 
 
@@ -27,9 +30,11 @@ class PurchaseResult:
     points_earned: int
     points_pending: int
     created_at: str
+    # What each offer gave (see award_json); plain JSON so a replay answers with exactly this.
+    awards: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, p: Purchase) -> PurchaseResult:
+    def of(cls, p: Purchase, awards: Sequence[Award] = ()) -> PurchaseResult:
         return cls(
             purchase_id=p.id,
             member_id=p.member_id,
@@ -42,6 +47,7 @@ class PurchaseResult:
             points_earned=p.points_earned,
             points_pending=p.points_pending,
             created_at=p.created_at.isoformat(),
+            awards=[award_json(a) for a in awards],
         )
 
     def purchase(self) -> Purchase:
@@ -57,6 +63,36 @@ class PurchaseResult:
             points_pending=self.points_pending,
             created_at=datetime.fromisoformat(self.created_at),
         )
+
+
+def award_json(a: Award) -> dict[str, Any]:
+    return {
+        "offer_id": a.offer_id,
+        "version": a.version,
+        "mechanic": a.mechanic.value,
+        "points": a.points,
+        "discount_minor": a.discount_minor,
+        "cashback_minor": a.cashback_minor,
+        "funding": [
+            {"kind": f.kind.value, "funder_id": f.funder_id, "points": f.points, "money_minor": f.money_minor}
+            for f in a.funding
+        ],
+    }
+
+
+def award_from_json(d: dict[str, Any]) -> Award:
+    return Award(
+        offer_id=d["offer_id"],
+        version=d["version"],
+        mechanic=Mechanic(d["mechanic"]),
+        points=d["points"],
+        discount_minor=d["discount_minor"],
+        cashback_minor=d["cashback_minor"],
+        funding=tuple(
+            FundedCost(FunderKind(f["kind"]), f["funder_id"], f["points"], f["money_minor"])
+            for f in d["funding"]
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

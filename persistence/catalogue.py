@@ -1,4 +1,4 @@
-"""The programme's settings and its merchants, cached per process and checked against a version.
+"""The programme's settings, merchants and live offers, cached per process behind a version number.
 
 Every purchase needs the programme's earn rates and its merchant, and both change rarely. Each
 change increments `programme.catalogue_version` in the changing transaction; a unit of work reads
@@ -8,6 +8,7 @@ So a change is seen by every process from the next transaction that starts after
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.merchants import Merchant
+from domain.offers import Offer
 from domain.programme import Programme
 from persistence import mapping
 from persistence.tables import merchants, programme, programme_currencies
@@ -39,11 +41,13 @@ class CatalogueCache:
         self.version = -1
         self.programme: Programme | None = None
         self.merchants: dict[int, Merchant | None] = {}
+        self.offers: list[Offer] | None = None
 
     def move_to(self, version: int) -> None:
         self.version = version
         self.programme = None
         self.merchants = {}
+        self.offers = None
 
 
 _caches: WeakKeyDictionary[AsyncEngine, CatalogueCache] = WeakKeyDictionary()
@@ -91,6 +95,13 @@ class Catalogue:
         if merchant_id not in self.cache.merchants:
             self.cache.merchants[merchant_id] = await self._load_merchant(merchant_id)
         return self.cache.merchants[merchant_id]
+
+    async def live_offers(self, load: Callable[[], Awaitable[list[Offer]]]) -> list[Offer]:
+        if not await self._cached():
+            return await load()
+        if self.cache.offers is None:
+            self.cache.offers = await load()
+        return self.cache.offers
 
     async def changed(self) -> None:
         """Record a change to settings or merchants; this unit of work stops using the cache, since

@@ -306,6 +306,36 @@ class OfferMemberUsageRow(Base):
     uses: Mapped[int] = mapped_column(Integer)
 
 
+class PurchaseAwardRow(Base):
+    """What one offer gave one purchase, at the offer version it used."""
+
+    __tablename__ = "purchase_awards"
+    __table_args__ = (Index("ix_purchase_awards_offer_id", "offer_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    offer_version: Mapped[int] = mapped_column(Integer)
+    mechanic: Mapped[str] = mapped_column(String(24))
+    points: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    cashback_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AwardFundingRow(Base):
+    """Who paid for an award, and how much: a funder's statement is a query on this table."""
+
+    __tablename__ = "award_funding"
+    __table_args__ = (Index("ix_award_funding_funder", "funder_kind", "funder_id"),)
+    award_id: Mapped[int] = mapped_column(ForeignKey("purchase_awards.id"), primary_key=True)
+    funder_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    funder_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 0 for the programme
+    points: Mapped[int] = mapped_column(BigInteger)
+    money_minor: Mapped[int] = mapped_column(BigInteger)
+
+
 class IdempotencyKeyRow(Base):
     __tablename__ = "idempotency_keys"
     scope: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -352,5 +382,7 @@ offers = _table(OfferRow)
 offer_versions = _table(OfferVersionRow)
 offer_funders = _table(OfferFunderRow)
 offer_member_usage = _table(OfferMemberUsageRow)
+purchase_awards = _table(PurchaseAwardRow)
+award_funding = _table(AwardFundingRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)

@@ -8,10 +8,36 @@ from domain.clock import Clock
 from domain.commands import PostPurchase
 from domain.earning import earn_entry, earn_lot, earning, purchase_time
 from domain.errors import NotFound, Validation
+from domain.money import MAX_INT, points_for_spend
+from domain.offers import Award, Offer, PurchaseFacts, cap_period_start, eligible, evaluate
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+
+
+async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> tuple[int, list[Award]]:
+    """The base points and the awards this purchase gets, each counted against its offer's limits.
+
+    Usage is read in this transaction and each award is then claimed with a conditional update. An
+    award whose claim loses a race for the last of a budget or cap is dropped, never overspent; the
+    others stand as evaluated (so under such a race a member may miss an exclusive group's runner-up).
+    """
+    candidates = eligible(facts, offers)
+    if not candidates:
+        return points_for_spend(facts.amount, facts.base_rate), []
+    periods = {o.id: cap_period_start(o, facts.at) for o in candidates if o.limits.per_member is not None}
+    usage = await uow.offers.usage([o.id for o in candidates], facts.member.id, periods)
+    evaluation = evaluate(facts, candidates, usage)
+    by_id = {o.id: o for o in candidates}
+    awards = []
+    for award in evaluation.awards:
+        offer = by_id[award.offer_id]
+        period = periods.get(offer.id, offer.window.starts_at)
+        money = award.discount_minor + award.cashback_minor
+        if await uow.offers.claim(offer, facts.member.id, period, award.points, money) is None:
+            awards.append(award)
+    return evaluation.base_points, awards
 
 
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:
@@ -34,6 +60,18 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         if merchant is None:
             raise NotFound("the token's merchant does not exist")
         earned = earning(programme, merchant, cmd.amount, cmd.channel)
+        facts = PurchaseFacts(
+            member,
+            merchant,
+            earned.amount,
+            earned.channel,
+            occurred_at,
+            programme.base_rate(earned.amount.currency, merchant),
+        )
+        base_points, awards = await apply_offers(uow, facts, await uow.offers.live())
+        points = base_points + sum(a.points for a in awards)
+        if points > MAX_INT:
+            raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
         purchase = await uow.purchases.add(
             member_id=member.id,
             merchant_id=merchant.id,
@@ -41,16 +79,19 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             channel=earned.channel,
             occurred_at=occurred_at,
             reference=reference,
-            points_earned=earned.points,
+            points_earned=points,
             points_pending=0,
             at=now,
         )
-        if earned.points:
+        if points:
+            funded = [cost for award in awards for cost in award.funding]
             await uow.ledger.post(
-                earn_entry(member.id, purchase.id, earned.points, merchant),
+                earn_entry(member.id, purchase.id, points, merchant, funded),
                 now,
-                earn_lot(member.id, earned.points, now, programme),
+                earn_lot(member.id, points, now, programme),
             )
-        return PurchaseResult.of(purchase)
+        if awards:
+            await uow.offers.record_awards(purchase.id, member.id, awards, earned.amount.currency, now)
+        return PurchaseResult.of(purchase, awards)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

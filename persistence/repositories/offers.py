@@ -7,16 +7,23 @@ the last of a budget, the database lets through only what fits, and nothing is g
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.offers import FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from persistence import offer_codec
 from persistence.catalogue import Catalogue
-from persistence.tables import offer_funders, offer_member_usage, offer_versions, offers
+from persistence.tables import (
+    award_funding,
+    offer_funders,
+    offer_member_usage,
+    offer_versions,
+    offers,
+    purchase_awards,
+)
 
 _CLAIM = text(
     """
@@ -119,6 +126,10 @@ class SqlOfferRepository:
         await self.catalogue.changed()
 
     async def live(self) -> list[Offer]:
+        """The active offers, from the catalogue cache while no offer has changed."""
+        return await self.catalogue.live_offers(self._load_live)
+
+    async def _load_live(self) -> list[Offer]:
         rows = await self.conn.execute(
             select(offers.c.id, offers.c.version, offers.c.definition)
             .where(offers.c.status == OfferStatus.ACTIVE.value)
@@ -151,6 +162,42 @@ class SqlOfferRepository:
             i: Usage(c.points_used, c.money_used_minor, c.uses, member_uses.get(i, 0))
             for i, c in counters.items()
         }
+
+    async def record_awards(
+        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
+    ) -> None:
+        for award in awards:
+            award_id = (
+                await self.conn.execute(
+                    insert(purchase_awards)
+                    .values(
+                        purchase_id=purchase_id,
+                        member_id=member_id,
+                        offer_id=award.offer_id,
+                        offer_version=award.version,
+                        mechanic=award.mechanic.value,
+                        points=award.points,
+                        discount_minor=award.discount_minor,
+                        cashback_minor=award.cashback_minor,
+                        currency=currency,
+                        created_at=at,
+                    )
+                    .returning(purchase_awards.c.id)
+                )
+            ).scalar_one()
+            await self.conn.execute(
+                insert(award_funding),
+                [
+                    {
+                        "award_id": award_id,
+                        "funder_kind": cost.kind.value,
+                        "funder_id": cost.funder_id or 0,
+                        "points": cost.points,
+                        "money_minor": cost.money_minor,
+                    }
+                    for cost in award.funding
+                ],
+            )
 
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int

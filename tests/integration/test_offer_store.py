@@ -24,6 +24,7 @@ from domain.offers import (
     Usage,
     Window,
 )
+from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Scenario
 from tests.conftest import Backend
@@ -140,3 +141,39 @@ async def test_creating_an_offer_moves_the_catalogue_on(backend: Backend) -> Non
         after = (await conn.exec_driver_sql("SELECT catalogue_version FROM programme")).scalar_one()
 
     assert after == before + 1
+
+
+async def test_a_purchase_gets_a_live_offer_and_the_ledger_verifies(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    now = datetime.now(UTC)
+    async with uow_for(backend) as uow:
+        await uow.offers.add(
+            replace(
+                FESTIVAL,
+                mechanic=Mechanic.BONUS_POINTS,
+                points=88,
+                window=Window(now - timedelta(days=1), now + timedelta(days=1)),
+                eligibility=Eligibility(),
+                limits=Limits(budget_points=100),
+            ),
+            now,
+        )
+        await uow.commit()
+
+    first = await given.purchase(merchant, member, 1_000, key="k-1")
+    second = await given.purchase(merchant, member, 1_000, key="k-2")
+
+    assert first["purchase"]["pointsEarned"] == 10 + 88
+    assert second["purchase"]["pointsEarned"] == 10  # 88 more would pass the budget of 100
+    assert (await given.balance(member))["available"] == 108
+    assert await check_ledger(backend.database.read_engine) == []
+    async with backend.database.read_engine.connect() as conn:
+        funding = (
+            await conn.exec_driver_sql(
+                "SELECT funder_kind, funder_id, points FROM award_funding ORDER BY funder_kind"
+            )
+        ).all()
+    assert [tuple(row) for row in funding] == [("PARTNER", 4, 62), ("PROGRAMME", 0, 26)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
+from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from domain.ports import StoredResponse
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
@@ -65,6 +66,10 @@ class Tables:
     adjustments: dict[int, Adjustment] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRow] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
+    offers: dict[int, Offer] = field(default_factory=dict)
+    offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
+    offer_member_uses: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
+    awards: list[tuple[int, Award]] = field(default_factory=list)  # (purchase id, award)
 
 
 class FakeDatabase:
@@ -291,6 +296,74 @@ class FakeIdempotencyStore(_Repository):
         return None if row is None else StoredResponse(row.request_hash, row.response)
 
 
+class FakeOfferRepository(_Repository):
+    """The offer store as the SQL one behaves: claims check and count the same limits."""
+
+    async def add(self, offer: Offer, at: datetime) -> Offer:
+        stored = replace(offer, id=self.db.next_id(), version=1)
+        self.t.offers[stored.id] = stored
+        return stored
+
+    async def get(self, offer_id: int) -> Offer | None:
+        return self.t.offers.get(offer_id)
+
+    async def set_status(self, offer_id: int, status: OfferStatus, at: datetime) -> None:
+        self.t.offers[offer_id] = replace(self.t.offers[offer_id], status=status)
+
+    async def live(self) -> list[Offer]:
+        return [o for o in self.t.offers.values() if o.status is OfferStatus.ACTIVE]
+
+    async def funded_by(self, kind: FunderKind, funder_id: int) -> list[int]:
+        return [
+            o.id
+            for o in self.t.offers.values()
+            if any(f.kind is kind and f.funder_id == funder_id for f in o.funding)
+        ]
+
+    async def usage(
+        self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
+    ) -> dict[int, Usage]:
+        return {
+            i: replace(
+                self.t.offer_usage.get(i, Usage()),
+                member_uses=self.t.offer_member_uses.get((i, member_id, periods.get(i, _NO_PERIOD)), 0),
+            )
+            for i in offer_ids
+        }
+
+    async def record_awards(
+        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
+    ) -> None:
+        self.t.awards += [(purchase_id, award) for award in awards]
+
+    async def claim(
+        self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
+    ) -> SkipReason | None:
+        used = self.t.offer_usage.get(offer.id, Usage())
+        limits = offer.limits
+        member_key = (offer.id, member_id, period_start)
+        if limits.per_member is not None and self.t.offer_member_uses.get(member_key, 0) >= limits.per_member:
+            return SkipReason.MEMBER_LIMIT_REACHED
+        if self.t.offers[offer.id].status is not OfferStatus.ACTIVE:
+            return SkipReason.NOT_ACTIVE
+        if limits.max_uses is not None and used.uses >= limits.max_uses:
+            return SkipReason.GLOBAL_LIMIT_REACHED
+        if (limits.budget_points is not None and used.points + points > limits.budget_points) or (
+            limits.budget_money is not None
+            and used.money_minor + money_minor > limits.budget_money.amount_minor
+        ):
+            return SkipReason.BUDGET_EXHAUSTED
+        self.t.offer_usage[offer.id] = Usage(
+            used.points + points, used.money_minor + money_minor, used.uses + 1
+        )
+        if limits.per_member is not None:
+            self.t.offer_member_uses[member_key] = self.t.offer_member_uses.get(member_key, 0) + 1
+        return None
+
+
+_NO_PERIOD = datetime.min
+
+
 class FakeAuditLog(_Repository):
     async def record(self, event: AuditEvent) -> None:
         self.t.audit.append(event)
@@ -315,6 +388,7 @@ class FakeUnitOfWork:
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)
+        self.offers = FakeOfferRepository(self.db)
 
     @property
     def committed(self) -> bool:
