@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from domain.clock import Clock
 from domain.members import Balance, Member
 from domain.merchants import Merchant, PartnerBrand
+from domain.offers import Award, Offer
 from domain.ports import ExpiringPoints, ReadModel
 from domain.purchases import Adjustment, Purchase
 from domain.rewards import Redemption, Reward
@@ -66,6 +67,14 @@ class Loaders:
     @cached_property
     def redemptions(self) -> DataLoader[int, Redemption | None]:
         return DataLoader(self.reader.redemptions)
+
+    @cached_property
+    def offers(self) -> DataLoader[int, Offer | None]:
+        return DataLoader(self.reader.offers)
+
+    @cached_property
+    def awards(self) -> DataLoader[int, list[Award]]:
+        return DataLoader(self.reader.awards)
 
     @cached_property
     def adjustments(self) -> DataLoader[int, Adjustment | None]:

@@ -11,8 +11,11 @@ from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
+from api.types.offers import Offer
 from api.types.pagination import connection
 from domain.actors import Role
+from domain.offers import FunderKind
+from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
 
@@ -62,6 +65,29 @@ class Query:
             fetch=lambda position, limit: info.context.reader.member_page(position, limit, where),
             key=lambda m: m.id,
             node=Member.from_domain,
+        )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Admins see every offer; a partner brand or merchant the offers it funds.",
+    )
+    async def offers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Offer]:
+        actor = info.context.actor
+        assert actor is not None
+        funder: tuple[FunderKind, int] | None = None
+        if actor.role is Role.PARTNER and actor.partner_id is not None:
+            funder = (FunderKind.PARTNER, actor.partner_id)
+        elif actor.role is Role.MERCHANT and actor.merchant_id is not None:
+            funder = (FunderKind.MERCHANT, actor.merchant_id)
+        listed = actor.role is Role.ADMIN or funder is not None  # members use me.eligibleOffers
+
+        async def fetch(position: int | None, limit: int) -> list[DomainOffer]:
+            return await info.context.reader.offer_page(position, limit, funder) if listed else []
+
+        return await connection(
+            first=first, after=after, fetch=fetch, key=lambda o: o.id, node=Offer.from_domain
         )
 
     @strawberry.field(permission_classes=AUTHENTICATED)

@@ -24,12 +24,16 @@ from api.context import Context
 from api.errors import is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
 from api.mutations.members import MemberMutations
+from api.mutations.offers import OfferMutations
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.queries import Query
 from api.types.activity import Adjustment, Purchase, Redemption
+from api.types.offers import Offer
 
-Mutation = merge_types("Mutation", (PurchaseMutations, RedemptionMutations, MemberMutations, AdminMutations))
+Mutation = merge_types(
+    "Mutation", (PurchaseMutations, RedemptionMutations, MemberMutations, AdminMutations, OfferMutations)
+)
 
 
 class LoyaltySchema(strawberry.Schema):
@@ -62,7 +66,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Redemption, Adjustment],
+        types=[Purchase, Redemption, Adjustment, Offer],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )

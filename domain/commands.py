@@ -61,6 +61,16 @@ class PostPurchase:
 
 
 @dataclass(frozen=True, slots=True)
+class QualifyPurchase:
+    """A dry run: the merchant comes from a merchant's token, or is named by a member for its basket."""
+
+    amount: Money
+    member_id: int | None = None
+    merchant_id: int | None = None
+    channel: Channel | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RedeemReward:
     reward_id: int
     idempotency_key: str

@@ -16,6 +16,7 @@ from api.types.enums import Channel
 from api.types.ids import decode_id
 from domain import commands
 from domain.money import Money
+from domain.results import award_from_json
 from domain.services.purchases import post_purchase
 
 
@@ -67,4 +68,5 @@ class PurchaseMutations:
             return PostPurchasePayload(purchase=None, errors=errors)
         purchase = result.purchase()
         info.context.loaders.purchases.prime(purchase.id, purchase)
+        info.context.loaders.awards.prime(purchase.id, [award_from_json(a) for a in result.awards])
         return PostPurchasePayload(purchase=Purchase.from_domain(purchase), errors=[])

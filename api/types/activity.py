@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -17,6 +18,9 @@ from api.types.members import Member, load_member
 from domain import purchases as dp
 from domain import rewards as dr
 from domain.actors import Role
+
+if TYPE_CHECKING:
+    from api.types.offers import OfferAward
 
 
 @strawberry.type
@@ -46,6 +50,19 @@ class Purchase(relay.Node):
     async def merchant(self, info: Info) -> Merchant | None:
         merchant = await info.context.loaders.merchants.load(self.merchant_id)
         return Merchant.from_domain(merchant) if merchant else None
+
+    @strawberry.field(description="What each offer gave this purchase.")
+    async def awards(self, info: Info) -> list[Annotated[OfferAward, strawberry.lazy("api.types.offers")]]:
+        from api.types.offers import OfferAward
+
+        awards = await info.context.loaders.awards.load(self.id)
+        return [OfferAward.from_domain(a, self.amount.currency) for a in awards]
+
+    @strawberry.field(description="The amount after the offers' discounts: what the member pays.")
+    async def paid(self, info: Info) -> Money:
+        awards = await info.context.loaders.awards.load(self.id)
+        off = sum(a.discount_minor for a in awards)
+        return Money(amount_minor=self.amount.amount_minor - off, currency=self.amount.currency)
 
     @classmethod
     def from_domain(cls, p: dp.Purchase) -> Purchase:

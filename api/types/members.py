@@ -11,7 +11,7 @@ from strawberry import relay
 
 from api.access import can_read_member, owns_member_data
 from api.context import Info
-from api.types.enums import EntryKind, IncomeBand, LedgerAccount, MemberStatus
+from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
 from api.types.ids import encode_id, node_ints
 from api.types.pagination import connection
 from domain import ledger as dl
@@ -20,6 +20,7 @@ from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
+    from api.types.offers import EligibleOffer
 
 _ORIGIN_TYPE_NAMES = {
     dl.OriginType.PURCHASE: "Purchase",
@@ -140,6 +141,24 @@ class Member(relay.Node):
         return await connection(
             first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
         )
+
+    @strawberry.field(description="Offers this member can use now, soonest ending first (the member only).")
+    async def eligible_offers(
+        self,
+        info: Info,
+        channel: Channel | None = None,  # type: ignore[valid-type]
+        category: MerchantCategory | None = None,  # type: ignore[valid-type]
+    ) -> list[Annotated[EligibleOffer, strawberry.lazy("api.types.offers")]]:
+        from api.types.offers import EligibleOffer, Offer
+        from domain.services.offers import eligible_offers
+
+        if not owns_member_data(info, self.id):
+            return []
+        context = info.context
+        found = await eligible_offers(
+            self.id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
+        )
+        return [EligibleOffer(offer=Offer.from_domain(offer), uses_left=left) for offer, left in found]
 
     @strawberry.field(description="The member's redemptions, newest first.")
     async def redemptions(

@@ -27,7 +27,7 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(8))
 
 
-def _audit(
+def audit_event(
     actor: Actor, action: str, target: str, target_id: int, before: object, after: object, at: datetime
 ):
     def plain(value: object) -> dict[str, object] | None:
@@ -96,7 +96,7 @@ async def enroll_member(cmd: EnrollMember, *, actor: Actor, uow: UnitOfWork, clo
             referred_by=referred_by,
             at=now,
         )
-        await uow.audit.record(_audit(actor, "enrollMember", "Member", member.id, None, member, now))
+        await uow.audit.record(audit_event(actor, "enrollMember", "Member", member.id, None, member, now))
         await uow.commit()
     return member
 
@@ -115,7 +115,7 @@ async def _change_status(
             return member  # already there: nothing to change, nothing to audit
         await uow.members.set_status(member.id, to, reason)
         changed = replace(member, status=to, status_reason=reason)
-        await uow.audit.record(_audit(actor, action, "Member", member.id, member, changed, now))
+        await uow.audit.record(audit_event(actor, action, "Member", member.id, member, changed, now))
         await uow.commit()
     return changed
 
@@ -137,7 +137,7 @@ async def create_partner_brand(
     async with uow:
         partner = await uow.partners.add(name=name, kind=cmd.kind, at=now)
         await uow.audit.record(
-            _audit(actor, "createPartnerBrand", "PartnerBrand", partner.id, None, partner, now)
+            audit_event(actor, "createPartnerBrand", "PartnerBrand", partner.id, None, partner, now)
         )
         await uow.commit()
     return partner
@@ -161,7 +161,9 @@ async def create_merchant(cmd: CreateMerchant, *, actor: Actor, uow: UnitOfWork,
             earn_rate_override=rate,
             at=now,
         )
-        await uow.audit.record(_audit(actor, "createMerchant", "Merchant", merchant.id, None, merchant, now))
+        await uow.audit.record(
+            audit_event(actor, "createMerchant", "Merchant", merchant.id, None, merchant, now)
+        )
         await uow.commit()
     return merchant
 
@@ -177,6 +179,6 @@ async def create_reward(cmd: CreateReward, *, actor: Actor, uow: UnitOfWork, clo
         reward = await uow.rewards.add(
             name=name, cost_points=cmd.cost_points, stock=cmd.stock, active=cmd.active, at=now
         )
-        await uow.audit.record(_audit(actor, "createReward", "Reward", reward.id, None, reward, now))
+        await uow.audit.record(audit_event(actor, "createReward", "Reward", reward.id, None, reward, now))
         await uow.commit()
     return reward

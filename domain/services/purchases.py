@@ -5,11 +5,11 @@ from __future__ import annotations
 from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
-from domain.commands import PostPurchase
+from domain.commands import PostPurchase, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earning, purchase_time
 from domain.errors import NotFound, Validation
 from domain.money import MAX_INT, points_for_spend
-from domain.offers import Award, Offer, PurchaseFacts, cap_period_start, eligible, evaluate
+from domain.offers import Award, Evaluation, Offer, PurchaseFacts, cap_period_start, eligible, evaluate
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
 from domain.services.common import active_member, require_role
@@ -38,6 +38,39 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
         if await uow.offers.claim(offer, facts.member.id, period, award.points, money) is None:
             awards.append(award)
     return evaluation.base_points, awards
+
+
+async def qualify_purchase(
+    cmd: QualifyPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> Evaluation:
+    """What postPurchase would give for this basket now, and why each other live offer would not
+    apply. The same engine and the same usage, read in a transaction that writes nothing."""
+    require_role(actor, Role.MERCHANT, Role.MEMBER)
+    if actor.role is Role.MERCHANT:
+        merchant_id, member_id = actor.merchant_id, cmd.member_id
+        if member_id is None:
+            raise Validation("a merchant names the member", ("memberId",))
+    else:
+        merchant_id, member_id = cmd.merchant_id, actor.member_id
+        if merchant_id is None:
+            raise Validation("a member names the merchant", ("merchantId",))
+    if merchant_id is None or member_id is None:
+        raise NotFound("the token names no merchant or member")
+    now = clock.now()
+    async with uow:
+        member = await active_member(uow, member_id)
+        programme = await uow.programme.get()
+        merchant = await uow.merchants.get(merchant_id)
+        if merchant is None:
+            raise NotFound("no such merchant", ("merchantId",))
+        earned = earning(programme, merchant, cmd.amount, cmd.channel)
+        rate = programme.base_rate(earned.amount.currency, merchant)
+        facts = PurchaseFacts(member, merchant, earned.amount, earned.channel, now, rate)
+        offers = await uow.offers.live()
+        candidates = eligible(facts, offers)
+        periods = {o.id: cap_period_start(o, now) for o in candidates if o.limits.per_member is not None}
+        usage = await uow.offers.usage([o.id for o in candidates], member.id, periods) if candidates else {}
+    return evaluate(facts, offers, usage)
 
 
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:

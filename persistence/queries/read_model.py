@@ -13,19 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.ledger import MemberPosting
 from domain.members import Balance, Member
 from domain.merchants import Merchant, PartnerBrand
+from domain.offers import Award, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
 from domain.purchases import Adjustment, Purchase
 from domain.rewards import Redemption, Reward
-from persistence import mapping
+from persistence import mapping, offer_codec
 from persistence.tables import (
     adjustments,
+    award_funding,
     journal_entries,
     journal_lines,
     member_balances,
     members,
     merchants,
+    offer_funders,
+    offers,
     partner_brands,
     points_lots,
+    purchase_awards,
     purchases,
     redemptions,
     rewards,
@@ -55,8 +60,13 @@ _BY_IDS = {
         ("purchases", purchases, "id"),
         ("redemptions", redemptions, "id"),
         ("adjustments", adjustments, "id"),
+        ("offers", offers, "id"),
     )
 }
+
+
+def _offer(row: Row[Any]) -> Offer:
+    return offer_codec.from_json(row.id, row.version, OfferStatus(row.status), row.definition)
 
 
 _LEDGER_PAGE = (
@@ -199,6 +209,75 @@ class SqlReadModel:
         if before is not None:
             statement = statement.where(redemptions.c.id < before)
         return [mapping.redemption(row) for row in await self._rows(statement)]
+
+    async def offers(self, ids: Sequence[int]) -> list[Offer | None]:
+        return await self._by_ids("offers", ids, _offer)
+
+    async def offer_usage(self, ids: Sequence[int]) -> list[tuple[int, int, int] | None]:
+        rows = await self._rows(
+            select(offers.c.id, offers.c.points_used, offers.c.money_used_minor, offers.c.uses).where(
+                offers.c.id.in_(set(ids))
+            )
+        )
+        found = {row.id: (row.points_used, row.money_used_minor, row.uses) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def offer_page(
+        self, after: int | None, limit: int, funder: tuple[FunderKind, int] | None
+    ) -> list[Offer]:
+        statement = select(offers).order_by(offers.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(offers.c.id > after)
+        if funder is not None:
+            statement = statement.where(
+                offers.c.id.in_(
+                    select(offer_funders.c.offer_id).where(
+                        offer_funders.c.funder_kind == funder[0].value, offer_funders.c.funder_id == funder[1]
+                    )
+                )
+            )
+        return [_offer(row) for row in await self._rows(statement)]
+
+    async def awards(self, purchase_ids: Sequence[int]) -> list[list[Award]]:
+        """What offers gave each purchase, in award order."""
+        if not purchase_ids:
+            return []
+        rows = await self._rows(
+            select(
+                purchase_awards,
+                award_funding.c.funder_kind,
+                award_funding.c.funder_id,
+                award_funding.c.points.label("funded_points"),
+                award_funding.c.money_minor,
+            )
+            .join(award_funding, award_funding.c.award_id == purchase_awards.c.id)
+            .where(purchase_awards.c.purchase_id.in_(set(purchase_ids)))
+            .order_by(purchase_awards.c.id, award_funding.c.funder_kind, award_funding.c.funder_id)
+        )
+        by_award: dict[int, tuple[Any, list[FundedCost]]] = {}
+        for row in rows:
+            kind = FunderKind(row.funder_kind)
+            cost = FundedCost(
+                kind,
+                None if kind is FunderKind.PROGRAMME else row.funder_id,
+                row.funded_points,
+                row.money_minor,
+            )
+            by_award.setdefault(row.id, (row, []))[1].append(cost)
+        by_purchase: dict[int, list[Award]] = defaultdict(list)
+        for row, costs in by_award.values():
+            by_purchase[row.purchase_id].append(
+                Award(
+                    row.offer_id,
+                    row.offer_version,
+                    Mechanic(row.mechanic),
+                    row.points,
+                    row.discount_minor,
+                    row.cashback_minor,
+                    tuple(costs),
+                )
+            )
+        return [by_purchase.get(i, []) for i in purchase_ids]
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
         rows = await self._rows(

@@ -1,0 +1,256 @@
+"""Offers: admins create, pause, resume and archive them; merchants and members try a basket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.errors import UserError
+from api.mutations.payload import run_use_case
+from api.mutations.purchases import MoneyInput
+from api.permissions import ADMIN, AUTHENTICATED
+from api.types.activity import Money
+from api.types.enums import Channel, IncomeBand, MerchantCategory
+from api.types.ids import decode_id, encode_id
+from api.types.offers import CapPeriod, FunderKind, Mechanic, Offer, OfferAward, OfferSkip
+from domain import commands
+from domain import offers as do
+from domain.money import Money as DomainMoney
+from domain.services.offers import change_offer_status, create_offer
+from domain.services.purchases import qualify_purchase
+
+
+@strawberry.input
+class FundingShareInput:
+    kind: FunderKind  # type: ignore[valid-type]
+    funder_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The merchant or partner brand; omit for the programme."
+    )
+    percent: int
+
+
+@strawberry.input
+class OfferSegmentInput:
+    regions: list[str] = strawberry.field(default_factory=list)
+    income_bands: list[IncomeBand] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    any_tags: list[str] = strawberry.field(default_factory=list)
+    born_from: int | None = None
+    born_to: int | None = None
+
+
+@strawberry.input(description="Omitted limits do not apply.")
+class OfferLimitsInput:
+    budget_points: int | None = None
+    budget_money: MoneyInput | None = None
+    max_uses: int | None = None
+    per_member: int | None = None
+    per_member_period: CapPeriod = do.CapPeriod.OFFER  # type: ignore[valid-type]
+
+
+@strawberry.input
+class CreateOfferInput:
+    name: str
+    mechanic: Mechanic  # type: ignore[valid-type]
+    starts_at: datetime
+    ends_at: datetime
+    funding: list[FundingShareInput]
+    time_zone: str = "Asia/Shanghai"
+    days_of_week: list[int] = strawberry.field(default_factory=list)
+    from_hour: int | None = None
+    to_hour: int | None = None
+    points: int = strawberry.field(default=0, description="BONUS_POINTS: the points given.")
+    multiplier: Decimal = strawberry.field(default=Decimal(1), description="POINTS_MULTIPLIER: base x this.")
+    amount: MoneyInput | None = strawberry.field(
+        default=None, description="INSTANT_DISCOUNT, SPEND_AND_SAVE: off."
+    )
+    threshold: MoneyInput | None = strawberry.field(
+        default=None, description="SPEND_AND_SAVE: spend at least."
+    )
+    percent: Decimal = strawberry.field(default=Decimal(0), description="PERCENT_DISCOUNT and the cashbacks.")
+    cap: MoneyInput | None = strawberry.field(default=None, description="PERCENT_DISCOUNT: at most this off.")
+    merchant_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    categories: list[MerchantCategory] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    partner_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    channels: list[Channel] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    minimum_spend: MoneyInput | None = None
+    new_members_within_days: int | None = None
+    segment: OfferSegmentInput | None = None
+    limits: OfferLimitsInput | None = None
+    exclusive_group: str | None = strawberry.field(
+        default=None, description="Offers sharing a group compete."
+    )
+    priority: int = 0
+
+
+@strawberry.type
+class OfferPayload:
+    offer: Offer | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class OfferIdInput:
+    offer_id: relay.GlobalID
+
+
+@strawberry.input
+class QualifyPurchaseInput:
+    amount: MoneyInput
+    member_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a merchant.")
+    merchant_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a member.")
+    channel: Channel | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type(description="What postPurchase would give this basket now; nothing is written.")
+class Qualification:
+    amount: Money
+    paid: Money
+    base_points: int
+    total_points: int
+    awards: list[OfferAward]
+    skipped: list[OfferSkip]
+
+
+@strawberry.type
+class QualifyPurchasePayload:
+    qualification: Qualification | None
+    errors: list[UserError]
+
+
+def _money(value: MoneyInput | None) -> DomainMoney | None:
+    return None if value is None else DomainMoney(value.amount_minor, value.currency)
+
+
+def _offer_from(input: CreateOfferInput) -> do.Offer:
+    segment = input.segment or OfferSegmentInput()
+    limits = input.limits or OfferLimitsInput()
+    funding = []
+    for share in input.funding:
+        funder = None
+        if share.funder_id is not None:
+            type_name = "Merchant" if share.kind is do.FunderKind.MERCHANT else "PartnerBrand"
+            funder = decode_id(share.funder_id, type_name, "funderId")
+        funding.append(do.FundingShare(share.kind, funder, share.percent))
+    return do.Offer(
+        id=0,
+        version=0,
+        name=input.name,
+        mechanic=input.mechanic,
+        window=do.Window(
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            days_of_week=frozenset(input.days_of_week),
+            from_hour=input.from_hour,
+            to_hour=input.to_hour,
+            time_zone=input.time_zone,
+        ),
+        funding=tuple(funding),
+        eligibility=do.Eligibility(
+            merchant_ids=frozenset(decode_id(i, "Merchant", "merchantIds") for i in input.merchant_ids),
+            categories=frozenset(input.categories),
+            partner_ids=frozenset(decode_id(i, "PartnerBrand", "partnerIds") for i in input.partner_ids),
+            channels=frozenset(input.channels),
+            minimum_spend=_money(input.minimum_spend),
+            new_members_within_days=input.new_members_within_days,
+            segment=do.Segment(
+                regions=frozenset(segment.regions),
+                income_bands=frozenset(segment.income_bands),
+                any_tags=frozenset(segment.any_tags),
+                born_from=segment.born_from,
+                born_to=segment.born_to,
+            ),
+        ),
+        limits=do.Limits(
+            budget_points=limits.budget_points,
+            budget_money=_money(limits.budget_money),
+            max_uses=limits.max_uses,
+            per_member=limits.per_member,
+            per_member_period=limits.per_member_period,
+        ),
+        points=input.points,
+        multiplier=input.multiplier,
+        amount=_money(input.amount),
+        threshold=_money(input.threshold),
+        percent=input.percent,
+        cap=_money(input.cap),
+        exclusive_group=input.exclusive_group,
+        priority=input.priority,
+    )
+
+
+async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus) -> OfferPayload:
+    result, errors = await run_use_case(
+        info,
+        lambda actor, uow, clock: change_offer_status(
+            decode_id(input.offer_id, "Offer", "offerId"), status, actor=actor, uow=uow, clock=clock
+        ),
+    )
+    return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+
+@strawberry.type
+class OfferMutations:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Create an offer; it is live inside its window."
+    )
+    async def create_offer(self, info: Info, input: CreateOfferInput) -> OfferPayload:
+        result, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: create_offer(_offer_from(input), actor=actor, uow=uow, clock=clock),
+        )
+        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Stop applying an offer until resumed.")
+    async def pause_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
+        return await _set_status(info, input, do.OfferStatus.PAUSED)
+
+    @strawberry.mutation(permission_classes=ADMIN)
+    async def resume_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ACTIVE)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="End an offer for good.")
+    async def archive_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ARCHIVED)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="A dry run of postPurchase's offers for a basket (a merchant, or a member for its own).",
+    )
+    async def qualify_purchase(self, info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+
+        def command() -> commands.QualifyPurchase:
+            return commands.QualifyPurchase(
+                amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
+                member_id=None
+                if input.member_id is None
+                else decode_id(input.member_id, "Member", "memberId"),
+                merchant_id=None
+                if input.merchant_id is None
+                else decode_id(input.merchant_id, "Merchant", "merchantId"),
+                channel=input.channel,
+            )
+
+        result, errors = await run_use_case(
+            info, lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock)
+        )
+        if result is None:
+            return QualifyPurchasePayload(qualification=None, errors=errors)
+        currency = result.amount.currency
+        return QualifyPurchasePayload(
+            qualification=Qualification(
+                amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
+                paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
+                base_points=result.base_points,
+                total_points=result.total_points,
+                awards=[OfferAward.from_domain(a, currency) for a in result.awards],
+                skipped=[
+                    OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason)
+                    for s in result.skipped
+                ],
+            ),
+            errors=[],
+        )

@@ -1,0 +1,231 @@
+"""Offers as the API shows them, what an offer gave a purchase, and why an offer did not apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.types.activity import Money
+from api.types.enums import Channel, IncomeBand, MerchantCategory
+from api.types.ids import encode_id, node_ints
+from domain import money as dmoney
+from domain import offers as do
+from domain.actors import Role
+
+Mechanic = strawberry.enum(do.Mechanic, name="OfferMechanic")
+OfferStatus = strawberry.enum(do.OfferStatus, name="OfferStatus")
+FunderKind = strawberry.enum(do.FunderKind, name="FunderKind")
+CapPeriod = strawberry.enum(do.CapPeriod, name="CapPeriod")
+SkipReason = strawberry.enum(do.SkipReason, name="OfferSkipReason")
+
+
+def money(m: dmoney.Money | None) -> Money | None:
+    return None if m is None else Money(amount_minor=m.amount_minor, currency=m.currency)
+
+
+def funder_id(kind: do.FunderKind, value: int | None) -> relay.GlobalID | None:
+    if value is None:
+        return None
+    return encode_id("Merchant" if kind is do.FunderKind.MERCHANT else "PartnerBrand", value)
+
+
+@strawberry.type(description="Who pays for an offer, as a percentage of its cost.")
+class FundingShare:
+    kind: FunderKind  # type: ignore[valid-type]
+    funder_id: relay.GlobalID | None = strawberry.field(
+        description="The merchant or partner brand; null for the programme."
+    )
+    percent: int
+
+
+@strawberry.type(description="Profile conditions; an empty list places no condition.")
+class OfferSegment:
+    regions: list[str]
+    income_bands: list[IncomeBand]  # type: ignore[valid-type]
+    any_tags: list[str]
+    born_from: int | None
+    born_to: int | None
+
+
+@strawberry.type
+class OfferUsage:
+    points_used: int
+    money_used_minor: int
+    uses: int
+
+
+@strawberry.type(description="A promotion: what the member gets, where and when, who pays, and its limits.")
+class Offer(relay.Node):
+    id: relay.NodeID[int]
+    version: int
+    name: str
+    mechanic: Mechanic  # type: ignore[valid-type]
+    status: OfferStatus  # type: ignore[valid-type]
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    days_of_week: list[int] = strawberry.field(description="ISO: 1 Monday .. 7 Sunday; empty: every day.")
+    from_hour: int | None
+    to_hour: int | None
+    points: int
+    multiplier: Decimal
+    amount: Money | None
+    threshold: Money | None
+    percent: Decimal
+    cap: Money | None
+    merchant_ids: list[relay.GlobalID]
+    categories: list[MerchantCategory]  # type: ignore[valid-type]
+    partner_ids: list[relay.GlobalID]
+    channels: list[Channel]  # type: ignore[valid-type]
+    minimum_spend: Money | None
+    new_members_within_days: int | None
+    segment: OfferSegment
+    funding: list[FundingShare]
+    budget_points: int | None
+    budget_money: Money | None
+    max_uses: int | None
+    per_member: int | None
+    per_member_period: CapPeriod  # type: ignore[valid-type]
+    exclusive_group: str | None
+    priority: int
+    source: strawberry.Private[do.Offer]
+
+    @strawberry.field(description="What it has given so far: admins and its funders only.")
+    async def usage(self, info: Info) -> OfferUsage | None:
+        if not can_see_usage(info, self.source):
+            return None
+        found = await info.context.reader.offer_usage([self.id])
+        used = found[0]
+        return (
+            None if used is None else OfferUsage(points_used=used[0], money_used_minor=used[1], uses=used[2])
+        )
+
+    @classmethod
+    def from_domain(cls, o: do.Offer) -> Offer:
+        w, e, lim = o.window, o.eligibility, o.limits
+        return cls(
+            id=o.id,
+            version=o.version,
+            name=o.name,
+            mechanic=o.mechanic,
+            status=o.status,
+            starts_at=w.starts_at,
+            ends_at=w.ends_at,
+            time_zone=w.time_zone,
+            days_of_week=sorted(w.days_of_week),
+            from_hour=w.from_hour,
+            to_hour=w.to_hour,
+            points=o.points,
+            multiplier=o.multiplier,
+            amount=money(o.amount),
+            threshold=money(o.threshold),
+            percent=o.percent,
+            cap=money(o.cap),
+            merchant_ids=[encode_id("Merchant", i) for i in sorted(e.merchant_ids)],
+            categories=sorted(e.categories),
+            partner_ids=[encode_id("PartnerBrand", i) for i in sorted(e.partner_ids)],
+            channels=sorted(e.channels),
+            minimum_spend=money(e.minimum_spend),
+            new_members_within_days=e.new_members_within_days,
+            segment=OfferSegment(
+                regions=sorted(e.segment.regions),
+                income_bands=sorted(e.segment.income_bands),
+                any_tags=sorted(e.segment.any_tags),
+                born_from=e.segment.born_from,
+                born_to=e.segment.born_to,
+            ),
+            funding=[
+                FundingShare(kind=f.kind, funder_id=funder_id(f.kind, f.funder_id), percent=f.percent)
+                for f in o.funding
+            ],
+            budget_points=lim.budget_points,
+            budget_money=money(lim.budget_money),
+            max_uses=lim.max_uses,
+            per_member=lim.per_member,
+            per_member_period=lim.per_member_period,
+            exclusive_group=o.exclusive_group,
+            priority=o.priority,
+            source=o,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Offer | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.offers.load_many(node_ints(node_ids))
+        return [cls.from_domain(o) if o else None for o in found]
+
+
+def can_see_usage(info: Info, offer: do.Offer) -> bool:
+    actor = info.context.actor
+    if actor is None:
+        return False
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is Role.PARTNER:
+        return any(f.kind is do.FunderKind.PARTNER and f.funder_id == actor.partner_id for f in offer.funding)
+    if actor.role is Role.MERCHANT:
+        return any(
+            f.kind is do.FunderKind.MERCHANT and f.funder_id == actor.merchant_id for f in offer.funding
+        )
+    return False
+
+
+@strawberry.type(description="One funder's part of what an award cost.")
+class FundedCost:
+    kind: FunderKind  # type: ignore[valid-type]
+    funder_id: relay.GlobalID | None
+    points: int
+    money_minor: int
+
+
+@strawberry.type(description="What one offer gave one purchase, at the offer version it used.")
+class OfferAward:
+    offer_id: relay.GlobalID
+    offer_version: int
+    mechanic: Mechanic  # type: ignore[valid-type]
+    points: int
+    discount: Money
+    cashback: Money
+    funding: list[FundedCost]
+
+    @classmethod
+    def from_domain(cls, a: do.Award, currency: str) -> OfferAward:
+        return cls(
+            offer_id=encode_id("Offer", a.offer_id),
+            offer_version=a.version,
+            mechanic=a.mechanic,
+            points=a.points,
+            discount=Money(amount_minor=a.discount_minor, currency=currency),
+            cashback=Money(amount_minor=a.cashback_minor, currency=currency),
+            funding=[
+                FundedCost(
+                    kind=f.kind,
+                    funder_id=funder_id(f.kind, f.funder_id),
+                    points=f.points,
+                    money_minor=f.money_minor,
+                )
+                for f in a.funding
+            ],
+        )
+
+
+@strawberry.type(description="An offer that would not apply, and why.")
+class OfferSkip:
+    offer_id: relay.GlobalID
+    reason: SkipReason  # type: ignore[valid-type]
+
+
+@strawberry.type(description="An offer a member can use now.")
+class EligibleOffer:
+    offer: Offer
+    uses_left: int | None = strawberry.field(
+        description="This member's uses left in the period; null: no limit."
+    )

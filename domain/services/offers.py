@@ -1,0 +1,204 @@
+"""Offers: created and paused by admins (audited), shown to members, and tried on a basket."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain import validation
+from domain.actors import Actor, Role
+from domain.clock import Clock
+from domain.errors import NotFound, Validation
+from domain.members import Member, MemberStatus
+from domain.merchants import Channel, MerchantCategory
+from domain.offers import (
+    FunderKind,
+    Mechanic,
+    Offer,
+    OfferStatus,
+    Usage,
+    cap_period_start,
+)
+from domain.ports import UnitOfWork
+from domain.programme import Programme
+from domain.services.admin import audit_event
+from domain.services.common import existing_member, require_role
+
+MAX_FUNDERS = 5
+
+
+async def create_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Offer:
+    """Store a new offer after checking every part of it; unknown merchants or partners are refused."""
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    async with uow:
+        programme = await uow.programme.get()
+        checked = _checked(offer, programme)
+        for merchant_id in sorted(checked.eligibility.merchant_ids):
+            if await uow.merchants.get(merchant_id) is None:
+                raise NotFound(f"no merchant {merchant_id}", ("merchantIds",))
+        for partner_id in sorted(checked.eligibility.partner_ids):
+            if await uow.partners.get(partner_id) is None:
+                raise NotFound(f"no partner brand {partner_id}", ("partnerIds",))
+        for share in checked.funding:
+            if share.kind is FunderKind.MERCHANT and await uow.merchants.get(share.funder_id or 0) is None:
+                raise NotFound(f"no merchant {share.funder_id}", ("funding", "funderId"))
+            if share.kind is FunderKind.PARTNER and await uow.partners.get(share.funder_id or 0) is None:
+                raise NotFound(f"no partner brand {share.funder_id}", ("funding", "funderId"))
+        stored = await uow.offers.add(checked, now)
+        await uow.audit.record(audit_event(actor, "createOffer", "Offer", stored.id, None, stored, now))
+        await uow.commit()
+    return stored
+
+
+async def change_offer_status(
+    offer_id: int, status: OfferStatus, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> Offer:
+    """Pause, resume or archive. Archiving is final; nothing a purchase already got changes."""
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    async with uow:
+        offer = await uow.offers.get(offer_id)
+        if offer is None:
+            raise NotFound("no such offer", ("offerId",))
+        if offer.status is OfferStatus.ARCHIVED and status is not OfferStatus.ARCHIVED:
+            raise Validation("an archived offer cannot be changed", ("offerId",))
+        if offer.status is status:
+            return offer
+        await uow.offers.set_status(offer_id, status, now)
+        changed = replace(offer, status=status)
+        await uow.audit.record(
+            audit_event(actor, f"{status.value.lower()}Offer", "Offer", offer_id, offer, changed, now)
+        )
+        await uow.commit()
+    return changed
+
+
+async def eligible_offers(
+    member_id: int,
+    *,
+    channel: Channel | None,
+    category: MerchantCategory | None,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> list[tuple[Offer, int | None]]:
+    """The offers this member can use now, soonest ending first, each with the member's uses left
+    (None: no per-member limit). Merchant-specific conditions are left to the purchase."""
+    now = clock.now()
+    async with uow:
+        member = await existing_member(uow, member_id)
+        if member.status is not MemberStatus.ACTIVE:
+            return []
+        offers = [o for o in await uow.offers.live() if _open_to(o, member, now, channel, category)]
+        periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
+        usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
+    found = []
+    for offer in offers:
+        used = usage.get(offer.id, Usage())
+        limits = offer.limits
+        if limits.max_uses is not None and used.uses >= limits.max_uses:
+            continue
+        if limits.budget_points is not None and used.points >= limits.budget_points:
+            continue
+        left = None if limits.per_member is None else limits.per_member - used.member_uses
+        if left is not None and left <= 0:
+            continue
+        found.append((offer, left))
+    return sorted(found, key=lambda pair: (pair[0].window.ends_at, pair[0].id))
+
+
+def _open_to(
+    offer: Offer, member: Member, now: datetime, channel: Channel | None, category: MerchantCategory | None
+) -> bool:
+    rules = offer.eligibility
+    if not offer.window.contains(now):
+        return False
+    if channel is not None and rules.channels and channel not in rules.channels:
+        return False
+    if category is not None and rules.categories and category not in rules.categories:
+        return False
+    if not rules.segment.matches(member):
+        return False
+    within = rules.new_members_within_days
+    return within is None or now - member.enrolled_at <= timedelta(days=within)
+
+
+def _checked(offer: Offer, programme: Programme) -> Offer:
+    name = validation.text(offer.name, ("name",), max_length=120)
+    window = offer.window
+    if window.starts_at.tzinfo is None or window.ends_at.tzinfo is None:
+        raise Validation("needs a time zone offset", ("startsAt",))
+    if window.ends_at <= window.starts_at:
+        raise Validation("must be after startsAt", ("endsAt",))
+    try:
+        ZoneInfo(window.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Validation(f"unknown time zone {window.time_zone!r}", ("timeZone",)) from exc
+    if any(day not in range(1, 8) for day in window.days_of_week):
+        raise Validation("days run from 1 (Monday) to 7 (Sunday)", ("daysOfWeek",))
+    if (window.from_hour is None) != (window.to_hour is None):
+        raise Validation("give both fromHour and toHour, or neither", ("fromHour",))
+    if (
+        window.from_hour is not None
+        and window.to_hour is not None
+        and not 0 <= window.from_hour < window.to_hour <= 24
+    ):
+        raise Validation("hours must satisfy 0 <= fromHour < toHour <= 24", ("fromHour",))
+    _check_mechanic(offer)
+    for path, money in (
+        (("amount",), offer.amount),
+        (("threshold",), offer.threshold),
+        (("cap",), offer.cap),
+        (("minimumSpend",), offer.eligibility.minimum_spend),
+        (("budgetMoney",), offer.limits.budget_money),
+    ):
+        if money is not None:
+            validation.money(money, path, programme.currencies)
+            validation.positive_int(money.amount_minor, (*path, "amountMinor"))
+    _check_funding(offer)
+    limits = offer.limits
+    for field, value in (
+        ("budgetPoints", limits.budget_points),
+        ("maxUses", limits.max_uses),
+        ("perMember", limits.per_member),
+        ("newMembersWithinDays", offer.eligibility.new_members_within_days),
+    ):
+        if value is not None:
+            validation.positive_int(value, (field,))
+    group = validation.optional_text(offer.exclusive_group, ("exclusiveGroup",), max_length=40)
+    return replace(offer, name=name, exclusive_group=group, status=OfferStatus.ACTIVE)
+
+
+def _check_mechanic(offer: Offer) -> None:
+    mechanic = offer.mechanic
+    if mechanic is Mechanic.BONUS_POINTS:
+        validation.positive_int(offer.points, ("points",))
+    elif mechanic is Mechanic.POINTS_MULTIPLIER:
+        if not 1 < offer.multiplier <= 100:
+            raise Validation("must be more than 1 and at most 100", ("multiplier",))
+    elif mechanic in (Mechanic.INSTANT_DISCOUNT, Mechanic.SPEND_AND_SAVE):
+        if offer.amount is None:
+            raise Validation("the amount off is required", ("amount",))
+        if mechanic is Mechanic.SPEND_AND_SAVE and (
+            offer.threshold is None or offer.threshold.amount_minor <= offer.amount.amount_minor
+        ):
+            raise Validation("spend-and-save needs a threshold above the amount off", ("threshold",))
+    elif not 0 < offer.percent <= 100:
+        raise Validation("must be more than 0 and at most 100", ("percent",))
+
+
+def _check_funding(offer: Offer) -> None:
+    shares = offer.funding
+    if not 1 <= len(shares) <= MAX_FUNDERS:
+        raise Validation(f"between 1 and {MAX_FUNDERS} funders", ("funding",))
+    if any(share.percent <= 0 for share in shares) or sum(share.percent for share in shares) != 100:
+        raise Validation("shares must be positive and add up to 100", ("funding", "percent"))
+    keys = [(share.kind, share.funder_id) for share in shares]
+    if len(set(keys)) != len(keys):
+        raise Validation("a funder appears twice", ("funding",))
+    for share in shares:
+        if (share.kind is FunderKind.PROGRAMME) != (share.funder_id is None):
+            raise Validation(
+                "merchants and partners need a funderId; the programme takes none", ("funding", "funderId")
+            )

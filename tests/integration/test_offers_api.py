@@ -1,0 +1,216 @@
+"""Offers through the API, on both databases: an admin creates and pauses them, a merchant's purchase
+gets them, the dry run agrees with the purchase, partners see what they fund, members see theirs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from persistence.queries.ledger_check import check_ledger
+from tests.builders import Ids, Scenario
+from tests.conftest import Backend
+
+CREATE_PARTNER = """mutation($input: CreatePartnerBrandInput!) {
+  createPartnerBrand(input: $input) { partnerBrand { id } errors { code } }
+}"""
+CREATE_OFFER = """mutation($input: CreateOfferInput!) {
+  createOffer(input: $input) {
+    offer { id version name mechanic status points funding { kind funderId percent } budgetPoints }
+    errors { code field message }
+  }
+}"""
+SET_STATUS = """mutation($input: OfferIdInput!) {
+  pauseOffer(input: $input) { offer { status } errors { code } }
+}"""
+PURCHASE_WITH_AWARDS = """mutation($input: PostPurchaseInput!) {
+  postPurchase(input: $input) {
+    purchase {
+      pointsEarned
+      paid { amountMinor }
+      awards {
+        offerId offerVersion mechanic points discount { amountMinor } funding { kind funderId points }
+      }
+    }
+    errors { code }
+  }
+}"""
+QUALIFY = """mutation($input: QualifyPurchaseInput!) {
+  qualifyPurchase(input: $input) {
+    qualification {
+      basePoints totalPoints paid { amountMinor }
+      awards { offerId points discount { amountMinor } }
+      skipped { offerId reason }
+    }
+    errors { code field }
+  }
+}"""
+OFFERS = "query { offers(first: 10) { edges { node { id name usage { pointsUsed uses } } } } }"
+ELIGIBLE = "query { me { eligibleOffers { offer { id name } usesLeft } } }"
+
+
+def window() -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {
+        "startsAt": (now - timedelta(days=1)).isoformat(),
+        "endsAt": (now + timedelta(days=7)).isoformat(),
+    }
+
+
+async def partner(given: Scenario) -> Ids:
+    data = await given.gql.data(
+        CREATE_PARTNER, {"input": {"name": "Bank of Tea", "kind": "OTHER"}}, given.admin
+    )
+    return Ids(data["createPartnerBrand"]["partnerBrand"]["id"])
+
+
+async def create_offer(given: Scenario, **fields: Any) -> dict[str, Any]:
+    data = await given.gql.data(CREATE_OFFER, {"input": {**window(), **fields}}, given.admin)
+    return data["createOffer"]
+
+
+async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, given: Scenario) -> None:
+    bank = await partner(given)
+    merchant = await given.merchant()
+    member = await given.member()
+    created = await create_offer(
+        given,
+        name="Bank of Tea: 88 bonus points",
+        mechanic="BONUS_POINTS",
+        points=88,
+        funding=[
+            {"kind": "PARTNER", "funderId": bank.gid, "percent": 70},
+            {"kind": "PROGRAMME", "percent": 30},
+        ],
+        limits={"budgetPoints": 150, "perMember": 2},
+    )
+    assert created["errors"] == []
+    offer = created["offer"]
+    assert (offer["version"], offer["status"], offer["budgetPoints"]) == (1, "ACTIVE", 150)
+
+    # The dry run, then the purchase it describes.
+    qualify = await given.gql.data(
+        QUALIFY,
+        {"input": {"memberId": member.gid, "amount": {"amountMinor": 5_000, "currency": "CNY"}}},
+        given.tokens.merchant(merchant.raw),
+    )
+    dry = qualify["qualifyPurchase"]["qualification"]
+    posted = await given.gql.data(
+        PURCHASE_WITH_AWARDS,
+        {
+            "input": {
+                "memberId": member.gid,
+                "amount": {"amountMinor": 5_000, "currency": "CNY"},
+                "idempotencyKey": "p1",
+            }
+        },
+        given.tokens.merchant(merchant.raw),
+    )
+    purchase = posted["postPurchase"]["purchase"]
+
+    assert (dry["basePoints"], dry["totalPoints"]) == (50, 138)
+    assert purchase["pointsEarned"] == dry["totalPoints"]
+    [award] = purchase["awards"]
+    assert (award["offerId"], award["offerVersion"], award["points"]) == (offer["id"], 1, 88)
+    assert award["funding"] == [
+        {"kind": "PARTNER", "funderId": bank.gid, "points": 62},
+        {"kind": "PROGRAMME", "funderId": None, "points": 26},
+    ]
+    assert (await given.balance(member))["available"] == 138
+
+    # The partner sees the offer it funds, with its usage; the member sees one use left.
+    listed = await given.gql.data(OFFERS, token=given.tokens.partner(bank.raw))
+    [edge] = listed["offers"]["edges"]
+    assert edge["node"]["usage"] == {"pointsUsed": 88, "uses": 1}
+    eligible = await given.gql.data(ELIGIBLE, token=given.tokens.member(member.raw))
+    assert eligible["me"]["eligibleOffers"] == [
+        {"offer": {"id": offer["id"], "name": offer["name"]}, "usesLeft": 1}
+    ]
+
+    # A second bonus would pass the budget of 150 (176): the purchase earns the base only.
+    again = await given.purchase(merchant, member, 5_000, key="p2")
+    assert again["purchase"]["pointsEarned"] == 50
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_paused_offer_stops_applying(backend: Backend, given: Scenario) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    created = await create_offer(
+        given,
+        name="Weekend x2",
+        mechanic="POINTS_MULTIPLIER",
+        multiplier="2",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    offer_id = created["offer"]["id"]
+
+    before = await given.purchase(merchant, member, 1_000, key="p1")
+    paused = await given.gql.data(SET_STATUS, {"input": {"offerId": offer_id}}, given.admin)
+    after = await given.purchase(merchant, member, 1_000, key="p2")
+
+    assert before["purchase"]["pointsEarned"] == 20
+    assert paused["pauseOffer"]["offer"]["status"] == "PAUSED"
+    assert after["purchase"]["pointsEarned"] == 10
+
+
+async def test_discounts_show_what_the_member_pays(backend: Backend, given: Scenario) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    await create_offer(
+        given,
+        name="Spend 200 save 30",
+        mechanic="SPEND_AND_SAVE",
+        threshold={"amountMinor": 20_000, "currency": "CNY"},
+        amount={"amountMinor": 3_000, "currency": "CNY"},
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+
+    posted = await given.gql.data(
+        PURCHASE_WITH_AWARDS,
+        {
+            "input": {
+                "memberId": member.gid,
+                "amount": {"amountMinor": 25_000, "currency": "CNY"},
+                "idempotencyKey": "p1",
+            }
+        },
+        given.tokens.merchant(merchant.raw),
+    )
+
+    purchase = posted["postPurchase"]["purchase"]
+    assert purchase["paid"] == {"amountMinor": 22_000}
+    assert purchase["pointsEarned"] == 220
+    assert [a["discount"]["amountMinor"] for a in purchase["awards"]] == [3_000]
+
+
+async def test_bad_offers_are_refused_with_the_field(backend: Backend, given: Scenario) -> None:
+    programme_pays = [{"kind": "PROGRAMME", "percent": 100}]
+    now = datetime.now(UTC)
+    cases = [
+        ({"endsAt": (now - timedelta(days=2)).isoformat()}, "VALIDATION", ["endsAt"]),
+        ({"points": 0}, "VALIDATION", ["points"]),
+        ({"funding": [{"kind": "PROGRAMME", "percent": 90}]}, "VALIDATION", ["funding", "percent"]),
+        ({"merchantIds": ["TWVyY2hhbnQ6OTk5"]}, "NOT_FOUND", ["merchantIds"]),
+        ({"timeZone": "Mars/Olympus"}, "VALIDATION", ["timeZone"]),
+    ]
+    for change, code, field in cases:
+        result = await create_offer(
+            given,
+            **{"name": "bad", "mechanic": "BONUS_POINTS", "points": 10, "funding": programme_pays, **change},
+        )
+        assert result["offer"] is None
+        assert [(e["code"], e["field"]) for e in result["errors"]] == [(code, field)], change
+    listed = await given.gql.data(OFFERS, token=given.admin)
+    assert listed["offers"]["edges"] == []
+
+
+async def test_only_admins_create_offers_and_members_list_none(backend: Backend, given: Scenario) -> None:
+    member = await given.member()
+    body = await given.gql.post(
+        CREATE_OFFER,
+        {"input": {**window(), "name": "x", "mechanic": "BONUS_POINTS", "points": 1, "funding": []}},
+        given.tokens.member(member.raw),
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    listed = await given.gql.data(OFFERS, token=given.tokens.member(member.raw))
+    assert listed["offers"]["edges"] == []
