@@ -11,7 +11,9 @@ from sqlalchemy import text
 
 from domain.merchants import MerchantCategory, MerchantChannel
 from domain.offers import CapPeriod, FunderKind, FundingShare, Limits, Mechanic, Offer, SkipReason, Window
+from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.concurrency.conftest import OK, Arena, outcomes
 from tests.conftest import Backend
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres]
@@ -117,3 +119,67 @@ async def test_the_first_five_of_fifty_racing_purchases_get_a_five_use_offer(pg_
             await conn.execute(text("SELECT coalesce(sum(uses), 0) FROM offer_member_usage"))
         ).scalar()
     assert member_uses == 5
+
+
+POST_PURCHASE = """mutation($input: PostPurchaseInput!) {
+  postPurchase(input: $input) { purchase { pointsEarned awards { points } } errors { code } }
+}"""
+CREATE_OFFER = """mutation($input: CreateOfferInput!) {
+  createOffer(input: $input) { offer { id } errors { code field message } }
+}"""
+
+
+async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_and_the_ledger_verifies(
+    pg_arena: Arena,
+) -> None:
+    given = pg_arena.given
+    merchant = await given.merchant()
+    members = [await given.member(f"racer-{i}") for i in range(100)]
+    now = datetime.now(UTC)
+    created = await given.gql.data(
+        CREATE_OFFER,
+        {
+            "input": {
+                "name": "30 for the first 10,000",
+                "mechanic": "BONUS_POINTS",
+                "points": 30,
+                "startsAt": (now - timedelta(days=1)).isoformat(),
+                "endsAt": (now + timedelta(days=1)).isoformat(),
+                "funding": [{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
+                "limits": {"budgetPoints": 10_000},
+            }
+        },
+        given.admin,
+    )
+    assert created["createOffer"]["errors"] == []
+    token = pg_arena.tokens.merchant(merchant.raw)
+    requests = [
+        (
+            POST_PURCHASE,
+            {
+                "input": {
+                    "memberId": members[i % 100].gid,
+                    "amount": {"amountMinor": 1_000, "currency": "CNY"},
+                    "idempotencyKey": f"race-{i}",
+                }
+            },
+            token,
+        )
+        for i in range(500)
+    ]
+
+    replies = await pg_arena.fire(requests)
+
+    assert outcomes(replies, "postPurchase") == {OK: 500}
+    bonuses = [len(r.payload("postPurchase")["purchase"]["awards"]) for r in replies]  # type: ignore[index]
+    assert sum(bonuses) == 333
+    assert await pg_arena.scalar("SELECT sum(points_earned) FROM purchases") == 500 * 10 + 333 * 30
+    assert await pg_arena.scalar("SELECT points_used FROM offers") == 9_990
+    assert await pg_arena.scalar("SELECT count(*) FROM purchase_awards") == 333
+    assert (
+        await pg_arena.scalar(
+            "SELECT -sum(amount) FROM journal_lines WHERE account_kind = 'MERCHANT_FUNDING'"
+        )
+        == 9_990
+    )
+    assert await check_ledger(pg_arena.backend.database.read_engine) == []
