@@ -14,9 +14,10 @@ import asyncio
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -37,6 +38,7 @@ from domain.errors import DomainError
 from domain.members import Contact, IncomeBand, Profile
 from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
 from domain.money import Money
+from domain.offers import CapPeriod, Eligibility, FunderKind, FundingShare, Limits, Mechanic, Offer, Window
 from domain.purchases import ReasonCode
 from domain.services.adjustments import adjust_points
 from domain.services.admin import (
@@ -46,6 +48,7 @@ from domain.services.admin import (
     enroll_member,
     lock_member,
 )
+from domain.services.offers import create_offer
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
 from persistence import tables as tables_module
@@ -221,6 +224,9 @@ async def seed(database: Database, clock: Clock) -> None:
         )
         s.rewards.append((reward.id, name, cost, stock))
 
+    for offer in demo_offers(start, today, partner_ids, s.merchant_ids):
+        await create_offer(offer, actor=ADMIN, uow=s.uow(), clock=s.clock)
+
     people = _plan_members(s.rng)
     members: list[DemoMember] = []
     referral_codes: list[str] = []
@@ -324,6 +330,74 @@ def _daytime(rng: random.Random, midnight: datetime) -> datetime:
     return midnight + timedelta(
         hours=rng.randint(8, 22), minutes=rng.randrange(60), seconds=rng.randrange(60)
     )
+
+
+def demo_offers(
+    start: datetime, today: datetime, partners: dict[str, int], merchants: dict[str, int]
+) -> list[Offer]:
+    """Co-branded offers running through the history, and a Double Eleven festival live today."""
+    always = Window(start, today + timedelta(days=60), time_zone="Asia/Shanghai")
+    festival = Window(today - timedelta(days=10), today + timedelta(days=5), time_zone="Asia/Shanghai")
+    skywing, shophub = partners["SkyWing Airlines"], partners["ShopHub"]
+
+    def offer(name: str, mechanic: Mechanic, window: Window, **fields: Any) -> Offer:
+        return Offer(id=0, version=0, name=name, mechanic=mechanic, window=window, **fields)
+
+    return [
+        offer(
+            "SkyWing dining bonus: 88 points",
+            Mechanic.BONUS_POINTS,
+            always,
+            points=88,
+            funding=(
+                FundingShare(FunderKind.PARTNER, skywing, 60),
+                FundingShare(FunderKind.PROGRAMME, None, 40),
+            ),
+            eligibility=Eligibility(categories=frozenset({MerchantCategory.DINING})),
+            limits=Limits(budget_points=20_000, per_member=3, per_member_period=CapPeriod.MONTH),
+        ),
+        offer(
+            "FreshMart weekend double points",
+            Mechanic.POINTS_MULTIPLIER,
+            replace(always, days_of_week=frozenset({6, 7})),
+            multiplier=Decimal(2),
+            funding=(FundingShare(FunderKind.MERCHANT, merchants["FreshMart"], 100),),
+            eligibility=Eligibility(merchant_ids=frozenset({merchants["FreshMart"]})),
+        ),
+        offer(
+            "Pixel Electronics: spend ¥300, save ¥30",
+            Mechanic.SPEND_AND_SAVE,
+            always,
+            threshold=Money(30_000, "CNY"),
+            amount=Money(3_000, "CNY"),
+            funding=(
+                FundingShare(FunderKind.MERCHANT, merchants["Pixel Electronics"], 50),
+                FundingShare(FunderKind.PROGRAMME, None, 50),
+            ),
+            eligibility=Eligibility(merchant_ids=frozenset({merchants["Pixel Electronics"]})),
+            limits=Limits(max_uses=200),
+        ),
+        offer(
+            "ShopHub Double Eleven: 11% off, up to ¥111",
+            Mechanic.PERCENT_DISCOUNT,
+            festival,
+            percent=Decimal(11),
+            cap=Money(11_100, "CNY"),
+            funding=(FundingShare(FunderKind.PARTNER, shophub, 100),),
+            eligibility=Eligibility(partner_ids=frozenset({shophub}), channels=frozenset({Channel.ONLINE})),
+            limits=Limits(budget_money=Money(2_000_000, "CNY")),
+            exclusive_group="double-eleven",
+        ),
+        offer(
+            "Double Eleven: 5% back in points",
+            Mechanic.CASHBACK_POINTS,
+            festival,
+            percent=Decimal(5),
+            funding=(FundingShare(FunderKind.PROGRAMME, None, 100),),
+            eligibility=Eligibility(channels=frozenset({Channel.ONLINE})),
+            exclusive_group="double-eleven",
+        ),
+    ]
 
 
 async def _purchase(s: Seeder, member: DemoMember) -> None:

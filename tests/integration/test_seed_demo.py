@@ -35,6 +35,13 @@ async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
     assert await _scalar(backend, select(count).select_from(t.adjustments)) >= 2
     locked = select(count).select_from(t.members).where(t.members.c.status == "LOCKED")
     assert await _scalar(backend, locked) == 1
+    # Co-branded offers gave awards through the history, funded by partners among others.
+    assert await _scalar(backend, select(count).select_from(t.offers)) >= 4
+    assert await _scalar(backend, select(count).select_from(t.purchase_awards)) > 10
+    partner_funded = (
+        select(count).select_from(t.award_funding).where(t.award_funding.c.funder_kind == "PARTNER")
+    )
+    assert await _scalar(backend, partner_funded) > 0
 
     async with backend.database.read_engine.connect() as conn:
         merchants = (await conn.execute(select(t.merchants))).all()
