@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.merchants import Merchant
-from domain.offers import Offer
+from domain.offers import Offer, OfferIndex
 from domain.programme import Programme
 from persistence import mapping
 from persistence.tables import merchants, programme, programme_currencies
@@ -41,7 +41,7 @@ class CatalogueCache:
         self.version = -1
         self.programme: Programme | None = None
         self.merchants: dict[int, Merchant | None] = {}
-        self.offers: list[Offer] | None = None
+        self.offers: OfferIndex | None = None
 
     def move_to(self, version: int) -> None:
         self.version = version
@@ -96,11 +96,11 @@ class Catalogue:
             self.cache.merchants[merchant_id] = await self._load_merchant(merchant_id)
         return self.cache.merchants[merchant_id]
 
-    async def live_offers(self, load: Callable[[], Awaitable[list[Offer]]]) -> list[Offer]:
+    async def live_offers(self, load: Callable[[], Awaitable[list[Offer]]]) -> OfferIndex:
         if not await self._cached():
-            return await load()
+            return OfferIndex(await load())
         if self.cache.offers is None:
-            self.cache.offers = await load()
+            self.cache.offers = OfferIndex(await load())
         return self.cache.offers
 
     async def changed(self) -> None:

@@ -101,7 +101,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at,
             programme.base_rate(earned.amount.currency, merchant),
         )
-        base_points, awards = await apply_offers(uow, facts, await uow.offers.live())
+        base_points, awards = await apply_offers(uow, facts, await uow.offers.for_merchant(merchant))
         points = base_points + sum(a.points for a in awards)
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.merchants import Merchant
 from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from persistence import offer_codec
 from persistence.catalogue import Catalogue
@@ -127,7 +128,11 @@ class SqlOfferRepository:
 
     async def live(self) -> list[Offer]:
         """The active offers, from the catalogue cache while no offer has changed."""
-        return await self.catalogue.live_offers(self._load_live)
+        return (await self.catalogue.live_offers(self._load_live)).offers
+
+    async def for_merchant(self, merchant: Merchant) -> list[Offer]:
+        """The active offers that could apply at this merchant (indexed, cached)."""
+        return (await self.catalogue.live_offers(self._load_live)).for_merchant(merchant)
 
     async def _load_live(self) -> list[Offer]:
         rows = await self.conn.execute(

@@ -24,7 +24,7 @@ from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "read", "ledger", "import", "sqlite")
+SECTIONS = ("earn", "hotspot", "read", "ledger", "import", "sqlite", "offers")
 
 
 def bench_url() -> str:
@@ -97,7 +97,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite"}
+    pg_sections = args.only - {"sqlite", "offers"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -119,6 +119,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             await settlement.figures(url, data, args.import_rows, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
+    if "offers" in args.only:
+        from scripts.benchmarks import offers
+
+        progress("offer evaluation, 10 to 1,000 live offers ...")
+        offers.figures(report)
 
 
 async def pg_figures(

@@ -25,7 +25,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, FunderKind, Offer, OfferIndex, OfferStatus, SkipReason, Usage
 from domain.ports import StoredResponse
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
@@ -312,6 +312,9 @@ class FakeOfferRepository(_Repository):
 
     async def live(self) -> list[Offer]:
         return [o for o in self.t.offers.values() if o.status is OfferStatus.ACTIVE]
+
+    async def for_merchant(self, merchant: Merchant) -> list[Offer]:
+        return OfferIndex(await self.live()).for_merchant(merchant)
 
     async def funded_by(self, kind: FunderKind, funder_id: int) -> list[int]:
         return [

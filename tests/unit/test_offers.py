@@ -20,6 +20,7 @@ from domain.offers import (
     Limits,
     Mechanic,
     Offer,
+    OfferIndex,
     OfferStatus,
     PurchaseFacts,
     Segment,
@@ -373,3 +374,24 @@ def test_each_award_carries_its_funding() -> None:
         FundedCost(FunderKind.PARTNER, 11, 23, 0),
         FundedCost(FunderKind.MERCHANT, 3, 22, 0),
     )
+
+
+# --- index ----------------------------------------------------------------------------------------
+
+
+def test_the_index_gives_a_merchant_the_offers_that_could_apply_there_and_no_others() -> None:
+    offers = [
+        offer(1),  # everywhere
+        offer(2, eligibility=Eligibility(merchant_ids=frozenset({3}))),
+        offer(3, eligibility=Eligibility(merchant_ids=frozenset({4}))),
+        offer(4, eligibility=Eligibility(categories=frozenset({MerchantCategory.DINING}))),
+        offer(5, eligibility=Eligibility(categories=frozenset({MerchantCategory.TRAVEL}))),
+        offer(6, eligibility=Eligibility(partner_ids=frozenset({11}))),
+        offer(7, eligibility=Eligibility(partner_ids=frozenset({12}))),
+    ]
+    index = OfferIndex(offers)
+
+    at_tea = index.for_merchant(TEA)  # merchant 3, DINING, partner 11
+
+    assert [o.id for o in at_tea] == [1, 2, 4, 6]
+    assert evaluate(facts(), at_tea, {}).awards == evaluate(facts(), offers, {}).awards
