@@ -395,3 +395,24 @@ def test_the_index_gives_a_merchant_the_offers_that_could_apply_there_and_no_oth
 
     assert [o.id for o in at_tea] == [1, 2, 4, 6]
     assert evaluate(facts(), at_tea, {}).awards == evaluate(facts(), offers, {}).awards
+
+
+def test_the_readme_example() -> None:
+    result = evaluate(
+        facts(25_000),
+        [
+            offer(1, Mechanic.SPEND_AND_SAVE, threshold=cny(20_000), amount=cny(3_000)),
+            offer(2, Mechanic.PERCENT_DISCOUNT, percent=Decimal(10)),
+            offer(3, points=88, exclusive_group="g"),
+            offer(4, Mechanic.POINTS_MULTIPLIER, multiplier=Decimal(2), exclusive_group="g"),
+        ],
+        {},
+    )
+
+    assert [(a.offer_id, a.discount_minor, a.points) for a in result.awards] == [
+        (1, 3_000, 0),
+        (2, 2_200, 0),
+        (4, 0, 198),
+    ]
+    assert (result.paid, result.base_points, result.total_points) == (cny(19_800), 198, 396)
+    assert [(s.offer_id, s.reason) for s in result.skipped] == [(3, SkipReason.EXCLUSIVE_WITH_BETTER)]
