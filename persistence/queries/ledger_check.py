@@ -47,12 +47,15 @@ from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginTy
 from domain.rewards import RedemptionStatus
 from persistence.tables import (
     adjustments,
+    award_funding,
     journal_entries,
     journal_lines,
     lot_draws,
     member_balances,
     members,
+    offers,
     points_lots,
+    purchase_awards,
     purchases,
     redemptions,
 )
@@ -75,6 +78,8 @@ class ViolationKind(StrEnum):
     ORIGIN_MEMBER_MISMATCH = "ORIGIN_MEMBER_MISMATCH"
     ORIGIN_UNKNOWN_TYPE = "ORIGIN_UNKNOWN_TYPE"
     ENTRY_MISSING = "ENTRY_MISSING"
+    OFFER_USAGE_MISMATCH = "OFFER_USAGE_MISMATCH"
+    AWARD_FUNDING_MISMATCH = "AWARD_FUNDING_MISMATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,8 @@ async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = No
             checker.draws_per_entry,
             checker.origins,
             checker.facts_without_entries,
+            checker.offer_usage,
+            checker.award_funding,
         ):
             await check()
         counts = await _counts(conn)
@@ -561,6 +568,74 @@ class _Checker:
                     member_id=row.member_id,
                     origin_id=row.id,
                 )
+
+    # (i) an offer's counters equal what its awards gave: budgets are exact, not approximately so.
+    async def offer_usage(self) -> None:
+        given = (
+            select(
+                purchase_awards.c.offer_id,
+                func.sum(purchase_awards.c.points).label("points"),
+                func.sum(purchase_awards.c.discount_minor + purchase_awards.c.cashback_minor).label("money"),
+                func.count().label("uses"),
+            )
+            .group_by(purchase_awards.c.offer_id)
+            .subquery()
+        )
+        points = func.coalesce(given.c.points, 0)
+        money = func.coalesce(given.c.money, 0)
+        uses = func.coalesce(given.c.uses, 0)
+        statement = (
+            select(
+                offers.c.id,
+                offers.c.points_used,
+                offers.c.money_used_minor,
+                offers.c.uses,
+                points,
+                money,
+                uses,
+            )
+            .outerjoin(given, given.c.offer_id == offers.c.id)
+            .where(
+                or_(offers.c.points_used != points, offers.c.money_used_minor != money, offers.c.uses != uses)
+            )
+            .order_by(offers.c.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.OFFER_USAGE_MISMATCH,
+                f"offer {row.id} counts ({row.points_used} points, {row.money_used_minor} money, "
+                f"{row.uses} uses); its awards gave ({row[4]}, {row[5]}, {row[6]})",
+            )
+
+    # (j) every award's funding adds up to what it gave.
+    async def award_funding(self) -> None:
+        funded = (
+            select(
+                award_funding.c.award_id,
+                func.sum(award_funding.c.points).label("points"),
+                func.sum(award_funding.c.money_minor).label("money"),
+            )
+            .group_by(award_funding.c.award_id)
+            .subquery()
+        )
+        statement = (
+            select(purchase_awards.c.id, purchase_awards.c.member_id)
+            .outerjoin(funded, funded.c.award_id == purchase_awards.c.id)
+            .where(
+                or_(
+                    func.coalesce(funded.c.points, 0) != purchase_awards.c.points,
+                    func.coalesce(funded.c.money, 0)
+                    != purchase_awards.c.discount_minor + purchase_awards.c.cashback_minor,
+                )
+            )
+            .order_by(purchase_awards.c.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.AWARD_FUNDING_MISMATCH,
+                f"award {row.id} is not funded for exactly what it gave",
+                member_id=row.member_id,
+            )
 
 
 async def _counts(conn: AsyncConnection) -> dict[str, int]:

@@ -177,3 +177,35 @@ async def test_a_purchase_gets_a_live_offer_and_the_ledger_verifies(
             )
         ).all()
     assert [tuple(row) for row in funding] == [("PARTNER", 4, 62), ("PROGRAMME", 0, 26)]
+
+
+async def test_verify_ledger_finds_offer_counters_or_funding_that_do_not_match_the_awards(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    now = datetime.now(UTC)
+    async with uow_for(backend) as uow:
+        await uow.offers.add(
+            replace(
+                FESTIVAL,
+                mechanic=Mechanic.BONUS_POINTS,
+                points=20,
+                window=Window(now - timedelta(days=1), now + timedelta(days=1)),
+                eligibility=Eligibility(),
+                limits=Limits(),
+            ),
+            now,
+        )
+        await uow.commit()
+    await given.purchase(merchant, member, 1_000, key="k-1")
+    assert await check_ledger(backend.database.read_engine) == []
+
+    async with backend.database.write_engine.begin() as conn:
+        await conn.exec_driver_sql("UPDATE offers SET points_used = points_used + 1")
+        await conn.exec_driver_sql(
+            "UPDATE award_funding SET points = points + 1 WHERE funder_kind = 'PARTNER'"
+        )
+
+    kinds = sorted(v.kind.value for v in await check_ledger(backend.database.read_engine))
+    assert kinds == ["AWARD_FUNDING_MISMATCH", "OFFER_USAGE_MISMATCH"]
