@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from api.types.offers import CapPeriod, FunderKind, Mechanic, Offer, OfferAward,
 from domain import commands
 from domain import offers as do
 from domain.money import Money as DomainMoney
-from domain.services.offers import change_offer_status, create_offer
+from domain.services.offers import change_offer_status, create_offer, update_offer
 from domain.services.purchases import qualify_purchase
 
 
@@ -84,6 +85,12 @@ class CreateOfferInput:
         default=None, description="Offers sharing a group compete."
     )
     priority: int = 0
+
+
+@strawberry.input
+class UpdateOfferInput:
+    offer_id: relay.GlobalID
+    offer: CreateOfferInput = strawberry.field(description="The whole new definition: a new version.")
 
 
 @strawberry.type
@@ -201,6 +208,20 @@ class OfferMutations:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: create_offer(_offer_from(input), actor=actor, uow=uow, clock=clock),
+        )
+        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Replace an offer's definition with a new version; purchases keep what they got.",
+    )
+    async def update_offer(self, info: Info, input: UpdateOfferInput) -> OfferPayload:
+        def changed() -> do.Offer:
+            offer_id = decode_id(input.offer_id, "Offer", "offerId")
+            return replace(_offer_from(input.offer), id=offer_id)
+
+        result, errors = await run_use_case(
+            info, lambda actor, uow, clock: update_offer(changed(), actor=actor, uow=uow, clock=clock)
         )
         return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 

@@ -33,21 +33,53 @@ async def create_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Cl
     require_role(actor, Role.ADMIN)
     now = clock.now()
     async with uow:
-        programme = await uow.programme.get()
-        checked = _checked(offer, programme)
-        for merchant_id in sorted(checked.eligibility.merchant_ids):
-            if await uow.merchants.get(merchant_id) is None:
-                raise NotFound(f"no merchant {merchant_id}", ("merchantIds",))
-        for partner_id in sorted(checked.eligibility.partner_ids):
-            if await uow.partners.get(partner_id) is None:
-                raise NotFound(f"no partner brand {partner_id}", ("partnerIds",))
-        for share in checked.funding:
-            if share.kind is FunderKind.MERCHANT and await uow.merchants.get(share.funder_id or 0) is None:
-                raise NotFound(f"no merchant {share.funder_id}", ("funding", "funderId"))
-            if share.kind is FunderKind.PARTNER and await uow.partners.get(share.funder_id or 0) is None:
-                raise NotFound(f"no partner brand {share.funder_id}", ("funding", "funderId"))
+        checked = await _checked_against_catalogue(uow, offer)
         stored = await uow.offers.add(checked, now)
         await uow.audit.record(audit_event(actor, "createOffer", "Offer", stored.id, None, stored, now))
+        await uow.commit()
+    return stored
+
+
+async def _checked_against_catalogue(uow: UnitOfWork, offer: Offer) -> Offer:
+    """The offer checked, with every merchant and partner brand it names known to exist."""
+    programme = await uow.programme.get()
+    checked = _checked(offer, programme)
+    for merchant_id in sorted(checked.eligibility.merchant_ids):
+        if await uow.merchants.get(merchant_id) is None:
+            raise NotFound(f"no merchant {merchant_id}", ("merchantIds",))
+    for partner_id in sorted(checked.eligibility.partner_ids):
+        if await uow.partners.get(partner_id) is None:
+            raise NotFound(f"no partner brand {partner_id}", ("partnerIds",))
+    for share in checked.funding:
+        if share.kind is FunderKind.MERCHANT and await uow.merchants.get(share.funder_id or 0) is None:
+            raise NotFound(f"no merchant {share.funder_id}", ("funding", "funderId"))
+        if share.kind is FunderKind.PARTNER and await uow.partners.get(share.funder_id or 0) is None:
+            raise NotFound(f"no partner brand {share.funder_id}", ("funding", "funderId"))
+    return checked
+
+
+async def update_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Offer:
+    """Replace an offer's definition with a new version. Purchases already made keep what they got,
+    and the usage so far still counts against the new limits, which may not go below it."""
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    async with uow:
+        current = await uow.offers.get(offer.id)
+        if current is None:
+            raise NotFound("no such offer", ("offerId",))
+        if current.status is OfferStatus.ARCHIVED:
+            raise Validation("an archived offer cannot be changed", ("offerId",))
+        checked = replace(await _checked_against_catalogue(uow, offer), status=current.status)
+        used = await uow.offers.usage_of(offer.id)
+        limits = checked.limits
+        if limits.budget_points is not None and limits.budget_points < used.points:
+            raise Validation(f"{used.points} points are already given", ("limits", "budgetPoints"))
+        if limits.budget_money is not None and limits.budget_money.amount_minor < used.money_minor:
+            raise Validation("the money already given is more than that", ("limits", "budgetMoney"))
+        if limits.max_uses is not None and limits.max_uses < used.uses:
+            raise Validation(f"it was already used {used.uses} times", ("limits", "maxUses"))
+        stored = await uow.offers.update(checked, now)
+        await uow.audit.record(audit_event(actor, "updateOffer", "Offer", offer.id, current, stored, now))
         await uow.commit()
     return stored
 

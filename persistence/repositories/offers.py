@@ -8,9 +8,10 @@ the last of a budget, the database lets through only what fits, and nothing is g
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Merchant
@@ -97,11 +98,16 @@ class SqlOfferRepository:
         await self.conn.execute(
             insert(offer_versions).values(offer_id=offer_id, version=1, definition=definition, created_at=at)
         )
+        await self._add_funders(replace(offer, id=offer_id))
+        await self.catalogue.changed()
+        return offer_codec.from_json(offer_id, 1, offer.status, definition)
+
+    async def _add_funders(self, offer: Offer) -> None:
         await self.conn.execute(
             insert(offer_funders),
             [
                 {
-                    "offer_id": offer_id,
+                    "offer_id": offer.id,
                     "funder_kind": share.kind.value,
                     "funder_id": share.funder_id or 0,
                     "percent": share.percent,
@@ -109,8 +115,41 @@ class SqlOfferRepository:
                 for share in offer.funding
             ],
         )
+
+    async def update(self, offer: Offer, at: datetime) -> Offer:
+        """Store `offer` as the next version of the offer with its id; past awards keep theirs."""
+        definition = offer_codec.to_json(offer)
+        limits = offer.limits
+        version = (
+            await self.conn.execute(
+                update(offers)
+                .where(offers.c.id == offer.id)
+                .values(
+                    name=offer.name,
+                    mechanic=offer.mechanic.value,
+                    version=offers.c.version + 1,
+                    definition=definition,
+                    budget_points=limits.budget_points,
+                    budget_money_minor=limits.budget_money.amount_minor if limits.budget_money else None,
+                    max_uses=limits.max_uses,
+                    updated_at=at,
+                )
+                .returning(offers.c.version)
+            )
+        ).scalar_one()
+        await self.conn.execute(
+            insert(offer_versions).values(
+                offer_id=offer.id, version=version, definition=definition, created_at=at
+            )
+        )
+        await self.conn.execute(delete(offer_funders).where(offer_funders.c.offer_id == offer.id))
+        await self._add_funders(offer)
         await self.catalogue.changed()
-        return offer_codec.from_json(offer_id, 1, offer.status, definition)
+        return offer_codec.from_json(offer.id, version, offer.status, definition)
+
+    async def usage_of(self, offer_id: int) -> Usage:
+        row = (await self.conn.execute(_COUNTERS, {"ids": [offer_id]})).one()
+        return Usage(row.points_used, row.money_used_minor, row.uses)
 
     async def get(self, offer_id: int) -> Offer | None:
         row = (await self.conn.execute(select(offers).where(offers.c.id == offer_id))).first()

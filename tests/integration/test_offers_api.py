@@ -214,3 +214,51 @@ async def test_only_admins_create_offers_and_members_list_none(backend: Backend,
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     listed = await given.gql.data(OFFERS, token=given.tokens.member(member.raw))
     assert listed["offers"]["edges"] == []
+
+
+UPDATE_OFFER = """mutation($input: UpdateOfferInput!) {
+  updateOffer(input: $input) { offer { id version points budgetPoints } errors { code field } }
+}"""
+
+
+async def test_an_update_is_a_new_version_and_earlier_purchases_keep_theirs(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    definition = {
+        **window(),
+        "name": "Bonus",
+        "mechanic": "BONUS_POINTS",
+        "points": 10,
+        "funding": [{"kind": "PROGRAMME", "percent": 100}],
+        "limits": {"budgetPoints": 1_000},
+    }
+    created = await create_offer(given, **{k: v for k, v in definition.items() if k not in window()})
+    offer_id = created["offer"]["id"]
+    first = await given.purchase(merchant, member, 1_000, key="p1")
+
+    updated = await given.gql.data(
+        UPDATE_OFFER, {"input": {"offerId": offer_id, "offer": {**definition, "points": 25}}}, given.admin
+    )
+    too_small = await given.gql.data(
+        UPDATE_OFFER,
+        {"input": {"offerId": offer_id, "offer": {**definition, "limits": {"budgetPoints": 5}}}},
+        given.admin,
+    )
+    second = await given.purchase(merchant, member, 1_000, key="p2")
+
+    assert updated["updateOffer"]["offer"] == {
+        "id": offer_id,
+        "version": 2,
+        "points": 25,
+        "budgetPoints": 1_000,
+    }
+    assert too_small["updateOffer"]["errors"] == [{"code": "VALIDATION", "field": ["limits", "budgetPoints"]}]
+    assert (first["purchase"]["pointsEarned"], second["purchase"]["pointsEarned"]) == (20, 35)
+    async with backend.database.read_engine.connect() as conn:
+        versions = (
+            await conn.exec_driver_sql("SELECT offer_version, points FROM purchase_awards ORDER BY id")
+        ).all()
+    assert [tuple(v) for v in versions] == [(1, 10), (2, 25)]
+    assert await check_ledger(backend.database.read_engine) == []

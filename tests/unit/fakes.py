@@ -304,6 +304,14 @@ class FakeOfferRepository(_Repository):
         self.t.offers[stored.id] = stored
         return stored
 
+    async def update(self, offer: Offer, at: datetime) -> Offer:
+        stored = replace(offer, version=self.t.offers[offer.id].version + 1)
+        self.t.offers[offer.id] = stored
+        return stored
+
+    async def usage_of(self, offer_id: int) -> Usage:
+        return self.t.offer_usage.get(offer_id, Usage())
+
     async def get(self, offer_id: int) -> Offer | None:
         return self.t.offers.get(offer_id)
 
