@@ -89,6 +89,7 @@ class SkipReason(StrEnum):
     GLOBAL_LIMIT_REACHED = "GLOBAL_LIMIT_REACHED"
     BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
     NOTHING_TO_GIVE = "NOTHING_TO_GIVE"
+    COUPON_REQUIRED = "COUPON_REQUIRED"
     EXCLUSIVE_WITH_BETTER = "EXCLUSIVE_WITH_BETTER"
 
 
@@ -184,7 +185,25 @@ class Offer:
     cap: Money | None = None  # PERCENT_DISCOUNT: at most this off
     exclusive_group: str | None = None
     priority: int = 0
+    requires_coupon: bool = False  # applies only to a purchase that presents one of its coupons
     status: OfferStatus = OfferStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    """A code for a coupon-only offer: single-use (max_uses 1, claimed into a member's wallet) or one
+    shared code with a use limit."""
+
+    id: int
+    offer_id: int
+    code: str
+    max_uses: int
+    uses: int
+    member_id: int | None  # the wallet it was claimed into; None while unclaimed or when shared
+
+    @property
+    def used_up(self) -> bool:
+        return self.uses >= self.max_uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +224,7 @@ class PurchaseFacts:
     channel: Channel
     at: datetime
     base_rate: Decimal  # points per currency unit for this purchase, before any offer
+    coupon_offer_id: int | None = None  # the offer whose coupon the purchase presents
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +425,8 @@ def _ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason 
     merchant = facts.merchant
     if offer.status is not OfferStatus.ACTIVE:
         return SkipReason.NOT_ACTIVE
+    if offer.requires_coupon and facts.coupon_offer_id != offer.id:
+        return SkipReason.COUPON_REQUIRED
     # Where first: the cheapest checks, and the ones that rule out most offers.
     if rules.merchant_ids and merchant.id not in rules.merchant_ids:
         return SkipReason.MERCHANT

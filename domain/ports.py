@@ -19,7 +19,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
@@ -200,6 +200,16 @@ class OfferRepository(Protocol):
     async def usage(
         self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
     ) -> dict[int, Usage]: ...
+    async def add_coupons(
+        self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime
+    ) -> list[Coupon]: ...
+    async def coupon(self, code: str) -> Coupon | None: ...
+    async def claim_coupon(self, code: str, member_id: int, at: datetime) -> Coupon | None: ...
+    async def use_coupon(self, coupon_id: int, member_id: int) -> bool:
+        """Count one use atomically; False when none is left or the coupon is another member's."""
+        ...
+
+    async def wallet(self, member_id: int) -> list[Coupon]: ...
     async def record_awards(
         self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
     ) -> None: ...

@@ -73,6 +73,7 @@ def to_json(offer: Offer) -> dict[str, Any]:
         "cap": _money(offer.cap),
         "exclusive_group": offer.exclusive_group,
         "priority": offer.priority,
+        "requires_coupon": offer.requires_coupon,
     }
 
 
@@ -125,6 +126,7 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
         cap=_from_money(d["cap"]),
         exclusive_group=d["exclusive_group"],
         priority=d["priority"],
+        requires_coupon=d.get("requires_coupon", False),
         status=status,
     )
 

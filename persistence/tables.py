@@ -306,6 +306,24 @@ class OfferMemberUsageRow(Base):
     uses: Mapped[int] = mapped_column(Integer)
 
 
+class CouponRow(Base):
+    """A coupon code; `uses` is claimed with a conditional update, so a code is never over-used."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses_within_limit"),
+        Index("ix_coupons_member_id", "member_id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PurchaseAwardRow(Base):
     """What one offer gave one purchase, at the offer version it used."""
 
@@ -382,6 +400,7 @@ offers = _table(OfferRow)
 offer_versions = _table(OfferVersionRow)
 offer_funders = _table(OfferFunderRow)
 offer_member_usage = _table(OfferMemberUsageRow)
+coupons = _table(CouponRow)
 purchase_awards = _table(PurchaseAwardRow)
 award_funding = _table(AwardFundingRow)
 idempotency_keys = _table(IdempotencyKeyRow)

@@ -13,15 +13,21 @@ from api.context import Info
 from api.errors import UserError
 from api.mutations.payload import run_use_case
 from api.mutations.purchases import MoneyInput
-from api.permissions import ADMIN, AUTHENTICATED
+from api.permissions import ADMIN, AUTHENTICATED, MEMBER
 from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory
 from api.types.ids import decode_id, encode_id
-from api.types.offers import CapPeriod, FunderKind, Mechanic, Offer, OfferAward, OfferSkip
+from api.types.offers import CapPeriod, Coupon, FunderKind, Mechanic, Offer, OfferAward, OfferSkip
 from domain import commands
 from domain import offers as do
 from domain.money import Money as DomainMoney
-from domain.services.offers import change_offer_status, create_offer, update_offer
+from domain.services.offers import (
+    change_offer_status,
+    claim_coupon,
+    create_offer,
+    generate_coupons,
+    update_offer,
+)
 from domain.services.purchases import qualify_purchase
 
 
@@ -85,12 +91,40 @@ class CreateOfferInput:
         default=None, description="Offers sharing a group compete."
     )
     priority: int = 0
+    requires_coupon: bool = strawberry.field(
+        default=False, description="Applies only with one of its coupons."
+    )
 
 
 @strawberry.input
 class UpdateOfferInput:
     offer_id: relay.GlobalID
     offer: CreateOfferInput = strawberry.field(description="The whole new definition: a new version.")
+
+
+@strawberry.input(description="Either count single-use codes, or one shared code with a use limit.")
+class GenerateCouponsInput:
+    offer_id: relay.GlobalID
+    count: int | None = None
+    shared_code: str | None = None
+    max_uses: int | None = None
+
+
+@strawberry.type
+class GenerateCouponsPayload:
+    coupons: list[Coupon]
+    errors: list[UserError]
+
+
+@strawberry.input
+class ClaimCouponInput:
+    code: str
+
+
+@strawberry.type
+class ClaimCouponPayload:
+    coupon: Coupon | None
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -186,6 +220,7 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
         cap=_money(input.cap),
         exclusive_group=input.exclusive_group,
         priority=input.priority,
+        requires_coupon=input.requires_coupon,
     )
 
 
@@ -224,6 +259,31 @@ class OfferMutations:
             info, lambda actor, uow, clock: update_offer(changed(), actor=actor, uow=uow, clock=clock)
         )
         return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Codes for a coupon-only offer.")
+    async def generate_coupons(self, info: Info, input: GenerateCouponsInput) -> GenerateCouponsPayload:
+        result, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: generate_coupons(
+                decode_id(input.offer_id, "Offer", "offerId"),
+                count=input.count,
+                shared_code=input.shared_code,
+                max_uses=input.max_uses,
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return GenerateCouponsPayload(coupons=[Coupon.from_domain(c) for c in result or []], errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=MEMBER, description="Put a single-use coupon in the caller's wallet."
+    )
+    async def claim_coupon(self, info: Info, input: ClaimCouponInput) -> ClaimCouponPayload:
+        result, errors = await run_use_case(
+            info, lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock)
+        )
+        return ClaimCouponPayload(coupon=Coupon.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Stop applying an offer until resumed.")
     async def pause_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:

@@ -20,7 +20,7 @@ from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
-    from api.types.offers import EligibleOffer
+    from api.types.offers import Coupon, EligibleOffer
 
 _ORIGIN_TYPE_NAMES = {
     dl.OriginType.PURCHASE: "Purchase",
@@ -159,6 +159,17 @@ class Member(relay.Node):
             self.id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
         )
         return [EligibleOffer(offer=Offer.from_domain(offer), uses_left=left) for offer, left in found]
+
+    @strawberry.field(description="Coupons in the member's wallet (the member only).")
+    async def coupons(self, info: Info) -> list[Annotated[Coupon, strawberry.lazy("api.types.offers")]]:
+        from api.types.offers import Coupon
+
+        if not owns_member_data(info, self.id):
+            return []
+        uow = info.context.uow_factory()
+        async with uow:
+            wallet = await uow.offers.wallet(self.id)
+        return [Coupon.from_domain(c) for c in wallet]
 
     @strawberry.field(description="The member's redemptions, newest first.")
     async def redemptions(

@@ -93,6 +93,7 @@ class Offer(relay.Node):
     per_member_period: CapPeriod  # type: ignore[valid-type]
     exclusive_group: str | None
     priority: int
+    requires_coupon: bool
     source: strawberry.Private[do.Offer]
 
     @strawberry.field(description="What it has given so far: admins and its funders only.")
@@ -150,6 +151,7 @@ class Offer(relay.Node):
             per_member_period=lim.per_member_period,
             exclusive_group=o.exclusive_group,
             priority=o.priority,
+            requires_coupon=o.requires_coupon,
             source=o,
         )
 
@@ -176,6 +178,18 @@ def can_see_usage(info: Info, offer: do.Offer) -> bool:
             f.kind is do.FunderKind.MERCHANT and f.funder_id == actor.merchant_id for f in offer.funding
         )
     return False
+
+
+@strawberry.type(description="A coupon code for a coupon-only offer.")
+class Coupon:
+    code: str
+    offer_id: relay.GlobalID
+    max_uses: int
+    uses: int
+
+    @classmethod
+    def from_domain(cls, c: do.Coupon) -> Coupon:
+        return cls(code=c.code, offer_id=encode_id("Offer", c.offer_id), max_uses=c.max_uses, uses=c.uses)
 
 
 @strawberry.type(description="One funder's part of what an award cost.")

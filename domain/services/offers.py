@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import validation
 from domain.actors import Actor, Role
+from domain.audit import AuditEvent
 from domain.clock import Clock
-from domain.errors import NotFound, Validation
+from domain.errors import AlreadyExists, LimitReached, NotFound, Validation
 from domain.members import Member, MemberStatus
 from domain.merchants import Channel, MerchantCategory
 from domain.offers import (
+    Coupon,
     FunderKind,
     Mechanic,
     Offer,
@@ -82,6 +85,86 @@ async def update_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Cl
         await uow.audit.record(audit_event(actor, "updateOffer", "Offer", offer.id, current, stored, now))
         await uow.commit()
     return stored
+
+
+# Crockford-style: no 0/O or 1/I/L to misread at a till. 12 characters: about 59 bits.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MAX_COUPONS_AT_ONCE = 10_000
+
+
+def new_coupon_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+
+
+async def generate_coupons(
+    offer_id: int,
+    *,
+    count: int | None,
+    shared_code: str | None,
+    max_uses: int | None,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> list[Coupon]:
+    """`count` unguessable single-use codes, or one `shared_code` usable `max_uses` times."""
+    require_role(actor, Role.ADMIN)
+    if (count is None) == (shared_code is None):
+        raise Validation("give either count or sharedCode", ("count",))
+    if count is not None:
+        validation.positive_int(count, ("count",))
+        if count > MAX_COUPONS_AT_ONCE:
+            raise Validation(f"at most {MAX_COUPONS_AT_ONCE} at once", ("count",))
+        codes, uses = [new_coupon_code() for _ in range(count)], 1
+    else:
+        code = validation.text(shared_code or "", ("sharedCode",), max_length=40).upper()
+        if any(c.isspace() for c in code):
+            raise Validation("no spaces", ("sharedCode",))
+        validation.positive_int(max_uses or 0, ("maxUses",))
+        codes, uses = [code], max_uses or 0
+    now = clock.now()
+    async with uow:
+        offer = await uow.offers.get(offer_id)
+        if offer is None:
+            raise NotFound("no such offer", ("offerId",))
+        if not offer.requires_coupon:
+            raise Validation("this offer does not take coupons", ("offerId",))
+        if shared_code is not None and await uow.offers.coupon(codes[0]) is not None:
+            raise AlreadyExists("this code is taken", ("sharedCode",))
+        made = await uow.offers.add_coupons(offer_id, codes, uses, now)
+        await uow.audit.record(
+            AuditEvent(
+                actor.subject,
+                "generateCoupons",
+                "Offer",
+                offer_id,
+                None,
+                {"coupons": len(made)},
+                actor.request_id,
+                now,
+            )
+        )
+        await uow.commit()
+    return made
+
+
+async def claim_coupon(code: str, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Coupon:
+    """A member puts a single-use coupon in its wallet; nobody else can then use it."""
+    require_role(actor, Role.MEMBER)
+    if actor.member_id is None:
+        raise NotFound("the token names no member")
+    code = validation.text(code, ("code",), max_length=40).upper()
+    async with uow:
+        member = await existing_member(uow, actor.member_id)
+        claimed = await uow.offers.claim_coupon(code, member.id, clock.now())
+        if claimed is None:
+            found = await uow.offers.coupon(code)
+            if found is None:
+                raise NotFound("no such coupon", ("code",))
+            if found.member_id == member.id:
+                return found
+            raise LimitReached("this coupon is already claimed or cannot be claimed", ("code",))
+        await uow.commit()
+    return claimed
 
 
 async def change_offer_status(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import PostPurchase, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earning, purchase_time
-from domain.errors import NotFound, Validation
+from domain.errors import LimitReached, NotFound, Validation
 from domain.money import MAX_INT, points_for_spend
-from domain.offers import Award, Evaluation, Offer, PurchaseFacts, cap_period_start, eligible, evaluate
+from domain.offers import (
+    Award,
+    Coupon,
+    Evaluation,
+    Offer,
+    PurchaseFacts,
+    SkipReason,
+    cap_period_start,
+    eligible,
+    evaluate,
+)
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
 from domain.services.common import active_member, require_role
@@ -73,6 +85,29 @@ async def qualify_purchase(
     return evaluate(facts, offers, usage)
 
 
+async def _usable_coupon(uow: UnitOfWork, code: str, member_id: int) -> Coupon:
+    coupon = await uow.offers.coupon(code)
+    if coupon is None:
+        raise NotFound("no such coupon", ("couponCode",))
+    if coupon.member_id not in (None, member_id):
+        raise Validation("this coupon is in another member's wallet", ("couponCode",))
+    if coupon.used_up:
+        raise LimitReached("this coupon is used up", ("couponCode",))
+    return coupon
+
+
+async def _use_coupon(
+    uow: UnitOfWork, coupon: Coupon, facts: PurchaseFacts, offers: list[Offer], awards: list[Award]
+) -> None:
+    """A presented coupon must have given something; then one of its uses is taken, atomically."""
+    if all(a.offer_id != coupon.offer_id for a in awards):
+        reasons = {s.offer_id: s.reason for s in evaluate(facts, offers, {}).skipped}
+        reason = reasons.get(coupon.offer_id, SkipReason.NOT_ACTIVE)
+        raise Validation(f"the coupon does not apply to this purchase ({reason.value})", ("couponCode",))
+    if not await uow.offers.use_coupon(coupon.id, facts.member.id):
+        raise LimitReached("this coupon is used up", ("couponCode",))
+
+
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:
     require_role(actor, Role.MERCHANT)
     merchant_id = actor.merchant_id
@@ -80,9 +115,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         raise NotFound("the token names no merchant")
     validation.positive_int(cmd.amount.amount_minor, ("amount", "amountMinor"))
     reference = validation.optional_text(cmd.reference, ("reference",), max_length=100)
-    if cmd.coupon_code:
-        # Refused rather than ignored: a merchant must not believe a discount was applied.
-        raise Validation("this programme has no coupons yet", ("couponCode",))
+    coupon_code = None
+    if cmd.coupon_code is not None:
+        coupon_code = validation.text(cmd.coupon_code, ("couponCode",), max_length=40).upper()
     now = clock.now()
     occurred_at = purchase_time(cmd.occurred_at, now)
 
@@ -93,6 +128,10 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         if merchant is None:
             raise NotFound("the token's merchant does not exist")
         earned = earning(programme, merchant, cmd.amount, cmd.channel)
+        offers = await uow.offers.for_merchant(merchant)
+        coupon = None if coupon_code is None else await _usable_coupon(uow, coupon_code, member.id)
+        if coupon is not None and all(o.id != coupon.offer_id for o in offers):
+            offers = [*offers, *(o for o in await uow.offers.live() if o.id == coupon.offer_id)]
         facts = PurchaseFacts(
             member,
             merchant,
@@ -101,7 +140,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at,
             programme.base_rate(earned.amount.currency, merchant),
         )
-        base_points, awards = await apply_offers(uow, facts, await uow.offers.for_merchant(merchant))
+        if coupon is not None:
+            facts = replace(facts, coupon_offer_id=coupon.offer_id)
+        base_points, awards = await apply_offers(uow, facts, offers)
+        if coupon is not None:
+            await _use_coupon(uow, coupon, facts, offers, awards)
         points = base_points + sum(a.points for a in awards)
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))

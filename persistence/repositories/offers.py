@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Merchant
-from domain.offers import Award, FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from persistence import offer_codec
 from persistence.catalogue import Catalogue
 from persistence.tables import (
     award_funding,
+    coupons,
     offer_funders,
     offer_member_usage,
     offer_versions,
@@ -243,6 +245,57 @@ class SqlOfferRepository:
                 ],
             )
 
+    async def add_coupons(
+        self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime
+    ) -> list[Coupon]:
+        rows = await self.conn.execute(
+            insert(coupons).returning(*coupons.c, sort_by_parameter_order=True),
+            [
+                {"offer_id": offer_id, "code": code, "max_uses": max_uses, "uses": 0, "created_at": at}
+                for code in codes
+            ],
+        )
+        return [_coupon(row) for row in rows]
+
+    async def coupon(self, code: str) -> Coupon | None:
+        row = (await self.conn.execute(select(coupons).where(coupons.c.code == code))).first()
+        return _coupon(row) if row else None
+
+    async def claim_coupon(self, code: str, member_id: int, at: datetime) -> Coupon | None:
+        """Put an unclaimed single-use coupon in the member's wallet; None when it cannot be."""
+        row = (
+            await self.conn.execute(
+                update(coupons)
+                .where(coupons.c.code == code, coupons.c.member_id.is_(None), coupons.c.max_uses == 1)
+                .values(member_id=member_id, claimed_at=at)
+                .returning(*coupons.c)
+            )
+        ).first()
+        return _coupon(row) if row else None
+
+    async def use_coupon(self, coupon_id: int, member_id: int) -> bool:
+        """Count one use, if one is left and the coupon is the member's or shared (a conditional update:
+        racing purchases cannot use a code more often than it allows)."""
+        row = (
+            await self.conn.execute(
+                update(coupons)
+                .where(
+                    coupons.c.id == coupon_id,
+                    coupons.c.uses < coupons.c.max_uses,
+                    or_(coupons.c.member_id.is_(None), coupons.c.member_id == member_id),
+                )
+                .values(uses=coupons.c.uses + 1)
+                .returning(coupons.c.id)
+            )
+        ).first()
+        return row is not None
+
+    async def wallet(self, member_id: int) -> list[Coupon]:
+        rows = await self.conn.execute(
+            select(coupons).where(coupons.c.member_id == member_id).order_by(coupons.c.id)
+        )
+        return [_coupon(row) for row in rows]
+
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
     ) -> SkipReason | None:
@@ -267,3 +320,7 @@ class SqlOfferRepository:
         if offer.limits.max_uses is not None and row.uses >= offer.limits.max_uses:
             return SkipReason.GLOBAL_LIMIT_REACHED
         return SkipReason.BUDGET_EXHAUSTED
+
+
+def _coupon(row: Any) -> Coupon:
+    return Coupon(row.id, row.offer_id, row.code, row.max_uses, row.uses, row.member_id)

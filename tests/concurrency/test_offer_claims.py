@@ -183,3 +183,55 @@ async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_an
         == 9_990
     )
     assert await check_ledger(pg_arena.backend.database.read_engine) == []
+
+
+async def test_a_single_use_coupon_raced_by_20_purchases_is_used_once(pg_arena: Arena) -> None:
+    given = pg_arena.given
+    merchant = await given.merchant()
+    member = await given.member()
+    now = datetime.now(UTC)
+    created = await given.gql.data(
+        CREATE_OFFER,
+        {
+            "input": {
+                "name": "¥10 off with a coupon",
+                "mechanic": "INSTANT_DISCOUNT",
+                "amount": {"amountMinor": 1_000, "currency": "CNY"},
+                "requiresCoupon": True,
+                "startsAt": (now - timedelta(days=1)).isoformat(),
+                "endsAt": (now + timedelta(days=1)).isoformat(),
+                "funding": [{"kind": "PROGRAMME", "percent": 100}],
+            }
+        },
+        given.admin,
+    )
+    generated = await given.gql.data(
+        "mutation($input: GenerateCouponsInput!) { generateCoupons(input: $input) { coupons { code } } }",
+        {"input": {"offerId": created["createOffer"]["offer"]["id"], "count": 1}},
+        given.admin,
+    )
+    [coupon] = generated["generateCoupons"]["coupons"]
+    token = pg_arena.tokens.merchant(merchant.raw)
+    requests = [
+        (
+            POST_PURCHASE,
+            {
+                "input": {
+                    "memberId": member.gid,
+                    "amount": {"amountMinor": 5_000, "currency": "CNY"},
+                    "idempotencyKey": f"coupon-{i}",
+                    "couponCode": coupon["code"],
+                }
+            },
+            token,
+        )
+        for i in range(20)
+    ]
+
+    replies = await pg_arena.fire(requests)
+
+    assert outcomes(replies, "postPurchase") == {OK: 1, "LIMIT_REACHED": 19}
+    assert await pg_arena.scalar("SELECT uses FROM coupons") == 1
+    assert await pg_arena.scalar("SELECT count(*) FROM purchases") == 1
+    assert await pg_arena.scalar("SELECT sum(discount_minor) FROM purchase_awards") == 1_000
+    assert await check_ledger(pg_arena.backend.database.read_engine) == []

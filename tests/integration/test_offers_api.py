@@ -262,3 +262,90 @@ async def test_an_update_is_a_new_version_and_earlier_purchases_keep_theirs(
         ).all()
     assert [tuple(v) for v in versions] == [(1, 10), (2, 25)]
     assert await check_ledger(backend.database.read_engine) == []
+
+
+GENERATE = """mutation($input: GenerateCouponsInput!) {
+  generateCoupons(input: $input) { coupons { code maxUses uses } errors { code field } }
+}"""
+CLAIM = """mutation($input: ClaimCouponInput!) {
+  claimCoupon(input: $input) { coupon { code } errors { code field } }
+}"""
+WALLET = "query { me { coupons { code uses } } }"
+
+
+async def test_coupons_are_generated_claimed_and_used_once(backend: Backend, given: Scenario) -> None:
+    merchant = await given.merchant()
+    alice = await given.member("alice")
+    bob = await given.member("bob")
+    created = await create_offer(
+        given,
+        name="¥20 off with a coupon",
+        mechanic="INSTANT_DISCOUNT",
+        amount={"amountMinor": 2_000, "currency": "CNY"},
+        requiresCoupon=True,
+        funding=[{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
+    )
+    offer_id = created["offer"]["id"]
+    generated = await given.gql.data(GENERATE, {"input": {"offerId": offer_id, "count": 3}}, given.admin)
+    codes = [c["code"] for c in generated["generateCoupons"]["coupons"]]
+    assert len(set(codes)) == 3
+    assert all(len(code) == 12 for code in codes)
+
+    # Without its coupon the offer does not apply; alice claims one, bob cannot use it.
+    plain = await given.purchase(merchant, alice, 10_000, key="plain")
+    claimed = await given.gql.data(CLAIM, {"input": {"code": codes[0]}}, given.tokens.member(alice.raw))
+    bobs_try = await given.purchase(merchant, bob, 10_000, key="bob", couponCode=codes[0])
+    used = await given.gql.data(
+        PURCHASE_WITH_AWARDS,
+        {
+            "input": {
+                "memberId": alice.gid,
+                "amount": {"amountMinor": 10_000, "currency": "CNY"},
+                "idempotencyKey": "with-coupon",
+                "couponCode": codes[0].lower(),
+            }
+        },
+        given.tokens.merchant(merchant.raw),
+    )
+    again = await given.purchase(merchant, alice, 10_000, key="again", couponCode=codes[0])
+    wallet = await given.gql.data(WALLET, token=given.tokens.member(alice.raw))
+
+    assert plain["purchase"]["pointsEarned"] == 100
+    assert claimed["claimCoupon"]["errors"] == []
+    assert [(e["code"], e["field"]) for e in bobs_try["errors"]] == [("VALIDATION", ["couponCode"])]
+    purchase = used["postPurchase"]["purchase"]
+    assert purchase["paid"] == {"amountMinor": 8_000}
+    assert purchase["pointsEarned"] == 80
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("LIMIT_REACHED", ["couponCode"])]
+    assert wallet["me"]["coupons"] == [{"code": codes[0], "uses": 1}]
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_coupon_that_does_not_apply_refuses_the_purchase_with_the_reason(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    created = await create_offer(
+        given,
+        name="Big basket coupon",
+        mechanic="BONUS_POINTS",
+        points=100,
+        minimumSpend={"amountMinor": 50_000, "currency": "CNY"},
+        requiresCoupon=True,
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    generated = await given.gql.data(
+        GENERATE,
+        {"input": {"offerId": created["offer"]["id"], "sharedCode": "bigbasket", "maxUses": 100}},
+        given.admin,
+    )
+    assert generated["generateCoupons"]["coupons"] == [{"code": "BIGBASKET", "maxUses": 100, "uses": 0}]
+
+    small = await given.purchase(merchant, member, 10_000, key="small", couponCode="BIGBASKET")
+    big = await given.purchase(merchant, member, 60_000, key="big", couponCode="BIGBASKET")
+
+    [error] = small["errors"]
+    assert (error["code"], error["field"]) == ("VALIDATION", ["couponCode"])
+    assert big["purchase"]["pointsEarned"] == 600 + 100
+    assert (await given.balance(member))["available"] == 700
