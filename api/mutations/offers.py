@@ -152,7 +152,7 @@ class Qualification:
     paid: Money
     base_points: int
     total_points: int
-    awards: list[OfferAward]
+    applied_offers: list[OfferAward]
     skipped: list[OfferSkip]
 
 
@@ -327,7 +327,7 @@ class OfferMutations:
                 paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
                 base_points=result.base_points,
                 total_points=result.total_points,
-                awards=[OfferAward.from_domain(a, currency) for a in result.awards],
+                applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
                 skipped=[
                     OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason)
                     for s in result.skipped

@@ -52,7 +52,9 @@ class Purchase(relay.Node):
         return Merchant.from_domain(merchant) if merchant else None
 
     @strawberry.field(description="What each offer gave this purchase.")
-    async def awards(self, info: Info) -> list[Annotated[OfferAward, strawberry.lazy("api.types.offers")]]:
+    async def applied_offers(
+        self, info: Info
+    ) -> list[Annotated[OfferAward, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import OfferAward
 
         awards = await info.context.loaders.awards.load(self.id)

@@ -122,7 +122,7 @@ async def test_the_first_five_of_fifty_racing_purchases_get_a_five_use_offer(pg_
 
 
 POST_PURCHASE = """mutation($input: PostPurchaseInput!) {
-  postPurchase(input: $input) { purchase { pointsEarned awards { points } } errors { code } }
+  postPurchase(input: $input) { purchase { pointsEarned appliedOffers { points } } errors { code } }
 }"""
 CREATE_OFFER = """mutation($input: CreateOfferInput!) {
   createOffer(input: $input) { offer { id } errors { code field message } }
@@ -171,7 +171,7 @@ async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_an
     replies = await pg_arena.fire(requests)
 
     assert outcomes(replies, "postPurchase") == {OK: 500}
-    bonuses = [len(r.payload("postPurchase")["purchase"]["awards"]) for r in replies]  # type: ignore[index]
+    bonuses = [len(r.payload("postPurchase")["purchase"]["appliedOffers"]) for r in replies]  # type: ignore[index]
     assert sum(bonuses) == 333
     assert await pg_arena.scalar("SELECT sum(points_earned) FROM purchases") == 500 * 10 + 333 * 30
     assert await pg_arena.scalar("SELECT points_used FROM offers") == 9_990

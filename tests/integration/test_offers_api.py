@@ -27,7 +27,7 @@ PURCHASE_WITH_AWARDS = """mutation($input: PostPurchaseInput!) {
     purchase {
       pointsEarned
       paid { amountMinor }
-      awards {
+      appliedOffers {
         offerId offerVersion mechanic points discount { amountMinor } funding { kind funderId points }
       }
     }
@@ -38,7 +38,7 @@ QUALIFY = """mutation($input: QualifyPurchaseInput!) {
   qualifyPurchase(input: $input) {
     qualification {
       basePoints totalPoints paid { amountMinor }
-      awards { offerId points discount { amountMinor } }
+      appliedOffers { offerId points discount { amountMinor } }
       skipped { offerId reason }
     }
     errors { code field }
@@ -109,7 +109,7 @@ async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, gi
 
     assert (dry["basePoints"], dry["totalPoints"]) == (50, 138)
     assert purchase["pointsEarned"] == dry["totalPoints"]
-    [award] = purchase["awards"]
+    [award] = purchase["appliedOffers"]
     assert (award["offerId"], award["offerVersion"], award["points"]) == (offer["id"], 1, 88)
     assert award["funding"] == [
         {"kind": "PARTNER", "funderId": bank.gid, "points": 62},
@@ -180,7 +180,7 @@ async def test_discounts_show_what_the_member_pays(backend: Backend, given: Scen
     purchase = posted["postPurchase"]["purchase"]
     assert purchase["paid"] == {"amountMinor": 22_000}
     assert purchase["pointsEarned"] == 220
-    assert [a["discount"]["amountMinor"] for a in purchase["awards"]] == [3_000]
+    assert [a["discount"]["amountMinor"] for a in purchase["appliedOffers"]] == [3_000]
 
 
 async def test_bad_offers_are_refused_with_the_field(backend: Backend, given: Scenario) -> None:
