@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,7 +20,7 @@ from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
-    from api.types.offers import Coupon, EligibleOffer
+    from api.types.offers import Coupon, Offer
 
 _ORIGIN_TYPE_NAMES = {
     dl.OriginType.PURCHASE: "Purchase",
@@ -146,19 +146,33 @@ class Member(relay.Node):
     async def eligible_offers(
         self,
         info: Info,
+        first: int | None = None,
+        after: str | None = None,
         channel: Channel | None = None,  # type: ignore[valid-type]
         category: MerchantCategory | None = None,  # type: ignore[valid-type]
-    ) -> list[Annotated[EligibleOffer, strawberry.lazy("api.types.offers")]]:
-        from api.types.offers import EligibleOffer, Offer
+    ) -> relay.Connection[Annotated[Offer, strawberry.lazy("api.types.offers")]]:
+        from api.types.offers import Offer
         from domain.services.offers import eligible_offers
 
-        if not owns_member_data(info, self.id):
-            return []
-        context = info.context
-        found = await eligible_offers(
-            self.id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
+        found: list[tuple[int, Any, int | None]] = []
+        if owns_member_data(info, self.id):
+            context = info.context
+            pairs = await eligible_offers(
+                self.id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
+            )
+            found = [(position, offer, left) for position, (offer, left) in enumerate(pairs, start=1)]
+
+        async def fetch(after_position: int | None, limit: int) -> list[tuple[int, Any, int | None]]:
+            start = after_position or 0
+            return found[start : start + limit]
+
+        return await connection(
+            first=first,
+            after=after,
+            fetch=fetch,
+            key=lambda item: item[0],
+            node=lambda item: Offer.from_domain(item[1], uses_left=item[2]),
         )
-        return [EligibleOffer(offer=Offer.from_domain(offer), uses_left=left) for offer, left in found]
 
     @strawberry.field(description="Coupons in the member's wallet (the member only).")
     async def coupons(self, info: Info) -> list[Annotated[Coupon, strawberry.lazy("api.types.offers")]]:

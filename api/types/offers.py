@@ -94,6 +94,9 @@ class Offer(relay.Node):
     exclusive_group: str | None
     priority: int
     requires_coupon: bool
+    uses_left: int | None = strawberry.field(
+        description="In me.eligibleOffers: the member's uses left this period (null: no per-member limit)."
+    )
     source: strawberry.Private[do.Offer]
 
     @strawberry.field(description="What it has given so far: admins and its funders only.")
@@ -107,7 +110,7 @@ class Offer(relay.Node):
         )
 
     @classmethod
-    def from_domain(cls, o: do.Offer) -> Offer:
+    def from_domain(cls, o: do.Offer, uses_left: int | None = None) -> Offer:
         w, e, lim = o.window, o.eligibility, o.limits
         return cls(
             id=o.id,
@@ -152,6 +155,7 @@ class Offer(relay.Node):
             exclusive_group=o.exclusive_group,
             priority=o.priority,
             requires_coupon=o.requires_coupon,
+            uses_left=uses_left,
             source=o,
         )
 

@@ -45,7 +45,7 @@ QUALIFY = """mutation($input: QualifyPurchaseInput!) {
   }
 }"""
 OFFERS = "query { offers(first: 10) { edges { node { id name usage { pointsUsed uses } } } } }"
-ELIGIBLE = "query { me { eligibleOffers { offer { id name } usesLeft } } }"
+ELIGIBLE = "query { me { eligibleOffers { edges { node { id name usesLeft } } } } }"
 
 
 def window() -> dict[str, str]:
@@ -122,8 +122,8 @@ async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, gi
     [edge] = listed["offers"]["edges"]
     assert edge["node"]["usage"] == {"pointsUsed": 88, "uses": 1}
     eligible = await given.gql.data(ELIGIBLE, token=given.tokens.member(member.raw))
-    assert eligible["me"]["eligibleOffers"] == [
-        {"offer": {"id": offer["id"], "name": offer["name"]}, "usesLeft": 1}
+    assert eligible["me"]["eligibleOffers"]["edges"] == [
+        {"node": {"id": offer["id"], "name": offer["name"], "usesLeft": 1}}
     ]
 
     # A second bonus would pass the budget of 150 (176): the purchase earns the base only.
