@@ -11,7 +11,7 @@ from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
-from api.types.offers import Offer
+from api.types.offers import CampaignReport, Offer, OfferStatus, can_see_usage, load_usage
 from api.types.pagination import connection
 from domain.actors import Role
 from domain.offers import FunderKind
@@ -23,6 +23,11 @@ from domain.ports import MemberFilter as MemberQuery
 class MemberFilter:
     status: MemberStatus | None = None  # type: ignore[valid-type]
     external_ref: str | None = None
+
+
+@strawberry.input
+class OfferFilter:
+    status: OfferStatus | None = None  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -72,7 +77,11 @@ class Query:
         description="Admins see every offer; a partner brand or merchant the offers it funds.",
     )
     async def offers(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: OfferFilter | None = None,
     ) -> relay.Connection[Offer]:
         actor = info.context.actor
         assert actor is not None
@@ -83,12 +92,29 @@ class Query:
             funder = (FunderKind.MERCHANT, actor.merchant_id)
         listed = actor.role is Role.ADMIN or funder is not None  # members use me.eligibleOffers
 
+        status = filter.status if filter else None
+
         async def fetch(position: int | None, limit: int) -> list[DomainOffer]:
-            return await info.context.reader.offer_page(position, limit, funder) if listed else []
+            if not listed:
+                return []
+            return await info.context.reader.offer_page(position, limit, funder, status)
 
         return await connection(
             first=first, after=after, fetch=fetch, key=lambda o: o.id, node=Offer.from_domain
         )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="An offer's results: admins, and the partner brands or merchants that fund it.",
+    )
+    async def campaign_report(self, info: Info, offer_id: relay.GlobalID) -> CampaignReport | None:
+        found = try_decode_id(offer_id, "Offer")
+        offer = None if found is None else await info.context.loaders.offers.load(found)
+        if offer is None or not can_see_usage(info, offer):
+            return None
+        node = Offer.from_domain(offer)
+        totals = await info.context.reader.campaign_totals(offer.id)
+        return CampaignReport.from_domain(node, totals, await load_usage(info, offer.id))
 
     @strawberry.field(permission_classes=AUTHENTICATED)
     async def merchants(

@@ -499,3 +499,15 @@ def _worth(offer: Offer, facts: PurchaseFacts) -> int:
 
 def _better(offer: Offer, current: Offer, worth: Mapping[int, int]) -> bool:
     return (worth[offer.id], offer.priority, -offer.id) > (worth[current.id], current.priority, -current.id)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignTotals:
+    """What an offer has done: its awards, the spend behind them, and each funder's share."""
+
+    offer_id: int
+    purchases: int
+    members: int
+    points: int
+    by_currency: tuple[tuple[str, int, int, int], ...]  # (currency, spend, discount, cashback) in minor units
+    funding: tuple[FundedCost, ...]

@@ -19,7 +19,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import Award, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import Award, CampaignTotals, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
@@ -287,9 +287,14 @@ class ReadModel(Protocol):
         ...
 
     async def offer_page(
-        self, after: int | None, limit: int, funder: tuple[FunderKind, int] | None
+        self,
+        after: int | None,
+        limit: int,
+        funder: tuple[FunderKind, int] | None,
+        status: OfferStatus | None = None,
     ) -> list[Offer]: ...
     async def awards(self, purchase_ids: Sequence[int]) -> list[list[Award]]: ...
+    async def campaign_totals(self, offer_id: int) -> CampaignTotals: ...
 
     async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]: ...
     async def merchant_page(self, after: int | None, limit: int) -> list[Merchant]: ...

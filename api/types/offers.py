@@ -169,6 +169,11 @@ class Offer(relay.Node):
         return [cls.from_domain(o) if o else None for o in found]
 
 
+async def load_usage(info: Info, offer_id: int) -> OfferUsage | None:
+    [used] = await info.context.reader.offer_usage([offer_id])
+    return None if used is None else OfferUsage(points_used=used[0], money_used_minor=used[1], uses=used[2])
+
+
 def can_see_usage(info: Info, offer: do.Offer) -> bool:
     actor = info.context.actor
     if actor is None:
@@ -247,3 +252,45 @@ class EligibleOffer:
     uses_left: int | None = strawberry.field(
         description="This member's uses left in the period; null: no limit."
     )
+
+
+@strawberry.type(description="Spend, discount and cashback behind an offer's awards, in one currency.")
+class CampaignMoney:
+    currency: str
+    spend_minor: int
+    discount_minor: int
+    cashback_minor: int
+
+
+@strawberry.type(description="What an offer has done so far.")
+class CampaignReport:
+    offer: Offer
+    purchases: int
+    members: int
+    points_awarded: int
+    money: list[CampaignMoney]
+    funding: list[FundedCost]
+    usage: OfferUsage | None
+
+    @classmethod
+    def from_domain(cls, offer: Offer, totals: do.CampaignTotals, usage: OfferUsage | None) -> CampaignReport:
+        return cls(
+            offer=offer,
+            purchases=totals.purchases,
+            members=totals.members,
+            points_awarded=totals.points,
+            money=[
+                CampaignMoney(currency=c, spend_minor=spend, discount_minor=d, cashback_minor=cb)
+                for c, spend, d, cb in totals.by_currency
+            ],
+            funding=[
+                FundedCost(
+                    kind=f.kind,
+                    funder_id=funder_id(f.kind, f.funder_id),
+                    points=f.points,
+                    money_minor=f.money_minor,
+                )
+                for f in totals.funding
+            ],
+            usage=usage,
+        )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.ledger import MemberPosting
 from domain.members import Balance, Member
 from domain.merchants import Merchant, PartnerBrand
-from domain.offers import Award, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
+from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
 from domain.purchases import Adjustment, Purchase
 from domain.rewards import Redemption, Reward
@@ -223,9 +223,15 @@ class SqlReadModel:
         return [found.get(i) for i in ids]
 
     async def offer_page(
-        self, after: int | None, limit: int, funder: tuple[FunderKind, int] | None
+        self,
+        after: int | None,
+        limit: int,
+        funder: tuple[FunderKind, int] | None,
+        status: OfferStatus | None = None,
     ) -> list[Offer]:
         statement = select(offers).order_by(offers.c.id).limit(limit)
+        if status is not None:
+            statement = statement.where(offers.c.status == status.value)
         if after is not None:
             statement = statement.where(offers.c.id > after)
         if funder is not None:
@@ -278,6 +284,54 @@ class SqlReadModel:
                 )
             )
         return [by_purchase.get(i, []) for i in purchase_ids]
+
+    async def campaign_totals(self, offer_id: int) -> CampaignTotals:
+        awards = purchase_awards
+        async with self.engine.connect() as conn:
+            head = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        func.count(func.distinct(awards.c.member_id)),
+                        func.coalesce(func.sum(awards.c.points), 0),
+                    ).where(awards.c.offer_id == offer_id)
+                )
+            ).one()
+            money = await conn.execute(
+                select(
+                    awards.c.currency,
+                    func.sum(purchases.c.amount_minor),
+                    func.sum(awards.c.discount_minor),
+                    func.sum(awards.c.cashback_minor),
+                )
+                .join(purchases, purchases.c.id == awards.c.purchase_id)
+                .where(awards.c.offer_id == offer_id)
+                .group_by(awards.c.currency)
+                .order_by(awards.c.currency)
+            )
+            funding = await conn.execute(
+                select(
+                    award_funding.c.funder_kind,
+                    award_funding.c.funder_id,
+                    func.sum(award_funding.c.points),
+                    func.sum(award_funding.c.money_minor),
+                )
+                .join(awards, awards.c.id == award_funding.c.award_id)
+                .where(awards.c.offer_id == offer_id)
+                .group_by(award_funding.c.funder_kind, award_funding.c.funder_id)
+                .order_by(award_funding.c.funder_kind, award_funding.c.funder_id)
+            )
+            by_currency = tuple((row[0], int(row[1]), int(row[2]), int(row[3])) for row in money)
+            costs = tuple(
+                FundedCost(
+                    FunderKind(row[0]),
+                    None if row[0] == FunderKind.PROGRAMME.value else row[1],
+                    int(row[2]),
+                    int(row[3]),
+                )
+                for row in funding
+            )
+        return CampaignTotals(offer_id, int(head[0]), int(head[1]), int(head[2]), by_currency, costs)
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
         rows = await self._rows(

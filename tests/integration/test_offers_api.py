@@ -151,6 +151,10 @@ async def test_a_paused_offer_stops_applying(backend: Backend, given: Scenario) 
     assert before["purchase"]["pointsEarned"] == 20
     assert paused["pauseOffer"]["offer"]["status"] == "PAUSED"
     assert after["purchase"]["pointsEarned"] == 10
+    listing = "query($s: OfferStatus) { offers(filter: {status: $s}) { edges { node { id } } } }"
+    active = await given.gql.data(listing, {"s": "ACTIVE"}, given.admin)
+    paused_list = await given.gql.data(listing, {"s": "PAUSED"}, given.admin)
+    assert (active["offers"]["edges"], paused_list["offers"]["edges"]) == ([], [{"node": {"id": offer_id}}])
 
 
 async def test_discounts_show_what_the_member_pays(backend: Backend, given: Scenario) -> None:
@@ -349,3 +353,50 @@ async def test_a_coupon_that_does_not_apply_refuses_the_purchase_with_the_reason
     assert (error["code"], error["field"]) == ("VALIDATION", ["couponCode"])
     assert big["purchase"]["pointsEarned"] == 600 + 100
     assert (await given.balance(member))["available"] == 700
+
+
+REPORT = """query($id: ID!) {
+  campaignReport(offerId: $id) {
+    offer { name } purchases members pointsAwarded
+    money { currency spendMinor discountMinor cashbackMinor }
+    funding { kind points moneyMinor }
+    usage { uses }
+  }
+}"""
+
+
+async def test_a_campaign_report_for_the_admin_and_the_funding_partner_only(
+    backend: Backend, given: Scenario
+) -> None:
+    bank = await partner(given)
+    merchant = await given.merchant()
+    alice, bob = await given.member("alice"), await given.member("bob")
+    created = await create_offer(
+        given,
+        name="Bank of Tea: 10% off",
+        mechanic="PERCENT_DISCOUNT",
+        percent="10",
+        funding=[
+            {"kind": "PARTNER", "funderId": bank.gid, "percent": 80},
+            {"kind": "MERCHANT", "funderId": merchant.gid, "percent": 20},
+        ],
+    )
+    offer_id = created["offer"]["id"]
+    for member, amount, key in ((alice, 10_000, "a1"), (alice, 5_000, "a2"), (bob, 20_000, "b1")):
+        await given.purchase(merchant, member, amount, key=key)
+
+    report = (await given.gql.data(REPORT, {"id": offer_id}, given.tokens.partner(bank.raw)))[
+        "campaignReport"
+    ]
+    for_member = await given.gql.data(REPORT, {"id": offer_id}, given.tokens.member(alice.raw))
+
+    assert (report["purchases"], report["members"], report["pointsAwarded"]) == (3, 2, 0)
+    assert report["money"] == [
+        {"currency": "CNY", "spendMinor": 35_000, "discountMinor": 3_500, "cashbackMinor": 0}
+    ]
+    assert report["funding"] == [
+        {"kind": "MERCHANT", "points": 0, "moneyMinor": 700},
+        {"kind": "PARTNER", "points": 0, "moneyMinor": 2_800},
+    ]
+    assert report["usage"] == {"uses": 3}
+    assert for_member["campaignReport"] is None
