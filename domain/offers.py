@@ -67,6 +67,14 @@ class FunderKind(StrEnum):
     PARTNER = "PARTNER"
 
 
+class FirstPurchase(StrEnum):
+    """A first-purchase bonus: the member's first purchase ever, at this merchant, or at this partner."""
+
+    EVER = "EVER"
+    AT_MERCHANT = "AT_MERCHANT"
+    AT_PARTNER = "AT_PARTNER"
+
+
 class CapPeriod(StrEnum):
     DAY = "DAY"
     WEEK = "WEEK"
@@ -85,6 +93,7 @@ class SkipReason(StrEnum):
     MINIMUM_SPEND = "MINIMUM_SPEND"
     SEGMENT = "SEGMENT"
     NEW_MEMBERS_ONLY = "NEW_MEMBERS_ONLY"
+    NOT_FIRST_PURCHASE = "NOT_FIRST_PURCHASE"
     MEMBER_LIMIT_REACHED = "MEMBER_LIMIT_REACHED"
     GLOBAL_LIMIT_REACHED = "GLOBAL_LIMIT_REACHED"
     BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
@@ -148,6 +157,7 @@ class Eligibility:
     channels: frozenset[Channel] = frozenset()
     minimum_spend: Money | None = None
     new_members_within_days: int | None = None
+    first_purchase: FirstPurchase | None = None
     segment: Segment = field(default_factory=Segment)
 
 
@@ -225,6 +235,8 @@ class PurchaseFacts:
     at: datetime
     base_rate: Decimal  # points per currency unit for this purchase, before any offer
     coupon_offer_id: int | None = None  # the offer whose coupon the purchase presents
+    # Which kinds of first purchase this is (read only when a live offer asks).
+    firsts: frozenset[FirstPurchase] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +461,8 @@ def _ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason 
         return SkipReason.MINIMUM_SPEND
     if not rules.segment.matches(facts.member):
         return SkipReason.SEGMENT
+    if rules.first_purchase is not None and rules.first_purchase not in facts.firsts:
+        return SkipReason.NOT_FIRST_PURCHASE
     if rules.new_members_within_days is not None and facts.at - facts.member.enrolled_at > timedelta(
         days=rules.new_members_within_days
     ):

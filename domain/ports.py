@@ -19,7 +19,17 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import Award, CampaignTotals, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
+from domain.offers import (
+    Award,
+    CampaignTotals,
+    Coupon,
+    FirstPurchase,
+    FunderKind,
+    Offer,
+    OfferStatus,
+    SkipReason,
+    Usage,
+)
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus, Reward
@@ -128,6 +138,10 @@ class PurchaseRepository(Protocol):
         points_pending: int,
         at: datetime,
     ) -> Purchase: ...
+    async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
+        """Which kinds of first purchase a new purchase by the member at this merchant would be."""
+        ...
+
     async def add_many(self, purchases: Sequence[NewPurchase], at: datetime) -> list[int]:
         """Write the purchases; returns their ids in the same order."""
         ...

@@ -15,6 +15,7 @@ from domain.money import Money
 from domain.offers import (
     CapPeriod,
     Eligibility,
+    FirstPurchase,
     FunderKind,
     FundingShare,
     Limits,
@@ -47,6 +48,7 @@ def to_json(offer: Offer) -> dict[str, Any]:
             "channels": sorted(c.value for c in e.channels),
             "minimum_spend": _money(e.minimum_spend),
             "new_members_within_days": e.new_members_within_days,
+            "first_purchase": e.first_purchase.value if e.first_purchase else None,
             "segment": {
                 "regions": sorted(s.regions),
                 "income_bands": sorted(b.value for b in s.income_bands),
@@ -103,6 +105,7 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
             channels=frozenset(Channel(c) for c in e["channels"]),
             minimum_spend=_from_money(e["minimum_spend"]),
             new_members_within_days=e["new_members_within_days"],
+            first_purchase=FirstPurchase(e["first_purchase"]) if e.get("first_purchase") else None,
             segment=Segment(
                 regions=frozenset(s["regions"]),
                 income_bands=frozenset(IncomeBand(b) for b in s["income_bands"]),

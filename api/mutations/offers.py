@@ -17,7 +17,16 @@ from api.permissions import ADMIN, AUTHENTICATED, MEMBER
 from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory
 from api.types.ids import decode_id, encode_id
-from api.types.offers import CapPeriod, Coupon, FunderKind, Mechanic, Offer, OfferAward, OfferSkip
+from api.types.offers import (
+    CapPeriod,
+    Coupon,
+    FirstPurchase,
+    FunderKind,
+    Mechanic,
+    Offer,
+    OfferAward,
+    OfferSkip,
+)
 from domain import commands
 from domain import offers as do
 from domain.money import Money as DomainMoney
@@ -85,6 +94,10 @@ class CreateOfferInput:
     channels: list[Channel] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
     minimum_spend: MoneyInput | None = None
     new_members_within_days: int | None = None
+    first_purchase: FirstPurchase | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Only a first purchase (ever, at the merchant, at the partner); once per member.",
+    )
     segment: OfferSegmentInput | None = None
     limits: OfferLimitsInput | None = None
     exclusive_group: str | None = strawberry.field(
@@ -197,6 +210,7 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
             channels=frozenset(input.channels),
             minimum_spend=_money(input.minimum_spend),
             new_members_within_days=input.new_members_within_days,
+            first_purchase=input.first_purchase,
             segment=do.Segment(
                 regions=frozenset(segment.regions),
                 income_bands=frozenset(segment.income_bands),

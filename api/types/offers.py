@@ -22,6 +22,7 @@ OfferStatus = strawberry.enum(do.OfferStatus, name="OfferStatus")
 FunderKind = strawberry.enum(do.FunderKind, name="FunderKind")
 CapPeriod = strawberry.enum(do.CapPeriod, name="CapPeriod")
 SkipReason = strawberry.enum(do.SkipReason, name="OfferSkipReason")
+FirstPurchase = strawberry.enum(do.FirstPurchase, name="FirstPurchase")
 
 
 def money(m: dmoney.Money | None) -> Money | None:
@@ -84,6 +85,7 @@ class Offer(relay.Node):
     channels: list[Channel]  # type: ignore[valid-type]
     minimum_spend: Money | None
     new_members_within_days: int | None
+    first_purchase: FirstPurchase | None  # type: ignore[valid-type]
     segment: OfferSegment
     funding: list[FundingShare]
     budget_points: int | None
@@ -136,6 +138,7 @@ class Offer(relay.Node):
             channels=sorted(e.channels),
             minimum_spend=money(e.minimum_spend),
             new_members_within_days=e.new_members_within_days,
+            first_purchase=e.first_purchase,
             segment=OfferSegment(
                 regions=sorted(e.segment.regions),
                 income_bands=sorted(e.segment.income_bands),

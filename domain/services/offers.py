@@ -15,6 +15,7 @@ from domain.errors import AlreadyExists, LimitReached, NotFound, Validation
 from domain.members import Member, MemberStatus
 from domain.merchants import Channel, MerchantCategory
 from domain.offers import (
+    CapPeriod,
     Coupon,
     FunderKind,
     Mechanic,
@@ -282,7 +283,10 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
         if value is not None:
             validation.positive_int(value, (field,))
     group = validation.optional_text(offer.exclusive_group, ("exclusiveGroup",), max_length=40)
-    return replace(offer, name=name, exclusive_group=group, status=OfferStatus.ACTIVE)
+    if offer.eligibility.first_purchase is not None:
+        # Two first purchases can race; the once-per-member claim lets only one have the bonus.
+        limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)
+    return replace(offer, name=name, exclusive_group=group, limits=limits, status=OfferStatus.ACTIVE)
 
 
 def _check_mechanic(offer: Offer) -> None:

@@ -28,6 +28,13 @@ from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 
 
+async def with_firsts(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> PurchaseFacts:
+    """The purchase's first-purchase kinds, read only when a live offer asks for one."""
+    if not any(o.eligibility.first_purchase for o in offers):
+        return facts
+    return replace(facts, firsts=await uow.purchases.firsts(facts.member.id, facts.merchant))
+
+
 async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> tuple[int, list[Award]]:
     """The base points and the awards this purchase gets, each counted against its offer's limits.
 
@@ -79,6 +86,7 @@ async def qualify_purchase(
         rate = programme.base_rate(earned.amount.currency, merchant)
         facts = PurchaseFacts(member, merchant, earned.amount, earned.channel, now, rate)
         offers = await uow.offers.live()
+        facts = await with_firsts(uow, facts, offers)
         candidates = eligible(facts, offers)
         periods = {o.id: cap_period_start(o, now) for o in candidates if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in candidates], member.id, periods) if candidates else {}
@@ -142,6 +150,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         )
         if coupon is not None:
             facts = replace(facts, coupon_offer_id=coupon.offer_id)
+        facts = await with_firsts(uow, facts, offers)
         base_points, awards = await apply_offers(uow, facts, offers)
         if coupon is not None:
             await _use_coupon(uow, coupon, facts, offers, awards)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.merchants import Channel
+from domain.merchants import Channel, Merchant
 from domain.money import Money
+from domain.offers import FirstPurchase
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus
 from persistence import bulk, mapping
-from persistence.tables import adjustments, purchases, redemptions
+from persistence.tables import adjustments, merchants, purchases, redemptions
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
@@ -84,6 +85,30 @@ class SqlPurchaseRepository:
             for p in new
         ]
         return await bulk.insert_returning_ids(self.conn, purchases, _PURCHASE_COLUMNS, rows)
+
+    async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
+        """Which kinds of first purchase a new purchase by the member at this merchant would be."""
+        mine = purchases.c.member_id == member_id
+        at_partner = (
+            select(merchants.c.id).where(merchants.c.partner_id == merchant.partner_id)
+            if merchant.partner_id is not None
+            else None
+        )
+        row = (
+            await self.conn.execute(
+                select(
+                    ~exists().where(mine),
+                    ~exists().where(mine, purchases.c.merchant_id == merchant.id),
+                    ~exists().where(mine, purchases.c.merchant_id.in_(at_partner))
+                    if at_partner is not None
+                    else literal(False),
+                )
+            )
+        ).one()
+        kinds = zip(
+            (FirstPurchase.EVER, FirstPurchase.AT_MERCHANT, FirstPurchase.AT_PARTNER), row, strict=True
+        )
+        return frozenset(kind for kind, first in kinds if first)
 
 
 class SqlRedemptionRepository:

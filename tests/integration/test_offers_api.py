@@ -400,3 +400,36 @@ async def test_a_campaign_report_for_the_admin_and_the_funding_partner_only(
     ]
     assert report["usage"] == {"uses": 3}
     assert for_member["campaignReport"] is None
+
+
+async def test_a_first_purchase_bonus_is_given_on_the_first_purchase_only(
+    backend: Backend, given: Scenario
+) -> None:
+    tea = await given.merchant("Tea House")
+    noodles = await given.merchant("Noodle Bar")
+    member = await given.member()
+    await create_offer(
+        given,
+        name="Welcome: 200 points on your first purchase",
+        mechanic="BONUS_POINTS",
+        points=200,
+        firstPurchase="EVER",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    await create_offer(
+        given,
+        name="First time at the Noodle Bar: 50 points",
+        mechanic="BONUS_POINTS",
+        points=50,
+        firstPurchase="AT_MERCHANT",
+        merchantIds=[noodles.gid],
+        funding=[{"kind": "MERCHANT", "funderId": noodles.gid, "percent": 100}],
+    )
+
+    earned = [
+        (await given.purchase(shop, member, 1_000, key=key))["purchase"]["pointsEarned"]
+        for shop, key in ((tea, "t1"), (tea, "t2"), (noodles, "n1"), (noodles, "n2"))
+    ]
+
+    assert earned == [10 + 200, 10, 10 + 50, 10]
+    assert await check_ledger(backend.database.read_engine) == []

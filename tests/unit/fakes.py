@@ -25,7 +25,7 @@ from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
-from domain.offers import Award, FunderKind, Offer, OfferIndex, OfferStatus, SkipReason, Usage
+from domain.offers import Award, FirstPurchase, FunderKind, Offer, OfferIndex, OfferStatus, SkipReason, Usage
 from domain.ports import StoredResponse
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
@@ -254,6 +254,18 @@ class FakePurchaseRepository(_Repository):
         )
         self.t.purchases[purchase.id] = purchase
         return purchase
+
+    async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
+        mine = [p for p in self.t.purchases.values() if p.member_id == member_id]
+        partner_merchants = {m.id for m in self.t.merchants.values() if m.partner_id == merchant.partner_id}
+        kinds = set()
+        if not mine:
+            kinds.add(FirstPurchase.EVER)
+        if all(p.merchant_id != merchant.id for p in mine):
+            kinds.add(FirstPurchase.AT_MERCHANT)
+        if merchant.partner_id is not None and all(p.merchant_id not in partner_merchants for p in mine):
+            kinds.add(FirstPurchase.AT_PARTNER)
+        return frozenset(kinds)
 
 
 class FakeRedemptionRepository(_Repository):
