@@ -416,3 +416,18 @@ def test_the_readme_example() -> None:
     ]
     assert (result.paid, result.base_points, result.total_points) == (cny(19_800), 198, 396)
     assert [(s.offer_id, s.reason) for s in result.skipped] == [(3, SkipReason.EXCLUSIVE_WITH_BETTER)]
+
+
+def test_tiered_spend_brackets_are_offers_in_one_exclusive_group() -> None:
+    brackets = [
+        offer(1, points=20, exclusive_group="brackets", eligibility=Eligibility(minimum_spend=cny(10_000))),
+        offer(2, points=60, exclusive_group="brackets", eligibility=Eligibility(minimum_spend=cny(30_000))),
+        offer(3, points=150, exclusive_group="brackets", eligibility=Eligibility(minimum_spend=cny(60_000))),
+    ]
+
+    given = {
+        amount: evaluate(facts(amount), brackets, {}).bonus_points
+        for amount in (5_000, 10_000, 45_000, 90_000)
+    }
+
+    assert given == {5_000: 0, 10_000: 20, 45_000: 60, 90_000: 150}
