@@ -450,29 +450,67 @@ def _ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason 
         return SkipReason.CHANNEL
     if not offer.window.contains(facts.at):
         return SkipReason.OUTSIDE_WINDOW
-    money_terms = [
-        m for m in (rules.minimum_spend, offer.amount, offer.threshold, offer.cap) if m is not None
-    ]
-    if any(m.currency != facts.amount.currency for m in money_terms):
+    terms = (rules.minimum_spend, offer.amount, offer.threshold, offer.cap)
+    if any(m is not None and m.currency != facts.amount.currency for m in terms):
         return SkipReason.CURRENCY
     if rules.minimum_spend is not None and facts.amount.amount_minor < rules.minimum_spend.amount_minor:
         return SkipReason.MINIMUM_SPEND
     if offer.threshold is not None and facts.amount.amount_minor < offer.threshold.amount_minor:
         return SkipReason.MINIMUM_SPEND
-    if not rules.segment.matches(facts.member):
-        return SkipReason.SEGMENT
     if rules.first_purchase is not None and rules.first_purchase not in facts.firsts:
         return SkipReason.NOT_FIRST_PURCHASE
-    if rules.new_members_within_days is not None and facts.at - facts.member.enrolled_at > timedelta(
-        days=rules.new_members_within_days
-    ):
+    return _member_refusal(offer, facts.member, facts.at, usage)
+
+
+def _member_refusal(offer: Offer, member: Member, at: datetime, usage: Usage) -> SkipReason | None:
+    """What about this member, now, rules the offer out: segment, newness, limits."""
+    rules = offer.eligibility
+    if not rules.segment.matches(member):
+        return SkipReason.SEGMENT
+    within = rules.new_members_within_days
+    if within is not None and at - member.enrolled_at > timedelta(days=within):
         return SkipReason.NEW_MEMBERS_ONLY
     limits = offer.limits
     if limits.per_member is not None and usage.member_uses >= limits.per_member:
         return SkipReason.MEMBER_LIMIT_REACHED
     if limits.max_uses is not None and usage.uses >= limits.max_uses:
         return SkipReason.GLOBAL_LIMIT_REACHED
+    spent = (
+        (limits.budget_points, usage.points),
+        (
+            None if limits.budget_money is None else limits.budget_money.amount_minor,
+            usage.money_minor,
+        ),
+    )
+    if any(budget is not None and used >= budget for budget, used in spent):
+        return SkipReason.BUDGET_EXHAUSTED
     return None
+
+
+def open_to(
+    offer: Offer,
+    member: Member,
+    at: datetime,
+    usage: Usage,
+    channel: Channel | None = None,
+    category: MerchantCategory | None = None,
+) -> bool:
+    """Whether the member could use the offer now, wherever it applies (for a wallet's list).
+    Coupon-only offers are left to the coupons in the wallet."""
+    rules = offer.eligibility
+    if offer.status is not OfferStatus.ACTIVE or offer.requires_coupon or not offer.window.contains(at):
+        return False
+    if channel is not None and rules.channels and channel not in rules.channels:
+        return False
+    if category is not None and rules.categories and category not in rules.categories:
+        return False
+    return _member_refusal(offer, member, at, usage) is None
+
+
+def uses_left(offer: Offer, usage: Usage) -> int | None:
+    """The member's uses left in the current cap period; None without a per-member limit."""
+    limit = offer.limits.per_member
+    return None if limit is None else max(0, limit - usage.member_uses)
 
 
 def _over_budget(offer: Offer, usage: Usage, points: int, money_minor: int) -> SkipReason | None:

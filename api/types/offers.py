@@ -211,6 +211,12 @@ class FundedCost:
     points: int
     money_minor: int
 
+    @classmethod
+    def from_domain(cls, f: do.FundedCost) -> FundedCost:
+        return cls(
+            kind=f.kind, funder_id=funder_id(f.kind, f.funder_id), points=f.points, money_minor=f.money_minor
+        )
+
 
 @strawberry.type(description="What one offer gave one purchase, at the offer version it used.")
 class OfferAward:
@@ -231,15 +237,7 @@ class OfferAward:
             points=a.points,
             discount=Money(amount_minor=a.discount_minor, currency=currency),
             cashback=Money(amount_minor=a.cashback_minor, currency=currency),
-            funding=[
-                FundedCost(
-                    kind=f.kind,
-                    funder_id=funder_id(f.kind, f.funder_id),
-                    points=f.points,
-                    money_minor=f.money_minor,
-                )
-                for f in a.funding
-            ],
+            funding=[FundedCost.from_domain(f) for f in a.funding],
         )
 
 
@@ -286,14 +284,6 @@ class CampaignReport:
                 CampaignMoney(currency=c, spend_minor=spend, discount_minor=d, cashback_minor=cb)
                 for c, spend, d, cb in totals.by_currency
             ],
-            funding=[
-                FundedCost(
-                    kind=f.kind,
-                    funder_id=funder_id(f.kind, f.funder_id),
-                    points=f.points,
-                    money_minor=f.money_minor,
-                )
-                for f in totals.funding
-            ],
+            funding=[FundedCost.from_domain(f) for f in totals.funding],
             usage=usage,
         )

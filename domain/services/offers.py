@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import validation
@@ -12,7 +11,7 @@ from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
 from domain.errors import AlreadyExists, LimitReached, NotFound, Validation
-from domain.members import Member, MemberStatus
+from domain.members import MemberStatus
 from domain.merchants import Channel, MerchantCategory
 from domain.offers import (
     CapPeriod,
@@ -23,6 +22,8 @@ from domain.offers import (
     OfferStatus,
     Usage,
     cap_period_start,
+    open_to,
+    uses_left,
 )
 from domain.ports import UnitOfWork
 from domain.programme import Programme
@@ -206,38 +207,15 @@ async def eligible_offers(
         member = await existing_member(uow, member_id)
         if member.status is not MemberStatus.ACTIVE:
             return []
-        offers = [o for o in await uow.offers.live() if _open_to(o, member, now, channel, category)]
+        offers = [o for o in await uow.offers.live() if open_to(o, member, now, Usage(), channel, category)]
         periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
-    found = []
-    for offer in offers:
-        used = usage.get(offer.id, Usage())
-        limits = offer.limits
-        if limits.max_uses is not None and used.uses >= limits.max_uses:
-            continue
-        if limits.budget_points is not None and used.points >= limits.budget_points:
-            continue
-        left = None if limits.per_member is None else limits.per_member - used.member_uses
-        if left is not None and left <= 0:
-            continue
-        found.append((offer, left))
+    found = [
+        (offer, uses_left(offer, usage.get(offer.id, Usage())))
+        for offer in offers
+        if open_to(offer, member, now, usage.get(offer.id, Usage()), channel, category)
+    ]
     return sorted(found, key=lambda pair: (pair[0].window.ends_at, pair[0].id))
-
-
-def _open_to(
-    offer: Offer, member: Member, now: datetime, channel: Channel | None, category: MerchantCategory | None
-) -> bool:
-    rules = offer.eligibility
-    if not offer.window.contains(now):
-        return False
-    if channel is not None and rules.channels and channel not in rules.channels:
-        return False
-    if category is not None and rules.categories and category not in rules.categories:
-        return False
-    if not rules.segment.matches(member):
-        return False
-    within = rules.new_members_within_days
-    return within is None or now - member.enrolled_at <= timedelta(days=within)
 
 
 def _checked(offer: Offer, programme: Programme) -> Offer:

@@ -212,38 +212,41 @@ class SqlOfferRepository:
     async def record_awards(
         self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
     ) -> None:
-        for award in awards:
-            award_id = (
-                await self.conn.execute(
-                    insert(purchase_awards)
-                    .values(
-                        purchase_id=purchase_id,
-                        member_id=member_id,
-                        offer_id=award.offer_id,
-                        offer_version=award.version,
-                        mechanic=award.mechanic.value,
-                        points=award.points,
-                        discount_minor=award.discount_minor,
-                        cashback_minor=award.cashback_minor,
-                        currency=currency,
-                        created_at=at,
-                    )
-                    .returning(purchase_awards.c.id)
-                )
-            ).scalar_one()
-            await self.conn.execute(
-                insert(award_funding),
-                [
-                    {
-                        "award_id": award_id,
-                        "funder_kind": cost.kind.value,
-                        "funder_id": cost.funder_id or 0,
-                        "points": cost.points,
-                        "money_minor": cost.money_minor,
-                    }
-                    for cost in award.funding
-                ],
-            )
+        if not awards:
+            return
+        rows = await self.conn.execute(
+            insert(purchase_awards).returning(purchase_awards.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "purchase_id": purchase_id,
+                    "member_id": member_id,
+                    "offer_id": award.offer_id,
+                    "offer_version": award.version,
+                    "mechanic": award.mechanic.value,
+                    "points": award.points,
+                    "discount_minor": award.discount_minor,
+                    "cashback_minor": award.cashback_minor,
+                    "currency": currency,
+                    "created_at": at,
+                }
+                for award in awards
+            ],
+        )
+        award_ids = list(rows.scalars())
+        await self.conn.execute(
+            insert(award_funding),
+            [
+                {
+                    "award_id": award_id,
+                    "funder_kind": cost.kind.value,
+                    "funder_id": cost.funder_id or 0,
+                    "points": cost.points,
+                    "money_minor": cost.money_minor,
+                }
+                for award_id, award in zip(award_ids, awards, strict=True)
+                for cost in award.funding
+            ],
+        )
 
     async def add_coupons(
         self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime
