@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from domain import validation
 from domain.errors import Validation
-from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting, transfer
+from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting
 from domain.lots import NewLot
 from domain.merchants import Channel, Merchant, MerchantChannel
 from domain.money import MAX_INT, Money
-from domain.offers import FundedCost, FunderKind
+from domain.offers import FundedCost, FunderKind, FundingShare, split_cost
 from domain.programme import Programme
 
 # Clocks drift between a POS and us; a purchase further in the future than this is refused.
@@ -55,17 +55,28 @@ def earn_entry(
     member_id: int, purchase_id: int, points: int, merchant: Merchant, funded: Sequence[FundedCost] = ()
 ) -> JournalEntry:
     """`points` to the member: offer points from each funder's account, the rest from issuance."""
-    if not funded:
-        return transfer(
-            kind=EntryKind.EARN,
-            member_id=member_id,
-            origin_type=OriginType.PURCHASE,
-            origin_id=purchase_id,
-            source=Account(AccountKind.ISSUANCE),
-            destination=Account.available(member_id),
-            points=points,
-            description=f"Earned at {merchant.name}",
-        )
+    return _funded_entry(
+        member_id, OriginType.PURCHASE, purchase_id, points, funded, f"Earned at {merchant.name}"
+    )
+
+
+def bonus_entry(
+    member_id: int, award_id: int, points: int, funding: Sequence[FundingShare], description: str
+) -> JournalEntry:
+    """A sign-up or referral bonus: `points` to the member from the offer's funders."""
+    return _funded_entry(
+        member_id, OriginType.AWARD, award_id, points, split_cost(funding, points, 0), description
+    )
+
+
+def _funded_entry(
+    member_id: int,
+    origin_type: OriginType,
+    origin_id: int,
+    points: int,
+    funded: Sequence[FundedCost],
+    description: str,
+) -> JournalEntry:
     by_account: dict[Account, int] = defaultdict(int)
     for cost in funded:
         if cost.points:
@@ -74,9 +85,9 @@ def earn_entry(
     return JournalEntry(
         kind=EntryKind.EARN,
         member_id=member_id,
-        origin_type=OriginType.PURCHASE,
-        origin_id=purchase_id,
-        description=f"Earned at {merchant.name}",
+        origin_type=origin_type,
+        origin_id=origin_id,
+        description=description,
         postings=(
             *(Posting(account, -amount) for account, amount in by_account.items() if amount),
             Posting(Account.available(member_id), points),

@@ -63,6 +63,7 @@ class OriginType(StrEnum):
     PURCHASE = "PURCHASE"
     REDEMPTION = "REDEMPTION"
     ADJUSTMENT = "ADJUSTMENT"
+    AWARD = "AWARD"  # a bonus not tied to a purchase of the member: sign-up, referral
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,11 @@ class Mechanic(StrEnum):
 _DISCOUNT_ORDER = {Mechanic.INSTANT_DISCOUNT: 0, Mechanic.SPEND_AND_SAVE: 1, Mechanic.PERCENT_DISCOUNT: 2}
 
 
+class Trigger(StrEnum):
+    PURCHASE = "PURCHASE"  # applied by postPurchase
+    SIGN_UP = "SIGN_UP"  # a bonus given once, when the member enrols
+
+
 class OfferStatus(StrEnum):
     ACTIVE = "ACTIVE"
     PAUSED = "PAUSED"
@@ -99,6 +104,8 @@ class SkipReason(StrEnum):
     BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
     NOTHING_TO_GIVE = "NOTHING_TO_GIVE"
     COUPON_REQUIRED = "COUPON_REQUIRED"
+    NOT_A_PURCHASE_OFFER = "NOT_A_PURCHASE_OFFER"
+    NOT_REFERRED = "NOT_REFERRED"
     EXCLUSIVE_WITH_BETTER = "EXCLUSIVE_WITH_BETTER"
 
 
@@ -158,6 +165,7 @@ class Eligibility:
     minimum_spend: Money | None = None
     new_members_within_days: int | None = None
     first_purchase: FirstPurchase | None = None
+    referred_only: bool = False  # only members who enrolled with a referral code
     segment: Segment = field(default_factory=Segment)
 
 
@@ -196,6 +204,8 @@ class Offer:
     exclusive_group: str | None = None
     priority: int = 0
     requires_coupon: bool = False  # applies only to a purchase that presents one of its coupons
+    trigger: Trigger = Trigger.PURCHASE
+    referrer_points: int = 0  # BONUS_POINTS: also given to the member who referred this one
     status: OfferStatus = OfferStatus.ACTIVE
 
 
@@ -237,6 +247,7 @@ class PurchaseFacts:
     coupon_offer_id: int | None = None  # the offer whose coupon the purchase presents
     # Which kinds of first purchase this is (read only when a live offer asks).
     firsts: frozenset[FirstPurchase] = frozenset()
+    referrer_active: bool = False  # the member who referred this one can earn (read only when asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +353,8 @@ def evaluate(facts: PurchaseFacts, offers: Sequence[Offer], usage: Mapping[int, 
             )
         elif offer.mechanic is Mechanic.CASHBACK_MONEY:
             cashback = _percent_of(remaining, offer.percent)
-        reason = _over_budget(offer, usage.get(offer.id, Usage()), points, discount + cashback)
+        cost = points + referrer_points(offer, facts)
+        reason = _over_budget(offer, usage.get(offer.id, Usage()), cost, discount + cashback)
         if reason is not None:
             skipped.append(Skip(offer.id, reason))
             continue
@@ -374,6 +386,8 @@ class OfferIndex:
         self._general: list[Offer] = []
         self._keyed: dict[tuple[str, object], list[Offer]] = {}
         for offer in self.offers:
+            if offer.trigger is not Trigger.PURCHASE:
+                continue
             rules = offer.eligibility
             keys: list[tuple[str, object]] = [("merchant", m) for m in rules.merchant_ids]
             if not keys:
@@ -399,6 +413,26 @@ class OfferIndex:
                 chosen.update((o.id, o) for o in self._keyed.get(key, ()))
             found = self._by_merchant[merchant.id] = sorted(chosen.values(), key=lambda o: o.id)
         return found
+
+
+def referrer_points(offer: Offer, facts: PurchaseFacts) -> int:
+    """What an award of this offer for this purchase also gives the member who referred the buyer."""
+    return offer.referrer_points if facts.member.referred_by is not None and facts.referrer_active else 0
+
+
+def sign_up_bonuses(
+    offers: Sequence[Offer], member: Member, at: datetime, usage: Mapping[int, Usage]
+) -> list[Offer]:
+    """The sign-up offers a member enrolling now gets, each within its limits."""
+    return [
+        o
+        for o in offers
+        if o.trigger is Trigger.SIGN_UP
+        and o.status is OfferStatus.ACTIVE
+        and o.window.contains(at)
+        and _member_refusal(o, member, at, usage.get(o.id, Usage())) is None
+        and _over_budget(o, usage.get(o.id, Usage()), o.points, 0) is None
+    ]
 
 
 def eligible(facts: PurchaseFacts, offers: Sequence[Offer]) -> list[Offer]:
@@ -437,6 +471,8 @@ def _ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason 
     merchant = facts.merchant
     if offer.status is not OfferStatus.ACTIVE:
         return SkipReason.NOT_ACTIVE
+    if offer.trigger is not Trigger.PURCHASE:
+        return SkipReason.NOT_A_PURCHASE_OFFER
     if offer.requires_coupon and facts.coupon_offer_id != offer.id:
         return SkipReason.COUPON_REQUIRED
     # Where first: the cheapest checks, and the ones that rule out most offers.
@@ -467,6 +503,8 @@ def _member_refusal(offer: Offer, member: Member, at: datetime, usage: Usage) ->
     rules = offer.eligibility
     if not rules.segment.matches(member):
         return SkipReason.SEGMENT
+    if rules.referred_only and member.referred_by is None:
+        return SkipReason.NOT_REFERRED
     within = rules.new_members_within_days
     if within is not None and at - member.enrolled_at > timedelta(days=within):
         return SkipReason.NEW_MEMBERS_ONLY

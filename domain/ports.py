@@ -214,6 +214,12 @@ class OfferRepository(Protocol):
     async def usage(
         self, offer_ids: Collection[int], member_id: int, periods: dict[int, datetime]
     ) -> dict[int, Usage]: ...
+    async def record_member_award(
+        self, member_id: int, offer: Offer, reason: str, points: int, purchase_id: int | None, at: datetime
+    ) -> int:
+        """A sign-up or referral bonus (the origin of its journal entry); returns its id."""
+        ...
+
     async def add_coupons(
         self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime
     ) -> list[Coupon]: ...

@@ -23,6 +23,7 @@ from domain.offers import (
     Offer,
     OfferStatus,
     Segment,
+    Trigger,
     Window,
 )
 
@@ -49,6 +50,7 @@ def to_json(offer: Offer) -> dict[str, Any]:
             "minimum_spend": _money(e.minimum_spend),
             "new_members_within_days": e.new_members_within_days,
             "first_purchase": e.first_purchase.value if e.first_purchase else None,
+            "referred_only": e.referred_only,
             "segment": {
                 "regions": sorted(s.regions),
                 "income_bands": sorted(b.value for b in s.income_bands),
@@ -76,6 +78,8 @@ def to_json(offer: Offer) -> dict[str, Any]:
         "exclusive_group": offer.exclusive_group,
         "priority": offer.priority,
         "requires_coupon": offer.requires_coupon,
+        "trigger": offer.trigger.value,
+        "referrer_points": offer.referrer_points,
     }
 
 
@@ -106,6 +110,7 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
             minimum_spend=_from_money(e["minimum_spend"]),
             new_members_within_days=e["new_members_within_days"],
             first_purchase=FirstPurchase(e["first_purchase"]) if e.get("first_purchase") else None,
+            referred_only=e.get("referred_only", False),
             segment=Segment(
                 regions=frozenset(s["regions"]),
                 income_bands=frozenset(IncomeBand(b) for b in s["income_bands"]),
@@ -130,6 +135,8 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
         exclusive_group=d["exclusive_group"],
         priority=d["priority"],
         requires_coupon=d.get("requires_coupon", False),
+        trigger=Trigger(d.get("trigger", Trigger.PURCHASE.value)),
+        referrer_points=d.get("referrer_points", 0),
         status=status,
     )
 

@@ -342,6 +342,22 @@ class PurchaseAwardRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class MemberAwardRow(Base):
+    """A bonus an offer gave a member outside its own purchase: on sign-up, or for a referral (the
+    referee's purchase it came from is kept). The origin of its journal entry."""
+
+    __tablename__ = "member_awards"
+    __table_args__ = (Index("ix_member_awards_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    offer_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(10))  # SIGN_UP or REFERRAL
+    points: Mapped[int] = mapped_column(BigInteger)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class AwardFundingRow(Base):
     """Who paid for an award, and how much: a funder's statement is a query on this table."""
 
@@ -403,5 +419,6 @@ offer_member_usage = _table(OfferMemberUsageRow)
 coupons = _table(CouponRow)
 purchase_awards = _table(PurchaseAwardRow)
 award_funding = _table(AwardFundingRow)
+member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)

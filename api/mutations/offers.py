@@ -26,6 +26,7 @@ from api.types.offers import (
     Offer,
     OfferAward,
     OfferSkip,
+    Trigger,
 )
 from domain import commands
 from domain import offers as do
@@ -107,6 +108,13 @@ class CreateOfferInput:
     requires_coupon: bool = strawberry.field(
         default=False, description="Applies only with one of its coupons."
     )
+    trigger: Trigger = strawberry.field(  # type: ignore[valid-type]
+        default=do.Trigger.PURCHASE, description="SIGN_UP: bonus points given once, at enrolment."
+    )
+    referrer_points: int = strawberry.field(
+        default=0, description="Also given to the member who referred the buyer, when it applies."
+    )
+    referred_only: bool = strawberry.field(default=False, description="Only members who were referred.")
 
 
 @strawberry.input
@@ -211,6 +219,7 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
             minimum_spend=_money(input.minimum_spend),
             new_members_within_days=input.new_members_within_days,
             first_purchase=input.first_purchase,
+            referred_only=input.referred_only,
             segment=do.Segment(
                 regions=frozenset(segment.regions),
                 income_bands=frozenset(segment.income_bands),
@@ -235,6 +244,8 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
         exclusive_group=input.exclusive_group,
         priority=input.priority,
         requires_coupon=input.requires_coupon,
+        trigger=input.trigger,
+        referrer_points=input.referrer_points,
     )
 
 

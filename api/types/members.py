@@ -26,6 +26,7 @@ _ORIGIN_TYPE_NAMES = {
     dl.OriginType.PURCHASE: "Purchase",
     dl.OriginType.REDEMPTION: "Redemption",
     dl.OriginType.ADJUSTMENT: "Adjustment",
+    dl.OriginType.AWARD: "MemberAward",
 }
 
 

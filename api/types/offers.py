@@ -23,6 +23,7 @@ FunderKind = strawberry.enum(do.FunderKind, name="FunderKind")
 CapPeriod = strawberry.enum(do.CapPeriod, name="CapPeriod")
 SkipReason = strawberry.enum(do.SkipReason, name="OfferSkipReason")
 FirstPurchase = strawberry.enum(do.FirstPurchase, name="FirstPurchase")
+Trigger = strawberry.enum(do.Trigger, name="OfferTrigger")
 
 
 def money(m: dmoney.Money | None) -> Money | None:
@@ -96,6 +97,9 @@ class Offer(relay.Node):
     exclusive_group: str | None
     priority: int
     requires_coupon: bool
+    trigger: Trigger  # type: ignore[valid-type]
+    referrer_points: int
+    referred_only: bool
     uses_left: int | None = strawberry.field(
         description="In me.eligibleOffers: the member's uses left this period (null: no per-member limit)."
     )
@@ -158,6 +162,9 @@ class Offer(relay.Node):
             exclusive_group=o.exclusive_group,
             priority=o.priority,
             requires_coupon=o.requires_coupon,
+            trigger=o.trigger,
+            referrer_points=o.referrer_points,
+            referred_only=e.referred_only,
             uses_left=uses_left,
             source=o,
         )

@@ -17,6 +17,7 @@ from domain.merchants import Merchant, PartnerBrand
 from domain.money import parse_rate
 from domain.ports import UnitOfWork
 from domain.rewards import Reward
+from domain.services.bonuses import give_sign_up_bonuses
 from domain.services.common import existing_member, require_role
 
 # Crockford-style alphabet: no 0/O or 1/I/L to misread when a friend types a referral code.
@@ -96,6 +97,7 @@ async def enroll_member(cmd: EnrollMember, *, actor: Actor, uow: UnitOfWork, clo
             referred_by=referred_by,
             at=now,
         )
+        await give_sign_up_bonuses(uow, member, await uow.programme.get(), now)
         await uow.audit.record(audit_event(actor, "enrollMember", "Member", member.id, None, member, now))
         await uow.commit()
     return member

@@ -20,6 +20,7 @@ from domain.offers import (
     Mechanic,
     Offer,
     OfferStatus,
+    Trigger,
     Usage,
     cap_period_start,
     open_to,
@@ -261,6 +262,15 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
         if value is not None:
             validation.positive_int(value, (field,))
     group = validation.optional_text(offer.exclusive_group, ("exclusiveGroup",), max_length=40)
+    if offer.referrer_points < 0:
+        raise Validation("must not be negative", ("referrerPoints",))
+    if offer.trigger is Trigger.SIGN_UP:
+        rules = offer.eligibility
+        where = (rules.merchant_ids, rules.categories, rules.partner_ids, rules.channels, rules.minimum_spend)
+        if offer.mechanic is not Mechanic.BONUS_POINTS or any(where) or rules.first_purchase:
+            raise Validation("a sign-up offer gives bonus points, with no purchase conditions", ("trigger",))
+        if offer.requires_coupon or offer.referrer_points:
+            raise Validation("a sign-up offer takes no coupon and no referrer points", ("trigger",))
     if offer.eligibility.first_purchase is not None:
         # Two first purchases can race; the once-per-member claim lets only one have the bonus.
         limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)

@@ -10,6 +10,7 @@ from domain.clock import Clock
 from domain.commands import PostPurchase, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earning, purchase_time
 from domain.errors import LimitReached, NotFound, Validation
+from domain.members import MemberStatus
 from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
     Award,
@@ -21,9 +22,11 @@ from domain.offers import (
     cap_period_start,
     eligible,
     evaluate,
+    referrer_points,
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
+from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 
@@ -33,6 +36,15 @@ async def with_firsts(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]
     if not any(o.eligibility.first_purchase for o in offers):
         return facts
     return replace(facts, firsts=await uow.purchases.firsts(facts.member.id, facts.merchant))
+
+
+async def with_referrer(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> PurchaseFacts:
+    """Whether the member's referrer can earn, read only when a live offer rewards referrers."""
+    referrer_id = facts.member.referred_by
+    if referrer_id is None or not any(o.referrer_points for o in offers):
+        return facts
+    referrer = await uow.members.get(referrer_id)
+    return replace(facts, referrer_active=referrer is not None and referrer.status is MemberStatus.ACTIVE)
 
 
 async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> tuple[int, list[Award]]:
@@ -54,7 +66,8 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
         offer = by_id[award.offer_id]
         period = periods.get(offer.id, offer.window.starts_at)
         money = award.discount_minor + award.cashback_minor
-        if await uow.offers.claim(offer, facts.member.id, period, award.points, money) is None:
+        points = award.points + referrer_points(offer, facts)
+        if await uow.offers.claim(offer, facts.member.id, period, points, money) is None:
             awards.append(award)
     return evaluation.base_points, awards
 
@@ -86,7 +99,7 @@ async def qualify_purchase(
         rate = programme.base_rate(earned.amount.currency, merchant)
         facts = PurchaseFacts(member, merchant, earned.amount, earned.channel, now, rate)
         offers = await uow.offers.live()
-        facts = await with_firsts(uow, facts, offers)
+        facts = await with_referrer(uow, await with_firsts(uow, facts, offers), offers)
         candidates = eligible(facts, offers)
         periods = {o.id: cap_period_start(o, now) for o in candidates if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in candidates], member.id, periods) if candidates else {}
@@ -151,6 +164,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         if coupon is not None:
             facts = replace(facts, coupon_offer_id=coupon.offer_id)
         facts = await with_firsts(uow, facts, offers)
+        facts = await with_referrer(uow, facts, offers)
         base_points, awards = await apply_offers(uow, facts, offers)
         if coupon is not None:
             await _use_coupon(uow, coupon, facts, offers, awards)
@@ -177,6 +191,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             )
         if awards:
             await uow.offers.record_awards(purchase.id, member.id, awards, earned.amount.currency, now)
+            await give_referral_bonuses(uow, facts, offers, awards, purchase.id, programme, now)
         return PurchaseResult.of(purchase, awards)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

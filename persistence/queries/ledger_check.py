@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginType
@@ -51,6 +51,7 @@ from persistence.tables import (
     journal_entries,
     journal_lines,
     lot_draws,
+    member_awards,
     member_balances,
     members,
     offers,
@@ -191,6 +192,7 @@ _ORIGIN_TABLES = {
     OriginType.PURCHASE.value: purchases,
     OriginType.REDEMPTION.value: redemptions,
     OriginType.ADJUSTMENT.value: adjustments,
+    OriginType.AWARD.value: member_awards,
 }
 
 
@@ -553,6 +555,7 @@ class _Checker:
                 redemptions.c.status == RedemptionStatus.COMPLETED.value,
             ),
             (OriginType.ADJUSTMENT.value, adjustments, None),
+            (OriginType.AWARD.value, member_awards, member_awards.c.points > 0),
         ]
         for origin_type, table, moved_points in facts:
             has_entry = exists().where(
@@ -571,14 +574,30 @@ class _Checker:
 
     # (i) an offer's counters equal what its awards gave: budgets are exact, not approximately so.
     async def offer_usage(self) -> None:
-        given = (
+        # A purchase award counts one use with its points (the referrer's share included); a sign-up
+        # bonus one use; a referral bonus only its points, its use being the purchase award's.
+        awarded = union_all(
             select(
                 purchase_awards.c.offer_id,
-                func.sum(purchase_awards.c.points).label("points"),
-                func.sum(purchase_awards.c.discount_minor + purchase_awards.c.cashback_minor).label("money"),
-                func.count().label("uses"),
+                purchase_awards.c.points.label("points"),
+                (purchase_awards.c.discount_minor + purchase_awards.c.cashback_minor).label("money"),
+                literal(1).label("uses"),
+            ),
+            select(
+                member_awards.c.offer_id,
+                member_awards.c.points,
+                literal(0),
+                case((member_awards.c.purchase_id.is_(None), 1), else_=0),
+            ),
+        ).subquery()
+        given = (
+            select(
+                awarded.c.offer_id,
+                func.sum(awarded.c.points).label("points"),
+                func.sum(awarded.c.money).label("money"),
+                func.sum(awarded.c.uses).label("uses"),
             )
-            .group_by(purchase_awards.c.offer_id)
+            .group_by(awarded.c.offer_id)
             .subquery()
         )
         points = func.coalesce(given.c.points, 0)

@@ -22,6 +22,7 @@ from persistence.catalogue import Catalogue
 from persistence.tables import (
     award_funding,
     coupons,
+    member_awards,
     offer_funders,
     offer_member_usage,
     offer_versions,
@@ -247,6 +248,25 @@ class SqlOfferRepository:
                 for cost in award.funding
             ],
         )
+
+    async def record_member_award(
+        self, member_id: int, offer: Offer, reason: str, points: int, purchase_id: int | None, at: datetime
+    ) -> int:
+        return (
+            await self.conn.execute(
+                insert(member_awards)
+                .values(
+                    member_id=member_id,
+                    offer_id=offer.id,
+                    offer_version=offer.version,
+                    reason=reason,
+                    points=points,
+                    purchase_id=purchase_id,
+                    created_at=at,
+                )
+                .returning(member_awards.c.id)
+            )
+        ).scalar_one()
 
     async def add_coupons(
         self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime

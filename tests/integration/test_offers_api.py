@@ -433,3 +433,75 @@ async def test_a_first_purchase_bonus_is_given_on_the_first_purchase_only(
 
     assert earned == [10 + 200, 10, 10 + 50, 10]
     assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_sign_up_bonus_is_given_at_enrolment_within_its_budget(
+    backend: Backend, given: Scenario
+) -> None:
+    created = await create_offer(
+        given,
+        name="Welcome: 100 points",
+        mechanic="BONUS_POINTS",
+        points=100,
+        trigger="SIGN_UP",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+        limits={"budgetPoints": 250},
+    )
+    assert created["errors"] == []
+
+    members = [await given.member(f"new-{i}") for i in range(3)]
+
+    assert [(await given.balance(m))["available"] for m in members] == [100, 100, 0]
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_referral_bonus_rewards_referee_and_referrer_on_the_first_purchase(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    referrer = await given.member("old-friend")
+    code = (
+        await given.gql.data(
+            "query($id: ID!) { member(id: $id) { referralCode } }", {"id": referrer.gid}, given.admin
+        )
+    )["member"]["referralCode"]
+    referee = await given.member("new-friend", referralCode=code)
+    loner = await given.member("loner")
+    await create_offer(
+        given,
+        name="Bring a friend: 50 each",
+        mechanic="BONUS_POINTS",
+        points=50,
+        referrerPoints=50,
+        referredOnly=True,
+        firstPurchase="EVER",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+        limits={"budgetPoints": 1_000},
+    )
+
+    first = await given.purchase(merchant, referee, 1_000, key="r1")
+    second = await given.purchase(merchant, referee, 1_000, key="r2")
+    lonely = await given.purchase(merchant, loner, 1_000, key="l1")
+
+    assert (first["purchase"]["pointsEarned"], second["purchase"]["pointsEarned"]) == (60, 10)
+    assert lonely["purchase"]["pointsEarned"] == 10
+    assert (await given.balance(referee))["available"] == 70
+    assert (await given.balance(referrer))["available"] == 50
+    async with backend.database.read_engine.connect() as conn:
+        used = (await conn.exec_driver_sql("SELECT points_used, uses FROM offers")).one()
+    assert tuple(used) == (100, 1)
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_sign_up_offer_with_purchase_conditions_is_refused(backend: Backend, given: Scenario) -> None:
+    merchant = await given.merchant()
+    result = await create_offer(
+        given,
+        name="Welcome at the Noodle Bar",
+        mechanic="BONUS_POINTS",
+        points=10,
+        trigger="SIGN_UP",
+        merchantIds=[merchant.gid],
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("VALIDATION", ["trigger"])]

@@ -70,6 +70,9 @@ class Tables:
     offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
     offer_member_uses: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
     awards: list[tuple[int, Award]] = field(default_factory=list)  # (purchase id, award)
+    member_awards: list[tuple[int, int, int, str, int]] = field(
+        default_factory=list
+    )  # id, member, offer, why, points
 
 
 class FakeDatabase:
@@ -353,6 +356,13 @@ class FakeOfferRepository(_Repository):
             )
             for i in offer_ids
         }
+
+    async def record_member_award(
+        self, member_id: int, offer: Offer, reason: str, points: int, purchase_id: int | None, at: datetime
+    ) -> int:
+        award_id = self.db.next_id()
+        self.t.member_awards.append((award_id, member_id, offer.id, reason, points))
+        return award_id
 
     async def record_awards(
         self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
