@@ -60,6 +60,11 @@ class Purchase(relay.Node):
         awards = await info.context.loaders.awards.load(self.id)
         return [OfferAward.from_domain(a, self.amount.currency) for a in awards]
 
+    @strawberry.field(description="The points earned at the base rate, before offers' bonuses.")
+    async def base_points(self, info: Info) -> int:
+        awards = await info.context.loaders.awards.load(self.id)
+        return self.points_earned + self.points_pending - sum(a.points for a in awards)
+
     @strawberry.field(description="The amount after the offers' discounts: what the member pays.")
     async def paid(self, info: Info) -> Money:
         awards = await info.context.loaders.awards.load(self.id)

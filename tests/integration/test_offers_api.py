@@ -26,6 +26,7 @@ PURCHASE_WITH_AWARDS = """mutation($input: PostPurchaseInput!) {
   postPurchase(input: $input) {
     purchase {
       pointsEarned
+      basePoints
       paid { amountMinor }
       appliedOffers {
         offerId offerVersion mechanic points discount { amountMinor } funding { kind funderId points }
@@ -109,6 +110,7 @@ async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, gi
 
     assert (dry["basePoints"], dry["totalPoints"]) == (50, 138)
     assert purchase["pointsEarned"] == dry["totalPoints"]
+    assert purchase["basePoints"] == dry["basePoints"]
     [award] = purchase["appliedOffers"]
     assert (award["offerId"], award["offerVersion"], award["points"]) == (offer["id"], 1, 88)
     assert award["funding"] == [
