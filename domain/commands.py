@@ -71,6 +71,12 @@ class QualifyPurchase:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenRedPacket:
+    code: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class RedeemReward:
     reward_id: int
     idempotency_key: str

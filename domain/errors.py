@@ -82,6 +82,10 @@ class RewardInactive(DomainError):
     code = ErrorCode.REWARD_INACTIVE
 
 
+class OfferBudgetExhausted(DomainError):
+    code = ErrorCode.OFFER_BUDGET_EXHAUSTED
+
+
 class LimitReached(DomainError):
     code = ErrorCode.LIMIT_REACHED
 
@@ -105,6 +109,7 @@ _BY_CODE: dict[ErrorCode, type[DomainError]] = {
         MemberLocked,
         RewardOutOfStock,
         RewardInactive,
+        OfferBudgetExhausted,
         LimitReached,
         IdempotencyKeyReused,
         AlreadyFinalized,

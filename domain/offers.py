@@ -58,6 +58,7 @@ _DISCOUNT_ORDER = {Mechanic.INSTANT_DISCOUNT: 0, Mechanic.SPEND_AND_SAVE: 1, Mec
 class Trigger(StrEnum):
     PURCHASE = "PURCHASE"  # applied by postPurchase
     SIGN_UP = "SIGN_UP"  # a bonus given once, when the member enrols
+    RED_PACKET = "RED_PACKET"  # a points gift a member opens with one of the offer's codes (紅包)
 
 
 class OfferStatus(StrEnum):

@@ -96,6 +96,13 @@ def award_from_json(d: dict[str, Any]) -> Award:
 
 
 @dataclass(frozen=True, slots=True)
+class RedPacketResult:
+    member_id: int
+    offer_id: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
 class RedemptionResult:
     redemption_id: int
     member_id: int

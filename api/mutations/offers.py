@@ -31,6 +31,7 @@ from api.types.offers import (
 from domain import commands
 from domain import offers as do
 from domain.money import Money as DomainMoney
+from domain.services.bonuses import open_red_packet
 from domain.services.offers import (
     change_offer_status,
     claim_coupon,
@@ -145,6 +146,18 @@ class ClaimCouponInput:
 @strawberry.type
 class ClaimCouponPayload:
     coupon: Coupon | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class OpenRedPacketInput:
+    code: str
+    idempotency_key: str
+
+
+@strawberry.type
+class OpenRedPacketPayload:
+    points: int | None = strawberry.field(description="The points the red packet gave.")
     errors: list[UserError]
 
 
@@ -309,6 +322,16 @@ class OfferMutations:
             info, lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock)
         )
         return ClaimCouponPayload(coupon=Coupon.from_domain(result) if result else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=MEMBER, description="Open a red packet with its code: its points, once."
+    )
+    async def open_red_packet(self, info: Info, input: OpenRedPacketInput) -> OpenRedPacketPayload:
+        command = commands.OpenRedPacket(code=input.code, idempotency_key=input.idempotency_key)
+        result, errors = await run_use_case(
+            info, lambda actor, uow, clock: open_red_packet(command, actor=actor, uow=uow, clock=clock)
+        )
+        return OpenRedPacketPayload(points=result.points if result else None, errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Stop applying an offer until resumed.")
     async def pause_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:

@@ -5,14 +5,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import validation
+from domain.actors import Actor, Role
+from domain.clock import Clock
+from domain.commands import OpenRedPacket
 from domain.earning import bonus_entry, earn_lot
+from domain.errors import LimitReached, NotFound, OfferBudgetExhausted, Validation
 from domain.members import Member
-from domain.offers import Award, Offer, PurchaseFacts, Trigger, referrer_points, sign_up_bonuses
+from domain.offers import (
+    Award,
+    Offer,
+    OfferStatus,
+    PurchaseFacts,
+    SkipReason,
+    Trigger,
+    referrer_points,
+    sign_up_bonuses,
+)
 from domain.ports import UnitOfWork
 from domain.programme import Programme
+from domain.results import RedPacketResult
+from domain.services.common import active_member, require_role
+from domain.services.idempotency import run_once
 
 SIGN_UP = "SIGN_UP"
 REFERRAL = "REFERRAL"
+RED_PACKET = "RED_PACKET"
 
 
 async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Programme, now: datetime) -> int:
@@ -64,3 +82,44 @@ async def give_referral_bonuses(
             now,
             earn_lot(referrer_id, points, now, programme),
         )
+
+
+async def open_red_packet(
+    cmd: OpenRedPacket, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> RedPacketResult:
+    """A member opens a red packet with its code: the offer's points, once per member, within its
+    budget, and no more often than the code allows, however many open it at once."""
+    require_role(actor, Role.MEMBER)
+    if actor.member_id is None:
+        raise NotFound("the token names no member")
+    code = validation.text(cmd.code, ("code",), max_length=40).upper()
+    member_id = actor.member_id
+    now = clock.now()
+
+    async def work() -> RedPacketResult:
+        member = await active_member(uow, member_id)
+        coupon = await uow.offers.coupon(code)
+        offer = None if coupon is None else await uow.offers.get(coupon.offer_id)
+        if coupon is None or offer is None or offer.trigger is not Trigger.RED_PACKET:
+            raise NotFound("no such red packet", ("code",))
+        if offer.status is not OfferStatus.ACTIVE or not offer.window.contains(now):
+            raise Validation("this red packet is not open now", ("code",))
+        if coupon.member_id not in (None, member.id):
+            raise Validation("this red packet is another member's", ("code",))
+        refused = await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0)
+        if refused is SkipReason.BUDGET_EXHAUSTED:
+            raise OfferBudgetExhausted("this red packet's budget is spent", ("code",))
+        if refused is not None:
+            raise LimitReached("this red packet was already opened as often as it may be", ("code",))
+        if not await uow.offers.use_coupon(coupon.id, member.id):
+            raise LimitReached("this red packet's code is used up", ("code",))
+        programme = await uow.programme.get()
+        award_id = await uow.offers.record_member_award(member.id, offer, RED_PACKET, offer.points, None, now)
+        await uow.ledger.post(
+            bonus_entry(member.id, award_id, offer.points, offer.funding, f"Red packet: {offer.name}"),
+            now,
+            earn_lot(member.id, offer.points, now, programme),
+        )
+        return RedPacketResult(member.id, offer.id, offer.points)
+
+    return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedPacketResult, work=work)

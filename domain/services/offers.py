@@ -129,7 +129,7 @@ async def generate_coupons(
         offer = await uow.offers.get(offer_id)
         if offer is None:
             raise NotFound("no such offer", ("offerId",))
-        if not offer.requires_coupon:
+        if not offer.requires_coupon and offer.trigger is not Trigger.RED_PACKET:
             raise Validation("this offer does not take coupons", ("offerId",))
         if shared_code is not None and await uow.offers.coupon(codes[0]) is not None:
             raise AlreadyExists("this code is taken", ("sharedCode",))
@@ -264,13 +264,19 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
     group = validation.optional_text(offer.exclusive_group, ("exclusiveGroup",), max_length=40)
     if offer.referrer_points < 0:
         raise Validation("must not be negative", ("referrerPoints",))
-    if offer.trigger is Trigger.SIGN_UP:
+    if offer.trigger is not Trigger.PURCHASE:
         rules = offer.eligibility
         where = (rules.merchant_ids, rules.categories, rules.partner_ids, rules.channels, rules.minimum_spend)
         if offer.mechanic is not Mechanic.BONUS_POINTS or any(where) or rules.first_purchase:
-            raise Validation("a sign-up offer gives bonus points, with no purchase conditions", ("trigger",))
+            raise Validation(
+                "sign-up offers and red packets give bonus points, with no purchase conditions", ("trigger",)
+            )
         if offer.requires_coupon or offer.referrer_points:
-            raise Validation("a sign-up offer takes no coupon and no referrer points", ("trigger",))
+            raise Validation(
+                "sign-up offers and red packets take no coupon flag and no referrer points", ("trigger",)
+            )
+        if offer.trigger is Trigger.RED_PACKET:
+            limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)  # one per member
     if offer.eligibility.first_purchase is not None:
         # Two first purchases can race; the once-per-member claim lets only one have the bonus.
         limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)

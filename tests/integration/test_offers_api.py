@@ -507,3 +507,48 @@ async def test_a_sign_up_offer_with_purchase_conditions_is_refused(backend: Back
         funding=[{"kind": "PROGRAMME", "percent": 100}],
     )
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("VALIDATION", ["trigger"])]
+
+
+OPEN_RED_PACKET = """mutation($input: OpenRedPacketInput!) {
+  openRedPacket(input: $input) { points errors { code field } }
+}"""
+
+
+async def test_a_shared_red_packet_opens_once_per_member_as_often_as_its_code_allows(
+    backend: Backend, given: Scenario
+) -> None:
+    created = await create_offer(
+        given,
+        name="Spring Festival red packet: 88 points",
+        mechanic="BONUS_POINTS",
+        points=88,
+        trigger="RED_PACKET",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    await given.gql.data(
+        GENERATE,
+        {"input": {"offerId": created["offer"]["id"], "sharedCode": "HONGBAO", "maxUses": 2}},
+        given.admin,
+    )
+    members = [await given.member(f"m{i}") for i in range(3)]
+
+    async def open_(member: Ids, key: str) -> dict[str, Any]:
+        data = await given.gql.data(
+            OPEN_RED_PACKET,
+            {"input": {"code": "hongbao", "idempotencyKey": key}},
+            given.tokens.member(member.raw),
+        )
+        return data["openRedPacket"]
+
+    first = await open_(members[0], "k1")
+    retried = await open_(members[0], "k1")
+    twice = await open_(members[0], "k2")
+    second = await open_(members[1], "k1")
+    third = await open_(members[2], "k1")
+
+    assert first == retried == {"points": 88, "errors": []}
+    assert twice["errors"] == [{"code": "LIMIT_REACHED", "field": ["code"]}]
+    assert second == {"points": 88, "errors": []}
+    assert third["errors"] == [{"code": "LIMIT_REACHED", "field": ["code"]}]
+    assert [(await given.balance(m))["available"] for m in members] == [88, 88, 0]
+    assert await check_ledger(backend.database.read_engine) == []
