@@ -235,3 +235,49 @@ async def test_a_single_use_coupon_raced_by_20_purchases_is_used_once(pg_arena: 
     assert await pg_arena.scalar("SELECT count(*) FROM purchases") == 1
     assert await pg_arena.scalar("SELECT sum(discount_minor) FROM purchase_awards") == 1_000
     assert await check_ledger(pg_arena.backend.database.read_engine) == []
+
+
+async def test_a_once_per_member_offer_under_20_racing_purchases_by_one_member_applies_once(
+    pg_arena: Arena,
+) -> None:
+    given = pg_arena.given
+    merchant = await given.merchant()
+    member = await given.member()
+    now = datetime.now(UTC)
+    await given.gql.data(
+        CREATE_OFFER,
+        {
+            "input": {
+                "name": "Once each: 100 points",
+                "mechanic": "BONUS_POINTS",
+                "points": 100,
+                "startsAt": (now - timedelta(days=1)).isoformat(),
+                "endsAt": (now + timedelta(days=1)).isoformat(),
+                "funding": [{"kind": "PROGRAMME", "percent": 100}],
+                "limits": {"perMember": 1},
+            }
+        },
+        given.admin,
+    )
+    token = pg_arena.tokens.merchant(merchant.raw)
+    requests = [
+        (
+            POST_PURCHASE,
+            {
+                "input": {
+                    "memberId": member.gid,
+                    "amount": {"amountMinor": 1_000, "currency": "CNY"},
+                    "idempotencyKey": f"once-{i}",
+                }
+            },
+            token,
+        )
+        for i in range(20)
+    ]
+
+    replies = await pg_arena.fire(requests)
+
+    assert outcomes(replies, "postPurchase") == {OK: 20}
+    assert await pg_arena.scalar("SELECT count(*) FROM purchase_awards") == 1
+    assert await pg_arena.scalar("SELECT available FROM member_balances") == 20 * 10 + 100
+    assert await check_ledger(pg_arena.backend.database.read_engine) == []
