@@ -78,6 +78,24 @@ def uow_for(backend: Backend) -> SqlAlchemyUnitOfWork:
     return SqlAlchemyUnitOfWork(backend.database.write_engine)
 
 
+async def live_bonus(backend: Backend, *, points: int, limits: Limits) -> None:
+    """FESTIVAL's funding as a bonus that applies to any purchase today."""
+    now = datetime.now(UTC)
+    async with uow_for(backend) as uow:
+        await uow.offers.add(
+            replace(
+                FESTIVAL,
+                mechanic=Mechanic.BONUS_POINTS,
+                points=points,
+                window=Window(now - timedelta(days=1), now + timedelta(days=1)),
+                eligibility=Eligibility(),
+                limits=limits,
+            ),
+            now,
+        )
+        await uow.commit()
+
+
 async def test_an_offer_is_stored_and_read_back_exactly(backend: Backend) -> None:
     async with uow_for(backend) as uow:
         stored = await uow.offers.add(FESTIVAL, AT)
@@ -148,20 +166,7 @@ async def test_a_purchase_gets_a_live_offer_and_the_ledger_verifies(
 ) -> None:
     merchant = await given.merchant()
     member = await given.member()
-    now = datetime.now(UTC)
-    async with uow_for(backend) as uow:
-        await uow.offers.add(
-            replace(
-                FESTIVAL,
-                mechanic=Mechanic.BONUS_POINTS,
-                points=88,
-                window=Window(now - timedelta(days=1), now + timedelta(days=1)),
-                eligibility=Eligibility(),
-                limits=Limits(budget_points=100),
-            ),
-            now,
-        )
-        await uow.commit()
+    await live_bonus(backend, points=88, limits=Limits(budget_points=100))
 
     first = await given.purchase(merchant, member, 1_000, key="k-1")
     second = await given.purchase(merchant, member, 1_000, key="k-2")
@@ -184,20 +189,7 @@ async def test_verify_ledger_finds_offer_counters_or_funding_that_do_not_match_t
 ) -> None:
     merchant = await given.merchant()
     member = await given.member()
-    now = datetime.now(UTC)
-    async with uow_for(backend) as uow:
-        await uow.offers.add(
-            replace(
-                FESTIVAL,
-                mechanic=Mechanic.BONUS_POINTS,
-                points=20,
-                window=Window(now - timedelta(days=1), now + timedelta(days=1)),
-                eligibility=Eligibility(),
-                limits=Limits(),
-            ),
-            now,
-        )
-        await uow.commit()
+    await live_bonus(backend, points=20, limits=Limits())
     await given.purchase(merchant, member, 1_000, key="k-1")
     assert await check_ledger(backend.database.read_engine) == []
 
