@@ -64,6 +64,7 @@ class OriginType(StrEnum):
     REDEMPTION = "REDEMPTION"
     ADJUSTMENT = "ADJUSTMENT"
     AWARD = "AWARD"  # a bonus not tied to a purchase of the member: sign-up, referral
+    EXPIRATION = "EXPIRATION"  # points whose lots reached their expiry date
 
 
 @dataclass(frozen=True, slots=True)

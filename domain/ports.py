@@ -115,6 +115,15 @@ class LedgerRepository(Protocol):
 
 
 class LotRepository(Protocol):
+    async def expired(self, member_id: int, now: datetime) -> list[PointsLot]:
+        """Lots past their date with points left; call only while the member's balance row is locked."""
+        ...
+
+    async def members_with_expired(self, now: datetime, after: int, limit: int) -> list[int]: ...
+    async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
+        """The fact an EXPIRE entry points back to; returns its id."""
+        ...
+
     async def spendable(self, member_id: int) -> list[PointsLot]:
         """Lots with points left; call only while the member's balance row is locked."""
         ...

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -187,6 +188,17 @@ class AdjustmentRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ExpirationRow(Base):
+    """Points a member lost to expiry at one time: the origin of the EXPIRE journal entry."""
+
+    __tablename__ = "expirations"
+    __table_args__ = (Index("ix_expirations_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class JournalEntryRow(Base):
     """An immutable journal entry; its lines sum to zero. `origin` names the business fact behind it."""
 
@@ -222,6 +234,13 @@ class PointsLotRow(Base):
     __tablename__ = "points_lots"
     __table_args__ = (
         Index("ix_points_lots_member_id_expires_at", "member_id", "expires_at", "id"),
+        # The expiry job looks for lots past their date with points left.
+        Index(
+            "ix_points_lots_expires_at_remaining",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -408,6 +427,7 @@ rewards = _table(RewardRow)
 purchases = _table(PurchaseRow)
 redemptions = _table(RedemptionRow)
 adjustments = _table(AdjustmentRow)
+expirations = _table(ExpirationRow)
 journal_entries = _table(JournalEntryRow)
 journal_lines = _table(JournalLineRow)
 points_lots = _table(PointsLotRow)

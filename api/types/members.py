@@ -27,6 +27,7 @@ _ORIGIN_TYPE_NAMES = {
     dl.OriginType.REDEMPTION: "Redemption",
     dl.OriginType.ADJUSTMENT: "Adjustment",
     dl.OriginType.AWARD: "MemberAward",
+    dl.OriginType.EXPIRATION: "Expiration",
 }
 
 

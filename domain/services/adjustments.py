@@ -16,6 +16,7 @@ from domain.money import MAX_INT
 from domain.ports import UnitOfWork
 from domain.results import AdjustmentResult
 from domain.services.common import existing_member, require_role
+from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
 
 
@@ -31,6 +32,8 @@ async def adjust_points(
     async def work() -> AdjustmentResult:
         # Locked members may still be adjusted: reversing fraud on a locked account is the usual case.
         member = await existing_member(uow, cmd.member_id)
+        if cmd.points < 0:
+            await expire_member_lots(uow, member.id, now)  # an expired point is never taken back as live
         before = await uow.ledger.balance(member.id)
         adjustment = await uow.adjustments.add(
             member_id=member.id,

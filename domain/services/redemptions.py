@@ -12,6 +12,7 @@ from domain.ports import UnitOfWork
 from domain.results import RedemptionResult
 from domain.rewards import RedemptionStatus
 from domain.services.common import active_member, require_role
+from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
 
 
@@ -26,6 +27,7 @@ async def redeem_reward(
 
     async def work() -> RedemptionResult:
         member = await active_member(uow, member_id)
+        await expire_member_lots(uow, member.id, now)  # an expired point is never spent
         reward = await uow.rewards.get(cmd.reward_id)
         if reward is None:
             raise NotFound("no such reward", ("rewardId",))

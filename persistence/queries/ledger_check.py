@@ -48,6 +48,7 @@ from domain.rewards import RedemptionStatus
 from persistence.tables import (
     adjustments,
     award_funding,
+    expirations,
     journal_entries,
     journal_lines,
     lot_draws,
@@ -193,6 +194,7 @@ _ORIGIN_TABLES = {
     OriginType.REDEMPTION.value: redemptions,
     OriginType.ADJUSTMENT.value: adjustments,
     OriginType.AWARD.value: member_awards,
+    OriginType.EXPIRATION.value: expirations,
 }
 
 
@@ -556,6 +558,7 @@ class _Checker:
             ),
             (OriginType.ADJUSTMENT.value, adjustments, None),
             (OriginType.AWARD.value, member_awards, member_awards.c.points > 0),
+            (OriginType.EXPIRATION.value, expirations, None),
         ]
         for origin_type, table, moved_points in facts:
             has_entry = exists().where(

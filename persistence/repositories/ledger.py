@@ -20,7 +20,14 @@ from domain.ledger import (
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from persistence import bulk, mapping
-from persistence.tables import journal_entries, journal_lines, lot_draws, member_balances, points_lots
+from persistence.tables import (
+    expirations,
+    journal_entries,
+    journal_lines,
+    lot_draws,
+    member_balances,
+    points_lots,
+)
 
 _BALANCE_COLUMN = {
     AccountKind.MEMBER_AVAILABLE: member_balances.c.available,
@@ -309,6 +316,40 @@ class SqlLedgerRepository:
 class SqlLotRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+
+    async def expired(self, member_id: int, now: datetime) -> list[PointsLot]:
+        rows = await self.conn.execute(
+            select(points_lots)
+            .where(
+                points_lots.c.member_id == member_id,
+                points_lots.c.remaining > 0,
+                points_lots.c.expires_at <= now,
+            )
+            .order_by(points_lots.c.expires_at, points_lots.c.id)
+        )
+        return [mapping.lot(row) for row in rows]
+
+    async def members_with_expired(self, now: datetime, after: int, limit: int) -> list[int]:
+        """Members (by id, after `after`) holding lots past their date with points left."""
+        rows = await self.conn.execute(
+            select(points_lots.c.member_id)
+            .where(
+                points_lots.c.expires_at <= now, points_lots.c.remaining > 0, points_lots.c.member_id > after
+            )
+            .group_by(points_lots.c.member_id)
+            .order_by(points_lots.c.member_id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
+        return (
+            await self.conn.execute(
+                insert(expirations)
+                .values(member_id=member_id, points=points, created_at=at)
+                .returning(expirations.c.id)
+            )
+        ).scalar_one()
 
     async def spendable(self, member_id: int) -> list[PointsLot]:
         rows = await self.conn.execute(

@@ -67,6 +67,7 @@ class Tables:
     idempotency: dict[tuple[str, str], IdempotencyRow] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
     offers: dict[int, Offer] = field(default_factory=dict)
+    expirations: dict[int, tuple[int, int, datetime]] = field(default_factory=dict)
     offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
     offer_member_uses: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
     awards: list[tuple[int, Award]] = field(default_factory=list)  # (purchase id, award)
@@ -214,8 +215,28 @@ class FakeLedgerRepository(_Repository):
     async def balance(self, member_id: int) -> Balance | None:
         return self.t.balances.get(member_id)
 
+    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
+        return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
+
 
 class FakeLotRepository(_Repository):
+    async def expired(self, member_id: int, now: datetime) -> list[PointsLot]:
+        lots = [
+            lot
+            for lot in self.t.lots.values()
+            if lot.member_id == member_id and lot.remaining > 0 and lot.expires_at <= now
+        ]
+        return sorted(lots, key=lambda lot: (lot.expires_at, lot.id))
+
+    async def members_with_expired(self, now: datetime, after: int, limit: int) -> list[int]:
+        found = {lot.member_id for lot in self.t.lots.values() if lot.remaining > 0 and lot.expires_at <= now}
+        return sorted(m for m in found if m > after)[:limit]
+
+    async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
+        expiration_id = self.db.next_id()
+        self.t.expirations[expiration_id] = (member_id, points, at)
+        return expiration_id
+
     async def spendable(self, member_id: int) -> list[PointsLot]:
         lots = [lot for lot in self.t.lots.values() if lot.member_id == member_id and lot.remaining > 0]
         return sorted(lots, key=lambda lot: (lot.expires_at, lot.id))
