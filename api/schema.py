@@ -27,12 +27,21 @@ from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
+from api.mutations.transfers import TransferMutations
 from api.queries import Query
 from api.types.activity import Adjustment, Purchase, Redemption
 from api.types.offers import Offer
 
 Mutation = merge_types(
-    "Mutation", (PurchaseMutations, RedemptionMutations, MemberMutations, AdminMutations, OfferMutations)
+    "Mutation",
+    (
+        PurchaseMutations,
+        RedemptionMutations,
+        MemberMutations,
+        AdminMutations,
+        OfferMutations,
+        TransferMutations,
+    ),
 )
 
 

@@ -71,6 +71,16 @@ class QualifyPurchase:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferPoints:
+    """To another member, named by its referral code or its externalRef (exactly one)."""
+
+    points: int
+    idempotency_key: str
+    to_referral_code: str | None = None
+    to_external_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OpenRedPacket:
     code: str
     idempotency_key: str

@@ -57,6 +57,7 @@ class EntryKind(StrEnum):
     REDEEM = "REDEEM"
     ADJUST = "ADJUST"
     EXPIRE = "EXPIRE"
+    TRANSFER = "TRANSFER"
 
 
 class OriginType(StrEnum):
@@ -65,6 +66,7 @@ class OriginType(StrEnum):
     ADJUSTMENT = "ADJUSTMENT"
     AWARD = "AWARD"  # a bonus not tied to a purchase of the member: sign-up, referral
     EXPIRATION = "EXPIRATION"  # points whose lots reached their expiry date
+    TRANSFER = "TRANSFER"  # points a member gave another
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,7 @@ class LotRepository(Protocol):
         ...
 
     async def members_with_expired(self, now: datetime, after: int, limit: int) -> list[int]: ...
+    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None: ...
     async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
         """The fact an EXPIRE entry points back to; returns its id."""
         ...
@@ -251,6 +252,11 @@ class OfferRepository(Protocol):
         ...
 
 
+class TransferRepository(Protocol):
+    async def add(self, member_id: int, to_member_id: int, points: int, at: datetime) -> int: ...
+    async def given_since(self, member_id: int, since: datetime) -> int: ...
+
+
 class AuditLog(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
@@ -266,6 +272,7 @@ class UnitOfWork(Protocol):
     purchases: PurchaseRepository
     redemptions: RedemptionRepository
     adjustments: AdjustmentRepository
+    transfers: TransferRepository
     idempotency: IdempotencyStore
     offers: OfferRepository
     audit: AuditLog

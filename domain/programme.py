@@ -17,6 +17,7 @@ class Programme:
     name: str
     points_validity_months: int
     earn_rates: Mapping[str, Decimal]  # points per currency unit, one entry per accepted currency
+    transfer_limit_per_month: int = 10_000  # points a member may give other members in a calendar month
 
     @property
     def currencies(self) -> frozenset[str]:

@@ -96,6 +96,14 @@ def award_from_json(d: dict[str, Any]) -> Award:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferResult:
+    transfer_id: int
+    member_id: int
+    to_member_id: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
 class RedPacketResult:
     member_id: int
     offer_id: int

@@ -115,6 +115,7 @@ class Catalogue:
         return Programme(
             name=settings.name,
             points_validity_months=settings.points_validity_months,
+            transfer_limit_per_month=settings.transfer_limit_per_month,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
         )
 

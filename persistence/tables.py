@@ -69,6 +69,7 @@ class ProgrammeRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     points_validity_months: Mapped[int] = mapped_column(Integer)
+    transfer_limit_per_month: Mapped[int] = mapped_column(BigInteger, server_default="10000")
     # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
     catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
@@ -195,6 +196,18 @@ class ExpirationRow(Base):
     __table_args__ = (Index("ix_expirations_member_id_id", "member_id", "id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TransferRow(Base):
+    """Points a member gave another: the origin of the TRANSFER journal entry."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (Index("ix_transfers_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))  # who gave
+    to_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     points: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -428,6 +441,7 @@ purchases = _table(PurchaseRow)
 redemptions = _table(RedemptionRow)
 adjustments = _table(AdjustmentRow)
 expirations = _table(ExpirationRow)
+transfers = _table(TransferRow)
 journal_entries = _table(JournalEntryRow)
 journal_lines = _table(JournalLineRow)
 points_lots = _table(PointsLotRow)

@@ -12,6 +12,7 @@ from persistence.repositories.activity import (
     SqlAdjustmentRepository,
     SqlPurchaseRepository,
     SqlRedemptionRepository,
+    SqlTransferRepository,
 )
 from persistence.repositories.audit import SqlAuditLog
 from persistence.repositories.catalogue import (
@@ -48,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.purchases = SqlPurchaseRepository(conn)
         self.redemptions = SqlRedemptionRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
+        self.transfers = SqlTransferRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)

@@ -28,6 +28,7 @@ _ORIGIN_TYPE_NAMES = {
     dl.OriginType.ADJUSTMENT: "Adjustment",
     dl.OriginType.AWARD: "MemberAward",
     dl.OriginType.EXPIRATION: "Expiration",
+    dl.OriginType.TRANSFER: "Transfer",
 }
 
 

@@ -60,6 +60,7 @@ from persistence.tables import (
     purchase_awards,
     purchases,
     redemptions,
+    transfers,
 )
 
 
@@ -195,6 +196,7 @@ _ORIGIN_TABLES = {
     OriginType.ADJUSTMENT.value: adjustments,
     OriginType.AWARD.value: member_awards,
     OriginType.EXPIRATION.value: expirations,
+    OriginType.TRANSFER.value: transfers,
 }
 
 
@@ -559,6 +561,7 @@ class _Checker:
             (OriginType.ADJUSTMENT.value, adjustments, None),
             (OriginType.AWARD.value, member_awards, member_awards.c.points > 0),
             (OriginType.EXPIRATION.value, expirations, None),
+            (OriginType.TRANSFER.value, transfers, None),
         ]
         for origin_type, table, moved_points in facts:
             has_entry = exists().where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, insert, literal, select
+from sqlalchemy import exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Channel, Merchant
@@ -14,7 +14,7 @@ from domain.offers import FirstPurchase
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import Redemption, RedemptionStatus
 from persistence import bulk, mapping
-from persistence.tables import adjustments, merchants, purchases, redemptions
+from persistence.tables import adjustments, merchants, purchases, redemptions, transfers
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
@@ -163,3 +163,28 @@ class SqlAdjustmentRepository:
             )
         ).one()
         return mapping.adjustment(row)
+
+
+class SqlTransferRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, member_id: int, to_member_id: int, points: int, at: datetime) -> int:
+        return (
+            await self.conn.execute(
+                insert(transfers)
+                .values(member_id=member_id, to_member_id=to_member_id, points=points, created_at=at)
+                .returning(transfers.c.id)
+            )
+        ).scalar_one()
+
+    async def given_since(self, member_id: int, since: datetime) -> int:
+        """Points the member has given others since `since` (call with its balance row locked)."""
+        total = (
+            await self.conn.execute(
+                select(func.coalesce(func.sum(transfers.c.points), 0)).where(
+                    transfers.c.member_id == member_id, transfers.c.created_at >= since
+                )
+            )
+        ).scalar_one()
+        return int(total)

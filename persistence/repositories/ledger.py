@@ -342,6 +342,18 @@ class SqlLotRepository:
         )
         return list(rows.scalars())
 
+    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None:
+        """More lots for an entry that credits more than one (a transfer keeps each lot's expiry)."""
+        await bulk.insert_rows(
+            self.conn,
+            points_lots,
+            ("member_id", "entry_id", "points", "remaining", "earned_at", "expires_at"),
+            [
+                (lot.member_id, entry_id, lot.points, lot.points, lot.earned_at, lot.expires_at)
+                for lot in lots
+            ],
+        )
+
     async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
         return (
             await self.conn.execute(

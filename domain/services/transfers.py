@@ -1,0 +1,80 @@
+"""Points a member gives another (family pooling): both sides in one transaction, within the
+programme's monthly limit; the receiver's new lots keep the expiry dates of the points given."""
+
+from __future__ import annotations
+
+from domain import validation
+from domain.actors import Actor, Role
+from domain.clock import Clock
+from domain.commands import TransferPoints
+from domain.errors import LimitReached, MemberLocked, NotFound, Validation
+from domain.ledger import Account, EntryKind, JournalEntry, OriginType, Posting
+from domain.lots import NewLot, draw_from_lots
+from domain.members import MemberStatus
+from domain.ports import UnitOfWork
+from domain.results import TransferResult
+from domain.services.common import active_member, require_role
+from domain.services.expiry import expire_member_lots
+from domain.services.idempotency import run_once
+
+
+async def transfer_points(
+    cmd: TransferPoints, *, actor: Actor, uow: UnitOfWork, clock: Clock
+) -> TransferResult:
+    require_role(actor, Role.MEMBER)
+    if actor.member_id is None:
+        raise NotFound("the token names no member")
+    sender_id = actor.member_id
+    validation.positive_int(cmd.points, ("points",))
+    if (cmd.to_referral_code is None) == (cmd.to_external_ref is None):
+        raise Validation("name the receiver by toReferralCode or by toExternalRef", ("toReferralCode",))
+    now = clock.now()
+
+    async def work() -> TransferResult:
+        sender = await active_member(uow, sender_id)
+        if cmd.to_referral_code is not None:
+            field = "toReferralCode"
+            receiver = await uow.members.get_by_referral_code(cmd.to_referral_code.strip().upper())
+        else:
+            field = "toExternalRef"
+            receiver = await uow.members.get_by_external_ref(cmd.to_external_ref or "")
+        if receiver is None:
+            raise NotFound("no such member", (field,))
+        if receiver.id == sender.id:
+            raise Validation("points cannot be given to oneself", (field,))
+        if receiver.status is not MemberStatus.ACTIVE:
+            raise MemberLocked("the receiving member cannot take points", (field,))
+        # Both balance rows, in id order: opposite transfers wait for each other, never deadlock.
+        await uow.ledger.lock_balances([sender.id, receiver.id])
+        await expire_member_lots(uow, sender.id, now)
+        programme = await uow.programme.get()
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        given = await uow.transfers.given_since(sender.id, month_start)
+        if given + cmd.points > programme.transfer_limit_per_month:
+            left = max(0, programme.transfer_limit_per_month - given)
+            raise LimitReached(f"{left} points can still be given this month", ("points",))
+        transfer_id = await uow.transfers.add(sender.id, receiver.id, cmd.points, now)
+        entry_id = await uow.ledger.post(
+            JournalEntry(
+                kind=EntryKind.TRANSFER,
+                member_id=sender.id,
+                origin_type=OriginType.TRANSFER,
+                origin_id=transfer_id,
+                description="Points transfer between members",
+                postings=(
+                    Posting(Account.available(sender.id), -cmd.points),
+                    Posting(Account.available(receiver.id), cmd.points),
+                ),
+            ),
+            now,
+        )
+        lots = await uow.lots.spendable(sender.id)
+        draws = draw_from_lots(lots, cmd.points)
+        await uow.lots.consume(entry_id, sender.id, draws, now)
+        expiry = {lot.id: lot.expires_at for lot in lots}
+        await uow.lots.add_many(
+            entry_id, [NewLot(receiver.id, draw.points, now, expiry[draw.lot_id]) for draw in draws]
+        )
+        return TransferResult(transfer_id, sender.id, receiver.id, cmd.points)
+
+    return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=TransferResult, work=work)
