@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from domain import validation
 from domain.errors import Validation
-from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting
+from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting, transfer
 from domain.lots import NewLot
 from domain.merchants import Channel, Merchant, MerchantChannel
 from domain.money import MAX_INT, Money
@@ -52,11 +52,30 @@ def earning(programme: Programme, merchant: Merchant, amount: Money, channel: Ch
 
 
 def earn_entry(
-    member_id: int, purchase_id: int, points: int, merchant: Merchant, funded: Sequence[FundedCost] = ()
+    member_id: int,
+    purchase_id: int,
+    points: int,
+    merchant: Merchant,
+    funded: Sequence[FundedCost] = (),
+    pending: bool = False,
 ) -> JournalEntry:
-    """`points` to the member: offer points from each funder's account, the rest from issuance."""
-    return _funded_entry(
-        member_id, OriginType.PURCHASE, purchase_id, points, funded, f"Earned at {merchant.name}"
+    """`points` to the member (to its pending account inside a return window): offer points from
+    each funder's account, the rest from issuance."""
+    description = f"Earned at {merchant.name}" + (", pending" if pending else "")
+    return _funded_entry(member_id, OriginType.PURCHASE, purchase_id, points, funded, description, pending)
+
+
+def mature_entry(member_id: int, purchase_id: int, points: int) -> JournalEntry:
+    """A purchase's pending points become available: its return window has passed."""
+    return transfer(
+        kind=EntryKind.MATURE,
+        member_id=member_id,
+        origin_type=OriginType.PURCHASE,
+        origin_id=purchase_id,
+        source=Account(AccountKind.MEMBER_PENDING, member_id),
+        destination=Account.available(member_id),
+        points=points,
+        description="Pending points now available",
     )
 
 
@@ -76,6 +95,7 @@ def _funded_entry(
     points: int,
     funded: Sequence[FundedCost],
     description: str,
+    pending: bool = False,
 ) -> JournalEntry:
     by_account: dict[Account, int] = defaultdict(int)
     for cost in funded:
@@ -90,7 +110,10 @@ def _funded_entry(
         description=description,
         postings=(
             *(Posting(account, -amount) for account, amount in by_account.items() if amount),
-            Posting(Account.available(member_id), points),
+            Posting(
+                Account(AccountKind.MEMBER_PENDING, member_id) if pending else Account.available(member_id),
+                points,
+            ),
         ),
     )
 

@@ -58,6 +58,7 @@ class EntryKind(StrEnum):
     ADJUST = "ADJUST"
     EXPIRE = "EXPIRE"
     TRANSFER = "TRANSFER"
+    MATURE = "MATURE"  # pending points become available
 
 
 class OriginType(StrEnum):

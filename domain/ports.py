@@ -147,7 +147,13 @@ class PurchaseRepository(Protocol):
         points_earned: int,
         points_pending: int,
         at: datetime,
+        matures_at: datetime | None = None,
     ) -> Purchase: ...
+    async def due_for_maturity(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]: ...
+    async def mature(self, purchase_id: int) -> int:
+        """Take the purchase's pending points, once; call with the member's balance row locked."""
+        ...
+
     async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
         """Which kinds of first purchase a new purchase by the member at this merchant would be."""
         ...

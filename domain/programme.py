@@ -18,6 +18,7 @@ class Programme:
     points_validity_months: int
     earn_rates: Mapping[str, Decimal]  # points per currency unit, one entry per accepted currency
     transfer_limit_per_month: int = 10_000  # points a member may give other members in a calendar month
+    pending_days: int = 0  # a purchase's points stay pending this long (the return window); 0: at once
 
     @property
     def currencies(self) -> frozenset[str]:

@@ -116,6 +116,7 @@ class Catalogue:
             name=settings.name,
             points_validity_months=settings.points_validity_months,
             transfer_limit_per_month=settings.transfer_limit_per_month,
+            pending_days=settings.pending_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
         )
 

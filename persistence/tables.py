@@ -70,6 +70,7 @@ class ProgrammeRow(Base):
     name: Mapped[str] = mapped_column(String(120))
     points_validity_months: Mapped[int] = mapped_column(Integer)
     transfer_limit_per_month: Mapped[int] = mapped_column(BigInteger, server_default="10000")
+    pending_days: Mapped[int] = mapped_column(Integer, server_default="0")
     # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
     catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
@@ -152,6 +153,13 @@ class PurchaseRow(Base):
     __table_args__ = (
         Index("ix_purchases_member_id_id", "member_id", "id"),
         Index("ix_purchases_merchant_id_member_id", "merchant_id", "member_id"),
+        # The maturation job looks for purchases whose pending points are due.
+        Index(
+            "ix_purchases_matures_at_pending",
+            "matures_at",
+            postgresql_where=text("points_pending > 0"),
+            sqlite_where=text("points_pending > 0"),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -163,6 +171,7 @@ class PurchaseRow(Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     points_earned: Mapped[int] = mapped_column(BigInteger)
     points_pending: Mapped[int] = mapped_column(BigInteger)
+    matures_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when pending points mature
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

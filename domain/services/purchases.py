@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from domain import validation
 from domain.actors import Actor, Role
@@ -171,6 +172,8 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         points = base_points + sum(a.points for a in awards)
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
+        # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
+        pending = programme.pending_days > 0
         purchase = await uow.purchases.add(
             member_id=member.id,
             merchant_id=merchant.id,
@@ -179,15 +182,16 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at=occurred_at,
             reference=reference,
             points_earned=points,
-            points_pending=0,
+            points_pending=points if pending else 0,
             at=now,
+            matures_at=now + timedelta(days=programme.pending_days) if pending else None,
         )
         if points:
             funded = [cost for award in awards for cost in award.funding]
             await uow.ledger.post(
-                earn_entry(member.id, purchase.id, points, merchant, funded),
+                earn_entry(member.id, purchase.id, points, merchant, funded, pending),
                 now,
-                earn_lot(member.id, points, now, programme),
+                None if pending else earn_lot(member.id, points, now, programme),
             )
         if awards:
             await uow.offers.record_awards(purchase.id, member.id, awards, earned.amount.currency, now)

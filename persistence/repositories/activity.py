@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Channel, Merchant
@@ -48,11 +48,13 @@ class SqlPurchaseRepository:
         points_earned: int,
         points_pending: int,
         at: datetime,
+        matures_at: datetime | None = None,
     ) -> Purchase:
         row = (
             await self.conn.execute(
                 _INSERT_PURCHASE,
                 {
+                    "matures_at": matures_at,
                     "member_id": member_id,
                     "merchant_id": merchant_id,
                     "amount_minor": amount.amount_minor,
@@ -109,6 +111,31 @@ class SqlPurchaseRepository:
             (FirstPurchase.EVER, FirstPurchase.AT_MERCHANT, FirstPurchase.AT_PARTNER), row, strict=True
         )
         return frozenset(kind for kind, first in kinds if first)
+
+    async def due_for_maturity(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
+        """(purchase id, member id) of purchases whose pending points are due, by purchase id."""
+        rows = await self.conn.execute(
+            select(purchases.c.id, purchases.c.member_id)
+            .where(purchases.c.points_pending > 0, purchases.c.matures_at <= now, purchases.c.id > after)
+            .order_by(purchases.c.id)
+            .limit(limit)
+        )
+        return [(row.id, row.member_id) for row in rows]
+
+    async def mature(self, purchase_id: int) -> int:
+        """Take the purchase's pending points (once: a second call finds none); the points taken.
+        Call with the member's balance row locked, which keeps the pending points still meanwhile."""
+        pending = (
+            await self.conn.execute(select(purchases.c.points_pending).where(purchases.c.id == purchase_id))
+        ).scalar_one()
+        if not pending:
+            return 0
+        await self.conn.execute(
+            update(purchases)
+            .where(purchases.c.id == purchase_id, purchases.c.points_pending == pending)
+            .values(points_pending=0)
+        )
+        return int(pending)
 
 
 class SqlRedemptionRepository:

@@ -263,6 +263,7 @@ class FakePurchaseRepository(_Repository):
         points_earned: int,
         points_pending: int,
         at: datetime,
+        matures_at: datetime | None = None,
     ) -> Purchase:
         purchase = Purchase(
             self.db.next_id(),

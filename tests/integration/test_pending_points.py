@@ -1,0 +1,55 @@
+"""Pending points, on both databases: inside the programme's return window a purchase's points are
+pending; the maturation job makes them available once, in a lot; the ledger verifies throughout."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.clock import FixedClock
+from domain.services.maturation import run_maturation
+from persistence.queries.ledger_check import check_ledger
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.builders import Scenario
+from tests.conftest import Backend
+
+
+@pytest.fixture
+async def return_window(backend: Backend) -> AsyncIterator[None]:
+    """A 14-day return window, for this test only (the catalogue version makes caches re-read it)."""
+    async with backend.database.write_engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE programme SET pending_days = 14, catalogue_version = catalogue_version + 1"
+        )
+    yield
+    async with backend.database.write_engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE programme SET pending_days = 0, catalogue_version = catalogue_version + 1"
+        )
+
+
+def mature_at(days: int):  # type: ignore[no-untyped-def]
+    return FixedClock(datetime.now(UTC) + timedelta(days=days))
+
+
+async def test_points_stay_pending_for_the_window_then_mature_once(
+    backend: Backend, given: Scenario, return_window: None
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    posted = await given.purchase(merchant, member, 12_300, key="p1")
+    uow = lambda: SqlAlchemyUnitOfWork(backend.database.write_engine)  # noqa: E731
+
+    pending = await given.balance(member)
+    early = await run_maturation(uow, mature_at(13))
+    matured = await run_maturation(uow, mature_at(15))
+    again = await run_maturation(uow, mature_at(15))
+    after = await given.balance(member)
+
+    assert posted["purchase"]["pointsEarned"] == 123
+    assert (pending["available"], pending["pending"], pending["lifetimeEarned"]) == (0, 123, 123)
+    assert (early.purchases, matured.purchases, matured.points, again.purchases) == (0, 1, 123, 0)
+    assert (after["available"], after["pending"], after["lifetimeEarned"]) == (123, 0, 123)
+    assert await check_ledger(backend.database.read_engine) == []
