@@ -36,6 +36,7 @@ class NewPurchase:
     reference: str | None
     points_earned: int
     points_pending: int
+    matures_at: datetime | None = None
 
 
 class ReasonCode(StrEnum):

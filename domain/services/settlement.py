@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.actors import Actor, Role
 from domain.clock import Clock
@@ -96,6 +96,9 @@ async def import_settlement_batch(
             rejected += [_bad(a.line, error) for a in over_limit]
             to_post = [a for a in to_post if a not in over_limit]
 
+        # The return window applies as it does to postPurchase.
+        pending = programme.pending_days > 0
+        matures_at = now + timedelta(days=programme.pending_days) if pending else None
         purchase_ids = await uow.purchases.add_many(
             [
                 NewPurchase(
@@ -106,7 +109,8 @@ async def import_settlement_batch(
                     occurred_at=a.occurred_at,
                     reference=a.line.reference,
                     points_earned=a.earned.points,
-                    points_pending=0,
+                    points_pending=a.earned.points if pending else 0,
+                    matures_at=matures_at,
                 )
                 for a in to_post
             ],
@@ -115,8 +119,8 @@ async def import_settlement_batch(
         await uow.ledger.post_many(
             [
                 (
-                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant),
-                    earn_lot(a.member_id, a.earned.points, now, programme),
+                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending=pending),
+                    None if pending else earn_lot(a.member_id, a.earned.points, now, programme),
                 )
                 for a, purchase_id in zip(to_post, purchase_ids, strict=True)
                 if a.earned.points

@@ -28,6 +28,7 @@ _PURCHASE_COLUMNS = (
     "reference",
     "points_earned",
     "points_pending",
+    "matures_at",
     "created_at",
 )
 
@@ -82,6 +83,7 @@ class SqlPurchaseRepository:
                 p.reference,
                 p.points_earned,
                 p.points_pending,
+                p.matures_at,
                 at,
             )
             for p in new

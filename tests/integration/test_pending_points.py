@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.clock import FixedClock
+from domain.actors import Actor, Role
+from domain.clock import FixedClock, SystemClock
+from domain.money import Money
 from domain.services.maturation import run_maturation
+from domain.services.settlement import import_settlement_batch
+from domain.settlement import SettlementLine
 from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Scenario
@@ -52,4 +56,27 @@ async def test_points_stay_pending_for_the_window_then_mature_once(
     assert (pending["available"], pending["pending"], pending["lifetimeEarned"]) == (0, 123, 123)
     assert (early.purchases, matured.purchases, matured.points, again.purchases) == (0, 1, 123, 0)
     assert (after["available"], after["pending"], after["lifetimeEarned"]) == (123, 0, 123)
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_settlement_import_keeps_the_same_return_window(
+    backend: Backend, given: Scenario, return_window: None
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member("alice")
+    line = SettlementLine(2, "S-1", "alice", Money(4_500, "CNY"), datetime.now(UTC), None)
+
+    outcome = await import_settlement_batch(
+        [line],
+        actor=Actor(Role.MERCHANT, "import", merchant_id=merchant.raw),
+        uow=SqlAlchemyUnitOfWork(backend.database.write_engine),
+        clock=SystemClock(),
+    )
+    pending = await given.balance(member)
+    matured = await run_maturation(lambda: SqlAlchemyUnitOfWork(backend.database.write_engine), mature_at(15))
+
+    assert outcome.posted == 1
+    assert (pending["available"], pending["pending"]) == (0, 45)
+    assert (matured.purchases, matured.points) == (1, 45)
+    assert (await given.balance(member))["available"] == 45
     assert await check_ledger(backend.database.read_engine) == []
