@@ -64,6 +64,21 @@ async def partner(given: Scenario) -> Ids:
     return Ids(data["createPartnerBrand"]["partnerBrand"]["id"])
 
 
+async def purchase_with_offers(
+    given: Scenario, merchant: Ids, member: Ids, amount_minor: int, key: str, **fields: Any
+) -> dict[str, Any]:
+    """postPurchase asking for what offers gave; the whole response data."""
+    variables = {
+        "input": {
+            "memberId": member.gid,
+            "amount": {"amountMinor": amount_minor, "currency": "CNY"},
+            "idempotencyKey": key,
+            **fields,
+        }
+    }
+    return await given.gql.data(PURCHASE_WITH_AWARDS, variables, given.tokens.merchant(merchant.raw))  # type: ignore[no-any-return]
+
+
 async def create_offer(given: Scenario, **fields: Any) -> dict[str, Any]:
     data = await given.gql.data(CREATE_OFFER, {"input": {**window(), **fields}}, given.admin)
     return data["createOffer"]
@@ -95,17 +110,7 @@ async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, gi
         given.tokens.merchant(merchant.raw),
     )
     dry = qualify["qualifyPurchase"]["qualification"]
-    posted = await given.gql.data(
-        PURCHASE_WITH_AWARDS,
-        {
-            "input": {
-                "memberId": member.gid,
-                "amount": {"amountMinor": 5_000, "currency": "CNY"},
-                "idempotencyKey": "p1",
-            }
-        },
-        given.tokens.merchant(merchant.raw),
-    )
+    posted = await purchase_with_offers(given, merchant, member, 5_000, "p1")
     purchase = posted["postPurchase"]["purchase"]
 
     assert (dry["basePoints"], dry["totalPoints"]) == (50, 138)
@@ -171,17 +176,7 @@ async def test_discounts_show_what_the_member_pays(backend: Backend, given: Scen
         funding=[{"kind": "PROGRAMME", "percent": 100}],
     )
 
-    posted = await given.gql.data(
-        PURCHASE_WITH_AWARDS,
-        {
-            "input": {
-                "memberId": member.gid,
-                "amount": {"amountMinor": 25_000, "currency": "CNY"},
-                "idempotencyKey": "p1",
-            }
-        },
-        given.tokens.merchant(merchant.raw),
-    )
+    posted = await purchase_with_offers(given, merchant, member, 25_000, "p1")
 
     purchase = posted["postPurchase"]["purchase"]
     assert purchase["paid"] == {"amountMinor": 22_000}
@@ -301,17 +296,8 @@ async def test_coupons_are_generated_claimed_and_used_once(backend: Backend, giv
     plain = await given.purchase(merchant, alice, 10_000, key="plain")
     claimed = await given.gql.data(CLAIM, {"input": {"code": codes[0]}}, given.tokens.member(alice.raw))
     bobs_try = await given.purchase(merchant, bob, 10_000, key="bob", couponCode=codes[0])
-    used = await given.gql.data(
-        PURCHASE_WITH_AWARDS,
-        {
-            "input": {
-                "memberId": alice.gid,
-                "amount": {"amountMinor": 10_000, "currency": "CNY"},
-                "idempotencyKey": "with-coupon",
-                "couponCode": codes[0].lower(),
-            }
-        },
-        given.tokens.merchant(merchant.raw),
+    used = await purchase_with_offers(
+        given, merchant, alice, 10_000, "with-coupon", couponCode=codes[0].lower()
     )
     again = await given.purchase(merchant, alice, 10_000, key="again", couponCode=codes[0])
     wallet = await given.gql.data(WALLET, token=given.tokens.member(alice.raw))
