@@ -8,11 +8,12 @@ totals are derived from the journal, so no single hot row serializes all traffic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import DomainError, InsufficientPoints, LimitReached
+from domain.lots import NewLot
 from domain.members import Balance
 from domain.money import MAX_INT
 
@@ -25,6 +26,9 @@ class AccountKind(StrEnum):
     MEMBER_AVAILABLE = "MEMBER_AVAILABLE"
     MEMBER_PENDING = "MEMBER_PENDING"
     MEMBER_HELD = "MEMBER_HELD"
+    # What a member owes after a refund took back points it had spent. Its journal balance is <= 0;
+    # the stored `debt` column is the points owed (its negation), repaid first by later earnings.
+    MEMBER_DEBT = "MEMBER_DEBT"
     ISSUANCE = "ISSUANCE"  # the programme issues points from here on earn
     REDEMPTION = "REDEMPTION"  # spent points land here
     EXPIRY = "EXPIRY"
@@ -38,7 +42,12 @@ class AccountKind(StrEnum):
 
 
 MEMBER_ACCOUNT_KINDS = frozenset(
-    {AccountKind.MEMBER_AVAILABLE, AccountKind.MEMBER_PENDING, AccountKind.MEMBER_HELD}
+    {
+        AccountKind.MEMBER_AVAILABLE,
+        AccountKind.MEMBER_PENDING,
+        AccountKind.MEMBER_HELD,
+        AccountKind.MEMBER_DEBT,
+    }
 )
 
 
@@ -59,6 +68,17 @@ class EntryKind(StrEnum):
     EXPIRE = "EXPIRE"
     TRANSFER = "TRANSFER"
     MATURE = "MATURE"  # pending points become available
+    REFUND = "REFUND"  # a refunded purchase's points go back to who issued them
+    RETURN = "RETURN"  # spent points come back: a cancelled reward, a refunded points-paid purchase
+    HOLD = "HOLD"  # available points held for a merchant's POS until capture or void
+    RELEASE = "RELEASE"  # held points back to available: voided, expired, or the rest of a capture
+
+
+# Earnings repay a member's debt before they become available.
+DEBT_REPAYING_KINDS = frozenset({EntryKind.EARN, EntryKind.MATURE})
+# What the member did itself: it wakes a dormant member. Jobs (expiry, maturation, hold release)
+# and what others do to the member do not.
+ACTIVITY_KINDS = frozenset({EntryKind.EARN, EntryKind.REDEEM, EntryKind.HOLD, EntryKind.TRANSFER})
 
 
 class OriginType(StrEnum):
@@ -68,6 +88,7 @@ class OriginType(StrEnum):
     AWARD = "AWARD"  # a bonus not tied to a purchase of the member: sign-up, referral
     EXPIRATION = "EXPIRATION"  # points whose lots reached their expiry date
     TRANSFER = "TRANSFER"  # points a member gave another
+    REFUND = "REFUND"  # a merchant's refund of a purchase
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +110,7 @@ class BalanceChange:
     held: int = 0
     earned: int = 0  # lifetime earned
     redeemed: int = 0  # lifetime redeemed
+    debt: int = 0  # points owed
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +147,58 @@ class JournalEntry:
                 self.member_delta(member_id, AccountKind.MEMBER_PENDING),
                 self.member_delta(member_id, AccountKind.MEMBER_HELD),
                 *self.lifetime_deltas(member_id),
+                debt=-self.member_delta(member_id, AccountKind.MEMBER_DEBT),
             )
             for member_id in self.member_ids()
         }
 
     def lifetime_deltas(self, member_id: int) -> tuple[int, int]:
-        """(earned, redeemed) for the member's lifetime counters."""
-        net = self.member_delta(member_id, AccountKind.MEMBER_AVAILABLE) + self.member_delta(
-            member_id, AccountKind.MEMBER_PENDING
-        )
+        """(earned, redeemed) for the member's lifetime counters, from the net change of all its
+        accounts: earnings and positive adjustments add to earned, a refund takes its points back
+        off; redemptions (from available or a captured hold) add to redeemed, a return takes off."""
+        net = sum(self.member_delta(member_id, kind) for kind in MEMBER_ACCOUNT_KINDS)
         if self.kind in (EntryKind.EARN, EntryKind.ADJUST) and net > 0:
+            return net, 0
+        if self.kind is EntryKind.REFUND and net < 0:
             return net, 0
         if self.kind is EntryKind.REDEEM and net < 0:
             return 0, -net
+        if self.kind is EntryKind.RETURN and net > 0:
+            return 0, -net
         return 0, 0
+
+    @property
+    def is_activity(self) -> bool:
+        return self.kind in ACTIVITY_KINDS
+
+    @property
+    def repays_debt(self) -> bool:
+        """An earning that credits the member's available points and does not yet repay its debt:
+        the ledger must book it through `with_debt_repaid` when the member owes points."""
+        return (
+            self.kind in DEBT_REPAYING_KINDS
+            and self.member_delta(self.member_id, AccountKind.MEMBER_AVAILABLE) > 0
+            and not any(p.account.kind is AccountKind.MEMBER_DEBT for p in self.postings)
+        )
+
+
+def with_debt_repaid(
+    entry: JournalEntry, lot: NewLot | None, debt: int
+) -> tuple[JournalEntry, NewLot | None]:
+    """The earning as booked for a member owing `debt` points: up to that much of what it credits to
+    available repays the debt instead, and the new lot holds only what is left."""
+    member = entry.member_id
+    credited = entry.member_delta(member, AccountKind.MEMBER_AVAILABLE)
+    repaid = min(debt, credited)
+    if repaid <= 0:
+        return entry, lot
+    postings = [p for p in entry.postings if p.account != Account.available(member)]
+    if credited > repaid:
+        postings.append(Posting(Account.available(member), credited - repaid))
+    postings.append(Posting(Account(AccountKind.MEMBER_DEBT, member), repaid))
+    description = f"{entry.description} ({repaid} repaid points owed)"
+    new_lot = None if lot is None or credited == repaid else replace(lot, points=credited - repaid)
+    return replace(entry, postings=tuple(postings), description=description), new_lot
 
 
 def transfer(
@@ -187,28 +247,30 @@ def apply_change(current: Balance, change: BalanceChange) -> Balance:
         current.held + change.held,
         current.lifetime_earned + change.earned,
         current.lifetime_redeemed + change.redeemed,
+        current.debt + change.debt,
     )
 
 
 def within_limits(balance: Balance) -> bool:
     """No account below zero, and every figure within what GraphQL's 32-bit Int can show."""
-    figures = (
+    return min(_figures(balance)) >= 0 and max(_figures(balance)) <= MAX_BALANCE
+
+
+def _figures(balance: Balance) -> tuple[int, ...]:
+    return (
         balance.available,
         balance.pending,
         balance.held,
         balance.lifetime_earned,
         balance.lifetime_redeemed,
+        balance.debt,
     )
-    return min(figures) >= 0 and max(figures) <= MAX_BALANCE
 
 
 def balance_refusal(entry: JournalEntry, current: Balance | None) -> DomainError:
     """Why an entry could not be applied to the member's stored balance."""
     if current is not None:
         after = apply_change(current, entry.balance_changes().get(current.member_id, BalanceChange()))
-        if (
-            max(after.available, after.pending, after.held, after.lifetime_earned, after.lifetime_redeemed)
-            > MAX_BALANCE
-        ):
+        if max(_figures(after)) > MAX_BALANCE:
             return LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points")
     return InsufficientPoints("not enough points available")

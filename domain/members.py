@@ -11,6 +11,7 @@ class MemberStatus(StrEnum):
     ACTIVE = "ACTIVE"
     LOCKED = "LOCKED"
     CLOSED = "CLOSED"
+    DORMANT = "DORMANT"  # shown, never stored: see Member.shown_status
 
 
 class IncomeBand(StrEnum):
@@ -45,6 +46,17 @@ class Member:
     contact: Contact = field(default_factory=Contact)
     status_reason: str | None = None
     referred_by: int | None = None
+    tier_id: int | None = None  # None: the programme's entry tier (or no tiers at all)
+    tier_since: datetime | None = None
+    tier_grace_until: datetime | None = None
+    dormant_since: datetime | None = None  # set by the dormancy job; any activity clears it
+
+    @property
+    def shown_status(self) -> MemberStatus:
+        """DORMANT is derived: an ACTIVE member the dormancy job marked, until it acts again."""
+        if self.status is MemberStatus.ACTIVE and self.dormant_since is not None:
+            return MemberStatus.DORMANT
+        return self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,7 @@ class Balance:
     held: int
     lifetime_earned: int
     lifetime_redeemed: int
+    debt: int = 0  # points owed after refunds took back points already spent
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -13,7 +13,7 @@ from domain.members import Balance, Contact, IncomeBand, Member, MemberStatus, P
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
 from domain.purchases import Adjustment, Purchase, ReasonCode
-from domain.rewards import Redemption, RedemptionStatus, Reward
+from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 
 
 def member(row: Row[Any]) -> Member:
@@ -32,6 +32,11 @@ def member(row: Row[Any]) -> Member:
             tags=tuple(row.tags or ()),
         ),
         contact=Contact(phone=row.phone, email=row.email),
+        tier_id=row.tier_id,
+        tier_since=row.tier_since,
+        tier_grace_until=row.tier_grace_until,
+        # Selected beside the member where the read joins its balance row.
+        dormant_since=getattr(row, "dormant_since", None),
     )
 
 
@@ -60,6 +65,7 @@ def balance(row: Row[Any]) -> Balance:
         held=row.held,
         lifetime_earned=row.lifetime_earned,
         lifetime_redeemed=row.lifetime_redeemed,
+        debt=row.debt,
     )
 
 
@@ -72,6 +78,7 @@ def balance_from_prefixed(row: Row[Any]) -> Balance:
         held=row.balance_held,
         lifetime_earned=row.balance_lifetime_earned,
         lifetime_redeemed=row.balance_lifetime_redeemed,
+        debt=row.balance_debt,
     )
 
 
@@ -99,6 +106,9 @@ def reward(row: Row[Any]) -> Reward:
         stock=row.stock,
         active=row.active,
         created_at=row.created_at,
+        per_member_limit=row.per_member_limit,
+        limit_period=LimitPeriod(row.limit_period) if row.limit_period else None,
+        tier_ids=frozenset(row.tier_ids) if row.tier_ids is not None else None,
     )
 
 
@@ -110,6 +120,13 @@ def redemption(row: Row[Any]) -> Redemption:
         points=row.points,
         status=RedemptionStatus(row.status),
         created_at=row.created_at,
+        kind=RedemptionKind(row.kind),
+        merchant_id=row.merchant_id,
+        captured_points=row.captured_points,
+        hold_expires_at=row.hold_expires_at,
+        purchase_id=row.purchase_id,
+        points_returned=row.points_returned,
+        finalized_at=row.finalized_at,
     )
 
 

@@ -71,6 +71,11 @@ class ProgrammeRow(Base):
     points_validity_months: Mapped[int] = mapped_column(Integer)
     transfer_limit_per_month: Mapped[int] = mapped_column(BigInteger, server_default="10000")
     pending_days: Mapped[int] = mapped_column(Integer, server_default="0")
+    expiry_policy: Mapped[str] = mapped_column(String(16), server_default="FIXED_MONTHS")
+    hold_minutes: Mapped[int] = mapped_column(Integer, server_default="30")
+    dormant_after_days: Mapped[int] = mapped_column(Integer, server_default="365")
+    tier_window_months: Mapped[int] = mapped_column(Integer, server_default="12")
+    tier_grace_days: Mapped[int] = mapped_column(Integer, server_default="30")
     # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
     catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
@@ -97,7 +102,25 @@ class MerchantRow(Base):
     channel: Mapped[str] = mapped_column(String(10))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner_brands.id"), index=True)
     earn_rate_override: Mapped[str | None] = mapped_column(String(24))
+    pending_days: Mapped[int | None] = mapped_column(Integer)  # overrides the programme's return window
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TierRow(Base):
+    """A tier: a member qualifies with `min_points` qualifying points or `min_spend_minor` of spend in
+    the programme's rolling window; a higher `rank` is a better tier."""
+
+    __tablename__ = "tiers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    min_points: Mapped[int | None] = mapped_column(BigInteger)
+    min_spend_minor: Mapped[int | None] = mapped_column(BigInteger)
+    spend_currency: Mapped[str | None] = mapped_column(String(3))
+    earn_multiplier: Mapped[str] = mapped_column(String(12), server_default="1")  # a Decimal, as text
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class MemberRow(Base):
@@ -115,6 +138,25 @@ class MemberRow(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Below its tier's thresholds at an evaluation: kept until then, downgraded at the next one after.
+    tier_grace_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TierChangeRow(Base):
+    """A member's tier history: every upgrade and downgrade, with the figures it was decided on."""
+
+    __tablename__ = "tier_changes"
+    __table_args__ = (Index("ix_tier_changes_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    to_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    reason: Mapped[str] = mapped_column(String(12))
+    qualifying_points: Mapped[int] = mapped_column(BigInteger)
+    qualifying_spend_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class MemberBalanceRow(Base):
@@ -125,6 +167,14 @@ class MemberBalanceRow(Base):
         CheckConstraint("available >= 0", name="available_not_negative"),
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         CheckConstraint("held >= 0", name="held_not_negative"),
+        CheckConstraint("debt >= 0", name="debt_not_negative"),
+        # The dormancy job looks for members not yet dormant whose last activity is old.
+        Index(
+            "ix_member_balances_last_activity_at_awake",
+            "last_activity_at",
+            postgresql_where=text("dormant_since IS NULL"),
+            sqlite_where=text("dormant_since IS NULL"),
+        ),
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
     available: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -132,6 +182,9 @@ class MemberBalanceRow(Base):
     held: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+    debt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # points owed after refunds
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    dormant_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RewardRow(Base):
@@ -145,6 +198,9 @@ class RewardRow(Base):
     cost_points: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean)
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)  # redemptions per member per period
+    limit_period: Mapped[str | None] = mapped_column(String(8))
+    tier_ids: Mapped[list[int] | None] = mapped_column(JSON)  # None: every tier
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -160,6 +216,10 @@ class PurchaseRow(Base):
             postgresql_where=text("points_pending > 0"),
             sqlite_where=text("points_pending > 0"),
         ),
+        # Tier qualification sums a member's purchases in a rolling window.
+        Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+        CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
+        CheckConstraint("points_refunded <= points_earned", name="points_refund_within_earned"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -172,17 +232,69 @@ class PurchaseRow(Base):
     points_earned: Mapped[int] = mapped_column(BigInteger)
     points_pending: Mapped[int] = mapped_column(BigInteger)
     matures_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when pending points mature
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefundRow(Base):
+    """Money a merchant gave back on a purchase, and the points that went with it: the origin of the
+    REFUND entry (points reversed) and the RETURN entry (points the purchase was paid with)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_member_id_id", "member_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    points_reversed: Mapped[int] = mapped_column(BigInteger)
+    debt_created: Mapped[int] = mapped_column(BigInteger)
+    points_returned: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RedemptionRow(Base):
+    """A reward redemption (kind REWARD) or a hold at a merchant's POS (kind POS)."""
+
     __tablename__ = "redemptions"
-    __table_args__ = (Index("ix_redemptions_member_id_id", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_redemptions_member_id_id", "member_id", "id"),
+        # The hold-release job looks for authorized holds past their expiry.
+        Index(
+            "ix_redemptions_hold_expires_at_authorized",
+            "hold_expires_at",
+            postgresql_where=text("status = 'AUTHORIZED'"),
+            sqlite_where=text("status = 'AUTHORIZED'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
-    points: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)  # the reward's cost, or the points authorized
     status: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(8), server_default="REWARD")
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    captured_points: Mapped[int | None] = mapped_column(BigInteger)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"), index=True)
+    points_returned: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RedemptionCodeRow(Base):
+    """A one-time code a member's wallet shows at a POS; only its hash is kept."""
+
+    __tablename__ = "redemption_codes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -380,6 +492,11 @@ class PurchaseAwardRow(Base):
     discount_minor: Mapped[int] = mapped_column(BigInteger)
     cashback_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    # What refunds gave back to the offer's budget, and whether the use (cap, coupon) was returned.
+    refunded_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_money_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    use_returned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    cap_period_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -441,6 +558,10 @@ def _table(row: type[Base]) -> Table:
 # Core handles for the hot paths: explicit statements, no ORM identity map or object churn.
 programme = _table(ProgrammeRow)
 programme_currencies = _table(ProgrammeCurrencyRow)
+tiers = _table(TierRow)
+tier_changes = _table(TierChangeRow)
+refunds = _table(RefundRow)
+redemption_codes = _table(RedemptionCodeRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)
 members = _table(MemberRow)

@@ -59,6 +59,9 @@ class PointsBalance:
     held: int
     lifetime_earned: int
     lifetime_redeemed: int
+    debt: int = strawberry.field(
+        description="Points owed after a refund took back points already spent; earnings repay it first."
+    )
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points in lots expiring in the next 30 days, soonest first.")
@@ -74,6 +77,7 @@ class PointsBalance:
             held=b.held,
             lifetime_earned=b.lifetime_earned,
             lifetime_redeemed=b.lifetime_redeemed,
+            debt=b.debt,
             member_id=b.member_id,
         )
 
@@ -209,7 +213,7 @@ class Member(relay.Node):
         return cls(
             id=m.id,
             external_ref=m.external_ref,
-            status=m.status,
+            status=m.shown_status,
             status_reason=m.status_reason,
             referral_code=m.referral_code,
             enrolled_at=m.enrolled_at,

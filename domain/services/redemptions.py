@@ -40,7 +40,7 @@ async def redeem_reward(
             member_id=member.id,
             reward_id=reward.id,
             points=reward.cost_points,
-            status=RedemptionStatus.COMPLETED,
+            status=RedemptionStatus.REQUESTED,
             at=now,
         )
         # Lock order: the member's balance row first (inside post), then the reward's stock row.

@@ -10,10 +10,12 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   ENTRY_UNBALANCED / ENTRY_TOO_FEW_LINES   every journal entry's lines sum to 0, and it has >= 2 lines
   LINE_INVALID_ACCOUNT     a line names a known account; member accounts carry member_id, others do not
   BALANCE_ROW_MISSING      every member has its member_balances row
-  BALANCE_MISMATCH         stored available/pending/held == sum of the member's lines on that account
+  BALANCE_MISMATCH         stored available/pending/held == sum of the member's lines on that account,
+                           and stored debt == minus the sum of its MEMBER_DEBT lines
   LIFETIME_MISMATCH        lifetime_earned/lifetime_redeemed == what `JournalEntry.lifetime_deltas`
-                           derives from the journal (EARN/ADJUST entries that net-credit the member's
-                           available+pending; REDEEM entries that net-debit it)
+                           derives from the journal, from each entry's net change of the member's
+                           accounts (EARN/ADJUST credits and REFUND debits count as earned; REDEEM
+                           debits and RETURN credits as redeemed)
   LOT_OUT_OF_RANGE         0 <= lot.remaining <= lot.points
   LOT_REMAINING_MISMATCH   lot.remaining == lot.points - sum(lot_draws.points of that lot)
   LOT_DRAW_MEMBER_MISMATCH a draw belongs to the member who owns the lot
@@ -26,10 +28,11 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   ENTRY_MISSING            every adjustment, completed redemption and purchase that earned points has
                            its journal entry (the reverse of the origin check)
 
-The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because, today, every point in
-MEMBER_AVAILABLE lives in exactly one lot and nothing else touches lots: there is no pending
-maturation, no expiry sweep and no hold yet. When those arrive, state here which lots count (for
-example: lots created for pending points count only once matured) and adjust these three queries.
+The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because every point in
+MEMBER_AVAILABLE lives in exactly one lot, and only available points do: pending points get their
+lot when they mature (a MATURE entry credits available), expiry draws lots to zero, a hold draws its
+lots when it is authorized and a release (void, expiry, the rest of a capture) credits available in
+new lots, as does a RETURN; points owed (MEMBER_DEBT) and held are in no lot.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginType
-from domain.rewards import RedemptionStatus
 from persistence.tables import (
     adjustments,
     award_funding,
@@ -60,6 +62,7 @@ from persistence.tables import (
     purchase_awards,
     purchases,
     redemptions,
+    refunds,
     transfers,
 )
 
@@ -197,7 +200,9 @@ _ORIGIN_TABLES = {
     OriginType.AWARD.value: member_awards,
     OriginType.EXPIRATION.value: expirations,
     OriginType.TRANSFER.value: transfers,
+    OriginType.REFUND.value: refunds,
 }
+_DEBT = AccountKind.MEMBER_DEBT.value
 
 
 class _Checker:
@@ -303,6 +308,7 @@ class _Checker:
                 _sum_where(kind == _AVAILABLE, amount).label("available"),
                 _sum_where(kind == _PENDING, amount).label("pending"),
                 _sum_where(kind == _HELD, amount).label("held"),
+                _sum_where(kind == _DEBT, amount).label("debt"),
             )
             .select_from(
                 journal_lines.join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
@@ -311,18 +317,23 @@ class _Checker:
             .group_by(journal_lines.c.member_id, journal_lines.c.entry_id, journal_entries.c.kind)
             .subquery()
         )
-        net = per_entry.c.available + per_entry.c.pending
-        earns = per_entry.c.entry_kind.in_([EntryKind.EARN.value, EntryKind.ADJUST.value])
+        net = per_entry.c.available + per_entry.c.pending + per_entry.c.held + per_entry.c.debt
+        entry_kind = per_entry.c.entry_kind
+        earns = entry_kind.in_([EntryKind.EARN.value, EntryKind.ADJUST.value])
+        earned = or_(and_(earns, net > 0), and_(entry_kind == EntryKind.REFUND.value, net < 0))
+        redeemed = or_(
+            and_(entry_kind == EntryKind.REDEEM.value, net < 0),
+            and_(entry_kind == EntryKind.RETURN.value, net > 0),
+        )
         per_member = (
             select(
                 per_entry.c.member_id,
                 _sum(per_entry.c.available).label("available"),
                 _sum(per_entry.c.pending).label("pending"),
                 _sum(per_entry.c.held).label("held"),
-                _sum_where(and_(earns, net > 0), net).label("earned"),
-                _sum_where(and_(per_entry.c.entry_kind == EntryKind.REDEEM.value, net < 0), -net).label(
-                    "redeemed"
-                ),
+                (-_sum(per_entry.c.debt)).label("debt"),
+                _sum_where(earned, net).label("earned"),
+                _sum_where(redeemed, -net).label("redeemed"),
             )
             .group_by(per_entry.c.member_id)
             .subquery()
@@ -332,6 +343,7 @@ class _Checker:
             "available": func.coalesce(per_member.c.available, 0),
             "pending": func.coalesce(per_member.c.pending, 0),
             "held": func.coalesce(per_member.c.held, 0),
+            "debt": func.coalesce(per_member.c.debt, 0),
             "lifetime_earned": func.coalesce(per_member.c.earned, 0),
             "lifetime_redeemed": func.coalesce(per_member.c.redeemed, 0),
         }
@@ -553,10 +565,11 @@ class _Checker:
                 purchases,
                 purchases.c.points_earned + purchases.c.points_pending > 0,
             ),
+            (OriginType.REDEMPTION.value, redemptions, None),
             (
-                OriginType.REDEMPTION.value,
-                redemptions,
-                redemptions.c.status == RedemptionStatus.COMPLETED.value,
+                OriginType.REFUND.value,
+                refunds,
+                refunds.c.points_reversed + refunds.c.points_returned > 0,
             ),
             (OriginType.ADJUSTMENT.value, adjustments, None),
             (OriginType.AWARD.value, member_awards, member_awards.c.points > 0),
@@ -580,14 +593,16 @@ class _Checker:
 
     # (i) an offer's counters equal what its awards gave: budgets are exact, not approximately so.
     async def offer_usage(self) -> None:
-        # A purchase award counts one use with its points (the referrer's share included); a sign-up
-        # bonus one use; a referral bonus only its points, its use being the purchase award's.
+        # A purchase award counts one use with its points (the referrer's share included), less what
+        # refunds gave back; a sign-up bonus one use; a referral bonus only its points, its use being
+        # the purchase award's.
+        a = purchase_awards.c
         awarded = union_all(
             select(
-                purchase_awards.c.offer_id,
-                purchase_awards.c.points.label("points"),
-                (purchase_awards.c.discount_minor + purchase_awards.c.cashback_minor).label("money"),
-                literal(1).label("uses"),
+                a.offer_id,
+                (a.points - a.refunded_points).label("points"),
+                (a.discount_minor + a.cashback_minor - a.refunded_money_minor).label("money"),
+                case((a.use_returned, 0), else_=1).label("uses"),
             ),
             select(
                 member_awards.c.offer_id,
@@ -690,6 +705,8 @@ async def _totals(conn: AsyncConnection) -> tuple[dict[str, int], dict[str, int]
     system = {k.value: 0 for k in AccountKind if k not in MEMBER_ACCOUNT_KINDS}
     system.update({kind: _n(total) for kind, total in rows})
     b = member_balances.c
-    stored = (await conn.execute(select(_sum(b.available), _sum(b.pending), _sum(b.held)))).one()
-    member = {_AVAILABLE: _n(stored[0]), _PENDING: _n(stored[1]), _HELD: _n(stored[2])}
+    stored = (
+        await conn.execute(select(_sum(b.available), _sum(b.pending), _sum(b.held), _sum(b.debt)))
+    ).one()
+    member = {_AVAILABLE: _n(stored[0]), _PENDING: _n(stored[1]), _HELD: _n(stored[2]), _DEBT: -_n(stored[3])}
     return system, member

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ledger import MemberPosting
-from domain.members import Balance, Member
+from domain.members import Balance, Member, MemberStatus
 from domain.merchants import Merchant, PartnerBrand
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
@@ -45,14 +45,21 @@ def _by_ids_statement(table: Table, key: str = "id") -> Select[Any]:
 
 
 _MEMBERS_WITH_BALANCES = (
-    select(members, *(c.label(f"balance_{c.key}") for c in member_balances.c))
+    select(
+        members, member_balances.c.dormant_since, *(c.label(f"balance_{c.key}") for c in member_balances.c)
+    )
     .join(member_balances, member_balances.c.member_id == members.c.id)
     .where(members.c.id.in_(bindparam("ids", expanding=True)))
 )
+# A member's shown status needs the dormancy mark its balance row keeps.
+_MEMBERS = select(members, member_balances.c.dormant_since).join(
+    member_balances, member_balances.c.member_id == members.c.id
+)
 _BY_IDS = {
+    "members": _MEMBERS.where(members.c.id.in_(bindparam("ids", expanding=True))),
+} | {
     name: _by_ids_statement(table, key)
     for name, table, key in (
-        ("members", members, "id"),
         ("balances", member_balances, "member_id"),
         ("merchants", merchants, "id"),
         ("partners", partner_brands, "id"),
@@ -162,10 +169,18 @@ class SqlReadModel:
         return [by_member.get(m, []) for m in member_ids]
 
     async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]:
-        statement = select(members).order_by(members.c.id).limit(limit)
+        statement = _MEMBERS.order_by(members.c.id).limit(limit)
         if after is not None:
             statement = statement.where(members.c.id > after)
-        if where.status is not None:
+        if where.status is MemberStatus.DORMANT:
+            statement = statement.where(
+                members.c.status == MemberStatus.ACTIVE.value, member_balances.c.dormant_since.is_not(None)
+            )
+        elif where.status is MemberStatus.ACTIVE:
+            statement = statement.where(
+                members.c.status == MemberStatus.ACTIVE.value, member_balances.c.dormant_since.is_(None)
+            )
+        elif where.status is not None:
             statement = statement.where(members.c.status == where.status.value)
         if where.external_ref is not None:
             statement = statement.where(members.c.external_ref == where.external_ref)

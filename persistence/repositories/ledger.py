@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ledger import (
     MAX_BALANCE,
-    AccountKind,
     JournalEntry,
     Posting,
     apply_change,
     balance_refusal,
+    with_debt_repaid,
     within_limits,
 )
 from domain.lots import LotDraw, NewLot, PointsLot
@@ -29,25 +29,23 @@ from persistence.tables import (
     points_lots,
 )
 
-_BALANCE_COLUMN = {
-    AccountKind.MEMBER_AVAILABLE: member_balances.c.available,
-    AccountKind.MEMBER_PENDING: member_balances.c.pending,
-    AccountKind.MEMBER_HELD: member_balances.c.held,
-}
-
-
 # PostgreSQL, an entry touching one member (nearly all of them): the balance update, the entry, its
 # lines and the new lot in one statement, one round trip. The conditional UPDATE checks the funds
 # and takes the member's row lock; when it matches no row, nothing after it is written. A zero delta
-# leaves its column and its check unchanged, so one statement serves every kind of entry.
+# leaves its column and its check unchanged, so one statement serves every kind of entry. An
+# earning is refused while the member owes points (`debt <= :debt_allowed`), to be booked again
+# as repaying the debt: rare, and it keeps the common case to one round trip.
 _POST_ONE_MEMBER = """
 WITH balance AS (
     UPDATE member_balances
     SET available = available + :available, pending = pending + :pending, held = held + :held,
-        lifetime_earned = lifetime_earned + :earned, lifetime_redeemed = lifetime_redeemed + :redeemed
+        lifetime_earned = lifetime_earned + :earned, lifetime_redeemed = lifetime_redeemed + :redeemed,
+        debt = debt + :debt,
+        last_activity_at = CASE WHEN :active THEN CAST(:created_at AS TIMESTAMPTZ) ELSE last_activity_at END,
+        dormant_since = CASE WHEN :active THEN NULL ELSE dormant_since END
     WHERE member_id = :member_id
       AND available + :available BETWEEN 0 AND :max AND pending + :pending BETWEEN 0 AND :max
-      AND held + :held BETWEEN 0 AND :max
+      AND held + :held BETWEEN 0 AND :max AND debt + :debt BETWEEN 0 AND :max AND debt <= :debt_allowed
       AND lifetime_earned + :earned <= :max AND lifetime_redeemed + :redeemed <= :max
     RETURNING member_id
 ), entry AS (
@@ -91,19 +89,27 @@ _ADD_TO_BALANCE = (
         held=member_balances.c.held + bindparam("d_held"),
         lifetime_earned=member_balances.c.lifetime_earned + bindparam("d_earned"),
         lifetime_redeemed=member_balances.c.lifetime_redeemed + bindparam("d_redeemed"),
+        debt=member_balances.c.debt + bindparam("d_debt"),
     )
 )
-_DELTA_PARAMS = ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed")
+_DELTA_PARAMS = ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed", "d_debt")
 _ADD_TO_BALANCES_PG = text(
     """
     UPDATE member_balances AS b
     SET available = b.available + d.available, pending = b.pending + d.pending, held = b.held + d.held,
-        lifetime_earned = b.lifetime_earned + d.earned, lifetime_redeemed = b.lifetime_redeemed + d.redeemed
+        lifetime_earned = b.lifetime_earned + d.earned, lifetime_redeemed = b.lifetime_redeemed + d.redeemed,
+        debt = b.debt + d.debt
     FROM unnest(CAST(:members AS BIGINT[]), CAST(:available AS BIGINT[]), CAST(:pending AS BIGINT[]),
-                CAST(:held AS BIGINT[]), CAST(:earned AS BIGINT[]), CAST(:redeemed AS BIGINT[]))
-         AS d(member_id, available, pending, held, earned, redeemed)
+                CAST(:held AS BIGINT[]), CAST(:earned AS BIGINT[]), CAST(:redeemed AS BIGINT[]),
+                CAST(:debt AS BIGINT[]))
+         AS d(member_id, available, pending, held, earned, redeemed, debt)
     WHERE b.member_id = d.member_id
     """
+)
+_TOUCH = (
+    update(member_balances)
+    .where(member_balances.c.member_id.in_(bindparam("ids", expanding=True)))
+    .values(last_activity_at=bindparam("at"), dormant_since=None)
 )
 
 
@@ -119,7 +125,8 @@ class SqlLedgerRepository:
         # Balances first, members in id order: the conditional UPDATE both checks the funds and
         # takes the row lock that serializes all work for the member, in one global order.
         for member_id in members:
-            await self._apply(entry, member_id)
+            if not await self._apply(entry, member_id, at):
+                return await self._refused(entry, member_id, at, lot)
         entry_id = (
             await self.conn.execute(
                 insert(journal_entries)
@@ -151,6 +158,9 @@ class SqlLedgerRepository:
             "held": change.held,
             "earned": change.earned,
             "redeemed": change.redeemed,
+            "debt": change.debt,
+            "debt_allowed": 0 if entry.repays_debt else MAX_BALANCE,
+            "active": entry.is_activity and member_id == entry.member_id,
             "max": MAX_BALANCE,
             "kind": entry.kind.value,
             "origin_type": entry.origin_type.value,
@@ -173,8 +183,18 @@ class SqlLedgerRepository:
         statement = _POST_WITHOUT_LOT if lot is None else _POST_WITH_LOT
         entry_id = (await self.conn.execute(statement, params)).scalar()
         if entry_id is None:
-            raise balance_refusal(entry, await self.balance(member_id))
+            return await self._refused(entry, member_id, at, lot)
         return int(entry_id)
+
+    async def _refused(self, entry: JournalEntry, member_id: int, at: datetime, lot: NewLot | None) -> int:
+        """An entry the member's balance row refused: an earning while the member owes points is
+        booked again as repaying the debt (under the row lock); anything else is a typed refusal."""
+        current = await self.balance(member_id)
+        if entry.repays_debt and current is not None and current.debt > 0:
+            debt = (await self.lock_balances([member_id]))[member_id].debt
+            repaid, new_lot = with_debt_repaid(entry, lot, debt)
+            return await self.post(repaid, at, new_lot)
+        raise balance_refusal(entry, current)
 
     async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
         if not member_ids:
@@ -189,9 +209,13 @@ class SqlLedgerRepository:
     ) -> list[int]:
         if not entries:
             return []
+        entries = self._repaying_debts(entries)
         after = self._balances_after(entries)
         await self._add_to_balances(after)
         self._locked |= {member_id: new for member_id, (_, new) in after.items()}
+        active = sorted({e.member_id for e, _ in entries if e.is_activity})
+        if active:
+            await self.conn.execute(_TOUCH, {"ids": active, "at": at})
         entry_ids = await bulk.insert_returning_ids(
             self.conn,
             journal_entries,
@@ -230,6 +254,22 @@ class SqlLedgerRepository:
         )
         return entry_ids
 
+    def _repaying_debts(
+        self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
+    ) -> list[tuple[JournalEntry, NewLot | None]]:
+        """The batch as booked: earnings of members who owe points repay their debts first."""
+        owed = {member_id: b.debt for member_id, b in self._locked.items() if b.debt > 0}
+        if not owed:
+            return list(entries)
+        booked = []
+        for entry, lot in entries:
+            debt = owed.get(entry.member_id, 0)
+            if debt and entry.repays_debt:
+                entry, lot = with_debt_repaid(entry, lot, debt)
+                owed[entry.member_id] = debt + entry.balance_changes()[entry.member_id].debt
+            booked.append((entry, lot))
+        return booked
+
     async def _add_to_balances(self, after: dict[int, tuple[Balance, Balance]]) -> None:
         changes = [
             (
@@ -239,27 +279,16 @@ class SqlLedgerRepository:
                 new.held - old.held,
                 new.lifetime_earned - old.lifetime_earned,
                 new.lifetime_redeemed - old.lifetime_redeemed,
+                new.debt - old.debt,
             )
             for member_id, (old, new) in sorted(after.items())
         ]
         if bulk.is_postgres(self.conn):
             columns = zip(*changes, strict=True)
-            names = ("members", "available", "pending", "held", "earned", "redeemed")
+            names = ("members", "available", "pending", "held", "earned", "redeemed", "debt")
             await self.conn.execute(_ADD_TO_BALANCES_PG, dict(zip(names, map(list, columns), strict=True)))
             return
-        await self.conn.execute(
-            _ADD_TO_BALANCE,
-            [
-                dict(
-                    zip(
-                        ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed"),
-                        c,
-                        strict=True,
-                    )
-                )
-                for c in changes
-            ],
-        )
+        await self.conn.execute(_ADD_TO_BALANCE, [dict(zip(_DELTA_PARAMS, c, strict=True)) for c in changes])
 
     def _balances_after(
         self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
@@ -278,33 +307,33 @@ class SqlLedgerRepository:
                 after[member_id] = (old, new)
         return after
 
-    async def _apply(self, entry: JournalEntry, member_id: int) -> None:
-        values = {}
-        conditions = [member_balances.c.member_id == member_id]
-        for kind, column in _BALANCE_COLUMN.items():
-            delta = entry.member_delta(member_id, kind)
-            if delta:
-                values[column.key] = column + delta
-                if delta < 0:
-                    conditions.append(column >= -delta)
-                else:
-                    conditions.append(column <= MAX_BALANCE - delta)
-        earned, redeemed = entry.lifetime_deltas(member_id)
+    async def _apply(self, entry: JournalEntry, member_id: int, at: datetime) -> bool:
+        """The entry's change to one member's row, if the row allows it; False when it does not."""
+        change = entry.balance_changes()[member_id]
+        b = member_balances.c
+        values: dict[str, object] = {}
+        conditions = [b.member_id == member_id]
         for column, delta in (
-            (member_balances.c.lifetime_earned, earned),
-            (member_balances.c.lifetime_redeemed, redeemed),
+            (b.available, change.available),
+            (b.pending, change.pending),
+            (b.held, change.held),
+            (b.lifetime_earned, change.earned),
+            (b.lifetime_redeemed, change.redeemed),
+            (b.debt, change.debt),
         ):
             if delta:
                 values[column.key] = column + delta
-                conditions.append(column <= MAX_BALANCE - delta)
+                conditions.append(column.between(-delta, MAX_BALANCE - delta))
+        if entry.repays_debt:
+            conditions.append(b.debt == 0)
+        if entry.is_activity and member_id == entry.member_id:
+            values |= {"last_activity_at": at, "dormant_since": None}
         if not values:
-            return
+            return True
         result = await self.conn.execute(
-            update(member_balances).where(*conditions).values(values).returning(member_balances.c.member_id)
+            update(member_balances).where(*conditions).values(values).returning(b.member_id)
         )
-        if result.first() is None:
-            current = await self.balance(member_id)
-            raise balance_refusal(entry, current)
+        return result.first() is not None
 
     async def balance(self, member_id: int) -> Balance | None:
         row = (

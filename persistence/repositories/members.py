@@ -17,7 +17,11 @@ from persistence.tables import member_balances, members, programme
 _CATALOGUE_VERSION = (
     select(programme.c.catalogue_version).where(programme.c.id == PROGRAMME_ID).scalar_subquery()
 )
-_BY_ID = select(members, _CATALOGUE_VERSION.label("catalogue_version")).where(members.c.id == bindparam("id"))
+_BY_ID = (
+    select(members, member_balances.c.dormant_since, _CATALOGUE_VERSION.label("catalogue_version"))
+    .join(member_balances, member_balances.c.member_id == members.c.id)
+    .where(members.c.id == bindparam("id"))
+)
 
 
 _STATUSES_BY_EXTERNAL_REFS = select(members.c.external_ref, members.c.id, members.c.status).where(
@@ -31,7 +35,10 @@ class SqlMemberRepository:
         self.catalogue = catalogue
 
     async def _one(self, *where: object) -> Member | None:
-        row = (await self.conn.execute(select(members).where(*where))).first()  # type: ignore[arg-type]
+        statement = select(members, member_balances.c.dormant_since).join(
+            member_balances, member_balances.c.member_id == members.c.id
+        )
+        row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]
         return mapping.member(row) if row else None
 
     async def get(self, member_id: int) -> Member | None:
@@ -73,7 +80,14 @@ class SqlMemberRepository:
         ).scalar_one()
         await self.conn.execute(
             insert(member_balances).values(
-                member_id=member_id, available=0, pending=0, held=0, lifetime_earned=0, lifetime_redeemed=0
+                member_id=member_id,
+                available=0,
+                pending=0,
+                held=0,
+                lifetime_earned=0,
+                lifetime_redeemed=0,
+                debt=0,
+                last_activity_at=at,  # enrolment starts the dormancy clock
             )
         )
         return replace(draft, id=member_id)

@@ -86,7 +86,12 @@ async def test_a_ledger_built_through_the_api_has_no_violations(given: Scenario,
     assert report.system_totals["ADJUSTMENT"] == -ledger.adjusted
     assert report.system_totals["EXPIRY"] == 0
     available = ledger.earned + ledger.adjusted - ledger.redeemed
-    assert report.member_totals == {"MEMBER_AVAILABLE": available, "MEMBER_PENDING": 0, "MEMBER_HELD": 0}
+    assert report.member_totals == {
+        "MEMBER_AVAILABLE": available,
+        "MEMBER_PENDING": 0,
+        "MEMBER_HELD": 0,
+        "MEMBER_DEBT": 0,
+    }
     assert sum(report.system_totals.values()) + available == 0
     # 2 members; entries: 3 earns + 2 adjustments + 3 redemptions; a lot per credit
     assert report.counts["member accounts"] == 2

@@ -20,7 +20,7 @@ from typing import Self
 
 from domain.audit import AuditEvent
 from domain.errors import InsufficientPoints
-from domain.ledger import JournalEntry, apply_change, balance_refusal, within_limits
+from domain.ledger import JournalEntry, apply_change, balance_refusal, with_debt_repaid, within_limits
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
@@ -192,6 +192,9 @@ class FakeProgrammeRepository(_Repository):
 
 class FakeLedgerRepository(_Repository):
     async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
+        owed = self.t.balances.get(entry.member_id)
+        if entry.repays_debt and owed is not None and owed.debt > 0:
+            entry, lot = with_debt_repaid(entry, lot, owed.debt)
         # Work out every member's new balance first, so a refusal changes nothing.
         updated: dict[int, Balance] = {}
         for member_id, change in entry.balance_changes().items():

@@ -749,7 +749,7 @@ async def test_redeeming_spends_the_cost_from_the_soonest_expiring_lots_and_take
     assert db.tables.lots[later_lot].remaining == 400
     redemption = db.tables.redemptions[result.redemption_id]
     assert (redemption.member_id, redemption.reward_id, redemption.points) == (member.id, reward.id, 400)
-    assert redemption.status is RedemptionStatus.COMPLETED
+    assert redemption.status is RedemptionStatus.REQUESTED
     entry_id, posted = next((i, p) for i, p in db.tables.journal.items() if p.entry.kind is EntryKind.REDEEM)
     assert posted.entry.postings == (
         Posting(Account.available(member.id), -400),
@@ -960,6 +960,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "held": 0,
         "lifetime_earned": 0,
         "lifetime_redeemed": 0,
+        "debt": 0,
     }
     assert event.after == {
         "member_id": member.id,
@@ -968,6 +969,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "held": 0,
         "lifetime_earned": 500,
         "lifetime_redeemed": 0,
+        "debt": 0,
         "reasonCode": "GOODWILL",
         "note": "late delivery",
     }
