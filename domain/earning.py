@@ -57,11 +57,14 @@ def earn_entry(
     points: int,
     merchant: Merchant,
     funded: Sequence[FundedCost] = (),
-    pending: bool = False,
+    pending_until: datetime | None = None,
 ) -> JournalEntry:
-    """`points` to the member (to its pending account inside a return window): offer points from
-    each funder's account, the rest from issuance."""
-    description = f"Earned at {merchant.name}" + (", pending" if pending else "")
+    """`points` to the member (to its pending account until the return window ends): offer points
+    from each funder's account, the rest from issuance."""
+    description = f"Earned at {merchant.name}"
+    if pending_until is not None:
+        description += f", pending until {pending_until:%Y-%m-%d}"
+    pending = pending_until is not None
     return _funded_entry(member_id, OriginType.PURCHASE, purchase_id, points, funded, description, pending)
 
 
@@ -75,7 +78,7 @@ def mature_entry(member_id: int, purchase_id: int, points: int) -> JournalEntry:
         source=Account(AccountKind.MEMBER_PENDING, member_id),
         destination=Account.available(member_id),
         points=points,
-        description="Pending points now available",
+        description="Pending points now available (return window over)",
     )
 
 

@@ -60,6 +60,7 @@ class Merchant:
     partner_id: int | None
     earn_rate_override: Decimal | None
     created_at: datetime
+    pending_days: int | None = None  # this merchant's return window, overriding the programme's
 
     def accepts(self, channel: Channel) -> bool:
         return self.channel is MerchantChannel.BOTH or self.channel.value == channel.value

@@ -101,8 +101,12 @@ class LedgerRepository(Protocol):
 
     async def balance(self, member_id: int) -> Balance | None: ...
 
-    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
-        """Lock the members' balance rows, in id order, and return them (for a batch)."""
+    async def lock_balances(
+        self, member_ids: Collection[int], *, skip_locked: bool = False
+    ) -> dict[int, Balance]:
+        """Lock the members' balance rows, in id order, and return them (for a batch). With
+        `skip_locked` (for jobs), rows another transaction holds are left out rather than waited
+        for: two job processes then share the work instead of queueing on each other."""
         ...
 
     async def post_many(

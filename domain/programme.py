@@ -1,15 +1,25 @@
-"""Programme settings: which currencies earn, at what base rate, and how long points live."""
+"""Programme settings: which currencies earn, at what base rate, how long points live, and the
+windows of the points lifecycle (return window, POS holds, tiers, dormancy)."""
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from domain.merchants import Merchant
 from domain.money import Money, points_for_spend
+
+
+class ExpiryPolicy(StrEnum):
+    """When a lot earned on a day expires, `points_validity_months` after it."""
+
+    FIXED_MONTHS = "FIXED_MONTHS"  # the same day, that many months later
+    END_OF_MONTH = "END_OF_MONTH"  # the end of the month that day falls in
+    END_OF_YEAR = "END_OF_YEAR"  # the end of the year that day falls in
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +29,11 @@ class Programme:
     earn_rates: Mapping[str, Decimal]  # points per currency unit, one entry per accepted currency
     transfer_limit_per_month: int = 10_000  # points a member may give other members in a calendar month
     pending_days: int = 0  # a purchase's points stay pending this long (the return window); 0: at once
+    expiry_policy: ExpiryPolicy = ExpiryPolicy.FIXED_MONTHS
+    hold_minutes: int = 30  # how long a POS authorization holds points before the job releases them
+    dormant_after_days: int = 365  # a member with no activity this long is DORMANT
+    tier_window_months: int = 12  # tiers qualify on points or spend over this rolling window
+    tier_grace_days: int = 30  # below its tier at an evaluation, a member keeps it this long
 
     @property
     def currencies(self) -> frozenset[str]:
@@ -34,7 +49,24 @@ class Programme:
         return points_for_spend(amount, self.base_rate(amount.currency, merchant))
 
     def expiry_for(self, earned_at: datetime) -> datetime:
-        return add_months(earned_at, self.points_validity_months)
+        at = add_months(earned_at, self.points_validity_months)
+        if self.expiry_policy is ExpiryPolicy.END_OF_MONTH:
+            return _start_of_month(at, 1) - _INSTANT
+        if self.expiry_policy is ExpiryPolicy.END_OF_YEAR:
+            return _start_of_month(at.replace(month=1), 12) - _INSTANT
+        return at
+
+    def pending_days_at(self, merchant: Merchant) -> int:
+        """The return window at this merchant: its own where it sets one, else the programme's."""
+        return self.pending_days if merchant.pending_days is None else merchant.pending_days
+
+
+# End of a period: its last microsecond, so a lot dated then has expired once the period is over.
+_INSTANT = timedelta(microseconds=1)
+
+
+def _start_of_month(at: datetime, months_later: int) -> datetime:
+    return add_months(at.replace(day=1, hour=0, minute=0, second=0, microsecond=0), months_later)
 
 
 def add_months(at: datetime, months: int) -> datetime:

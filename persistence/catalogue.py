@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.merchants import Merchant
 from domain.offers import Offer, OfferIndex
-from domain.programme import Programme
+from domain.programme import ExpiryPolicy, Programme
 from persistence import mapping
 from persistence.tables import merchants, programme, programme_currencies
 
@@ -117,6 +117,11 @@ class Catalogue:
             points_validity_months=settings.points_validity_months,
             transfer_limit_per_month=settings.transfer_limit_per_month,
             pending_days=settings.pending_days,
+            expiry_policy=ExpiryPolicy(settings.expiry_policy),
+            hold_minutes=settings.hold_minutes,
+            dormant_after_days=settings.dormant_after_days,
+            tier_window_months=settings.tier_window_months,
+            tier_grace_days=settings.tier_grace_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
         )
 

@@ -91,6 +91,7 @@ def merchant(row: Row[Any]) -> Merchant:
         partner_id=row.partner_id,
         earn_rate_override=Decimal(row.earn_rate_override) if row.earn_rate_override is not None else None,
         created_at=row.created_at,
+        pending_days=row.pending_days,
     )
 
 

@@ -173,7 +173,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
         # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
-        pending = programme.pending_days > 0
+        pending_days = programme.pending_days_at(merchant)
+        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
+        pending = matures_at is not None
         purchase = await uow.purchases.add(
             member_id=member.id,
             merchant_id=merchant.id,
@@ -184,12 +186,12 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             points_earned=points,
             points_pending=points if pending else 0,
             at=now,
-            matures_at=now + timedelta(days=programme.pending_days) if pending else None,
+            matures_at=matures_at,
         )
         if points:
             funded = [cost for award in awards for cost in award.funding]
             await uow.ledger.post(
-                earn_entry(member.id, purchase.id, points, merchant, funded, pending),
+                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
                 now,
                 None if pending else earn_lot(member.id, points, now, programme),
             )

@@ -97,8 +97,9 @@ async def import_settlement_batch(
             to_post = [a for a in to_post if a not in over_limit]
 
         # The return window applies as it does to postPurchase.
-        pending = programme.pending_days > 0
-        matures_at = now + timedelta(days=programme.pending_days) if pending else None
+        pending_days = programme.pending_days_at(merchant)
+        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
+        pending = matures_at is not None
         purchase_ids = await uow.purchases.add_many(
             [
                 NewPurchase(
@@ -119,7 +120,7 @@ async def import_settlement_batch(
         await uow.ledger.post_many(
             [
                 (
-                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending=pending),
+                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at),
                     None if pending else earn_lot(a.member_id, a.earned.points, now, programme),
                 )
                 for a, purchase_id in zip(to_post, purchase_ids, strict=True)

@@ -79,6 +79,7 @@ _LOCK_BALANCES = (
     .order_by(member_balances.c.member_id)
     .with_for_update()
 )
+_LOCK_BALANCES_SKIP_LOCKED = _LOCK_BALANCES.with_for_update(skip_locked=True)
 # For batches, after lock_balances: the new values were checked against the locked rows.
 _ADD_TO_BALANCE = (
     update(member_balances)
@@ -196,10 +197,13 @@ class SqlLedgerRepository:
             return await self.post(repaid, at, new_lot)
         raise balance_refusal(entry, current)
 
-    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
+    async def lock_balances(
+        self, member_ids: Collection[int], *, skip_locked: bool = False
+    ) -> dict[int, Balance]:
         if not member_ids:
             return {}
-        rows = await self.conn.execute(_LOCK_BALANCES, {"ids": sorted(member_ids)})
+        statement = _LOCK_BALANCES_SKIP_LOCKED if skip_locked else _LOCK_BALANCES
+        rows = await self.conn.execute(statement, {"ids": sorted(member_ids)})
         locked = {row.member_id: mapping.balance(row) for row in rows}
         self._locked |= locked
         return locked

@@ -218,7 +218,9 @@ class FakeLedgerRepository(_Repository):
     async def balance(self, member_id: int) -> Balance | None:
         return self.t.balances.get(member_id)
 
-    async def lock_balances(self, member_ids: Collection[int]) -> dict[int, Balance]:
+    async def lock_balances(
+        self, member_ids: Collection[int], *, skip_locked: bool = False
+    ) -> dict[int, Balance]:
         return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
 
 
