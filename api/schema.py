@@ -25,10 +25,11 @@ from api.errors import is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
+from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.transfers import TransferMutations
-from api.queries import Query
+from api.queries import Query as QueryRoot
 from api.types.activity import Adjustment, Purchase, Redemption
 from api.types.offers import Offer
 
@@ -41,8 +42,10 @@ Mutation = merge_types(
         AdminMutations,
         OfferMutations,
         TransferMutations,
+        ProgrammeMutations,
     ),
 )
+Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
 
 
 class LoyaltySchema(strawberry.Schema):

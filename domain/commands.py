@@ -33,6 +33,7 @@ class CreateMerchant:
     channel: MerchantChannel = MerchantChannel.BOTH
     partner_id: int | None = None
     earn_rate_override: Decimal | None = None
+    pending_days: int | None = None  # None: the programme's return window
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class MerchantRepository(Protocol):
         partner_id: int | None,
         earn_rate_override: Decimal | None,
         at: datetime,
+        pending_days: int | None = None,
     ) -> Merchant: ...
 
 
@@ -88,6 +89,9 @@ class RewardRepository(Protocol):
 
 class ProgrammeRepository(Protocol):
     async def get(self) -> Programme: ...
+    async def update(self, programme: Programme) -> None:
+        """Store the lifecycle settings (not the name or earn rates) of `programme`."""
+        ...
 
 
 class LedgerRepository(Protocol):

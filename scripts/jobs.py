@@ -1,53 +1,134 @@
-"""`scripts/jobs`: the scheduled work, run by hand or from cron: `mature` (pending points whose return
-window has passed become available) and `expire` (lots past their date). Each is idempotent and safe
-to run in two processes at once; `all` runs both, maturation first."""
+"""`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron.
+
+Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
+locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
+what the first holds, and re-checks under the lock that the work is still due. `all` runs every
+job in the order the lifecycle needs (pending points mature before lots expire). By hand, a
+progress bar shows on stderr; every run ends with one summary line per job on stdout.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
-from domain.clock import SystemClock
+from domain.clock import Clock, SystemClock
+from domain.ports import UnitOfWork
 from domain.services.expiry import run_expiry
 from domain.services.maturation import run_maturation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
+UowFactory = Callable[[], UnitOfWork]
+Progress = Callable[[int], None]
 
-async def run_jobs(database_url: str, jobs: list[str], show_progress: bool) -> list[str]:
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    unit: str  # what the progress bar counts
+    # How much is due now: an estimate for the progress bar (work may change while the job runs).
+    due: str
+    run: Callable[[UowFactory, Clock, Progress], Awaitable[str]]
+
+
+async def _mature(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_maturation(uow, clock, progress)
+    return f"{run.points:,} points of {run.purchases:,} purchases now available"
+
+
+async def _expire(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_expiry(uow, clock, progress)
+    return f"{run.points:,} points of {run.members:,} members expired"
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job(
+            "mature",
+            "purchases",
+            "SELECT count(*) FROM purchases WHERE points_pending > 0 AND matures_at <= :now",
+            _mature,
+        ),
+        Job(
+            "expire",
+            "members",
+            "SELECT count(DISTINCT member_id) FROM points_lots WHERE remaining > 0 AND expires_at <= :now",
+            _expire,
+        ),
+    )
+}
+
+
+class ProgressBar:
+    """One line on a terminal, redrawn in place: `done` of an estimated `total`."""
+
+    def __init__(self, stream: TextIO, label: str, unit: str, total: int) -> None:
+        self.stream = stream
+        self.label = label
+        self.unit = unit
+        self.total = total
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        total = max(self.total, done, 1)
+        filled = done * 24 // total
+        line = (
+            f"{self.label:8} [{'#' * filled}{'.' * (24 - filled)}] {done:,}/{total:,} {self.unit}"
+            f"  {rate:,.0f}/s  {elapsed:,.1f} s"
+        )
+        width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn with \r
+        self.stream.write("\r" + line[:width] + "\x1b[K")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+async def _due(engine: AsyncEngine, job: Job, now: datetime) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text(job.due), {"now": now})).scalar() or 0)
+
+
+async def run_jobs(
+    database_url: str, names: list[str], show_progress: bool, clock: Clock | None = None
+) -> list[str]:
+    """Run the named jobs in order; one summary line each."""
     database = create_database(database_url)
-    clock = SystemClock()
+    clock = clock or SystemClock()
 
     def uow() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(database.write_engine)
 
-    def progress(what: str) -> Callable[[int], None]:
-        def show(done: int) -> None:
-            if show_progress:
-                print(f"\r  {what}: {done:,} ...", end="", file=sys.stderr, flush=True)
-
-        return show
-
     lines = []
     try:
-        for job in jobs:
+        for name in names:
+            job = JOBS[name]
             started = time.perf_counter()
-            if job == "mature":
-                matured = await run_maturation(uow, clock, progress("purchases matured"))
-                summary = (
-                    f"mature: {matured.points:,} points of {matured.purchases:,} purchases now available"
-                )
-            else:
-                expired = await run_expiry(uow, clock, progress("members with expired lots"))
-                summary = f"expire: {expired.points:,} points of {expired.members:,} members expired"
+            bar = None
             if show_progress:
-                print(file=sys.stderr)
-            lines.append(f"{summary} in {time.perf_counter() - started:.1f} s")
+                total = await _due(database.write_engine, job, clock.now())
+                bar = ProgressBar(sys.stderr, job.name, job.unit, total)
+            summary = await job.run(uow, clock, bar or (lambda _: None))
+            if bar is not None:
+                bar.clear()
+            lines.append(f"{job.name}: {summary} in {time.perf_counter() - started:.1f} s")
     finally:
         await database.dispose()
     return lines
@@ -55,13 +136,14 @@ async def run_jobs(database_url: str, jobs: list[str], show_progress: bool) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/jobs", description=__doc__)
-    parser.add_argument("job", choices=["mature", "expire", "all"], help="the job to run")
-    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("job", choices=[*JOBS, "all"], help="the job to run, or all of them in order")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     upgrade_to_head(settings.database_url)
-    jobs = ["mature", "expire"] if args.job == "all" else [args.job]
-    for line in asyncio.run(run_jobs(settings.database_url, jobs, not args.quiet and sys.stderr.isatty())):
+    names = list(JOBS) if args.job == "all" else [args.job]
+    show = not args.quiet and sys.stderr.isatty()
+    for line in asyncio.run(run_jobs(settings.database_url, names, show)):
         print(line)
     return 0
 

@@ -28,6 +28,9 @@ class CreateMerchantInput:
     earn_rate_override: Decimal | None = strawberry.field(
         default=None, description="Points per currency unit at this merchant."
     )
+    pending_days: int | None = strawberry.field(
+        default=None, description="Its own return window in days (e.g. 30 for a travel agent)."
+    )
 
 
 @strawberry.type
@@ -77,6 +80,7 @@ class AdminMutations:
                     if input.partner_id
                     else None,
                     earn_rate_override=input.earn_rate_override,
+                    pending_days=input.pending_days,
                 ),
                 actor=actor,
                 uow=uow,

@@ -46,6 +46,9 @@ class Merchant(relay.Node):
     earn_rate_override: Decimal | None = strawberry.field(
         description="Points per currency unit at this merchant, replacing the programme's base rate."
     )
+    pending_days: int | None = strawberry.field(
+        description="This merchant's return window in days, replacing the programme's; null: the programme's."
+    )
     created_at: datetime
     partner_id: strawberry.Private[int | None]
 
@@ -64,6 +67,7 @@ class Merchant(relay.Node):
             category=m.category,
             channel=m.channel,
             earn_rate_override=m.earn_rate_override,
+            pending_days=m.pending_days,
             created_at=m.created_at,
             partner_id=m.partner_id,
         )

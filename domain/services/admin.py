@@ -151,6 +151,8 @@ async def create_merchant(cmd: CreateMerchant, *, actor: Actor, uow: UnitOfWork,
     rate = (
         None if cmd.earn_rate_override is None else parse_rate(cmd.earn_rate_override, ("earnRateOverride",))
     )
+    if cmd.pending_days is not None and not 0 <= cmd.pending_days <= 365:
+        raise Validation("must be between 0 and 365", ("pendingDays",))
     now = clock.now()
     async with uow:
         if cmd.partner_id is not None and await uow.partners.get(cmd.partner_id) is None:
@@ -161,6 +163,7 @@ async def create_merchant(cmd: CreateMerchant, *, actor: Actor, uow: UnitOfWork,
             channel=cmd.channel,
             partner_id=cmd.partner_id,
             earn_rate_override=rate,
+            pending_days=cmd.pending_days,
             at=now,
         )
         await uow.audit.record(

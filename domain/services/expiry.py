@@ -27,9 +27,13 @@ class ExpiryRun:
     points: int
 
 
-async def expire_member_lots(uow: UnitOfWork, member_id: int, now: datetime) -> int:
-    """Inside an open unit of work: expire what is due for one member; the points expired."""
-    await uow.ledger.lock_balances([member_id])
+async def expire_member_lots(
+    uow: UnitOfWork, member_id: int, now: datetime, *, skip_locked: bool = False
+) -> int:
+    """Inside an open unit of work: expire what is due for one member; the points expired. With
+    `skip_locked` (the job), a member whose row another transaction holds is left for later."""
+    if not await uow.ledger.lock_balances([member_id], skip_locked=skip_locked):
+        return 0
     lots = await uow.lots.expired(member_id, now)
     points = sum(lot.remaining for lot in lots)
     if not points:
@@ -44,7 +48,7 @@ async def expire_member_lots(uow: UnitOfWork, member_id: int, now: datetime) -> 
             source=Account.available(member_id),
             destination=Account(AccountKind.EXPIRY),
             points=points,
-            description="Expired",
+            description=f"Expired (valid until {max(lot.expires_at for lot in lots):%Y-%m-%d})",
         ),
         now,
     )
@@ -66,7 +70,7 @@ async def run_expiry(
             return ExpiryRun(members, points)
         for member_id in batch:
             async with (uow := uow_factory()):
-                expired = await expire_member_lots(uow, member_id, now)
+                expired = await expire_member_lots(uow, member_id, now, skip_locked=True)
                 await uow.commit()
             if expired:
                 members += 1

@@ -34,7 +34,10 @@ async def run_maturation(
             return MaturationRun(purchases, points)
         for purchase_id, member_id in due:
             async with (uow := uow_factory()):
-                await uow.ledger.lock_balances([member_id])
+                # Another transaction holds the member (a purchase, or the other job): leave it for
+                # the next run rather than queue behind it.
+                if not await uow.ledger.lock_balances([member_id], skip_locked=True):
+                    continue
                 taken = await uow.purchases.mature(purchase_id)
                 if taken:
                     programme = await uow.programme.get()

@@ -60,7 +60,7 @@ async def transfer_points(
                 member_id=sender.id,
                 origin_type=OriginType.TRANSFER,
                 origin_id=transfer_id,
-                description="Points transfer between members",
+                description=f"Transfer from member {sender.referral_code} to member {receiver.referral_code}",
                 postings=(
                     Posting(Account.available(sender.id), -cmd.points),
                     Posting(Account.available(receiver.id), cmd.points),

@@ -12,8 +12,9 @@ from domain.merchants import Merchant, MerchantCategory, MerchantChannel, Partne
 from domain.programme import Programme
 from domain.rewards import Reward
 from persistence import mapping
-from persistence.catalogue import Catalogue
+from persistence.catalogue import PROGRAMME_ID, Catalogue
 from persistence.tables import merchants, partner_brands, rewards
+from persistence.tables import programme as programme_table
 
 
 class SqlMerchantRepository:
@@ -35,6 +36,7 @@ class SqlMerchantRepository:
         partner_id: int | None,
         earn_rate_override: Decimal | None,
         at: datetime,
+        pending_days: int | None = None,
     ) -> Merchant:
         row = (
             await self.conn.execute(
@@ -45,6 +47,7 @@ class SqlMerchantRepository:
                     channel=channel.value,
                     partner_id=partner_id,
                     earn_rate_override=None if earn_rate_override is None else str(earn_rate_override),
+                    pending_days=pending_days,
                     created_at=at,
                 )
                 .returning(*merchants.c)
@@ -117,3 +120,20 @@ class SqlProgrammeRepository:
 
     async def get(self) -> Programme:
         return await self.catalogue.programme()
+
+    async def update(self, programme: Programme) -> None:
+        await self.catalogue.conn.execute(
+            update(programme_table)
+            .where(programme_table.c.id == PROGRAMME_ID)
+            .values(
+                points_validity_months=programme.points_validity_months,
+                expiry_policy=programme.expiry_policy.value,
+                pending_days=programme.pending_days,
+                transfer_limit_per_month=programme.transfer_limit_per_month,
+                hold_minutes=programme.hold_minutes,
+                dormant_after_days=programme.dormant_after_days,
+                tier_window_months=programme.tier_window_months,
+                tier_grace_days=programme.tier_grace_days,
+            )
+        )
+        await self.catalogue.changed()

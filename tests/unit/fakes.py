@@ -146,8 +146,11 @@ class FakeMerchantRepository(_Repository):
         partner_id: int | None,
         earn_rate_override: Decimal | None,
         at: datetime,
+        pending_days: int | None = None,
     ) -> Merchant:
-        merchant = Merchant(self.db.next_id(), name, category, channel, partner_id, earn_rate_override, at)
+        merchant = Merchant(
+            self.db.next_id(), name, category, channel, partner_id, earn_rate_override, at, pending_days
+        )
         self.t.merchants[merchant.id] = merchant
         return merchant
 
@@ -188,6 +191,9 @@ class FakeRewardRepository(_Repository):
 class FakeProgrammeRepository(_Repository):
     async def get(self) -> Programme:
         return self.db.programme
+
+    async def update(self, programme: Programme) -> None:
+        self.db.programme = programme
 
 
 class FakeLedgerRepository(_Repository):

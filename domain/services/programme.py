@@ -1,0 +1,70 @@
+"""The programme's lifecycle settings, changed by an admin: return window, validity and expiry rule,
+transfer limit, POS hold length, dormancy, and the tier window and grace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from domain import validation
+from domain.actors import Actor, Role
+from domain.clock import Clock
+from domain.errors import Validation
+from domain.ports import UnitOfWork
+from domain.programme import ExpiryPolicy, Programme
+from domain.services.admin import audit_event
+from domain.services.common import require_role
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProgramme:
+    """Only the settings given change; None leaves one as it is."""
+
+    points_validity_months: int | None = None
+    expiry_policy: ExpiryPolicy | None = None
+    pending_days: int | None = None
+    transfer_limit_per_month: int | None = None
+    hold_minutes: int | None = None
+    dormant_after_days: int | None = None
+    tier_window_months: int | None = None
+    tier_grace_days: int | None = None
+
+
+# (lowest, highest) accepted, and the input field each setting comes from.
+_RANGES: dict[str, tuple[int, int, str]] = {
+    "points_validity_months": (1, 120, "pointsValidityMonths"),
+    "pending_days": (0, 365, "pendingDays"),
+    "transfer_limit_per_month": (0, 1_000_000_000, "transferLimitPerMonth"),
+    "hold_minutes": (1, 7 * 24 * 60, "holdMinutes"),
+    "dormant_after_days": (1, 3650, "dormantAfterDays"),
+    "tier_window_months": (1, 60, "tierWindowMonths"),
+    "tier_grace_days": (0, 365, "tierGraceDays"),
+}
+
+
+def _checked(cmd: UpdateProgramme) -> dict[str, object]:
+    changes = {f.name: getattr(cmd, f.name) for f in fields(cmd) if getattr(cmd, f.name) is not None}
+    if not changes:
+        raise Validation("name at least one setting to change", ())
+    for name, (low, high, field) in _RANGES.items():
+        value = changes.get(name)
+        if value is None:
+            continue
+        validation.non_negative_int(value, (field,))  # type: ignore[arg-type]
+        if not low <= value <= high:  # type: ignore[operator]
+            raise Validation(f"must be between {low} and {high}", (field,))
+    return changes
+
+
+async def update_programme(cmd: UpdateProgramme, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Programme:
+    """New settings apply from now on: points already earned keep their expiry dates and purchases
+    already pending keep their maturity, as the member was told when they were earned."""
+    require_role(actor, Role.ADMIN)
+    changes = _checked(cmd)
+    now = clock.now()
+    async with uow:
+        before = await uow.programme.get()
+        after = replace(before, **changes)  # type: ignore[arg-type]
+        await uow.programme.update(after)
+        await uow.audit.record(audit_event(actor, "updateProgramme", "Programme", 1, before, after, now))
+        await uow.commit()
+    return after
