@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from domain.clock import Clock
 from domain.members import Balance, Member
 from domain.merchants import Merchant, PartnerBrand
+from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, Offer
 from domain.ports import ExpiringPoints, ReadModel
 from domain.purchases import Adjustment, Purchase
@@ -79,3 +80,15 @@ class Loaders:
     @cached_property
     def adjustments(self) -> DataLoader[int, Adjustment | None]:
         return DataLoader(self.reader.adjustments)
+
+    @cached_property
+    def transfers(self) -> DataLoader[int, Transfer | None]:
+        return DataLoader(self.reader.transfers)
+
+    @cached_property
+    def expirations(self) -> DataLoader[int, Expiration | None]:
+        return DataLoader(self.reader.expirations)
+
+    @cached_property
+    def member_awards(self) -> DataLoader[int, MemberAward | None]:
+        return DataLoader(self.reader.member_awards)

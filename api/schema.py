@@ -31,6 +31,7 @@ from api.mutations.redemptions import RedemptionMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query as QueryRoot
 from api.types.activity import Adjustment, Purchase, Redemption
+from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
 
 Mutation = merge_types(
@@ -78,7 +79,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Redemption, Adjustment, Offer],
+        types=[Purchase, Redemption, Adjustment, Offer, Transfer, Expiration, MemberAward],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )

@@ -12,6 +12,7 @@ from domain.lots import PointsLot
 from domain.members import Balance, Contact, IncomeBand, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
+from domain.movements import Expiration, MemberAward, Transfer
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 
@@ -155,6 +156,20 @@ def adjustment(row: Row[Any]) -> Adjustment:
         note=row.note,
         actor=row.actor,
         created_at=row.created_at,
+    )
+
+
+def transfer(row: Row[Any]) -> Transfer:
+    return Transfer(row.id, row.member_id, row.to_member_id, row.points, row.created_at)
+
+
+def expiration(row: Row[Any]) -> Expiration:
+    return Expiration(row.id, row.member_id, row.points, row.created_at)
+
+
+def member_award(row: Row[Any]) -> MemberAward:
+    return MemberAward(
+        row.id, row.member_id, row.offer_id, row.reason, row.points, row.purchase_id, row.created_at
     )
 
 

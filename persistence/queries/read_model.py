@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.ledger import MemberPosting
 from domain.members import Balance, Member, MemberStatus
 from domain.merchants import Merchant, PartnerBrand
+from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
 from domain.purchases import Adjustment, Purchase
@@ -21,8 +22,10 @@ from persistence import mapping, offer_codec
 from persistence.tables import (
     adjustments,
     award_funding,
+    expirations,
     journal_entries,
     journal_lines,
+    member_awards,
     member_balances,
     members,
     merchants,
@@ -34,6 +37,7 @@ from persistence.tables import (
     purchases,
     redemptions,
     rewards,
+    transfers,
 )
 
 T = TypeVar("T")
@@ -67,6 +71,9 @@ _BY_IDS = {
         ("purchases", purchases, "id"),
         ("redemptions", redemptions, "id"),
         ("adjustments", adjustments, "id"),
+        ("transfers", transfers, "id"),
+        ("expirations", expirations, "id"),
+        ("member_awards", member_awards, "id"),
         ("offers", offers, "id"),
     )
 }
@@ -145,6 +152,15 @@ class SqlReadModel:
 
     async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]:
         return await self._by_ids("adjustments", ids, mapping.adjustment)
+
+    async def transfers(self, ids: Sequence[int]) -> list[Transfer | None]:
+        return await self._by_ids("transfers", ids, mapping.transfer)
+
+    async def expirations(self, ids: Sequence[int]) -> list[Expiration | None]:
+        return await self._by_ids("expirations", ids, mapping.expiration)
+
+    async def member_awards(self, ids: Sequence[int]) -> list[MemberAward | None]:
+        return await self._by_ids("member_awards", ids, mapping.member_award)
 
     async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]:
         if not member_ids:
