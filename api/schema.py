@@ -27,15 +27,17 @@ from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
+from api.mutations.refunds import RefundMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query
-from api.types.activity import Adjustment, Purchase, Redemption
+from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.offers import Offer
 
 Mutation = merge_types(
     "Mutation",
     (
         PurchaseMutations,
+        RefundMutations,
         RedemptionMutations,
         MemberMutations,
         AdminMutations,
@@ -75,7 +77,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Redemption, Adjustment, Offer],
+        types=[Purchase, Refund, Redemption, Adjustment, Offer],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )
