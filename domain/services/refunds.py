@@ -72,6 +72,8 @@ async def refund_purchase(
         amount = refund_amount(purchase, cmd.amount)
         points = points_to_reverse(purchase, amount)
         if not await uow.refunds.take(purchase, amount, points):
+            # Whatever changes the purchase row locks the member's row first, so this means a broken
+            # invariant: refuse as the conditional update did, or fail loudly.
             refund_amount(await uow.refunds.purchase(found.id) or purchase, cmd.amount)
             raise RuntimeError(f"purchase {purchase.id} changed while its member's balance row was locked")
 

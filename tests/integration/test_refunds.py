@@ -468,3 +468,30 @@ async def test_the_member_and_the_merchant_read_the_refund_others_do_not(
 
     mine = {"pointsReversed": 10, "purchase": {"id": purchase}}
     assert seen == [mine, mine, mine, None]
+
+
+async def test_points_past_their_date_are_expired_first_never_taken_back_as_if_available(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    await bought(given, merchant, member, 10_000, "a")  # 100
+    second = await bought(given, merchant, member, 5_000, "b")  # 50
+    reward = await given.reward("Cinema", cost_points=120)
+    assert (await given.redeem(member, reward, key="spend"))["errors"] == []  # all of a, 20 of b
+    await bought(given, merchant, member, 4_000, "c")  # 40, in a lot we now make past its date
+    async with backend.database.write_engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE points_lots SET expires_at = earned_at - interval '1 day' WHERE points = 40"
+            if backend.is_postgres
+            else "UPDATE points_lots SET expires_at = datetime(earned_at, '-1 day') WHERE points = 40"
+        )
+
+    refunded = await refund(given, merchant, second, "r1")
+
+    # The 40 expire first; then the 30 left of b's own lot; 20 owed.
+    assert (refunded["refund"]["pointsReversed"], refunded["refund"]["debtCreated"]) == (50, 20)
+    assert await balance(given, member) == (0, 0, 140, 20)
+    report = await verify_ledger(backend.database.read_engine)
+    assert report.system_totals["EXPIRY"] == 40
+    assert report.violations == ()
