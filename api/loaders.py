@@ -14,6 +14,7 @@ from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, Offer
 from domain.ports import ExpiringPoints, ReadModel
 from domain.purchases import Adjustment, Purchase
+from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 
 EXPIRING_SOON = timedelta(days=30)
@@ -64,6 +65,14 @@ class Loaders:
     @cached_property
     def purchases(self) -> DataLoader[int, Purchase | None]:
         return DataLoader(self.reader.purchases)
+
+    @cached_property
+    def refunds(self) -> DataLoader[int, Refund | None]:
+        return DataLoader(self.reader.refunds)
+
+    @cached_property
+    def purchase_refunds(self) -> DataLoader[int, list[Refund]]:
+        return DataLoader(self.reader.purchase_refunds)
 
     @cached_property
     def redemptions(self) -> DataLoader[int, Redemption | None]:

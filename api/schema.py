@@ -28,9 +28,10 @@ from api.mutations.offers import OfferMutations
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
+from api.mutations.refunds import RefundMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query as QueryRoot
-from api.types.activity import Adjustment, Purchase, Redemption
+from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
 
@@ -38,6 +39,7 @@ Mutation = merge_types(
     "Mutation",
     (
         PurchaseMutations,
+        RefundMutations,
         RedemptionMutations,
         MemberMutations,
         AdminMutations,
@@ -79,7 +81,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Redemption, Adjustment, Offer, Transfer, Expiration, MemberAward],
+        types=[Purchase, Refund, Redemption, Adjustment, Offer, Transfer, Expiration, MemberAward],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )

@@ -62,6 +62,16 @@ class PostPurchase:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundPurchase:
+    """Money back on a purchase; `amount` None: all that is not yet refunded."""
+
+    purchase_id: int
+    idempotency_key: str
+    amount: Money | None = None
+    reference: str | None = None  # the merchant's own refund id
+
+
+@dataclass(frozen=True, slots=True)
 class QualifyPurchase:
     """A dry run: the merchant comes from a merchant's token, or is named by a member for its basket."""
 

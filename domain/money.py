@@ -48,3 +48,10 @@ def points_for_spend(amount: Money, points_per_unit: Decimal) -> int:
     """Points earned on `amount` at `points_per_unit`, rounded down to whole points."""
     units = Decimal(amount.amount_minor).scaleb(-MINOR_UNITS[amount.currency])
     return int((units * points_per_unit).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def format_money(amount: Money) -> str:
+    """`12000 CNY` minor units as people read it: "120.00 CNY"."""
+    units = MINOR_UNITS.get(amount.currency, 2)
+    value = Decimal(amount.amount_minor).scaleb(-units).quantize(Decimal(1).scaleb(-units))
+    return f"{value} {amount.currency}"

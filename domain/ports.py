@@ -6,7 +6,7 @@ Read side: batch and page readers for the API; each call is independent of any u
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.audit import AuditEvent
-from domain.ledger import JournalEntry, MemberPosting
+from domain.ledger import Account, JournalEntry, MemberPosting
 from domain.lots import LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
@@ -33,6 +33,7 @@ from domain.offers import (
 )
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
+from domain.refunds import AwardUsage, GiveBack, PointsToReverse, Refund, RefundablePurchase
 from domain.rewards import Redemption, RedemptionStatus, Reward
 
 
@@ -157,6 +158,7 @@ class PurchaseRepository(Protocol):
         points_pending: int,
         at: datetime,
         matures_at: datetime | None = None,
+        coupon_id: int | None = None,
     ) -> Purchase: ...
     async def due_for_maturity(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]: ...
     async def mature(self, purchase_id: int) -> int:
@@ -256,8 +258,16 @@ class OfferRepository(Protocol):
 
     async def wallet(self, member_id: int) -> list[Coupon]: ...
     async def record_awards(
-        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
-    ) -> None: ...
+        self,
+        purchase_id: int,
+        member_id: int,
+        awards: Sequence[Award],
+        currency: str,
+        at: datetime,
+        cap_periods: Mapping[int, datetime] | None = None,
+    ) -> None:
+        """`cap_periods`: by offer id, the member cap period each capped award was claimed in."""
+        ...
 
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
@@ -265,6 +275,52 @@ class OfferRepository(Protocol):
         """Count one award against the offer's budget and caps, atomically in this transaction;
         returns the limit that refuses it, having changed nothing, or None."""
         ...
+
+
+class RefundRepository(Protocol):
+    async def purchase(self, purchase_id: int) -> RefundablePurchase | None: ...
+    async def lock_offer_counters(self, purchase: RefundablePurchase) -> None:
+        """Lock the counters a refund of the purchase may give back to (the member's cap rows and
+        the offers, by offer id, then the coupon), in the order postPurchase claims them."""
+        ...
+
+    async def take(self, purchase: RefundablePurchase, amount_minor: int, points: PointsToReverse) -> bool:
+        """Count the refund on the purchase row, as a conditional update: only when the refunded total
+        stays within the purchase and the row is still as read; False, changing nothing, otherwise."""
+        ...
+
+    async def add(
+        self,
+        *,
+        purchase: RefundablePurchase,
+        amount_minor: int,
+        reference: str | None,
+        at: datetime,
+    ) -> int:
+        """The refund row (the origin of its journal entries), its points figures still zero."""
+        ...
+
+    async def record_points(
+        self, refund_id: int, *, points_reversed: int, debt_created: int, points_returned: int
+    ) -> Refund: ...
+    async def own_lots(self, purchase_id: int, member_id: int) -> list[PointsLot]:
+        """Lots with points left that the purchase created (its EARN or MATURE entry); call while
+        the member's balance row is locked."""
+        ...
+
+    async def earn_funding(self, purchase_id: int) -> list[tuple[Account, int]]:
+        """Who funded the purchase's points and how many each (its EARN entry's other side)."""
+        ...
+
+    async def awards(self, purchase_id: int) -> list[AwardUsage]:
+        """What offers gave the purchase, by offer id."""
+        ...
+
+    async def give_back(self, member_id: int, back: GiveBack) -> None:
+        """Return budget (and the use, the member's cap use) to the offer; record it on the award."""
+        ...
+
+    async def return_coupon_use(self, coupon_id: int) -> None: ...
 
 
 class TransferRepository(Protocol):
@@ -288,6 +344,7 @@ class UnitOfWork(Protocol):
     redemptions: RedemptionRepository
     adjustments: AdjustmentRepository
     transfers: TransferRepository
+    refunds: RefundRepository
     idempotency: IdempotencyStore
     offers: OfferRepository
     audit: AuditLog
@@ -329,6 +386,11 @@ class ReadModel(Protocol):
     async def partners(self, ids: Sequence[int]) -> list[PartnerBrand | None]: ...
     async def rewards(self, ids: Sequence[int]) -> list[Reward | None]: ...
     async def purchases(self, ids: Sequence[int]) -> list[Purchase | None]: ...
+    async def refunds(self, ids: Sequence[int]) -> list[Refund | None]: ...
+    async def purchase_refunds(self, purchase_ids: Sequence[int]) -> list[list[Refund]]:
+        """Each purchase's refunds, oldest first."""
+        ...
+
     async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]: ...
     async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]: ...
     async def transfers(self, ids: Sequence[int]) -> list[Transfer | None]: ...

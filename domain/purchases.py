@@ -22,6 +22,8 @@ class Purchase:
     points_earned: int
     points_pending: int
     created_at: datetime
+    refunded_minor: int = 0  # money refunds gave back so far
+    points_refunded: int = 0  # of points_earned, what refunds took back
 
 
 @dataclass(frozen=True, slots=True)

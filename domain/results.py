@@ -12,6 +12,7 @@ from domain.merchants import Channel
 from domain.money import Money
 from domain.offers import Award, FundedCost, FunderKind, Mechanic
 from domain.purchases import Purchase
+from domain.refunds import Refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,53 @@ def award_from_json(d: dict[str, Any]) -> Award:
             for f in d["funding"]
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """The refund as first answered (plain data, stored under its idempotency key)."""
+
+    refund_id: int
+    purchase_id: int
+    member_id: int
+    merchant_id: int
+    amount_minor: int
+    currency: str
+    points_reversed: int
+    debt_created: int
+    points_returned: int
+    reference: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, r: Refund) -> RefundResult:
+        return cls(
+            refund_id=r.id,
+            purchase_id=r.purchase_id,
+            member_id=r.member_id,
+            merchant_id=r.merchant_id,
+            amount_minor=r.amount.amount_minor,
+            currency=r.amount.currency,
+            points_reversed=r.points_reversed,
+            debt_created=r.debt_created,
+            points_returned=r.points_returned,
+            reference=r.reference,
+            created_at=r.created_at.isoformat(),
+        )
+
+    def refund(self) -> Refund:
+        return Refund(
+            id=self.refund_id,
+            member_id=self.member_id,
+            purchase_id=self.purchase_id,
+            merchant_id=self.merchant_id,
+            amount=Money(self.amount_minor, self.currency),
+            points_reversed=self.points_reversed,
+            debt_created=self.debt_created,
+            points_returned=self.points_returned,
+            reference=self.reference,
+            created_at=datetime.fromisoformat(self.created_at),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChanne
 from domain.money import Money
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.purchases import Adjustment, Purchase, ReasonCode
+from domain.refunds import Refund, RefundablePurchase
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 
 
@@ -143,6 +144,37 @@ def purchase(row: Row[Any]) -> Purchase:
         reference=row.reference,
         points_earned=row.points_earned,
         points_pending=row.points_pending,
+        created_at=row.created_at,
+        refunded_minor=row.refunded_minor,
+        points_refunded=row.points_refunded,
+    )
+
+
+def refundable_purchase(row: Row[Any]) -> RefundablePurchase:
+    return RefundablePurchase(
+        id=row.id,
+        member_id=row.member_id,
+        merchant_id=row.merchant_id,
+        amount=Money(row.amount_minor, row.currency),
+        points_earned=row.points_earned,
+        points_pending=row.points_pending,
+        refunded_minor=row.refunded_minor,
+        points_refunded=row.points_refunded,
+        coupon_id=row.coupon_id,
+    )
+
+
+def refund(row: Row[Any]) -> Refund:
+    return Refund(
+        id=row.id,
+        member_id=row.member_id,
+        purchase_id=row.purchase_id,
+        merchant_id=row.merchant_id,
+        amount=Money(row.amount_minor, row.currency),
+        points_reversed=row.points_reversed,
+        debt_created=row.debt_created,
+        points_returned=row.points_returned,
+        reference=row.reference,
         created_at=row.created_at,
     )
 

@@ -25,6 +25,7 @@ from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.refunds import SqlRefundRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -50,6 +51,7 @@ class SqlAlchemyUnitOfWork:
         self.redemptions = SqlRedemptionRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
         self.transfers = SqlTransferRepository(conn)
+        self.refunds = SqlRefundRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)

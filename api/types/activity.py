@@ -16,6 +16,7 @@ from api.types.enums import Channel, ReasonCode, RedemptionStatus
 from api.types.ids import node_ints
 from api.types.members import Member, load_member
 from domain import purchases as dp
+from domain import refunds as drf
 from domain import rewards as dr
 from domain.actors import Role
 
@@ -38,9 +39,19 @@ class Purchase(relay.Node):
     reference: str | None
     points_earned: int
     points_pending: int
+    points_refunded: int = strawberry.field(description="Of pointsEarned, what refunds took back.")
     created_at: datetime
     member_id: strawberry.Private[int]
     merchant_id: strawberry.Private[int]
+    refunded_minor: strawberry.Private[int]
+
+    @strawberry.field(description="What refunds gave back so far, in the purchase's currency.")
+    def refunded_amount(self) -> Money:
+        return Money(amount_minor=self.refunded_minor, currency=self.amount.currency)
+
+    @strawberry.field(description="The purchase's refunds, oldest first.")
+    async def refunds(self, info: Info) -> list[Refund]:
+        return [Refund.from_domain(r) for r in await info.context.loaders.purchase_refunds.load(self.id)]
 
     @strawberry.field
     async def member(self, info: Info) -> Member | None:
@@ -81,9 +92,11 @@ class Purchase(relay.Node):
             reference=p.reference,
             points_earned=p.points_earned,
             points_pending=p.points_pending,
+            points_refunded=p.points_refunded,
             created_at=p.created_at,
             member_id=p.member_id,
             merchant_id=p.merchant_id,
+            refunded_minor=p.refunded_minor,
         )
 
     @classmethod
@@ -94,11 +107,59 @@ class Purchase(relay.Node):
         return [cls.from_domain(p) if p and can_read_purchase(info, p) else None for p in found]
 
 
-def can_read_purchase(info: Info, purchase: dp.Purchase) -> bool:
+def can_read_purchase(info: Info, purchase: dp.Purchase | drf.Refund) -> bool:
+    """The merchant it was made at, the member (and admins)."""
     actor = info.context.actor
     if actor is not None and actor.role is Role.MERCHANT:
         return actor.merchant_id == purchase.merchant_id
     return owns_member_data(info, purchase.member_id)
+
+
+@strawberry.type(description="Money a merchant gave back on a purchase, and the points that went with it.")
+class Refund(relay.Node):
+    id: relay.NodeID[int]
+    amount: Money
+    points_reversed: int = strawberry.field(
+        description="The purchase's points taken back: from pending, from available, and owed."
+    )
+    debt_created: int = strawberry.field(
+        description="Of pointsReversed, those the member no longer had: it owes them (balance.debt)."
+    )
+    points_returned: int = strawberry.field(description="Points the purchase was paid with, given back.")
+    reference: str | None = strawberry.field(description="The merchant's own refund id.")
+    created_at: datetime
+    purchase_id: strawberry.Private[int]
+    member_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def purchase(self, info: Info) -> Purchase | None:
+        found = await info.context.loaders.purchases.load(self.purchase_id)
+        return Purchase.from_domain(found) if found and can_read_purchase(info, found) else None
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        return await load_member(info, self.member_id)
+
+    @classmethod
+    def from_domain(cls, r: drf.Refund) -> Refund:
+        return cls(
+            id=r.id,
+            amount=Money(amount_minor=r.amount.amount_minor, currency=r.amount.currency),
+            points_reversed=r.points_reversed,
+            debt_created=r.debt_created,
+            points_returned=r.points_returned,
+            reference=r.reference,
+            created_at=r.created_at,
+            purchase_id=r.purchase_id,
+            member_id=r.member_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Refund | None]:
+        found = await info.context.loaders.refunds.load_many(node_ints(node_ids))
+        return [cls.from_domain(r) if r and can_read_purchase(info, r) else None for r in found]
 
 
 @strawberry.type

@@ -29,6 +29,7 @@ _ORIGIN_TYPE_NAMES = {
     dl.OriginType.AWARD: "MemberAward",
     dl.OriginType.EXPIRATION: "Expiration",
     dl.OriginType.TRANSFER: "Transfer",
+    dl.OriginType.REFUND: "Refund",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import validation
 from domain.actors import Actor, Role
@@ -71,6 +71,15 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
         if await uow.offers.claim(offer, facts.member.id, period, points, money) is None:
             awards.append(award)
     return evaluation.base_points, awards
+
+
+def cap_periods(offers: list[Offer], awards: list[Award], at: datetime) -> dict[int, datetime]:
+    """The member cap period each capped award was claimed in (as `apply_offers` claims it), kept
+    with the award so that a refund gives the use back to the same period."""
+    given = {a.offer_id for a in awards}
+    return {
+        o.id: cap_period_start(o, at) for o in offers if o.id in given and o.limits.per_member is not None
+    }
 
 
 async def qualify_purchase(
@@ -187,6 +196,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             points_pending=points if pending else 0,
             at=now,
             matures_at=matures_at,
+            coupon_id=None if coupon is None else coupon.id,
         )
         if points:
             funded = [cost for award in awards for cost in award.funding]
@@ -196,7 +206,14 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
                 None if pending else earn_lot(member.id, points, now, programme),
             )
         if awards:
-            await uow.offers.record_awards(purchase.id, member.id, awards, earned.amount.currency, now)
+            await uow.offers.record_awards(
+                purchase.id,
+                member.id,
+                awards,
+                earned.amount.currency,
+                now,
+                cap_periods(offers, awards, facts.at),
+            )
             await give_referral_bonuses(uow, facts, offers, awards, purchase.id, programme, now)
         return PurchaseResult.of(purchase, awards)
 

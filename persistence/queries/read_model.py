@@ -17,6 +17,7 @@ from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
 from domain.purchases import Adjustment, Purchase
+from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 from persistence import mapping, offer_codec
 from persistence.tables import (
@@ -36,6 +37,7 @@ from persistence.tables import (
     purchase_awards,
     purchases,
     redemptions,
+    refunds,
     rewards,
     transfers,
 )
@@ -69,6 +71,7 @@ _BY_IDS = {
         ("partners", partner_brands, "id"),
         ("rewards", rewards, "id"),
         ("purchases", purchases, "id"),
+        ("refunds", refunds, "id"),
         ("redemptions", redemptions, "id"),
         ("adjustments", adjustments, "id"),
         ("transfers", transfers, "id"),
@@ -146,6 +149,22 @@ class SqlReadModel:
 
     async def purchases(self, ids: Sequence[int]) -> list[Purchase | None]:
         return await self._by_ids("purchases", ids, mapping.purchase)
+
+    async def refunds(self, ids: Sequence[int]) -> list[Refund | None]:
+        return await self._by_ids("refunds", ids, mapping.refund)
+
+    async def purchase_refunds(self, purchase_ids: Sequence[int]) -> list[list[Refund]]:
+        if not purchase_ids:
+            return []
+        rows = await self._rows(
+            select(refunds)
+            .where(refunds.c.purchase_id.in_(set(purchase_ids)))
+            .order_by(refunds.c.purchase_id, refunds.c.id)
+        )
+        by_purchase: dict[int, list[Refund]] = defaultdict(list)
+        for row in rows:
+            by_purchase[row.purchase_id].append(mapping.refund(row))
+        return [by_purchase.get(i, []) for i in purchase_ids]
 
     async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]:
         return await self._by_ids("redemptions", ids, mapping.redemption)

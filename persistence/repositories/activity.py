@@ -50,12 +50,14 @@ class SqlPurchaseRepository:
         points_pending: int,
         at: datetime,
         matures_at: datetime | None = None,
+        coupon_id: int | None = None,
     ) -> Purchase:
         row = (
             await self.conn.execute(
                 _INSERT_PURCHASE,
                 {
                     "matures_at": matures_at,
+                    "coupon_id": coupon_id,
                     "member_id": member_id,
                     "merchant_id": merchant_id,
                     "amount_minor": amount.amount_minor,

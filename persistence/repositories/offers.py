@@ -7,7 +7,7 @@ the last of a budget, the database lets through only what fits, and nothing is g
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -211,10 +211,17 @@ class SqlOfferRepository:
         }
 
     async def record_awards(
-        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
+        self,
+        purchase_id: int,
+        member_id: int,
+        awards: Sequence[Award],
+        currency: str,
+        at: datetime,
+        cap_periods: Mapping[int, datetime] | None = None,
     ) -> None:
         if not awards:
             return
+        periods = cap_periods or {}
         rows = await self.conn.execute(
             insert(purchase_awards).returning(purchase_awards.c.id, sort_by_parameter_order=True),
             [
@@ -228,6 +235,7 @@ class SqlOfferRepository:
                     "discount_minor": award.discount_minor,
                     "cashback_minor": award.cashback_minor,
                     "currency": currency,
+                    "cap_period_start": periods.get(award.offer_id),
                     "created_at": at,
                 }
                 for award in awards

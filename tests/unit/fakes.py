@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -275,6 +275,7 @@ class FakePurchaseRepository(_Repository):
         points_pending: int,
         at: datetime,
         matures_at: datetime | None = None,
+        coupon_id: int | None = None,
     ) -> Purchase:
         purchase = Purchase(
             self.db.next_id(),
@@ -398,7 +399,13 @@ class FakeOfferRepository(_Repository):
         return award_id
 
     async def record_awards(
-        self, purchase_id: int, member_id: int, awards: Sequence[Award], currency: str, at: datetime
+        self,
+        purchase_id: int,
+        member_id: int,
+        awards: Sequence[Award],
+        currency: str,
+        at: datetime,
+        cap_periods: Mapping[int, datetime] | None = None,
     ) -> None:
         self.t.awards += [(purchase_id, award) for award in awards]
 

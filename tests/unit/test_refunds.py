@@ -1,0 +1,243 @@
+"""The arithmetic of refunds, without a database: cumulative proportional shares that never drift,
+the funders' split, and where reversed points come from."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.errors import Validation
+from domain.ledger import Account, AccountKind, EntryKind, OriginType
+from domain.lots import LotDraw, PointsLot
+from domain.money import Money
+from domain.refunds import (
+    AwardUsage,
+    RefundablePurchase,
+    Reversal,
+    apportion,
+    funders_returns,
+    give_back,
+    plan_reversal,
+    points_to_reverse,
+    refund_amount,
+    refund_description,
+    refund_entry,
+)
+
+NOW = datetime(2024, 3, 1, tzinfo=UTC)
+ISSUANCE = Account(AccountKind.ISSUANCE)
+BANK = Account(AccountKind.PARTNER_FUNDING, 7)
+SHOP = Account(AccountKind.MERCHANT_FUNDING, 3)
+
+
+def purchase(
+    amount: int = 12_345, earned: int = 123, pending: int = 0, refunded: int = 0, points_refunded: int = 0
+) -> RefundablePurchase:
+    return RefundablePurchase(1, 10, 20, Money(amount, "CNY"), earned, pending, refunded, points_refunded)
+
+
+def lot(lot_id: int, remaining: int, days: int) -> PointsLot:
+    return PointsLot(lot_id, 10, remaining, remaining, NOW, NOW + timedelta(days=days))
+
+
+def refund_in_turn(p: RefundablePurchase, amounts: list[int]) -> list[int]:
+    """The points each refund of `amounts`, one after the other, takes back."""
+    taken = []
+    for amount in amounts:
+        points = points_to_reverse(p, amount)
+        taken.append(points.points)
+        p = RefundablePurchase(
+            p.id,
+            p.member_id,
+            p.merchant_id,
+            p.amount,
+            p.points_earned,
+            p.points_pending - points.from_pending,
+            p.refunded_minor + amount,
+            points.points_refunded,
+        )
+    return taken
+
+
+# --- how much money, and how many points ---------------------------------------------------------
+
+
+def test_no_amount_means_all_that_is_left() -> None:
+    assert refund_amount(purchase(refunded=9_876), None) == 2_469
+    assert refund_amount(purchase(), Money(100, "cny")) == 100
+
+
+@pytest.mark.parametrize(
+    ("p", "requested", "field", "message"),
+    [
+        (
+            purchase(refunded=9_876),
+            Money(4_938, "CNY"),
+            ("amount",),
+            "only 24.69 CNY of the purchase is left",
+        ),
+        (purchase(refunded=12_345), None, ("amount",), "already fully refunded"),
+        (purchase(), Money(100, "HKD"), ("amount", "currency"), "paid in CNY"),
+        (purchase(), Money(0, "CNY"), ("amount", "amountMinor"), "greater than zero"),
+    ],
+)
+def test_a_refund_beyond_the_purchase_or_in_another_currency_is_refused(
+    p: RefundablePurchase, requested: Money | None, field: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(Validation) as refused:
+        refund_amount(p, requested)
+    assert refused.value.field == field
+    assert message in refused.value.message
+
+
+def test_points_are_reversed_cumulatively_so_rounding_never_drifts() -> None:
+    # 40%, 40%, then the rest: 123 * 4938 // 12345 = 49; 123 * 9876 // 12345 = 98; then 123.
+    assert refund_in_turn(purchase(), [4_938, 4_938, 2_469]) == [49, 49, 25]
+    # A hundred refunds of one cent each of a 1.00 purchase that earned 1 point: only the last takes it.
+    assert refund_in_turn(purchase(amount=100, earned=1), [1] * 100) == [0] * 99 + [1]
+
+
+@pytest.mark.parametrize("earned", [0, 1, 7, 99, 123, 2**31 - 1])
+def test_however_a_purchase_is_split_its_refunds_take_back_exactly_what_it_earned(earned: int) -> None:
+    for cuts in ([1_000] * 10, [1, 2, 3, 9_994], [3_333, 3_333, 3_334], [10_000]):
+        taken = refund_in_turn(purchase(amount=10_000, earned=earned), cuts)
+        assert sum(taken) == earned
+        assert all(points >= 0 for points in taken)
+
+
+def test_pending_points_are_reversed_first() -> None:
+    points = points_to_reverse(purchase(amount=12_300, earned=123, pending=123), 5_000)
+    assert (points.points, points.points_refunded, points.from_pending) == (50, 50, 50)
+    partly = points_to_reverse(purchase(amount=10_000, earned=100, pending=30), 10_000)
+    assert (partly.points, partly.from_pending) == (100, 30)
+
+
+# --- where the points come from ------------------------------------------------------------------
+
+
+def test_the_purchases_own_lots_go_before_the_members_others_then_a_debt() -> None:
+    own = [lot(5, 20, days=300)]
+    members = [lot(1, 30, days=10), lot(2, 25, days=5), *own]
+
+    reversal = plan_reversal(100, 0, own, members)
+
+    assert reversal.draws == (LotDraw(5, 20), LotDraw(2, 25), LotDraw(1, 30))
+    assert (reversal.from_available, reversal.debt, reversal.points) == (75, 25, 100)
+
+
+def test_pending_then_lots_and_nothing_owed_when_the_points_are_there() -> None:
+    reversal = plan_reversal(50, 30, [lot(5, 100, days=300)], [lot(1, 10, days=1)])
+    assert reversal == Reversal(30, (LotDraw(5, 20),), 0)
+
+
+def test_a_member_with_nothing_owes_it_all() -> None:
+    assert plan_reversal(40, 0, [], []) == Reversal(0, (), 40)
+
+
+# --- back to the funders -------------------------------------------------------------------------
+
+
+def test_apportion_gives_each_part_its_share_and_all_of_it_at_the_end() -> None:
+    assert apportion([126, 62], 56) == [38, 18]
+    assert apportion([126, 62], 188) == [126, 62]
+    assert apportion([1, 1, 1], 2) == [1, 1, 0]  # ties go to the earlier part
+    assert apportion([0, 5], 3) == [0, 3]
+    assert apportion([], 0) == []
+    with pytest.raises(ValueError, match="cannot split"):
+        apportion([1, 2], 4)
+
+
+@pytest.mark.parametrize("weights", [(1, 1, 1), (2, 3), (5, 2, 1), (1, 4, 4, 2), (7, 0, 3), (10,)])
+def test_apportion_never_takes_back_what_it_gave_and_stays_within_one_of_the_quota(
+    weights: tuple[int, ...],
+) -> None:
+    whole = sum(weights)
+    previous = [0] * len(weights)
+    for total in range(whole + 1):
+        parts = apportion(weights, total)
+        assert sum(parts) == total
+        assert all(now >= before for now, before in zip(parts, previous, strict=True))
+        assert all(w * total // whole <= part for w, part in zip(weights, parts, strict=True))
+        previous = parts
+    assert previous == list(weights)
+
+
+def test_three_refunds_give_every_funder_a_non_negative_part_and_all_it_paid_in_the_end() -> None:
+    # 4, 3 and 2 points: giving the first funder what flooring leaves it would step backwards here
+    # (5 of 8 points, then 4 of 9).
+    funding = [(ISSUANCE, 4), (BANK, 3), (SHOP, 2)]
+    for cuts in itertools.combinations(range(1, 9), 2):
+        returned = {ISSUANCE: 0, BANK: 0, SHOP: 0}
+        for before, after in itertools.pairwise([0, *cuts, 9]):
+            step = funders_returns(funding, before, after)
+            assert all(points > 0 for _, points in step)
+            assert sum(points for _, points in step) == after - before
+            for account, points in step:
+                returned[account] += points
+        assert returned == dict(funding)
+
+
+def test_funders_get_back_in_proportion_and_exactly_what_they_paid_when_all_is_refunded() -> None:
+    funding = [(ISSUANCE, 126), (BANK, 62)]
+
+    first = funders_returns(funding, 0, 56)
+    rest = funders_returns(funding, 56, 188)
+
+    assert first == [(ISSUANCE, 38), (BANK, 18)]
+    assert rest == [(ISSUANCE, 88), (BANK, 44)]
+
+
+# --- the journal entry ---------------------------------------------------------------------------
+
+
+def test_the_refund_entry_takes_from_pending_available_and_debt_and_balances() -> None:
+    reversal = Reversal(10, (LotDraw(1, 20), LotDraw(2, 5)), 15)
+    entry = refund_entry(10, 99, reversal, [(ISSUANCE, 38), (BANK, 12)], "Refunded")
+
+    assert (entry.kind, entry.origin_type, entry.origin_id) == (EntryKind.REFUND, OriginType.REFUND, 99)
+    assert [(p.account.kind, p.amount) for p in entry.postings] == [
+        (AccountKind.MEMBER_PENDING, -10),
+        (AccountKind.MEMBER_AVAILABLE, -25),
+        (AccountKind.MEMBER_DEBT, -15),
+        (AccountKind.ISSUANCE, 38),
+        (AccountKind.PARTNER_FUNDING, 12),
+    ]
+    change = entry.balance_changes()[10]
+    assert (change.available, change.pending, change.debt, change.earned) == (-25, -10, 15, -50)
+
+
+def test_the_description_says_what_was_refunded_and_what_is_owed() -> None:
+    assert refund_description("Noodle Bar", Money(12_000, "CNY"), 0) == "Refunded at Noodle Bar: 120.00 CNY"
+    assert (
+        refund_description("Sushi", Money(5_000, "JPY"), 30) == "Refunded at Sushi: 5000 JPY (30 points owed)"
+    )
+
+
+# --- offers --------------------------------------------------------------------------------------
+
+
+def test_an_offer_gets_its_budget_back_in_proportion_and_its_use_once_complete() -> None:
+    award = AwardUsage(
+        1,
+        4,
+        points=30,
+        money_minor=1_000,
+        refunded_points=0,
+        refunded_money_minor=0,
+        use_returned=False,
+        cap_period_start=NOW,
+    )
+
+    half = give_back(award, 10_000, 5_000)
+    assert half is not None
+    assert (half.points, half.money_minor, half.use) == (15, 500, False)
+
+    later = AwardUsage(1, 4, 30, 1_000, 15, 500, False, NOW)
+    full = give_back(later, 10_000, 10_000)
+    assert full is not None
+    assert (full.points, full.money_minor, full.use, full.cap_period_start) == (15, 500, True, NOW)
+
+    assert give_back(AwardUsage(1, 4, 30, 1_000, 30, 1_000, True, NOW), 10_000, 10_000) is None
+    assert give_back(AwardUsage(1, 4, 3, 0, 0, 0, False, None), 10_000, 100) is None  # rounds to nothing
