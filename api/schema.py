@@ -27,10 +27,12 @@ from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
+from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query
 from api.types.activity import Adjustment, Purchase, Redemption
 from api.types.offers import Offer
+from api.types.tiers import Tier
 
 Mutation = merge_types(
     "Mutation",
@@ -41,6 +43,7 @@ Mutation = merge_types(
         AdminMutations,
         OfferMutations,
         TransferMutations,
+        TierMutations,
     ),
 )
 
@@ -75,7 +78,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Redemption, Adjustment, Offer],
+        types=[Purchase, Redemption, Adjustment, Offer, Tier],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )

@@ -25,6 +25,7 @@ from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.tiers import SqlTierRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -52,6 +53,7 @@ class SqlAlchemyUnitOfWork:
         self.transfers = SqlTransferRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)
+        self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         return self
 
