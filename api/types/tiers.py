@@ -50,7 +50,8 @@ class Tier(relay.Node):
 
     @classmethod
     def from_domain(cls, t: dt.Tier) -> Tier:
-        assert t.created_at is not None and t.updated_at is not None, "a stored tier"
+        assert t.created_at is not None, "a stored tier"
+        assert t.updated_at is not None, "a stored tier"
         return cls(
             id=t.id,
             code=t.code,

@@ -70,7 +70,7 @@ class SqlTierRepository:
             row = (
                 await self.conn.execute(
                     insert(tiers)
-                    .values(mapping.tier_values(tier), created_at=at, updated_at=at)
+                    .values(mapping.tier_values(tier) | {"created_at": at, "updated_at": at})
                     .returning(*tiers.c)
                 )
             ).one()
@@ -85,7 +85,7 @@ class SqlTierRepository:
                 await self.conn.execute(
                     update(tiers)
                     .where(tiers.c.id == tier.id)
-                    .values(mapping.tier_values(tier), updated_at=at)
+                    .values(mapping.tier_values(tier) | {"updated_at": at})
                     .returning(*tiers.c)
                 )
             ).one()
