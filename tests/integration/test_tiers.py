@@ -156,6 +156,12 @@ async def test_an_admin_builds_the_ladder_that_everyone_can_read(backend: Backen
         if field is not None:
             assert refused["errors"][0]["field"] == field, (fields, refused)
     assert len((await given.gql.data(TIERS, token=given.admin))["tiers"]) == 3
+    node = await given.gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Tier { code earnMultiplier } } }",
+        {"id": ids["PLATINUM"]},
+        given.tokens.member(member.raw),
+    )
+    assert node["node"] == {"code": "PLATINUM", "earnMultiplier": "2"}
 
     updated = await given.gql.data(
         UPDATE_TIER, {"input": {"id": ids["GOLD"], "name": "金卡會員", "minPoints": 1_200}}, given.admin
