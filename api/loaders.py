@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 from functools import cached_property
 
@@ -13,9 +15,11 @@ from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, Offer
 from domain.ports import ExpiringPoints, ReadModel
+from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
+from domain.tiers import Tier, TierProgress, ladder_currency, progress, window_start
 
 EXPIRING_SOON = timedelta(days=30)
 
@@ -26,6 +30,33 @@ class Loaders:
     def __init__(self, reader: ReadModel, clock: Clock) -> None:
         self.reader = reader
         self.clock = clock
+        self._ladder: asyncio.Future[list[Tier]] | None = None
+        self._programme: asyncio.Future[Programme] | None = None
+
+    def ladder(self) -> Awaitable[list[Tier]]:
+        """The tier ladder, read once per request however many fields ask for it."""
+        if self._ladder is None:
+            self._ladder = asyncio.ensure_future(self.reader.tiers())
+        return self._ladder
+
+    def programme(self) -> Awaitable[Programme]:
+        if self._programme is None:
+            self._programme = asyncio.ensure_future(self.reader.programme())
+        return self._programme
+
+    @cached_property
+    def tier_progress(self) -> DataLoader[Member, TierProgress | None]:
+        """Keyed by the member as read (its tier and grace): one aggregate for the whole batch."""
+
+        async def load(members: list[Member]) -> list[TierProgress | None]:
+            ladder = await self.ladder()
+            if not ladder:
+                return [None for _ in members]
+            since = window_start(self.clock.now(), (await self.programme()).tier_window_months)
+            found = await self.reader.qualifications([m.id for m in members], since, ladder_currency(ladder))
+            return [progress(ladder, m, q, since) for m, q in zip(members, found, strict=True)]
+
+        return DataLoader(load)
 
     @cached_property
     def members(self) -> DataLoader[int, Member | None]:

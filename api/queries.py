@@ -13,6 +13,7 @@ from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, can_see_usage, load_usage
 from api.types.pagination import connection
+from api.types.tiers import Tier
 from domain.actors import Role
 from domain.offers import FunderKind
 from domain.offers import Offer as DomainOffer
@@ -115,6 +116,12 @@ class Query:
         node = Offer.from_domain(offer)
         totals = await info.context.reader.campaign_totals(offer.id)
         return CampaignReport.from_domain(node, totals, await load_usage(info, offer.id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="The tier ladder, lowest rank first (a short list)."
+    )
+    async def tiers(self, info: Info) -> list[Tier]:
+        return [Tier.from_domain(t) for t in await info.context.loaders.ladder()]
 
     @strawberry.field(permission_classes=AUTHENTICATED)
     async def merchants(

@@ -29,11 +29,13 @@ from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
+from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query as QueryRoot
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
+from api.types.tiers import Tier
 
 Mutation = merge_types(
     "Mutation",
@@ -46,6 +48,7 @@ Mutation = merge_types(
         OfferMutations,
         TransferMutations,
         ProgrammeMutations,
+        TierMutations,
     ),
 )
 Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
@@ -81,7 +84,7 @@ def build_schema(
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
-        types=[Purchase, Refund, Redemption, Adjustment, Offer, Transfer, Expiration, MemberAward],
+        types=[Purchase, Refund, Redemption, Adjustment, Offer, Tier, Transfer, Expiration, MemberAward],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 from domain.members import Contact, Profile
 from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
@@ -48,6 +49,36 @@ class CreateReward:
     cost_points: int
     stock: int | None = None
     active: bool = True
+
+
+class Unchanged(Enum):
+    """An update's field left as it is (None, where allowed, clears it)."""
+
+    UNCHANGED = "UNCHANGED"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTier:
+    code: str
+    name: str
+    rank: int
+    min_points: int | None = None
+    min_spend: Money | None = None
+    earn_multiplier: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateTier:
+    tier_id: int
+    code: str | Unchanged = UNCHANGED
+    name: str | Unchanged = UNCHANGED
+    rank: int | Unchanged = UNCHANGED
+    min_points: int | Unchanged | None = UNCHANGED
+    min_spend: Money | Unchanged | None = UNCHANGED
+    earn_multiplier: Decimal | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from domain import validation
 from domain.errors import Validation
 from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting, transfer
 from domain.lots import NewLot
 from domain.merchants import Channel, Merchant, MerchantChannel
-from domain.money import MAX_INT, Money
+from domain.money import MAX_INT, Money, points_for_spend
 from domain.offers import FundedCost, FunderKind, FundingShare, split_cost
 from domain.programme import Programme
 
@@ -38,17 +39,29 @@ def purchase_time(occurred_at: datetime | None, now: datetime, field: str = "occ
     return occurred_at
 
 
-def earning(programme: Programme, merchant: Merchant, amount: Money, channel: Channel | None) -> Earning:
-    """What the purchase earns at this merchant; raises a typed error when it cannot be posted."""
+def earning(
+    programme: Programme,
+    merchant: Merchant,
+    amount: Money,
+    channel: Channel | None,
+    multiplier: Decimal = Decimal(1),
+) -> Earning:
+    """What the purchase earns at this merchant, at the member's tier `multiplier` (base rate x
+    multiplier, rounded down once); raises a typed error when it cannot be posted."""
     validation.positive_int(amount.amount_minor, ("amount", "amountMinor"))
     amount = validation.money(amount, ("amount",), programme.currencies)
     channel = channel or (Channel.ONLINE if merchant.channel is MerchantChannel.ONLINE else Channel.OFFLINE)
     if not merchant.accepts(channel):
         raise Validation(f"this merchant does not sell {channel.value.lower()}", ("channel",))
-    points = programme.base_points(amount, merchant)
+    points = points_for_spend(amount, earn_rate(programme, merchant, amount.currency, multiplier))
     if points > MAX_INT:
         raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
     return Earning(amount, channel, points)
+
+
+def earn_rate(programme: Programme, merchant: Merchant, currency: str, multiplier: Decimal) -> Decimal:
+    """Points per currency unit before offers: the base rate, times the member's tier multiplier."""
+    return programme.base_rate(currency, merchant) * multiplier
 
 
 def earn_entry(

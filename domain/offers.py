@@ -98,6 +98,8 @@ class SkipReason(StrEnum):
     CURRENCY = "CURRENCY"
     MINIMUM_SPEND = "MINIMUM_SPEND"
     SEGMENT = "SEGMENT"
+    TIER = "TIER"  # the offer is for members of other tiers
+    NOT_DORMANT = "NOT_DORMANT"  # a win-back offer, for dormant members only
     NEW_MEMBERS_ONLY = "NEW_MEMBERS_ONLY"
     NOT_FIRST_PURCHASE = "NOT_FIRST_PURCHASE"
     MEMBER_LIMIT_REACHED = "MEMBER_LIMIT_REACHED"
@@ -168,6 +170,8 @@ class Eligibility:
     first_purchase: FirstPurchase | None = None
     referred_only: bool = False  # only members who enrolled with a referral code
     segment: Segment = field(default_factory=Segment)
+    tier_ids: frozenset[int] | None = None  # only members of these tiers; None: every tier
+    dormant_only: bool = False  # win-back (沉睡用戶喚醒): only members dormant before this purchase
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +253,7 @@ class PurchaseFacts:
     # Which kinds of first purchase this is (read only when a live offer asks).
     firsts: frozenset[FirstPurchase] = frozenset()
     referrer_active: bool = False  # the member who referred this one can earn (read only when asked)
+    tier_id: int | None = None  # the member's tier, the entry tier when it holds none (domain.tiers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,14 +501,21 @@ def _ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason 
         return SkipReason.MINIMUM_SPEND
     if rules.first_purchase is not None and rules.first_purchase not in facts.firsts:
         return SkipReason.NOT_FIRST_PURCHASE
-    return _member_refusal(offer, facts.member, facts.at, usage)
+    return _member_refusal(offer, facts.member, facts.at, usage, facts.tier_id)
 
 
-def _member_refusal(offer: Offer, member: Member, at: datetime, usage: Usage) -> SkipReason | None:
-    """What about this member, now, rules the offer out: segment, newness, limits."""
+def _member_refusal(
+    offer: Offer, member: Member, at: datetime, usage: Usage, tier_id: int | None = None
+) -> SkipReason | None:
+    """What about this member, now, rules the offer out: segment, tier, dormancy, newness, limits.
+    `tier_id` is the member's effective tier (`domain.tiers.effective_tier_id`)."""
     rules = offer.eligibility
     if not rules.segment.matches(member):
         return SkipReason.SEGMENT
+    if rules.tier_ids is not None and tier_id not in rules.tier_ids:
+        return SkipReason.TIER
+    if rules.dormant_only and member.dormant_since is None:
+        return SkipReason.NOT_DORMANT
     if rules.referred_only and member.referred_by is None:
         return SkipReason.NOT_REFERRED
     within = rules.new_members_within_days
@@ -533,9 +545,10 @@ def open_to(
     usage: Usage,
     channel: Channel | None = None,
     category: MerchantCategory | None = None,
+    tier_id: int | None = None,
 ) -> bool:
     """Whether the member could use the offer now, wherever it applies (for a wallet's list).
-    Coupon-only offers are left to the coupons in the wallet."""
+    Coupon-only offers are left to the coupons in the wallet. `tier_id`: the member's effective tier."""
     rules = offer.eligibility
     if offer.status is not OfferStatus.ACTIVE or offer.requires_coupon or not offer.window.contains(at):
         return False
@@ -543,7 +556,7 @@ def open_to(
         return False
     if category is not None and rules.categories and category not in rules.categories:
         return False
-    return _member_refusal(offer, member, at, usage) is None
+    return _member_refusal(offer, member, at, usage, tier_id) is None
 
 
 def uses_left(offer: Offer, usage: Usage) -> int | None:

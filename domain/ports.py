@@ -35,6 +35,7 @@ from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.refunds import AwardUsage, GiveBack, PointsToReverse, Refund, RefundablePurchase
 from domain.rewards import Redemption, RedemptionStatus, Reward
+from domain.tiers import Qualification, Tier, TierChange, TierDecision
 
 
 class MemberRepository(Protocol):
@@ -56,6 +57,12 @@ class MemberRepository(Protocol):
         self, external_refs: Collection[str]
     ) -> dict[str, tuple[int, MemberStatus]]:
         """(id, status) of each member found, by externalRef (for a batch)."""
+        ...
+
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+        """Mark up to `limit` ACTIVE members not yet dormant whose last activity is at or before
+        `inactive_since` as dormant since `now`; returns how many. Rows another transaction holds
+        (a member acting right now) are skipped, not waited for."""
         ...
 
 
@@ -323,6 +330,36 @@ class RefundRepository(Protocol):
     async def return_coupon_use(self, coupon_id: int) -> None: ...
 
 
+class TierRepository(Protocol):
+    async def ladder(self) -> Sequence[Tier]:
+        """Every tier, lowest rank first (cached with the catalogue: no query while unchanged)."""
+        ...
+
+    async def add(self, tier: Tier, at: datetime) -> Tier:
+        """Store a new tier (its id is assigned here); raises AlreadyExists on a taken code or rank."""
+        ...
+
+    async def update(self, tier: Tier, at: datetime) -> Tier: ...
+
+    async def qualification(self, member_id: int, since: datetime, currency: str | None) -> Qualification:
+        """The member's qualifying points and spend (in `currency`) over purchases since `since`."""
+        ...
+
+    async def apply(self, member: Member, decision: TierDecision, q: Qualification, at: datetime) -> bool:
+        """Apply the decision and write its history line, only if the member still holds the tier and
+        grace it was read with (`member`); False, changing nothing, when another change came first."""
+        ...
+
+    async def members_to_evaluate(
+        self, since: datetime, after: int, limit: int, entry_tier_id: int | None
+    ) -> list[int]:
+        """Ids above `after`, in order, of members holding a tier other than the entry tier, or in
+        grace, or with purchases since `since`."""
+        ...
+
+    async def member_tier_ids(self, member_ids: Collection[int]) -> dict[int, int | None]: ...
+
+
 class TransferRepository(Protocol):
     async def add(self, member_id: int, to_member_id: int, points: int, at: datetime) -> int: ...
     async def given_since(self, member_id: int, since: datetime) -> int: ...
@@ -347,6 +384,7 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
     idempotency: IdempotencyStore
     offers: OfferRepository
+    tiers: TierRepository
     audit: AuditLog
 
     async def __aenter__(self) -> Self: ...
@@ -419,3 +457,13 @@ class ReadModel(Protocol):
     async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]: ...
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]: ...
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool: ...
+
+    async def programme(self) -> Programme: ...
+    async def tiers(self) -> list[Tier]:
+        """The tier ladder, lowest rank first."""
+        ...
+
+    async def qualifications(
+        self, member_ids: Sequence[int], since: datetime, currency: str | None
+    ) -> list[Qualification]: ...
+    async def tier_change_page(self, member_id: int, before: int | None, limit: int) -> list[TierChange]: ...

@@ -1,4 +1,4 @@
-"""The programme's settings, merchants and live offers, cached per process behind a version number.
+"""The programme's settings, merchants, live offers and tiers, cached per process behind a version number.
 
 Every purchase needs the programme's earn rates and its merchant, and both change rarely. Each
 change increments `programme.catalogue_version` in the changing transaction; a unit of work reads
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.merchants import Merchant
 from domain.offers import Offer, OfferIndex
 from domain.programme import ExpiryPolicy, Programme
+from domain.tiers import Tier
 from persistence import mapping
 from persistence.tables import merchants, programme, programme_currencies
 
@@ -42,12 +43,14 @@ class CatalogueCache:
         self.programme: Programme | None = None
         self.merchants: dict[int, Merchant | None] = {}
         self.offers: OfferIndex | None = None
+        self.tiers: tuple[Tier, ...] | None = None
 
     def move_to(self, version: int) -> None:
         self.version = version
         self.programme = None
         self.merchants = {}
         self.offers = None
+        self.tiers = None
 
 
 _caches: WeakKeyDictionary[AsyncEngine, CatalogueCache] = WeakKeyDictionary()
@@ -102,6 +105,14 @@ class Catalogue:
         if self.cache.offers is None:
             self.cache.offers = OfferIndex(await load())
         return self.cache.offers
+
+    async def tiers(self, load: Callable[[], Awaitable[list[Tier]]]) -> tuple[Tier, ...]:
+        """The tier ladder: once loaded, a purchase pays nothing for it, with or without tiers."""
+        if not await self._cached():
+            return tuple(await load())
+        if self.cache.tiers is None:
+            self.cache.tiers = tuple(await load())
+        return self.cache.tiers
 
     async def changed(self) -> None:
         """Record a change to settings or merchants; this unit of work stops using the cache, since

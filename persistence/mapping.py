@@ -16,6 +16,7 @@ from domain.movements import Expiration, MemberAward, Transfer
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.refunds import Refund, RefundablePurchase
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.tiers import Qualification, Tier, TierChange, TierChangeReason
 
 
 def member(row: Row[Any]) -> Member:
@@ -227,5 +228,43 @@ def member_posting(row: Row[Any]) -> MemberPosting:
         origin_type=OriginType(row.origin_type),
         origin_id=row.origin_id,
         description=row.description,
+        created_at=row.created_at,
+    )
+
+
+def tier(row: Row[Any]) -> Tier:
+    return Tier(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        rank=row.rank,
+        min_points=row.min_points,
+        min_spend=Money(row.min_spend_minor, row.spend_currency) if row.min_spend_minor is not None else None,
+        earn_multiplier=Decimal(row.earn_multiplier),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def tier_values(t: Tier) -> dict[str, Any]:
+    return {
+        "code": t.code,
+        "name": t.name,
+        "rank": t.rank,
+        "min_points": t.min_points,
+        "min_spend_minor": None if t.min_spend is None else t.min_spend.amount_minor,
+        "spend_currency": None if t.min_spend is None else t.min_spend.currency,
+        "earn_multiplier": str(t.earn_multiplier),
+    }
+
+
+def tier_change(row: Row[Any]) -> TierChange:
+    return TierChange(
+        id=row.id,
+        member_id=row.member_id,
+        from_tier_id=row.from_tier_id,
+        to_tier_id=row.to_tier_id,
+        reason=TierChangeReason(row.reason),
+        qualification=Qualification(row.qualifying_points, row.qualifying_spend_minor),
         created_at=row.created_at,
     )

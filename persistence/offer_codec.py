@@ -51,6 +51,8 @@ def to_json(offer: Offer) -> dict[str, Any]:
             "new_members_within_days": e.new_members_within_days,
             "first_purchase": e.first_purchase.value if e.first_purchase else None,
             "referred_only": e.referred_only,
+            "tier_ids": None if e.tier_ids is None else sorted(e.tier_ids),
+            "dormant_only": e.dormant_only,
             "segment": {
                 "regions": sorted(s.regions),
                 "income_bands": sorted(b.value for b in s.income_bands),
@@ -111,6 +113,8 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
             new_members_within_days=e["new_members_within_days"],
             first_purchase=FirstPurchase(e["first_purchase"]) if e.get("first_purchase") else None,
             referred_only=e.get("referred_only", False),
+            tier_ids=None if e.get("tier_ids") is None else frozenset(e["tier_ids"]),
+            dormant_only=e.get("dormant_only", False),
             segment=Segment(
                 regions=frozenset(s["regions"]),
                 income_bands=frozenset(IncomeBand(b) for b in s["income_bands"]),

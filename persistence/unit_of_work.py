@@ -26,6 +26,7 @@ from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepositor
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.refunds import SqlRefundRepository
+from persistence.repositories.tiers import SqlTierRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -54,6 +55,7 @@ class SqlAlchemyUnitOfWork:
         self.refunds = SqlRefundRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)
+        self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         return self
 

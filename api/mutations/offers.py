@@ -116,6 +116,15 @@ class CreateOfferInput:
         default=0, description="Also given to the member who referred the buyer, when it applies."
     )
     referred_only: bool = strawberry.field(default=False, description="Only members who were referred.")
+    tier_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None,
+        description="Only members of these tiers (a member without a tier is in the entry tier); "
+        "omitted, null or empty: every tier.",
+    )
+    dormant_only: bool = strawberry.field(
+        default=False,
+        description="A win-back offer: only members dormant when the purchase begins (it wakes them).",
+    )
 
 
 @strawberry.input
@@ -233,6 +242,10 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
             new_members_within_days=input.new_members_within_days,
             first_purchase=input.first_purchase,
             referred_only=input.referred_only,
+            tier_ids=None
+            if input.tier_ids is None
+            else frozenset(decode_id(i, "Tier", "tierIds") for i in input.tier_ids),
+            dormant_only=input.dormant_only,
             segment=do.Segment(
                 regions=frozenset(segment.regions),
                 income_bands=frozenset(segment.income_bands),

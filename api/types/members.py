@@ -21,6 +21,7 @@ from domain.actors import Role
 if TYPE_CHECKING:
     from api.types.activity import Redemption
     from api.types.offers import Coupon, Offer
+    from api.types.tiers import Tier, TierChange, TierProgress
 
 _ORIGIN_TYPE_NAMES = {
     dl.OriginType.PURCHASE: "Purchase",
@@ -135,6 +136,50 @@ class Member(relay.Node):
         if balance is None:
             raise RuntimeError(f"member {self.id} has no balance row")
         return PointsBalance.from_domain(balance)
+
+    @strawberry.field(
+        description="The member's tier: the one it holds, or the entry tier; null when there are no tiers."
+    )
+    async def tier(self, info: Info) -> Annotated[Tier, strawberry.lazy("api.types.tiers")] | None:
+        from api.types.tiers import tier_or_none
+        from domain.tiers import effective_tier
+
+        return tier_or_none(effective_tier(self.source, await info.context.loaders.ladder()))
+
+    @strawberry.field(
+        description="Its tier, the next one and what it still needs (the member and admins; null "
+        "when there are no tiers)."
+    )
+    async def tier_progress(
+        self, info: Info
+    ) -> Annotated[TierProgress, strawberry.lazy("api.types.tiers")] | None:
+        from api.types.tiers import TierProgress
+
+        if not owns_member_data(info, self.id):
+            return None
+        found = await info.context.loaders.tier_progress.load(self.source)
+        return None if found is None else TierProgress.from_domain(found)
+
+    @strawberry.field(description="The member's tier changes, newest first (the member and admins).")
+    async def tier_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:
+        from api.types.tiers import TierChange
+
+        reader = info.context.reader
+        visible = owns_member_data(info, self.id)
+        ladder = await info.context.loaders.ladder() if visible else []
+
+        async def fetch(before: int | None, limit: int) -> list:  # type: ignore[type-arg]
+            return await reader.tier_change_page(self.id, before, limit) if visible else []
+
+        return await connection(
+            first=first,
+            after=after,
+            fetch=fetch,
+            key=lambda c: c.id,
+            node=lambda c: TierChange.from_domain(c, ladder),
+        )
 
     @strawberry.field(description="The member's movements, newest first.")
     async def ledger(

@@ -100,6 +100,10 @@ class Offer(relay.Node):
     trigger: Trigger  # type: ignore[valid-type]
     referrer_points: int
     referred_only: bool
+    tier_ids: list[relay.GlobalID] | None = strawberry.field(
+        description="Only these tiers; null: every tier."
+    )
+    dormant_only: bool = strawberry.field(description="A win-back offer, for dormant members only.")
     uses_left: int | None = strawberry.field(
         description="In me.eligibleOffers: the member's uses left this period (null: no per-member limit)."
     )
@@ -165,6 +169,8 @@ class Offer(relay.Node):
             trigger=o.trigger,
             referrer_points=o.referrer_points,
             referred_only=e.referred_only,
+            tier_ids=None if e.tier_ids is None else [encode_id("Tier", i) for i in sorted(e.tier_ids)],
+            dormant_only=e.dormant_only,
             uses_left=uses_left,
             source=o,
         )

@@ -30,6 +30,7 @@ from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
 from domain.services.common import existing_member, require_role
+from domain.tiers import effective_tier_id
 
 MAX_FUNDERS = 5
 
@@ -56,6 +57,11 @@ async def _checked_against_catalogue(uow: UnitOfWork, offer: Offer) -> Offer:
     for partner_id in sorted(checked.eligibility.partner_ids):
         if await uow.partners.get(partner_id) is None:
             raise NotFound(f"no partner brand {partner_id}", ("partnerIds",))
+    if checked.eligibility.tier_ids is not None:
+        known = {tier.id for tier in await uow.tiers.ladder()}
+        unknown = sorted(checked.eligibility.tier_ids - known)
+        if unknown:
+            raise NotFound(f"no tier {unknown[0]}", ("tierIds",))
     for share in checked.funding:
         if share.kind is FunderKind.MERCHANT and await uow.merchants.get(share.funder_id or 0) is None:
             raise NotFound(f"no merchant {share.funder_id}", ("funding", "funderId"))
@@ -208,13 +214,16 @@ async def eligible_offers(
         member = await existing_member(uow, member_id)
         if member.status is not MemberStatus.ACTIVE:
             return []
-        offers = [o for o in await uow.offers.live() if open_to(o, member, now, Usage(), channel, category)]
+        tier_id = effective_tier_id(member, await uow.tiers.ladder())
+        offers = [
+            o for o in await uow.offers.live() if open_to(o, member, now, Usage(), channel, category, tier_id)
+        ]
         periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
     found = [
         (offer, uses_left(offer, usage.get(offer.id, Usage())))
         for offer in offers
-        if open_to(offer, member, now, usage.get(offer.id, Usage()), channel, category)
+        if open_to(offer, member, now, usage.get(offer.id, Usage()), channel, category, tier_id)
     ]
     return sorted(found, key=lambda pair: (pair[0].window.ends_at, pair[0].id))
 
@@ -275,12 +284,26 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
             raise Validation(
                 "sign-up offers and red packets take no coupon flag and no referrer points", ("trigger",)
             )
+        if rules.tier_ids is not None or rules.dormant_only:
+            raise Validation(
+                "sign-up offers and red packets take no tier or dormancy condition", ("trigger",)
+            )
         if offer.trigger is Trigger.RED_PACKET:
             limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)  # one per member
     if offer.eligibility.first_purchase is not None:
         # Two first purchases can race; the once-per-member claim lets only one have the bonus.
         limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)
-    return replace(offer, name=name, exclusive_group=group, limits=limits, status=OfferStatus.ACTIVE)
+    eligibility = offer.eligibility
+    if eligibility.tier_ids is not None and not eligibility.tier_ids:
+        eligibility = replace(eligibility, tier_ids=None)  # an empty list places no condition, as elsewhere
+    return replace(
+        offer,
+        name=name,
+        exclusive_group=group,
+        limits=limits,
+        eligibility=eligibility,
+        status=OfferStatus.ACTIVE,
+    )
 
 
 def _check_mechanic(offer: Offer) -> None:

@@ -9,7 +9,7 @@ from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import PostPurchase, QualifyPurchase
-from domain.earning import earn_entry, earn_lot, earning, purchase_time
+from domain.earning import earn_entry, earn_lot, earn_rate, earning, purchase_time
 from domain.errors import LimitReached, NotFound, Validation
 from domain.members import MemberStatus
 from domain.money import MAX_INT, points_for_spend
@@ -30,6 +30,8 @@ from domain.results import PurchaseResult
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.tiers import upgrade_after_purchase
+from domain.tiers import earn_multiplier, effective_tier
 
 
 async def with_firsts(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> PurchaseFacts:
@@ -105,9 +107,19 @@ async def qualify_purchase(
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
             raise NotFound("no such merchant", ("merchantId",))
-        earned = earning(programme, merchant, cmd.amount, cmd.channel)
-        rate = programme.base_rate(earned.amount.currency, merchant)
-        facts = PurchaseFacts(member, merchant, earned.amount, earned.channel, now, rate)
+        tier = effective_tier(member, await uow.tiers.ladder())
+        multiplier = earn_multiplier(tier)
+        earned = earning(programme, merchant, cmd.amount, cmd.channel, multiplier)
+        rate = earn_rate(programme, merchant, earned.amount.currency, multiplier)
+        facts = PurchaseFacts(
+            member,
+            merchant,
+            earned.amount,
+            earned.channel,
+            now,
+            rate,
+            tier_id=None if tier is None else tier.id,
+        )
         offers = await uow.offers.live()
         facts = await with_referrer(uow, await with_firsts(uow, facts, offers), offers)
         candidates = eligible(facts, offers)
@@ -158,7 +170,10 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
             raise NotFound("the token's merchant does not exist")
-        earned = earning(programme, merchant, cmd.amount, cmd.channel)
+        ladder = await uow.tiers.ladder()  # the catalogue's: no query while the tiers are unchanged
+        tier = effective_tier(member, ladder)
+        multiplier = earn_multiplier(tier)
+        earned = earning(programme, merchant, cmd.amount, cmd.channel, multiplier)
         offers = await uow.offers.for_merchant(merchant)
         coupon = None if coupon_code is None else await _usable_coupon(uow, coupon_code, member.id)
         if coupon is not None and all(o.id != coupon.offer_id for o in offers):
@@ -169,7 +184,8 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             earned.amount,
             earned.channel,
             occurred_at,
-            programme.base_rate(earned.amount.currency, merchant),
+            earn_rate(programme, merchant, earned.amount.currency, multiplier),
+            tier_id=None if tier is None else tier.id,
         )
         if coupon is not None:
             facts = replace(facts, coupon_offer_id=coupon.offer_id)
@@ -215,6 +231,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
                 cap_periods(offers, awards, facts.at),
             )
             await give_referral_bonuses(uow, facts, offers, awards, purchase.id, programme, now)
+        # With the member's balance row locked by the post above (or here, when nothing was posted),
+        # a purchase that lifts the member into a higher tier upgrades it at once.
+        await upgrade_after_purchase(uow, member, ladder, programme, now, locked=points > 0)
         return PurchaseResult.of(purchase, awards)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

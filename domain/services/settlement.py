@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from domain.actors import Actor, Role
 from domain.clock import Clock
@@ -22,6 +23,7 @@ from domain.ports import UnitOfWork
 from domain.purchases import NewPurchase
 from domain.services.common import require_role
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
+from domain.tiers import earn_multiplier, entry_tier
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ async def import_settlement_batch(
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
         members = await uow.members.statuses_by_external_refs({line.member_external_ref for line in lines})
+        multipliers = await _tier_multipliers(uow, [member_id for member_id, _ in members.values()])
 
         rejected: list[BadLine] = []
         accepted: dict[str, _Accepted] = {}
@@ -67,7 +70,9 @@ async def import_settlement_batch(
                 if status is not MemberStatus.ACTIVE:
                     raise MemberLocked(f"member is {status.value.lower()}", ("member",))
                 occurred_at = purchase_time(line.occurred_at, now, "time")
-                earned = earning(programme, merchant, line.amount, line.channel)
+                earned = earning(
+                    programme, merchant, line.amount, line.channel, multipliers.get(member_id, Decimal(1))
+                )
             except DomainError as error:
                 rejected.append(_bad(line, error))
                 continue
@@ -136,6 +141,21 @@ async def import_settlement_batch(
         rejected=tuple(rejected),
         points=sum(a.earned.points for a in to_post),
     )
+
+
+async def _tier_multipliers(uow: UnitOfWork, member_ids: list[int]) -> dict[int, Decimal]:
+    """Each member's tier earn multiplier, as postPurchase applies it; read in one query for the
+    batch, and not at all while no tier multiplies."""
+    ladder = await uow.tiers.ladder()
+    if all(tier.earn_multiplier == 1 for tier in ladder):
+        return {}
+    by_id = {tier.id: tier for tier in ladder}
+    entry = entry_tier(ladder)
+    held = await uow.tiers.member_tier_ids(member_ids)
+    return {
+        member_id: earn_multiplier(entry if tier_id is None else by_id.get(tier_id, entry))
+        for member_id, tier_id in held.items()
+    }
 
 
 def line_digest(line: SettlementLine) -> str:

@@ -16,10 +16,14 @@ from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
+from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
+from domain.tiers import Qualification, Tier, TierChange
 from persistence import mapping, offer_codec
+from persistence.catalogue import Catalogue, cache_for
+from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
     award_funding,
@@ -39,6 +43,7 @@ from persistence.tables import (
     redemptions,
     refunds,
     rewards,
+    tier_changes,
     transfers,
 )
 
@@ -105,6 +110,7 @@ _LEDGER_PAGE = (
     .limit(bindparam("limit"))
 )
 _LEDGER_PAGE_BEFORE = _LEDGER_PAGE.where(journal_lines.c.id < bindparam("before"))
+_QUALIFICATIONS = qualification_statement(by_member=True)
 
 
 class SqlReadModel:
@@ -390,3 +396,35 @@ class SqlReadModel:
             .limit(1)
         )
         return bool(rows)
+
+    async def programme(self) -> Programme:
+        """The programme's settings, from this process's catalogue cache (one version check)."""
+        async with self.engine.connect() as conn:
+            return await Catalogue(conn, cache_for(self.engine)).programme()
+
+    async def tiers(self) -> list[Tier]:
+        async with self.engine.connect() as conn:
+            return list(await Catalogue(conn, cache_for(self.engine)).tiers(lambda: load_ladder(conn)))
+
+    async def qualifications(
+        self, member_ids: Sequence[int], since: datetime, currency: str | None
+    ) -> list[Qualification]:
+        if not member_ids:
+            return []
+        rows = await self._rows(
+            _QUALIFICATIONS,
+            {"ids": sorted(set(member_ids)), "since": since, "currency": currency or NO_CURRENCY},
+        )
+        found = {row.member_id: Qualification(int(row.points), int(row.spend_minor)) for row in rows}
+        return [found.get(i, Qualification()) for i in member_ids]
+
+    async def tier_change_page(self, member_id: int, before: int | None, limit: int) -> list[TierChange]:
+        statement = (
+            select(tier_changes)
+            .where(tier_changes.c.member_id == member_id)
+            .order_by(tier_changes.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            statement = statement.where(tier_changes.c.id < before)
+        return [mapping.tier_change(row) for row in await self._rows(statement)]

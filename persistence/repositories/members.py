@@ -24,6 +24,30 @@ _BY_ID = (
 )
 
 
+# The dormancy job: awake ACTIVE members whose last activity is old, along the partial index on
+# last_activity_at. Rows a transaction holds (a member acting now) are skipped, not waited for;
+# SQLite renders no lock and needs none (one writer at a time).
+_TO_MARK_DORMANT = (
+    select(member_balances.c.member_id)
+    .join(members, members.c.id == member_balances.c.member_id)
+    .where(
+        member_balances.c.dormant_since.is_(None),
+        member_balances.c.last_activity_at <= bindparam("inactive_since"),
+        members.c.status == MemberStatus.ACTIVE.value,
+    )
+    .limit(bindparam("limit"))
+    .with_for_update(of=member_balances, skip_locked=True)
+)
+_MARK_DORMANT = (
+    update(member_balances)
+    .where(
+        member_balances.c.member_id.in_(_TO_MARK_DORMANT.scalar_subquery()),
+        member_balances.c.dormant_since.is_(None),
+        member_balances.c.last_activity_at <= bindparam("inactive_since"),
+    )
+    .values(dormant_since=bindparam("now"))
+)
+
 _STATUSES_BY_EXTERNAL_REFS = select(members.c.external_ref, members.c.id, members.c.status).where(
     members.c.external_ref.in_(bindparam("refs", expanding=True))
 )
@@ -104,3 +128,9 @@ class SqlMemberRepository:
             return {}
         rows = await self.conn.execute(_STATUSES_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
         return {row.external_ref: (row.id, MemberStatus(row.status)) for row in rows}
+
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+        result = await self.conn.execute(
+            _MARK_DORMANT, {"inactive_since": inactive_since, "now": now, "limit": limit}
+        )
+        return result.rowcount
