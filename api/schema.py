@@ -23,8 +23,10 @@ from strawberry.types import ExecutionContext
 from api.context import Context
 from api.errors import is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
+from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
+from api.mutations.pos import PosMutations
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.transfers import TransferMutations
@@ -41,6 +43,8 @@ Mutation = merge_types(
         AdminMutations,
         OfferMutations,
         TransferMutations,
+        PosMutations,
+        FulfilmentMutations,
     ),
 )
 
