@@ -50,7 +50,12 @@ class IsAdminOrMerchant(_HasRole):
     roles = frozenset({Role.ADMIN, Role.MERCHANT})
 
 
+class IsAdminOrMember(_HasRole):
+    roles = frozenset({Role.ADMIN, Role.MEMBER})
+
+
 ADMIN = [IsAuthenticated, IsAdmin]
 MEMBER = [IsAuthenticated, IsMember]
 MERCHANT = [IsAuthenticated, IsMerchant]
+ADMIN_OR_MEMBER = [IsAuthenticated, IsAdminOrMember]
 AUTHENTICATED = [IsAuthenticated]

@@ -23,8 +23,10 @@ from strawberry.types import ExecutionContext
 from api.context import Context
 from api.errors import is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
+from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations
+from api.mutations.pos import PosMutations
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
@@ -49,6 +51,8 @@ Mutation = merge_types(
         TransferMutations,
         ProgrammeMutations,
         TierMutations,
+        PosMutations,
+        FulfilmentMutations,
     ),
 )
 Query = merge_types("Query", (QueryRoot, ProgrammeQueries))

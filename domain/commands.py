@@ -11,6 +11,7 @@ from domain.members import Contact, Profile
 from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
 from domain.money import Money
 from domain.purchases import ReasonCode
+from domain.rewards import LimitPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,9 @@ class CreateReward:
     cost_points: int
     stock: int | None = None
     active: bool = True
+    per_member_limit: int | None = None  # redemptions per member per `limit_period` (EVER if omitted)
+    limit_period: LimitPeriod | None = None
+    tier_ids: tuple[int, ...] | None = None  # None: every tier may redeem it
 
 
 class Unchanged(Enum):
@@ -141,3 +145,41 @@ class AdjustPoints:
     reason_code: ReasonCode
     idempotency_key: str
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRedemption:
+    """A merchant holds a member's points at its POS: `points`, or one unit of `reward_id` at its cost."""
+
+    code: str
+    idempotency_key: str
+    points: int | None = None
+    reward_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRedemption:
+    """Spend `points` of the hold (None: all of it); the rest goes back to the member."""
+
+    redemption_id: int
+    idempotency_key: str
+    points: int | None = None
+    purchase_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoidRedemption:
+    redemption_id: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilRedemption:
+    redemption_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRedemption:
+    redemption_id: int
+    reason: str
+    idempotency_key: str

@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.audit import AuditEvent
-from domain.ledger import Account, JournalEntry, MemberPosting
-from domain.lots import LotDraw, NewLot, PointsLot
+from domain.ledger import Account, EntryKind, JournalEntry, MemberPosting, OriginType
+from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
@@ -34,7 +34,7 @@ from domain.offers import (
 from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.refunds import AwardUsage, GiveBack, PointsToReverse, Refund, RefundablePurchase
-from domain.rewards import Redemption, RedemptionStatus, Reward
+from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 
 
@@ -89,10 +89,28 @@ class PartnerRepository(Protocol):
 class RewardRepository(Protocol):
     async def get(self, reward_id: int) -> Reward | None: ...
     async def add(
-        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+        self,
+        *,
+        name: str,
+        cost_points: int,
+        stock: int | None,
+        active: bool,
+        at: datetime,
+        per_member_limit: int | None = None,
+        limit_period: LimitPeriod | None = None,
+        tier_ids: frozenset[int] | None = None,
     ) -> Reward: ...
     async def take_one(self, reward_id: int, cost_points: int) -> bool:
         """Take one unit of stock if the reward is still active at that cost and in stock."""
+        ...
+
+    async def give_back_one(self, reward_id: int) -> None:
+        """One unit back to stock (a cancelled redemption, a voided or expired hold); unlimited
+        stock stays unlimited."""
+        ...
+
+    async def unknown_tiers(self, tier_ids: Collection[int]) -> set[int]:
+        """Those of `tier_ids` that name no tier."""
         ...
 
 
@@ -150,6 +168,10 @@ class LotRepository(Protocol):
         self, entry_id: int, member_id: int, draws: Sequence[LotDraw], at: datetime
     ) -> None: ...
 
+    async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
+        """What the entries of this kind for this origin drew from lots, with the lots' expiry."""
+        ...
+
 
 class PurchaseRepository(Protocol):
     async def add(
@@ -167,6 +189,7 @@ class PurchaseRepository(Protocol):
         matures_at: datetime | None = None,
         coupon_id: int | None = None,
     ) -> Purchase: ...
+    async def get(self, purchase_id: int) -> Purchase | None: ...
     async def due_for_maturity(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]: ...
     async def mature(self, purchase_id: int) -> int:
         """Take the purchase's pending points, once; call with the member's balance row locked."""
@@ -183,8 +206,54 @@ class PurchaseRepository(Protocol):
 
 class RedemptionRepository(Protocol):
     async def add(
-        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+        self,
+        *,
+        member_id: int,
+        reward_id: int | None,
+        points: int,
+        status: RedemptionStatus,
+        at: datetime,
+        kind: RedemptionKind = RedemptionKind.REWARD,
+        merchant_id: int | None = None,
+        hold_expires_at: datetime | None = None,
     ) -> Redemption: ...
+    async def get(self, redemption_id: int) -> Redemption | None: ...
+    async def finish(
+        self,
+        redemption_id: int,
+        *,
+        from_status: RedemptionStatus,
+        to_status: RedemptionStatus,
+        at: datetime,
+        captured_points: int | None = None,
+        purchase_id: int | None = None,
+        points_returned: int = 0,
+    ) -> bool:
+        """Move the redemption on from `from_status`, only if it is still there (a conditional
+        UPDATE: of racing changes exactly one wins). Call with the member's balance row locked,
+        then this locks the redemption row: the one lock order. False, changing nothing, when it
+        had already moved on."""
+        ...
+
+    async def count_towards_limit(self, member_id: int, reward_id: int, since: datetime | None) -> int:
+        """The member's redemptions of the reward since `since` (None: ever) that still count:
+        all but cancelled, voided and expired ones. Call with the member's balance row locked."""
+        ...
+
+    async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
+        """(redemption id, member id) of AUTHORIZED holds whose time has passed, by id after `after`."""
+        ...
+
+
+class RedemptionCodeRepository(Protocol):
+    async def add(self, member_id: int, code_hash: str, expires_at: datetime, at: datetime) -> bool:
+        """Store a new code's hash; False (storing nothing) if that hash is already taken."""
+        ...
+
+    async def use(self, code_hash: str, now: datetime) -> int | None:
+        """Mark the code used if it is unused and unexpired, atomically (a conditional UPDATE, so
+        of two racing uses one wins); the member it belongs to, or None."""
+        ...
 
 
 class AdjustmentRepository(Protocol):
@@ -379,6 +448,7 @@ class UnitOfWork(Protocol):
     lots: LotRepository
     purchases: PurchaseRepository
     redemptions: RedemptionRepository
+    redemption_codes: RedemptionCodeRepository
     adjustments: AdjustmentRepository
     transfers: TransferRepository
     refunds: RefundRepository

@@ -170,3 +170,11 @@ class AdjustmentResult:
     adjustment_id: int
     member_id: int
     points: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A one-time redemption code, shown once to the member; only its hash is kept."""
+
+    code: str
+    expires_at: datetime

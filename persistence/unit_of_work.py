@@ -25,6 +25,7 @@ from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.tiers import SqlTierRepository
 
@@ -50,6 +51,7 @@ class SqlAlchemyUnitOfWork:
         self.lots = SqlLotRepository(conn)
         self.purchases = SqlPurchaseRepository(conn)
         self.redemptions = SqlRedemptionRepository(conn)
+        self.redemption_codes = SqlRedemptionCodeRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
         self.transfers = SqlTransferRepository(conn)
         self.refunds = SqlRefundRepository(conn)

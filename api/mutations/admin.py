@@ -12,7 +12,7 @@ from api.errors import UserError
 from api.mutations.payload import run_use_case
 from api.permissions import ADMIN
 from api.types.catalogue import Merchant, PartnerBrand, Reward
-from api.types.enums import MerchantCategory, MerchantChannel, PartnerKind
+from api.types.enums import LimitPeriod, MerchantCategory, MerchantChannel, PartnerKind
 from api.types.ids import decode_id
 from domain import commands
 from domain.merchants import MerchantChannel as DomainMerchantChannel
@@ -57,6 +57,15 @@ class CreateRewardInput:
     cost_points: int
     stock: int | None = strawberry.field(default=None, description="Omitted or null: unlimited.")
     active: bool = True
+    per_member_limit: int | None = strawberry.field(
+        default=None, description="Redemptions per member per limitPeriod; omitted: no limit."
+    )
+    limit_period: LimitPeriod | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="The period perMemberLimit counts in; EVER when omitted."
+    )
+    tier_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Only members of these tiers may redeem it; omitted: every tier."
+    )
 
 
 @strawberry.type
@@ -114,7 +123,15 @@ class AdminMutations:
             info,
             lambda actor, uow, clock: create_reward(
                 commands.CreateReward(
-                    name=input.name, cost_points=input.cost_points, stock=input.stock, active=input.active
+                    name=input.name,
+                    cost_points=input.cost_points,
+                    stock=input.stock,
+                    active=input.active,
+                    per_member_limit=input.per_member_limit,
+                    limit_period=input.limit_period,
+                    tier_ids=None
+                    if input.tier_ids is None
+                    else tuple(decode_id(t, "Tier", "tierIds") for t in input.tier_ids),
                 ),
                 actor=actor,
                 uow=uow,

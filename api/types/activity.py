@@ -12,7 +12,7 @@ from strawberry import relay
 from api.access import owns_member_data
 from api.context import Info
 from api.types.catalogue import Merchant, Reward
-from api.types.enums import Channel, ReasonCode, RedemptionStatus
+from api.types.enums import Channel, ReasonCode, RedemptionKind, RedemptionStatus
 from api.types.ids import node_ints
 from api.types.members import Member, load_member
 from domain import purchases as dp
@@ -162,14 +162,29 @@ class Refund(relay.Node):
         return [cls.from_domain(r) if r and can_read_purchase(info, r) else None for r in found]
 
 
-@strawberry.type
+@strawberry.type(
+    description="A catalogue reward the member redeemed (kind REWARD: REQUESTED, then FULFILLED or "
+    "CANCELLED), or points a merchant held at its POS (kind POS: AUTHORIZED, then CAPTURED, VOIDED "
+    "or EXPIRED)."
+)
 class Redemption(relay.Node):
     id: relay.NodeID[int]
-    points: int
+    kind: RedemptionKind  # type: ignore[valid-type]
+    points: int = strawberry.field(description="The reward's cost, or the points the POS held.")
     status: RedemptionStatus  # type: ignore[valid-type]
+    captured_points: int | None = strawberry.field(description="What the merchant spent of a POS hold.")
+    hold_expires_at: datetime | None = strawberry.field(
+        description="Until when a POS hold may be captured; after it the points go back."
+    )
+    points_returned: int = strawberry.field(
+        description="Points given back: a cancelled reward's, or by refunds of the purchase they paid for."
+    )
+    finalized_at: datetime | None = strawberry.field(description="When it left REQUESTED or AUTHORIZED.")
     created_at: datetime
     member_id: strawberry.Private[int]
     reward_id: strawberry.Private[int | None]
+    merchant_id: strawberry.Private[int | None]
+    purchase_id: strawberry.Private[int | None]
 
     @strawberry.field
     async def member(self, info: Info) -> Member | None:
@@ -182,15 +197,36 @@ class Redemption(relay.Node):
         reward = await info.context.loaders.rewards.load(self.reward_id)
         return Reward.from_domain(reward) if reward else None
 
+    @strawberry.field(description="The merchant that held the points (kind POS).")
+    async def merchant(self, info: Info) -> Merchant | None:
+        if self.merchant_id is None:
+            return None
+        merchant = await info.context.loaders.merchants.load(self.merchant_id)
+        return Merchant.from_domain(merchant) if merchant else None
+
+    @strawberry.field(description="The merchant's purchase the captured points paid for, if it named one.")
+    async def purchase(self, info: Info) -> Purchase | None:
+        if self.purchase_id is None:
+            return None
+        purchase = await info.context.loaders.purchases.load(self.purchase_id)
+        return Purchase.from_domain(purchase) if purchase and can_read_purchase(info, purchase) else None
+
     @classmethod
     def from_domain(cls, r: dr.Redemption) -> Redemption:
         return cls(
             id=r.id,
+            kind=r.kind,
             points=r.points,
             status=r.status,
+            captured_points=r.captured_points,
+            hold_expires_at=r.hold_expires_at,
+            points_returned=r.points_returned,
+            finalized_at=r.finalized_at,
             created_at=r.created_at,
             member_id=r.member_id,
             reward_id=r.reward_id,
+            merchant_id=r.merchant_id,
+            purchase_id=r.purchase_id,
         )
 
     @classmethod
@@ -198,7 +234,15 @@ class Redemption(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Redemption | None]:
         found = await info.context.loaders.redemptions.load_many(node_ints(node_ids))
-        return [cls.from_domain(r) if r and owns_member_data(info, r.member_id) else None for r in found]
+        return [cls.from_domain(r) if r and can_read_redemption(info, r) else None for r in found]
+
+
+def can_read_redemption(info: Info, redemption: dr.Redemption) -> bool:
+    """Admin and the member, as for all its history; a merchant the POS redemptions it authorized."""
+    actor = info.context.actor
+    if actor is not None and actor.role is Role.MERCHANT:
+        return redemption.merchant_id is not None and actor.merchant_id == redemption.merchant_id
+    return owns_member_data(info, redemption.member_id)
 
 
 @strawberry.type

@@ -10,8 +10,8 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
-from api.types.enums import MerchantCategory, MerchantChannel, PartnerKind
-from api.types.ids import node_ints
+from api.types.enums import LimitPeriod, MerchantCategory, MerchantChannel, PartnerKind
+from api.types.ids import encode_id, node_ints
 from domain import merchants as dm
 from domain import rewards as dr
 
@@ -90,6 +90,13 @@ class Reward(relay.Node):
     stock: int | None = strawberry.field(description="Units left; null means unlimited.")
     active: bool
     created_at: datetime
+    per_member_limit: int | None = strawberry.field(
+        description="How many times one member may redeem it per limitPeriod; null: no limit."
+    )
+    limit_period: LimitPeriod | None  # type: ignore[valid-type]
+    tier_ids: list[relay.GlobalID] | None = strawberry.field(
+        description="The tiers whose members may redeem it; null: every tier."
+    )
 
     @classmethod
     def from_domain(cls, r: dr.Reward) -> Reward:
@@ -100,6 +107,9 @@ class Reward(relay.Node):
             stock=r.stock,
             active=r.active,
             created_at=r.created_at,
+            per_member_limit=r.per_member_limit,
+            limit_period=r.limit_period,
+            tier_ids=None if r.tier_ids is None else [encode_id("Tier", t) for t in sorted(r.tier_ids)],
         )
 
     @classmethod

@@ -14,5 +14,9 @@ Channel = strawberry.enum(merchants.Channel, name="Channel")
 PartnerKind = strawberry.enum(merchants.PartnerKind, name="PartnerKind")
 ReasonCode = strawberry.enum(purchases.ReasonCode, name="ReasonCode")
 RedemptionStatus = strawberry.enum(rewards.RedemptionStatus, name="RedemptionStatus")
+RedemptionKind = strawberry.enum(rewards.RedemptionKind, name="RedemptionKind")
+LimitPeriod = strawberry.enum(
+    rewards.LimitPeriod, name="LimitPeriod", description="A calendar period in UTC; weeks start on Monday."
+)
 EntryKind = strawberry.enum(ledger.EntryKind, name="LedgerEntryKind")
 LedgerAccount = strawberry.enum(ledger.AccountKind, name="LedgerAccount")

@@ -16,7 +16,7 @@ from domain.members import Contact, Member, MemberStatus, Profile
 from domain.merchants import Merchant, PartnerBrand
 from domain.money import parse_rate
 from domain.ports import UnitOfWork
-from domain.rewards import Reward
+from domain.rewards import LimitPeriod, Reward
 from domain.services.bonuses import give_sign_up_bonuses
 from domain.services.common import existing_member, require_role
 
@@ -44,6 +44,8 @@ def _jsonable(value: object) -> object:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return [_jsonable(v) for v in sorted(value)]
     if value is None or isinstance(value, bool | int | str):
         return value
     return str(value)
@@ -179,10 +181,28 @@ async def create_reward(cmd: CreateReward, *, actor: Actor, uow: UnitOfWork, clo
     validation.positive_int(cmd.cost_points, ("costPoints",))
     if cmd.stock is not None:
         validation.non_negative_int(cmd.stock, ("stock",))
+    limit_period = cmd.limit_period
+    if cmd.per_member_limit is not None:
+        validation.positive_int(cmd.per_member_limit, ("perMemberLimit",))
+        limit_period = limit_period or LimitPeriod.EVER
+    elif limit_period is not None:
+        raise Validation("a limit period needs a perMemberLimit", ("limitPeriod",))
+    tier_ids = None if cmd.tier_ids is None else frozenset(cmd.tier_ids)
+    if tier_ids is not None and not tier_ids:
+        raise Validation("name at least one tier, or omit tierIds for every tier", ("tierIds",))
     now = clock.now()
     async with uow:
+        if tier_ids and await uow.rewards.unknown_tiers(tier_ids):
+            raise NotFound("no such tier", ("tierIds",))
         reward = await uow.rewards.add(
-            name=name, cost_points=cmd.cost_points, stock=cmd.stock, active=cmd.active, at=now
+            name=name,
+            cost_points=cmd.cost_points,
+            stock=cmd.stock,
+            active=cmd.active,
+            at=now,
+            per_member_limit=cmd.per_member_limit,
+            limit_period=limit_period,
+            tier_ids=tier_ids,
         )
         await uow.audit.record(audit_event(actor, "createReward", "Reward", reward.id, None, reward, now))
         await uow.commit()

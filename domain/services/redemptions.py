@@ -1,19 +1,57 @@
-"""A member spends points on a catalogue reward."""
+"""A member spends points on a catalogue reward; the rules a reward's redemption must pass, shared
+with a reward held at a POS."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import RedeemReward
-from domain.errors import Forbidden, NotFound, RewardInactive, RewardOutOfStock
+from domain.errors import Forbidden, LimitReached, NotFound, RewardInactive, RewardOutOfStock
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import draw_from_lots
+from domain.members import Member
 from domain.ports import UnitOfWork
 from domain.results import RedemptionResult
-from domain.rewards import RedemptionStatus
+from domain.rewards import LimitPeriod, RedemptionStatus, Reward
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.tiers import effective_tier_id
+
+_PER = {
+    LimitPeriod.DAY: " per day",
+    LimitPeriod.WEEK: " per week",
+    LimitPeriod.MONTH: " per month",
+    LimitPeriod.YEAR: " per year",
+    LimitPeriod.EVER: "",
+}
+
+
+async def redeemable_reward(
+    uow: UnitOfWork, reward_id: int, member: Member, now: datetime, field: tuple[str, ...] = ("rewardId",)
+) -> Reward:
+    """The reward, if this member may redeem one more of it now. Call with the member's balance row
+    locked: the member's earlier redemptions are counted under that lock, so racing redemptions
+    cannot both take the last one the limit allows."""
+    reward = await uow.rewards.get(reward_id)
+    if reward is None:
+        raise NotFound("no such reward", field)
+    if not reward.active:
+        raise RewardInactive("this reward is no longer offered", field)
+    if reward.tier_ids is not None and not reward.open_to(
+        effective_tier_id(member, await uow.tiers.ladder())
+    ):
+        raise Forbidden("this reward is reserved for members of other tiers", field)
+    if reward.stock is not None and reward.stock <= 0:
+        raise RewardOutOfStock("this reward is out of stock", field)
+    if reward.per_member_limit is not None:
+        used = await uow.redemptions.count_towards_limit(member.id, reward.id, reward.limit_window_start(now))
+        if used >= reward.per_member_limit:
+            per = _PER[reward.limit_period or LimitPeriod.EVER]
+            raise LimitReached(f"this reward can be redeemed {reward.per_member_limit} times{per}", field)
+    return reward
 
 
 async def redeem_reward(
@@ -27,14 +65,10 @@ async def redeem_reward(
 
     async def work() -> RedemptionResult:
         member = await active_member(uow, member_id)
+        # The member's balance row first: it serializes the member's redemptions (the limit's count).
+        await uow.ledger.lock_balances([member.id])
         await expire_member_lots(uow, member.id, now)  # an expired point is never spent
-        reward = await uow.rewards.get(cmd.reward_id)
-        if reward is None:
-            raise NotFound("no such reward", ("rewardId",))
-        if not reward.active:
-            raise RewardInactive("this reward is no longer offered", ("rewardId",))
-        if reward.stock is not None and reward.stock <= 0:
-            raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
+        reward = await redeemable_reward(uow, cmd.reward_id, member, now)
 
         redemption = await uow.redemptions.add(
             member_id=member.id,
@@ -43,7 +77,7 @@ async def redeem_reward(
             status=RedemptionStatus.REQUESTED,
             at=now,
         )
-        # Lock order: the member's balance row first (inside post), then the reward's stock row.
+        # Lock order: the member's balance row first, then the reward's stock row.
         entry_id = await uow.ledger.post(
             transfer(
                 kind=EntryKind.REDEEM,

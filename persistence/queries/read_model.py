@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, func, select
+from sqlalchemy import Row, Select, Table, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ledger import MemberPosting
@@ -390,12 +390,20 @@ class SqlReadModel:
         return CampaignTotals(offer_id, int(head[0]), int(head[1]), int(head[2]), by_currency, costs)
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
+        """A purchase the merchant posted for the member, or points the member let it hold at its POS."""
         rows = await self._rows(
-            select(purchases.c.id)
-            .where(purchases.c.merchant_id == merchant_id, purchases.c.member_id == member_id)
-            .limit(1)
+            select(
+                or_(
+                    exists().where(
+                        purchases.c.merchant_id == merchant_id, purchases.c.member_id == member_id
+                    ),
+                    exists().where(
+                        redemptions.c.merchant_id == merchant_id, redemptions.c.member_id == member_id
+                    ),
+                )
+            )
         )
-        return bool(rows)
+        return bool(rows[0][0])
 
     async def programme(self) -> Programme:
         """The programme's settings, from this process's catalogue cache (one version check)."""

@@ -12,7 +12,7 @@ from domain.merchants import Channel, Merchant
 from domain.money import Money
 from domain.offers import FirstPurchase
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
-from domain.rewards import Redemption, RedemptionStatus
+from domain.rewards import NOT_COUNTED, Redemption, RedemptionKind, RedemptionStatus
 from persistence import bulk, mapping
 from persistence.tables import adjustments, merchants, purchases, redemptions, transfers
 
@@ -92,6 +92,10 @@ class SqlPurchaseRepository:
         ]
         return await bulk.insert_returning_ids(self.conn, purchases, _PURCHASE_COLUMNS, rows)
 
+    async def get(self, purchase_id: int) -> Purchase | None:
+        row = (await self.conn.execute(select(purchases).where(purchases.c.id == purchase_id))).first()
+        return mapping.purchase(row) if row else None
+
     async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
         """Which kinds of first purchase a new purchase by the member at this merchant would be."""
         mine = purchases.c.member_id == member_id
@@ -147,7 +151,16 @@ class SqlRedemptionRepository:
         self.conn = conn
 
     async def add(
-        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+        self,
+        *,
+        member_id: int,
+        reward_id: int | None,
+        points: int,
+        status: RedemptionStatus,
+        at: datetime,
+        kind: RedemptionKind = RedemptionKind.REWARD,
+        merchant_id: int | None = None,
+        hold_expires_at: datetime | None = None,
     ) -> Redemption:
         row = (
             await self.conn.execute(
@@ -157,12 +170,68 @@ class SqlRedemptionRepository:
                     reward_id=reward_id,
                     points=points,
                     status=status.value,
+                    kind=kind.value,
+                    merchant_id=merchant_id,
+                    hold_expires_at=hold_expires_at,
                     created_at=at,
                 )
                 .returning(*redemptions.c)
             )
         ).one()
         return mapping.redemption(row)
+
+    async def get(self, redemption_id: int) -> Redemption | None:
+        row = (await self.conn.execute(select(redemptions).where(redemptions.c.id == redemption_id))).first()
+        return mapping.redemption(row) if row else None
+
+    async def finish(
+        self,
+        redemption_id: int,
+        *,
+        from_status: RedemptionStatus,
+        to_status: RedemptionStatus,
+        at: datetime,
+        captured_points: int | None = None,
+        purchase_id: int | None = None,
+        points_returned: int = 0,
+    ) -> bool:
+        # Conditional on the status it leaves: two racing finishes cannot both match the row.
+        result = await self.conn.execute(
+            update(redemptions)
+            .where(redemptions.c.id == redemption_id, redemptions.c.status == from_status.value)
+            .values(
+                status=to_status.value,
+                captured_points=captured_points,
+                purchase_id=purchase_id,
+                points_returned=redemptions.c.points_returned + points_returned,
+                finalized_at=at,
+            )
+        )
+        return result.rowcount == 1
+
+    async def count_towards_limit(self, member_id: int, reward_id: int, since: datetime | None) -> int:
+        conditions = [
+            redemptions.c.member_id == member_id,
+            redemptions.c.reward_id == reward_id,
+            redemptions.c.status.not_in([s.value for s in NOT_COUNTED]),
+        ]
+        if since is not None:
+            conditions.append(redemptions.c.created_at >= since)
+        count = (await self.conn.execute(select(func.count()).where(*conditions))).scalar_one()
+        return int(count)
+
+    async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
+        rows = await self.conn.execute(
+            select(redemptions.c.id, redemptions.c.member_id)
+            .where(
+                redemptions.c.status == RedemptionStatus.AUTHORIZED.value,
+                redemptions.c.hold_expires_at <= now,
+                redemptions.c.id > after,
+            )
+            .order_by(redemptions.c.id)
+            .limit(limit)
+        )
+        return [(row.id, row.member_id) for row in rows]
 
 
 class SqlAdjustmentRepository:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.programme import Programme
-from domain.rewards import Reward
+from domain.rewards import LimitPeriod, Reward
 from persistence import mapping
 from persistence.catalogue import PROGRAMME_ID, Catalogue
-from persistence.tables import merchants, partner_brands, rewards
+from persistence.tables import merchants, partner_brands, rewards, tiers
 from persistence.tables import programme as programme_table
 
 
@@ -87,16 +88,48 @@ class SqlRewardRepository:
         return mapping.reward(row) if row else None
 
     async def add(
-        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+        self,
+        *,
+        name: str,
+        cost_points: int,
+        stock: int | None,
+        active: bool,
+        at: datetime,
+        per_member_limit: int | None = None,
+        limit_period: LimitPeriod | None = None,
+        tier_ids: frozenset[int] | None = None,
     ) -> Reward:
         row = (
             await self.conn.execute(
                 insert(rewards)
-                .values(name=name, cost_points=cost_points, stock=stock, active=active, created_at=at)
+                .values(
+                    name=name,
+                    cost_points=cost_points,
+                    stock=stock,
+                    active=active,
+                    per_member_limit=per_member_limit,
+                    limit_period=limit_period.value if limit_period else None,
+                    tier_ids=sorted(tier_ids) if tier_ids is not None else None,
+                    created_at=at,
+                )
                 .returning(*rewards.c)
             )
         ).one()
         return mapping.reward(row)
+
+    async def give_back_one(self, reward_id: int) -> None:
+        # An increment in the statement: racing give-backs and takes never lose a unit.
+        await self.conn.execute(
+            update(rewards)
+            .where(rewards.c.id == reward_id, rewards.c.stock.is_not(None))
+            .values(stock=rewards.c.stock + 1)
+        )
+
+    async def unknown_tiers(self, tier_ids: Collection[int]) -> set[int]:
+        if not tier_ids:
+            return set()
+        found = await self.conn.execute(select(tiers.c.id).where(tiers.c.id.in_(list(tier_ids))))
+        return set(tier_ids) - set(found.scalars())
 
     async def take_one(self, reward_id: int, cost_points: int) -> bool:
         # Conditional decrement: concurrent redemptions can never take the stock below zero.

@@ -10,14 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ledger import (
     MAX_BALANCE,
+    EntryKind,
     JournalEntry,
+    OriginType,
     Posting,
     apply_change,
     balance_refusal,
     with_debt_repaid,
     within_limits,
 )
-from domain.lots import LotDraw, NewLot, PointsLot
+from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from persistence import bulk, mapping
 from persistence.tables import (
@@ -427,6 +429,20 @@ class SqlLotRepository:
                 for d in draws
             ],
         )
+
+    async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
+        rows = await self.conn.execute(
+            select(lot_draws.c.lot_id, lot_draws.c.points, points_lots.c.expires_at)
+            .join(journal_entries, journal_entries.c.id == lot_draws.c.entry_id)
+            .join(points_lots, points_lots.c.id == lot_draws.c.lot_id)
+            .where(
+                journal_entries.c.origin_type == origin_type.value,
+                journal_entries.c.origin_id == origin_id,
+                journal_entries.c.kind == kind.value,
+            )
+            .order_by(lot_draws.c.id)
+        )
+        return [DrawnPoints(row.lot_id, row.points, row.expires_at) for row in rows]
 
 
 def _line(entry_id: int, posting: Posting) -> dict[str, object]:

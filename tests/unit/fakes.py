@@ -20,8 +20,16 @@ from typing import Self
 
 from domain.audit import AuditEvent
 from domain.errors import InsufficientPoints
-from domain.ledger import JournalEntry, apply_change, balance_refusal, with_debt_repaid, within_limits
-from domain.lots import LotDraw, NewLot, PointsLot
+from domain.ledger import (
+    EntryKind,
+    JournalEntry,
+    OriginType,
+    apply_change,
+    balance_refusal,
+    with_debt_repaid,
+    within_limits,
+)
+from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
@@ -29,7 +37,7 @@ from domain.offers import Award, FirstPurchase, FunderKind, Offer, OfferIndex, O
 from domain.ports import StoredResponse
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
-from domain.rewards import Redemption, RedemptionStatus, Reward
+from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 
 DEFAULT_PROGRAMME = Programme(
@@ -77,6 +85,10 @@ class Tables:
     )  # id, member, offer, why, points
     tiers: dict[int, Tier] = field(default_factory=dict)
     tier_changes: list[TierChange] = field(default_factory=list)
+    redemption_codes: dict[str, tuple[int, datetime, datetime | None]] = field(
+        default_factory=dict
+    )  # hash -> (member, expires at, used at)
+    tier_ids: set[int] = field(default_factory=set)
 
 
 class FakeDatabase:
@@ -237,11 +249,30 @@ class FakeRewardRepository(_Repository):
         return self.t.rewards.get(reward_id)
 
     async def add(
-        self, *, name: str, cost_points: int, stock: int | None, active: bool, at: datetime
+        self,
+        *,
+        name: str,
+        cost_points: int,
+        stock: int | None,
+        active: bool,
+        at: datetime,
+        per_member_limit: int | None = None,
+        limit_period: LimitPeriod | None = None,
+        tier_ids: frozenset[int] | None = None,
     ) -> Reward:
-        reward = Reward(self.db.next_id(), name, cost_points, stock, active, at)
+        reward = Reward(
+            self.db.next_id(), name, cost_points, stock, active, at, per_member_limit, limit_period, tier_ids
+        )
         self.t.rewards[reward.id] = reward
         return reward
+
+    async def give_back_one(self, reward_id: int) -> None:
+        reward = self.t.rewards[reward_id]
+        if reward.stock is not None:
+            self.t.rewards[reward_id] = replace(reward, stock=reward.stock + 1)
+
+    async def unknown_tiers(self, tier_ids: Collection[int]) -> set[int]:
+        return set(tier_ids) - self.t.tier_ids
 
     async def take_one(self, reward_id: int, cost_points: int) -> bool:
         reward = self.t.rewards.get(reward_id)
@@ -327,8 +358,26 @@ class FakeLotRepository(_Repository):
             self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)
             self.t.lot_draws.append((entry_id, draw))
 
+    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None:
+        for new in lots:
+            lot_id = self.db.next_id()
+            self.t.lots[lot_id] = PointsLot(
+                lot_id, new.member_id, new.points, new.points, new.earned_at, new.expires_at
+            )
+
+    async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
+        drawn = []
+        for entry_id, draw in self.t.lot_draws:
+            entry = self.t.journal[entry_id].entry
+            if (entry.origin_type, entry.origin_id, entry.kind) == (origin_type, origin_id, kind):
+                drawn.append(DrawnPoints(draw.lot_id, draw.points, self.t.lots[draw.lot_id].expires_at))
+        return drawn
+
 
 class FakePurchaseRepository(_Repository):
+    async def get(self, purchase_id: int) -> Purchase | None:
+        return self.t.purchases.get(purchase_id)
+
     async def add(
         self,
         *,
@@ -374,11 +423,89 @@ class FakePurchaseRepository(_Repository):
 
 class FakeRedemptionRepository(_Repository):
     async def add(
-        self, *, member_id: int, reward_id: int | None, points: int, status: RedemptionStatus, at: datetime
+        self,
+        *,
+        member_id: int,
+        reward_id: int | None,
+        points: int,
+        status: RedemptionStatus,
+        at: datetime,
+        kind: RedemptionKind = RedemptionKind.REWARD,
+        merchant_id: int | None = None,
+        hold_expires_at: datetime | None = None,
     ) -> Redemption:
-        redemption = Redemption(self.db.next_id(), member_id, reward_id, points, status, at)
+        redemption = Redemption(
+            self.db.next_id(),
+            member_id,
+            reward_id,
+            points,
+            status,
+            at,
+            kind=kind,
+            merchant_id=merchant_id,
+            hold_expires_at=hold_expires_at,
+        )
         self.t.redemptions[redemption.id] = redemption
         return redemption
+
+    async def get(self, redemption_id: int) -> Redemption | None:
+        return self.t.redemptions.get(redemption_id)
+
+    async def finish(
+        self,
+        redemption_id: int,
+        *,
+        from_status: RedemptionStatus,
+        to_status: RedemptionStatus,
+        at: datetime,
+        captured_points: int | None = None,
+        purchase_id: int | None = None,
+        points_returned: int = 0,
+    ) -> bool:
+        redemption = self.t.redemptions[redemption_id]
+        if redemption.status is not from_status:
+            return False
+        self.t.redemptions[redemption_id] = replace(
+            redemption,
+            status=to_status,
+            captured_points=captured_points,
+            purchase_id=purchase_id,
+            points_returned=redemption.points_returned + points_returned,
+            finalized_at=at,
+        )
+        return True
+
+    async def count_towards_limit(self, member_id: int, reward_id: int, since: datetime | None) -> int:
+        return sum(
+            1
+            for r in self.t.redemptions.values()
+            if (r.member_id, r.reward_id) == (member_id, reward_id)
+            and r.status.counts_towards_limit
+            and (since is None or r.created_at >= since)
+        )
+
+    async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
+        due = [
+            (r.id, r.member_id)
+            for r in self.t.redemptions.values()
+            if r.status is RedemptionStatus.AUTHORIZED and r.hold_lapsed(now) and r.id > after
+        ]
+        return sorted(due)[:limit]
+
+
+class FakeRedemptionCodeRepository(_Repository):
+    async def add(self, member_id: int, code_hash: str, expires_at: datetime, at: datetime) -> bool:
+        if code_hash in self.t.redemption_codes:
+            return False
+        self.t.redemption_codes[code_hash] = (member_id, expires_at, None)
+        return True
+
+    async def use(self, code_hash: str, now: datetime) -> int | None:
+        found = self.t.redemption_codes.get(code_hash)
+        if found is None or found[2] is not None or found[1] <= now:
+            return None
+        self.t.redemption_codes[code_hash] = (found[0], found[1], now)
+        return found[0]
 
 
 class FakeAdjustmentRepository(_Repository):
@@ -525,6 +652,7 @@ class FakeUnitOfWork:
         self.lots = FakeLotRepository(self.db)
         self.purchases = FakePurchaseRepository(self.db)
         self.redemptions = FakeRedemptionRepository(self.db)
+        self.redemption_codes = FakeRedemptionCodeRepository(self.db)
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import ErrorCode, InsufficientPoints
-from domain.lots import LotDraw, PointsLot, draw_from_lots
+from domain.lots import (
+    DrawnPoints,
+    LotDraw,
+    PointsLot,
+    ReturnedPoints,
+    draw_from_lots,
+    earliest_expiry,
+    given_back,
+)
 
 EARNED = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -86,3 +94,48 @@ def test_drawing_does_not_change_the_lots_it_is_given() -> None:
     draw_from_lots(lots, 4)
 
     assert lots == [lot(1, 10, datetime(2025, 1, 1, tzinfo=UTC))]
+
+
+# --- what a hold gives back -----------------------------------------------------------------------
+
+MARCH = datetime(2025, 3, 1, tzinfo=UTC)
+JUNE = datetime(2025, 6, 1, tzinfo=UTC)
+DECEMBER = datetime(2025, 12, 1, tzinfo=UTC)
+
+
+def test_a_partial_capture_spends_the_soonest_expiring_and_gives_back_the_rest_by_expiry() -> None:
+    # given a hold of 250 that drew 100 (June), 100 (March) and 50 (December), listed in any order
+    drawn = [DrawnPoints(7, 100, JUNE), DrawnPoints(3, 100, MARCH), DrawnPoints(9, 50, DECEMBER)]
+
+    # when 130 are captured
+    back = given_back(drawn, 130)
+
+    # then the 130 spent are March's 100 and 30 of June's; 70 June and 50 December come back
+    assert back == [ReturnedPoints(70, JUNE), ReturnedPoints(50, DECEMBER)]
+
+
+def test_a_void_gives_everything_back_one_lot_per_distinct_expiry() -> None:
+    drawn = [DrawnPoints(1, 40, MARCH), DrawnPoints(2, 60, MARCH), DrawnPoints(3, 10, JUNE)]
+
+    assert given_back(drawn, 0) == [ReturnedPoints(100, MARCH), ReturnedPoints(10, JUNE)]
+
+
+def test_capturing_everything_gives_nothing_back() -> None:
+    assert given_back([DrawnPoints(1, 40, MARCH), DrawnPoints(2, 60, JUNE)], 100) == []
+
+
+def test_what_comes_back_and_what_is_kept_add_up_to_what_was_drawn() -> None:
+    drawn = [DrawnPoints(i, 7 * i, [MARCH, JUNE, DECEMBER][i % 3]) for i in range(1, 9)]
+    total = sum(d.points for d in drawn)
+    for kept in range(total + 1):
+        assert sum(r.points for r in given_back(drawn, kept)) == total - kept
+
+
+def test_keeping_more_than_was_drawn_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="cannot keep"):
+        given_back([DrawnPoints(1, 40, MARCH)], 41)
+
+
+def test_a_cancelled_redemption_comes_back_dated_like_the_soonest_lot_it_spent() -> None:
+    assert earliest_expiry([DrawnPoints(1, 40, JUNE), DrawnPoints(2, 60, MARCH)]) == MARCH
+    assert earliest_expiry([]) is None

@@ -1,0 +1,67 @@
+"""A reward's fulfilment: an admin marks it handed over, or cancels it (the points come back)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.mutations.payload import run_use_case
+from api.mutations.pos import RedemptionPayload, redemption_payload
+from api.permissions import ADMIN, ADMIN_OR_MEMBER
+from api.types.activity import Redemption
+from api.types.ids import decode_id
+from domain import commands
+from domain.services.fulfilment import cancel_redemption, fulfil_redemption
+
+
+@strawberry.input
+class FulfilRedemptionInput:
+    redemption_id: relay.GlobalID
+
+
+@strawberry.input
+class CancelRedemptionInput:
+    redemption_id: relay.GlobalID
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.type
+class FulfilmentMutations:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="The reward was handed over: REQUESTED -> FULFILLED. Audited."
+    )
+    async def fulfil_redemption(self, info: Info, input: FulfilRedemptionInput) -> RedemptionPayload:
+        redemption, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: fulfil_redemption(
+                commands.FulfilRedemption(decode_id(input.redemption_id, "Redemption", "redemptionId")),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return RedemptionPayload(
+            redemption=Redemption.from_domain(redemption) if redemption else None, errors=errors
+        )
+
+    @strawberry.mutation(
+        permission_classes=ADMIN_OR_MEMBER,
+        description="Cancel a reward not yet fulfilled (an admin, or the member its own): the points "
+        "and the unit of stock go back. Audited.",
+    )
+    async def cancel_redemption(self, info: Info, input: CancelRedemptionInput) -> RedemptionPayload:
+        return await redemption_payload(
+            info,
+            lambda actor, uow, clock: cancel_redemption(
+                commands.CancelRedemption(
+                    redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),
+                    reason=input.reason,
+                    idempotency_key=input.idempotency_key,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )

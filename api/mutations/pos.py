@@ -1,0 +1,163 @@
+"""Two-phase redemption at a POS: the member's wallet creates a one-time code; the merchant
+authorizes with it (the points are held), then captures (spends) or voids (releases) the hold."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from api.context import Info
+from api.errors import UserError
+from api.mutations.payload import run_use_case
+from api.permissions import MEMBER, MERCHANT
+from api.types.activity import Redemption
+from api.types.ids import decode_id
+from domain import commands
+from domain.actors import Actor
+from domain.clock import Clock
+from domain.ports import UnitOfWork
+from domain.results import RedemptionResult
+from domain.services.pos_redemptions import (
+    authorize_redemption,
+    capture_redemption,
+    create_redemption_code,
+    void_redemption,
+)
+
+
+@strawberry.type(description="A redemption as it now stands, or why nothing changed.")
+class RedemptionPayload:
+    redemption: Redemption | None
+    errors: list[UserError]
+
+
+async def redemption_payload(
+    info: Info, use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]]
+) -> RedemptionPayload:
+    result, errors = await run_use_case(info, use_case)
+    if result is None:
+        return RedemptionPayload(redemption=None, errors=errors)
+    redemption = await info.context.loaders.redemptions.load(result.redemption_id)
+    return RedemptionPayload(redemption=Redemption.from_domain(redemption) if redemption else None, errors=[])
+
+
+@strawberry.input
+class CreateRedemptionCodeInput:
+    client_mutation_id: str | None = strawberry.field(default=None, description="Echoed in the payload.")
+
+
+@strawberry.type
+class CreateRedemptionCodePayload:
+    code: str | None = strawberry.field(
+        description="Show it once to the merchant (as text or a QR code); it works once, until expiresAt."
+    )
+    expires_at: datetime | None
+    client_mutation_id: str | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class AuthorizeRedemptionInput:
+    code: str = strawberry.field(description="The member's one-time code from createRedemptionCode.")
+    idempotency_key: str
+    points: int | None = strawberry.field(default=None, description="Points to hold; or give rewardId.")
+    reward_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Hold the reward's cost and one unit of its stock; or give points."
+    )
+
+
+@strawberry.input
+class CaptureRedemptionInput:
+    redemption_id: relay.GlobalID
+    idempotency_key: str
+    points: int | None = strawberry.field(
+        default=None, description="Points to spend, at most those held; omitted: all. The rest go back."
+    )
+    purchase_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="This merchant's purchase of the member that the points paid for."
+    )
+
+
+@strawberry.input
+class VoidRedemptionInput:
+    redemption_id: relay.GlobalID
+    idempotency_key: str
+
+
+@strawberry.type
+class PosMutations:
+    @strawberry.mutation(
+        permission_classes=MEMBER,
+        description="A one-time code, valid for 5 minutes, that lets a merchant hold the caller's points.",
+    )
+    async def create_redemption_code(
+        self, info: Info, input: CreateRedemptionCodeInput | None = None
+    ) -> CreateRedemptionCodePayload:
+        issued, errors = await run_use_case(
+            info, lambda actor, uow, clock: create_redemption_code(actor=actor, uow=uow, clock=clock)
+        )
+        return CreateRedemptionCodePayload(
+            code=issued.code if issued else None,
+            expires_at=issued.expires_at if issued else None,
+            client_mutation_id=input.client_mutation_id if input else None,
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=MERCHANT,
+        description="Hold a member's points (or a reward) with the member's one-time code.",
+    )
+    async def authorize_redemption(self, info: Info, input: AuthorizeRedemptionInput) -> RedemptionPayload:
+        return await redemption_payload(
+            info,
+            lambda actor, uow, clock: authorize_redemption(
+                commands.AuthorizeRedemption(
+                    code=input.code,
+                    idempotency_key=input.idempotency_key,
+                    points=input.points,
+                    reward_id=decode_id(input.reward_id, "Reward", "rewardId") if input.reward_id else None,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=MERCHANT, description="Spend all or part of a hold; the rest goes back."
+    )
+    async def capture_redemption(self, info: Info, input: CaptureRedemptionInput) -> RedemptionPayload:
+        return await redemption_payload(
+            info,
+            lambda actor, uow, clock: capture_redemption(
+                commands.CaptureRedemption(
+                    redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),
+                    idempotency_key=input.idempotency_key,
+                    points=input.points,
+                    purchase_id=decode_id(input.purchase_id, "Purchase", "purchaseId")
+                    if input.purchase_id
+                    else None,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+
+    @strawberry.mutation(permission_classes=MERCHANT, description="Release a hold: all its points go back.")
+    async def void_redemption(self, info: Info, input: VoidRedemptionInput) -> RedemptionPayload:
+        return await redemption_payload(
+            info,
+            lambda actor, uow, clock: void_redemption(
+                commands.VoidRedemption(
+                    redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),
+                    idempotency_key=input.idempotency_key,
+                ),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
