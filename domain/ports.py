@@ -244,6 +244,15 @@ class RedemptionRepository(Protocol):
         """(redemption id, member id) of AUTHORIZED holds whose time has passed, by id after `after`."""
         ...
 
+    async def paid_for(self, purchase_id: int) -> list[Redemption]:
+        """The captured POS redemptions that paid for the purchase, by id."""
+        ...
+
+    async def add_returned(self, redemption_id: int, points: int, returned_before: int) -> bool:
+        """Raise points_returned by `points` if it is still `returned_before` (and stays within what
+        was captured); False, changing nothing, otherwise."""
+        ...
+
 
 class RedemptionCodeRepository(Protocol):
     async def add(self, member_id: int, code_hash: str, expires_at: datetime, at: datetime) -> bool:

@@ -19,11 +19,14 @@ from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import RefundPurchase
 from domain.errors import NotFound
+from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
+from domain.lots import NewLot, earliest_expiry
 from domain.money import Money
 from domain.ports import UnitOfWork
 from domain.refunds import (
     RefundablePurchase,
     Reversal,
+    cumulative_share,
     funders_returns,
     give_back,
     plan_reversal,
@@ -78,7 +81,9 @@ async def refund_purchase(
             raise RuntimeError(f"purchase {purchase.id} changed while its member's balance row was locked")
 
         refund_id = await uow.refunds.add(purchase=purchase, amount_minor=amount, reference=reference, at=now)
-        returned = await return_points_paid(uow, purchase, refund_id, purchase.refunded_minor + amount, now)
+        returned = await return_points_paid(
+            uow, purchase, merchant.name, refund_id, purchase.refunded_minor + amount, now
+        )
         reversal = Reversal(0, (), 0)
         if points.points:
             await expire_member_lots(uow, member_id, now)  # an expired point is never taken back
@@ -124,18 +129,44 @@ async def give_back_to_offers(uow: UnitOfWork, purchase: RefundablePurchase, ref
 
 
 async def return_points_paid(
-    uow: UnitOfWork, purchase: RefundablePurchase, refund_id: int, refunded_minor: int, at: datetime
+    uow: UnitOfWork,
+    purchase: RefundablePurchase,
+    merchant_name: str,
+    refund_id: int,
+    refunded_minor: int,
+    at: datetime,
 ) -> int:
-    """HOOK, not built yet: the points the purchase was paid with come back with its money.
+    """The points the purchase was paid with (POS holds captured naming it) come back with its money,
+    in proportion and cumulatively like everything else a refund gives back: a full refund returns
+    them all. Called under the member's lock, before the purchase's own points are reversed, so those
+    are taken from the returned points rather than becoming a debt. Each comes back as a RETURN entry
+    (off lifetime redeemed) into one lot expiring with the soonest lot the hold drew.
 
-    POS redemptions (`captureRedemption` naming the purchase it paid for: `redemptions.purchase_id`,
-    `captured_points`, `points_returned`, status CAPTURED) come in another change. This is where they
-    return, under the member's lock, before the points the purchase earned are reversed (so those
-    can be taken from the returned points rather than become a debt): for each CAPTURED redemption
-    of the purchase, cumulatively, target = captured_points * refunded_minor // amount_minor; post
-    target - redemptions.points_returned as a RETURN entry (REDEMPTION -> MEMBER_AVAILABLE, origin
-    REFUND `refund_id`, with a new lot), and raise redemptions.points_returned to target.
-
-    Returns the points returned, recorded on the refund row (refunds.points_returned); 0 until then.
-    """
-    return 0
+    Returns the points returned, recorded on the refund row."""
+    returned = 0
+    for redemption in await uow.redemptions.paid_for(purchase.id):
+        captured = redemption.captured_points or 0
+        points = cumulative_share(captured, refunded_minor, purchase.amount.amount_minor)
+        points -= redemption.points_returned
+        if points <= 0:
+            continue
+        if not await uow.redemptions.add_returned(redemption.id, points, redemption.points_returned):
+            raise RuntimeError(f"redemption {redemption.id} changed while its member's row was locked")
+        drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, redemption.id, EntryKind.HOLD)
+        expires_at = earliest_expiry(drawn) or (await uow.programme.get()).expiry_for(at)
+        await uow.ledger.post(
+            transfer(
+                kind=EntryKind.RETURN,
+                member_id=purchase.member_id,
+                origin_type=OriginType.REFUND,
+                origin_id=refund_id,
+                source=Account(AccountKind.REDEMPTION),
+                destination=Account.available(purchase.member_id),
+                points=points,
+                description=f"Returned: points paid at {merchant_name}, refunded",
+            ),
+            at,
+            NewLot(purchase.member_id, points, at, expires_at),
+        )
+        returned += points
+    return returned

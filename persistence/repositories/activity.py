@@ -220,6 +220,29 @@ class SqlRedemptionRepository:
         count = (await self.conn.execute(select(func.count()).where(*conditions))).scalar_one()
         return int(count)
 
+    async def paid_for(self, purchase_id: int) -> list[Redemption]:
+        rows = await self.conn.execute(
+            select(redemptions)
+            .where(
+                redemptions.c.purchase_id == purchase_id,
+                redemptions.c.status == RedemptionStatus.CAPTURED.value,
+            )
+            .order_by(redemptions.c.id)
+        )
+        return [mapping.redemption(row) for row in rows]
+
+    async def add_returned(self, redemption_id: int, points: int, returned_before: int) -> bool:
+        result = await self.conn.execute(
+            update(redemptions)
+            .where(
+                redemptions.c.id == redemption_id,
+                redemptions.c.points_returned == returned_before,
+                redemptions.c.points_returned + points <= redemptions.c.captured_points,
+            )
+            .values(points_returned=redemptions.c.points_returned + points)
+        )
+        return result.rowcount == 1
+
     async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
         rows = await self.conn.execute(
             select(redemptions.c.id, redemptions.c.member_id)

@@ -17,6 +17,7 @@ from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario, global_id
 from tests.conftest import Backend
 from tests.integration.test_offers_api import create_offer, partner
+from tests.pos_steps import Pos
 
 REFUND = """mutation($input: RefundPurchaseInput!) {
   refundPurchase(input: $input) {
@@ -495,3 +496,40 @@ async def test_points_past_their_date_are_expired_first_never_taken_back_as_if_a
     report = await verify_ledger(backend.database.read_engine)
     assert report.system_totals["EXPIRY"] == 40
     assert report.violations == ()
+
+
+async def test_refunding_a_purchase_paid_with_points_gives_those_points_back(
+    backend: Backend, given: Scenario
+) -> None:
+    """A member pays part of a 200.00 CNY purchase with 500 points held at the POS and captured for
+    it; it earns 200. Half refunded: 250 paid points come back first, then 100 earned ones go; the
+    rest: the other 250 come back and the other 100 go, and nothing is owed."""
+    pos = Pos(given)
+    merchant = await given.merchant()
+    member = await given.funded_member(500)
+    hold = await pos.hold(merchant, member, 500, key="h1")
+    purchase = await bought(given, merchant, member, 20_000, key="p1")
+    captured = await pos.capture(merchant, hold, key="c1", purchase_id=purchase)
+    assert captured["errors"] == [], captured
+    assert await balance(given, member) == (200, 0, 700, 0)
+
+    half = await refund(given, merchant, purchase, key="r1", amount=10_000)
+    after_half = await balance(given, member)
+    rest = await refund(given, merchant, purchase, key="r2")
+    after_all = await balance(given, member)
+    ledger = await given.gql.data(
+        "query { me { ledger(first: 2) { edges { node { kind points description } } } } }",
+        token=given.tokens.member(member.raw),
+    )
+
+    assert (half["refund"]["pointsReturned"], half["refund"]["pointsReversed"]) == (250, 100)
+    assert after_half == (350, 0, 600, 0)
+    assert (rest["refund"]["pointsReturned"], rest["refund"]["pointsReversed"]) == (250, 100)
+    assert after_all == (500, 0, 500, 0)  # as before the purchase
+    kinds = [(e["node"]["kind"], e["node"]["points"]) for e in ledger["me"]["ledger"]["edges"]]
+    assert kinds == [("REFUND", -100), ("RETURN", 250)]
+    data = await given.gql.data(
+        "query { me { balance { lifetimeRedeemed } } }", token=given.tokens.member(member.raw)
+    )
+    assert data["me"]["balance"]["lifetimeRedeemed"] == 0
+    assert await check_ledger(backend.database.read_engine) == []
