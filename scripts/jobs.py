@@ -1,4 +1,6 @@
-"""`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron.
+"""`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
+points mature, lapsed POS holds are released, lots expire, tiers are evaluated, idle members become
+dormant.
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -16,19 +18,24 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.ports import UnitOfWork
+from domain.programme import add_months
+from domain.services.dormancy import run_dormancy
 from domain.services.expiry import run_expiry
+from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
+from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
+from persistence.tables import UtcDateTime
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -39,7 +46,8 @@ Progress = Callable[[int], None]
 class Job:
     name: str
     unit: str  # what the progress bar counts
-    # How much is due now: an estimate for the progress bar (work may change while the job runs).
+    # How much is due now: an estimate for the progress bar (work may change while the job runs),
+    # a count query given :now and the programme's settings.
     due: str
     run: Callable[[UowFactory, Clock, Progress], Awaitable[str]]
 
@@ -54,6 +62,24 @@ async def _expire(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.points:,} points of {run.members:,} members expired"
 
 
+async def _release(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_hold_release(uow, clock, progress)
+    return f"{run.points:,} points of {run.holds:,} lapsed holds released"
+
+
+async def _tiers(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_tier_evaluation(uow, clock, progress)
+    return (
+        f"{run.members:,} members evaluated: {run.upgraded:,} upgraded, {run.downgraded:,} downgraded, "
+        f"{run.grace_started:,} in grace, {run.requalified:,} requalified, {run.skipped:,} left busy"
+    )
+
+
+async def _dormancy(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_dormancy(uow, clock, progress)
+    return f"{run.members:,} members now dormant"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -64,10 +90,30 @@ JOBS = {
             _mature,
         ),
         Job(
+            "release-holds",
+            "holds",
+            "SELECT count(*) FROM redemptions WHERE status = 'AUTHORIZED' AND hold_expires_at <= :now",
+            _release,
+        ),
+        Job(
             "expire",
             "members",
             "SELECT count(DISTINCT member_id) FROM points_lots WHERE remaining > 0 AND expires_at <= :now",
             _expire,
+        ),
+        Job(
+            "tiers",
+            "members",
+            "SELECT count(*) FROM members m WHERE m.tier_id IS NOT NULL OR m.tier_grace_until IS NOT NULL"
+            " OR EXISTS (SELECT 1 FROM purchases p WHERE p.member_id = m.id AND p.occurred_at >= :window)",
+            _tiers,
+        ),
+        Job(
+            "dormancy",
+            "members",
+            "SELECT count(*) FROM member_balances b JOIN members m ON m.id = b.member_id"
+            " WHERE m.status = 'ACTIVE' AND b.dormant_since IS NULL AND b.last_activity_at <= :dormant",
+            _dormancy,
         ),
     )
 }
@@ -103,7 +149,14 @@ class ProgressBar:
 
 async def _due(engine: AsyncEngine, job: Job, now: datetime) -> int:
     async with engine.connect() as conn:
-        return int((await conn.execute(text(job.due), {"now": now})).scalar() or 0)
+        window, dormant = (
+            await conn.execute(text("SELECT tier_window_months, dormant_after_days FROM programme"))
+        ).one()
+        params = {"now": now, "window": add_months(now, -window), "dormant": now - timedelta(days=dormant)}
+        # Typed binds: SQLite compares the timestamps as the text UtcDateTime writes.
+        used = {name: value for name, value in params.items() if f":{name}" in job.due}
+        statement = text(job.due).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in used))
+        return int((await conn.execute(statement, used)).scalar() or 0)
 
 
 async def run_jobs(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.clock import FixedClock
 from persistence.queries.ledger_check import check_ledger
 from scripts.jobs import JOBS, run_jobs
@@ -13,7 +15,7 @@ from tests.conftest import Backend
 
 
 async def test_all_jobs_run_in_order_and_a_second_run_finds_nothing(
-    backend: Backend, given: Scenario, return_window: None
+    backend: Backend, given: Scenario, return_window: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     merchant = await given.merchant()
     member = await given.member()
@@ -22,7 +24,7 @@ async def test_all_jobs_run_in_order_and_a_second_run_finds_nothing(
     later = FixedClock(datetime.now(UTC) + timedelta(days=15))
     much_later = FixedClock(datetime.now(UTC) + timedelta(days=15 + 3 * 366))
 
-    first = await run_jobs(backend.url, ["mature", "expire"], show_progress=False, clock=later)
+    first = await run_jobs(backend.url, ["mature", "expire"], show_progress=True, clock=later)
     expired = await run_jobs(backend.url, list(JOBS), show_progress=False, clock=much_later)
     again = await run_jobs(backend.url, list(JOBS), show_progress=False, clock=much_later)
 
@@ -32,4 +34,5 @@ async def test_all_jobs_run_in_order_and_a_second_run_finds_nothing(
     assert any(line.startswith("expire: 250 points of 1 members expired") for line in expired)
     assert all(" 0 points of 0 " in line for line in again if line.startswith(("mature", "expire")))
     assert (await given.balance(member))["available"] == 0
+    assert "mature   [" in capsys.readouterr().err  # the progress bar, drawn on stderr
     assert await check_ledger(backend.database.read_engine) == []
