@@ -2,8 +2,14 @@
 
 Every purchase, redemption and adjustment goes through `domain.services` with a unit of work, an
 idempotency key ("seed-<n>") and a clock moved through the past ~120 days, so journal entries, lots
-and their expiry dates (24 months after earning) look like real history. Deterministic: the same
-reference time gives the same data (random.Random(42)).
+and their expiry dates look like real history. Deterministic: the same reference time gives the same
+data (random.Random(42)).
+
+The whole points lifecycle shows: points of the launch weeks were valid for 3, then 4 months (some
+have expired, some expire within 30 days), 24 months after that; the hotel's stays earn pending points for its
+14-day return window (matured by a nightly job), members sit in all three tiers (普卡, 金卡,
+白金卡), two POS holds are open, rewards are fulfilled or cancelled, purchases are refunded, a
+family moves points between members, and one member who stopped shopping is dormant.
 
     python -m scripts.seed_demo        # migrates DATABASE_URL, then seeds it if it has no members
 """
@@ -26,19 +32,27 @@ from domain.actors import Actor, Role
 from domain.clock import Clock, FixedClock, SystemClock
 from domain.commands import (
     AdjustPoints,
+    AuthorizeRedemption,
+    CancelRedemption,
+    CaptureRedemption,
     ChangeMemberStatus,
     CreateMerchant,
     CreatePartnerBrand,
     CreateReward,
+    CreateTier,
     EnrollMember,
+    FulfilRedemption,
     PostPurchase,
     RedeemReward,
+    RefundPurchase,
+    TransferPoints,
 )
 from domain.errors import DomainError
 from domain.members import Contact, IncomeBand, Profile
 from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
 from domain.money import Money
 from domain.offers import CapPeriod, Eligibility, FunderKind, FundingShare, Limits, Mechanic, Offer, Window
+from domain.programme import ExpiryPolicy
 from domain.purchases import ReasonCode
 from domain.services.adjustments import adjust_points
 from domain.services.admin import (
@@ -48,9 +62,18 @@ from domain.services.admin import (
     enroll_member,
     lock_member,
 )
+from domain.services.dormancy import run_dormancy
+from domain.services.expiry import run_expiry
+from domain.services.fulfilment import cancel_redemption, fulfil_redemption
+from domain.services.maturation import run_maturation
 from domain.services.offers import create_offer
+from domain.services.pos_redemptions import authorize_redemption, capture_redemption, create_redemption_code
+from domain.services.programme import UpdateProgramme, update_programme
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
+from domain.services.refunds import refund_purchase
+from domain.services.tiers import create_tier, run_tier_evaluation
+from domain.services.transfers import transfer_points
 from persistence import tables as tables_module
 from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head
@@ -58,6 +81,16 @@ from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 HISTORY_DAYS = 120
 MEMBER_COUNT = 20
+# Points earned in the launch weeks were valid for a few months only: some have expired by now,
+# some expire within 30 days. (day, validity in months) from which each rule applied.
+VALIDITY_CHANGES = {12: 4, 30: 24}
+STOPS_SHOPPING_DAY = 40  # one member's last purchase: it is dormant 60 days later
+# (code, name, rank, qualifying points in 12 months, earn multiplier)
+TIERS = [
+    ("STANDARD", "普卡", 1, None, "1"),
+    ("GOLD", "金卡", 2, 12_000, "1.25"),
+    ("PLATINUM", "白金卡", 3, 40_000, "1.5"),
+]
 # The demo's customers live in China and Hong Kong (UTC+8, no daylight saving time).
 LOCAL = timezone(timedelta(hours=8), "UTC+08")
 
@@ -75,6 +108,7 @@ class MerchantSpec:
     weight: int  # how often members shop here, relative to the others
     partner: str | None = None
     earn_rate: Decimal | None = None
+    pending_days: int | None = None  # its own return window
 
 
 MERCHANTS = [
@@ -89,7 +123,15 @@ MERCHANTS = [
         partner="SkyWing Airlines",
         earn_rate=Decimal("2"),
     ),
-    MerchantSpec("Harbour View Hotels", MerchantCategory.TRAVEL, MerchantChannel.OFFLINE, (450, 2600), 2),
+    # Stays can be cancelled for two weeks: their points stay pending that long.
+    MerchantSpec(
+        "Harbour View Hotels",
+        MerchantCategory.TRAVEL,
+        MerchantChannel.OFFLINE,
+        (450, 2600),
+        2,
+        pending_days=14,
+    ),
     MerchantSpec(
         "ShopHub Marketplace",
         MerchantCategory.ONLINE_SHOPPING,
@@ -153,6 +195,7 @@ class PlannedMember:
     purchases_per_week: float
     redeem_appetite: float  # the chance, on a day with enough points, of redeeming something
     enrolled_day: int
+    last_active_day: int = HISTORY_DAYS  # after it the member stops shopping (and goes dormant)
 
     @property
     def favourites(self) -> list[MerchantSpec]:
@@ -175,6 +218,8 @@ class Seeder:
     keys: int = 0
     merchant_ids: dict[str, int] = field(default_factory=dict)
     rewards: list[tuple[int, str, int, int | None]] = field(default_factory=list)  # id, name, cost, stock
+    redemptions: list[int] = field(default_factory=list)  # reward redemptions, oldest first
+    purchases: list[tuple[int, int, DemoMember, Money]] = field(default_factory=list)  # id, merchant, ...
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.database.write_engine)
@@ -196,8 +241,10 @@ async def seed(database: Database, clock: Clock) -> None:
     start = today - timedelta(days=HISTORY_DAYS)
     s = Seeder(database, FixedClock(start.astimezone(UTC)), random.Random(42))
 
-    # Catalogue, set up by an admin on the first morning.
+    # Catalogue, set up by an admin on the first morning; launch points are valid for 3 months.
     s.at(start + timedelta(hours=9))
+    launch = UpdateProgramme(3, ExpiryPolicy.FIXED_MONTHS, hold_minutes=120, dormant_after_days=60)
+    await _programme(s, launch)
     partner_ids: dict[str, int] = {}
     for name, kind in PARTNERS:
         partner = await create_partner_brand(
@@ -212,6 +259,7 @@ async def seed(database: Database, clock: Clock) -> None:
                 channel=spec.channel,
                 partner_id=partner_ids[spec.partner] if spec.partner else None,
                 earn_rate_override=spec.earn_rate,
+                pending_days=spec.pending_days,
             ),
             actor=ADMIN,
             uow=s.uow(),
@@ -223,6 +271,14 @@ async def seed(database: Database, clock: Clock) -> None:
             CreateReward(name=name, cost_points=cost, stock=stock), actor=ADMIN, uow=s.uow(), clock=s.clock
         )
         s.rewards.append((reward.id, name, cost, stock))
+
+    for code, name, rank, min_points, multiplier in TIERS:
+        await create_tier(
+            CreateTier(code, name, rank, min_points, None, Decimal(multiplier)),
+            actor=ADMIN,
+            uow=s.uow(),
+            clock=s.clock,
+        )
 
     for offer in demo_offers(start, today, partner_ids, s.merchant_ids):
         await create_offer(offer, actor=ADMIN, uow=s.uow(), clock=s.clock)
@@ -244,7 +300,7 @@ async def seed(database: Database, clock: Clock) -> None:
                 moment = midnight + timedelta(hours=10, minutes=7 * index)
                 events.append((moment, len(events), "enrol", (index, plan)))
         for member in members:
-            if day <= member.plan.enrolled_day:
+            if not member.plan.enrolled_day < day <= member.plan.last_active_day:
                 continue
             if s.rng.random() < member.plan.purchases_per_week / 7:
                 events.append((_daytime(s.rng, midnight), len(events), "purchase", member))
@@ -253,6 +309,8 @@ async def seed(database: Database, clock: Clock) -> None:
                 events.append((evening, len(events), "redeem", member))
         if day in adjustments:
             events.append((midnight + timedelta(hours=16), len(events), "adjust", adjustments[day]))
+        if day in VALIDITY_CHANGES:
+            events.append((midnight + timedelta(hours=9), len(events), "validity", VALIDITY_CHANGES[day]))
         events.sort(key=lambda e: (e[0], e[1]))
 
         for moment, _, kind, payload in events:
@@ -265,8 +323,15 @@ async def seed(database: Database, clock: Clock) -> None:
                 await _purchase(s, payload)  # type: ignore[arg-type]
             elif kind == "redeem":
                 await _redeem(s, payload)  # type: ignore[arg-type]
+            elif kind == "validity":
+                await _programme(s, UpdateProgramme(payload))  # type: ignore[arg-type]
             else:
                 await _adjust(s, members, payload)  # type: ignore[arg-type]
+        # The nightly job: hotel stays past their return window become available.
+        s.at(midnight + timedelta(hours=23, minutes=55))
+        await run_maturation(s.uow, s.clock)
+
+    await _lifecycle(s, members, clock.now())
 
     # One member is locked on the last evening, pending a fraud review.
     s.at(start + timedelta(days=HISTORY_DAYS - 1, hours=22, minutes=30))
@@ -305,6 +370,7 @@ def _plan_members(rng: random.Random) -> list[PlannedMember]:
                 purchases_per_week=round(rng.uniform(0.6, 3.0), 2),
                 redeem_appetite=round(rng.uniform(0.02, 0.08), 3),
                 enrolled_day=0 if n <= 8 else rng.randrange(1, 10),
+                last_active_day=STOPS_SHOPPING_DAY if n == MEMBER_COUNT - 1 else HISTORY_DAYS,
             )
         )
     return planned
@@ -426,6 +492,7 @@ async def _purchase(s: Seeder, member: DemoMember) -> None:
         clock=s.clock,
     )
     member.available += result.points_earned
+    s.purchases.append((result.purchase_id, merchant_id, member, Money(amount_minor, member.plan.currency)))
 
 
 async def _redeem(s: Seeder, member: DemoMember) -> None:
@@ -443,6 +510,7 @@ async def _redeem(s: Seeder, member: DemoMember) -> None:
     except DomainError:  # e.g. out of stock: a real member would just pick something else later
         return
     member.available -= result.points
+    s.redemptions.append(result.redemption_id)
     if stock is not None:
         s.rewards = [(i, n, c, st - 1 if i == reward_id and st else st) for i, n, c, st in s.rewards]
 
@@ -462,6 +530,97 @@ async def _adjust(
         clock=s.clock,
     )
     member.available += result.points
+
+
+async def _programme(s: Seeder, settings: UpdateProgramme) -> None:
+    await update_programme(settings, actor=ADMIN, uow=s.uow(), clock=s.clock)
+
+
+async def _lifecycle(s: Seeder, members: list[DemoMember], now: datetime) -> None:
+    """The last evening and this morning: rewards fulfilled and one cancelled, refunds, a family
+    transfer, hotel stays still pending, POS holds (one captured, two still open), then the jobs."""
+    s.at(now - timedelta(hours=14))
+    for redemption_id in s.redemptions[:-2]:
+        await fulfil_redemption(FulfilRedemption(redemption_id), actor=ADMIN, uow=s.uow(), clock=s.clock)
+    if s.redemptions:
+        await cancel_redemption(
+            CancelRedemption(s.redemptions[-1], "Member changed their mind", s.key()),
+            actor=ADMIN,
+            uow=s.uow(),
+            clock=s.clock,
+        )
+    # A returned gadget, in full, and half of a hotel stay.
+    for name, share in (("Pixel Electronics", 1), ("Harbour View Hotels", 2)):
+        merchant_id = s.merchant_ids[name]
+        purchase_id, _, _, amount = next(p for p in reversed(s.purchases) if p[1] == merchant_id)
+        await refund_purchase(
+            RefundPurchase(purchase_id, s.key(), Money(amount.amount_minor // share, amount.currency)),
+            actor=_merchant(merchant_id),
+            uow=s.uow(),
+            clock=s.clock,
+        )
+    family = [m for m in members if "family" in m.plan.profile.tags]
+    if len(family) >= 2:
+        giver = max(family, key=lambda m: m.available)
+        receiver = next(m for m in family if m is not giver)
+        await transfer_points(
+            TransferPoints(200, s.key(), to_external_ref=receiver.plan.external_ref),
+            actor=_member(giver),
+            uow=s.uow(),
+            clock=s.clock,
+        )
+    # Two stays booked last night: pending until their return window ends.
+    hotel = s.merchant_ids["Harbour View Hotels"]
+    for member in members[:2]:
+        s.at(now - timedelta(hours=10))
+        result = await post_purchase(
+            PostPurchase(member.id, Money(128_800, member.plan.currency), s.key(), channel=Channel.OFFLINE),
+            actor=_merchant(hotel),
+            uow=s.uow(),
+            clock=s.clock,
+        )
+        s.purchases.append((result.purchase_id, hotel, member, Money(128_800, member.plan.currency)))
+
+    # This morning at the tills: three members pay with points; one hold is captured for its purchase.
+    s.at(now - timedelta(minutes=20))
+    grocer = s.merchant_ids["FreshMart"]
+    richest = sorted(members[:-2], key=lambda m: -m.available)[:3]
+    for n, member in enumerate(richest):
+        code = await create_redemption_code(actor=_member(member), uow=s.uow(), clock=s.clock)
+        hold = await authorize_redemption(
+            AuthorizeRedemption(code.code, s.key(), points=300 + 100 * n),
+            actor=_merchant(grocer),
+            uow=s.uow(),
+            clock=s.clock,
+        )
+        if n == 0:
+            bought = await post_purchase(
+                PostPurchase(member.id, Money(8_650, member.plan.currency), s.key(), channel=Channel.OFFLINE),
+                actor=_merchant(grocer),
+                uow=s.uow(),
+                clock=s.clock,
+            )
+            await capture_redemption(
+                CaptureRedemption(hold.redemption_id, s.key(), 250, bought.purchase_id),
+                actor=_merchant(grocer),
+                uow=s.uow(),
+                clock=s.clock,
+            )
+
+    # The nightly jobs, as of now: lots past their date expire, tiers and dormancy are evaluated.
+    s.at(now)
+    await run_maturation(s.uow, s.clock)
+    await run_expiry(s.uow, s.clock)
+    await run_tier_evaluation(s.uow, s.clock)
+    await run_dormancy(s.uow, s.clock)
+
+
+def _merchant(merchant_id: int) -> Actor:
+    return Actor(role=Role.MERCHANT, subject=f"pos-{merchant_id}", merchant_id=merchant_id)
+
+
+def _member(member: DemoMember) -> Actor:
+    return Actor(role=Role.MEMBER, subject=f"member-{member.id}", member_id=member.id)
 
 
 async def has_members(database: Database) -> bool:

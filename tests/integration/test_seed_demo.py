@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from domain.clock import FixedClock
 from domain.ledger import AccountKind
 from persistence import tables as t
+from persistence.queries.ledger_check import check_ledger
 from scripts.seed_demo import seed
 from tests.conftest import Backend
 
@@ -93,3 +94,51 @@ async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
         assert available == int(lots.get(member_id) or 0), f"member {member_id}: balance != lots"
     assert sum(stored.values()) > 0
     assert elapsed < 30, f"seeding took {elapsed:.1f}s"
+
+
+async def test_the_demo_shows_the_whole_points_lifecycle(backend: Backend) -> None:
+    await seed(backend.database, FixedClock(TODAY))
+
+    async with backend.database.read_engine.connect() as conn:
+        by_tier = dict(
+            (
+                await conn.execute(
+                    select(func.coalesce(t.tiers.c.code, "STANDARD"), func.count())
+                    .select_from(t.members.outerjoin(t.tiers, t.tiers.c.id == t.members.c.tier_id))
+                    .group_by(t.tiers.c.code)
+                )
+            ).all()
+        )
+        b = t.member_balances.c
+        pending, held, dormant = (
+            await conn.execute(
+                select(
+                    func.count().filter(b.pending > 0),
+                    func.count().filter(b.held > 0),
+                    func.count().filter(b.dormant_since.is_not(None)),
+                )
+            )
+        ).one()
+        soon = TODAY + timedelta(days=30)
+        expiring = (
+            await conn.execute(
+                select(func.count())
+                .select_from(t.points_lots)
+                .where(t.points_lots.c.remaining > 0, t.points_lots.c.expires_at <= soon)
+            )
+        ).scalar_one()
+        expired_points = select(func.coalesce(func.sum(t.expirations.c.points), 0))
+        expired = (await conn.execute(expired_points)).scalar_one()
+        statuses = set((await conn.execute(select(t.redemptions.c.status).distinct())).scalars())
+        refunds = (await conn.execute(select(func.count()).select_from(t.refunds))).scalar_one()
+        transfers = (await conn.execute(select(func.count()).select_from(t.transfers))).scalar_one()
+
+    assert set(by_tier) == {"STANDARD", "GOLD", "PLATINUM"}, by_tier
+    assert pending >= 2, "hotel stays inside their return window"
+    assert held == 2, "two POS holds are open"
+    assert dormant == 1
+    assert expiring > 0, "some points expire within 30 days"
+    assert expired > 0, "some points have expired"
+    assert {"REQUESTED", "FULFILLED", "CANCELLED", "AUTHORIZED", "CAPTURED"} <= statuses
+    assert (refunds, transfers) == (2, 1)
+    assert await check_ledger(backend.database.read_engine) == []
