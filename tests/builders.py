@@ -122,6 +122,12 @@ class Scenario:
         )
         return data["adjustPoints"]
 
+    async def referral_code(self, member: Ids) -> str:
+        data = await self.gql.data(
+            "query($id: ID!) { member(id: $id) { referralCode } }", {"id": member.gid}, self.admin
+        )
+        return str(data["member"]["referralCode"])
+
     async def balance(self, member: Ids) -> dict[str, int]:
         data = await self.gql.data(BALANCE, token=self.tokens.member(member.raw))
         return data["me"]["balance"]

@@ -448,11 +448,7 @@ async def test_a_referral_bonus_rewards_referee_and_referrer_on_the_first_purcha
 ) -> None:
     merchant = await given.merchant()
     referrer = await given.member("old-friend")
-    code = (
-        await given.gql.data(
-            "query($id: ID!) { member(id: $id) { referralCode } }", {"id": referrer.gid}, given.admin
-        )
-    )["member"]["referralCode"]
+    code = await given.referral_code(referrer)
     referee = await given.member("new-friend", referralCode=code)
     loner = await given.member("loner")
     await create_offer(

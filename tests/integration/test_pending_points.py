@@ -3,10 +3,7 @@ pending; the maturation job makes them available once, in a lot; the ledger veri
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from domain.actors import Actor, Role
 from domain.clock import FixedClock, SystemClock
@@ -18,20 +15,6 @@ from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Scenario
 from tests.conftest import Backend
-
-
-@pytest.fixture
-async def return_window(backend: Backend) -> AsyncIterator[None]:
-    """A 14-day return window, for this test only (the catalogue version makes caches re-read it)."""
-    async with backend.database.write_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "UPDATE programme SET pending_days = 14, catalogue_version = catalogue_version + 1"
-        )
-    yield
-    async with backend.database.write_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "UPDATE programme SET pending_days = 0, catalogue_version = catalogue_version + 1"
-        )
 
 
 def mature_at(days: int):  # type: ignore[no-untyped-def]

@@ -14,7 +14,8 @@ PAGE = """query { members(first: 50) { edges { node {
 } } } }"""
 
 
-async def count_statements(backend: Backend, given: Scenario) -> int:
+async def selects_for(backend: Backend, given: Scenario, query: str = PAGE) -> tuple[int, dict[str, Any]]:
+    """The SELECT statements one admin query costs on the read engine, and its data."""
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -24,11 +25,16 @@ async def count_statements(backend: Backend, given: Scenario) -> int:
     engine = backend.database.read_engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        data = await given.gql.data(PAGE, token=given.admin)
+        data = await given.gql.data(query, token=given.admin)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+    return len(statements), data
+
+
+async def count_statements(backend: Backend, given: Scenario) -> int:
+    count, data = await selects_for(backend, given)
     assert data["members"]["edges"]
-    return len(statements)
+    return count
 
 
 async def test_member_page_costs_constant_statements(given: Scenario, backend: Backend) -> None:

@@ -4,11 +4,8 @@ uses given back; refusals are typed and change nothing; the ledger verifies afte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from domain.clock import FixedClock
 from domain.services.maturation import run_maturation
@@ -252,19 +249,6 @@ async def test_a_refund_after_the_points_were_spent_makes_a_debt_the_next_earnin
     assert await check_ledger(backend.database.read_engine) == []
 
 
-@pytest.fixture
-async def return_window(backend: Backend) -> AsyncIterator[None]:
-    async with backend.database.write_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "UPDATE programme SET pending_days = 14, catalogue_version = catalogue_version + 1"
-        )
-    yield
-    async with backend.database.write_engine.begin() as conn:
-        await conn.exec_driver_sql(
-            "UPDATE programme SET pending_days = 0, catalogue_version = catalogue_version + 1"
-        )
-
-
 async def test_a_refund_inside_the_return_window_reverses_pending_points_first(
     backend: Backend, given: Scenario, return_window: None
 ) -> None:
@@ -422,11 +406,7 @@ async def test_a_referrers_bonus_stays_when_the_referees_purchase_is_refunded(
 ) -> None:
     merchant = await given.merchant()
     referrer = await given.member("old-friend")
-    code = (
-        await given.gql.data(
-            "query($id: ID!) { member(id: $id) { referralCode } }", {"id": referrer.gid}, given.admin
-        )
-    )["member"]["referralCode"]
+    code = await given.referral_code(referrer)
     referee = await given.member("new-friend", referralCode=code)
     await create_offer(
         given,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from domain.actors import Actor, Role
 from domain.clock import FixedClock, SystemClock
@@ -22,6 +22,7 @@ from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 from tests.integration.test_offers_api import create_offer, purchase_with_offers
+from tests.integration.test_query_counts import selects_for
 
 CREATE_TIER = """mutation($input: CreateTierInput!) {
   createTier(input: $input) {
@@ -421,20 +422,9 @@ PAGE = """query { members(first: 50) { edges { node {
 
 
 async def count_statements(backend: Backend, given: Scenario) -> int:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    engine = backend.database.read_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        data = await given.gql.data(PAGE, token=given.admin)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    count, data = await selects_for(backend, given, PAGE)
     assert all(e["node"]["tier"] for e in data["members"]["edges"])
-    return len(statements)
+    return count
 
 
 async def test_tiers_on_a_member_page_cost_constant_statements(backend: Backend, given: Scenario) -> None:

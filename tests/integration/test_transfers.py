@@ -14,13 +14,6 @@ TRANSFER = """mutation($input: TransferPointsInput!) {
 }"""
 
 
-async def referral_code(given: Scenario, member: Ids) -> str:
-    data = await given.gql.data(
-        "query($id: ID!) { member(id: $id) { referralCode } }", {"id": member.gid}, given.admin
-    )
-    return str(data["member"]["referralCode"])
-
-
 async def transfer(given: Scenario, sender: Ids, key: str, **fields: Any) -> dict[str, Any]:
     data = await given.gql.data(
         TRANSFER, {"input": {"idempotencyKey": key, **fields}}, given.tokens.member(sender.raw)
@@ -34,7 +27,7 @@ async def test_points_move_between_members_and_keep_their_expiry(backend: Backen
     kid = await given.member("kid")
     await given.purchase(merchant, mum, 50_000, key="p1")  # 500 points
 
-    by_code = await transfer(given, mum, "t1", points=120, toReferralCode=await referral_code(given, kid))
+    by_code = await transfer(given, mum, "t1", points=120, toReferralCode=await given.referral_code(kid))
     by_ref = await transfer(given, mum, "t2", points=30, toExternalRef="kid")
     retried = await transfer(given, mum, "t2", points=30, toExternalRef="kid")
 
