@@ -23,6 +23,7 @@ from api.settings import Settings
 from domain.actors import Role
 from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head_async
+from persistence.queries.ledger_check import check_ledger
 from persistence.tables import Base
 
 TEST_DATABASE_URL = os.environ.get(
@@ -134,21 +135,30 @@ async def clean(database: Database) -> None:
         pytest.param("postgres", marks=[pytest.mark.postgres, postgres_only]),
     ]
 )
-async def backend(request: pytest.FixtureRequest, backends: _Backends) -> Backend:
+async def backend(request: pytest.FixtureRequest, backends: _Backends) -> AsyncIterator[Backend]:
     chosen = await backends.get(request.param)
     await clean(chosen.database)
-    return chosen
+    yield chosen
+    await ledger_stays_clean(request, chosen)
+
+
+async def ledger_stays_clean(request: pytest.FixtureRequest, chosen: Backend) -> None:
+    """After every test on a database: verify-ledger finds nothing, whatever the test asserted."""
+    if request.node.get_closest_marker("partial_ledger") is None:
+        violations = await check_ledger(chosen.database.read_engine, limit_per_check=5)
+        assert violations == [], f"the ledger is not sound after {request.node.name}: {violations}"
 
 
 @pytest.fixture
-async def pg_backend(request: pytest.FixtureRequest, backends: _Backends) -> Backend:
+async def pg_backend(request: pytest.FixtureRequest, backends: _Backends) -> AsyncIterator[Backend]:
     """PostgreSQL only, for concurrency tests."""
     request.applymarker(pytest.mark.postgres)
     if POSTGRES_UNREACHABLE:
         pytest.skip(POSTGRES_UNREACHABLE)
     chosen = await backends.get("postgres")
     await clean(chosen.database)
-    return chosen
+    yield chosen
+    await ledger_stays_clean(request, chosen)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from domain.members import IncomeBand
 from domain.merchants import Channel, MerchantCategory, MerchantChannel
 from domain.money import Money
@@ -125,6 +127,7 @@ async def test_a_paused_offer_is_not_live_and_refuses_claims(backend: Backend, g
     assert refused is SkipReason.NOT_ACTIVE
 
 
+@pytest.mark.partial_ledger  # claims alone: counters move without the awards a purchase records
 async def test_claims_count_per_member_and_cap_period(backend: Backend, given: Scenario) -> None:
     member = await given.member()
     this_week, next_week = AT, AT + timedelta(days=7)
@@ -184,6 +187,7 @@ async def test_a_purchase_gets_a_live_offer_and_the_ledger_verifies(
     assert [tuple(row) for row in funding] == [("PARTNER", 4, 62), ("PROGRAMME", 0, 26)]
 
 
+@pytest.mark.partial_ledger  # corrupts the counters on purpose
 async def test_verify_ledger_finds_offer_counters_or_funding_that_do_not_match_the_awards(
     backend: Backend, given: Scenario
 ) -> None:

@@ -13,7 +13,7 @@ from scripts import verify_ledger as verify_script
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.partial_ledger]
 
 
 @dataclass
