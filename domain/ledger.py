@@ -8,6 +8,7 @@ totals are derived from the journal, so no single hot row serializes all traffic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -74,8 +75,6 @@ class EntryKind(StrEnum):
     RELEASE = "RELEASE"  # held points back to available: voided, expired, or the rest of a capture
 
 
-# Earnings repay a member's debt before they become available.
-DEBT_REPAYING_KINDS = frozenset({EntryKind.EARN, EntryKind.MATURE})
 # What the member did itself: it wakes a dormant member. Jobs (expiry, maturation, hold release)
 # and what others do to the member do not.
 ACTIVITY_KINDS = frozenset({EntryKind.EARN, EntryKind.REDEEM, EntryKind.HOLD, EntryKind.TRANSFER})
@@ -171,34 +170,50 @@ class JournalEntry:
     def is_activity(self) -> bool:
         return self.kind in ACTIVITY_KINDS
 
-    @property
-    def repays_debt(self) -> bool:
-        """An earning that credits the member's available points and does not yet repay its debt:
-        the ledger must book it through `with_debt_repaid` when the member owes points."""
-        return (
-            self.kind in DEBT_REPAYING_KINDS
-            and self.member_delta(self.member_id, AccountKind.MEMBER_AVAILABLE) > 0
-            and not any(p.account.kind is AccountKind.MEMBER_DEBT for p in self.postings)
+    def credits_available(self, member_id: int) -> bool:
+        """Whether the entry adds to the member's available points without yet repaying its debt:
+        the ledger books such an entry through `with_debt_repaid` when the member owes points."""
+        return self.member_delta(member_id, AccountKind.MEMBER_AVAILABLE) > 0 and not any(
+            p.account == Account(AccountKind.MEMBER_DEBT, member_id) for p in self.postings
         )
+
+    def debtors(self) -> list[int]:
+        """The members whose available points this entry credits (who repay a debt first)."""
+        return [m for m in self.member_ids() if self.credits_available(m)]
 
 
 def with_debt_repaid(
-    entry: JournalEntry, lot: NewLot | None, debt: int
-) -> tuple[JournalEntry, NewLot | None]:
-    """The earning as booked for a member owing `debt` points: up to that much of what it credits to
-    available repays the debt instead, and the new lot holds only what is left."""
-    member = entry.member_id
-    credited = entry.member_delta(member, AccountKind.MEMBER_AVAILABLE)
+    entry: JournalEntry, lots: Sequence[NewLot], member_id: int, debt: int
+) -> tuple[JournalEntry, tuple[NewLot, ...]]:
+    """The entry as booked for a member owing `debt` points. Whatever comes to a member's available
+    account (earnings, returns, releases, transfers received, adjustments) repays its debt first, so
+    a member never spends points it owes: up to `debt` of the credit goes to the debt account, and
+    the member's new lots shrink by as much, soonest-expiring first."""
+    credited = entry.member_delta(member_id, AccountKind.MEMBER_AVAILABLE)
     repaid = min(debt, credited)
-    if repaid <= 0:
-        return entry, lot
-    postings = [p for p in entry.postings if p.account != Account.available(member)]
+    if repaid <= 0 or not entry.credits_available(member_id):
+        return entry, tuple(lots)
+    available = Account.available(member_id)
+    postings = [p for p in entry.postings if p.account != available]
     if credited > repaid:
-        postings.append(Posting(Account.available(member), credited - repaid))
-    postings.append(Posting(Account(AccountKind.MEMBER_DEBT, member), repaid))
+        postings.append(Posting(available, credited - repaid))
+    postings.append(Posting(Account(AccountKind.MEMBER_DEBT, member_id), repaid))
     description = f"{entry.description} ({repaid} repaid points owed)"
-    new_lot = None if lot is None or credited == repaid else replace(lot, points=credited - repaid)
-    return replace(entry, postings=tuple(postings), description=description), new_lot
+    return (
+        replace(entry, postings=tuple(postings), description=description),
+        _lots_less(lots, member_id, repaid),
+    )
+
+
+def _lots_less(lots: Sequence[NewLot], member_id: int, points: int) -> tuple[NewLot, ...]:
+    """The member's lots with `points` taken off the soonest-expiring; other members' untouched."""
+    kept: list[NewLot] = []
+    for lot in sorted(lots, key=lambda lot: (lot.member_id != member_id, lot.expires_at)):
+        taken = min(points, lot.points) if lot.member_id == member_id else 0
+        points -= taken
+        if lot.points > taken:
+            kept.append(replace(lot, points=lot.points - taken))
+    return tuple(kept)
 
 
 def transfer(

@@ -116,15 +116,19 @@ class RewardRepository(Protocol):
 
 class ProgrammeRepository(Protocol):
     async def get(self) -> Programme: ...
-    async def update(self, programme: Programme) -> None:
-        """Store the lifecycle settings (not the name or earn rates) of `programme`."""
+    async def update(self, settings: Mapping[str, object]) -> None:
+        """Change the named lifecycle settings (fields of Programme; not the name or earn rates)."""
         ...
 
 
 class LedgerRepository(Protocol):
-    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
+    async def post(
+        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
+    ) -> int:
         """Append the entry and apply it to the stored member balances in the same transaction;
-        when `lot` is given, the points the entry adds to the member go into that new lot.
+        the points the entry adds to members' available accounts go into the new `lots`. A member
+        who owes points repays its debt first from whatever the entry credits it
+        (`domain.ledger.with_debt_repaid`: the entry as booked has a debt line, the lots shrink).
 
         Raises InsufficientPoints, changing nothing, when a member account would go below zero.
         Returns the entry id."""
@@ -155,11 +159,6 @@ class LotRepository(Protocol):
         ...
 
     async def members_with_expired(self, now: datetime, after: int, limit: int) -> list[int]: ...
-    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None: ...
-    async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
-        """The fact an EXPIRE entry points back to; returns its id."""
-        ...
-
     async def spendable(self, member_id: int) -> list[PointsLot]:
         """Lots with points left; call only while the member's balance row is locked."""
         ...

@@ -40,7 +40,8 @@ async def release_held(uow: UnitOfWork, hold: Redemption, kept: int, description
     if released <= 0:
         return 0
     drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, hold.id, EntryKind.HOLD)
-    entry_id = await uow.ledger.post(
+    lots = [NewLot(hold.member_id, back.points, now, back.expires_at) for back in given_back(drawn, kept)]
+    await uow.ledger.post(
         transfer(
             kind=EntryKind.RELEASE,
             member_id=hold.member_id,
@@ -52,9 +53,8 @@ async def release_held(uow: UnitOfWork, hold: Redemption, kept: int, description
             description=description,
         ),
         now,
+        lots,
     )
-    lots = [NewLot(hold.member_id, back.points, now, back.expires_at) for back in given_back(drawn, kept)]
-    await uow.lots.add_many(entry_id, lots)
     return released
 
 

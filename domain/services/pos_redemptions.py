@@ -164,6 +164,10 @@ async def capture_redemption(
             owners = (purchase.merchant_id, purchase.member_id) if purchase is not None else None
             if owners != (merchant_id, hold.member_id):
                 raise NotFound("no such purchase of this member at this merchant", ("purchaseId",))
+            # Its refunds give paid points back in proportion of all it cost: points paid after a
+            # refund began would come back wrong. (Read under the member's lock, as refunds take it.)
+            if purchase is not None and purchase.refunded_minor > 0:
+                raise Validation("this purchase has been refunded; capture without it", ("purchaseId",))
         if not await uow.redemptions.finish(
             hold.id,
             from_status=RedemptionStatus.AUTHORIZED,

@@ -3,7 +3,7 @@ transfer limit, POS hold length, dormancy, and the tier window and grace."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 from domain import validation
 from domain.actors import Actor, Role
@@ -63,8 +63,9 @@ async def update_programme(cmd: UpdateProgramme, *, actor: Actor, uow: UnitOfWor
     now = clock.now()
     async with uow:
         before = await uow.programme.get()
-        after = replace(before, **changes)  # type: ignore[arg-type]
-        await uow.programme.update(after)
+        # Only the settings given are written: two admins changing different ones both stand.
+        await uow.programme.update(changes)
+        after = await uow.programme.get()
         await uow.audit.record(audit_event(actor, "updateProgramme", "Programme", 1, before, after, now))
         await uow.commit()
     return after

@@ -54,6 +54,9 @@ async def transfer_points(
             left = max(0, programme.transfer_limit_per_month - given)
             raise LimitReached(f"{left} points can still be given this month", ("points",))
         transfer_id = await uow.transfers.add(sender.id, receiver.id, cmd.points, now)
+        lots = await uow.lots.spendable(sender.id)
+        draws = draw_from_lots(lots, cmd.points)
+        expiry = {lot.id: lot.expires_at for lot in lots}
         entry_id = await uow.ledger.post(
             JournalEntry(
                 kind=EntryKind.TRANSFER,
@@ -67,14 +70,9 @@ async def transfer_points(
                 ),
             ),
             now,
+            [NewLot(receiver.id, draw.points, now, expiry[draw.lot_id]) for draw in draws],
         )
-        lots = await uow.lots.spendable(sender.id)
-        draws = draw_from_lots(lots, cmd.points)
         await uow.lots.consume(entry_id, sender.id, draws, now)
-        expiry = {lot.id: lot.expires_at for lot in lots}
-        await uow.lots.add_many(
-            entry_id, [NewLot(receiver.id, draw.points, now, expiry[draw.lot_id]) for draw in draws]
-        )
         return TransferResult(transfer_id, sender.id, receiver.id, cmd.points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=TransferResult, work=work)

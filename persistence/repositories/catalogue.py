@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -147,6 +148,25 @@ class SqlRewardRepository:
         return result.rowcount == 1
 
 
+def _stored(value: object) -> object:
+    """A setting as its column holds it: an enum (the expiry policy) as its value."""
+    return value.value if isinstance(value, Enum) else value
+
+
+_SETTINGS = frozenset(
+    {
+        "points_validity_months",
+        "expiry_policy",
+        "pending_days",
+        "transfer_limit_per_month",
+        "hold_minutes",
+        "dormant_after_days",
+        "tier_window_months",
+        "tier_grace_days",
+    }
+)
+
+
 class SqlProgrammeRepository:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
@@ -154,19 +174,13 @@ class SqlProgrammeRepository:
     async def get(self) -> Programme:
         return await self.catalogue.programme()
 
-    async def update(self, programme: Programme) -> None:
+    async def update(self, settings: Mapping[str, object]) -> None:
+        values = {name: _stored(value) for name, value in settings.items()}
+        unknown = set(values) - _SETTINGS
+        if unknown:
+            raise ValueError(f"not programme settings: {sorted(unknown)}")
         await self.catalogue.conn.execute(
-            update(programme_table)
-            .where(programme_table.c.id == PROGRAMME_ID)
-            .values(
-                points_validity_months=programme.points_validity_months,
-                expiry_policy=programme.expiry_policy.value,
-                pending_days=programme.pending_days,
-                transfer_limit_per_month=programme.transfer_limit_per_month,
-                hold_minutes=programme.hold_minutes,
-                dormant_after_days=programme.dormant_after_days,
-                tier_window_months=programme.tier_window_months,
-                tier_grace_days=programme.tier_grace_days,
-            )
+            update(programme_table).where(programme_table.c.id == PROGRAMME_ID).values(values)
         )
+        # The next get() in this unit of work reads the row, this change included.
         await self.catalogue.changed()

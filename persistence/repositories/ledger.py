@@ -121,15 +121,25 @@ class SqlLedgerRepository:
         self.conn = conn
         self._locked: dict[int, Balance] = {}
 
-    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
+    async def post(
+        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
+    ) -> int:
+        new_lots = _as_lots(lots)
         members = entry.member_ids()
         if self.conn.dialect.name == "postgresql" and len(members) == 1:
-            return await self._post_in_one_statement(entry, members[0], at, lot)
+            return await self._post_one_member(entry, members[0], at, new_lots)
+        # An entry that credits a member who may owe points: lock first (members in id order), so
+        # the debt it repays is read under the lock that keeps it.
+        debtors = entry.debtors()
+        if debtors:
+            locked = await self.lock_balances(members)
+            for member_id in debtors:
+                entry, new_lots = with_debt_repaid(entry, new_lots, member_id, locked[member_id].debt)
         # Balances first, members in id order: the conditional UPDATE both checks the funds and
         # takes the row lock that serializes all work for the member, in one global order.
         for member_id in members:
             if not await self._apply(entry, member_id, at):
-                return await self._refused(entry, member_id, at, lot)
+                raise balance_refusal(entry, await self.balance(member_id))
         entry_id = (
             await self.conn.execute(
                 insert(journal_entries)
@@ -145,13 +155,30 @@ class SqlLedgerRepository:
             )
         ).scalar_one()
         await self.conn.execute(insert(journal_lines), [_line(entry_id, p) for p in entry.postings])
-        if lot is not None:
-            await self.conn.execute(insert(points_lots).values(_lot_row(lot, entry_id)))
+        if new_lots:
+            await self.conn.execute(insert(points_lots), [_lot_row(lot, entry_id) for lot in new_lots])
+        return entry_id
+
+    async def _post_one_member(
+        self, entry: JournalEntry, member_id: int, at: datetime, lots: tuple[NewLot, ...]
+    ) -> int:
+        """PostgreSQL, one member: optimistic, in one statement that refuses to credit a member who
+        owes points. Refused, the member's row is locked and the entry, repaying any debt now, is
+        tried once more: only then is a refusal final (the lock keeps what was read true)."""
+        entry_id = await self._post_in_one_statement(entry, member_id, at, lots, debt_free=True)
+        if entry_id is not None:
+            return entry_id
+        current = (await self.lock_balances([member_id]))[member_id]
+        entry, lots = with_debt_repaid(entry, lots, member_id, current.debt)
+        entry_id = await self._post_in_one_statement(entry, member_id, at, lots, debt_free=False)
+        if entry_id is None:
+            raise balance_refusal(entry, current)
         return entry_id
 
     async def _post_in_one_statement(
-        self, entry: JournalEntry, member_id: int, at: datetime, lot: NewLot | None
-    ) -> int:
+        self, entry: JournalEntry, member_id: int, at: datetime, lots: tuple[NewLot, ...], *, debt_free: bool
+    ) -> int | None:
+        """The entry id, or None when the member's balance row refused the change."""
         change = entry.balance_changes()[member_id]
         lines = [_line(0, p) for p in entry.postings]
         params = {
@@ -162,7 +189,7 @@ class SqlLedgerRepository:
             "earned": change.earned,
             "redeemed": change.redeemed,
             "debt": change.debt,
-            "debt_allowed": 0 if entry.repays_debt else MAX_BALANCE,
+            "debt_allowed": 0 if debt_free and entry.credits_available(member_id) else MAX_BALANCE,
             "active": entry.is_activity and member_id == entry.member_id,
             "max": MAX_BALANCE,
             "kind": entry.kind.value,
@@ -175,29 +202,22 @@ class SqlLedgerRepository:
             "owners": [line["owner_id"] for line in lines],
             "amounts": [line["amount"] for line in lines],
         }
-        if lot is not None:
-            if lot.member_id != member_id:
-                raise ValueError("a lot belongs to the member whose entry creates it")
+        if any(lot.member_id != member_id for lot in lots):
+            raise ValueError("a lot belongs to the member whose entry creates it")
+        if len(lots) == 1:
+            [lot] = lots
             params |= {
                 "lot_points": lot.points,
                 "lot_earned_at": lot.earned_at,
                 "lot_expires_at": lot.expires_at,
             }
-        statement = _POST_WITHOUT_LOT if lot is None else _POST_WITH_LOT
+        statement = _POST_WITH_LOT if len(lots) == 1 else _POST_WITHOUT_LOT
         entry_id = (await self.conn.execute(statement, params)).scalar()
         if entry_id is None:
-            return await self._refused(entry, member_id, at, lot)
+            return None
+        if len(lots) > 1:
+            await self.conn.execute(insert(points_lots), [_lot_row(lot, int(entry_id)) for lot in lots])
         return int(entry_id)
-
-    async def _refused(self, entry: JournalEntry, member_id: int, at: datetime, lot: NewLot | None) -> int:
-        """An entry the member's balance row refused: an earning while the member owes points is
-        booked again as repaying the debt (under the row lock); anything else is a typed refusal."""
-        current = await self.balance(member_id)
-        if entry.repays_debt and current is not None and current.debt > 0:
-            debt = (await self.lock_balances([member_id]))[member_id].debt
-            repaid, new_lot = with_debt_repaid(entry, lot, debt)
-            return await self.post(repaid, at, new_lot)
-        raise balance_refusal(entry, current)
 
     async def lock_balances(
         self, member_ids: Collection[int], *, skip_locked: bool = False
@@ -263,17 +283,21 @@ class SqlLedgerRepository:
     def _repaying_debts(
         self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
     ) -> list[tuple[JournalEntry, NewLot | None]]:
-        """The batch as booked: earnings of members who owe points repay their debts first."""
+        """The batch as booked: what comes to members who owe points repays their debts first."""
         owed = {member_id: b.debt for member_id, b in self._locked.items() if b.debt > 0}
         if not owed:
             return list(entries)
-        booked = []
+        booked: list[tuple[JournalEntry, NewLot | None]] = []
         for entry, lot in entries:
-            debt = owed.get(entry.member_id, 0)
-            if debt and entry.repays_debt:
-                entry, lot = with_debt_repaid(entry, lot, debt)
-                owed[entry.member_id] = debt + entry.balance_changes()[entry.member_id].debt
-            booked.append((entry, lot))
+            lots = _as_lots(lot)
+            for member_id in entry.debtors():
+                debt = owed.get(member_id, 0)
+                if debt:
+                    entry, lots = with_debt_repaid(entry, lots, member_id, debt)
+                    owed[member_id] = debt + entry.balance_changes()[member_id].debt
+            if len(lots) > 1:
+                raise ValueError("post_many books at most one lot per entry")
+            booked.append((entry, lots[0] if lots else None))
         return booked
 
     async def _add_to_balances(self, after: dict[int, tuple[Balance, Balance]]) -> None:
@@ -330,8 +354,6 @@ class SqlLedgerRepository:
             if delta:
                 values[column.key] = column + delta
                 conditions.append(column.between(-delta, MAX_BALANCE - delta))
-        if entry.repays_debt:
-            conditions.append(b.debt == 0)
         if entry.is_activity and member_id == entry.member_id:
             values |= {"last_activity_at": at, "dormant_since": None}
         if not values:
@@ -376,18 +398,6 @@ class SqlLotRepository:
             .limit(limit)
         )
         return list(rows.scalars())
-
-    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None:
-        """More lots for an entry that credits more than one (a transfer keeps each lot's expiry)."""
-        await bulk.insert_rows(
-            self.conn,
-            points_lots,
-            ("member_id", "entry_id", "points", "remaining", "earned_at", "expires_at"),
-            [
-                (lot.member_id, entry_id, lot.points, lot.points, lot.earned_at, lot.expires_at)
-                for lot in lots
-            ],
-        )
 
     async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
         return (
@@ -454,6 +464,12 @@ def _line(entry_id: int, posting: Posting) -> dict[str, object]:
         "owner_id": None if member else posting.account.owner_id,
         "amount": posting.amount,
     }
+
+
+def _as_lots(lots: NewLot | Sequence[NewLot] | None) -> tuple[NewLot, ...]:
+    if lots is None:
+        return ()
+    return (lots,) if isinstance(lots, NewLot) else tuple(lots)
 
 
 def _lot_row(lot: NewLot, entry_id: int) -> dict[str, object]:

@@ -131,3 +131,41 @@ async def test_refunds_racing_purchases_of_the_same_member_and_offer_stay_exact(
     assert await pg_arena.scalar("SELECT sum(points_reversed) FROM refunds") == 200
     assert await pg_arena.scalar("SELECT points_used * 1000 + uses FROM offers") == 100 * 1000 + 10
     assert await check_ledger(pg_arena.backend.database.read_engine) == []
+
+
+async def test_purchases_racing_while_the_member_owes_points_all_earn_and_repay_it_once(
+    pg_arena: Arena,
+) -> None:
+    """Each earning finds the debt under the member's lock: none is refused for a debt another
+    repaid meanwhile, and together they repay exactly what was owed."""
+    given = pg_arena.given
+    merchant = await given.merchant()
+    member = await given.member()
+    first = await given.purchase(merchant, member, 10_000, key="p1")  # 100 points
+    reward = await given.reward("Kettle", cost_points=95)
+    assert (await given.redeem(member, reward, key="r1"))["errors"] == []
+    refunded = await pg_arena.fire(
+        [(REFUND, refund(first["purchase"]["id"], "refund"), pg_arena.tokens.merchant(merchant.raw))]
+    )
+    assert refunded[0].payload("refundPurchase")["refund"]["debtCreated"] == 95  # type: ignore[index]
+
+    replies = await pg_arena.fire(
+        [
+            (
+                POST,
+                {
+                    "input": {
+                        "memberId": member.gid,
+                        "amount": {"amountMinor": 2_000, "currency": "CNY"},  # 20 points each
+                        "idempotencyKey": f"race-{i}",
+                    }
+                },
+                pg_arena.tokens.merchant(merchant.raw),
+            )
+            for i in range(10)
+        ]
+    )
+
+    assert outcomes(replies, "postPurchase") == {OK: 10}
+    assert await balance(pg_arena, member.raw) == {"available": 105, "lifetimeEarned": 200, "debt": 0}
+    assert await check_ledger(pg_arena.backend.database.read_engine) == []

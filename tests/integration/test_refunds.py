@@ -513,3 +513,57 @@ async def test_refunding_a_purchase_paid_with_points_gives_those_points_back(
     )
     assert data["me"]["balance"]["lifetimeRedeemed"] == 0
     assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_points_that_come_back_repay_the_debt_before_they_can_be_spent(
+    backend: Backend, given: Scenario
+) -> None:
+    """Held or redeemed points are not taken back by a refund; when they come back (a cancelled
+    reward, a voided hold, a transfer received) they repay the debt first."""
+    pos = Pos(given)
+    merchant = await given.merchant()
+    member = await given.member("owes")
+    sister = await given.funded_member(40)
+    purchase = await bought(given, merchant, member, 30_000, key="p1")  # 300 points
+    reward = await given.reward("Lamp", cost_points=100)
+    redeemed = await given.redeem(member, reward, key="r1")
+    hold = await pos.hold(merchant, member, 150, key="h1")
+    assert await balance(given, member) == (50, 0, 300, 0)
+
+    refunded = await refund(given, merchant, purchase, key="refund")
+    owed = await balance(given, member)
+    cancelled = await pos.cancel(
+        redeemed["redemption"]["id"], key="c1", token=given.tokens.member(member.raw)
+    )
+    after_cancel = await balance(given, member)
+    voided = await pos.void(merchant, hold, key="v1")
+    after_void = await balance(given, member)
+    given_by_sister = await given.gql.data(
+        "mutation($i: TransferPointsInput!) { transferPoints(input: $i) { errors { code } } }",
+        {"i": {"points": 40, "toExternalRef": "owes", "idempotencyKey": "t1"}},
+        given.tokens.member(sister.raw),
+    )
+
+    assert refunded["refund"]["debtCreated"] == 250  # 50 were available; 250 owed
+    assert owed == (0, 0, 0, 250)
+    assert cancelled["errors"] == []
+    assert after_cancel == (0, 0, 0, 150)  # the returned 100 went to the debt
+    assert voided["errors"] == []
+    assert after_void == (0, 0, 0, 0)  # 150 released: the debt is paid
+    assert given_by_sister["transferPoints"]["errors"] == []
+    assert await balance(given, member) == (40, 0, 0, 0)  # nothing owed: available again
+
+
+async def test_a_hold_cannot_pay_for_a_purchase_already_refunded(given: Scenario) -> None:
+    pos = Pos(given)
+    merchant = await given.merchant()
+    member = await given.funded_member(500)
+    purchase = await bought(given, merchant, member, 10_000, key="p1")
+    assert (await refund(given, merchant, purchase, key="r1", amount=1_000))["errors"] == []
+    hold = await pos.hold(merchant, member, 50, key="h1")
+
+    captured = await pos.capture(merchant, hold, key="c1", purchase_id=purchase)
+
+    assert captured["errors"][0]["code"] == "VALIDATION"
+    assert captured["errors"][0]["field"] == ["purchaseId"]
+    assert (await given.balance(member))["held"] == 50  # the hold is still open, unchanged

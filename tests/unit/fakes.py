@@ -290,15 +290,19 @@ class FakeProgrammeRepository(_Repository):
     async def get(self) -> Programme:
         return self.db.programme
 
-    async def update(self, programme: Programme) -> None:
-        self.db.programme = programme
+    async def update(self, settings: Mapping[str, object]) -> None:
+        self.db.programme = replace(self.db.programme, **settings)  # type: ignore[arg-type]
 
 
 class FakeLedgerRepository(_Repository):
-    async def post(self, entry: JournalEntry, at: datetime, lot: NewLot | None = None) -> int:
-        owed = self.t.balances.get(entry.member_id)
-        if entry.repays_debt and owed is not None and owed.debt > 0:
-            entry, lot = with_debt_repaid(entry, lot, owed.debt)
+    async def post(
+        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
+    ) -> int:
+        new_lots: Sequence[NewLot] = () if lots is None else (lots,) if isinstance(lots, NewLot) else lots
+        for member_id in entry.debtors():
+            owed = self.t.balances.get(member_id)
+            if owed is not None and owed.debt > 0:
+                entry, new_lots = with_debt_repaid(entry, new_lots, member_id, owed.debt)
         # Work out every member's new balance first, so a refusal changes nothing.
         updated: dict[int, Balance] = {}
         for member_id, change in entry.balance_changes().items():
@@ -312,7 +316,7 @@ class FakeLedgerRepository(_Repository):
         self.t.balances.update(updated)
         entry_id = self.db.next_id()
         self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
-        if lot is not None:
+        for lot in new_lots:
             lot_id = self.db.next_id()
             self.t.lots[lot_id] = PointsLot(
                 lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
@@ -357,13 +361,6 @@ class FakeLotRepository(_Repository):
                 raise RuntimeError(f"lot {draw.lot_id} has less than {draw.points} points left")
             self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)
             self.t.lot_draws.append((entry_id, draw))
-
-    async def add_many(self, entry_id: int, lots: Sequence[NewLot]) -> None:
-        for new in lots:
-            lot_id = self.db.next_id()
-            self.t.lots[lot_id] = PointsLot(
-                lot_id, new.member_id, new.points, new.points, new.earned_at, new.expires_at
-            )
 
     async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
         drawn = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from domain.ledger import (
@@ -13,7 +15,9 @@ from domain.ledger import (
     Posting,
     UnbalancedEntry,
     transfer,
+    with_debt_repaid,
 )
+from domain.lots import NewLot
 
 ISSUANCE = Account(AccountKind.ISSUANCE)
 REDEMPTION = Account(AccountKind.REDEMPTION)
@@ -168,3 +172,61 @@ def test_expiry_and_moves_within_the_member_count_toward_neither_counter() -> No
 
     assert expired.lifetime_deltas(7) == (0, 0)
     assert matured.lifetime_deltas(7) == (0, 0)  # pending -> available is not a new earning
+
+
+def _release(member_id: int, points: int) -> JournalEntry:
+    return transfer(
+        kind=EntryKind.RELEASE,
+        member_id=member_id,
+        origin_type=OriginType.REDEMPTION,
+        origin_id=1,
+        source=Account(AccountKind.MEMBER_HELD, member_id),
+        destination=Account.available(member_id),
+        points=points,
+        description="Released",
+    )
+
+
+def test_what_comes_to_a_member_who_owes_repays_the_debt_from_its_soonest_lots_first() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    lots = [NewLot(7, 60, at, at.replace(year=2027)), NewLot(7, 40, at, at.replace(year=2026, month=6))]
+
+    booked, kept = with_debt_repaid(_release(7, 100), lots, 7, debt=70)
+
+    assert booked.member_delta(7, AccountKind.MEMBER_AVAILABLE) == 30
+    assert booked.member_delta(7, AccountKind.MEMBER_DEBT) == 70
+    assert booked.balance_changes()[7].debt == -70
+    assert kept == (NewLot(7, 30, at, at.replace(year=2027)),)  # the June lot went first, then 30 more
+    assert booked.description == "Released (70 repaid points owed)"
+
+
+def test_a_debt_larger_than_the_credit_takes_it_all_and_no_lot_is_left() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    booked, kept = with_debt_repaid(_release(7, 100), [NewLot(7, 100, at, at)], 7, debt=500)
+
+    assert booked.member_delta(7, AccountKind.MEMBER_AVAILABLE) == 0
+    assert booked.member_delta(7, AccountKind.MEMBER_DEBT) == 100
+    assert kept == ()
+
+
+def test_only_the_indebted_receiver_repays_and_an_entry_is_repaid_once() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    gift = JournalEntry(
+        kind=EntryKind.TRANSFER,
+        member_id=1,
+        origin_type=OriginType.TRANSFER,
+        origin_id=1,
+        description="Transfer",
+        postings=(Posting(Account.available(1), -50), Posting(Account.available(2), 50)),
+    )
+    receiver_lot = NewLot(2, 50, at, at)
+
+    booked, kept = with_debt_repaid(gift, [receiver_lot], 2, debt=20)
+    again, kept_again = with_debt_repaid(booked, kept, 2, debt=20)
+
+    assert gift.debtors() == [2]
+    assert booked.debtors() == []
+    assert (again, kept_again) == (booked, kept)
+    assert booked.member_delta(1, AccountKind.MEMBER_AVAILABLE) == -50
+    assert kept == (NewLot(2, 30, at, at),)
+    assert with_debt_repaid(gift, [receiver_lot], 1, debt=20) == (gift, (receiver_lot,))  # 1 only gives
