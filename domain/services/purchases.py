@@ -214,6 +214,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
+        awarded = {a.offer_id for a in awards}
+        referrer_id = facts.member.referred_by
+        if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):
+            # The referrer is paid too: both members' rows, in id order, as transfers take them.
+            await uow.ledger.lock_balances([member.id, referrer_id])
         if points:
             funded = [cost for award in awards for cost in award.funding]
             await uow.ledger.post(
