@@ -50,6 +50,7 @@ class Member:
     tier_since: datetime | None = None
     tier_grace_until: datetime | None = None
     dormant_since: datetime | None = None  # set by the dormancy job; any activity clears it
+    last_activity_at: datetime | None = None  # enrolment, or the member's own last points movement
 
     @property
     def shown_status(self) -> MemberStatus:

@@ -40,6 +40,7 @@ def member(row: Row[Any]) -> Member:
         tier_grace_until=row.tier_grace_until,
         # Selected beside the member where the read joins its balance row.
         dormant_since=getattr(row, "dormant_since", None),
+        last_activity_at=getattr(row, "last_activity_at", None),
     )
 
 

@@ -118,6 +118,12 @@ class Member(relay.Node):
     referral_code: str
     enrolled_at: datetime
     profile: MemberProfile
+    last_activity_at: datetime | None = strawberry.field(
+        description="Enrolment, or the member's own last earn, redemption, hold or transfer."
+    )
+    dormant_since: datetime | None = strawberry.field(
+        description="When the dormancy job found the member idle (status DORMANT); null once it acts."
+    )
     source: strawberry.Private[dm.Member]
 
     @strawberry.field
@@ -263,6 +269,8 @@ class Member(relay.Node):
             status_reason=m.status_reason,
             referral_code=m.referral_code,
             enrolled_at=m.enrolled_at,
+            last_activity_at=m.last_activity_at,
+            dormant_since=m.dormant_since,
             profile=MemberProfile(
                 birth_year=m.profile.birth_year,
                 region=m.profile.region,

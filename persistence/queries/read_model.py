@@ -57,13 +57,16 @@ def _by_ids_statement(table: Table, key: str = "id") -> Select[Any]:
 
 _MEMBERS_WITH_BALANCES = (
     select(
-        members, member_balances.c.dormant_since, *(c.label(f"balance_{c.key}") for c in member_balances.c)
+        members,
+        member_balances.c.dormant_since,
+        member_balances.c.last_activity_at,
+        *(c.label(f"balance_{c.key}") for c in member_balances.c),
     )
     .join(member_balances, member_balances.c.member_id == members.c.id)
     .where(members.c.id.in_(bindparam("ids", expanding=True)))
 )
 # A member's shown status needs the dormancy mark its balance row keeps.
-_MEMBERS = select(members, member_balances.c.dormant_since).join(
+_MEMBERS = select(members, member_balances.c.dormant_since, member_balances.c.last_activity_at).join(
     member_balances, member_balances.c.member_id == members.c.id
 )
 _BY_IDS = {

@@ -18,7 +18,12 @@ _CATALOGUE_VERSION = (
     select(programme.c.catalogue_version).where(programme.c.id == PROGRAMME_ID).scalar_subquery()
 )
 _BY_ID = (
-    select(members, member_balances.c.dormant_since, _CATALOGUE_VERSION.label("catalogue_version"))
+    select(
+        members,
+        member_balances.c.dormant_since,
+        member_balances.c.last_activity_at,
+        _CATALOGUE_VERSION.label("catalogue_version"),
+    )
     .join(member_balances, member_balances.c.member_id == members.c.id)
     .where(members.c.id == bindparam("id"))
 )
@@ -59,7 +64,7 @@ class SqlMemberRepository:
         self.catalogue = catalogue
 
     async def _one(self, *where: object) -> Member | None:
-        statement = select(members, member_balances.c.dormant_since).join(
+        statement = select(members, member_balances.c.dormant_since, member_balances.c.last_activity_at).join(
             member_balances, member_balances.c.member_id == members.c.id
         )
         row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]

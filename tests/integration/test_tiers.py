@@ -58,6 +58,7 @@ QUALIFY = """mutation($input: QualifyPurchaseInput!) {
 MEMBERS = """query($status: MemberStatus) {
   members(filter: {status: $status}) { edges { node { externalRef status } } }
 }"""
+ACTIVITY = "query { me { lastActivityAt dormantSince } }"
 ELIGIBLE = "query { me { eligibleOffers { edges { node { name tierIds dormantOnly } } } } }"
 
 PROGRAMME_PAYS = [{"kind": "PROGRAMME", "percent": 100}]
@@ -401,8 +402,10 @@ async def test_the_dormancy_job_marks_inactive_members_and_a_purchase_wakes_them
     dormant = await given.gql.data(MEMBERS, {"status": "DORMANT"}, given.admin)
     active = await given.gql.data(MEMBERS, {"status": "ACTIVE"}, given.admin)
     wallet = await given.gql.data(ELIGIBLE, token=given.tokens.member(sleeper.raw))
+    asleep_since = await given.gql.data(ACTIVITY, token=given.tokens.member(sleeper.raw))
     woken = await purchase_with_offers(given, merchant, sleeper, 10_000, "w1")
     awake = await standing(given, sleeper)
+    woken_at = await given.gql.data(ACTIVITY, token=given.tokens.member(sleeper.raw))
     next_time = await purchase_with_offers(given, merchant, sleeper, 10_000, "w2")
 
     assert (first.members, again.members) == (1, 0)
@@ -411,6 +414,11 @@ async def test_the_dormancy_job_marks_inactive_members_and_a_purchase_wakes_them
     assert [e["node"]["name"] for e in wallet["me"]["eligibleOffers"]["edges"]] == ["We miss you: 200 points"]
     assert woken["postPurchase"]["purchase"]["pointsEarned"] == 100 + 200
     assert awake["status"] == "ACTIVE"
+    idle_for = datetime.now(UTC) - datetime.fromisoformat(asleep_since["me"]["lastActivityAt"])
+    assert 399 <= idle_for.days <= 400
+    assert asleep_since["me"]["dormantSince"] is not None
+    assert woken_at["me"]["dormantSince"] is None
+    assert datetime.now(UTC) - datetime.fromisoformat(woken_at["me"]["lastActivityAt"]) < timedelta(minutes=5)
     assert next_time["postPurchase"]["purchase"]["pointsEarned"] == 100
     assert (await given.gql.data(MEMBERS, {"status": "DORMANT"}, given.admin))["members"]["edges"] == []
     assert await check_ledger(backend.database.read_engine) == []
