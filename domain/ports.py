@@ -65,6 +65,10 @@ class MemberRepository(Protocol):
         (a member acting right now) are skipped, not waited for."""
         ...
 
+    async def record_activity(self, member_id: int, at: datetime) -> None:
+        """The member acted without moving points (a purchase that earned none): it is awake."""
+        ...
+
 
 class MerchantRepository(Protocol):
     async def get(self, merchant_id: int) -> Merchant | None: ...

@@ -226,6 +226,8 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
                 now,
                 None if pending else earn_lot(member.id, points, now, programme),
             )
+        else:
+            await uow.members.record_activity(member.id, now)  # no entry to say the member shopped
         if awards:
             await uow.offers.record_awards(
                 purchase.id,

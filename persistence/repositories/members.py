@@ -134,6 +134,13 @@ class SqlMemberRepository:
         rows = await self.conn.execute(_STATUSES_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
         return {row.external_ref: (row.id, MemberStatus(row.status)) for row in rows}
 
+    async def record_activity(self, member_id: int, at: datetime) -> None:
+        await self.conn.execute(
+            update(member_balances)
+            .where(member_balances.c.member_id == member_id)
+            .values(last_activity_at=at, dormant_since=None)
+        )
+
     async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
         result = await self.conn.execute(
             _MARK_DORMANT, {"inactive_since": inactive_since, "now": now, "limit": limit}

@@ -449,3 +449,22 @@ async def test_tiers_on_a_member_page_cost_constant_statements(backend: Backend,
 
     # members page; ladder and programme (each a catalogue version check); one qualification aggregate
     assert small == large == 4
+
+
+async def test_a_purchase_that_earns_nothing_still_wakes_a_dormant_member(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    sleeper = await given.member("sleeper")
+    async with backend.database.write_engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE member_balances SET last_activity_at = :at WHERE member_id = :id"),
+            {"at": datetime.now(UTC) - timedelta(days=400), "id": sleeper.raw},
+        )
+    assert (await run_dormancy(jobs_uow(backend), SystemClock())).members == 1
+
+    posted = await given.purchase(merchant, sleeper, 50, key="tiny")  # 0.50 CNY: no points
+
+    assert posted["purchase"]["pointsEarned"] == 0
+    assert (await standing(given, sleeper))["status"] == "ACTIVE"
+    assert (await given.gql.data(MEMBERS, {"status": "DORMANT"}, given.admin))["members"]["edges"] == []

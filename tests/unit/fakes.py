@@ -147,6 +147,9 @@ class FakeMemberRepository(_Repository):
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
         self.t.members[member_id] = replace(self.t.members[member_id], status=status, status_reason=reason)
 
+    async def record_activity(self, member_id: int, at: datetime) -> None:
+        return None  # the fakes keep no activity times
+
     async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
         return 0  # the fakes keep no activity times: the dormancy job is tested on the databases
 
