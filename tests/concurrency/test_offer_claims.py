@@ -15,6 +15,7 @@ from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.concurrency.conftest import OK, Arena, outcomes
 from tests.conftest import Backend
+from tests.integration.test_offers_api import create_offer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres]
 
@@ -127,9 +128,6 @@ async def test_the_first_five_of_fifty_racing_purchases_get_a_five_use_offer(pg_
 POST_PURCHASE = """mutation($input: PostPurchaseInput!) {
   postPurchase(input: $input) { purchase { pointsEarned appliedOffers { points } } errors { code } }
 }"""
-CREATE_OFFER = """mutation($input: CreateOfferInput!) {
-  createOffer(input: $input) { offer { id } errors { code field message } }
-}"""
 
 
 async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_and_the_ledger_verifies(
@@ -138,23 +136,15 @@ async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_an
     given = pg_arena.given
     merchant = await given.merchant()
     members = [await given.member(f"racer-{i}") for i in range(100)]
-    now = datetime.now(UTC)
-    created = await given.gql.data(
-        CREATE_OFFER,
-        {
-            "input": {
-                "name": "30 for the first 10,000",
-                "mechanic": "BONUS_POINTS",
-                "points": 30,
-                "startsAt": (now - timedelta(days=1)).isoformat(),
-                "endsAt": (now + timedelta(days=1)).isoformat(),
-                "funding": [{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
-                "limits": {"budgetPoints": 10_000},
-            }
-        },
-        given.admin,
+    created = await create_offer(
+        given,
+        name="30 for the first 10,000",
+        mechanic="BONUS_POINTS",
+        points=30,
+        funding=[{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
+        limits={"budgetPoints": 10_000},
     )
-    assert created["createOffer"]["errors"] == []
+    assert created["errors"] == []
     token = pg_arena.tokens.merchant(merchant.raw)
     requests = [
         (
@@ -192,25 +182,17 @@ async def test_a_single_use_coupon_raced_by_20_purchases_is_used_once(pg_arena: 
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
-    now = datetime.now(UTC)
-    created = await given.gql.data(
-        CREATE_OFFER,
-        {
-            "input": {
-                "name": "¥10 off with a coupon",
-                "mechanic": "INSTANT_DISCOUNT",
-                "amount": {"amountMinor": 1_000, "currency": "CNY"},
-                "requiresCoupon": True,
-                "startsAt": (now - timedelta(days=1)).isoformat(),
-                "endsAt": (now + timedelta(days=1)).isoformat(),
-                "funding": [{"kind": "PROGRAMME", "percent": 100}],
-            }
-        },
-        given.admin,
+    created = await create_offer(
+        given,
+        name="¥10 off with a coupon",
+        mechanic="INSTANT_DISCOUNT",
+        amount={"amountMinor": 1_000, "currency": "CNY"},
+        requiresCoupon=True,
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
     )
     generated = await given.gql.data(
         "mutation($input: GenerateCouponsInput!) { generateCoupons(input: $input) { coupons { code } } }",
-        {"input": {"offerId": created["createOffer"]["offer"]["id"], "count": 1}},
+        {"input": {"offerId": created["offer"]["id"], "count": 1}},
         given.admin,
     )
     [coupon] = generated["generateCoupons"]["coupons"]
@@ -246,22 +228,15 @@ async def test_a_once_per_member_offer_under_20_racing_purchases_by_one_member_a
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
-    now = datetime.now(UTC)
-    await given.gql.data(
-        CREATE_OFFER,
-        {
-            "input": {
-                "name": "Once each: 100 points",
-                "mechanic": "BONUS_POINTS",
-                "points": 100,
-                "startsAt": (now - timedelta(days=1)).isoformat(),
-                "endsAt": (now + timedelta(days=1)).isoformat(),
-                "funding": [{"kind": "PROGRAMME", "percent": 100}],
-                "limits": {"perMember": 1},
-            }
-        },
-        given.admin,
+    created = await create_offer(
+        given,
+        name="Once each: 100 points",
+        mechanic="BONUS_POINTS",
+        points=100,
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+        limits={"perMember": 1},
     )
+    assert created["errors"] == []
     token = pg_arena.tokens.merchant(merchant.raw)
     requests = [
         (

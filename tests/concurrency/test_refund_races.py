@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from persistence.queries.ledger_check import check_ledger
 from tests.concurrency.conftest import OK, Arena, outcomes
+from tests.integration.test_offers_api import create_offer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres]
 
@@ -18,9 +17,6 @@ POST = """mutation($input: PostPurchaseInput!) {
   postPurchase(input: $input) { purchase { id pointsEarned } errors { code field } }
 }"""
 BALANCE = "query { me { balance { available lifetimeEarned debt } } }"
-CREATE_OFFER = """mutation($input: CreateOfferInput!) {
-  createOffer(input: $input) { offer { id } errors { code field message } }
-}"""
 
 
 def refund(purchase: str, key: str, amount: int | None = None) -> dict[str, object]:
@@ -79,23 +75,15 @@ async def test_refunds_racing_purchases_of_the_same_member_and_offer_stay_exact(
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
-    now = datetime.now(UTC)
-    created = await given.gql.data(
-        CREATE_OFFER,
-        {
-            "input": {
-                "name": "10 bonus points",
-                "mechanic": "BONUS_POINTS",
-                "points": 10,
-                "startsAt": (now - timedelta(days=1)).isoformat(),
-                "endsAt": (now + timedelta(days=7)).isoformat(),
-                "funding": [{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
-                "limits": {"budgetPoints": 10_000},
-            }
-        },
-        given.admin,
+    created = await create_offer(
+        given,
+        name="10 bonus points",
+        mechanic="BONUS_POINTS",
+        points=10,
+        funding=[{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
+        limits={"budgetPoints": 10_000},
     )
-    assert created["createOffer"]["errors"] == []
+    assert created["errors"] == []
     earlier = [
         (await given.purchase(merchant, member, 1_000, key=f"e{i}"))["purchase"]["id"] for i in range(10)
     ]
