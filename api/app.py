@@ -54,7 +54,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
-                actor = self.verifier.verify(token.strip(), request_id)
+                actor = await self.verifier.verify_async(token.strip(), request_id)
             except InvalidToken as exc:
                 auth_error = str(exc)
         elif scheme:
