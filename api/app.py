@@ -20,7 +20,13 @@ from api.auth import InvalidToken, TokenVerifier
 from api.context import Context
 from api.health import healthz, readyz
 from api.loaders import Loaders
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.middleware import (
+    DATA_POLICY,
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+    page_policy,
+)
 from api.schema import build_schema
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
@@ -84,6 +90,8 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(settings=settings, database=db, clock=clock or SystemClock())
+    # The only HTML page is GraphiQL's: its policy comes from the page as shipped.
+    html_policy = page_policy(graphql.graphql_ide_html) if settings.graphiql else DATA_POLICY
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -91,6 +99,7 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
             Route("/readyz", readyz),
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
