@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -23,9 +22,7 @@ async def _scalar(backend: Backend, statement) -> int:
 
 
 async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
-    started = time.perf_counter()
     await seed(backend.database, FixedClock(TODAY))
-    elapsed = time.perf_counter() - started
 
     count = func.count()
     assert await _scalar(backend, select(count).select_from(t.members)) == 20
@@ -93,7 +90,6 @@ async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
         assert available == int(journal.get(member_id) or 0), f"member {member_id}: balance != journal"
         assert available == int(lots.get(member_id) or 0), f"member {member_id}: balance != lots"
     assert sum(stored.values()) > 0
-    assert elapsed < 30, f"seeding took {elapsed:.1f}s"
 
 
 async def test_the_demo_shows_the_whole_points_lifecycle(backend: Backend) -> None:
