@@ -90,8 +90,11 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(settings=settings, database=db, clock=clock or SystemClock())
-    # The only HTML page is GraphiQL's: its policy comes from the page as shipped.
-    html_policy = page_policy(graphql.graphql_ide_html) if settings.graphiql else DATA_POLICY
+    # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
+    # <style> elements as it runs, so its styles cannot be pinned by hash.
+    html_policy = (
+        page_policy(graphql.graphql_ide_html, runtime_styles=True) if settings.graphiql else DATA_POLICY
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

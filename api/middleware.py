@@ -66,16 +66,21 @@ class SecurityHeadersMiddleware:
             raise
 
 
-def page_policy(html: str) -> str:
+def page_policy(html: str, *, runtime_styles: bool = False) -> str:
     """The Content-Security-Policy for one page of ours, read from its trusted template at start: its
-    inline scripts and styles allowed by hash (never 'unsafe-inline'), the origins it loads scripts and
-    stylesheets from, data: images and fonts, requests to this origin only, no framing. Computed from
-    the template, never from a response, so text injected into a response is not allowed with it."""
+    inline scripts allowed by hash (never 'unsafe-inline'), the origins it loads scripts and stylesheets
+    from, data: images and fonts, requests to this origin only, no framing. Computed from the template,
+    never from a response, so script injected into a response is not allowed by it.
+
+    Inline styles are allowed by hash too, unless `runtime_styles`: a page whose libraries add <style>
+    elements as it runs (GraphiQL's dialogs and scroll locks) needs 'unsafe-inline' for styles, and a
+    hash in the same directive would switch that off. Styles cannot run code; scripts stay pinned."""
     page = _PageSources()
     page.feed(html)
     page.close()
     scripts = ["'self'", *sorted(page.script_origins), *(_hash(text) for text in page.inline_scripts)]
-    styles = ["'self'", *sorted(page.style_origins), *(_hash(text) for text in page.inline_styles)]
+    inline_styles = ["'unsafe-inline'"] if runtime_styles else [_hash(text) for text in page.inline_styles]
+    styles = ["'self'", *sorted(page.style_origins), *inline_styles]
     fonts = ["'self'", "data:", *sorted(page.style_origins)]
     return "; ".join(
         [
