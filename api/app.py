@@ -20,7 +20,13 @@ from api.auth import InvalidToken, TokenVerifier
 from api.context import Context
 from api.health import healthz, readyz
 from api.loaders import Loaders
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.middleware import (
+    DATA_POLICY,
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+    page_policy,
+)
 from api.schema import build_schema
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
@@ -54,7 +60,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
-                actor = self.verifier.verify(token.strip(), request_id)
+                actor = await self.verifier.verify_async(token.strip(), request_id)
             except InvalidToken as exc:
                 auth_error = str(exc)
         elif scheme:
@@ -84,6 +90,11 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(settings=settings, database=db, clock=clock or SystemClock())
+    # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
+    # <style> elements as it runs, so its styles cannot be pinned by hash.
+    html_policy = (
+        page_policy(graphql.graphql_ide_html, runtime_styles=True) if settings.graphiql else DATA_POLICY
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -91,6 +102,7 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
             Route("/readyz", readyz),
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -11,7 +13,10 @@ from typing import Any
 import jwt
 
 from api.settings import Settings
+from api.signing_keys import JWKS_CACHE_SECONDS, KeysUnavailable, UnknownKey, signing_keys
 from domain.actors import Actor, Role
+
+logger = logging.getLogger("loyalty.auth")
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
 _ROLE_ID_CLAIM = {Role.MEMBER: "member_id", Role.MERCHANT: "merchant_id", Role.PARTNER: "partner_id"}
@@ -33,33 +38,55 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.keys = signing_keys(settings)
         self._accepted: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
 
-    def _key(self, token: str) -> Any:
-        if self.settings.jwt_secret and not self.settings.jwt_public_keys:
-            return self.settings.jwt_secret
-        kid = jwt.get_unverified_header(token).get("kid")
-        if kid not in self.settings.jwt_public_keys:
-            raise InvalidToken("unknown signing key")
-        return self.settings.jwt_public_keys[kid]
-
     def verify(self, token: str, request_id: str = "") -> Actor:
+        if (actor := self._remembered(token, request_id)) is not None:
+            return actor
+        return self._accept(token, request_id, self._key(token))
+
+    async def verify_async(self, token: str, request_id: str = "") -> Actor:
+        """As verify; a key lookup that may fetch a JWKS runs in a thread, off the event loop."""
+        if (actor := self._remembered(token, request_id)) is not None:
+            return actor
+        key = await asyncio.to_thread(self._key, token) if self.keys.fetches else self._key(token)
+        return self._accept(token, request_id, key)
+
+    def _remembered(self, token: str, request_id: str) -> Actor | None:
         if (known := self._accepted.get(token)) is not None:
             expires_at, actor = known
             if time.time() < expires_at:
                 return replace(actor, request_id=request_id)
-            del self._accepted[token]
-        actor, expires_at = self._verify(token, request_id)
+            self._accepted.pop(token, None)
+        return None
+
+    def _accept(self, token: str, request_id: str, key: Any) -> Actor:
+        actor, expires_at = self._verify(token, request_id, key)
+        if self.keys.fetches:
+            # A key withdrawn from the JWKS stops being trusted when the fetched set is refreshed.
+            expires_at = min(expires_at, time.time() + JWKS_CACHE_SECONDS)
         self._accepted[token] = (expires_at, actor)
         if len(self._accepted) > self.CACHE_SIZE:
             self._accepted.popitem(last=False)
         return actor
 
-    def _verify(self, token: str, request_id: str) -> tuple[Actor, float]:
+    def _key(self, token: str) -> Any:
+        try:
+            return self.keys.key_for(token)
+        except UnknownKey as exc:
+            raise InvalidToken("unknown signing key") from exc
+        except KeysUnavailable as exc:
+            logger.warning("signing keys unavailable: %s", exc)
+            raise InvalidToken("signing keys unavailable") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("invalid token") from exc
+
+    def _verify(self, token: str, request_id: str, key: Any) -> tuple[Actor, float]:
         try:
             claims = jwt.decode(
                 token,
-                self._key(token),
+                key,
                 algorithms=[self.settings.jwt_algorithm],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
@@ -95,7 +122,7 @@ def issue_token(
     ttl_seconds: int = 3600,
 ) -> str:
     """Sign a token with the local secret (HS256 development setups and tests)."""
-    if not settings.jwt_secret:
+    if not settings.signs_locally or not settings.jwt_secret:
         raise ValueError("tokens can only be issued locally with a symmetric JWT_SECRET")
     now = int(time.time())
     claims: dict[str, Any] = {

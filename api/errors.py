@@ -8,6 +8,7 @@ import logging
 import strawberry
 from graphql import GraphQLError
 
+from api.safe_traceback import safe_traceback
 from domain.errors import DomainError
 from domain.errors import ErrorCode as DomainErrorCode
 
@@ -42,12 +43,13 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 def log_errors(errors: list[GraphQLError], request_id: str) -> None:
     for error in errors:
-        if is_unexpected(error):
+        if is_unexpected(error) and error.original_error is not None:
+            # Not exc_info: logging would print database messages, which may quote members' data.
             logger.error(
-                "unexpected error request_id=%s path=%s",
+                "unexpected error request_id=%s path=%s\n%s",
                 request_id,
                 error.path,
-                exc_info=error.original_error,
+                safe_traceback(error.original_error),
             )
         else:
             logger.debug("request_id=%s client error: %s", request_id, error.message)

@@ -1,17 +1,23 @@
-"""Settings from the environment, read once at start."""
+"""Settings from the environment, read once at start; a bad combination fails here, before serving."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import jwt
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loyalty.db"
 SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
+ENVIRONMENTS = frozenset({"development", "production"})
 
 
 class ConfigurationError(ValueError):
@@ -20,12 +26,18 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    # "production" turns GraphiQL and introspection off and refuses a shared JWT secret unless allowed.
+    environment: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = 10
     # JWT: the algorithm is pinned here and never taken from a token's header.
     jwt_algorithm: str = "HS256"
     jwt_secret: str | None = None
-    jwt_public_keys: Mapping[str, str] = field(default_factory=dict)  # kid -> PEM
+    jwt_allow_hs256: bool = False  # production only: accept a shared secret anyway
+    # Public keys for RS/ES algorithms, from exactly one source:
+    jwt_public_keys: Mapping[str, str] = field(default_factory=dict)  # kid -> PEM (JWT_PUBLIC_KEYS_FILE)
+    jwt_jwks: Mapping[str, Any] | None = None  # a JWKS document (JWT_JWKS_FILE)
+    jwt_jwks_url: str | None = None  # fetched and cached by PyJWKClient
     jwt_issuer: str = "loyalty-local"
     jwt_audience: str = "loyalty-api"
     jwt_leeway_seconds: int = 30
@@ -37,37 +49,104 @@ class Settings:
     max_body_bytes: int = 1_000_000
     var_dir: Path = Path("var")
 
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def signs_locally(self) -> bool:
+        """Tokens are signed with the shared secret, so `scripts/token` can make them."""
+        return self.jwt_algorithm in SYMMETRIC
+
     def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"LOYALTY_ENV must be one of {', '.join(sorted(ENVIRONMENTS))}, not {self.environment!r}"
+            )
+        if self.production and (self.graphiql or self.introspection):
+            raise ConfigurationError("GRAPHIQL and INTROSPECTION stay off when LOYALTY_ENV=production")
+        sources = [
+            name
+            for name, given in (
+                ("JWT_PUBLIC_KEYS_FILE", bool(self.jwt_public_keys)),
+                ("JWT_JWKS_FILE", self.jwt_jwks is not None),
+                ("JWT_JWKS_URL", self.jwt_jwks_url is not None),
+            )
+            if given
+        ]
         if self.jwt_algorithm in SYMMETRIC:
-            if not self.jwt_secret or len(self.jwt_secret) < 32:
-                raise ConfigurationError(f"{self.jwt_algorithm} needs JWT_SECRET of at least 32 characters")
+            self._check_secret(sources)
         elif self.jwt_algorithm in ASYMMETRIC:
-            if not self.jwt_public_keys:
-                raise ConfigurationError(f"{self.jwt_algorithm} needs JWT_PUBLIC_KEYS_FILE (kid -> PEM)")
+            self._check_public_keys(sources)
         else:
             raise ConfigurationError(f"unsupported JWT_ALGORITHM {self.jwt_algorithm!r}")
+
+    def _check_secret(self, sources: list[str]) -> None:
+        if self.production and not self.jwt_allow_hs256:
+            raise ConfigurationError(
+                f"LOYALTY_ENV=production refuses {self.jwt_algorithm}: set JWT_ALGORITHM=RS256 or ES256 with "
+                "JWT_JWKS_FILE or JWT_JWKS_URL, or allow the shared secret with JWT_ALLOW_HS256=1"
+            )
+        if not self.jwt_secret or len(self.jwt_secret) < 32:
+            raise ConfigurationError(f"{self.jwt_algorithm} needs JWT_SECRET of at least 32 characters")
+        if sources:
+            raise ConfigurationError(
+                f"{sources[0]} needs JWT_ALGORITHM RS256 or ES256, not {self.jwt_algorithm}"
+            )
+
+    def _check_public_keys(self, sources: list[str]) -> None:
+        if not sources:
+            raise ConfigurationError(
+                f"{self.jwt_algorithm} needs public keys: JWT_JWKS_FILE, JWT_JWKS_URL or JWT_PUBLIC_KEYS_FILE"
+            )
+        if len(sources) > 1:
+            raise ConfigurationError(f"choose one source of public keys, not {' and '.join(sources)}")
+        if self.jwt_jwks is not None:
+            self._check_jwks(self.jwt_jwks)
+        if self.jwt_jwks_url is not None:
+            self._check_jwks_url(self.jwt_jwks_url)
+
+    def _check_jwks(self, document: Mapping[str, Any]) -> None:
+        try:
+            keys = jwt.PyJWKSet.from_dict(dict(document)).keys
+        except (jwt.PyJWTError, AttributeError, TypeError) as exc:
+            raise ConfigurationError(f"JWT_JWKS_FILE is not a usable JWKS: {exc}") from exc
+        if not any(k.key_id and k.algorithm_name == self.jwt_algorithm for k in keys):
+            raise ConfigurationError(f"JWT_JWKS_FILE holds no {self.jwt_algorithm} key with a kid")
+
+    def _check_jwks_url(self, url: str) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise ConfigurationError(f"JWT_JWKS_URL must be an http(s) URL, not {url!r}")
+        # Whoever can change the keys in transit can sign tokens: plain HTTP only on this machine.
+        if self.production and parsed.scheme != "https" and not _is_loopback(parsed.hostname):
+            raise ConfigurationError("JWT_JWKS_URL must use https when LOYALTY_ENV=production")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        environment = env.get("LOYALTY_ENV", "development").strip().lower()
+        production = environment == "production"
         var_dir = Path(env.get("VAR_DIR", "var"))
         algorithm = env.get("JWT_ALGORITHM", "HS256").upper()
         secret = env.get("JWT_SECRET")
-        if algorithm in SYMMETRIC and not secret:
+        # The generated secret is per machine: production servers share one given secret, if any.
+        if algorithm in SYMMETRIC and not secret and not production:
             secret = local_secret(var_dir)
-        keys: dict[str, str] = {}
-        if keys_file := env.get("JWT_PUBLIC_KEYS_FILE"):
-            keys = json.loads(Path(keys_file).read_text())
         return cls(
+            environment=environment,
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             db_pool_size=int(env.get("DB_POOL_SIZE", "10")),
             jwt_algorithm=algorithm,
             jwt_secret=secret,
-            jwt_public_keys=keys,
+            jwt_allow_hs256=_flag(env.get("JWT_ALLOW_HS256", "false")),
+            jwt_public_keys=_json_file(env, "JWT_PUBLIC_KEYS_FILE") or {},
+            jwt_jwks=_json_file(env, "JWT_JWKS_FILE"),
+            jwt_jwks_url=env.get("JWT_JWKS_URL") or None,
             jwt_issuer=env.get("JWT_ISSUER", "loyalty-local"),
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
-            graphiql=_flag(env.get("GRAPHIQL", "true")),
-            introspection=_flag(env.get("INTROSPECTION", "true")),
+            graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
+            introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
             max_aliases=int(env.get("MAX_ALIASES", "15")),
@@ -84,6 +163,28 @@ def local_secret(var_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _json_file(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
+    path = env.get(name)
+    if not path:
+        return None
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{name}: cannot read JSON from {path}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigurationError(f"{name}: {path} must hold a JSON object")
+    return document
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _flag(value: str) -> bool:

@@ -100,7 +100,7 @@ def _sqlite_transactional_ddl(sync_engine: Any) -> None:
 async def run_async_migrations(url: str) -> None:
     if is_sqlite(url):
         ensure_sqlite_directory(url)
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     if is_sqlite(url):
         _sqlite_transactional_ddl(engine.sync_engine)
     try:

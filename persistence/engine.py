@@ -9,10 +9,12 @@ and ROLLBACK round trips; a read that needs several statements in one snapshot a
 isolation level (see `queries/ledger_check.py`).
 No pre-ping on checkout: it costs a round trip per request. A connection the server dropped fails
 its statement, and SQLAlchemy then discards the whole pool, so the next request reconnects.
+Every engine hides SQL parameters from its errors and logs: they carry members' phones and emails.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# aiosqlite logs every statement with its parameters at DEBUG: keep that out of any log, whatever
+# level the host process sets.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -41,9 +47,16 @@ class Database:
 def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Database:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite(url)
-    writer = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60)
+    writer = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, hide_parameters=True
+    )
     reader = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, isolation_level="AUTOCOMMIT"
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=60,
+        isolation_level="AUTOCOMMIT",
+        hide_parameters=True,
     )
     return Database(url, writer, reader)
 
@@ -58,8 +71,8 @@ def _sqlite(url: str) -> Database:
     ensure_sqlite_directory(url)
     # One writer connection: SQLite allows one writer at a time anyway; queueing in the pool is
     # cheaper and fairer than busy-waiting on the file lock.
-    writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
-    reader = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=60)
+    writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120, hide_parameters=True)
+    reader = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=60, hide_parameters=True)
     _install_sqlite_hooks(writer, begin="BEGIN IMMEDIATE")
     _install_sqlite_hooks(reader, begin="BEGIN")
     return Database(url, writer, reader)

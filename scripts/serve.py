@@ -1,8 +1,11 @@
-"""`scripts/serve`: migrate, seed an empty database with demo data, print tokens, run uvicorn.
+"""`scripts/serve`: migrate, seed an empty database with demo data, say how to get tokens, run uvicorn.
 
-Environment: HOST (127.0.0.1), PORT (8000), WORKERS (1), SEED_DEMO (1), ACCESS_LOG (1), DATABASE_URL
-(the SQLite file var/loyalty.db) and the rest of api/settings.py. Migrations run here, once, synchronously and
-before any event loop; the workers then import `api.main:app`, which does not migrate.
+Environment: HOST (127.0.0.1), PORT (8000), WORKERS (1), SEED_DEMO (1; 0 when LOYALTY_ENV=production),
+ACCESS_LOG (1), DATABASE_URL (the SQLite file var/loyalty.db) and the rest of api/settings.py. Migrations
+run here, once, synchronously and before any event loop; the workers then import `api.main:app`, which
+does not migrate.
+The output never holds a token: it is kept in terminals, CI logs and process supervisors' files, where a
+live admin token would outlive its purpose. It names the `scripts/token` command for each demo principal.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from api.auth import issue_token
 from api.settings import ConfigurationError, Settings
 from api.types.ids import encode_id
 from domain.actors import Role
@@ -28,12 +30,10 @@ from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head
 from scripts.seed_demo import seed_if_empty, summary
 
-TOKEN_TTL_SECONDS = 24 * 3600  # printed tokens last a working day
-
 
 @dataclass(frozen=True)
 class Principal:
-    """Someone to print a token for: a row of the demo data."""
+    """Someone to act as: a row of the demo data."""
 
     role: Role
     type_name: str  # the API's node type, for the global id
@@ -42,7 +42,7 @@ class Principal:
 
 
 async def prepare(settings: Settings, *, seed_demo: bool) -> list[Principal]:
-    """Seed an empty database (when asked) and find whom to print tokens for."""
+    """Seed an empty database (when asked) and find whom to name in the banner."""
     database = create_database(settings.database_url, pool_size=settings.db_pool_size)
     try:
         if seed_demo:
@@ -87,36 +87,25 @@ async def principals(database: Database) -> list[Principal]:
 
 
 def banner(settings: Settings, host: str, port: int, principals: list[Principal]) -> str:
+    """Where the server is and how to get a token for each demo principal; never a token itself."""
     shown_host = f"[{host}]" if ":" in host else host
     url = make_url(settings.database_url).render_as_string(hide_password=True)
-    hours = TOKEN_TTL_SECONDS // 3600
     lines = [
         "",
-        f"  GraphiQL:  http://{shown_host}:{port}/graphql",
+        f"  {'GraphiQL' if settings.graphiql else 'GraphQL '}:  http://{shown_host}:{port}/graphql",
         f"  Database:  {url}",
         "",
-        f"  Tokens (valid {hours} h; send as `Authorization: Bearer <token>`; more with scripts/token):",
+        "  Tokens: make one with scripts/token and send it as `Authorization: Bearer <token>`:",
         "",
         "  admin",
-        f"    {issue_token(settings, role=Role.ADMIN, subject='admin@local', ttl_seconds=TOKEN_TTL_SECONDS)}",
+        "    scripts/token --role admin",
     ]
     for who in principals:
-        id_claim = {Role.MERCHANT: "merchant_id", Role.MEMBER: "member_id", Role.PARTNER: "partner_id"}[
-            who.role
-        ]
-        token = issue_token(
-            settings,
-            role=who.role,
-            subject=f"{who.role.value}-{who.id}",
-            ttl_seconds=TOKEN_TTL_SECONDS,
-            **{id_claim: who.id},
-        )
         gid = encode_id(who.type_name, who.id)
         lines += [
             "",
-            f"  {who.role.value} {who.id}: {who.label}",
-            f"    global id {gid} (scripts/token --role {who.role.value} --{who.role.value}-id {who.id})",
-            f"    {token}",
+            f"  {who.role.value} {who.id}: {who.label} (global id {gid})",
+            f"    scripts/token --role {who.role.value} --{who.role.value}-id {who.id}",
         ]
     if not principals:
         lines += ["", "  (no merchants, members or partner brands yet: create them as admin)"]
@@ -131,23 +120,35 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     workers = int(os.environ.get("WORKERS", "1"))
-    seed_demo = _flag("SEED_DEMO")
+    # A production database is never filled with demo members unless asked for.
+    seed_demo = _flag("SEED_DEMO", default=not settings.production)
     # One log line per request costs about a tenth of a cheap request; production logs at the proxy.
     access_log = _flag("ACCESS_LOG")
 
     print(f"migrating {make_url(settings.database_url).render_as_string()} ...", flush=True)
     upgrade_to_head(settings.database_url)  # sync: alembic runs its own event loop
     found = asyncio.run(prepare(settings, seed_demo=seed_demo))
-    if settings.jwt_secret and not settings.jwt_public_keys:
+    if settings.signs_locally:
         print(banner(settings, host, port, found), flush=True)
     else:
-        print(f"\n  GraphiQL: http://{host}:{port}/graphql (tokens come from your identity provider)\n")
+        print(f"\n  http://{host}:{port}/graphql (tokens come from your identity provider)\n", flush=True)
 
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, access_log=access_log)
+    # No `server` header: it only tells a scanner which versions to try.
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        server_header=False,
+    )
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
+def _flag(name: str, default: bool = True) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ async def recreate_database(url: str) -> None:
     if parsed.get_backend_name() == "sqlite":
         _remove_sqlite_files(parsed.database or "")
         return
-    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", hide_parameters=True
+    )
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
@@ -57,7 +59,7 @@ async def recreate_database(url: str) -> None:
 async def build(url: str, *, big_entries: int) -> Dataset:
     await recreate_database(url)
     await upgrade_to_head_async(url)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         now = datetime.now(UTC)
         async with engine.begin() as conn:
@@ -110,7 +112,7 @@ async def build(url: str, *, big_entries: int) -> Dataset:
 
 async def existing(url: str) -> Dataset | None:
     """The data set an earlier run built in `url`, or None when there is none."""
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.connect() as conn:
             member_ids = list((await conn.execute(select(tables.members.c.id).order_by("id"))).scalars())
