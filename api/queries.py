@@ -35,8 +35,11 @@ class Query:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Any object by its global id.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its own access rules.
-        return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        # Each type's resolve_nodes applies its rule from api/access.py, the one its list queries use.
+        try:
+            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        except relay.GlobalIDValueError:  # names no Node type: nothing there, as for a missing object
+            return None
 
     @strawberry.field(permission_classes=MEMBER, description="The calling member.")
     async def me(self, info: Info) -> Member | None:
