@@ -190,7 +190,7 @@ class Redemption(relay.Node):
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
-    @strawberry.field
+    @strawberry.field(description="The reward redeemed; null once it is inactive, except for admins.")
     async def reward(self, info: Info) -> Reward | None:
         if self.reward_id is None:
             return None

@@ -92,7 +92,7 @@ class MemberAward(relay.Node):
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
-    @strawberry.field
+    @strawberry.field(description="The offer that gave it, when the caller may read that offer by its id.")
     async def offer(self, info: Info) -> Annotated[Offer, strawberry.lazy("api.types.offers")] | None:
         from api.types.offers import Offer
 
