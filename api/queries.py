@@ -5,17 +5,16 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_everything
 from api.context import Info
 from api.permissions import ADMIN, AUTHENTICATED, MEMBER
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
-from api.types.offers import CampaignReport, Offer, OfferStatus, can_see_usage, load_usage
+from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import connection
 from api.types.tiers import Tier
-from domain.actors import Role
-from domain.offers import FunderKind
 from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
@@ -36,8 +35,11 @@ class Query:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Any object by its global id.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its own access rules.
-        return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        # Each type's resolve_nodes applies its rule from api/access.py, the one its list queries use.
+        try:
+            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        except relay.GlobalIDValueError:  # names no Node type: nothing there, as for a missing object
+            return None
 
     @strawberry.field(permission_classes=MEMBER, description="The calling member.")
     async def me(self, info: Info) -> Member | None:
@@ -85,13 +87,8 @@ class Query:
         filter: OfferFilter | None = None,
     ) -> relay.Connection[Offer]:
         actor = info.context.actor
-        assert actor is not None
-        funder: tuple[FunderKind, int] | None = None
-        if actor.role is Role.PARTNER and actor.partner_id is not None:
-            funder = (FunderKind.PARTNER, actor.partner_id)
-        elif actor.role is Role.MERCHANT and actor.merchant_id is not None:
-            funder = (FunderKind.MERCHANT, actor.merchant_id)
-        listed = actor.role is Role.ADMIN or funder is not None  # members use me.eligibleOffers
+        funder = offer_funder(actor)
+        listed = sees_everything(actor) or funder is not None  # members list theirs in me.eligibleOffers
 
         status = filter.status if filter else None
 
@@ -111,7 +108,7 @@ class Query:
     async def campaign_report(self, info: Info, offer_id: relay.GlobalID) -> CampaignReport | None:
         found = try_decode_id(offer_id, "Offer")
         offer = None if found is None else await info.context.loaders.offers.load(found)
-        if offer is None or not can_see_usage(info, offer):
+        if offer is None or not funds_offer(info, offer):
             return None
         node = Offer.from_domain(offer)
         totals = await info.context.reader.campaign_totals(offer.id)
@@ -154,8 +151,7 @@ class Query:
     async def rewards(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[Reward]:
-        actor = info.context.actor
-        active_only = actor is None or actor.role is not Role.ADMIN
+        active_only = not lists_inactive_rewards(info.context.actor)
         return await connection(
             first=first,
             after=after,

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from api.access import owns_member_data
+from api.access import (
+    can_read_catalogue,
+    can_read_purchase,
+    can_read_redemption,
+    can_read_reward,
+    owns_member_data,
+)
 from api.context import Info
 from api.types.catalogue import Merchant, Reward
 from api.types.enums import Channel, ReasonCode, RedemptionKind, RedemptionStatus
@@ -18,7 +24,6 @@ from api.types.members import Member, load_member
 from domain import purchases as dp
 from domain import refunds as drf
 from domain import rewards as dr
-from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.offers import OfferAward
@@ -51,7 +56,8 @@ class Purchase(relay.Node):
 
     @strawberry.field(description="The purchase's refunds, oldest first.")
     async def refunds(self, info: Info) -> list[Refund]:
-        return [Refund.from_domain(r) for r in await info.context.loaders.purchase_refunds.load(self.id)]
+        refunds = await info.context.loaders.purchase_refunds.load(self.id)
+        return [Refund.from_domain(r) for r in refunds if can_read_purchase(info, r)]
 
     @strawberry.field
     async def member(self, info: Info) -> Member | None:
@@ -59,6 +65,8 @@ class Purchase(relay.Node):
 
     @strawberry.field
     async def merchant(self, info: Info) -> Merchant | None:
+        if not can_read_catalogue(info):
+            return None
         merchant = await info.context.loaders.merchants.load(self.merchant_id)
         return Merchant.from_domain(merchant) if merchant else None
 
@@ -105,14 +113,6 @@ class Purchase(relay.Node):
     ) -> list[Purchase | None]:
         found = await info.context.loaders.purchases.load_many(node_ints(node_ids))
         return [cls.from_domain(p) if p and can_read_purchase(info, p) else None for p in found]
-
-
-def can_read_purchase(info: Info, purchase: dp.Purchase | drf.Refund) -> bool:
-    """The merchant it was made at, the member (and admins)."""
-    actor = info.context.actor
-    if actor is not None and actor.role is Role.MERCHANT:
-        return actor.merchant_id == purchase.merchant_id
-    return owns_member_data(info, purchase.member_id)
 
 
 @strawberry.type(description="Money a merchant gave back on a purchase, and the points that went with it.")
@@ -190,16 +190,16 @@ class Redemption(relay.Node):
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
-    @strawberry.field
+    @strawberry.field(description="The reward redeemed; null once it is inactive, except for admins.")
     async def reward(self, info: Info) -> Reward | None:
         if self.reward_id is None:
             return None
         reward = await info.context.loaders.rewards.load(self.reward_id)
-        return Reward.from_domain(reward) if reward else None
+        return Reward.from_domain(reward) if reward and can_read_reward(info, reward) else None
 
     @strawberry.field(description="The merchant that held the points (kind POS).")
     async def merchant(self, info: Info) -> Merchant | None:
-        if self.merchant_id is None:
+        if self.merchant_id is None or not can_read_catalogue(info):
             return None
         merchant = await info.context.loaders.merchants.load(self.merchant_id)
         return Merchant.from_domain(merchant) if merchant else None
@@ -235,14 +235,6 @@ class Redemption(relay.Node):
     ) -> list[Redemption | None]:
         found = await info.context.loaders.redemptions.load_many(node_ints(node_ids))
         return [cls.from_domain(r) if r and can_read_redemption(info, r) else None for r in found]
-
-
-def can_read_redemption(info: Info, redemption: dr.Redemption) -> bool:
-    """Admin and the member, as for all its history; a merchant the POS redemptions it authorized."""
-    actor = info.context.actor
-    if actor is not None and actor.role is Role.MERCHANT:
-        return redemption.merchant_id is not None and actor.merchant_id == redemption.merchant_id
-    return owns_member_data(info, redemption.member_id)
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
-"""Merchants, partner brands and rewards: readable by any authenticated caller."""
+"""Merchants and partner brands (read by any authenticated caller) and rewards (inactive ones by admins
+only): the rules are in api/access.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from api.access import can_read_catalogue, can_read_reward
 from api.context import Info
 from api.types.enums import LimitPeriod, MerchantCategory, MerchantChannel, PartnerKind
 from api.types.ids import encode_id, node_ints
@@ -31,7 +33,7 @@ class PartnerBrand(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PartnerBrand | None]:
-        if info.context.actor is None:
+        if not can_read_catalogue(info):
             return [None for _ in node_ids]
         found = await info.context.loaders.partners.load_many(node_ints(node_ids))
         return [cls.from_domain(p) if p else None for p in found]
@@ -54,7 +56,7 @@ class Merchant(relay.Node):
 
     @strawberry.field
     async def partner_brand(self, info: Info) -> PartnerBrand | None:
-        if self.partner_id is None:
+        if self.partner_id is None or not can_read_catalogue(info):
             return None
         partner = await info.context.loaders.partners.load(self.partner_id)
         return PartnerBrand.from_domain(partner) if partner else None
@@ -76,7 +78,7 @@ class Merchant(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Merchant | None]:
-        if info.context.actor is None:
+        if not can_read_catalogue(info):
             return [None for _ in node_ids]
         found = await info.context.loaders.merchants.load_many(node_ints(node_ids))
         return [cls.from_domain(m) if m else None for m in found]
@@ -116,7 +118,5 @@ class Reward(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Reward | None]:
-        if info.context.actor is None:
-            return [None for _ in node_ids]
         found = await info.context.loaders.rewards.load_many(node_ints(node_ids))
-        return [cls.from_domain(r) if r else None for r in found]
+        return [cls.from_domain(r) if r and can_read_reward(info, r) else None for r in found]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from api.access import can_read_member, owns_member_data
+from api.access import can_read_member, member_eligible_offers, owns_member_data
 from api.context import Info
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
 from api.types.ids import encode_id, node_ints
@@ -211,15 +211,9 @@ class Member(relay.Node):
         category: MerchantCategory | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[Annotated[Offer, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Offer
-        from domain.services.offers import eligible_offers
 
-        found: list[tuple[int, Any, int | None]] = []
-        if owns_member_data(info, self.id):
-            context = info.context
-            pairs = await eligible_offers(
-                self.id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
-            )
-            found = [(position, offer, left) for position, (offer, left) in enumerate(pairs, start=1)]
+        pairs = await member_eligible_offers(info, self.id, channel, category)
+        found = [(position, offer, left) for position, (offer, left) in enumerate(pairs, start=1)]
 
         async def fetch(after_position: int | None, limit: int) -> list[tuple[int, Any, int | None]]:
             start = after_position or 0

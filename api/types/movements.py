@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from api.access import owns_member_data
+from api.access import can_read_purchase, can_read_transfer, owns_member_data, readable_offers
 from api.context import Info
 from api.types.ids import node_ints
 from api.types.members import Member, load_member
@@ -51,12 +51,7 @@ class Transfer(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Transfer | None]:
         found = await info.context.loaders.transfers.load_many(node_ints(node_ids))
-        return [
-            cls.from_domain(t)
-            if t and (owns_member_data(info, t.member_id) or owns_member_data(info, t.to_member_id))
-            else None
-            for t in found
-        ]
+        return [cls.from_domain(t) if t and can_read_transfer(info, t) else None for t in found]
 
 
 @strawberry.type(description="Points a member lost when its lots reached their expiry date.")
@@ -97,16 +92,17 @@ class MemberAward(relay.Node):
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
-    @strawberry.field
+    @strawberry.field(description="The offer that gave it, when the caller may read that offer by its id.")
     async def offer(self, info: Info) -> Annotated[Offer, strawberry.lazy("api.types.offers")] | None:
         from api.types.offers import Offer
 
         offer = await info.context.loaders.offers.load(self.offer_id)
-        return Offer.from_domain(offer) if offer else None
+        [readable] = await readable_offers(info, [offer])
+        return Offer.from_domain(offer) if offer and readable else None
 
     @strawberry.field(description="For a referral: the referred member's purchase it came from.")
     async def purchase(self, info: Info) -> Annotated[Purchase, strawberry.lazy("api.types.activity")] | None:
-        from api.types.activity import Purchase, can_read_purchase
+        from api.types.activity import Purchase
 
         if self.purchase_id is None:
             return None

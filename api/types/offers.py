@@ -9,13 +9,13 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from api.access import funds_offer, readable_offers
 from api.context import Info
 from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory
 from api.types.ids import encode_id, node_ints
 from domain import money as dmoney
 from domain import offers as do
-from domain.actors import Role
 
 Mechanic = strawberry.enum(do.Mechanic, name="OfferMechanic")
 OfferStatus = strawberry.enum(do.OfferStatus, name="OfferStatus")
@@ -111,7 +111,7 @@ class Offer(relay.Node):
 
     @strawberry.field(description="What it has given so far: admins and its funders only.")
     async def usage(self, info: Info) -> OfferUsage | None:
-        if not can_see_usage(info, self.source):
+        if not funds_offer(info, self.source):
             return None
         found = await info.context.reader.offer_usage([self.id])
         used = found[0]
@@ -179,30 +179,14 @@ class Offer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Offer | None]:
-        if info.context.actor is None:
-            return [None for _ in node_ids]
         found = await info.context.loaders.offers.load_many(node_ints(node_ids))
-        return [cls.from_domain(o) if o else None for o in found]
+        readable = await readable_offers(info, found)
+        return [cls.from_domain(o) if o and ok else None for o, ok in zip(found, readable, strict=True)]
 
 
 async def load_usage(info: Info, offer_id: int) -> OfferUsage | None:
     [used] = await info.context.reader.offer_usage([offer_id])
     return None if used is None else OfferUsage(points_used=used[0], money_used_minor=used[1], uses=used[2])
-
-
-def can_see_usage(info: Info, offer: do.Offer) -> bool:
-    actor = info.context.actor
-    if actor is None:
-        return False
-    if actor.role is Role.ADMIN:
-        return True
-    if actor.role is Role.PARTNER:
-        return any(f.kind is do.FunderKind.PARTNER and f.funder_id == actor.partner_id for f in offer.funding)
-    if actor.role is Role.MERCHANT:
-        return any(
-            f.kind is do.FunderKind.MERCHANT and f.funder_id == actor.merchant_id for f in offer.funding
-        )
-    return False
 
 
 @strawberry.type(description="A coupon code for a coupon-only offer.")

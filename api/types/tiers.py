@@ -9,6 +9,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from api.access import can_read_catalogue
 from api.context import Info
 from api.types.activity import Money
 from api.types.ids import encode_id, node_ints
@@ -69,7 +70,7 @@ class Tier(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tier | None]:
-        if info.context.actor is None:
+        if not can_read_catalogue(info):
             return [None for _ in node_ids]
         by_id = {t.id: t for t in await info.context.loaders.ladder()}
         found = [by_id.get(i) for i in node_ints(node_ids)]
