@@ -3,9 +3,11 @@ when REDIS_URL is set, so every worker process and host shares one count, else i
 memory (the embedded default, for a single process).
 
 A principal is a token's role and subject, or the client's address when no token was accepted.
-Request limits use the sliding window counter: two counters per principal whatever its limit, so a
-merchant's 12,000 a minute costs no more memory than a member's 120. The small exact counts (codes
-created, wrong codes, lockouts) use the moving window, which keeps one timestamp per hit.
+Requests and codes created use the sliding window counter: two counters per principal whatever its
+limit, so a merchant's 12,000 a minute costs no more memory than a member's 120 (it weighs the
+previous window's count, an approximation that errs by at most a request or two at a window's edge).
+Wrong codes and lockouts, rare and small, use the exact moving window, one timestamp per hit: the
+lockout's reset time is when its cool-down ends.
 
 When the store cannot be reached the request goes on (logged): rate limits protect the service,
 and an outage of their store must not stop members paying at a till.
@@ -129,7 +131,7 @@ class Limits:
         """Count one code created; the seconds to wait when the member made too many lately."""
         return await self._guarded(
             "code creation",
-            lambda: self._hit_all(self.exact, self.code_creation, "codes", principal_of(actor)),
+            lambda: self._hit_all(self.requests, self.code_creation, "codes", principal_of(actor)),
             None,
         )
 
