@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -27,8 +28,10 @@ from api.middleware import (
     SecurityHeadersMiddleware,
     page_policy,
 )
+from api.rate_limits import Limits, client_address, too_many_requests
 from api.schema import build_schema
 from api.settings import Settings
+from domain.actors import Actor
 from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
 from persistence.queries.read_model import SqlReadModel
@@ -38,7 +41,7 @@ logger = logging.getLogger("loyalty.api")
 
 
 class LoyaltyGraphQL(GraphQL[Context, None]):
-    def __init__(self, *, settings: Settings, database: Database, clock: Clock) -> None:
+    def __init__(self, *, settings: Settings, database: Database, clock: Clock, limits: Limits) -> None:
         super().__init__(
             build_schema(
                 max_depth=settings.max_query_depth,
@@ -53,22 +56,45 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
         self.clock = clock
+        self.limits = limits
+
+    async def authenticate(self, scope: Scope) -> tuple[Actor | None, str | None]:
+        """The caller, or why its token was refused; once per request, kept in the scope's state."""
+        state = scope.setdefault("state", {})
+        if "auth" not in state:
+            actor, auth_error = None, None
+            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() == "bearer" and token:
+                try:
+                    actor = await self.verifier.verify_async(token.strip(), state.get("request_id", "-"))
+                except InvalidToken as exc:
+                    auth_error = str(exc)
+            elif scheme:
+                auth_error = "expected a Bearer token"
+            state["auth"] = (actor, auth_error)
+        return state["auth"]  # type: ignore[no-any-return]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Counted before the body is read or parsed, so a flood is refused at the least cost.
+        if scope["type"] == "http":
+            actor, _ = await self.authenticate(scope)
+            retry_after = await self.limits.request_refused(actor, client_address(scope))
+            if retry_after is not None:
+                await too_many_requests(retry_after)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "-")
-        actor, auth_error = None, None
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token:
-            try:
-                actor = await self.verifier.verify_async(token.strip(), request_id)
-            except InvalidToken as exc:
-                auth_error = str(exc)
-        elif scheme:
-            auth_error = "expected a Bearer token"
+        actor, auth_error = await self.authenticate(request.scope)
         return Context(
             request_id=request_id,
             actor=actor,
             auth_error=auth_error,
+            client_address=client_address(request.scope),
+            response=response if isinstance(response, Response) else None,
+            limits=self.limits,
             uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
             reader=self.reader,
             loaders=Loaders(self.reader, self.clock),
@@ -76,8 +102,14 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         )
 
 
-def create_app(settings: Settings, database: Database | None = None, clock: Clock | None = None) -> Starlette:
-    """With `database` given, the caller owns it; otherwise the app builds and disposes its own."""
+def create_app(
+    settings: Settings,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    limits: Limits | None = None,
+) -> Starlette:
+    """With `database` given, the caller owns it; otherwise the app builds and disposes its own.
+    `limits` defaults to counters built from the settings (in Redis when REDIS_URL is set)."""
     owned = database is None
     db = database or create_database(settings.database_url, pool_size=settings.db_pool_size)
 
@@ -89,7 +121,9 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
             if owned:
                 await db.dispose()
 
-    graphql = LoyaltyGraphQL(settings=settings, database=db, clock=clock or SystemClock())
+    graphql = LoyaltyGraphQL(
+        settings=settings, database=db, clock=clock or SystemClock(), limits=limits or Limits(settings)
+    )
     # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
     # <style> elements as it runs, so its styles cannot be pinned by hash.
     html_policy = (

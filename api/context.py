@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import strawberry
+from starlette.responses import Response
 
 from api.loaders import Loaders
+from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
 from domain.ports import ReadModel, UnitOfWork
@@ -19,6 +21,9 @@ class Context:
     request_id: str
     actor: Actor | None
     auth_error: str | None  # why a presented token was refused, shown with UNAUTHENTICATED
+    client_address: str | None
+    response: Response | None  # status and headers set here go out with the GraphQL answer
+    limits: Limits
     uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
     loaders: Loaders

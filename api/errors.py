@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.safe_traceback import safe_traceback
-from domain.errors import DomainError
+from domain.errors import DomainError, TooManyAttempts
 from domain.errors import ErrorCode as DomainErrorCode
 
 logger = logging.getLogger("loyalty.api")
@@ -22,10 +22,18 @@ class UserError:
     code: ErrorCode  # type: ignore[valid-type]
     field: list[str] | None = strawberry.field(description="Path of the input field concerned.")
     message: str
+    retry_after: int | None = strawberry.field(
+        default=None, description="TOO_MANY_ATTEMPTS: the seconds to wait before trying again."
+    )
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
-        return cls(code=error.code, field=list(error.field) if error.field else None, message=error.message)
+        return cls(
+            code=error.code,
+            field=list(error.field) if error.field else None,
+            message=error.message,
+            retry_after=error.retry_after if isinstance(error, TooManyAttempts) else None,
+        )
 
 
 class PublicError(GraphQLError):
@@ -53,6 +61,14 @@ def log_errors(errors: list[GraphQLError], request_id: str) -> None:
             )
         else:
             logger.debug("request_id=%s client error: %s", request_id, error.message)
+
+
+class RateLimited(PublicError):
+    """Too many of this operation lately; answered with HTTP 429 and Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests: try again in {retry_after} seconds", "RATE_LIMITED")
+        self.extensions = {"code": "RATE_LIMITED", "retryAfter": retry_after}
 
 
 def bad_input(message: str) -> PublicError:

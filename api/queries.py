@@ -14,6 +14,7 @@ from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import connection
+from api.types.security import SecurityEvent
 from api.types.tiers import Tier
 from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
@@ -158,4 +159,16 @@ class Query:
             fetch=lambda position, limit: info.context.reader.reward_page(position, limit, active_only),
             key=lambda r: r.id,
             node=Reward.from_domain,
+        )
+
+    @strawberry.field(permission_classes=ADMIN, description="Lockouts and other refusals, newest first.")
+    async def security_events(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[SecurityEvent]:
+        return await connection(
+            first=first,
+            after=after,
+            fetch=info.context.reader.security_event_page,
+            key=lambda e: e.id or 0,
+            node=SecurityEvent.from_domain,
         )

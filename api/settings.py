@@ -13,8 +13,28 @@ from typing import Any
 from urllib.parse import urlparse
 
 import jwt
+from limits import parse_many
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loyalty.db"
+ANONYMOUS = "anonymous"
+# Requests per principal (a token's role and subject; an anonymous caller's address), in the `limits`
+# notation. Generous for real clients, far below what a script can send:
+# - a wallet app makes a few requests per screen: 120 a minute is a busy member;
+# - one merchant token may serve a whole chain's tills and web shop: 12,000 a minute (200/s sustained)
+#   covers hundreds of tills each posting, qualifying and redeeming at peak;
+# - partner brands read reports, admins work in a console: 600 a minute each;
+# - without a token only a refusal is reachable, keyed by client address behind NAT: 60 a minute.
+# A role not listed (one added later) gets the merchant's, the most generous integration limit.
+DEFAULT_RATE_LIMITS: Mapping[str, str] = {
+    ANONYMOUS: "60/minute",
+    "member": "120/minute",
+    "merchant": "12000/minute",
+    "partner": "600/minute",
+    "admin": "600/minute",
+}
+# createRedemptionCode per member: a code lives 5 minutes and a visit to a till needs one, two if
+# it lapses. 2,000 codes at 450/s was a member filling the code table.
+DEFAULT_CODE_CREATION_LIMIT = "5/minute;30/hour"
 SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 ENVIRONMENTS = frozenset({"development", "production"})
@@ -48,6 +68,17 @@ class Settings:
     max_aliases: int = 15
     max_body_bytes: int = 1_000_000
     var_dir: Path = Path("var")
+    # Rate limits: shared through Redis when set, else counted in each process's memory.
+    redis_url: str | None = None
+    rate_limit_key_prefix: str = "loyalty"
+    rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    code_creation_limit: str = DEFAULT_CODE_CREATION_LIMIT
+    # Guessing secrets (one-time redemption codes, coupon codes, red-packet codes): this many wrong
+    # codes of one kind within the window lock that caller out of that kind for the cool-down.
+    # A cashier mistyping, or a customer showing a lapsed code, stays well under 5 in 10 minutes.
+    guess_max_failures: int = 5
+    guess_window_seconds: int = 600
+    guess_cooldown_seconds: int = 900
 
     @property
     def production(self) -> bool:
@@ -59,6 +90,16 @@ class Settings:
         return self.jwt_algorithm in SYMMETRIC
 
     def __post_init__(self) -> None:
+        for name, notation in {**self.rate_limits, "code creation": self.code_creation_limit}.items():
+            try:
+                parse_many(notation)
+            except ValueError as exc:
+                raise ConfigurationError(f"rate limit for {name}: {exc}") from exc
+        if ANONYMOUS not in self.rate_limits or "merchant" not in self.rate_limits:
+            raise ConfigurationError("rate limits need an anonymous and a merchant entry")
+        for name in ("guess_max_failures", "guess_window_seconds", "guess_cooldown_seconds"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name.upper()} must be at least 1")
         if self.environment not in ENVIRONMENTS:
             raise ConfigurationError(
                 f"LOYALTY_ENV must be one of {', '.join(sorted(ENVIRONMENTS))}, not {self.environment!r}"
@@ -152,6 +193,16 @@ class Settings:
             max_aliases=int(env.get("MAX_ALIASES", "15")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1000000")),
             var_dir=var_dir,
+            redis_url=env.get("REDIS_URL") or None,
+            rate_limit_key_prefix=env.get("RATE_LIMIT_KEY_PREFIX", "loyalty"),
+            rate_limits={
+                name: env.get(f"RATE_LIMIT_{name.upper()}", default)
+                for name, default in DEFAULT_RATE_LIMITS.items()
+            },
+            code_creation_limit=env.get("RATE_LIMIT_CODE_CREATION", DEFAULT_CODE_CREATION_LIMIT),
+            guess_max_failures=int(env.get("GUESS_MAX_FAILURES", "5")),
+            guess_window_seconds=int(env.get("GUESS_WINDOW_SECONDS", "600")),
+            guess_cooldown_seconds=int(env.get("GUESS_COOLDOWN_SECONDS", "900")),
         )
 
 

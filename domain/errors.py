@@ -19,12 +19,15 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ALREADY_FINALIZED = "ALREADY_FINALIZED"
     RISK_REVIEW = "RISK_REVIEW"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
 class DomainError(Exception):
     """A business rule said no. Carries a stable code and the input field it concerns."""
 
     code: ErrorCode = ErrorCode.VALIDATION
+    # A code that matched nothing the caller may use: the API counts it against its guessing limits.
+    wrong_code: bool = False
 
     def __init__(self, message: str, field: tuple[str, ...] | None = None) -> None:
         super().__init__(message)
@@ -96,6 +99,28 @@ class IdempotencyKeyReused(DomainError):
 
 class AlreadyFinalized(DomainError):
     code = ErrorCode.ALREADY_FINALIZED
+
+
+class UnknownCode(NotFound):
+    """No coupon or red packet has this code: a wrong guess, as far as the caller can tell."""
+
+    wrong_code = True
+
+
+class InvalidCode(Validation):
+    """A one-time code that is malformed, unknown, used or expired (the caller is not told which)."""
+
+    wrong_code = True
+
+
+class TooManyAttempts(DomainError):
+    """The caller gave too many wrong codes of this kind lately; it may try again after a cool-down."""
+
+    code = ErrorCode.TOO_MANY_ATTEMPTS
+
+    def __init__(self, message: str, field: tuple[str, ...] | None, retry_after: int) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
 
 
 _BY_CODE: dict[ErrorCode, type[DomainError]] = {

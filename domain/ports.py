@@ -35,6 +35,7 @@ from domain.programme import Programme
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.refunds import AwardUsage, GiveBack, PointsToReverse, Refund, RefundablePurchase
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 
 
@@ -450,6 +451,10 @@ class AuditLog(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
 
+class SecurityEventLog(Protocol):
+    async def record(self, event: SecurityEvent) -> None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     merchants: MerchantRepository
@@ -468,6 +473,7 @@ class UnitOfWork(Protocol):
     offers: OfferRepository
     tiers: TierRepository
     audit: AuditLog
+    security_events: SecurityEventLog
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -537,6 +543,10 @@ class ReadModel(Protocol):
     async def partner_page(self, after: int | None, limit: int) -> list[PartnerBrand]: ...
     async def reward_page(self, after: int | None, limit: int, active_only: bool) -> list[Reward]: ...
     async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]: ...
+    async def security_event_page(self, before: int | None, limit: int) -> list[SecurityEvent]:
+        """Newest first."""
+        ...
+
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]: ...
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool: ...
 

@@ -16,6 +16,7 @@ from domain.movements import Expiration, MemberAward, Transfer
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.refunds import Refund, RefundablePurchase
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.security import Secret, SecurityEvent, SecurityEventKind
 from domain.tiers import Qualification, Tier, TierChange, TierChangeReason
 
 
@@ -268,4 +269,18 @@ def tier_change(row: Row[Any]) -> TierChange:
         reason=TierChangeReason(row.reason),
         qualification=Qualification(row.qualifying_points, row.qualifying_spend_minor),
         created_at=row.created_at,
+    )
+
+
+def security_event(row: Row[Any]) -> SecurityEvent:
+    return SecurityEvent(
+        id=row.id,
+        kind=SecurityEventKind(row.kind),
+        secret=Secret(row.secret) if row.secret else None,
+        principal=row.principal,
+        client_address=row.client_address,
+        failures=row.failures,
+        cooldown_seconds=row.cooldown_seconds,
+        request_id=row.request_id,
+        at=row.created_at,
     )

@@ -551,6 +551,19 @@ class AuditLogRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SecurityEventRow(Base):
+    __tablename__ = "security_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    secret: Mapped[str | None] = mapped_column(String(40))
+    principal: Mapped[str] = mapped_column(String(200))  # role and token subject, never a token
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer)
+    cooldown_seconds: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 def _table(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
@@ -586,3 +599,4 @@ award_funding = _table(AwardFundingRow)
 member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)
+security_events = _table(SecurityEventRow)

@@ -27,6 +27,7 @@ from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
+from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.tiers import SqlTierRepository
 
 
@@ -59,6 +60,7 @@ class SqlAlchemyUnitOfWork:
         self.offers = SqlOfferRepository(conn, catalogue)
         self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
+        self.security_events = SqlSecurityEventLog(conn)
         return self
 
     async def __aexit__(

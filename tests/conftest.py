@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.auth import issue_token
-from api.settings import Settings
+from api.settings import DEFAULT_RATE_LIMITS, Settings
 from domain.actors import Role
 from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head_async
@@ -161,9 +161,23 @@ async def pg_backend(request: pytest.FixtureRequest, backends: _Backends) -> Asy
     await ledger_stays_clean(request, chosen)
 
 
+# The suite sends many requests with one token, and bursts of 200: no test trips a rate or guessing
+# limit unless it sets its own. The production defaults stay as they are.
+NO_LIMITS = "1000000/second"
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    unlimited: dict[str, Any] = {
+        "rate_limits": dict.fromkeys(DEFAULT_RATE_LIMITS, NO_LIMITS),
+        "code_creation_limit": NO_LIMITS,
+        "guess_max_failures": 1_000_000,
+    }
+    return Settings(database_url=url, jwt_secret=JWT_SECRET, **{**unlimited, **overrides})
+
+
 @pytest.fixture
 def settings(backend: Backend) -> Settings:
-    return Settings(database_url=backend.url, jwt_secret=JWT_SECRET)
+    return settings_for(backend.url)
 
 
 class Tokens:

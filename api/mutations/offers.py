@@ -31,6 +31,7 @@ from api.types.offers import (
 from domain import commands
 from domain import offers as do
 from domain.money import Money as DomainMoney
+from domain.security import Secret
 from domain.services.bonuses import open_red_packet
 from domain.services.offers import (
     change_offer_status,
@@ -332,7 +333,9 @@ class OfferMutations:
     )
     async def claim_coupon(self, info: Info, input: ClaimCouponInput) -> ClaimCouponPayload:
         result, errors = await run_use_case(
-            info, lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock)
+            info,
+            lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock),
+            guessing=(Secret.COUPON_CODE, "code"),
         )
         return ClaimCouponPayload(coupon=Coupon.from_domain(result) if result else None, errors=errors)
 
@@ -342,7 +345,9 @@ class OfferMutations:
     async def open_red_packet(self, info: Info, input: OpenRedPacketInput) -> OpenRedPacketPayload:
         command = commands.OpenRedPacket(code=input.code, idempotency_key=input.idempotency_key)
         result, errors = await run_use_case(
-            info, lambda actor, uow, clock: open_red_packet(command, actor=actor, uow=uow, clock=clock)
+            info,
+            lambda actor, uow, clock: open_red_packet(command, actor=actor, uow=uow, clock=clock),
+            guessing=(Secret.RED_PACKET_CODE, "code"),
         )
         return OpenRedPacketPayload(points=result.points if result else None, errors=errors)
 

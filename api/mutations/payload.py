@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from api.context import Info
+from api.context import Context, Info
 from api.errors import UserError
+from api.rate_limits import principal_of
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.errors import DomainError
+from domain.errors import DomainError, TooManyAttempts
 from domain.ports import UnitOfWork
+from domain.security import Secret, SecurityEvent, SecurityEventKind
+from domain.services.security import record_security_event
 
 T = TypeVar("T")
+logger = logging.getLogger("loyalty.api")
 
 
 async def run_use_case(
-    info: Info, use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[T]]
+    info: Info,
+    use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[T]],
+    *,
+    guessing: tuple[Secret, str] | None = None,
 ) -> tuple[T | None, list[UserError]]:
+    """`guessing` names the kind of code the input presents and its field: a caller that gave too
+    many wrong ones lately is refused before the use case runs, even with a right one."""
     context = info.context
     actor = context.actor
     assert actor is not None, "mutations are guarded by IsAuthenticated"
+    if guessing is not None:
+        secret, field = guessing
+        retry_after = await context.limits.locked_out(secret, actor)
+        if retry_after is not None:
+            refusal = TooManyAttempts(
+                f"too many wrong codes: try again in {retry_after} seconds", (field,), retry_after
+            )
+            return None, [UserError.from_domain(refusal)]
     try:
         return await use_case(actor, context.uow_factory(), context.clock), []
     except DomainError as error:
+        if guessing is not None and error.wrong_code:
+            await _count_wrong_code(context, actor, guessing[0])
         return None, [UserError.from_domain(error)]
+
+
+async def _count_wrong_code(context: Context, actor: Actor, secret: Secret) -> None:
+    if not await context.limits.wrong_code(secret, actor):
+        return
+    event = SecurityEvent(
+        kind=SecurityEventKind.GUESSING_LOCKOUT,
+        secret=secret,
+        principal=principal_of(actor)[:200],
+        client_address=(context.client_address or "")[:64] or None,
+        failures=context.limits.max_failures,
+        cooldown_seconds=context.limits.cooldown_seconds,
+        request_id=context.request_id,
+        at=context.clock.now(),
+    )
+    logger.warning(
+        "guessing lockout request_id=%s secret=%s role=%s cooldown=%ss",
+        context.request_id,
+        secret.value,
+        actor.role.value,
+        event.cooldown_seconds,
+    )
+    await record_security_event(event, uow=context.uow_factory())

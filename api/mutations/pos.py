@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
-from api.errors import UserError
+from api.errors import RateLimited, UserError
 from api.mutations.payload import run_use_case
 from api.permissions import MEMBER, MERCHANT
 from api.types.activity import Redemption
@@ -20,6 +20,7 @@ from domain.actors import Actor
 from domain.clock import Clock
 from domain.ports import UnitOfWork
 from domain.results import RedemptionResult
+from domain.security import Secret
 from domain.services.pos_redemptions import (
     authorize_redemption,
     capture_redemption,
@@ -35,9 +36,11 @@ class RedemptionPayload:
 
 
 async def redemption_payload(
-    info: Info, use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]]
+    info: Info,
+    use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]],
+    guessing: tuple[Secret, str] | None = None,
 ) -> RedemptionPayload:
-    result, errors = await run_use_case(info, use_case)
+    result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
         return RedemptionPayload(redemption=None, errors=errors)
     redemption = await info.context.loaders.redemptions.load(result.redemption_id)
@@ -96,6 +99,13 @@ class PosMutations:
     async def create_redemption_code(
         self, info: Info, input: CreateRedemptionCodeInput | None = None
     ) -> CreateRedemptionCodePayload:
+        context = info.context
+        assert context.actor is not None, "guarded by MEMBER"
+        if (retry_after := await context.limits.code_creation_refused(context.actor)) is not None:
+            if context.response is not None:
+                context.response.status_code = 429
+                context.response.headers["Retry-After"] = str(retry_after)
+            raise RateLimited(retry_after)
         issued, errors = await run_use_case(
             info, lambda actor, uow, clock: create_redemption_code(actor=actor, uow=uow, clock=clock)
         )
@@ -124,6 +134,7 @@ class PosMutations:
                 uow=uow,
                 clock=clock,
             ),
+            guessing=(Secret.REDEMPTION_CODE, "code"),
         )
 
     @strawberry.mutation(

@@ -17,6 +17,7 @@ from api.types.ids import decode_id
 from domain import commands
 from domain.money import Money
 from domain.results import award_from_json
+from domain.security import Secret
 from domain.services.purchases import post_purchase
 
 
@@ -63,6 +64,7 @@ class PurchaseMutations:
                 uow=uow,
                 clock=clock,
             ),
+            guessing=None if input.coupon_code is None else (Secret.COUPON_CODE, "couponCode"),
         )
         if result is None:
             return PostPurchasePayload(purchase=None, errors=errors)

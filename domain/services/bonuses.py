@@ -10,7 +10,7 @@ from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import OpenRedPacket
 from domain.earning import bonus_entry, earn_lot
-from domain.errors import LimitReached, NotFound, OfferBudgetExhausted, Validation
+from domain.errors import LimitReached, NotFound, OfferBudgetExhausted, UnknownCode, Validation
 from domain.members import Member
 from domain.offers import (
     Award,
@@ -101,7 +101,7 @@ async def open_red_packet(
         coupon = await uow.offers.coupon(code)
         offer = None if coupon is None else await uow.offers.get(coupon.offer_id)
         if coupon is None or offer is None or offer.trigger is not Trigger.RED_PACKET:
-            raise NotFound("no such red packet", ("code",))
+            raise UnknownCode("no such red packet", ("code",))
         if offer.status is not OfferStatus.ACTIVE or not offer.window.contains(now):
             raise Validation("this red packet is not open now", ("code",))
         if coupon.member_id not in (None, member.id):

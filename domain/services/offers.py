@@ -10,7 +10,7 @@ from domain import validation
 from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
-from domain.errors import AlreadyExists, LimitReached, NotFound, Validation
+from domain.errors import AlreadyExists, LimitReached, NotFound, UnknownCode, Validation
 from domain.members import MemberStatus
 from domain.merchants import Channel, MerchantCategory
 from domain.offers import (
@@ -168,7 +168,7 @@ async def claim_coupon(code: str, *, actor: Actor, uow: UnitOfWork, clock: Clock
         if claimed is None:
             found = await uow.offers.coupon(code)
             if found is None:
-                raise NotFound("no such coupon", ("code",))
+                raise UnknownCode("no such coupon", ("code",))
             if found.member_id == member.id:
                 return found
             raise LimitReached("this coupon is already claimed or cannot be claimed", ("code",))

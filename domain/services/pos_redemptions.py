@@ -15,7 +15,14 @@ from domain import redemption_codes, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import AuthorizeRedemption, CaptureRedemption, VoidRedemption
-from domain.errors import AlreadyFinalized, Forbidden, NotFound, RewardOutOfStock, Validation
+from domain.errors import (
+    AlreadyFinalized,
+    Forbidden,
+    InvalidCode,
+    NotFound,
+    RewardOutOfStock,
+    Validation,
+)
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import draw_from_lots
 from domain.ports import UnitOfWork
@@ -66,7 +73,7 @@ async def authorize_redemption(
     if cmd.points is not None:
         validation.positive_int(cmd.points, ("points",))
     if len(cmd.code) > redemption_codes.MAX_INPUT or not redemption_codes.well_formed(cmd.code):
-        raise Validation(INVALID_CODE, ("code",))
+        raise InvalidCode(INVALID_CODE, ("code",))
     now = clock.now()
 
     async def work() -> RedemptionResult:
@@ -76,7 +83,7 @@ async def authorize_redemption(
         # Used here, in this transaction: when anything below refuses, the code is still unused.
         member_id = await uow.redemption_codes.use(redemption_codes.code_hash(cmd.code), now)
         if member_id is None:
-            raise Validation(INVALID_CODE, ("code",))
+            raise InvalidCode(INVALID_CODE, ("code",))
         member = await active_member(uow, member_id, "code")
         await uow.ledger.lock_balances([member.id])
         await expire_member_lots(uow, member.id, now)  # an expired point is never held

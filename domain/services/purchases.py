@@ -10,7 +10,7 @@ from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import PostPurchase, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earn_rate, earning, purchase_time
-from domain.errors import LimitReached, NotFound, Validation
+from domain.errors import LimitReached, NotFound, UnknownCode, Validation
 from domain.members import MemberStatus
 from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
@@ -131,7 +131,7 @@ async def qualify_purchase(
 async def _usable_coupon(uow: UnitOfWork, code: str, member_id: int) -> Coupon:
     coupon = await uow.offers.coupon(code)
     if coupon is None:
-        raise NotFound("no such coupon", ("couponCode",))
+        raise UnknownCode("no such coupon", ("couponCode",))
     if coupon.member_id not in (None, member_id):
         raise Validation("this coupon is in another member's wallet", ("couponCode",))
     if coupon.used_up:

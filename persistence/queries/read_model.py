@@ -20,6 +20,7 @@ from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
+from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange
 from persistence import mapping, offer_codec
 from persistence.catalogue import Catalogue, cache_for
@@ -43,6 +44,7 @@ from persistence.tables import (
     redemptions,
     refunds,
     rewards,
+    security_events,
     tier_changes,
     transfers,
 )
@@ -257,6 +259,12 @@ class SqlReadModel:
         statement = _LEDGER_PAGE if before is None else _LEDGER_PAGE_BEFORE
         params = {"member_id": member_id, "before": before, "limit": limit}
         return [mapping.member_posting(row) for row in await self._rows(statement, params)]
+
+    async def security_event_page(self, before: int | None, limit: int) -> list[SecurityEvent]:
+        statement = select(security_events).order_by(security_events.c.id.desc()).limit(limit)
+        if before is not None:
+            statement = statement.where(security_events.c.id < before)
+        return [mapping.security_event(row) for row in await self._rows(statement)]
 
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         statement = (

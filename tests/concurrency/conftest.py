@@ -18,9 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.settings import Settings
 from tests.builders import Scenario
-from tests.conftest import JWT_SECRET, Backend, GraphQLClient, Tokens, _Backends, clean, make_client
+from tests.conftest import Backend, GraphQLClient, Tokens, _Backends, clean, make_client, settings_for
 
 OK = "OK"
 
@@ -89,7 +88,7 @@ def assert_no_lock_errors(replies: Sequence[Reply]) -> None:
 
 
 async def _arena(backend: Backend) -> AsyncIterator[Arena]:
-    settings = Settings(database_url=backend.url, jwt_secret=JWT_SECRET)
+    settings = settings_for(backend.url)
     tokens = Tokens(settings)
     async with make_client(settings, backend.database) as http:
         yield Arena(backend, http, Scenario(GraphQLClient(http), tokens), tokens)

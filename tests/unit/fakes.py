@@ -38,6 +38,7 @@ from domain.ports import StoredResponse
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 
 DEFAULT_PROGRAMME = Programme(
@@ -75,6 +76,7 @@ class Tables:
     adjustments: dict[int, Adjustment] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRow] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
+    security_events: list[SecurityEvent] = field(default_factory=list)
     offers: dict[int, Offer] = field(default_factory=dict)
     expirations: dict[int, tuple[int, int, datetime]] = field(default_factory=dict)
     offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
@@ -636,6 +638,11 @@ class FakeAuditLog(_Repository):
         self.t.audit.append(event)
 
 
+class FakeSecurityEventLog(_Repository):
+    async def record(self, event: SecurityEvent) -> None:
+        self.t.security_events.append(event)
+
+
 class FakeUnitOfWork:
     """Re-enterable: each `async with` is one transaction, rolled back unless committed."""
 
@@ -656,6 +663,7 @@ class FakeUnitOfWork:
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)
+        self.security_events = FakeSecurityEventLog(self.db)
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
 
