@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.safe_traceback import safe_traceback
 from persistence.engine import Database, create_database
 from persistence.queries.read_model import SqlReadModel
 from tests.builders import Scenario
@@ -74,3 +75,43 @@ async def test_a_failed_statement_is_logged_without_its_data(
     everything = caplog.text + "".join(r.getMessage() for r in caplog.records)
     for value in (PHONE, EMAIL, PHONE.replace(" ", ""), "li.na.4711"):
         assert value not in everything
+
+
+class FakeDriverError(Exception):
+    """Shaped like asyncpg's errors: a module of the driver, a SQLSTATE and a constraint name."""
+
+    sqlstate = "23505"
+    constraint_name = "uq_members_email"
+
+
+FakeDriverError.__module__ = "asyncpg.exceptions"
+
+
+def test_the_safe_traceback_keeps_our_messages_and_hides_the_database_ones() -> None:
+    def store() -> None:
+        try:
+            raise FakeDriverError(f"Key (email)=({EMAIL}) already exists.")
+        except FakeDriverError as exc:
+            raise RuntimeError("could not enrol member 42") from exc
+
+    try:
+        try:
+            store()
+        except RuntimeError:
+            raise KeyError("while reporting") from None
+    except KeyError as exc:
+        hidden_context = safe_traceback(exc)
+    try:
+        store()
+    except RuntimeError as exc:
+        logged = safe_traceback(exc)
+
+    assert EMAIL not in logged
+    assert "asyncpg.exceptions.FakeDriverError: (message hidden" in logged
+    assert "sqlstate=23505 constraint_name=uq_members_email" in logged
+    assert "The above exception was the direct cause of the following exception:" in logged
+    assert logged.endswith("RuntimeError: could not enrol member 42")
+    assert ", in store" in logged, "the frames are kept"
+    # `from None` suppresses the context, as Python's own traceback does.
+    assert hidden_context.count("Traceback (most recent call last):") == 1
+    assert hidden_context.endswith("KeyError: 'while reporting'")
