@@ -11,13 +11,14 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import InvalidToken, TokenVerifier
 from api.context import Context
+from api.graphiql import STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
 from api.health import healthz, readyz
 from api.loaders import Loaders
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -43,10 +44,15 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
         )
+        self.graphiql_assets_dir = settings.graphiql_assets_dir
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
         self.clock = clock
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        # Our page over our own copies of GraphiQL's files, in place of strawberry's CDN-loading one.
+        return graphiql_page(self.graphiql_assets_dir)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "-")
@@ -84,12 +90,15 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(settings=settings, database=db, clock=clock or SystemClock())
+    routes: list[Route | Mount] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

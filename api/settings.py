@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loyalty.db"
+# Where `npm ci --prefix graphiql` puts GraphiQL's browser files: beside the code, not the working directory.
+DEFAULT_GRAPHIQL_ASSETS_DIR = Path(__file__).resolve().parent.parent / "graphiql" / "node_modules"
 SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 
@@ -30,6 +32,7 @@ class Settings:
     jwt_audience: str = "loyalty-api"
     jwt_leeway_seconds: int = 30
     graphiql: bool = True
+    graphiql_assets_dir: Path = DEFAULT_GRAPHIQL_ASSETS_DIR
     introspection: bool = True
     max_query_depth: int = 10
     max_query_tokens: int = 2000
@@ -67,6 +70,7 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER", "loyalty-local"),
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
             graphiql=_flag(env.get("GRAPHIQL", "true")),
+            graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
