@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "var" / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-SERVER_START_SECONDS = 60  # a bound on waiting for a broken server, not an assertion about speed
+SERVER_START_SECONDS = 120  # a bound on waiting for a broken server, not an assertion about speed
 
 
 def _browser_missing() -> str | None:

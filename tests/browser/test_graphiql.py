@@ -17,7 +17,7 @@ from tests.browser.conftest import Server
 
 pytestmark = pytest.mark.browser
 
-WAIT_SECONDS = 30  # a bound on waiting for a broken page, not an assertion about speed
+WAIT_SECONDS = 60  # a bound on waiting for a broken page, not an assertion about speed
 
 
 def _create_tier(server: Server, name: str) -> None:
