@@ -11,14 +11,15 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import InvalidToken, TokenVerifier
 from api.context import Context
+from api.graphiql import PAGE_HTML, STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
 from api.health import healthz, readyz
 from api.loaders import Loaders
 from api.middleware import (
@@ -52,6 +53,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
         )
+        self.graphiql_assets_dir = settings.graphiql_assets_dir
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
@@ -84,6 +86,10 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
                 await too_many_requests(retry_after)(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        # Our page over our own copies of GraphiQL's files, in place of strawberry's CDN-loading one.
+        return graphiql_page(self.graphiql_assets_dir)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "-")
@@ -126,15 +132,16 @@ def create_app(
     )
     # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
     # <style> elements as it runs, so its styles cannot be pinned by hash.
-    html_policy = (
-        page_policy(graphql.graphql_ide_html, runtime_styles=True) if settings.graphiql else DATA_POLICY
-    )
+    html_policy = page_policy(PAGE_HTML, runtime_styles=True) if settings.graphiql else DATA_POLICY
+    routes: list[Route | Mount] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
             Middleware(RequestIdMiddleware),

@@ -35,6 +35,8 @@ DEFAULT_RATE_LIMITS: Mapping[str, str] = {
 # createRedemptionCode per member: a code lives 5 minutes and a visit to a till needs one, two if
 # it lapses. 2,000 codes at 450/s was a member filling the code table.
 DEFAULT_CODE_CREATION_LIMIT = "5/minute;30/hour"
+# Where `npm ci --prefix graphiql` puts GraphiQL's browser files: beside the code, not the working directory.
+DEFAULT_GRAPHIQL_ASSETS_DIR = Path(__file__).resolve().parent.parent / "graphiql" / "node_modules"
 SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 ENVIRONMENTS = frozenset({"development", "production"})
@@ -62,6 +64,7 @@ class Settings:
     jwt_audience: str = "loyalty-api"
     jwt_leeway_seconds: int = 30
     graphiql: bool = True
+    graphiql_assets_dir: Path = DEFAULT_GRAPHIQL_ASSETS_DIR
     introspection: bool = True
     max_query_depth: int = 10
     max_query_tokens: int = 2000
@@ -187,6 +190,7 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER", "loyalty-local"),
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
             graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
+            graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
