@@ -96,14 +96,9 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         )
 
 
-def create_app(
-    settings: Settings,
-    database: Database | None = None,
-    clock: Clock | None = None,
-    limits: Limits | None = None,
-) -> Starlette:
+def create_app(settings: Settings, database: Database | None = None, clock: Clock | None = None) -> Starlette:
     """With `database` given, the caller owns it; otherwise the app builds and disposes its own.
-    `limits` defaults to counters built from the settings (in Redis when REDIS_URL is set)."""
+    Rate limits count in Redis when REDIS_URL is set, else in this process's memory."""
     owned = database is None
     db = database or create_database(settings.database_url, pool_size=settings.db_pool_size)
 
@@ -116,7 +111,7 @@ def create_app(
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(
-        settings=settings, database=db, clock=clock or SystemClock(), limits=limits or Limits(settings)
+        settings=settings, database=db, clock=clock or SystemClock(), limits=Limits(settings)
     )
     app = Starlette(
         routes=[
