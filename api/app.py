@@ -108,14 +108,9 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         )
 
 
-def create_app(
-    settings: Settings,
-    database: Database | None = None,
-    clock: Clock | None = None,
-    limits: Limits | None = None,
-) -> Starlette:
+def create_app(settings: Settings, database: Database | None = None, clock: Clock | None = None) -> Starlette:
     """With `database` given, the caller owns it; otherwise the app builds and disposes its own.
-    `limits` defaults to counters built from the settings (in Redis when REDIS_URL is set)."""
+    Rate limits count in Redis when REDIS_URL is set, else in this process's memory."""
     owned = database is None
     db = database or create_database(settings.database_url, pool_size=settings.db_pool_size)
 
@@ -128,7 +123,7 @@ def create_app(
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(
-        settings=settings, database=db, clock=clock or SystemClock(), limits=limits or Limits(settings)
+        settings=settings, database=db, clock=clock or SystemClock(), limits=Limits(settings)
     )
     # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
     # <style> elements as it runs, so its styles cannot be pinned by hash.
