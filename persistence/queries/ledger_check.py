@@ -563,7 +563,7 @@ class _Checker:
             (
                 OriginType.PURCHASE.value,
                 purchases,
-                purchases.c.points_earned + purchases.c.points_pending > 0,
+                purchases.c.points_earned > 0,  # pending points are part of points_earned
             ),
             (OriginType.REDEMPTION.value, redemptions, None),
             (
