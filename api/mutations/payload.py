@@ -1,7 +1,15 @@
-"""Run a use case for a resolver: domain errors become data, everything else propagates (and is masked)."""
+"""Run a use case for a resolver: domain errors become data, everything else propagates (and is masked).
+
+A use case whose database connection turned out to be gone before it committed changed nothing
+(`Unavailable`, from the unit of work): it runs again on a fresh connection, since SQLAlchemy has
+discarded the pool. When the connection died during COMMIT the answer is OUTCOME_UNKNOWN, never a
+retry here: the caller retries with the same idempotency key, which replays the change if it was made.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -9,10 +17,16 @@ from api.context import Info
 from api.errors import UserError
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.errors import DomainError
+from domain.errors import DomainError, Unavailable
 from domain.ports import UnitOfWork
 
 T = TypeVar("T")
+
+logger = logging.getLogger("loyalty.api")
+
+# Pauses before each retry: the first at once (the pool was just replaced), the next after a moment
+# in case the server is restarting.
+RETRY_PAUSES = (0.0, 0.2)
 
 
 async def run_use_case(
@@ -21,7 +35,15 @@ async def run_use_case(
     context = info.context
     actor = context.actor
     assert actor is not None, "mutations are guarded by IsAuthenticated"
-    try:
-        return await use_case(actor, context.uow_factory(), context.clock), []
-    except DomainError as error:
-        return None, [UserError.from_domain(error)]
+    pauses = iter(RETRY_PAUSES)
+    while True:
+        try:
+            return await use_case(actor, context.uow_factory(), context.clock), []
+        except Unavailable as error:
+            pause = next(pauses, None)
+            if pause is None:
+                return None, [UserError.from_domain(error)]
+            logger.warning("request_id=%s lost its database connection; retrying", context.request_id)
+            await asyncio.sleep(pause)
+        except DomainError as error:
+            return None, [UserError.from_domain(error)]
