@@ -3,7 +3,8 @@
 A connection the server dropped (a restart, a failover, `pg_terminate_backend`) fails its next
 statement; SQLAlchemy marks that error `connection_invalidated` and invalidates the whole pool, so a
 second attempt gets a fresh connection. A database that cannot be reached at all fails to connect
-(an OSError from the driver, or PostgreSQL's "cannot connect now" and "shutting down" codes).
+(an OSError from the driver, or PostgreSQL's "cannot connect now", "shutting down" and "too many
+clients" codes).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ T = TypeVar("T")
 
 logger = logging.getLogger("loyalty.persistence")
 
-# SQLSTATE classes: 08 connection exception; 57P operator intervention (admin or crash shutdown,
-# cannot connect now).
-_GONE_STATES = ("08", "57P")
+# SQLSTATE: class 08 connection exception; 57P operator intervention (admin or crash shutdown,
+# cannot connect now); 53300 too many connections (the server turned the connection away).
+_GONE_STATES = ("08", "57P", "53300")
 
 
 def is_disconnect(error: BaseException) -> bool:

@@ -35,15 +35,23 @@ async def run_use_case(
     context = info.context
     actor = context.actor
     assert actor is not None, "mutations are guarded by IsAuthenticated"
+    try:
+        return await retrying(info, lambda: use_case(actor, context.uow_factory(), context.clock)), []
+    except DomainError as error:
+        return None, [UserError.from_domain(error)]
+
+
+async def retrying(info: Info, work: Callable[[], Awaitable[T]]) -> T:
+    """`work` (which takes a fresh unit of work each time) again while it fails with `Unavailable`
+    (nothing was committed), up to len(RETRY_PAUSES) times; then the last `Unavailable`. Also for
+    the few reads that go through a unit of work."""
     pauses = iter(RETRY_PAUSES)
     while True:
         try:
-            return await use_case(actor, context.uow_factory(), context.clock), []
-        except Unavailable as error:
+            return await work()
+        except Unavailable:
             pause = next(pauses, None)
             if pause is None:
-                return None, [UserError.from_domain(error)]
-            logger.warning("request_id=%s lost its database connection; retrying", context.request_id)
+                raise
+            logger.warning("request_id=%s lost its database connection; retrying", info.context.request_id)
             await asyncio.sleep(pause)
-        except DomainError as error:
-            return None, [UserError.from_domain(error)]
