@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api.context import Info
+from api.mutations.payload import retrying
 from domain import offers as do
 from domain import purchases as dp
 from domain import refunds as drf
@@ -129,8 +130,11 @@ async def member_eligible_offers(
         return []
     context = info.context
     try:
-        return await eligible_offers(
-            member_id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
+        return await retrying(
+            info,
+            lambda: eligible_offers(
+                member_id, channel=channel, category=category, uow=context.uow_factory(), clock=context.clock
+            ),
         )
     except NotFound:  # a token for a member that no longer exists lists nothing
         return []

@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.safe_traceback import safe_traceback
-from domain.errors import DomainError, TooManyAttempts
+from domain.errors import DomainError, TooManyAttempts, Unavailable
 from domain.errors import ErrorCode as DomainErrorCode
 
 logger = logging.getLogger("loyalty.api")
@@ -44,14 +44,29 @@ class PublicError(GraphQLError):
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """Mask only exceptions raised while resolving: syntax, validation and permission errors stay."""
+    """Mask only exceptions raised while resolving: syntax, validation and permission errors stay,
+    and so does a database out of reach (UNAVAILABLE: the client may retry)."""
     original = error.original_error
-    return error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    return (
+        error.path is not None
+        and original is not None
+        and not isinstance(original, GraphQLError | Unavailable)
+    )
+
+
+def code_unavailable(errors: list[GraphQLError]) -> None:
+    """A query that found the database out of reach answers extensions.code UNAVAILABLE (retry
+    later) rather than the masked "Unexpected error."."""
+    for error in errors:
+        if isinstance(error.original_error, Unavailable):
+            error.extensions = {**(error.extensions or {}), "code": DomainErrorCode.UNAVAILABLE.value}
 
 
 def log_errors(errors: list[GraphQLError], request_id: str) -> None:
     for error in errors:
-        if is_unexpected(error) and error.original_error is not None:
+        if isinstance(error.original_error, Unavailable):
+            logger.warning("request_id=%s database unavailable at %s", request_id, error.path)
+        elif is_unexpected(error) and error.original_error is not None:
             # Not exc_info: logging would print database messages, which may quote members' data.
             logger.error(
                 "unexpected error request_id=%s path=%s\n%s",

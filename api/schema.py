@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.context import Context
-from api.errors import is_unexpected, log_errors
+from api.errors import code_unavailable, is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
@@ -63,6 +63,7 @@ class LoyaltySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         context = execution_context.context if execution_context else None
+        code_unavailable(errors)
         log_errors(errors, context.request_id if isinstance(context, Context) else "-")
 
 

@@ -21,6 +21,9 @@ class ErrorCode(StrEnum):
     RISK_REVIEW = "RISK_REVIEW"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    UNAVAILABLE = "UNAVAILABLE"
+
 
 class DomainError(Exception):
     """A business rule said no. Carries a stable code and the input field it concerns."""
@@ -36,8 +39,9 @@ class DomainError(Exception):
 
     @property
     def replayable(self) -> bool:
-        """Business rejections are stored under the idempotency key and replayed; bad input is not."""
-        return self.code is not ErrorCode.VALIDATION
+        """Business rejections are stored under the idempotency key and replayed; bad input is not,
+        nor is a failure to reach the database (nothing about the request was decided)."""
+        return self.code not in _NOT_REPLAYABLE
 
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code.value, "message": self.message, "field": list(self.field or ())}
@@ -122,6 +126,21 @@ class TooManyAttempts(DomainError):
         super().__init__(message, field)
         self.retry_after = retry_after
 
+
+class OutcomeUnknown(DomainError):
+    """The connection died during COMMIT: the change may or may not have been made. A retry with the
+    same idempotency key is safe: it replays the change if it was made, or makes it."""
+
+    code = ErrorCode.OUTCOME_UNKNOWN
+
+
+class Unavailable(DomainError):
+    """The database could not be reached (after retries): nothing changed; retry later."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
+_NOT_REPLAYABLE = frozenset({ErrorCode.VALIDATION, ErrorCode.OUTCOME_UNKNOWN, ErrorCode.UNAVAILABLE})
 
 _BY_CODE: dict[ErrorCode, type[DomainError]] = {
     cls.code: cls

@@ -29,6 +29,7 @@ from domain.errors import Validation
 from domain.ledger import Account, AccountKind, EntryKind, JournalEntry, OriginType, Posting
 from domain.lots import LotDraw, PointsLot, draw_from_lots
 from domain.money import Money, format_money
+from domain.offers import FundedCost
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +243,35 @@ def give_back(award: AwardUsage, amount_minor: int, refunded_minor: int) -> Give
     if not (points or money or use):
         return None
     return GiveBack(award.id, award.offer_id, points, money, use, award.cap_period_start)
+
+
+@dataclass(frozen=True, slots=True)
+class AwardNet:
+    """One award as it stands after its purchase's refunds: what it still gives, and who pays it."""
+
+    discount_minor: int
+    cashback_minor: int
+    funding: tuple[FundedCost, ...]
+
+
+def award_net(
+    discount_minor: int,
+    cashback_minor: int,
+    funding: Sequence[FundedCost],
+    refunded_points: int,
+    refunded_money_minor: int,
+) -> AwardNet:
+    """An award less what refunds gave back to its offer's budget (`give_back`): the money given back
+    split between discount and cashback, and points and money between the funders, by `apportion`,
+    so the parts add up to exactly what the offer's usage counters still hold for the award."""
+    discount_back, cashback_back = apportion([discount_minor, cashback_minor], refunded_money_minor)
+    points_back = apportion([f.points for f in funding], refunded_points)
+    money_back = apportion([f.money_minor for f in funding], refunded_money_minor)
+    return AwardNet(
+        discount_minor - discount_back,
+        cashback_minor - cashback_back,
+        tuple(
+            FundedCost(f.kind, f.funder_id, f.points - p, f.money_minor - m)
+            for f, p, m in zip(funding, points_back, money_back, strict=True)
+        ),
+    )

@@ -11,8 +11,9 @@ from typing import Any
 from domain.merchants import Channel
 from domain.money import Money
 from domain.offers import Award, FundedCost, FunderKind, Mechanic
-from domain.purchases import Purchase
+from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.refunds import Refund
+from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,60 @@ class RedemptionResult:
     redemption_id: int
     member_id: int
     points: int
+    # The redemption as the change left it (redemption_json), so the API answers from the result
+    # instead of reading it back after the commit; None in answers stored before it was kept.
+    redemption: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, r: Redemption, points: int) -> RedemptionResult:
+        return cls(r.id, r.member_id, points, redemption_json(r))
+
+    def snapshot(self) -> Redemption | None:
+        return None if self.redemption is None else redemption_from_json(self.redemption)
+
+
+def _time(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def redemption_json(r: Redemption) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "member_id": r.member_id,
+        "reward_id": r.reward_id,
+        "points": r.points,
+        "status": r.status.value,
+        "created_at": r.created_at.isoformat(),
+        "kind": r.kind.value,
+        "merchant_id": r.merchant_id,
+        "captured_points": r.captured_points,
+        "hold_expires_at": _time(r.hold_expires_at),
+        "purchase_id": r.purchase_id,
+        "points_returned": r.points_returned,
+        "finalized_at": _time(r.finalized_at),
+    }
+
+
+def redemption_from_json(d: dict[str, Any]) -> Redemption:
+    return Redemption(
+        id=d["id"],
+        member_id=d["member_id"],
+        reward_id=d["reward_id"],
+        points=d["points"],
+        status=RedemptionStatus(d["status"]),
+        created_at=datetime.fromisoformat(d["created_at"]),
+        kind=RedemptionKind(d["kind"]),
+        merchant_id=d["merchant_id"],
+        captured_points=d["captured_points"],
+        hold_expires_at=_parse_time(d["hold_expires_at"]),
+        purchase_id=d["purchase_id"],
+        points_returned=d["points_returned"],
+        finalized_at=_parse_time(d["finalized_at"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +225,31 @@ class AdjustmentResult:
     adjustment_id: int
     member_id: int
     points: int
+    # The rest of the adjustment, so the API answers without reading it back; None (no time) in
+    # answers stored before they were kept.
+    reason_code: str | None = None
+    note: str | None = None
+    actor: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def of(cls, a: Adjustment) -> AdjustmentResult:
+        return cls(
+            a.id, a.member_id, a.points, a.reason_code.value, a.note, a.actor, a.created_at.isoformat()
+        )
+
+    def adjustment(self) -> Adjustment | None:
+        if self.created_at is None or self.reason_code is None or self.actor is None:
+            return None
+        return Adjustment(
+            id=self.adjustment_id,
+            member_id=self.member_id,
+            points=self.points,
+            reason_code=ReasonCode(self.reason_code),
+            note=self.note,
+            actor=self.actor,
+            created_at=datetime.fromisoformat(self.created_at),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,19 @@ PostgreSQL: two pools on one server. Writes run in transactions; money moves thr
 UPDATEs that lock the member's row. Reads are single statements in autocommit, which saves the BEGIN
 and ROLLBACK round trips; a read that needs several statements in one snapshot asks for its own
 isolation level (see `queries/ledger_check.py`).
-No pre-ping on checkout: it costs a round trip per request. A connection the server dropped fails
-its statement, and SQLAlchemy then discards the whole pool, so the next request reconnects.
+
+Lost connections: optimistic reconnect-and-retry, not `pool_pre_ping`. Pre-ping costs a round trip
+on every checkout, on the hot path of every request, to guard against an event (a restart, a
+failover, `pg_terminate_backend`) that happens rarely. Instead a connection the server dropped fails
+its statement; SQLAlchemy marks the error `connection_invalidated` and discards the whole pool, and
+the work is retried on a fresh connection, which costs nothing while connections are healthy:
+- writes: the unit of work turns the error into `Unavailable` when nothing was committed (the API's
+  `run_use_case` runs the use case again, twice at most; the idempotency key makes that safe anyway),
+  and into `OutcomeUnknown` when the connection died during COMMIT (answered as OUTCOME_UNKNOWN: the
+  client retries with the same key);
+- reads: every read of the read model is one short connection, tried again once
+  (`persistence/disconnects.py`), then `Unavailable`.
+
 Every engine hides SQL parameters from its errors and logs: they carry members' phones and emails.
 """
 

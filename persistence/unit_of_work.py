@@ -1,4 +1,9 @@
-"""The unit of work: one connection and transaction; rolls back unless committed."""
+"""The unit of work: one connection and transaction; rolls back unless committed.
+
+A connection that turns out to be gone (see persistence/disconnects.py) is reported in the domain's
+terms: before a commit nothing was changed (`Unavailable`, which the API retries); during COMMIT, or
+after an earlier transaction of the same unit of work committed, the outcome is unknown
+(`OutcomeUnknown`: the caller retries with the same idempotency key)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from persistence.catalogue import Catalogue, cache_for
+from persistence.disconnects import is_disconnect
 from persistence.repositories.activity import (
     SqlAdjustmentRepository,
     SqlPurchaseRepository,
@@ -37,10 +44,16 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: AsyncConnection | None = None
+        self._committed = False  # by an earlier `async with` of this unit of work
 
     async def __aenter__(self) -> Self:
-        conn = await self.engine.connect()
-        await conn.begin()
+        try:
+            conn = await self.engine.connect()
+            await conn.begin()
+        except Exception as error:
+            if is_disconnect(error):
+                raise self._lost() from error
+            raise
         self._conn = conn
         catalogue = Catalogue(conn, cache_for(self.engine))
         self.members = SqlMemberRepository(conn, catalogue)
@@ -72,12 +85,39 @@ class SqlAlchemyUnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        lost = exc is not None and not isinstance(exc, DomainError) and is_disconnect(exc)
         try:
-            if conn.in_transaction():
-                await conn.rollback()
-        finally:
-            await conn.close()
+            try:
+                if conn.in_transaction():
+                    await conn.rollback()
+            finally:
+                await conn.close()
+        except Exception as error:
+            if not (lost or isinstance(exc, OutcomeUnknown)) or not is_disconnect(error):
+                raise
+            # The connection is gone (SQLAlchemy invalidated it and the pool): the error already
+            # on its way out says what happened.
+        if lost:
+            assert exc is not None
+            raise self._lost() from exc
 
     async def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"
-        await self._conn.commit()
+        try:
+            await self._conn.commit()
+        except Exception as error:
+            if is_disconnect(error):
+                raise OutcomeUnknown(
+                    "the connection to the database was lost while committing: the change may or may "
+                    "not have been made; retry with the same idempotency key"
+                ) from error
+            raise
+        self._committed = True
+
+    def _lost(self) -> DomainError:
+        if self._committed:
+            return OutcomeUnknown(
+                "the connection to the database was lost after part of the change was committed; "
+                "retry with the same idempotency key"
+            )
+        return Unavailable("the database cannot be reached; nothing was changed, retry later")

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.actors import Actor, Role
 from domain.clock import Clock, SystemClock
-from domain.errors import DomainError
+from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from domain.ports import UnitOfWork
 from domain.services.settlement import import_settlement_batch
 from domain.settlement import BadLine, SettlementLine, parse_settlement
@@ -311,14 +311,14 @@ async def run(url: str, path: Path, fmt: str, merchant_id: int, batch_size: int,
     except OSError as exc:
         print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    except DomainError as exc:
-        print(f"error: {exc.message} (--merchant {merchant_id})", file=sys.stderr)
-        return 2
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, Unavailable, OutcomeUnknown) as exc:  # the last two: a lost connection
         print(f"error: database at {shown}: {exc}", file=sys.stderr)
         print(
             "the batches posted before it stay posted; run the file again to post the rest", file=sys.stderr
         )
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.message} (--merchant {merchant_id})", file=sys.stderr)
         return 2
     finally:
         await database.dispose()

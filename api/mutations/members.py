@@ -66,8 +66,17 @@ class AdjustPointsInput:
 @strawberry.type
 class AdjustPointsPayload:
     adjustment: Adjustment | None
-    member: Member | None
     errors: list[UserError]
+    member_id: strawberry.Private[int | None] = None
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member | None:
+        # A relation of the answer, read only when asked for (through the loaders, which retry a
+        # lost connection); the adjustment itself comes from the use case's result.
+        if self.member_id is None:
+            return None
+        found = await info.context.loaders.members.load(self.member_id)
+        return Member.from_domain(found) if found else None
 
 
 @strawberry.type
@@ -140,11 +149,12 @@ class MemberMutations:
             ),
         )
         if result is None:
-            return AdjustPointsPayload(adjustment=None, member=None, errors=errors)
-        adjustment = await info.context.loaders.adjustments.load(result.adjustment_id)
-        member = await info.context.loaders.members.load(result.member_id)
+            return AdjustPointsPayload(adjustment=None, errors=errors)
+        adjustment = result.adjustment()
+        if adjustment is None:  # an answer stored before results kept the adjustment
+            adjustment = await info.context.loaders.adjustments.load(result.adjustment_id)
         return AdjustPointsPayload(
             adjustment=Adjustment.from_domain(adjustment) if adjustment else None,
-            member=Member.from_domain(member) if member else None,
             errors=[],
+            member_id=result.member_id,
         )

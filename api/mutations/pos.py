@@ -43,8 +43,18 @@ async def redemption_payload(
     result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
         return RedemptionPayload(redemption=None, errors=errors)
-    redemption = await info.context.loaders.redemptions.load(result.redemption_id)
-    return RedemptionPayload(redemption=Redemption.from_domain(redemption) if redemption else None, errors=[])
+    return RedemptionPayload(redemption=await answered_redemption(info, result), errors=[])
+
+
+async def answered_redemption(info: Info, result: RedemptionResult) -> Redemption | None:
+    """The redemption as the use case left it: a committed change answers from its result, never
+    from a read after the commit (which could fail and hide that the change was made)."""
+    found = result.snapshot()
+    if found is None:  # an answer stored before results kept the redemption
+        found = await info.context.loaders.redemptions.load(result.redemption_id)
+    else:
+        info.context.loaders.redemptions.prime(found.id, found)
+    return Redemption.from_domain(found) if found else None
 
 
 @strawberry.input

@@ -65,8 +65,7 @@ class UpdateProgrammePayload:
 class ProgrammeQueries:
     @strawberry.field(permission_classes=AUTHENTICATED, description="The programme's settings.")
     async def programme(self, info: Info) -> ProgrammeSettings:
-        async with (uow := info.context.uow_factory()):
-            return ProgrammeSettings.from_domain(await uow.programme.get())
+        return ProgrammeSettings.from_domain(await info.context.reader.programme())
 
 
 @strawberry.type

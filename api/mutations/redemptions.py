@@ -8,6 +8,7 @@ from strawberry import relay
 from api.context import Info
 from api.errors import UserError
 from api.mutations.payload import run_use_case
+from api.mutations.pos import answered_redemption
 from api.permissions import MEMBER
 from api.types.activity import Redemption
 from api.types.ids import decode_id
@@ -45,7 +46,4 @@ class RedemptionMutations:
         )
         if result is None:
             return RedeemRewardPayload(redemption=None, errors=errors)
-        redemption = await info.context.loaders.redemptions.load(result.redemption_id)
-        return RedeemRewardPayload(
-            redemption=Redemption.from_domain(redemption) if redemption else None, errors=[]
-        )
+        return RedeemRewardPayload(redemption=await answered_redemption(info, result), errors=[])

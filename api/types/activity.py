@@ -81,8 +81,9 @@ class Purchase(relay.Node):
 
     @strawberry.field(description="The points earned at the base rate, before offers' bonuses.")
     async def base_points(self, info: Info) -> int:
+        # pointsEarned already holds the pending points (pointsPending is the part not yet matured).
         awards = await info.context.loaders.awards.load(self.id)
-        return self.points_earned + self.points_pending - sum(a.points for a in awards)
+        return self.points_earned - sum(a.points for a in awards)
 
     @strawberry.field(description="The amount after the offers' discounts: what the member pays.")
     async def paid(self, info: Info) -> Money:

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from api.access import can_read_member, member_eligible_offers, owns_member_data
 from api.context import Info
+from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
 from api.types.ids import encode_id, node_ints
 from api.types.pagination import connection
@@ -233,10 +234,12 @@ class Member(relay.Node):
 
         if not owns_member_data(info, self.id):
             return []
-        uow = info.context.uow_factory()
-        async with uow:
-            wallet = await uow.offers.wallet(self.id)
-        return [Coupon.from_domain(c) for c in wallet]
+
+        async def wallet() -> list[Any]:
+            async with (uow := info.context.uow_factory()):
+                return list(await uow.offers.wallet(self.id))
+
+        return [Coupon.from_domain(c) for c in await retrying(info, wallet)]
 
     @strawberry.field(description="The member's redemptions, newest first.")
     async def redemptions(

@@ -252,22 +252,29 @@ class EligibleOffer:
     )
 
 
-@strawberry.type(description="Spend, discount and cashback behind an offer's awards, in one currency.")
+@strawberry.type(
+    description="Spend, discount and cashback behind an offer's awards, in one currency, net of refunds."
+)
 class CampaignMoney:
     currency: str
-    spend_minor: int
+    spend_minor: int = strawberry.field(description="What the purchases cost, less what was refunded.")
     discount_minor: int
     cashback_minor: int
 
 
-@strawberry.type(description="What an offer has done so far.")
+@strawberry.type(
+    description=(
+        "What an offer has done so far, net of refunds: what refunds gave back to the offer's budget "
+        "is out of every figure, so the totals agree with usage."
+    )
+)
 class CampaignReport:
     offer: Offer
-    purchases: int
-    members: int
-    points_awarded: int
+    purchases: int = strawberry.field(description="Purchases the offer applied to, not fully refunded.")
+    members: int = strawberry.field(description="Members with such a purchase.")
+    points_awarded: int = strawberry.field(description="Points the purchases' awards gave, less refunds.")
     money: list[CampaignMoney]
-    funding: list[FundedCost]
+    funding: list[FundedCost] = strawberry.field(description="Each funder's share of the net totals.")
     usage: OfferUsage | None
 
     @classmethod

@@ -80,6 +80,6 @@ async def adjust_points(
                 at=now,
             )
         )
-        return AdjustmentResult(adjustment.id, member.id, cmd.points)
+        return AdjustmentResult.of(adjustment)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=AdjustmentResult, work=work)

@@ -118,6 +118,6 @@ async def cancel_redemption(
             actor, "cancelRedemption", "Redemption", redemption.id, redemption, cancelled, now
         )
         await uow.audit.record(replace(event, after={**(event.after or {}), "reason": reason}))
-        return RedemptionResult(redemption.id, member_id, points)
+        return RedemptionResult.of(cancelled, points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)

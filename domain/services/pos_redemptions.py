@@ -9,6 +9,7 @@ member's balance row, the redemption row, the reward's stock row.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from domain import redemption_codes, validation
@@ -122,7 +123,7 @@ async def authorize_redemption(
         await uow.lots.consume(entry_id, member.id, draws, now)
         if reward is not None and not await uow.rewards.take_one(reward.id, reward.cost_points):
             raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
-        return RedemptionResult(hold.id, member.id, points)
+        return RedemptionResult.of(hold, points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)
 
@@ -199,7 +200,14 @@ async def capture_redemption(
             now,
         )
         await release_held(uow, hold, points, f"Released: the rest of the hold at {name}", now)
-        return RedemptionResult(hold.id, hold.member_id, points)
+        captured = replace(
+            hold,
+            status=RedemptionStatus.CAPTURED,
+            captured_points=points,
+            purchase_id=cmd.purchase_id,
+            finalized_at=now,
+        )
+        return RedemptionResult.of(captured, points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)
 
@@ -222,6 +230,7 @@ async def void_redemption(
         released = await release_held(uow, hold, 0, f"Released: the hold at {name} was voided", now)
         if hold.reward_id is not None:
             await uow.rewards.give_back_one(hold.reward_id)
-        return RedemptionResult(hold.id, hold.member_id, released)
+        voided = replace(hold, status=RedemptionStatus.VOIDED, finalized_at=now)
+        return RedemptionResult.of(voided, released)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)

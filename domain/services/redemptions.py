@@ -95,6 +95,6 @@ async def redeem_reward(
         await uow.lots.consume(entry_id, member.id, draws, now)
         if not await uow.rewards.take_one(reward.id, reward.cost_points):
             raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
-        return RedemptionResult(redemption.id, member.id, reward.cost_points)
+        return RedemptionResult.of(redemption, reward.cost_points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)

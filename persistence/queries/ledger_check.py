@@ -27,6 +27,11 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
                            same member
   ENTRY_MISSING            every adjustment, completed redemption and purchase that earned points has
                            its journal entry (the reverse of the origin check)
+  OFFER_USAGE_MISMATCH     an offer's counters == what its awards gave less what refunds gave back
+                           (the definition campaignReport's totals follow too)
+  AWARD_FUNDING_MISMATCH   every award's funding rows add up to what it gave
+  AWARD_REFUND_OUT_OF_RANGE  refunds gave back from an award between 0 and what it gave (points and
+                           money), so every net figure of campaignReport is between 0 and the gross
 
 The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because every point in
 MEMBER_AVAILABLE lives in exactly one lot, and only available points do: pending points get their
@@ -86,6 +91,7 @@ class ViolationKind(StrEnum):
     ENTRY_MISSING = "ENTRY_MISSING"
     OFFER_USAGE_MISMATCH = "OFFER_USAGE_MISMATCH"
     AWARD_FUNDING_MISMATCH = "AWARD_FUNDING_MISMATCH"
+    AWARD_REFUND_OUT_OF_RANGE = "AWARD_REFUND_OUT_OF_RANGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +152,7 @@ async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = No
             checker.facts_without_entries,
             checker.offer_usage,
             checker.award_funding,
+            checker.award_refunds,
         ):
             await check()
         counts = await _counts(conn)
@@ -563,7 +570,7 @@ class _Checker:
             (
                 OriginType.PURCHASE.value,
                 purchases,
-                purchases.c.points_earned + purchases.c.points_pending > 0,
+                purchases.c.points_earned > 0,  # pending points are part of points_earned
             ),
             (OriginType.REDEMPTION.value, redemptions, None),
             (
@@ -674,6 +681,27 @@ class _Checker:
             self._add(
                 ViolationKind.AWARD_FUNDING_MISMATCH,
                 f"award {row.id} is not funded for exactly what it gave",
+                member_id=row.member_id,
+            )
+
+    # (k) refunds give back from an award no more than it gave, and never less than nothing.
+    async def award_refunds(self) -> None:
+        a = purchase_awards.c
+        statement = (
+            select(a.id, a.member_id, a.refunded_points, a.refunded_money_minor)
+            .where(
+                or_(
+                    ~a.refunded_points.between(0, a.points),
+                    ~a.refunded_money_minor.between(0, a.discount_minor + a.cashback_minor),
+                )
+            )
+            .order_by(a.id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.AWARD_REFUND_OUT_OF_RANGE,
+                f"award {row.id}: refunds gave back {row.refunded_points} points and "
+                f"{row.refunded_money_minor} money, outside what it gave",
                 member_id=row.member_id,
             )
 

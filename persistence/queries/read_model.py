@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row, Select, Table, bindparam, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MemberPosting
 from domain.members import Balance, Member, MemberStatus
@@ -18,12 +19,13 @@ from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechani
 from domain.ports import ExpiringPoints, MemberFilter
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
-from domain.refunds import Refund
+from domain.refunds import Refund, award_net
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange
 from persistence import mapping, offer_codec
 from persistence.catalogue import Catalogue, cache_for
+from persistence.disconnects import read_retrying
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
@@ -122,9 +124,20 @@ class SqlReadModel:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    async def _read(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Every read: its own short connection, tried again once if that connection was gone."""
+
+        async def attempt() -> T:
+            async with self.engine.connect() as conn:
+                return await read(conn)
+
+        return await read_retrying(attempt)
+
     async def _rows(self, statement: Select[Any], params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
-        async with self.engine.connect() as conn:
+        async def rows(conn: AsyncConnection) -> Sequence[Row[Any]]:
             return (await conn.execute(statement, params)).all()
+
+        return await self._read(rows)
 
     async def _by_ids(
         self, name: str, ids: Sequence[int], convert: Callable[[Row[Any]], T], key: str = "id"
@@ -353,52 +366,10 @@ class SqlReadModel:
         return [by_purchase.get(i, []) for i in purchase_ids]
 
     async def campaign_totals(self, offer_id: int) -> CampaignTotals:
-        awards = purchase_awards
-        async with self.engine.connect() as conn:
-            head = (
-                await conn.execute(
-                    select(
-                        func.count(),
-                        func.count(func.distinct(awards.c.member_id)),
-                        func.coalesce(func.sum(awards.c.points), 0),
-                    ).where(awards.c.offer_id == offer_id)
-                )
-            ).one()
-            money = await conn.execute(
-                select(
-                    awards.c.currency,
-                    func.sum(purchases.c.amount_minor),
-                    func.sum(awards.c.discount_minor),
-                    func.sum(awards.c.cashback_minor),
-                )
-                .join(purchases, purchases.c.id == awards.c.purchase_id)
-                .where(awards.c.offer_id == offer_id)
-                .group_by(awards.c.currency)
-                .order_by(awards.c.currency)
-            )
-            funding = await conn.execute(
-                select(
-                    award_funding.c.funder_kind,
-                    award_funding.c.funder_id,
-                    func.sum(award_funding.c.points),
-                    func.sum(award_funding.c.money_minor),
-                )
-                .join(awards, awards.c.id == award_funding.c.award_id)
-                .where(awards.c.offer_id == offer_id)
-                .group_by(award_funding.c.funder_kind, award_funding.c.funder_id)
-                .order_by(award_funding.c.funder_kind, award_funding.c.funder_id)
-            )
-            by_currency = tuple((row[0], int(row[1]), int(row[2]), int(row[3])) for row in money)
-            costs = tuple(
-                FundedCost(
-                    FunderKind(row[0]),
-                    None if row[0] == FunderKind.PROGRAMME.value else row[1],
-                    int(row[2]),
-                    int(row[3]),
-                )
-                for row in funding
-            )
-        return CampaignTotals(offer_id, int(head[0]), int(head[1]), int(head[2]), by_currency, costs)
+        """An offer's results net of refunds, as its usage counters count them (ledger_check's
+        offer_usage): a purchase and its member count until a refund returns the award's use, and
+        points, money, spend and each funder's share drop by what refunds gave back."""
+        return await self._read(lambda conn: _campaign_totals(conn, offer_id))
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
         """A purchase the merchant posted for the member, or points the member let it hold at its POS."""
@@ -418,12 +389,13 @@ class SqlReadModel:
 
     async def programme(self) -> Programme:
         """The programme's settings, from this process's catalogue cache (one version check)."""
-        async with self.engine.connect() as conn:
-            return await Catalogue(conn, cache_for(self.engine)).programme()
+        return await self._read(lambda conn: Catalogue(conn, cache_for(self.engine)).programme())
 
     async def tiers(self) -> list[Tier]:
-        async with self.engine.connect() as conn:
+        async def ladder(conn: AsyncConnection) -> list[Tier]:
             return list(await Catalogue(conn, cache_for(self.engine)).tiers(lambda: load_ladder(conn)))
+
+        return await self._read(ladder)
 
     async def qualifications(
         self, member_ids: Sequence[int], since: datetime, currency: str | None
@@ -447,3 +419,89 @@ class SqlReadModel:
         if before is not None:
             statement = statement.where(tier_changes.c.id < before)
         return [mapping.tier_change(row) for row in await self._rows(statement)]
+
+
+async def _campaign_totals(conn: AsyncConnection, offer_id: int) -> CampaignTotals:
+    a = purchase_awards.c
+    counted = ~a.use_returned
+    head = (
+        await conn.execute(
+            select(
+                func.count(case((counted, 1))),
+                func.count(func.distinct(case((counted, a.member_id)))),
+                func.coalesce(func.sum(a.points - a.refunded_points), 0),
+            ).where(a.offer_id == offer_id)
+        )
+    ).one()
+    money = await conn.execute(
+        select(
+            a.currency,
+            func.sum(purchases.c.amount_minor - purchases.c.refunded_minor),
+            func.sum(a.discount_minor),
+            func.sum(a.cashback_minor),
+        )
+        .join(purchases, purchases.c.id == a.purchase_id)
+        .where(a.offer_id == offer_id)
+        .group_by(a.currency)
+    )
+    by_currency = {row[0]: [int(row[1]), int(row[2]), int(row[3])] for row in money}
+    funding = await conn.execute(
+        select(
+            award_funding.c.funder_kind,
+            award_funding.c.funder_id,
+            func.sum(award_funding.c.points),
+            func.sum(award_funding.c.money_minor),
+        )
+        .join(purchase_awards, a.id == award_funding.c.award_id)
+        .where(a.offer_id == offer_id)
+        .group_by(award_funding.c.funder_kind, award_funding.c.funder_id)
+    )
+    by_funder = {(row[0], row[1]): [int(row[2]), int(row[3])] for row in funding}
+    # The few awards refunds gave something back from, split in Python as give_back split them.
+    refunded = await conn.execute(
+        select(
+            a.id,
+            a.currency,
+            a.discount_minor,
+            a.cashback_minor,
+            a.refunded_points,
+            a.refunded_money_minor,
+            award_funding.c.funder_kind,
+            award_funding.c.funder_id,
+            award_funding.c.points,
+            award_funding.c.money_minor,
+        )
+        .join(award_funding, award_funding.c.award_id == a.id)
+        .where(a.offer_id == offer_id, or_(a.refunded_points > 0, a.refunded_money_minor > 0))
+        .order_by(a.id, award_funding.c.funder_kind, award_funding.c.funder_id)
+    )
+    for _, award_rows in groupby(refunded, key=lambda row: row.id):
+        rows = list(award_rows)
+        first = rows[0]
+        given = [FundedCost(FunderKind(r.funder_kind), r.funder_id, r.points, r.money_minor) for r in rows]
+        net = award_net(
+            first.discount_minor,
+            first.cashback_minor,
+            given,
+            first.refunded_points,
+            first.refunded_money_minor,
+        )
+        totals = by_currency[first.currency]
+        totals[1] -= first.discount_minor - net.discount_minor
+        totals[2] -= first.cashback_minor - net.cashback_minor
+        for gross, kept in zip(given, net.funding, strict=True):
+            funder = by_funder[(gross.kind.value, gross.funder_id)]
+            funder[0] -= gross.points - kept.points
+            funder[1] -= gross.money_minor - kept.money_minor
+    costs = tuple(
+        FundedCost(FunderKind(kind), None if kind == FunderKind.PROGRAMME.value else funder_id, p, m)
+        for (kind, funder_id), (p, m) in sorted(by_funder.items())
+    )
+    return CampaignTotals(
+        offer_id,
+        int(head[0]),
+        int(head[1]),
+        int(head[2]),
+        tuple((c, spend, off, back) for c, (spend, off, back) in sorted(by_currency.items())),
+        costs,
+    )

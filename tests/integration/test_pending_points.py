@@ -15,6 +15,7 @@ from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Scenario
 from tests.conftest import Backend
+from tests.integration.test_offers_api import create_offer
 
 
 def mature_at(days: int):  # type: ignore[no-untyped-def]
@@ -62,4 +63,48 @@ async def test_a_settlement_import_keeps_the_same_return_window(
     assert (pending["available"], pending["pending"]) == (0, 45)
     assert (matured.purchases, matured.points) == (1, 45)
     assert (await given.balance(member))["available"] == 45
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+QUALIFY = """mutation($input: QualifyPurchaseInput!) {
+  qualifyPurchase(input: $input) { qualification { basePoints totalPoints } errors { code } }
+}"""
+PURCHASE_FIELDS = "pointsEarned pointsPending basePoints"
+POST = f"""mutation($input: PostPurchaseInput!) {{
+  postPurchase(input: $input) {{ purchase {{ id {PURCHASE_FIELDS} }} errors {{ code }} }}
+}}"""
+READ = f"query($id: ID!) {{ node(id: $id) {{ ... on Purchase {{ {PURCHASE_FIELDS} }} }} }}"
+
+
+async def test_base_points_count_pending_points_once_before_and_after_maturation(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant(pendingDays=14)
+    member = await given.member()
+    created = await create_offer(
+        given,
+        name="12 bonus points",
+        mechanic="BONUS_POINTS",
+        points=12,
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    assert created["errors"] == []
+    merchant_token = given.tokens.merchant(merchant.raw)
+    basket = {"memberId": member.gid, "amount": {"amountMinor": 10_000, "currency": "CNY"}}
+
+    dry = await given.gql.data(QUALIFY, {"input": basket}, merchant_token)
+    posted = await given.gql.data(POST, {"input": {**basket, "idempotencyKey": "p1"}}, merchant_token)
+    purchase = posted["postPurchase"]["purchase"]
+    read_pending = await given.gql.data(READ, {"id": purchase["id"]}, merchant_token)
+    await run_maturation(lambda: SqlAlchemyUnitOfWork(backend.database.write_engine), mature_at(15))
+    read_matured = await given.gql.data(READ, {"id": purchase["id"]}, merchant_token)
+
+    assert dry["qualifyPurchase"]["qualification"] == {"basePoints": 100, "totalPoints": 112}
+    assert {k: purchase[k] for k in ("pointsEarned", "pointsPending", "basePoints")} == {
+        "pointsEarned": 112,
+        "pointsPending": 112,
+        "basePoints": 100,
+    }
+    assert read_pending["node"] == {"pointsEarned": 112, "pointsPending": 112, "basePoints": 100}
+    assert read_matured["node"] == {"pointsEarned": 112, "pointsPending": 0, "basePoints": 100}
     assert await check_ledger(backend.database.read_engine) == []

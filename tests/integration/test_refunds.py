@@ -567,3 +567,113 @@ async def test_a_hold_cannot_pay_for_a_purchase_already_refunded(given: Scenario
     assert captured["errors"][0]["code"] == "VALIDATION"
     assert captured["errors"][0]["field"] == ["purchaseId"]
     assert (await given.balance(member))["held"] == 50  # the hold is still open, unchanged
+
+
+CAMPAIGN = """query($id: ID!) {
+  campaignReport(offerId: $id) {
+    purchases members pointsAwarded
+    money { currency spendMinor discountMinor cashbackMinor }
+    funding { kind points moneyMinor }
+    usage { pointsUsed moneyUsedMinor uses }
+  }
+}"""
+
+
+async def test_a_campaign_report_is_net_of_refunds_and_agrees_with_the_offers_usage(
+    backend: Backend, given: Scenario
+) -> None:
+    bank = await partner(given)
+    merchant = await given.merchant()
+    alice, bob, carol = await given.member("alice"), await given.member("bob"), await given.member("carol")
+    created = await create_offer(
+        given,
+        name="Bank of Tea: 15.00 off",
+        mechanic="INSTANT_DISCOUNT",
+        amount={"amountMinor": 1_500, "currency": "CNY"},
+        funding=[
+            {"kind": "PARTNER", "funderId": bank.gid, "percent": 50},
+            {"kind": "MERCHANT", "funderId": merchant.gid, "percent": 50},
+        ],
+        limits={"budgetMoney": {"amountMinor": 3_000, "currency": "CNY"}},
+    )
+    assert created["errors"] == [], created
+    offer_id = created["offer"]["id"]
+
+    async def report() -> dict[str, Any]:
+        data = await given.gql.data(CAMPAIGN, {"id": offer_id}, given.tokens.partner(bank.raw))
+        return data["campaignReport"]  # type: ignore[no-any-return]
+
+    # Two purchases spend the 30.00 budget; a full refund gives 15.00 back, and a third uses it.
+    first = await bought(given, merchant, alice, 10_000, "p1")
+    second = await bought(given, merchant, bob, 10_000, "p2")
+    full = await refund(given, merchant, first, "r1")
+    await bought(given, merchant, carol, 10_000, "p3")
+    reused = await report()
+    # A quarter of bob's purchase refunded: 3.75 of its 15.00 discount back to the budget.
+    partial = await refund(given, merchant, second, "r2", 2_500)
+    after_partial = await report()
+
+    assert (full["errors"], partial["errors"]) == ([], [])
+    assert reused == {
+        "purchases": 2,
+        "members": 2,
+        "pointsAwarded": 0,
+        "money": [{"currency": "CNY", "spendMinor": 20_000, "discountMinor": 3_000, "cashbackMinor": 0}],
+        "funding": [
+            {"kind": "MERCHANT", "points": 0, "moneyMinor": 1_500},
+            {"kind": "PARTNER", "points": 0, "moneyMinor": 1_500},
+        ],
+        "usage": {"pointsUsed": 0, "moneyUsedMinor": 3_000, "uses": 2},
+    }
+    assert after_partial == {
+        "purchases": 2,
+        "members": 2,
+        "pointsAwarded": 0,
+        "money": [{"currency": "CNY", "spendMinor": 17_500, "discountMinor": 2_625, "cashbackMinor": 0}],
+        # 375 given back, split 188 / 187: the tie goes to the first funder in the report's order.
+        "funding": [
+            {"kind": "MERCHANT", "points": 0, "moneyMinor": 1_312},
+            {"kind": "PARTNER", "points": 0, "moneyMinor": 1_313},
+        ],
+        "usage": {"pointsUsed": 0, "moneyUsedMinor": 2_625, "uses": 2},
+    }
+    assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_points_offers_report_nets_refunded_points_from_each_funder(
+    backend: Backend, given: Scenario
+) -> None:
+    bank = await partner(given)
+    merchant = await given.merchant()
+    alice, bob = await given.member("alice"), await given.member("bob")
+    created = await create_offer(
+        given,
+        name="Bank of Tea: 90 bonus points",
+        mechanic="BONUS_POINTS",
+        points=90,
+        funding=[
+            {"kind": "PARTNER", "funderId": bank.gid, "percent": 70},
+            {"kind": "PROGRAMME", "percent": 30},
+        ],
+    )
+    offer_id = created["offer"]["id"]
+    kept = await bought(given, merchant, alice, 10_000, "p1")
+    gone = await bought(given, merchant, bob, 4_000, "p2")
+    await refund(given, merchant, kept, "r1", 1_000)  # a tenth: 9 of its 90 points back
+    await refund(given, merchant, gone, "r2")
+
+    data = await given.gql.data(CAMPAIGN, {"id": offer_id}, given.admin)
+
+    report = data["campaignReport"]
+    assert (report["purchases"], report["members"], report["pointsAwarded"]) == (1, 1, 81)
+    assert report["money"] == [
+        {"currency": "CNY", "spendMinor": 9_000, "discountMinor": 0, "cashbackMinor": 0}
+    ]
+    # alice's award is 63 + 27; its 9 back split 7 / 2 (apportion: 6 / 2, then the tie at 9 a
+    # point goes to the first); bob's is all back.
+    assert report["funding"] == [
+        {"kind": "PARTNER", "points": 56, "moneyMinor": 0},
+        {"kind": "PROGRAMME", "points": 25, "moneyMinor": 0},
+    ]
+    assert report["usage"] == {"pointsUsed": 81, "moneyUsedMinor": 0, "uses": 1}
+    assert await check_ledger(backend.database.read_engine) == []

@@ -71,7 +71,19 @@ async def test_a_partial_capture_keeps_the_soonest_points_and_gives_the_rest_bac
         clock=FixedClock(NOW + timedelta(minutes=1)),
     )
 
-    assert captured == RedemptionResult(hold.redemption_id, member.id, 120)
+    assert (captured.redemption_id, captured.member_id, captured.points) == (
+        hold.redemption_id,
+        member.id,
+        120,
+    )
+    answered = captured.snapshot()  # what the API answers with, without reading it back
+    assert answered is not None
+    assert (answered.status, answered.captured_points, answered.points) == (
+        RedemptionStatus.CAPTURED,
+        120,
+        150,
+    )
+    assert answered.finalized_at == NOW + timedelta(minutes=1)
     b = balance(db, member.id)
     assert (b.available, b.held, b.lifetime_redeemed) == (80, 0, 120)
     # held: 100 SOON + 50 LATER; spent: 100 SOON + 20 LATER; back: 30 LATER

@@ -12,11 +12,13 @@ from domain.errors import Validation
 from domain.ledger import Account, AccountKind, EntryKind, OriginType
 from domain.lots import LotDraw, PointsLot
 from domain.money import Money
+from domain.offers import FundedCost, FunderKind
 from domain.refunds import (
     AwardUsage,
     RefundablePurchase,
     Reversal,
     apportion,
+    award_net,
     funders_returns,
     give_back,
     plan_reversal,
@@ -241,3 +243,29 @@ def test_an_offer_gets_its_budget_back_in_proportion_and_its_use_once_complete()
 
     assert give_back(AwardUsage(1, 4, 30, 1_000, 30, 1_000, True, NOW), 10_000, 10_000) is None
     assert give_back(AwardUsage(1, 4, 3, 0, 0, 0, False, None), 10_000, 100) is None  # rounds to nothing
+
+
+def test_an_awards_net_splits_what_refunds_gave_back_so_the_parts_add_up() -> None:
+    funding = [
+        FundedCost(FunderKind.MERCHANT, 3, 13, 251),
+        FundedCost(FunderKind.PARTNER, 4, 27, 500),
+    ]
+
+    net = award_net(600, 151, funding, refunded_points=7, refunded_money_minor=75)
+
+    assert (net.discount_minor, net.cashback_minor) == (540, 136)  # 60 / 15 of the 75 back
+    assert net.funding == (
+        FundedCost(FunderKind.MERCHANT, 3, 11, 226),
+        FundedCost(FunderKind.PARTNER, 4, 22, 450),
+    )
+    assert sum(f.points for f in net.funding) == 40 - 7
+    assert sum(f.money_minor for f in net.funding) == net.discount_minor + net.cashback_minor == 751 - 75
+    nothing_back = award_net(600, 151, funding, 0, 0)
+    all_back = award_net(600, 151, funding, 40, 751)
+    assert (nothing_back.discount_minor, nothing_back.cashback_minor, nothing_back.funding) == (
+        600,
+        151,
+        tuple(funding),
+    )
+    assert (all_back.discount_minor, all_back.cashback_minor) == (0, 0)
+    assert all(f.points == f.money_minor == 0 for f in all_back.funding)

@@ -20,7 +20,7 @@ from domain.members import Balance, Contact, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel
 from domain.money import MAX_INT, Money
 from domain.purchases import ReasonCode
-from domain.results import AdjustmentResult, PurchaseResult, RedemptionResult
+from domain.results import PurchaseResult
 from domain.rewards import RedemptionStatus, Reward
 from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
@@ -742,7 +742,14 @@ async def test_redeeming_spends_the_cost_from_the_soonest_expiring_lots_and_take
     )
 
     # then
-    assert result == RedemptionResult(result.redemption_id, member.id, 400)
+    assert (result.member_id, result.points) == (member.id, 400)
+    answered = result.snapshot()
+    assert answered is not None
+    assert (answered.id, answered.status, answered.points) == (
+        result.redemption_id,
+        RedemptionStatus.REQUESTED,
+        400,
+    )
     assert balance(db, member.id) == Balance(member.id, 400, 0, 0, 800, 400)
     assert db.tables.rewards[reward.id].stock == 4
     assert db.tables.lots[sooner_lot].remaining == 0
@@ -923,7 +930,9 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
     )
 
     # then
-    assert result == AdjustmentResult(result.adjustment_id, member.id, 500)
+    adjustment = result.adjustment()
+    assert adjustment is not None
+    assert (adjustment.id, adjustment.member_id, adjustment.points) == (result.adjustment_id, member.id, 500)
     assert balance(db, member.id) == Balance(member.id, 500, 0, 0, 500, 0)
     [lot] = lots_of(db, member.id)
     assert (lot.points, lot.remaining, lot.earned_at, lot.expires_at) == (

@@ -1,0 +1,50 @@
+"""Which database errors mean "the connection is gone", and the one retry the read side makes.
+
+A connection the server dropped (a restart, a failover, `pg_terminate_backend`) fails its next
+statement; SQLAlchemy marks that error `connection_invalidated` and invalidates the whole pool, so a
+second attempt gets a fresh connection. A database that cannot be reached at all fails to connect
+(an OSError from the driver, or PostgreSQL's "cannot connect now", "shutting down" and "too many
+clients" codes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+
+from domain.errors import Unavailable
+
+T = TypeVar("T")
+
+logger = logging.getLogger("loyalty.persistence")
+
+# SQLSTATE: class 08 connection exception; 57P operator intervention (admin or crash shutdown,
+# cannot connect now); 53300 too many connections (the server turned the connection away).
+_GONE_STATES = ("08", "57P", "53300")
+
+
+def is_disconnect(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        state = getattr(error.orig, "sqlstate", None) or ""
+        return bool(error.connection_invalidated) or state.startswith(_GONE_STATES)
+    return isinstance(error, OSError)
+
+
+async def read_retrying(read: Callable[[], Awaitable[T]]) -> T:
+    """Run a read (its own short connection, no side effects) again once when its connection turns
+    out to be gone; a database still out of reach after that is `Unavailable`."""
+    try:
+        return await read()
+    except Exception as error:
+        if not is_disconnect(error):
+            raise
+        logger.warning("read lost its database connection, retrying once: %s", error)
+    try:
+        return await read()
+    except Exception as error:
+        if is_disconnect(error):
+            raise Unavailable("the database cannot be reached; retry later") from error
+        raise
