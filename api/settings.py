@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loyalty.db"
@@ -16,6 +16,22 @@ ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 
 class ConfigurationError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class CostBudgets:
+    """The most one request may cost (api/cost.py: about one per object it makes the server build;
+    the attack of 15 aliased pages of 100 within pages of 100 costs 306,030), by the caller's role.
+    member: two full pages of 100 with an object nested in each (about 500) beside the wallet's home
+    screen, but never a page inside a page; merchant, partner: a page of 100 offers with their usage
+    and funding (about 1,300) and room to spare; admin: a page of 100 members each with balance, tier
+    and a 20-entry ledger page (about 5,600). Anonymous callers can read next to nothing."""
+
+    anonymous: int = 100
+    member: int = 1_000
+    merchant: int = 3_000
+    partner: int = 3_000
+    admin: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,9 @@ class Settings:
     max_query_tokens: int = 2000
     max_aliases: int = 15
     max_body_bytes: int = 1_000_000
+    cost_budgets: CostBudgets = field(default_factory=CostBudgets)
+    # Queries running longer are cancelled (mutations are not: see api/cost.py).
+    request_timeout_seconds: float = 10.0
     var_dir: Path = Path("var")
 
     def __post_init__(self) -> None:
@@ -46,6 +65,10 @@ class Settings:
                 raise ConfigurationError(f"{self.jwt_algorithm} needs JWT_PUBLIC_KEYS_FILE (kid -> PEM)")
         else:
             raise ConfigurationError(f"unsupported JWT_ALGORITHM {self.jwt_algorithm!r}")
+        if min(asdict(self.cost_budgets).values()) < 1:
+            raise ConfigurationError("every COST_BUDGET_* must be at least 1")
+        if self.request_timeout_seconds <= 0:
+            raise ConfigurationError("REQUEST_TIMEOUT_SECONDS must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,6 +95,13 @@ class Settings:
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
             max_aliases=int(env.get("MAX_ALIASES", "15")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1000000")),
+            cost_budgets=CostBudgets(
+                **{
+                    role: int(env.get(f"COST_BUDGET_{role.upper()}", default))
+                    for role, default in asdict(CostBudgets()).items()
+                }
+            ),
+            request_timeout_seconds=float(env.get("REQUEST_TIMEOUT_SECONDS", "10")),
             var_dir=var_dir,
         )
 
