@@ -22,15 +22,17 @@ class ConfigurationError(ValueError):
 class CostBudgets:
     """The most one request may cost (api/cost.py: about one per object it makes the server build;
     the attack of 15 aliased pages of 100 within pages of 100 costs 306,030), by the caller's role.
-    member: two full pages of 100 with an object nested in each (about 500) beside the wallet's home
-    screen, but never a page inside a page; merchant, partner: a page of 100 offers with their usage
-    and funding (about 1,300) and room to spare; admin: a page of 100 members each with balance, tier
-    and a 20-entry ledger page (about 5,600). Anonymous callers can read next to nothing."""
+    member: a page of 100 with an object nested in each (about 300) beside the balance, or a wallet
+    home screen with several 20-item pages (about 190), never a page inside a page; four members at
+    the budget at once keep a plain balance read under a second (scripts/bench --only cost).
+    merchant, partner: a page of 100 offers with their usage and funding (about 1,300). admin: a
+    page of 100 members each with balance, tier and a 20-entry ledger page (about 5,600).
+    Anonymous callers can read next to nothing."""
 
     anonymous: int = 100
-    member: int = 1_000
-    merchant: int = 3_000
-    partner: int = 3_000
+    member: int = 500
+    merchant: int = 2_000
+    partner: int = 2_000
     admin: int = 10_000
 
 

@@ -29,6 +29,9 @@ BY_VARIABLE = """query($n: Int) { me { redemptions(first: $n) { edges { node {
   member { ledger(first: $n) { edges { node { kind } } } } } } } } }"""
 
 
+BUDGETS = CostBudgets()
+
+
 def cost_of(n: int) -> int:
     return 2 + n * (4 + 2 * n)
 
@@ -67,9 +70,13 @@ async def test_the_nested_pages_attack_is_refused_with_its_cost_and_budget(
         body = await given.gql.post(ATTACK, token=given.tokens.member(member.raw))
 
     error = refusal(body)
-    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 15 * NESTED_COST, "budget": 1_000}
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COSTLY",
+        "cost": 15 * NESTED_COST,
+        "budget": BUDGETS.member,
+    }
     assert "306030" in error["message"]
-    assert "1000" in error["message"]
+    assert str(BUDGETS.member) in error["message"]
     assert sent == [], "a refused request reads nothing"
 
 
@@ -102,17 +109,17 @@ async def test_first_from_variables_and_their_defaults_is_counted(given: Scenari
     member = await given.funded_member(100)
     token = given.tokens.member(member.raw)
 
-    within = await given.gql.post(BY_VARIABLE, {"n": 20}, token)
-    over = await given.gql.post(BY_VARIABLE, {"n": 25}, token)
-    defaulted = await given.gql.post(BY_VARIABLE.replace("$n: Int", "$n: Int = 25"), {}, token)
+    within = await given.gql.post(BY_VARIABLE, {"n": 14}, token)
+    over = await given.gql.post(BY_VARIABLE, {"n": 15}, token)
+    defaulted = await given.gql.post(BY_VARIABLE.replace("$n: Int", "$n: Int = 15"), {}, token)
     # Above the largest page the connection reads 100, and the cost counts 100.
     capped = await given.gql.post(BY_VARIABLE, {"n": 5_000}, token)
 
     assert "errors" not in within
     assert within["data"]["me"]["redemptions"]["edges"] == []
-    assert cost_of(20) <= 1_000
-    assert refusal(over)["extensions"]["cost"] == cost_of(25)
-    assert refusal(defaulted)["extensions"]["cost"] == cost_of(25)
+    assert cost_of(14) <= BUDGETS.member < cost_of(15)
+    assert refusal(over)["extensions"]["cost"] == cost_of(15)
+    assert refusal(defaulted)["extensions"]["cost"] == cost_of(15)
     assert refusal(capped)["extensions"]["cost"] == cost_of(100)
 
 
@@ -143,10 +150,11 @@ async def test_an_admin_budget_admits_what_a_member_budget_refuses(given: Scenar
     as_member = await given.gql.post(query, variables, given.tokens.member(member.raw))
     as_admin = await given.gql.data(query, variables, given.admin)
 
+    assert BUDGETS.member < cost_of(30) <= BUDGETS.admin
     assert refusal(as_member)["extensions"] == {
         "code": "QUERY_TOO_COSTLY",
         "cost": cost_of(30),
-        "budget": 1_000,
+        "budget": BUDGETS.member,
     }
     edges = as_admin["member"]["redemptions"]["edges"]
     assert len(edges) == 2
@@ -165,27 +173,35 @@ async def test_full_pages_for_wallets_merchants_and_admins_stay_within_budget(gi
     for i in range(3):
         earned += (await given.purchase(merchant, member, 10_000, key=f"p{i}"))["purchase"]["pointsEarned"]
         assert (await given.redeem(member, reward, key=f"r{i}"))["errors"] == []
-    wallet = """{ me { externalRef balance { available pending held expiringSoon { points expiresAt } }
+    home = """{ me { externalRef balance { available pending held expiringSoon { points expiresAt } }
       tier { name } tierProgress { pointsNeeded nextTier { name } } coupons { code }
-      ledger(first: 100) {
+      ledger(first: 20) {
         edges { cursor node { kind points description createdAt } } pageInfo { hasNextPage } }
-      redemptions(first: 100) { edges { node { status points reward { name } merchant { name } } } }
+      redemptions(first: 20) { edges { node { status points reward { name } merchant { name } } } }
       eligibleOffers(first: 20) { edges { node { name usesLeft } } } } }"""
+    history = """{ me { balance { available } ledger(first: 100) {
+      edges { cursor node { id kind account points description createdAt originId } }
+      pageInfo { hasNextPage endCursor } } } }"""
+    rewards = "{ me { redemptions(first: 100) { edges { node { status points reward { name } } } } } }"
     shop = """{ offers(first: 100) { edges { node {
       id name usage { pointsUsed uses } funding { kind percent } } } } }"""
     console = """{ members(first: 100) { edges { node { externalRef status
       balance { available expiringSoon { points } } tier { code } tierProgress { pointsNeeded }
       ledger(first: 20) { edges { node { kind points } } } } } } }"""
 
-    home = await given.gql.data(wallet, token=given.tokens.member(member.raw))
+    wallet = [
+        await given.gql.data(q, token=given.tokens.member(member.raw)) for q in (home, history, rewards)
+    ]
     offers = await given.gql.data(shop, token=given.tokens.merchant(merchant.raw))
     members = await given.gql.data(console, token=given.admin)
 
     assert earned > 0
-    assert home["me"]["balance"]["available"] == 1_000 + earned - 30
-    assert len(home["me"]["redemptions"]["edges"]) == 3
+    assert [w["me"].get("balance", {}).get("available") for w in wallet] == [1_000 + earned - 30] * 2 + [None]
+    assert len(wallet[0]["me"]["redemptions"]["edges"]) == 3
+    assert len(wallet[1]["me"]["ledger"]["edges"]) == 1 + 3 + 3  # the adjustment, 3 earnings, 3 redemptions
+    assert len(wallet[2]["me"]["redemptions"]["edges"]) == 3
     assert offers["offers"]["edges"] == []
-    assert [e["node"]["externalRef"] for e in members["members"]["edges"]] == [home["me"]["externalRef"]]
+    assert [e["node"]["externalRef"] for e in members["members"]["edges"]] == [wallet[0]["me"]["externalRef"]]
 
 
 @pytest.fixture
@@ -236,13 +252,13 @@ async def test_mutations_are_never_cut_off_by_the_time_limit(
 def test_budgets_and_time_limit_come_from_the_environment() -> None:
     env = {
         "JWT_SECRET": "s" * 40,
-        "COST_BUDGET_MEMBER": "500",
+        "COST_BUDGET_MEMBER": "700",
         "COST_BUDGET_ADMIN": "50000",
         "REQUEST_TIMEOUT_SECONDS": "2.5",
     }
 
     settings = Settings.from_env(env)
 
-    assert settings.cost_budgets == CostBudgets(member=500, admin=50_000)
+    assert settings.cost_budgets == CostBudgets(member=700, admin=50_000)
     assert settings.request_timeout_seconds == 2.5
     assert Settings.from_env({"JWT_SECRET": "s" * 40}).cost_budgets == CostBudgets()
