@@ -195,8 +195,9 @@ class QueryLimits(SchemaExtension):
 
     Mutations get no time limit: their unit of work commits inside the resolver, and a cancellation
     that landed on the commit would leave the client not knowing whether its write happened (the
-    write may have committed all the same). What bounds a mutation is its cost, and the payload it
-    reads afterwards is counted in it.
+    write may have committed all the same). Limiting only the payload read after the commit would
+    answer TIMEOUT for a write that did happen, which is no better. What bounds a mutation is its
+    cost, which counts the payload it reads.
     """
 
     def __init__(self, *, budgets: CostBudgets, timeout_seconds: float) -> None:

@@ -9,8 +9,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from graphql import parse
 from sqlalchemy import event
 
+from api.cost import UNPAGED_LIST_SIZE, WRITE_COST, operation_cost
+from api.schema import build_schema
 from api.settings import CostBudgets, Settings
 from tests.builders import ADJUST, REDEEM, Scenario
 from tests.conftest import Backend, GraphQLClient, make_client
@@ -262,3 +265,23 @@ def test_budgets_and_time_limit_come_from_the_environment() -> None:
     assert settings.cost_budgets == CostBudgets(member=700, admin=50_000)
     assert settings.request_timeout_seconds == 2.5
     assert Settings.from_env({"JWT_SECRET": "s" * 40}).cost_budgets == CostBudgets()
+
+
+def cost(query: str, variables: dict[str, Any] | None = None) -> int | None:
+    return operation_cost(build_schema()._schema, parse(query), None, variables)
+
+
+def test_each_mutation_costs_a_transaction_and_lists_without_pages_count_ten() -> None:
+    one = "mutation { createRedemptionCode { code } }"
+    two = "mutation { a: createRedemptionCode { code errors { code } } b: createRedemptionCode { code } }"
+
+    assert cost(one) == WRITE_COST
+    assert cost(two) == 2 * WRITE_COST + UNPAGED_LIST_SIZE
+    assert cost("{ tiers { code name } }") == UNPAGED_LIST_SIZE
+
+
+def test_introspection_costs_nothing_and_unusable_variables_are_left_to_execution() -> None:
+    assert cost("{ __schema { types { name fields { name type { name } } } } }") == 0
+    assert cost("query($n: Int) { me { ledger(first: $n) { edges { cursor } } } }", {"n": "many"}) is None
+    # A negative `first` is refused by the connection itself, and reads nothing.
+    assert cost("{ me { ledger(first: -5) { edges { cursor } } } }") == 2
