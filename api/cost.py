@@ -12,7 +12,8 @@ with the schema's types and the request's variables, before anything runs:
 - every alias and every fragment spread is counted where it is used; introspection is free (it
   reads the schema in memory, and INTROSPECTION=false turns it off in production).
 
-Types that a fragment may or may not match are all counted: the estimate never falls short.
+Fragments on types that exclude each other (`... on Transfer`, `... on Purchase`) are all counted,
+as if every one of them matched.
 """
 
 from __future__ import annotations
