@@ -49,6 +49,8 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
                 max_tokens=settings.max_query_tokens,
                 max_aliases=settings.max_aliases,
                 introspection=settings.introspection,
+                cost_budgets=settings.cost_budgets,
+                request_timeout_seconds=settings.request_timeout_seconds,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,

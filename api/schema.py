@@ -1,4 +1,5 @@
-"""The strawberry schema with its limits: depth, tokens, aliases, masked errors, cached parsing."""
+"""The strawberry schema with its limits: depth, tokens, aliases, cost and time, masked errors, cached
+parsing."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.context import Context
+from api.cost import QueryLimits
 from api.errors import code_unavailable, is_unexpected, log_errors
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
@@ -34,6 +36,7 @@ from api.mutations.refunds import RefundMutations
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.queries import Query as QueryRoot
+from api.settings import CostBudgets
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
@@ -68,7 +71,13 @@ class LoyaltySchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 15, introspection: bool = True
+    *,
+    max_depth: int = 10,
+    max_tokens: int = 2000,
+    max_aliases: int = 15,
+    introspection: bool = True,
+    cost_budgets: CostBudgets | None = None,
+    request_timeout_seconds: float = 10.0,
 ) -> strawberry.Schema:
     # The limiters' rule classes are built once: each limiter makes a new class when constructed,
     # and a new class per request would make every request miss the validation cache.
@@ -76,12 +85,14 @@ def build_schema(
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
+    budgets = cost_budgets or CostBudgets()
     # Factories, not instances: each request gets fresh extension objects (the caches are shared).
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryLimits(budgets=budgets, timeout_seconds=request_timeout_seconds),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
     ]
     if not introspection:

@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -47,6 +47,24 @@ class ConfigurationError(ValueError):
 
 
 @dataclass(frozen=True)
+class CostBudgets:
+    """The most one request may cost (api/cost.py: about one per object it makes the server build;
+    the attack of 15 aliased pages of 100 within pages of 100 costs 306,030), by the caller's role.
+    member: a page of 100 with an object nested in each (about 300) beside the balance, or a wallet
+    home screen with several 20-item pages (about 190), never a page inside a page; four members at
+    the budget at once keep a plain balance read under a second (scripts/bench --only cost).
+    merchant, partner: a page of 100 offers with their usage and funding (about 1,300). admin: a
+    page of 100 members each with balance, tier and a 20-entry ledger page (about 5,600).
+    Anonymous callers can read next to nothing."""
+
+    anonymous: int = 100
+    member: int = 500
+    merchant: int = 2_000
+    partner: int = 2_000
+    admin: int = 10_000
+
+
+@dataclass(frozen=True)
 class Settings:
     # "production" turns GraphiQL and introspection off and refuses a shared JWT secret unless allowed.
     environment: str = "development"
@@ -70,6 +88,9 @@ class Settings:
     max_query_tokens: int = 2000
     max_aliases: int = 15
     max_body_bytes: int = 1_000_000
+    cost_budgets: CostBudgets = field(default_factory=CostBudgets)
+    # Queries running longer are cancelled (mutations are not: see api/cost.py).
+    request_timeout_seconds: float = 10.0
     var_dir: Path = Path("var")
     # Rate limits: shared through Redis when set, else counted in each process's memory.
     redis_url: str | None = None
@@ -124,6 +145,10 @@ class Settings:
             self._check_public_keys(sources)
         else:
             raise ConfigurationError(f"unsupported JWT_ALGORITHM {self.jwt_algorithm!r}")
+        if min(asdict(self.cost_budgets).values()) < 1:
+            raise ConfigurationError("every COST_BUDGET_* must be at least 1")
+        if self.request_timeout_seconds <= 0:
+            raise ConfigurationError("REQUEST_TIMEOUT_SECONDS must be positive")
 
     def _check_secret(self, sources: list[str]) -> None:
         if self.production and not self.jwt_allow_hs256:
@@ -196,6 +221,13 @@ class Settings:
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
             max_aliases=int(env.get("MAX_ALIASES", "15")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1000000")),
+            cost_budgets=CostBudgets(
+                **{
+                    role: int(env.get(f"COST_BUDGET_{role.upper()}", default))
+                    for role, default in asdict(CostBudgets()).items()
+                }
+            ),
+            request_timeout_seconds=float(env.get("REQUEST_TIMEOUT_SECONDS", "10")),
             var_dir=var_dir,
             redis_url=env.get("REDIS_URL") or None,
             rate_limit_key_prefix=env.get("RATE_LIMIT_KEY_PREFIX", "loyalty"),

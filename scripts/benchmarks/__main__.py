@@ -18,13 +18,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from api.settings import Settings
 from scripts.benchmarks import ceilings, dataset, scenarios
 from scripts.benchmarks.load import Check, LoadResult, combine, run_load
 from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "read", "ledger", "import", "sqlite", "offers")
+SECTIONS = ("earn", "hotspot", "read", "ledger", "cost", "import", "sqlite", "offers")
 
 
 def bench_url() -> str:
@@ -110,6 +111,8 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         server = Server(database_url=url, workers=args.workers, jwt_secret=secret, pool_size=pool)
         try:
             await pg_figures(args, report, server, data, tokens)
+            if "cost" in args.only:
+                await cost_figure(report, server, data, tokens, secret, args.seconds)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()
@@ -261,6 +264,66 @@ async def ledger_figures(
                 target_ratio=0.9,
             )
         )
+
+
+async def cost_figure(
+    report: Report,
+    server: Server,
+    data: dataset.Dataset,
+    tokens: scenarios.Tokens,
+    secret: str,
+    seconds: float,
+) -> None:
+    """A plain balance read while 4 clients loop the costliest query a member may send (full pages
+    of the member with SMALL_LEDGER entries), each against the server's own member budget."""
+    budget = Settings.from_env({**os.environ, "JWT_SECRET": secret}).cost_budgets.member
+    costliest, cost = scenarios.costliest_member_query(budget)
+
+    def balance_load(secs: float) -> Awaitable[LoadResult]:
+        return measure(
+            server,
+            clients=1,
+            seconds=secs,
+            headers=lambda c: tokens.member(data.member_ids[0]),
+            body=scenarios.fixed_body(scenarios.BALANCE_AVAILABLE),
+            check=scenarios.has(b'"available"'),
+        )
+
+    progress("balance reads alone, 1 client ...")
+    alone = await balance_load(seconds)
+    progress(f"balance reads beside 4 clients sending a query of cost {cost:,} (budget {budget:,}) ...")
+    heavy, balance = await asyncio.gather(
+        measure(
+            server,
+            clients=4,
+            seconds=seconds,
+            headers=lambda c: tokens.member(data.small_member),
+            body=scenarios.fixed_body(costliest),
+            check=scenarios.has(b'"p0"'),
+        ),
+        balance_load(seconds),
+    )
+    detail = (
+        f"p50 {balance.percentile(50):.1f} ms, p99 {balance.percentile(99):.1f} ms, "
+        f"max {balance.percentile(100):.1f} ms ({alone.percentile(99):.1f} ms p99 alone); "
+        f"beside it {heavy.ops:,.1f} queries/s of cost {cost:,}"
+    )
+    for label, result in (("balance", balance), ("costliest", heavy)):
+        if result.errors:
+            detail += f"; {result.errors} {label} errors (first: {result.first_error})"
+    report.add(
+        Figure(
+            "cost",
+            "balance read p99 beside 4 clients at the member budget",
+            balance.percentile(99),
+            "ms",
+            target_max=1000,
+            p50_ms=balance.percentile(50),
+            p99_ms=balance.percentile(99),
+            errors=balance.errors + heavy.errors,
+            detail=detail,
+        )
+    )
 
 
 async def sqlite_figures(

@@ -6,9 +6,14 @@ import json
 import random
 import uuid
 
+from graphql import parse
+
 from api.auth import issue_token
+from api.cost import operation_cost
+from api.schema import build_schema
 from api.settings import Settings
 from api.types.ids import encode_id
+from api.types.pagination import MAX_PAGE
 from domain.actors import Role
 from scripts.benchmarks.load import BodyFactory, Check
 
@@ -17,8 +22,37 @@ EARN = (
     "{ postPurchase(input: $i) { purchase { id pointsEarned } errors { code message } } }"
 )
 BALANCE = "query Balance { me { balance { available pending } } }"
+BALANCE_AVAILABLE = "query Available { me { balance { available } } }"
 CONSTANT = "query Constant { __typename }"
 LEDGER_PAGE = "query Ledger { me { ledger(first: 20) { edges { node { points description } } } } }"
+
+
+ENTRY_FIELDS = "id kind account points description createdAt originId"
+
+
+def costliest_member_query(budget: int) -> tuple[str, int]:
+    """The costliest query a member's `budget` admits, and its cost: aliased pages of the member's
+    own ledger with every field of an entry (scalars cost nothing, but the server still completes
+    each), full pages first, the last only as large as what is left of the budget."""
+    schema = build_schema()._schema
+
+    def query(pages: list[int]) -> str:
+        fields = " ".join(
+            f"p{i}: ledger(first: {size}) {{ edges {{ cursor node {{ {ENTRY_FIELDS} }} }} }}"
+            for i, size in enumerate(pages)
+        )
+        return f"query Costliest {{ me {{ {fields} }} }}"
+
+    def cost(pages: list[int]) -> int:
+        return operation_cost(schema, parse(query(pages))) or 0
+
+    pages: list[int] = []
+    while cost([*pages, MAX_PAGE]) <= budget:
+        pages.append(MAX_PAGE)
+    last = next((size for size in range(MAX_PAGE, 0, -1) if cost([*pages, size]) <= budget), 0)
+    if last:
+        pages.append(last)
+    return query(pages), cost(pages)
 
 
 def earn_bodies(member_ids: list[int], *, seed: int = 7) -> BodyFactory:
