@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
+from api.errors import bad_input
 from api.permissions import ADMIN, AUTHENTICATED, MEMBER
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
@@ -37,6 +38,10 @@ class Query:
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
         # Each type's resolve_nodes applies its own access rules.
+        try:
+            id.resolve_type(info)
+        except relay.GlobalIDValueError as exc:  # a type we do not have, or one that is not a Node
+            raise bad_input("not the id of an object the API serves") from exc
         return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=MEMBER, description="The calling member.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import strawberry
@@ -56,6 +57,12 @@ Mutation = merge_types(
     ),
 )
 Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
+
+# No error message names what the schema holds ("Did you mean 'Member'?" for a type, an argument, an
+# enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives
+# none when its MAX_LENGTH is 0 (the package exports the function under the module's name, hence
+# import_module). `disable_field_suggestions` below covers strawberry's own, for fields.
+importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
 
 
 class LoyaltySchema(strawberry.Schema):

@@ -308,6 +308,8 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
 
 def _check_mechanic(offer: Offer) -> None:
     mechanic = offer.mechanic
+    validation.finite_decimal(offer.multiplier, ("multiplier",))
+    validation.finite_decimal(offer.percent, ("percent",))
     if mechanic is Mechanic.BONUS_POINTS:
         validation.positive_int(offer.points, ("points",))
     elif mechanic is Mechanic.POINTS_MULTIPLIER:
