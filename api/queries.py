@@ -15,6 +15,7 @@ from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, can_see_usage, load_usage
 from api.types.pagination import connection
 from api.types.tiers import Tier
+from domain import validation
 from domain.actors import Role
 from domain.offers import FunderKind
 from domain.offers import Offer as DomainOffer
@@ -67,9 +68,10 @@ class Query:
         after: str | None = None,
         filter: MemberFilter | None = None,
     ) -> relay.Connection[Member]:
-        where = MemberQuery(
-            status=filter.status if filter else None, external_ref=filter.external_ref if filter else None
-        )
+        external_ref = filter.external_ref if filter else None
+        if external_ref is not None and not validation.is_storable(external_ref):
+            raise bad_input("`externalRef` must be text without NUL or lone surrogates")
+        where = MemberQuery(status=filter.status if filter else None, external_ref=external_ref)
         return await connection(
             first=first,
             after=after,

@@ -34,6 +34,7 @@ from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
+from api.operations import RequireOperationName
 from api.queries import Query as QueryRoot
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
@@ -86,6 +87,7 @@ def build_schema(
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        RequireOperationName,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
