@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from api.context import Context
 from api.errors import is_unexpected, log_errors
+from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
@@ -82,12 +83,14 @@ def build_schema(
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        IssuedIdLiterals,
     ]
     # Factories, not instances: each request gets fresh extension objects (the caches are shared).
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
+        IssuedIdVariables,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),

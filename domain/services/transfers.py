@@ -29,19 +29,19 @@ async def transfer_points(
     if (cmd.to_referral_code is None) == (cmd.to_external_ref is None):
         raise Validation("name the receiver by toReferralCode or by toExternalRef", ("toReferralCode",))
     if cmd.to_referral_code is not None:
-        to_referral_code = validation.text(cmd.to_referral_code, ("toReferralCode",), max_length=16).upper()
+        field = "toReferralCode"
+        receiver_key = validation.text(cmd.to_referral_code, (field,), max_length=16).upper()
     else:
-        to_external_ref = validation.text(cmd.to_external_ref or "", ("toExternalRef",), max_length=64)
+        field = "toExternalRef"
+        receiver_key = validation.text(cmd.to_external_ref or "", (field,), max_length=64)
     now = clock.now()
 
     async def work() -> TransferResult:
         sender = await active_member(uow, sender_id)
-        if cmd.to_referral_code is not None:
-            field = "toReferralCode"
-            receiver = await uow.members.get_by_referral_code(to_referral_code)
+        if field == "toReferralCode":
+            receiver = await uow.members.get_by_referral_code(receiver_key)
         else:
-            field = "toExternalRef"
-            receiver = await uow.members.get_by_external_ref(to_external_ref)
+            receiver = await uow.members.get_by_external_ref(receiver_key)
         if receiver is None:
             raise NotFound("no such member", (field,))
         if receiver.id == sender.id:

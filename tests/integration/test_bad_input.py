@@ -26,6 +26,7 @@ NODE = "query($id: ID!) { node(id: $id) { id } }"
 CREATE_MERCHANT = """mutation($input: CreateMerchantInput!) {
   createMerchant(input: $input) { merchant { id } errors { code field message } }
 }"""
+LOCK = """mutation($input: LockMemberInput!) { lockMember(input: $input) { errors { code field } } }"""
 MEMBERS_BY_REF = """query($ref: String!) {
   members(filter: {externalRef: $ref}) { edges { node { id } } }
 }"""
@@ -206,29 +207,55 @@ async def test_an_id_past_64_bits_is_null_for_a_query_and_validation_for_a_mutat
 
 
 @pytest.mark.parametrize(
-    "node_id",
-    [
-        global_id("LedgerEntry", 1),
-        global_id("Programme", 1),
-        global_id("Nope", 1),
-        global_id("PageInfo", 1),
-        encoded("no colon"),
-        "not base64 at all!",
-        encoded(":1"),
-    ],
+    "type_name", ["LedgerEntry", "Programme", "Nope", "PageInfo", "MemberConnection", "member"]
 )
 async def test_a_node_id_of_no_node_type_is_bad_user_input(
-    given: Scenario, caplog: pytest.LogCaptureFixture, node_id: str
+    given: Scenario, caplog: pytest.LogCaptureFixture, type_name: str
 ) -> None:
     await given.member()
 
-    body = await given.gql.post(NODE, {"id": node_id}, given.admin)
+    body = await given.gql.post(NODE, {"id": global_id(type_name, 1)}, given.admin)
 
     assert body["data"] == {"node": None}
-    [error] = body["errors"]
-    assert error["message"] != "Unexpected error."
-    assert error.get("extensions", {}).get("code") in {"BAD_USER_INPUT", None}
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert no_tracebacks(caplog) == []
+
+
+# `Member:1` is TWVtYmVyOjE=; each of these decodes to it, or would with a lenient decoder.
+LOOKALIKE_TEXTS = {
+    "stray character": "TWVt!YmVyOjE=",
+    "no padding": "TWVtYmVyOjE",
+    "padding bits set": "TWVtYmVyOjF=",
+    "leading space": " TWVtYmVyOjE=",
+    "trailing newline": "TWVtYmVyOjE=\n",
+    "data after padding": "TWVtYmVyOjE=TWVt",
+    "not base64 at all": "not base64 at all!",
+    "no colon": encoded("Member1"),
+    "no type": encoded(":1"),
+    "a number": 1,
+}
+
+
+@pytest.mark.parametrize("text", list(LOOKALIKE_TEXTS.values()), ids=list(LOOKALIKE_TEXTS))
+async def test_only_the_id_text_the_api_emits_is_taken(
+    backend: Backend, given: Scenario, caplog: pytest.LogCaptureFixture, text: str | int
+) -> None:
+    member = await given.member()
+    assert member.gid == "TWVtYmVyOjE="
+    lock = {"input": {"memberId": text, "reason": "test"}}
+    before = await snapshot(backend.database)
+
+    read = await given.gql.post(MEMBER, {"id": text}, given.admin)
+    node = await given.gql.post(NODE, {"id": text}, given.admin)
+    locked = await given.gql.post(LOCK, lock, given.admin)
+    literal = await given.gql.post(f"query {{ member(id: {json.dumps(text)}) {{ id }} }}", {}, given.admin)
+
+    for body in (read, node, locked, literal):
+        assert body["data"] is None, body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+        assert "not an id this API issued" in body["errors"][0]["message"]
+    assert no_tracebacks(caplog) == []
+    assert await snapshot(backend.database) == before
 
 
 @pytest.mark.parametrize("member_id", [2**63, 2**64 + 1, 10**30])

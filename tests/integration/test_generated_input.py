@@ -36,7 +36,7 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.permissions import IsAuthenticated, _HasRole
+from api.permissions import IsAuthenticated
 from api.schema import build_schema
 from tests.builders import Ids, Scenario, global_id
 from tests.conftest import Backend
@@ -55,16 +55,15 @@ ROLES = ["admin", "merchant", "member", "partner", "anonymous"]
 
 def allowed_roles(kind: str, name: str) -> list[str]:
     """The roles a field's permission classes let through, so that most requests get past them."""
-    definition = STRAWBERRY_SCHEMA.get_type_by_name("Query" if kind == "query" else "Mutation")
-    field = next(
-        f for f in definition.fields if STRAWBERRY_SCHEMA.config.name_converter.get_graphql_name(f) == name
-    )  # type: ignore[union-attr]
+    root = STRAWBERRY_SCHEMA.get_type_by_name("Query" if kind == "query" else "Mutation")
+    assert root is not None
+    [field] = [f for f in root.fields if STRAWBERRY_SCHEMA.config.name_converter.get_graphql_name(f) == name]
     allowed = set(ROLES)
     for permission in field.permission_classes:
         if permission is IsAuthenticated:
             allowed.discard("anonymous")
-        if issubclass(permission, _HasRole):
-            allowed &= {role.value for role in permission.roles}
+        if (roles := getattr(permission, "roles", None)) is not None:
+            allowed &= {role.value for role in roles}
     return [role for role in ROLES if role in allowed]
 
 
@@ -240,12 +239,18 @@ def arguments(field: GraphQLField, data: st.DataObject) -> dict[str, Any]:
     variables: dict[str, Any] = data.draw(
         st.fixed_dictionaries(required, optional=optional), label="plausible"
     )
-    # Deepest first: Hypothesis starts from the first choice, and a leaf keeps the rest plausible.
-    places = [p for name, a in field.args.items() for p in spots(a.type, variables.get(name), (name,))][::-1]
-    for _ in range(
-        data.draw(st.integers(0 if not places else 1, min(2, len(places))), label="hostile values")
-    ):
-        path, type_ = data.draw(st.sampled_from(places), label="where")
+    places = [p for name, a in field.args.items() for p in spots(a.type, variables.get(name), (name,))]
+    if not places:
+        return variables
+    # Mostly a leaf, which keeps the rest of the input plausible; now and then a whole object or list.
+    scalar_places = [(path, t) for path, t in places if is_leaf_type(get_named_type(t)) and not _is_list(t)]
+    where = (
+        weighted(st.sampled_from(scalar_places), st.sampled_from(places), 10)
+        if scalar_places
+        else st.sampled_from(places)
+    )
+    for _ in range(data.draw(weighted(st.just(1), st.just(2), 4), label="hostile values")):
+        path, type_ = data.draw(where, label="where")
         with contextlib.suppress(KeyError, IndexError, TypeError):  # a parent was replaced already
             put(variables, path, data.draw(hostile(type_), label="hostile"))
     return variables
