@@ -1,5 +1,5 @@
-"""What a refused request must leave as it was: the row count of every table and the sums of the
-balances and the journal, read in one statement."""
+"""What a refused request must leave as it was: the row count of every table, the sums of the
+balances and the journal, and the programme's settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from persistence.engine import Database
-from persistence.tables import Base, journal_lines, member_balances
+from persistence.tables import Base, journal_lines, member_balances, programme
 
 
 def _figures() -> list[Any]:
@@ -30,7 +30,11 @@ def _figures() -> list[Any]:
 _SNAPSHOT = select(*_figures())
 
 
-async def snapshot(database: Database) -> dict[str, int]:
+async def snapshot(database: Database) -> dict[str, object]:
     async with database.read_engine.connect() as conn:
-        row = (await conn.execute(_SNAPSHOT)).one()
-    return {name: int(value) for name, value in row._mapping.items()}
+        figures = (await conn.execute(_SNAPSHOT)).one()
+        settings = (await conn.execute(select(programme))).one()
+    return {
+        **{name: int(value) for name, value in figures._mapping.items()},
+        **{f"programme.{name}": value for name, value in settings._mapping.items()},
+    }

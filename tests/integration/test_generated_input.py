@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,9 +36,11 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
 from api.permissions import IsAuthenticated
 from api.schema import build_schema
+from persistence.tables import programme, programme_currencies
 from tests.builders import Ids, Scenario, global_id
 from tests.conftest import Backend
 from tests.integration.test_offers_api import create_offer, partner
@@ -265,8 +268,11 @@ class World:
 
 
 @pytest.fixture
-async def world(given: Scenario) -> World:
-    """One of each thing, so that generated ids of the right type find real rows."""
+async def world(given: Scenario, backend: Backend) -> AsyncIterator[World]:
+    """One of each thing, so that generated ids of the right type find real rows. The programme's
+    settings, which the suite keeps between tests, are put back afterwards: updateProgramme is one
+    of the mutations called."""
+    saved = await _programme(backend)
     merchant = await given.merchant()
     alice = await given.funded_member(5_000)
     await given.funded_member(500)
@@ -282,7 +288,7 @@ async def world(given: Scenario) -> World:
         funding=[{"kind": "PARTNER", "funderId": bank.gid, "percent": 100}],
     )
     assert offer["errors"] == []
-    return World(
+    yield World(
         tokens={
             "anonymous": None,
             "member": given.tokens.member(alice.raw),
@@ -291,6 +297,28 @@ async def world(given: Scenario) -> World:
             "admin": given.admin,
         }
     )
+    await _restore_programme(backend, saved)
+
+
+async def _programme(backend: Backend) -> dict[str, list[dict[str, Any]]]:
+    async with backend.database.read_engine.connect() as conn:
+        return {
+            table.name: [dict(row._mapping) for row in await conn.execute(select(table))]
+            for table in (programme, programme_currencies)
+        }
+
+
+async def _restore_programme(backend: Backend, saved: dict[str, list[dict[str, Any]]]) -> None:
+    async with backend.database.write_engine.begin() as conn:
+        await conn.execute(delete(programme_currencies))
+        await conn.execute(insert(programme_currencies), saved[programme_currencies.name])
+        for row in saved[programme.name]:
+            settings_ = {k: v for k, v in row.items() if k not in ("id", "catalogue_version")}
+            await conn.execute(
+                update(programme)
+                .where(programme.c.id == row["id"])
+                .values(**settings_, catalogue_version=programme.c.catalogue_version + 1)
+            )
 
 
 def is_refusal(body: dict[str, Any], name: str) -> tuple[bool, bool]:
