@@ -3,15 +3,17 @@ persistence. Tests pass their own Database; the server builds one from Settings.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException  # strawberry's HTTP errors (a dependency of strawberry)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -79,19 +81,41 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             state["auth"] = (actor, auth_error)
         return state["auth"]  # type: ignore[no-any-return]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Counted before the body is read or parsed, so a flood is refused at the least cost.
-        if scope["type"] == "http":
-            actor, _ = await self.authenticate(scope)
-            retry_after = await self.limits.request_refused(actor, client_address(scope))
-            if retry_after is not None:
-                await too_many_requests(retry_after)(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # Our page over our own copies of GraphiQL's files, in place of strawberry's CDN-loading one.
         return graphiql_page(self.graphiql_assets_dir)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # strawberry answers a request it cannot read in plain text; clients expect GraphQL's JSON.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Counted before the body is read or parsed, so a flood is refused at the least cost.
+        actor, _ = await self.authenticate(scope)
+        retry_after = await self.limits.request_refused(actor, client_address(scope))
+        if retry_after is not None:
+            await too_many_requests(retry_after)(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=exc.status_code,
+            )
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict JSON: bytes that are not UTF-8, nesting too deep for the decoder and the NaN and
+        Infinity that Python's json accepts are a bad request, not an internal error."""
+        try:
+            return json.loads(data, parse_constant=_refuse_constant)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "The request body is not valid UTF-8") from exc
+        except RecursionError as exc:
+            raise HTTPException(400, "The request body is nested too deeply") from exc
+        except _NonFiniteNumber as exc:
+            raise HTTPException(400, f"The request body is not valid JSON: {exc}") from exc
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "-")
@@ -108,6 +132,14 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
         )
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NonFiniteNumber(f"{name} is not a JSON number")
 
 
 def create_app(settings: Settings, database: Database | None = None, clock: Clock | None = None) -> Starlette:

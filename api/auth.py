@@ -14,6 +14,7 @@ import jwt
 
 from api.settings import Settings
 from api.signing_keys import JWKS_CACHE_SECONDS, KeysUnavailable, UnknownKey, signing_keys
+from api.types.ids import MAX_ID
 from domain.actors import Actor, Role
 
 logger = logging.getLogger("loyalty.auth")
@@ -104,8 +105,8 @@ class TokenVerifier:
         ids: dict[str, int] = {}
         if id_claim := _ROLE_ID_CLAIM.get(role):
             value = claims.get(id_claim)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise InvalidToken(f"a {role.value} token needs an integer {id_claim} claim")
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+                raise InvalidToken(f"a {role.value} token needs a positive 64-bit integer {id_claim} claim")
             ids[id_claim] = value
         actor = Actor(role=role, subject=str(claims["sub"]), request_id=request_id, **ids)
         return actor, float(claims["exp"]) + self.settings.jwt_leeway_seconds

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_everything
 from api.context import Info
+from api.errors import bad_input
 from api.permissions import ADMIN, AUTHENTICATED, MEMBER
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
@@ -16,6 +17,7 @@ from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import connection
 from api.types.security import SecurityEvent
 from api.types.tiers import Tier
+from domain import validation
 from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
@@ -36,11 +38,12 @@ class Query:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Any object by its global id.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its rule from api/access.py, the one its list queries use.
+        # Each type's resolve_nodes applies its own access rules.
         try:
-            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
-        except relay.GlobalIDValueError:  # names no Node type: nothing there, as for a missing object
-            return None
+            id.resolve_type(info)
+        except relay.GlobalIDValueError as exc:  # a type we do not have, or one that is not a Node
+            raise bad_input("not the id of an object the API serves") from exc
+        return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=MEMBER, description="The calling member.")
     async def me(self, info: Info) -> Member | None:
@@ -65,9 +68,10 @@ class Query:
         after: str | None = None,
         filter: MemberFilter | None = None,
     ) -> relay.Connection[Member]:
-        where = MemberQuery(
-            status=filter.status if filter else None, external_ref=filter.external_ref if filter else None
-        )
+        external_ref = filter.external_ref if filter else None
+        if external_ref is not None and not validation.is_storable(external_ref):
+            raise bad_input("`externalRef` must be text without NUL or lone surrogates")
+        where = MemberQuery(status=filter.status if filter else None, external_ref=external_ref)
         return await connection(
             first=first,
             after=after,

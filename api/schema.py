@@ -3,6 +3,7 @@ parsing."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import strawberry
@@ -24,6 +25,7 @@ from strawberry.types import ExecutionContext
 from api.context import Context
 from api.cost import QueryLimits
 from api.errors import code_unavailable, is_unexpected, log_errors
+from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
@@ -35,6 +37,7 @@ from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
+from api.operations import RequireOperationName
 from api.queries import Query as QueryRoot
 from api.settings import CostBudgets
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
@@ -60,6 +63,12 @@ Mutation = merge_types(
 )
 Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
 
+# No error message names what the schema holds ("Did you mean 'Member'?" for a type, an argument, an
+# enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives
+# none when its MAX_LENGTH is 0 (the package exports the function under the module's name, hence
+# import_module). `disable_field_suggestions` below covers strawberry's own, for fields.
+importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
+
 
 class LoyaltySchema(strawberry.Schema):
     def process_errors(
@@ -84,12 +93,15 @@ def build_schema(
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        IssuedIdLiterals,
     ]
     budgets = cost_budgets or CostBudgets()
     # Factories, not instances: each request gets fresh extension objects (the caches are shared).
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        RequireOperationName,
+        IssuedIdVariables,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryLimits(budgets=budgets, timeout_seconds=request_timeout_seconds),

@@ -20,6 +20,9 @@ from domain.programme import Programme
 
 # Clocks drift between a POS and us; a purchase further in the future than this is refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# How far back a purchase may be dated: a settlement file or an offline till posts late, but not
+# months late; older purchases would earn on offers, tiers and windows long closed.
+MAX_BACKDATING = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,8 @@ def purchase_time(occurred_at: datetime | None, now: datetime, field: str = "occ
         raise Validation("needs a time zone offset", (field,))
     if occurred_at > now + FUTURE_TOLERANCE:
         raise Validation("a purchase cannot happen in the future", (field,))
+    if occurred_at < now - MAX_BACKDATING:
+        raise Validation(f"a purchase may be dated at most {MAX_BACKDATING.days} days back", (field,))
     return occurred_at
 
 

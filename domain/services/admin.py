@@ -86,8 +86,8 @@ async def enroll_member(cmd: EnrollMember, *, actor: Actor, uow: UnitOfWork, clo
         if await uow.members.get_by_external_ref(external_ref) is not None:
             raise AlreadyExists("a member with this externalRef is already enrolled", ("externalRef",))
         referred_by = None
-        if cmd.referral_code:
-            referrer = await uow.members.get_by_referral_code(cmd.referral_code.strip().upper())
+        if referral_code := validation.optional_text(cmd.referral_code, ("referralCode",), max_length=16):
+            referrer = await uow.members.get_by_referral_code(referral_code.upper())
             if referrer is None:
                 raise NotFound("no member has this referral code", ("referralCode",))
             referred_by = referrer.id

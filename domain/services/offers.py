@@ -235,9 +235,11 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
         raise Validation("needs a time zone offset", ("startsAt",))
     if window.ends_at <= window.starts_at:
         raise Validation("must be after startsAt", ("endsAt",))
+    # IANA names are short; a long one would reach the file system (OSError: name too long).
+    validation.text(window.time_zone, ("timeZone",), max_length=64)
     try:
-        ZoneInfo(window.time_zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        ZoneInfo(window.time_zone)  # as given: it is stored as given
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise Validation(f"unknown time zone {window.time_zone!r}", ("timeZone",)) from exc
     if any(day not in range(1, 8) for day in window.days_of_week):
         raise Validation("days run from 1 (Monday) to 7 (Sunday)", ("daysOfWeek",))
@@ -308,6 +310,8 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
 
 def _check_mechanic(offer: Offer) -> None:
     mechanic = offer.mechanic
+    validation.finite_decimal(offer.multiplier, ("multiplier",))
+    validation.finite_decimal(offer.percent, ("percent",))
     if mechanic is Mechanic.BONUS_POINTS:
         validation.positive_int(offer.points, ("points",))
     elif mechanic is Mechanic.POINTS_MULTIPLIER:

@@ -28,16 +28,20 @@ async def transfer_points(
     validation.positive_int(cmd.points, ("points",))
     if (cmd.to_referral_code is None) == (cmd.to_external_ref is None):
         raise Validation("name the receiver by toReferralCode or by toExternalRef", ("toReferralCode",))
+    if cmd.to_referral_code is not None:
+        field = "toReferralCode"
+        receiver_key = validation.text(cmd.to_referral_code, (field,), max_length=16).upper()
+    else:
+        field = "toExternalRef"
+        receiver_key = validation.text(cmd.to_external_ref or "", (field,), max_length=64)
     now = clock.now()
 
     async def work() -> TransferResult:
         sender = await active_member(uow, sender_id)
-        if cmd.to_referral_code is not None:
-            field = "toReferralCode"
-            receiver = await uow.members.get_by_referral_code(cmd.to_referral_code.strip().upper())
+        if field == "toReferralCode":
+            receiver = await uow.members.get_by_referral_code(receiver_key)
         else:
-            field = "toExternalRef"
-            receiver = await uow.members.get_by_external_ref(cmd.to_external_ref or "")
+            receiver = await uow.members.get_by_external_ref(receiver_key)
         if receiver is None:
             raise NotFound("no such member", (field,))
         if receiver.id == sender.id:

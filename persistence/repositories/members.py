@@ -5,11 +5,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.errors import AlreadyExists
 from domain.members import Contact, Member, MemberStatus, Profile
 from persistence import mapping
 from persistence.catalogue import PROGRAMME_ID, Catalogue
+from persistence.constraints import is_unique_violation
 from persistence.tables import member_balances, members, programme
 
 # Built once: every earn reads it. The catalogue version rides along, which spares the unit of
@@ -104,9 +107,16 @@ class SqlMemberRepository:
             referred_by=referred_by,
         )
         values = mapping.member_values(draft)
-        member_id = (
-            await self.conn.execute(insert(members).values(values).returning(members.c.id))
-        ).scalar_one()
+        try:
+            member_id = (
+                await self.conn.execute(insert(members).values(values).returning(members.c.id))
+            ).scalar_one()
+        except IntegrityError as exc:  # a concurrent enrolment of the same externalRef committed first
+            if is_unique_violation(exc, members.c.external_ref):
+                raise AlreadyExists(
+                    "a member with this externalRef is already enrolled", ("externalRef",)
+                ) from exc
+            raise
         await self.conn.execute(
             insert(member_balances).values(
                 member_id=member_id,

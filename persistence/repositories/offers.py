@@ -13,12 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.errors import AlreadyExists
 from domain.merchants import Merchant
 from domain.offers import Award, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from persistence import offer_codec
 from persistence.catalogue import Catalogue
+from persistence.constraints import is_unique_violation
 from persistence.tables import (
     award_funding,
     coupons,
@@ -279,13 +282,18 @@ class SqlOfferRepository:
     async def add_coupons(
         self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime
     ) -> list[Coupon]:
-        rows = await self.conn.execute(
-            insert(coupons).returning(*coupons.c, sort_by_parameter_order=True),
-            [
-                {"offer_id": offer_id, "code": code, "max_uses": max_uses, "uses": 0, "created_at": at}
-                for code in codes
-            ],
-        )
+        try:
+            rows = await self.conn.execute(
+                insert(coupons).returning(*coupons.c, sort_by_parameter_order=True),
+                [
+                    {"offer_id": offer_id, "code": code, "max_uses": max_uses, "uses": 0, "created_at": at}
+                    for code in codes
+                ],
+            )
+        except IntegrityError as exc:  # a concurrent generateCoupons took the same code first
+            if is_unique_violation(exc, coupons.c.code):
+                raise AlreadyExists("this code is taken", ("sharedCode",)) from exc
+            raise
         return [_coupon(row) for row in rows]
 
     async def coupon(self, code: str) -> Coupon | None:

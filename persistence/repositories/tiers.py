@@ -16,6 +16,7 @@ from domain.members import Member
 from domain.tiers import Qualification, Tier, TierDecision
 from persistence import mapping
 from persistence.catalogue import Catalogue
+from persistence.constraints import is_unique_violation
 from persistence.tables import members, purchases, tier_changes, tiers
 
 _LADDER = select(tiers).order_by(tiers.c.rank)
@@ -57,6 +58,14 @@ async def load_ladder(conn: AsyncConnection) -> list[Tier]:
     return [mapping.tier(row) for row in await conn.execute(_LADDER)]
 
 
+def _taken(error: IntegrityError) -> Exception:
+    if is_unique_violation(error, tiers.c.rank):
+        return AlreadyExists("a tier with this rank exists", ("rank",))
+    if is_unique_violation(error, tiers.c.code):
+        return AlreadyExists("a tier with this code exists", ("code",))
+    return error
+
+
 class SqlTierRepository:
     def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
         self.conn = conn
@@ -75,7 +84,7 @@ class SqlTierRepository:
                 )
             ).one()
         except IntegrityError as exc:  # a concurrent createTier took the code or rank
-            raise AlreadyExists("a tier with this code or rank exists", ("code",)) from exc
+            raise _taken(exc) from exc
         await self.catalogue.changed()
         return mapping.tier(row)
 
@@ -90,7 +99,7 @@ class SqlTierRepository:
                 )
             ).one()
         except IntegrityError as exc:
-            raise AlreadyExists("a tier with this code or rank exists", ("code",)) from exc
+            raise _taken(exc) from exc
         await self.catalogue.changed()
         return mapping.tier(row)
 

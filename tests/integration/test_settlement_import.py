@@ -5,7 +5,8 @@ skipped, the ledger verified."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ from scripts.import_purchases import ImportSummary, import_file
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 
-WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+# Recent, whenever the suite runs: purchases may be dated at most 90 days back.
+WHEN = (datetime.now(UTC) - timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
 
 
 def line(
@@ -107,6 +109,24 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_is_posted(
     assert outcome.rejected[4] == BadLine(7, "reference: already imported with different details")
     assert (await given.balance(alice))["available"] == 30
     assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_a_line_dated_too_far_back_or_ahead_is_refused(backend: Backend, given: Scenario) -> None:
+    merchant = await given.merchant(channel="OFFLINE")
+    alice = await given.member("alice")
+    now = datetime.now(UTC)
+    dated = [datetime(1, 1, 1, tzinfo=UTC), now - timedelta(days=91), now + timedelta(minutes=10), WHEN]
+
+    outcome = await run(
+        backend,
+        merchant,
+        [replace(line(n, f"S-{n}", "alice", 1_000), occurred_at=at) for n, at in enumerate(dated, start=2)],
+    )
+
+    assert (outcome.posted, outcome.points) == (1, 10)
+    assert [bad.line_no for bad in outcome.rejected] == [2, 3, 4]
+    assert {bad.message.split(":")[0] for bad in outcome.rejected} == {"time"}
+    assert (await given.balance(alice))["lifetimeEarned"] == 10
 
 
 async def test_a_line_that_would_overflow_a_balance_is_refused_and_can_be_retried(
