@@ -103,7 +103,10 @@ async def test_clients_retrying_through_terminated_connections_count_every_opera
         finally:
             done.set()
 
-    earned, killed = await asyncio.gather(clients(), killer())
+    try:
+        earned, killed = await asyncio.gather(clients(), killer())
+    finally:
+        await pg_arena.backend.database.dispose()  # no dead connection left in the pools for later tests
 
     assert unexpected == []
     assert sum(killed) > 0, "the server never dropped a connection of the app"

@@ -166,16 +166,19 @@ async def test_after_every_connection_is_terminated_the_next_query_and_mutation_
     pg_backend: Backend,
 ) -> None:
     settings = Settings(database_url=pg_backend.url, jwt_secret=JWT_SECRET)
-    async with make_client(settings, pg_backend.database) as http:
-        given = Scenario(GraphQLClient(http), Tokens(settings))
-        member = await given.funded_member(100)
-        # Pooled connections on both engines, then the server drops them all.
-        await given.balance(member)
-        assert await terminate_app_connections(pg_backend) >= 1
+    try:
+        async with make_client(settings, pg_backend.database) as http:
+            given = Scenario(GraphQLClient(http), Tokens(settings))
+            member = await given.funded_member(100)
+            # Pooled connections on both engines, then the server drops them all.
+            await given.balance(member)
+            assert await terminate_app_connections(pg_backend) >= 1
 
-        query = await given.gql.post(BALANCE, {"id": member.gid}, given.admin)
-        await terminate_app_connections(pg_backend)
-        mutation = await adjust(given, member, 11, "after-kill")
+            query = await given.gql.post(BALANCE, {"id": member.gid}, given.admin)
+            await terminate_app_connections(pg_backend)
+            mutation = await adjust(given, member, 11, "after-kill")
+    finally:
+        await pg_backend.database.dispose()  # no dead connection left in the pools for later tests
 
     assert query == {"data": {"member": {"balance": {"available": 100}}}}
     assert "errors" not in mutation
