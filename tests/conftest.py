@@ -40,6 +40,20 @@ def server_dsn(url: str, database: str = "postgres") -> str:
     return u.render_as_string(hide_password=False)
 
 
+async def terminate_connections(url: str) -> int:
+    """Every other connection to the database, cut by the server as an operator or a failover would
+    (from a connection of its own, outside the app's pools); how many were cut."""
+    admin = await asyncpg.connect(server_dsn(url, make_url(url).database or ""))
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    return int(killed)
+
+
 def _probe_postgres() -> str | None:
     """None when reachable, else the reason it is not."""
 

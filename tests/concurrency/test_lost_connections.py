@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.builders import ADJUST, Ids
 from tests.concurrency.conftest import OK, Arena, Reply
-from tests.conftest import server_dsn
+from tests.conftest import terminate_connections
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres]
 
@@ -25,19 +23,6 @@ CLIENTS = 6
 OPERATIONS = 12  # per client: purchases and adjustments in turn
 KILLS = 6
 RETRYABLE = {"OUTCOME_UNKNOWN", "UNAVAILABLE"}
-
-
-async def terminate(url: str) -> int:
-    """Every other connection to the database, cut by the server (a connection of its own)."""
-    admin = await asyncpg.connect(server_dsn(url, make_url(url).database or ""))
-    try:
-        killed = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
-    return int(killed)
 
 
 async def test_clients_retrying_through_terminated_connections_count_every_operation_once(
@@ -94,7 +79,7 @@ async def test_clients_retrying_through_terminated_connections_count_every_opera
         killed = []
         while len(killed) < KILLS and not done.is_set():
             await asyncio.sleep(0.05)
-            killed.append(await terminate(pg_arena.backend.url))
+            killed.append(await terminate_connections(pg_arena.backend.url))
         return killed
 
     async def clients() -> list[int]:

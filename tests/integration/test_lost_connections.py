@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.settings import Settings
 from tests.builders import ADJUST, Scenario
-from tests.conftest import JWT_SECRET, Backend, GraphQLClient, Tokens, make_client, server_dsn
+from tests.conftest import JWT_SECRET, Backend, GraphQLClient, Tokens, make_client, terminate_connections
 
 BALANCE = "query($id: ID!) { member(id: $id) { balance { available } } }"
 
@@ -148,20 +146,6 @@ async def test_a_database_out_of_reach_answers_unavailable_and_changes_nothing(
     assert (await given.balance(member))["available"] == 75
 
 
-async def terminate_app_connections(backend: Backend) -> int:
-    """Every connection the app holds to the test database, cut by the server, as an operator or a
-    failover would (from a connection of its own, outside the app's pools)."""
-    admin = await asyncpg.connect(server_dsn(backend.url, make_url(backend.url).database or ""))
-    try:
-        killed = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
-    return int(killed)
-
-
 async def test_after_every_connection_is_terminated_the_next_query_and_mutation_succeed(
     pg_backend: Backend,
 ) -> None:
@@ -172,10 +156,10 @@ async def test_after_every_connection_is_terminated_the_next_query_and_mutation_
             member = await given.funded_member(100)
             # Pooled connections on both engines, then the server drops them all.
             await given.balance(member)
-            assert await terminate_app_connections(pg_backend) >= 1
+            assert await terminate_connections(pg_backend.url) >= 1
 
             query = await given.gql.post(BALANCE, {"id": member.gid}, given.admin)
-            await terminate_app_connections(pg_backend)
+            await terminate_connections(pg_backend.url)
             mutation = await adjust(given, member, 11, "after-kill")
     finally:
         await pg_backend.database.dispose()  # no dead connection left in the pools for later tests
