@@ -86,7 +86,6 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         return graphiql_page(self.graphiql_assets_dir)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # strawberry answers a request it cannot read in plain text; clients expect GraphQL's JSON.
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -96,6 +95,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         if retry_after is not None:
             await too_many_requests(retry_after)(scope, receive, send)
             return
+        # strawberry answers a request it cannot read in plain text; clients expect GraphQL's JSON.
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as exc:
