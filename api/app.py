@@ -37,6 +37,7 @@ from api.settings import Settings
 from domain.actors import Actor
 from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
+from persistence.migrate import not_ready_reason
 from persistence.queries.read_model import SqlReadModel
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -165,7 +166,7 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     routes: list[Route | Mount] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
-        Route("/readyz", readyz),
+        Route("/readyz", readyz(lambda: not_ready_reason(db.read_engine))),
     ]
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))

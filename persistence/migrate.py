@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -76,3 +77,14 @@ def _refuse_inside_event_loop(name: str) -> None:
     except RuntimeError:
         return
     raise RuntimeError(f"{name}() runs its own event loop; from async code use `await {name}_async(url)`")
+
+
+async def not_ready_reason(engine: AsyncEngine) -> str | None:
+    """Why the database cannot serve (for /readyz), or None when it answers and is at the head."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        at_head = await current_revision_is_head(engine)
+    except Exception:  # any failure to reach the database means "not ready", never a 500
+        return "unreachable"
+    return None if at_head else "migrations pending"
