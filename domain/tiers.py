@@ -169,10 +169,6 @@ def window_start(now: datetime, months: int) -> datetime:
     return add_months(now, -months)
 
 
-def _rank(tier: Tier | None) -> int | None:
-    return None if tier is None else tier.rank
-
-
 def _above(a: Tier | None, b: Tier | None) -> bool:
     """Whether `a` ranks above `b` (no tier ranks below every tier)."""
     if a is None:

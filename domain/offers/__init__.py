@@ -1,0 +1,76 @@
+"""Offers and earning rules, and the pure engine that decides which apply to a purchase.
+
+  model        the value classes and enums: Offer, its eligibility, window, funding and limits; Usage,
+               PurchaseFacts and what an evaluation returns
+  eligibility  who, where and when an offer applies, and whether its limits leave room
+  evaluation   `evaluate`, the engine, with one small function per mechanic
+  funding      the cost of an award split between its funders
+  periods      where a member cap period began
+  index        live offers by merchant, category and partner
+  reports      a campaign report's totals
+
+Import from here: the names below are the package's public surface.
+"""
+
+from domain.offers.eligibility import eligible, open_to, sign_up_bonuses, uses_left
+from domain.offers.evaluation import evaluate, referrer_points
+from domain.offers.funding import split_cost
+from domain.offers.index import OfferIndex
+from domain.offers.model import (
+    Award,
+    CapPeriod,
+    Coupon,
+    Eligibility,
+    Evaluation,
+    FirstPurchase,
+    FundedCost,
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    OfferStatus,
+    PurchaseFacts,
+    Segment,
+    Skip,
+    SkipReason,
+    Trigger,
+    Usage,
+    Window,
+)
+from domain.offers.periods import cap_period_start, period_start
+from domain.offers.reports import CampaignTotals
+
+__all__ = [
+    "Award",
+    "CampaignTotals",
+    "CapPeriod",
+    "Coupon",
+    "Eligibility",
+    "Evaluation",
+    "FirstPurchase",
+    "FundedCost",
+    "FunderKind",
+    "FundingShare",
+    "Limits",
+    "Mechanic",
+    "Offer",
+    "OfferIndex",
+    "OfferStatus",
+    "PurchaseFacts",
+    "Segment",
+    "Skip",
+    "SkipReason",
+    "Trigger",
+    "Usage",
+    "Window",
+    "cap_period_start",
+    "eligible",
+    "evaluate",
+    "open_to",
+    "period_start",
+    "referrer_points",
+    "sign_up_bonuses",
+    "split_cost",
+    "uses_left",
+]
