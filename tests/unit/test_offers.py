@@ -1,4 +1,4 @@
-"""The offer engine (domain/offers.py): every mechanic, eligibility rule, window and combination rule."""
+"""The offer engine (domain/offers/): every mechanic, eligibility rule, window and combination rule."""
 
 from __future__ import annotations
 
