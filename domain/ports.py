@@ -172,6 +172,10 @@ class LotRepository(Protocol):
         self, entry_id: int, member_id: int, draws: Sequence[LotDraw], at: datetime
     ) -> None: ...
 
+    async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
+        """Record one expiry run's points for a member (the origin of its EXPIRE entry); its id."""
+        ...
+
     async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
         """What the entries of this kind for this origin drew from lots, with the lots' expiry."""
         ...
@@ -456,24 +460,45 @@ class SecurityEventLog(Protocol):
 
 
 class UnitOfWork(Protocol):
-    members: MemberRepository
-    merchants: MerchantRepository
-    partners: PartnerRepository
-    rewards: RewardRepository
-    programme: ProgrammeRepository
-    ledger: LedgerRepository
-    lots: LotRepository
-    purchases: PurchaseRepository
-    redemptions: RedemptionRepository
-    redemption_codes: RedemptionCodeRepository
-    adjustments: AdjustmentRepository
-    transfers: TransferRepository
-    refunds: RefundRepository
-    idempotency: IdempotencyStore
-    offers: OfferRepository
-    tiers: TierRepository
-    audit: AuditLog
-    security_events: SecurityEventLog
+    """One transaction and the repositories that work in it. The repositories are read-only here, so
+    an implementation may hold narrower types (its own SQL repositories, a test's fakes)."""
+
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def merchants(self) -> MerchantRepository: ...
+    @property
+    def partners(self) -> PartnerRepository: ...
+    @property
+    def rewards(self) -> RewardRepository: ...
+    @property
+    def programme(self) -> ProgrammeRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def lots(self) -> LotRepository: ...
+    @property
+    def purchases(self) -> PurchaseRepository: ...
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
+    @property
+    def redemption_codes(self) -> RedemptionCodeRepository: ...
+    @property
+    def adjustments(self) -> AdjustmentRepository: ...
+    @property
+    def transfers(self) -> TransferRepository: ...
+    @property
+    def refunds(self) -> RefundRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def offers(self) -> OfferRepository: ...
+    @property
+    def tiers(self) -> TierRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def security_events(self) -> SecurityEventLog: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -253,7 +253,8 @@ def _to_minor(number: Decimal, units: int, currency: str) -> int:
             places = f"at most {units} decimal places" if units else "no decimal places"
             raise _FieldError("amount", f"{currency} has {places}")
         digits, shift = digits[:shift], 0
-    return _digits_value(digits) * 10**shift
+    scale: int = 10**shift
+    return _digits_value(digits) * scale
 
 
 def _digits_value(digits: Sequence[int]) -> int:

@@ -30,7 +30,7 @@ def new_referral_code() -> str:
 
 def audit_event(
     actor: Actor, action: str, target: str, target_id: int, before: object, after: object, at: datetime
-):
+) -> AuditEvent:
     def plain(value: object) -> dict[str, object] | None:
         return None if value is None else {k: _jsonable(v) for k, v in asdict(value).items()}  # type: ignore[call-overload]
 

@@ -72,6 +72,7 @@ async def run_once(
                 await uow.commit()
                 return result
     if rejection is None:
+        assert earlier is not None, "a recorded answer was found, or the work committed and returned"
         return _replay(earlier, digest, result_type)  # our work was rolled back
 
     # The rejected work was rolled back; record the rejection on its own so a retry gets it again.

@@ -49,8 +49,8 @@ def _checked(cmd: UpdateProgramme) -> dict[str, object]:
         value = changes.get(name)
         if value is None:
             continue
-        validation.non_negative_int(value, (field,))  # type: ignore[arg-type]
-        if not low <= value <= high:  # type: ignore[operator]
+        validation.non_negative_int(value, (field,))
+        if not low <= value <= high:
             raise Validation(f"must be between {low} and {high}", (field,))
     return changes
 

@@ -97,8 +97,8 @@ async def import_settlement_batch(
         over_limit = await _over_balance_limit(uow, to_post)
         if over_limit:
             await uow.idempotency.release_many(scope, {a.line.reference for a in over_limit})
-            error = LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points", ("amount",))
-            rejected += [_bad(a.line, error) for a in over_limit]
+            too_much = LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points", ("amount",))
+            rejected += [_bad(a.line, too_much) for a in over_limit]
             to_post = [a for a in to_post if a not in over_limit]
 
         # The return window applies as it does to postPurchase.
