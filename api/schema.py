@@ -29,7 +29,7 @@ from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
-from api.mutations.offers import OfferMutations
+from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
@@ -61,7 +61,7 @@ Mutation = merge_types(
         FulfilmentMutations,
     ),
 )
-Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
+Query = merge_types("Query", (QueryRoot, ProgrammeQueries, OfferQueries))
 
 # No error message names what the schema holds ("Did you mean 'Member'?" for a type, an argument, an
 # enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives

@@ -27,12 +27,22 @@ class CancelRedemptionInput:
     idempotency_key: str
 
 
+@strawberry.type(description="The fulfilled redemption, or why nothing changed.")
+class FulfilRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The cancelled redemption, or why nothing changed.")
+class CancelRedemptionPayload(RedemptionPayload):
+    pass
+
+
 @strawberry.type
 class FulfilmentMutations:
     @strawberry.mutation(
         permission_classes=ADMIN, description="The reward was handed over: REQUESTED -> FULFILLED. Audited."
     )
-    async def fulfil_redemption(self, info: Info, input: FulfilRedemptionInput) -> RedemptionPayload:
+    async def fulfil_redemption(self, info: Info, input: FulfilRedemptionInput) -> FulfilRedemptionPayload:
         redemption, errors = await run_use_case(
             info,
             lambda actor, uow, clock: fulfil_redemption(
@@ -42,7 +52,7 @@ class FulfilmentMutations:
                 clock=clock,
             ),
         )
-        return RedemptionPayload(
+        return FulfilRedemptionPayload(
             redemption=Redemption.from_domain(redemption) if redemption else None, errors=errors
         )
 
@@ -51,9 +61,10 @@ class FulfilmentMutations:
         description="Cancel a reward not yet fulfilled (an admin, or the member its own): the points "
         "and the unit of stock go back. Audited.",
     )
-    async def cancel_redemption(self, info: Info, input: CancelRedemptionInput) -> RedemptionPayload:
+    async def cancel_redemption(self, info: Info, input: CancelRedemptionInput) -> CancelRedemptionPayload:
         return await redemption_payload(
             info,
+            CancelRedemptionPayload,
             lambda actor, uow, clock: cancel_redemption(
                 commands.CancelRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
@@ -171,15 +172,62 @@ class OpenRedPacketPayload:
     errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="An offer as it now stands, or why nothing changed.")
 class OfferPayload:
-    offer: Offer | None
-    errors: list[UserError]
+    """The shape every offer mutation answers with, each under its own type name."""
+
+    offer: Offer | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.type(description="The new offer, or why nothing changed.")
+class CreateOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The offer's new version, or why nothing changed.")
+class UpdateOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The paused offer, or why nothing changed.")
+class PauseOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The resumed offer, or why nothing changed.")
+class ResumeOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The archived offer, or why nothing changed.")
+class ArchiveOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.input(description="The offer to act on.")
 class OfferIdInput:
-    offer_id: relay.GlobalID
+    """The shape of pauseOffer's, resumeOffer's and archiveOffer's inputs, each under its own name."""
+
+    offer_id: relay.GlobalID = strawberry.field(description="The offer's global id.")
+
+
+@strawberry.input(description="The offer to pause.")
+class PauseOfferInput(OfferIdInput):
+    pass
+
+
+@strawberry.input(description="The paused offer to resume.")
+class ResumeOfferInput(OfferIdInput):
+    pass
+
+
+@strawberry.input(description="The offer to archive.")
+class ArchiveOfferInput(OfferIdInput):
+    pass
+
+
+P = TypeVar("P", bound=OfferPayload)
 
 
 @strawberry.input
@@ -276,14 +324,54 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
     )
 
 
-async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus) -> OfferPayload:
+async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus, payload: type[P]) -> P:
     result, errors = await run_use_case(
         info,
         lambda actor, uow, clock: change_offer_status(
             decode_id(input.offer_id, "Offer", "offerId"), status, actor=actor, uow=uow, clock=clock
         ),
     )
-    return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+    return payload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+
+QUALIFY_PURCHASE = "A dry run of postPurchase's offers for a basket (a merchant, or a member for its own)."
+
+
+async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+    """Query.qualifyPurchase and the deprecated mutation: it writes nothing, so it reads through the
+    read pool, never queueing for the writer."""
+
+    def command() -> commands.QualifyPurchase:
+        return commands.QualifyPurchase(
+            amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
+            member_id=None if input.member_id is None else decode_id(input.member_id, "Member", "memberId"),
+            merchant_id=None
+            if input.merchant_id is None
+            else decode_id(input.merchant_id, "Merchant", "merchantId"),
+            channel=input.channel,
+        )
+
+    result, errors = await run_use_case(
+        info,
+        lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock),
+        reads_only=True,
+    )
+    if result is None:
+        return QualifyPurchasePayload(qualification=None, errors=errors)
+    currency = result.amount.currency
+    return QualifyPurchasePayload(
+        qualification=Qualification(
+            amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
+            paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
+            base_points=result.base_points,
+            total_points=result.total_points,
+            applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
+            skipped=[
+                OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason) for s in result.skipped
+            ],
+        ),
+        errors=[],
+    )
 
 
 @strawberry.type
@@ -291,18 +379,18 @@ class OfferMutations:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Create an offer; it is live inside its window."
     )
-    async def create_offer(self, info: Info, input: CreateOfferInput) -> OfferPayload:
+    async def create_offer(self, info: Info, input: CreateOfferInput) -> CreateOfferPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: create_offer(_offer_from(input), actor=actor, uow=uow, clock=clock),
         )
-        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+        return CreateOfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Replace an offer's definition with a new version; purchases keep what they got.",
     )
-    async def update_offer(self, info: Info, input: UpdateOfferInput) -> OfferPayload:
+    async def update_offer(self, info: Info, input: UpdateOfferInput) -> UpdateOfferPayload:
         def changed() -> do.Offer:
             offer_id = decode_id(input.offer_id, "Offer", "offerId")
             return replace(_offer_from(input.offer), id=offer_id)
@@ -310,7 +398,7 @@ class OfferMutations:
         result, errors = await run_use_case(
             info, lambda actor, uow, clock: update_offer(changed(), actor=actor, uow=uow, clock=clock)
         )
-        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+        return UpdateOfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Codes for a coupon-only offer.")
     async def generate_coupons(self, info: Info, input: GenerateCouponsInput) -> GenerateCouponsPayload:
@@ -352,52 +440,28 @@ class OfferMutations:
         return OpenRedPacketPayload(points=result.points if result else None, errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Stop applying an offer until resumed.")
-    async def pause_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.PAUSED)
+    async def pause_offer(self, info: Info, input: PauseOfferInput) -> PauseOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.PAUSED, PauseOfferPayload)
 
     @strawberry.mutation(permission_classes=ADMIN)
-    async def resume_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.ACTIVE)
+    async def resume_offer(self, info: Info, input: ResumeOfferInput) -> ResumeOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ACTIVE, ResumeOfferPayload)
 
     @strawberry.mutation(permission_classes=ADMIN, description="End an offer for good.")
-    async def archive_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.ARCHIVED)
+    async def archive_offer(self, info: Info, input: ArchiveOfferInput) -> ArchiveOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ARCHIVED, ArchiveOfferPayload)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
-        description="A dry run of postPurchase's offers for a basket (a merchant, or a member for its own).",
+        description=QUALIFY_PURCHASE,
+        deprecation_reason="Use Query.qualifyPurchase; it writes nothing.",
     )
     async def qualify_purchase(self, info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+        return await qualify(info, input)
 
-        def command() -> commands.QualifyPurchase:
-            return commands.QualifyPurchase(
-                amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
-                member_id=None
-                if input.member_id is None
-                else decode_id(input.member_id, "Member", "memberId"),
-                merchant_id=None
-                if input.merchant_id is None
-                else decode_id(input.merchant_id, "Merchant", "merchantId"),
-                channel=input.channel,
-            )
 
-        result, errors = await run_use_case(
-            info, lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock)
-        )
-        if result is None:
-            return QualifyPurchasePayload(qualification=None, errors=errors)
-        currency = result.amount.currency
-        return QualifyPurchasePayload(
-            qualification=Qualification(
-                amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
-                paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
-                base_points=result.base_points,
-                total_points=result.total_points,
-                applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
-                skipped=[
-                    OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason)
-                    for s in result.skipped
-                ],
-            ),
-            errors=[],
-        )
+@strawberry.type
+class OfferQueries:
+    @strawberry.field(permission_classes=AUTHENTICATED, description=QUALIFY_PURCHASE)
+    async def qualify_purchase(self, info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+        return await qualify(info, input)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
@@ -31,19 +32,40 @@ from domain.services.pos_redemptions import (
 
 @strawberry.type(description="A redemption as it now stands, or why nothing changed.")
 class RedemptionPayload:
-    redemption: Redemption | None
-    errors: list[UserError]
+    """The shape every redemption mutation answers with, each under its own type name."""
+
+    redemption: Redemption | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The hold made, or why nothing changed.")
+class AuthorizeRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The captured redemption, or why nothing changed.")
+class CaptureRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The voided redemption, or why nothing changed.")
+class VoidRedemptionPayload(RedemptionPayload):
+    pass
+
+
+P = TypeVar("P", bound=RedemptionPayload)
 
 
 async def redemption_payload(
     info: Info,
+    payload: type[P],
     use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]],
     guessing: tuple[Secret, str] | None = None,
-) -> RedemptionPayload:
+) -> P:
     result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
-        return RedemptionPayload(redemption=None, errors=errors)
-    return RedemptionPayload(redemption=await answered_redemption(info, result), errors=[])
+        return payload(redemption=None, errors=errors)
+    return payload(redemption=await answered_redemption(info, result), errors=[])
 
 
 async def answered_redemption(info: Info, result: RedemptionResult) -> Redemption | None:
@@ -130,9 +152,12 @@ class PosMutations:
         permission_classes=MERCHANT,
         description="Hold a member's points (or a reward) with the member's one-time code.",
     )
-    async def authorize_redemption(self, info: Info, input: AuthorizeRedemptionInput) -> RedemptionPayload:
+    async def authorize_redemption(
+        self, info: Info, input: AuthorizeRedemptionInput
+    ) -> AuthorizeRedemptionPayload:
         return await redemption_payload(
             info,
+            AuthorizeRedemptionPayload,
             lambda actor, uow, clock: authorize_redemption(
                 commands.AuthorizeRedemption(
                     code=input.code,
@@ -150,9 +175,10 @@ class PosMutations:
     @strawberry.mutation(
         permission_classes=MERCHANT, description="Spend all or part of a hold; the rest goes back."
     )
-    async def capture_redemption(self, info: Info, input: CaptureRedemptionInput) -> RedemptionPayload:
+    async def capture_redemption(self, info: Info, input: CaptureRedemptionInput) -> CaptureRedemptionPayload:
         return await redemption_payload(
             info,
+            CaptureRedemptionPayload,
             lambda actor, uow, clock: capture_redemption(
                 commands.CaptureRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),
@@ -169,9 +195,10 @@ class PosMutations:
         )
 
     @strawberry.mutation(permission_classes=MERCHANT, description="Release a hold: all its points go back.")
-    async def void_redemption(self, info: Info, input: VoidRedemptionInput) -> RedemptionPayload:
+    async def void_redemption(self, info: Info, input: VoidRedemptionInput) -> VoidRedemptionPayload:
         return await redemption_payload(
             info,
+            VoidRedemptionPayload,
             lambda actor, uow, clock: void_redemption(
                 commands.VoidRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),

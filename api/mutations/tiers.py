@@ -47,10 +47,16 @@ class UpdateTierInput:
     earn_multiplier: Decimal | None = strawberry.UNSET
 
 
-@strawberry.type
-class TierPayload:
-    tier: Tier | None
-    errors: list[UserError]
+@strawberry.type(description="The new tier, or why nothing changed.")
+class CreateTierPayload:
+    tier: Tier | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The tier as it now stands, or why nothing changed.")
+class UpdateTierPayload:
+    tier: Tier | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 def _money(value: MoneyInput | None) -> Money | None:
@@ -80,7 +86,7 @@ def _update_command(input: UpdateTierInput) -> commands.UpdateTier:
 @strawberry.type
 class TierMutations:
     @strawberry.mutation(permission_classes=ADMIN, description="Add a tier to the ladder.")
-    async def create_tier(self, info: Info, input: CreateTierInput) -> TierPayload:
+    async def create_tier(self, info: Info, input: CreateTierInput) -> CreateTierPayload:
         command = commands.CreateTier(
             code=input.code,
             name=input.name,
@@ -92,15 +98,15 @@ class TierMutations:
         tier, errors = await run_use_case(
             info, lambda actor, uow, clock: create_tier(command, actor=actor, uow=uow, clock=clock)
         )
-        return TierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
+        return CreateTierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Change a tier; members move by the rules at their next purchase or evaluation.",
     )
-    async def update_tier(self, info: Info, input: UpdateTierInput) -> TierPayload:
+    async def update_tier(self, info: Info, input: UpdateTierInput) -> UpdateTierPayload:
         tier, errors = await run_use_case(
             info,
             lambda actor, uow, clock: update_tier(_update_command(input), actor=actor, uow=uow, clock=clock),
         )
-        return TierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
+        return UpdateTierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
