@@ -19,7 +19,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.context import Context
@@ -45,23 +44,28 @@ from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
 from api.types.tiers import Tier
 
-Mutation = merge_types(
-    "Mutation",
-    (
-        PurchaseMutations,
-        RefundMutations,
-        RedemptionMutations,
-        MemberMutations,
-        AdminMutations,
-        OfferMutations,
-        TransferMutations,
-        ProgrammeMutations,
-        TierMutations,
-        PosMutations,
-        FulfilmentMutations,
-    ),
-)
-Query = merge_types("Query", (QueryRoot, ProgrammeQueries, OfferQueries))
+
+@strawberry.type(description="Changes, each answering with its own payload: errors, or the result.")
+class Mutation(
+    PurchaseMutations,
+    RefundMutations,
+    RedemptionMutations,
+    MemberMutations,
+    AdminMutations,
+    OfferMutations,
+    TransferMutations,
+    ProgrammeMutations,
+    TierMutations,
+    PosMutations,
+    FulfilmentMutations,
+):
+    pass
+
+
+@strawberry.type(description="Reads; none of them changes anything.")
+class Query(QueryRoot, ProgrammeQueries, OfferQueries):
+    pass
+
 
 # No error message names what the schema holds ("Did you mean 'Member'?" for a type, an argument, an
 # enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives

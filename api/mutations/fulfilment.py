@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -15,16 +17,18 @@ from domain import commands
 from domain.services.fulfilment import cancel_redemption, fulfil_redemption
 
 
-@strawberry.input
+@strawberry.input(description="The reward redemption handed over.")
 class FulfilRedemptionInput:
-    redemption_id: relay.GlobalID
+    redemption_id: relay.GlobalID = strawberry.field(description="The redemption's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="The reward redemption to cancel and why.")
 class CancelRedemptionInput:
-    redemption_id: relay.GlobalID
-    reason: str
-    idempotency_key: str
+    redemption_id: relay.GlobalID = strawberry.field(description="The redemption's global id.")
+    reason: str = strawberry.field(description="Why, for the audit.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
 
 
 @strawberry.type(description="The fulfilled redemption, or why nothing changed.")
@@ -40,9 +44,16 @@ class CancelRedemptionPayload(RedemptionPayload):
 @strawberry.type
 class FulfilmentMutations:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="The reward was handed over: REQUESTED -> FULFILLED. Audited."
+        permission_classes=ADMIN,
+        description="The reward was handed over: REQUESTED -> FULFILLED. Audited (ADMIN).",
     )
-    async def fulfil_redemption(self, info: Info, input: FulfilRedemptionInput) -> FulfilRedemptionPayload:
+    async def fulfil_redemption(
+        self,
+        info: Info,
+        input: Annotated[
+            FulfilRedemptionInput, strawberry.argument(description="The redemption handed over.")
+        ],
+    ) -> FulfilRedemptionPayload:
         redemption, errors = await run_use_case(
             info,
             lambda actor, uow, clock: fulfil_redemption(
@@ -58,10 +69,14 @@ class FulfilmentMutations:
 
     @strawberry.mutation(
         permission_classes=ADMIN_OR_MEMBER,
-        description="Cancel a reward not yet fulfilled (an admin, or the member its own): the points "
+        description="Cancel a reward not yet fulfilled (ADMIN, or the MEMBER its own): the points "
         "and the unit of stock go back. Audited.",
     )
-    async def cancel_redemption(self, info: Info, input: CancelRedemptionInput) -> CancelRedemptionPayload:
+    async def cancel_redemption(
+        self,
+        info: Info,
+        input: Annotated[CancelRedemptionInput, strawberry.argument(description="The redemption and why.")],
+    ) -> CancelRedemptionPayload:
         return await redemption_payload(
             info,
             CancelRedemptionPayload,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -100,7 +102,11 @@ class AdjustPointsPayload:
 @strawberry.type
 class MemberMutations:
     @strawberry.mutation(permission_classes=ADMIN, description="Enrol a new member (ADMIN).")
-    async def enroll_member(self, info: Info, input: EnrollMemberInput) -> EnrollMemberPayload:
+    async def enroll_member(
+        self,
+        info: Info,
+        input: Annotated[EnrollMemberInput, strawberry.argument(description="The new member.")],
+    ) -> EnrollMemberPayload:
         profile = input.profile or MemberProfileInput()
         member, errors = await run_use_case(
             info,
@@ -126,7 +132,11 @@ class MemberMutations:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Stop the member earning and spending (ADMIN)."
     )
-    async def lock_member(self, info: Info, input: LockMemberInput) -> LockMemberPayload:
+    async def lock_member(
+        self,
+        info: Info,
+        input: Annotated[LockMemberInput, strawberry.argument(description="The member and why.")],
+    ) -> LockMemberPayload:
         member, errors = await run_use_case(
             info,
             lambda actor, uow, clock: lock_member(
@@ -141,7 +151,11 @@ class MemberMutations:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Let a locked member earn and spend again (ADMIN)."
     )
-    async def unlock_member(self, info: Info, input: UnlockMemberInput) -> UnlockMemberPayload:
+    async def unlock_member(
+        self,
+        info: Info,
+        input: Annotated[UnlockMemberInput, strawberry.argument(description="The member and why.")],
+    ) -> UnlockMemberPayload:
         member, errors = await run_use_case(
             info,
             lambda actor, uow, clock: unlock_member(
@@ -156,7 +170,13 @@ class MemberMutations:
     @strawberry.mutation(
         permission_classes=ADMIN, description="Add or remove points with a reason; audited (ADMIN)."
     )
-    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
+    async def adjust_points(
+        self,
+        info: Info,
+        input: Annotated[
+            AdjustPointsInput, strawberry.argument(description="The member, the points and the reason.")
+        ],
+    ) -> AdjustPointsPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: adjust_points(
