@@ -149,7 +149,9 @@ class CreateOfferInput:
     exclusive_group: str | None = strawberry.field(
         default=None, description="Offers sharing a group compete."
     )
-    priority: int = strawberry.field(default=0, description="Higher applies first.")
+    priority: int = strawberry.field(
+        default=0, description="Higher first among discounts; breaks ties within an exclusiveGroup."
+    )
     requires_coupon: bool = strawberry.field(
         default=False, description="Applies only with one of its coupons."
     )

@@ -129,7 +129,9 @@ class Member(relay.Node):
     )
     source: strawberry.Private[dm.Member]
 
-    @strawberry.field(description="Phone and email; null when the caller may not read them.")
+    @strawberry.field(
+        description="Full for the MEMBER itself and ADMIN, masked for PARTNER, null for MERCHANT."
+    )
     def contact(self, info: Info) -> MemberContact | None:
         actor = info.context.actor
         contact = self.source.contact
@@ -156,7 +158,7 @@ class Member(relay.Node):
         return tier_or_none(effective_tier(self.source, await info.context.loaders.ladder()))
 
     @strawberry.field(
-        description="Its tier, the next one and what it still needs (the member and admins; null "
+        description="Its tier, the next one and what it still needs (the MEMBER itself and ADMIN; null "
         "when there are no tiers)."
     )
     async def tier_progress(
@@ -169,7 +171,7 @@ class Member(relay.Node):
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
 
-    @strawberry.field(description="The member's tier changes, newest first (the member and admins).")
+    @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:
@@ -204,7 +206,9 @@ class Member(relay.Node):
             first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
         )
 
-    @strawberry.field(description="Offers this member can use now, soonest ending first (the member only).")
+    @strawberry.field(
+        description="Offers this member can use now, soonest ending first (the MEMBER itself only)."
+    )
     async def eligible_offers(
         self,
         info: Info,
@@ -235,7 +239,7 @@ class Member(relay.Node):
             node=lambda item: Offer.from_domain(item[1], uses_left=item[2]),
         )
 
-    @strawberry.field(description="Coupons in the member's wallet (the member only).")
+    @strawberry.field(description="Coupons in the member's wallet (the MEMBER itself only).")
     async def coupons(self, info: Info) -> list[Annotated[Coupon, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Coupon
 

@@ -129,7 +129,9 @@ class Offer(relay.Node):
     exclusive_group: str | None = strawberry.field(
         description="Offers sharing a group compete: only the best applies."
     )
-    priority: int = strawberry.field(description="Higher applies first.")
+    priority: int = strawberry.field(
+        description="Higher first among discounts; breaks ties within an exclusiveGroup."
+    )
     requires_coupon: bool = strawberry.field(description="Applies only with one of its coupons.")
     trigger: Trigger = strawberry.field(description="What gives it: a purchase, enrolment or a red packet.")  # type: ignore[valid-type]
     referrer_points: int = strawberry.field(description="Also given to the member who referred the buyer.")
@@ -143,7 +145,7 @@ class Offer(relay.Node):
     )
     source: strawberry.Private[do.Offer]
 
-    @strawberry.field(description="What it has given so far: admins and its funders only.")
+    @strawberry.field(description="What it has given so far: ADMIN and its funders (PARTNER, MERCHANT) only.")
     async def usage(self, info: Info) -> OfferUsage | None:
         if not funds_offer(info, self.source):
             return None

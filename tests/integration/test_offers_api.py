@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from persistence.queries.ledger_check import check_ledger
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
@@ -577,3 +579,29 @@ async def test_query_qualify_purchase_answers_as_the_deprecated_mutation(
     assert (dry["basePoints"], dry["totalPoints"], dry["paid"]) == (73, 146, {"amountMinor": 7_300})
     assert [s["reason"] for s in dry["skipped"]] == ["MINIMUM_SPEND"]
     assert unnamed == {"qualification": None, "errors": [{"code": "VALIDATION", "field": ["merchantId"]}]}
+
+
+async def test_query_qualify_purchase_does_not_wait_for_the_writer(backend: Backend, given: Scenario) -> None:
+    if backend.is_postgres:
+        pytest.skip("SQLite only: there its writes queue for one connection, which this test holds")
+    merchant = await given.merchant()
+    member = await given.member()
+    variables = {"input": {"memberId": member.gid, "amount": {"amountMinor": 7_300, "currency": "CNY"}}}
+    # The pool's only write connection, inside BEGIN IMMEDIATE: a dry run through it would wait for
+    # the pool (and fail after its timeout); through the read pool it answers at once.
+    async with backend.database.write_engine.connect() as writer:
+        await writer.begin()
+        data = await given.gql.data(
+            QUALIFY.replace("mutation(", "query(", 1), variables, given.tokens.merchant(merchant.raw)
+        )
+        await writer.rollback()
+    assert data["qualifyPurchase"] == {
+        "qualification": {
+            "basePoints": 73,
+            "totalPoints": 73,
+            "paid": {"amountMinor": 7_300},
+            "appliedOffers": [],
+            "skipped": [],
+        },
+        "errors": [],
+    }
