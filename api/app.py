@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException  # strawberry's HTTP errors (a dependency of strawberry)
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -62,6 +63,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
+        self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
 
@@ -129,10 +131,20 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             response=response if isinstance(response, Response) else None,
             limits=self.limits,
             uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
+            read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
         )
+
+
+def _snapshot_reads(database: Database) -> AsyncEngine:
+    """The read pool, for units of work that write nothing. PostgreSQL's read pool autocommits each
+    statement; these get one read-only snapshot instead, so a dry run sees one state of the data.
+    SQLite's read connections already begin a (deferred) transaction."""
+    if database.is_sqlite:
+        return database.read_engine
+    return database.read_engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 class _NonFiniteNumber(ValueError):

@@ -25,6 +25,8 @@ class Context:
     response: Response | None  # status and headers set here go out with the GraphQL answer
     limits: Limits
     uow_factory: Callable[[], UnitOfWork]
+    # Over the read pool, for use cases that write nothing: they never queue for SQLite's writer.
+    read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
     loaders: Loaders
     clock: Clock

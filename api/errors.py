@@ -19,9 +19,9 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why 
 
 @strawberry.type(description="A business rejection or invalid input; nothing was changed.")
 class UserError:
-    code: ErrorCode  # type: ignore[valid-type]
+    code: ErrorCode = strawberry.field(description="What kind of refusal.")  # type: ignore[valid-type]
     field: list[str] | None = strawberry.field(description="Path of the input field concerned.")
-    message: str
+    message: str = strawberry.field(description="A readable explanation.")
     retry_after: int | None = strawberry.field(
         default=None, description="TOO_MANY_ATTEMPTS: the seconds to wait before trying again."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,7 +16,7 @@ from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
 from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
-from api.types.pagination import connection
+from api.types.pagination import After, First, connection
 from api.types.security import SecurityEvent
 from api.types.tiers import Tier
 from domain import validation
@@ -22,21 +24,30 @@ from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
 
-@strawberry.input
+@strawberry.input(description="Narrows the member list; omitted fields do not filter.")
 class MemberFilter:
-    status: MemberStatus | None = None  # type: ignore[valid-type]
-    external_ref: str | None = None
+    status: MemberStatus | None = strawberry.field(default=None, description="Only members with this status.")  # type: ignore[valid-type]
+    external_ref: str | None = strawberry.field(
+        default=None, description="Only the member with this externalRef."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Narrows the offer list; omitted fields do not filter.")
 class OfferFilter:
-    status: OfferStatus | None = None  # type: ignore[valid-type]
+    status: OfferStatus | None = strawberry.field(default=None, description="Only offers with this status.")  # type: ignore[valid-type]
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Any object by its global id.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Any object by its global id, when the caller may read it (authenticated).",
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="A global id from this API.")],
+    ) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
         # Each type's resolve_nodes applies its own access rules.
         try:
@@ -45,7 +56,7 @@ class Query:
             raise bad_input("not the id of an object the API serves") from exc
         return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
 
-    @strawberry.field(permission_classes=MEMBER, description="The calling member.")
+    @strawberry.field(permission_classes=MEMBER, description="The calling member (MEMBER).")
     async def me(self, info: Info) -> Member | None:
         actor = info.context.actor
         if actor is None or actor.member_id is None:
@@ -54,19 +65,25 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="Admins read any member; a merchant the members it has transacted with.",
+        description="A member: ADMIN reads any, a MERCHANT those it has transacted with (authenticated).",
     )
-    async def member(self, info: Info, id: relay.GlobalID) -> Member | None:
+    async def member(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The member's global id.")],
+    ) -> Member | None:
         member_id = try_decode_id(id, "Member")
         return None if member_id is None else await load_member(info, member_id)
 
-    @strawberry.field(permission_classes=ADMIN)
+    @strawberry.field(permission_classes=ADMIN, description="Members, newest first, filtered (ADMIN).")
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: MemberFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            MemberFilter | None, strawberry.argument(description="Omitted: every member.")
+        ] = None,
     ) -> relay.Connection[Member]:
         external_ref = filter.external_ref if filter else None
         if external_ref is not None and not validation.is_storable(external_ref):
@@ -82,14 +99,16 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="Admins see every offer; a partner brand or merchant the offers it funds.",
+        description="ADMIN sees every offer; a PARTNER or MERCHANT the offers it funds (authenticated).",
     )
     async def offers(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: OfferFilter | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            OfferFilter | None, strawberry.argument(description="Omitted: every offer the caller may see.")
+        ] = None,
     ) -> relay.Connection[Offer]:
         actor = info.context.actor
         funder = offer_funder(actor)
@@ -108,9 +127,13 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="An offer's results: admins, and the partner brands or merchants that fund it.",
+        description="An offer's results: ADMIN, and the PARTNER or MERCHANT that funds it (authenticated).",
     )
-    async def campaign_report(self, info: Info, offer_id: relay.GlobalID) -> CampaignReport | None:
+    async def campaign_report(
+        self,
+        info: Info,
+        offer_id: Annotated[relay.GlobalID, strawberry.argument(description="The offer's global id.")],
+    ) -> CampaignReport | None:
         found = try_decode_id(offer_id, "Offer")
         offer = None if found is None else await info.context.loaders.offers.load(found)
         if offer is None or not funds_offer(info, offer):
@@ -120,14 +143,18 @@ class Query:
         return CampaignReport.from_domain(node, totals, await load_usage(info, offer.id))
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED, description="The tier ladder, lowest rank first (a short list)."
+        permission_classes=AUTHENTICATED,
+        description="The tier ladder, lowest rank first (any authenticated caller).",
     )
     async def tiers(self, info: Info) -> list[Tier]:
         return [Tier.from_domain(t) for t in await info.context.loaders.ladder()]
 
-    @strawberry.field(permission_classes=AUTHENTICATED)
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="The merchants, newest first (any authenticated caller).",
+    )
     async def merchants(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Merchant]:
         return await connection(
             first=first,
@@ -137,9 +164,12 @@ class Query:
             node=Merchant.from_domain,
         )
 
-    @strawberry.field(permission_classes=AUTHENTICATED)
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="The partner brands, newest first (any authenticated caller).",
+    )
     async def partner_brands(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[PartnerBrand]:
         return await connection(
             first=first,
@@ -151,11 +181,9 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="The reward catalogue; admins also see inactive rewards.",
+        description="The reward catalogue; ADMIN also sees inactive rewards (any authenticated caller).",
     )
-    async def rewards(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[Reward]:
+    async def rewards(self, info: Info, first: First = None, after: After = None) -> relay.Connection[Reward]:
         active_only = not lists_inactive_rewards(info.context.actor)
         return await connection(
             first=first,
@@ -165,9 +193,11 @@ class Query:
             node=Reward.from_domain,
         )
 
-    @strawberry.field(permission_classes=ADMIN, description="Lockouts and other refusals, newest first.")
+    @strawberry.field(
+        permission_classes=ADMIN, description="Lockouts and other refusals, newest first (ADMIN)."
+    )
     async def security_events(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[SecurityEvent]:
         return await connection(
             first=first,

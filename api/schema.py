@@ -19,7 +19,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.context import Context
@@ -29,7 +28,7 @@ from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.members import MemberMutations
-from api.mutations.offers import OfferMutations
+from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
@@ -45,23 +44,28 @@ from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
 from api.types.tiers import Tier
 
-Mutation = merge_types(
-    "Mutation",
-    (
-        PurchaseMutations,
-        RefundMutations,
-        RedemptionMutations,
-        MemberMutations,
-        AdminMutations,
-        OfferMutations,
-        TransferMutations,
-        ProgrammeMutations,
-        TierMutations,
-        PosMutations,
-        FulfilmentMutations,
-    ),
-)
-Query = merge_types("Query", (QueryRoot, ProgrammeQueries))
+
+@strawberry.type(description="Changes, each answering with its own payload: errors, or the result.")
+class Mutation(
+    PurchaseMutations,
+    RefundMutations,
+    RedemptionMutations,
+    MemberMutations,
+    AdminMutations,
+    OfferMutations,
+    TransferMutations,
+    ProgrammeMutations,
+    TierMutations,
+    PosMutations,
+    FulfilmentMutations,
+):
+    pass
+
+
+@strawberry.type(description="Reads; none of them changes anything.")
+class Query(QueryRoot, ProgrammeQueries, OfferQueries):
+    pass
+
 
 # No error message names what the schema holds ("Did you mean 'Member'?" for a type, an argument, an
 # enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives

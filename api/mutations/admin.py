@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -19,12 +20,16 @@ from domain.merchants import MerchantChannel as DomainMerchantChannel
 from domain.services.admin import create_merchant, create_partner_brand, create_reward
 
 
-@strawberry.input
+@strawberry.input(description="A new merchant.")
 class CreateMerchantInput:
-    name: str
-    category: MerchantCategory  # type: ignore[valid-type]
-    channel: MerchantChannel = DomainMerchantChannel.BOTH  # type: ignore[valid-type]
-    partner_id: relay.GlobalID | None = None
+    name: str = strawberry.field(description="Its display name.")
+    category: MerchantCategory = strawberry.field(description="What it sells.")  # type: ignore[valid-type]
+    channel: MerchantChannel = strawberry.field(  # type: ignore[valid-type]
+        default=DomainMerchantChannel.BOTH, description="Where it sells."
+    )
+    partner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The partner brand it belongs to, if any."
+    )
     earn_rate_override: Decimal | None = strawberry.field(
         default=None, description="Points per currency unit at this merchant."
     )
@@ -33,30 +38,30 @@ class CreateMerchantInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The new merchant, or why nothing changed.")
 class CreateMerchantPayload:
-    merchant: Merchant | None
-    errors: list[UserError]
+    merchant: Merchant | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="A new partner brand.")
 class CreatePartnerBrandInput:
-    name: str
-    kind: PartnerKind  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Its display name.")
+    kind: PartnerKind = strawberry.field(description="What business it is in.")  # type: ignore[valid-type]
 
 
-@strawberry.type
+@strawberry.type(description="The new partner brand, or why nothing changed.")
 class CreatePartnerBrandPayload:
-    partner_brand: PartnerBrand | None
-    errors: list[UserError]
+    partner_brand: PartnerBrand | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="A new catalogue reward.")
 class CreateRewardInput:
-    name: str
-    cost_points: int
+    name: str = strawberry.field(description="Its display name.")
+    cost_points: int = strawberry.field(description="Points one unit costs.")
     stock: int | None = strawberry.field(default=None, description="Omitted or null: unlimited.")
-    active: bool = True
+    active: bool = strawberry.field(default=True, description="Only active rewards may be redeemed.")
     per_member_limit: int | None = strawberry.field(
         default=None, description="Redemptions per member per limitPeriod; omitted: no limit."
     )
@@ -68,16 +73,20 @@ class CreateRewardInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The new reward, or why nothing changed.")
 class CreateRewardPayload:
-    reward: Reward | None
-    errors: list[UserError]
+    reward: Reward | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def create_merchant(self, info: Info, input: CreateMerchantInput) -> CreateMerchantPayload:
+    @strawberry.mutation(permission_classes=ADMIN, description="Add a merchant (ADMIN).")
+    async def create_merchant(
+        self,
+        info: Info,
+        input: Annotated[CreateMerchantInput, strawberry.argument(description="The new merchant.")],
+    ) -> CreateMerchantPayload:
         merchant, errors = await run_use_case(
             info,
             lambda actor, uow, clock: create_merchant(
@@ -100,9 +109,11 @@ class AdminMutations:
             merchant=Merchant.from_domain(merchant) if merchant else None, errors=errors
         )
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, description="Add a partner brand (ADMIN).")
     async def create_partner_brand(
-        self, info: Info, input: CreatePartnerBrandInput
+        self,
+        info: Info,
+        input: Annotated[CreatePartnerBrandInput, strawberry.argument(description="The new partner brand.")],
     ) -> CreatePartnerBrandPayload:
         partner, errors = await run_use_case(
             info,
@@ -117,8 +128,12 @@ class AdminMutations:
             partner_brand=PartnerBrand.from_domain(partner) if partner else None, errors=errors
         )
 
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def create_reward(self, info: Info, input: CreateRewardInput) -> CreateRewardPayload:
+    @strawberry.mutation(permission_classes=ADMIN, description="Add a reward to the catalogue (ADMIN).")
+    async def create_reward(
+        self,
+        info: Info,
+        input: Annotated[CreateRewardInput, strawberry.argument(description="The new reward.")],
+    ) -> CreateRewardPayload:
         reward, errors = await run_use_case(
             info,
             lambda actor, uow, clock: create_reward(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -15,24 +17,43 @@ from domain import commands
 from domain.services.fulfilment import cancel_redemption, fulfil_redemption
 
 
-@strawberry.input
+@strawberry.input(description="The reward redemption handed over.")
 class FulfilRedemptionInput:
-    redemption_id: relay.GlobalID
+    redemption_id: relay.GlobalID = strawberry.field(description="The redemption's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="The reward redemption to cancel and why.")
 class CancelRedemptionInput:
-    redemption_id: relay.GlobalID
-    reason: str
-    idempotency_key: str
+    redemption_id: relay.GlobalID = strawberry.field(description="The redemption's global id.")
+    reason: str = strawberry.field(description="Why, for the audit.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
+
+
+@strawberry.type(description="The fulfilled redemption, or why nothing changed.")
+class FulfilRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The cancelled redemption, or why nothing changed.")
+class CancelRedemptionPayload(RedemptionPayload):
+    pass
 
 
 @strawberry.type
 class FulfilmentMutations:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="The reward was handed over: REQUESTED -> FULFILLED. Audited."
+        permission_classes=ADMIN,
+        description="The reward was handed over: REQUESTED -> FULFILLED. Audited (ADMIN).",
     )
-    async def fulfil_redemption(self, info: Info, input: FulfilRedemptionInput) -> RedemptionPayload:
+    async def fulfil_redemption(
+        self,
+        info: Info,
+        input: Annotated[
+            FulfilRedemptionInput, strawberry.argument(description="The redemption handed over.")
+        ],
+    ) -> FulfilRedemptionPayload:
         redemption, errors = await run_use_case(
             info,
             lambda actor, uow, clock: fulfil_redemption(
@@ -42,18 +63,23 @@ class FulfilmentMutations:
                 clock=clock,
             ),
         )
-        return RedemptionPayload(
+        return FulfilRedemptionPayload(
             redemption=Redemption.from_domain(redemption) if redemption else None, errors=errors
         )
 
     @strawberry.mutation(
         permission_classes=ADMIN_OR_MEMBER,
-        description="Cancel a reward not yet fulfilled (an admin, or the member its own): the points "
+        description="Cancel a reward not yet fulfilled (ADMIN, or the MEMBER its own): the points "
         "and the unit of stock go back. Audited.",
     )
-    async def cancel_redemption(self, info: Info, input: CancelRedemptionInput) -> RedemptionPayload:
+    async def cancel_redemption(
+        self,
+        info: Info,
+        input: Annotated[CancelRedemptionInput, strawberry.argument(description="The redemption and why.")],
+    ) -> CancelRedemptionPayload:
         return await redemption_payload(
             info,
+            CancelRedemptionPayload,
             lambda actor, uow, clock: cancel_redemption(
                 commands.CancelRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -19,57 +21,75 @@ from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
 
 
-@strawberry.input
+@strawberry.input(description="What offers may target the member by; every field optional.")
 class MemberProfileInput:
-    birth_year: int | None = None
-    region: str | None = None
-    income_band: IncomeBand | None = None  # type: ignore[valid-type]
-    tags: list[str] = strawberry.field(default_factory=list)
+    birth_year: int | None = strawberry.field(default=None, description="Four digits, e.g. 1990.")
+    region: str | None = strawberry.field(default=None, description="The member's region, as offers name it.")
+    income_band: IncomeBand | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="The member's income band."
+    )
+    tags: list[str] = strawberry.field(default_factory=list, description="Free labels offers may target.")
 
 
-@strawberry.input
+@strawberry.input(description="A new member's identity, profile and contact.")
 class EnrollMemberInput:
     external_ref: str = strawberry.field(description="The bank's or wallet's own customer id; unique.")
-    profile: MemberProfileInput | None = None
-    phone: str | None = None
-    email: str | None = None
+    profile: MemberProfileInput | None = strawberry.field(
+        default=None, description="Omitted: an empty profile."
+    )
+    phone: str | None = strawberry.field(default=None, description="The member's phone number.")
+    email: str | None = strawberry.field(default=None, description="The member's email address.")
     referral_code: str | None = strawberry.field(default=None, description="The referring member's code.")
 
 
-@strawberry.type
+@strawberry.type(description="The new member, or why it was not enrolled.")
 class EnrollMemberPayload:
-    member: Member | None
-    errors: list[UserError]
+    member: Member | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="The member to lock and why.")
 class LockMemberInput:
-    member_id: relay.GlobalID
-    reason: str
+    member_id: relay.GlobalID = strawberry.field(description="The member's global id.")
+    reason: str = strawberry.field(description="Why, kept as the member's statusReason.")
 
 
-@strawberry.type
+@strawberry.type(description="The member as it now stands, or why nothing changed.")
 class LockMemberPayload:
-    member: Member | None
-    errors: list[UserError]
+    member: Member | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="The member to unlock and why.")
+class UnlockMemberInput:
+    member_id: relay.GlobalID = strawberry.field(description="The member's global id.")
+    reason: str = strawberry.field(description="Why, kept as the member's statusReason.")
+
+
+@strawberry.type(description="The member as it now stands, or why nothing changed.")
+class UnlockMemberPayload:
+    member: Member | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.input(description="A manual change to a member's points.")
 class AdjustPointsInput:
-    member_id: relay.GlobalID
+    member_id: relay.GlobalID = strawberry.field(description="The member's global id.")
     points: int = strawberry.field(description="Signed: positive adds a lot, negative consumes lots.")
-    reason_code: ReasonCode  # type: ignore[valid-type]
-    idempotency_key: str
-    note: str | None = None
+    reason_code: ReasonCode = strawberry.field(description="Why, for the audit.")  # type: ignore[valid-type]
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
+    note: str | None = strawberry.field(default=None, description="Free text kept with the adjustment.")
 
 
-@strawberry.type
+@strawberry.type(description="The adjustment made, or why nothing changed.")
 class AdjustPointsPayload:
-    adjustment: Adjustment | None
-    errors: list[UserError]
+    adjustment: Adjustment | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
     member_id: strawberry.Private[int | None] = None
 
-    @strawberry.field
+    @strawberry.field(description="The member adjusted, as it now stands.")
     async def member(self, info: Info) -> Member | None:
         # A relation of the answer, read only when asked for (through the loaders, which retry a
         # lost connection); the adjustment itself comes from the use case's result.
@@ -81,8 +101,12 @@ class AdjustPointsPayload:
 
 @strawberry.type
 class MemberMutations:
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def enroll_member(self, info: Info, input: EnrollMemberInput) -> EnrollMemberPayload:
+    @strawberry.mutation(permission_classes=ADMIN, description="Enrol a new member (ADMIN).")
+    async def enroll_member(
+        self,
+        info: Info,
+        input: Annotated[EnrollMemberInput, strawberry.argument(description="The new member.")],
+    ) -> EnrollMemberPayload:
         profile = input.profile or MemberProfileInput()
         member, errors = await run_use_case(
             info,
@@ -105,8 +129,14 @@ class MemberMutations:
         )
         return EnrollMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Stop the member earning and spending.")
-    async def lock_member(self, info: Info, input: LockMemberInput) -> LockMemberPayload:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Stop the member earning and spending (ADMIN)."
+    )
+    async def lock_member(
+        self,
+        info: Info,
+        input: Annotated[LockMemberInput, strawberry.argument(description="The member and why.")],
+    ) -> LockMemberPayload:
         member, errors = await run_use_case(
             info,
             lambda actor, uow, clock: lock_member(
@@ -118,8 +148,14 @@ class MemberMutations:
         )
         return LockMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def unlock_member(self, info: Info, input: LockMemberInput) -> LockMemberPayload:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Let a locked member earn and spend again (ADMIN)."
+    )
+    async def unlock_member(
+        self,
+        info: Info,
+        input: Annotated[UnlockMemberInput, strawberry.argument(description="The member and why.")],
+    ) -> UnlockMemberPayload:
         member, errors = await run_use_case(
             info,
             lambda actor, uow, clock: unlock_member(
@@ -129,10 +165,18 @@ class MemberMutations:
                 clock=clock,
             ),
         )
-        return LockMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
+        return UnlockMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Add or remove points with a reason; audited.")
-    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Add or remove points with a reason; audited (ADMIN)."
+    )
+    async def adjust_points(
+        self,
+        info: Info,
+        input: Annotated[
+            AdjustPointsInput, strawberry.argument(description="The member, the points and the reason.")
+        ],
+    ) -> AdjustPointsPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: adjust_points(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -43,44 +44,70 @@ from domain.services.offers import (
 from domain.services.purchases import qualify_purchase
 
 
-@strawberry.input
+@strawberry.input(description="One funder's share of an offer's cost.")
 class FundingShareInput:
-    kind: FunderKind  # type: ignore[valid-type]
+    kind: FunderKind = strawberry.field(description="Who pays this share.")  # type: ignore[valid-type]
     funder_id: relay.GlobalID | None = strawberry.field(
         default=None, description="The merchant or partner brand; omit for the programme."
     )
-    percent: int
+    percent: int = strawberry.field(description="Its share of the cost, 1 to 100; the shares add up to 100.")
 
 
-@strawberry.input
+@strawberry.input(description="Profile conditions; an empty list places no condition.")
 class OfferSegmentInput:
-    regions: list[str] = strawberry.field(default_factory=list)
-    income_bands: list[IncomeBand] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
-    any_tags: list[str] = strawberry.field(default_factory=list)
-    born_from: int | None = None
-    born_to: int | None = None
+    regions: list[str] = strawberry.field(description="Only members in these regions.", default_factory=list)
+    income_bands: list[IncomeBand] = strawberry.field(  # type: ignore[valid-type]
+        description="Only members in these income bands.", default_factory=list
+    )
+    any_tags: list[str] = strawberry.field(
+        description="Only members with at least one of these tags.", default_factory=list
+    )
+    born_from: int | None = strawberry.field(
+        default=None, description="Only members born in this year or later."
+    )
+    born_to: int | None = strawberry.field(
+        default=None, description="Only members born in this year or earlier."
+    )
 
 
 @strawberry.input(description="Omitted limits do not apply.")
 class OfferLimitsInput:
-    budget_points: int | None = None
-    budget_money: MoneyInput | None = None
-    max_uses: int | None = None
-    per_member: int | None = None
-    per_member_period: CapPeriod = do.CapPeriod.OFFER  # type: ignore[valid-type]
+    budget_points: int | None = strawberry.field(
+        default=None, description="It stops once it has given this many points."
+    )
+    budget_money: MoneyInput | None = strawberry.field(
+        default=None, description="It stops once it has given this much discount or cashback."
+    )
+    max_uses: int | None = strawberry.field(default=None, description="It stops after this many uses in all.")
+    per_member: int | None = strawberry.field(
+        default=None, description="Uses per member per perMemberPeriod."
+    )
+    per_member_period: CapPeriod = strawberry.field(  # type: ignore[valid-type]
+        default=do.CapPeriod.OFFER, description="The period perMember counts in."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An offer's whole definition.")
 class CreateOfferInput:
-    name: str
-    mechanic: Mechanic  # type: ignore[valid-type]
-    starts_at: datetime
-    ends_at: datetime
-    funding: list[FundingShareInput]
-    time_zone: str = "Asia/Shanghai"
-    days_of_week: list[int] = strawberry.field(default_factory=list)
-    from_hour: int | None = None
-    to_hour: int | None = None
+    name: str = strawberry.field(description="Its display name.")
+    mechanic: Mechanic = strawberry.field(description="What the member gets.")  # type: ignore[valid-type]
+    starts_at: datetime = strawberry.field(description="When it starts applying.")
+    ends_at: datetime = strawberry.field(description="When it stops applying.")
+    funding: list[FundingShareInput] = strawberry.field(
+        description="Who pays, in shares adding up to 100 percent."
+    )
+    time_zone: str = strawberry.field(
+        default="Asia/Shanghai", description="The IANA zone its days and hours are read in."
+    )
+    days_of_week: list[int] = strawberry.field(
+        description="ISO: 1 Monday .. 7 Sunday; empty: every day.", default_factory=list
+    )
+    from_hour: int | None = strawberry.field(
+        default=None, description="Applies from this hour (0-23) on its days; null: all day."
+    )
+    to_hour: int | None = strawberry.field(
+        default=None, description="Applies until this hour (exclusive); null: all day."
+    )
     points: int = strawberry.field(default=0, description="BONUS_POINTS: the points given.")
     multiplier: Decimal = strawberry.field(default=Decimal(1), description="POINTS_MULTIPLIER: base x this.")
     amount: MoneyInput | None = strawberry.field(
@@ -91,22 +118,40 @@ class CreateOfferInput:
     )
     percent: Decimal = strawberry.field(default=Decimal(0), description="PERCENT_DISCOUNT and the cashbacks.")
     cap: MoneyInput | None = strawberry.field(default=None, description="PERCENT_DISCOUNT: at most this off.")
-    merchant_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
-    categories: list[MerchantCategory] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
-    partner_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
-    channels: list[Channel] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
-    minimum_spend: MoneyInput | None = None
-    new_members_within_days: int | None = None
+    merchant_ids: list[relay.GlobalID] = strawberry.field(
+        description="Only these merchants; empty: any.", default_factory=list
+    )
+    categories: list[MerchantCategory] = strawberry.field(  # type: ignore[valid-type]
+        description="Only merchants in these categories; empty: any.", default_factory=list
+    )
+    partner_ids: list[relay.GlobalID] = strawberry.field(
+        description="Only merchants of these partner brands; empty: any.", default_factory=list
+    )
+    channels: list[Channel] = strawberry.field(  # type: ignore[valid-type]
+        description="Only purchases on these channels; empty: any.", default_factory=list
+    )
+    minimum_spend: MoneyInput | None = strawberry.field(
+        default=None, description="Only purchases of at least this amount."
+    )
+    new_members_within_days: int | None = strawberry.field(
+        default=None, description="Only members enrolled within this many days."
+    )
     first_purchase: FirstPurchase | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
         description="Only a first purchase (ever, at the merchant, at the partner); once per member.",
     )
-    segment: OfferSegmentInput | None = None
-    limits: OfferLimitsInput | None = None
+    segment: OfferSegmentInput | None = strawberry.field(
+        default=None, description="Profile conditions on the member; omitted: none."
+    )
+    limits: OfferLimitsInput | None = strawberry.field(
+        default=None, description="Budgets and use limits; omitted: none."
+    )
     exclusive_group: str | None = strawberry.field(
         default=None, description="Offers sharing a group compete."
     )
-    priority: int = 0
+    priority: int = strawberry.field(
+        default=0, description="Higher first among discounts; breaks ties within an exclusiveGroup."
+    )
     requires_coupon: bool = strawberry.field(
         default=False, description="Applies only with one of its coupons."
     )
@@ -128,82 +173,135 @@ class CreateOfferInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="An offer and its new definition.")
 class UpdateOfferInput:
-    offer_id: relay.GlobalID
+    offer_id: relay.GlobalID = strawberry.field(description="The offer's global id.")
     offer: CreateOfferInput = strawberry.field(description="The whole new definition: a new version.")
 
 
 @strawberry.input(description="Either count single-use codes, or one shared code with a use limit.")
 class GenerateCouponsInput:
-    offer_id: relay.GlobalID
-    count: int | None = None
-    shared_code: str | None = None
-    max_uses: int | None = None
+    offer_id: relay.GlobalID = strawberry.field(description="The coupon-only offer.")
+    count: int | None = strawberry.field(default=None, description="How many single-use codes to make.")
+    shared_code: str | None = strawberry.field(default=None, description="Or one code many members may use.")
+    max_uses: int | None = strawberry.field(
+        default=None, description="With sharedCode: how many purchases may use it."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The new coupons, or why none were made.")
 class GenerateCouponsPayload:
-    coupons: list[Coupon]
-    errors: list[UserError]
+    coupons: list[Coupon] = strawberry.field(description="Empty when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="The coupon to claim.")
 class ClaimCouponInput:
-    code: str
+    code: str = strawberry.field(description="The coupon's code.")
 
 
-@strawberry.type
+@strawberry.type(description="The claimed coupon, or why nothing changed.")
 class ClaimCouponPayload:
-    coupon: Coupon | None
-    errors: list[UserError]
+    coupon: Coupon | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="A red packet's code.")
 class OpenRedPacketInput:
-    code: str
-    idempotency_key: str
+    code: str = strawberry.field(description="The red packet's code.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The points given, or why nothing changed.")
 class OpenRedPacketPayload:
     points: int | None = strawberry.field(description="The points the red packet gave.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="An offer as it now stands, or why nothing changed.")
 class OfferPayload:
-    offer: Offer | None
-    errors: list[UserError]
+    """The shape every offer mutation answers with, each under its own type name."""
+
+    offer: Offer | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.type(description="The new offer, or why nothing changed.")
+class CreateOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The offer's new version, or why nothing changed.")
+class UpdateOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The paused offer, or why nothing changed.")
+class PauseOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The resumed offer, or why nothing changed.")
+class ResumeOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="The archived offer, or why nothing changed.")
+class ArchiveOfferPayload(OfferPayload):
+    pass
+
+
+@strawberry.input(description="The offer to act on.")
 class OfferIdInput:
-    offer_id: relay.GlobalID
+    """The shape of pauseOffer's, resumeOffer's and archiveOffer's inputs, each under its own name."""
+
+    offer_id: relay.GlobalID = strawberry.field(description="The offer's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="The offer to pause.")
+class PauseOfferInput(OfferIdInput):
+    pass
+
+
+@strawberry.input(description="The paused offer to resume.")
+class ResumeOfferInput(OfferIdInput):
+    pass
+
+
+@strawberry.input(description="The offer to archive.")
+class ArchiveOfferInput(OfferIdInput):
+    pass
+
+
+P = TypeVar("P", bound=OfferPayload)
+
+
+@strawberry.input(description="A basket to try against the live offers.")
 class QualifyPurchaseInput:
-    amount: MoneyInput
+    amount: MoneyInput = strawberry.field(description="What the basket costs.")
     member_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a merchant.")
     merchant_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a member.")
-    channel: Channel | None = None  # type: ignore[valid-type]
+    channel: Channel | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Online or in store; omitted: from the merchant."
+    )
 
 
 @strawberry.type(description="What postPurchase would give this basket now; nothing is written.")
 class Qualification:
-    amount: Money
-    paid: Money
-    base_points: int
-    total_points: int
-    applied_offers: list[OfferAward]
-    skipped: list[OfferSkip]
+    amount: Money = strawberry.field(description="The basket's amount.")
+    paid: Money = strawberry.field(description="What the member would pay after the discounts.")
+    base_points: int = strawberry.field(description="Points at the base rate, before offers.")
+    total_points: int = strawberry.field(description="Points in all, with the offers.")
+    applied_offers: list[OfferAward] = strawberry.field(description="What each applying offer would give.")
+    skipped: list[OfferSkip] = strawberry.field(description="Live offers that would not apply, and why.")
 
 
-@strawberry.type
+@strawberry.type(description="What the basket would get, or why it cannot be answered.")
 class QualifyPurchasePayload:
-    qualification: Qualification | None
-    errors: list[UserError]
+    qualification: Qualification | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why there is no answer; empty on success.")
 
 
 def _money(value: MoneyInput | None) -> DomainMoney | None:
@@ -276,33 +374,86 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
     )
 
 
-async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus) -> OfferPayload:
+async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus, payload: type[P]) -> P:
     result, errors = await run_use_case(
         info,
         lambda actor, uow, clock: change_offer_status(
             decode_id(input.offer_id, "Offer", "offerId"), status, actor=actor, uow=uow, clock=clock
         ),
     )
-    return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+    return payload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+
+QUALIFY_PURCHASE = (
+    "A dry run of postPurchase's offers for a basket: a MERCHANT names the member, a MEMBER the "
+    "merchant (authenticated; other roles are refused)."
+)
+
+
+async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+    """Query.qualifyPurchase and the deprecated mutation: it writes nothing, so it reads through the
+    read pool, never queueing for the writer."""
+
+    def command() -> commands.QualifyPurchase:
+        return commands.QualifyPurchase(
+            amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
+            member_id=None if input.member_id is None else decode_id(input.member_id, "Member", "memberId"),
+            merchant_id=None
+            if input.merchant_id is None
+            else decode_id(input.merchant_id, "Merchant", "merchantId"),
+            channel=input.channel,
+        )
+
+    result, errors = await run_use_case(
+        info,
+        lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock),
+        reads_only=True,
+    )
+    if result is None:
+        return QualifyPurchasePayload(qualification=None, errors=errors)
+    currency = result.amount.currency
+    return QualifyPurchasePayload(
+        qualification=Qualification(
+            amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
+            paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
+            base_points=result.base_points,
+            total_points=result.total_points,
+            applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
+            skipped=[
+                OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason) for s in result.skipped
+            ],
+        ),
+        errors=[],
+    )
 
 
 @strawberry.type
 class OfferMutations:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Create an offer; it is live inside its window."
+        permission_classes=ADMIN, description="Create an offer; it is live inside its window (ADMIN)."
     )
-    async def create_offer(self, info: Info, input: CreateOfferInput) -> OfferPayload:
+    async def create_offer(
+        self,
+        info: Info,
+        input: Annotated[CreateOfferInput, strawberry.argument(description="The offer's definition.")],
+    ) -> CreateOfferPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: create_offer(_offer_from(input), actor=actor, uow=uow, clock=clock),
         )
-        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+        return CreateOfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Replace an offer's definition with a new version; purchases keep what they got.",
+        description="Replace an offer's definition with a new version; purchases keep what they got (ADMIN).",
     )
-    async def update_offer(self, info: Info, input: UpdateOfferInput) -> OfferPayload:
+    async def update_offer(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOfferInput, strawberry.argument(description="The offer and its new definition.")
+        ],
+    ) -> UpdateOfferPayload:
         def changed() -> do.Offer:
             offer_id = decode_id(input.offer_id, "Offer", "offerId")
             return replace(_offer_from(input.offer), id=offer_id)
@@ -310,10 +461,16 @@ class OfferMutations:
         result, errors = await run_use_case(
             info, lambda actor, uow, clock: update_offer(changed(), actor=actor, uow=uow, clock=clock)
         )
-        return OfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+        return UpdateOfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Codes for a coupon-only offer.")
-    async def generate_coupons(self, info: Info, input: GenerateCouponsInput) -> GenerateCouponsPayload:
+    @strawberry.mutation(permission_classes=ADMIN, description="Codes for a coupon-only offer (ADMIN).")
+    async def generate_coupons(
+        self,
+        info: Info,
+        input: Annotated[
+            GenerateCouponsInput, strawberry.argument(description="The offer and the codes to make.")
+        ],
+    ) -> GenerateCouponsPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: generate_coupons(
@@ -329,9 +486,13 @@ class OfferMutations:
         return GenerateCouponsPayload(coupons=[Coupon.from_domain(c) for c in result or []], errors=errors)
 
     @strawberry.mutation(
-        permission_classes=MEMBER, description="Put a single-use coupon in the caller's wallet."
+        permission_classes=MEMBER, description="Put a single-use coupon in the caller's wallet (MEMBER)."
     )
-    async def claim_coupon(self, info: Info, input: ClaimCouponInput) -> ClaimCouponPayload:
+    async def claim_coupon(
+        self,
+        info: Info,
+        input: Annotated[ClaimCouponInput, strawberry.argument(description="The coupon's code.")],
+    ) -> ClaimCouponPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock),
@@ -340,9 +501,13 @@ class OfferMutations:
         return ClaimCouponPayload(coupon=Coupon.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(
-        permission_classes=MEMBER, description="Open a red packet with its code: its points, once."
+        permission_classes=MEMBER, description="Open a red packet with its code: its points, once (MEMBER)."
     )
-    async def open_red_packet(self, info: Info, input: OpenRedPacketInput) -> OpenRedPacketPayload:
+    async def open_red_packet(
+        self,
+        info: Info,
+        input: Annotated[OpenRedPacketInput, strawberry.argument(description="The red packet's code.")],
+    ) -> OpenRedPacketPayload:
         command = commands.OpenRedPacket(code=input.code, idempotency_key=input.idempotency_key)
         result, errors = await run_use_case(
             info,
@@ -351,53 +516,51 @@ class OfferMutations:
         )
         return OpenRedPacketPayload(points=result.points if result else None, errors=errors)
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Stop applying an offer until resumed.")
-    async def pause_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.PAUSED)
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Stop applying an offer until resumed (ADMIN)."
+    )
+    async def pause_offer(
+        self,
+        info: Info,
+        input: Annotated[PauseOfferInput, strawberry.argument(description="The offer to pause.")],
+    ) -> PauseOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.PAUSED, PauseOfferPayload)
 
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def resume_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.ACTIVE)
+    @strawberry.mutation(permission_classes=ADMIN, description="Apply a paused offer again (ADMIN).")
+    async def resume_offer(
+        self,
+        info: Info,
+        input: Annotated[ResumeOfferInput, strawberry.argument(description="The offer to resume.")],
+    ) -> ResumeOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ACTIVE, ResumeOfferPayload)
 
-    @strawberry.mutation(permission_classes=ADMIN, description="End an offer for good.")
-    async def archive_offer(self, info: Info, input: OfferIdInput) -> OfferPayload:
-        return await _set_status(info, input, do.OfferStatus.ARCHIVED)
+    @strawberry.mutation(permission_classes=ADMIN, description="End an offer for good (ADMIN).")
+    async def archive_offer(
+        self,
+        info: Info,
+        input: Annotated[ArchiveOfferInput, strawberry.argument(description="The offer to archive.")],
+    ) -> ArchiveOfferPayload:
+        return await _set_status(info, input, do.OfferStatus.ARCHIVED, ArchiveOfferPayload)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
-        description="A dry run of postPurchase's offers for a basket (a merchant, or a member for its own).",
+        description=QUALIFY_PURCHASE,
+        deprecation_reason="Use Query.qualifyPurchase; it writes nothing.",
     )
-    async def qualify_purchase(self, info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePayload:
+    async def qualify_purchase(
+        self,
+        info: Info,
+        input: Annotated[QualifyPurchaseInput, strawberry.argument(description="The basket.")],
+    ) -> QualifyPurchasePayload:
+        return await qualify(info, input)
 
-        def command() -> commands.QualifyPurchase:
-            return commands.QualifyPurchase(
-                amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
-                member_id=None
-                if input.member_id is None
-                else decode_id(input.member_id, "Member", "memberId"),
-                merchant_id=None
-                if input.merchant_id is None
-                else decode_id(input.merchant_id, "Merchant", "merchantId"),
-                channel=input.channel,
-            )
 
-        result, errors = await run_use_case(
-            info, lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock)
-        )
-        if result is None:
-            return QualifyPurchasePayload(qualification=None, errors=errors)
-        currency = result.amount.currency
-        return QualifyPurchasePayload(
-            qualification=Qualification(
-                amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
-                paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
-                base_points=result.base_points,
-                total_points=result.total_points,
-                applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
-                skipped=[
-                    OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason)
-                    for s in result.skipped
-                ],
-            ),
-            errors=[],
-        )
+@strawberry.type
+class OfferQueries:
+    @strawberry.field(permission_classes=AUTHENTICATED, description=QUALIFY_PURCHASE)
+    async def qualify_purchase(
+        self,
+        info: Info,
+        input: Annotated[QualifyPurchaseInput, strawberry.argument(description="The basket.")],
+    ) -> QualifyPurchasePayload:
+        return await qualify(info, input)

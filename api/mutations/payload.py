@@ -36,9 +36,11 @@ async def run_use_case(
     use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[T]],
     *,
     guessing: tuple[Secret, str] | None = None,
+    reads_only: bool = False,
 ) -> tuple[T | None, list[UserError]]:
     """`guessing` names the kind of code the input presents and its field: a caller that gave too
-    many wrong ones lately is refused before the use case runs, even with a right one."""
+    many wrong ones lately is refused before the use case runs, even with a right one. A use case
+    that writes nothing passes `reads_only` and runs over the read pool."""
     context = info.context
     actor = context.actor
     assert actor is not None, "mutations are guarded by IsAuthenticated"
@@ -51,7 +53,8 @@ async def run_use_case(
             )
             return None, [UserError.from_domain(refusal)]
     try:
-        return await retrying(info, lambda: use_case(actor, context.uow_factory(), context.clock)), []
+        uow_factory = context.read_uow_factory if reads_only else context.uow_factory
+        return await retrying(info, lambda: use_case(actor, uow_factory(), context.clock)), []
     except DomainError as error:
         if guessing is not None and error.wrong_code:
             await _count_wrong_code(context, actor, guessing[0])

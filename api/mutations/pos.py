@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -31,19 +32,40 @@ from domain.services.pos_redemptions import (
 
 @strawberry.type(description="A redemption as it now stands, or why nothing changed.")
 class RedemptionPayload:
-    redemption: Redemption | None
-    errors: list[UserError]
+    """The shape every redemption mutation answers with, each under its own type name."""
+
+    redemption: Redemption | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The hold made, or why nothing changed.")
+class AuthorizeRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The captured redemption, or why nothing changed.")
+class CaptureRedemptionPayload(RedemptionPayload):
+    pass
+
+
+@strawberry.type(description="The voided redemption, or why nothing changed.")
+class VoidRedemptionPayload(RedemptionPayload):
+    pass
+
+
+P = TypeVar("P", bound=RedemptionPayload)
 
 
 async def redemption_payload(
     info: Info,
+    payload: type[P],
     use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]],
     guessing: tuple[Secret, str] | None = None,
-) -> RedemptionPayload:
+) -> P:
     result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
-        return RedemptionPayload(redemption=None, errors=errors)
-    return RedemptionPayload(redemption=await answered_redemption(info, result), errors=[])
+        return payload(redemption=None, errors=errors)
+    return payload(redemption=await answered_redemption(info, result), errors=[])
 
 
 async def answered_redemption(info: Info, result: RedemptionResult) -> Redemption | None:
@@ -57,35 +79,39 @@ async def answered_redemption(info: Info, result: RedemptionResult) -> Redemptio
     return Redemption.from_domain(found) if found else None
 
 
-@strawberry.input
+@strawberry.input(description="Optional; only to echo a client id.")
 class CreateRedemptionCodeInput:
     client_mutation_id: str | None = strawberry.field(default=None, description="Echoed in the payload.")
 
 
-@strawberry.type
+@strawberry.type(description="A one-time code for a merchant, or why none was made.")
 class CreateRedemptionCodePayload:
     code: str | None = strawberry.field(
         description="Show it once to the merchant (as text or a QR code); it works once, until expiresAt."
     )
-    expires_at: datetime | None
-    client_mutation_id: str | None
-    errors: list[UserError]
+    expires_at: datetime | None = strawberry.field(description="When the code stops working.")
+    client_mutation_id: str | None = strawberry.field(description="The input's clientMutationId.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
-@strawberry.input
+@strawberry.input(description="A member's one-time code and what to hold.")
 class AuthorizeRedemptionInput:
     code: str = strawberry.field(description="The member's one-time code from createRedemptionCode.")
-    idempotency_key: str
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
     points: int | None = strawberry.field(default=None, description="Points to hold; or give rewardId.")
     reward_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Hold the reward's cost and one unit of its stock; or give points."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The hold to spend, and how much of it.")
 class CaptureRedemptionInput:
-    redemption_id: relay.GlobalID
-    idempotency_key: str
+    redemption_id: relay.GlobalID = strawberry.field(description="The hold's global id.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
     points: int | None = strawberry.field(
         default=None, description="Points to spend, at most those held; omitted: all. The rest go back."
     )
@@ -94,20 +120,27 @@ class CaptureRedemptionInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The hold to release.")
 class VoidRedemptionInput:
-    redemption_id: relay.GlobalID
-    idempotency_key: str
+    redemption_id: relay.GlobalID = strawberry.field(description="The hold's global id.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
 
 
 @strawberry.type
 class PosMutations:
     @strawberry.mutation(
         permission_classes=MEMBER,
-        description="A one-time code, valid for 5 minutes, that lets a merchant hold the caller's points.",
+        description="A one-time code, valid 5 minutes, for a merchant to hold the caller's points (MEMBER).",
     )
     async def create_redemption_code(
-        self, info: Info, input: CreateRedemptionCodeInput | None = None
+        self,
+        info: Info,
+        input: Annotated[
+            CreateRedemptionCodeInput | None,
+            strawberry.argument(description="Optional; only to echo a client id."),
+        ] = None,
     ) -> CreateRedemptionCodePayload:
         context = info.context
         assert context.actor is not None, "guarded by MEMBER"
@@ -128,11 +161,18 @@ class PosMutations:
 
     @strawberry.mutation(
         permission_classes=MERCHANT,
-        description="Hold a member's points (or a reward) with the member's one-time code.",
+        description="Hold a member's points (or a reward) with the member's one-time code (MERCHANT).",
     )
-    async def authorize_redemption(self, info: Info, input: AuthorizeRedemptionInput) -> RedemptionPayload:
+    async def authorize_redemption(
+        self,
+        info: Info,
+        input: Annotated[
+            AuthorizeRedemptionInput, strawberry.argument(description="The member's code and what to hold.")
+        ],
+    ) -> AuthorizeRedemptionPayload:
         return await redemption_payload(
             info,
+            AuthorizeRedemptionPayload,
             lambda actor, uow, clock: authorize_redemption(
                 commands.AuthorizeRedemption(
                     code=input.code,
@@ -148,11 +188,18 @@ class PosMutations:
         )
 
     @strawberry.mutation(
-        permission_classes=MERCHANT, description="Spend all or part of a hold; the rest goes back."
+        permission_classes=MERCHANT, description="Spend all or part of a hold; the rest goes back (MERCHANT)."
     )
-    async def capture_redemption(self, info: Info, input: CaptureRedemptionInput) -> RedemptionPayload:
+    async def capture_redemption(
+        self,
+        info: Info,
+        input: Annotated[
+            CaptureRedemptionInput, strawberry.argument(description="The hold and what to spend.")
+        ],
+    ) -> CaptureRedemptionPayload:
         return await redemption_payload(
             info,
+            CaptureRedemptionPayload,
             lambda actor, uow, clock: capture_redemption(
                 commands.CaptureRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),
@@ -168,10 +215,17 @@ class PosMutations:
             ),
         )
 
-    @strawberry.mutation(permission_classes=MERCHANT, description="Release a hold: all its points go back.")
-    async def void_redemption(self, info: Info, input: VoidRedemptionInput) -> RedemptionPayload:
+    @strawberry.mutation(
+        permission_classes=MERCHANT, description="Release a hold: all its points go back (MERCHANT)."
+    )
+    async def void_redemption(
+        self,
+        info: Info,
+        input: Annotated[VoidRedemptionInput, strawberry.argument(description="The hold to release.")],
+    ) -> VoidRedemptionPayload:
         return await redemption_payload(
             info,
+            VoidRedemptionPayload,
             lambda actor, uow, clock: void_redemption(
                 commands.VoidRedemption(
                     redemption_id=decode_id(input.redemption_id, "Redemption", "redemptionId"),

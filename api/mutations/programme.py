@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api.context import Info
@@ -11,21 +13,31 @@ from api.permissions import ADMIN, AUTHENTICATED
 from domain import programme as dp
 from domain.services.programme import UpdateProgramme, update_programme
 
-ExpiryPolicy = strawberry.enum(dp.ExpiryPolicy, name="ExpiryPolicy")
+ExpiryPolicy = strawberry.enum(
+    dp.ExpiryPolicy, name="ExpiryPolicy", description="How a lot's expiry date follows from its validity."
+)
 
 
 @strawberry.type(description="How the programme runs the points lifecycle.")
 class ProgrammeSettings:
-    name: str
-    points_validity_months: int
-    expiry_policy: ExpiryPolicy  # type: ignore[valid-type]
+    name: str = strawberry.field(description="The programme's name.")
+    points_validity_months: int = strawberry.field(description="How long earned points stay valid.")
+    expiry_policy: ExpiryPolicy = strawberry.field(  # type: ignore[valid-type]
+        description="How a lot's expiry date is set from its validity."
+    )
     pending_days: int = strawberry.field(description="The return window: points stay pending this long.")
-    transfer_limit_per_month: int
+    transfer_limit_per_month: int = strawberry.field(
+        description="Points one member may give others per calendar month."
+    )
     hold_minutes: int = strawberry.field(description="How long a POS authorization holds points.")
-    dormant_after_days: int
-    tier_window_months: int
-    tier_grace_days: int
-    currencies: list[str]
+    dormant_after_days: int = strawberry.field(
+        description="Days without activity after which a member becomes DORMANT."
+    )
+    tier_window_months: int = strawberry.field(
+        description="The rolling window qualifying points and spend count in."
+    )
+    tier_grace_days: int = strawberry.field(description="Days a member below its tier keeps it.")
+    currencies: list[str] = strawberry.field(description="ISO 4217 codes purchases may be in.")
 
     @classmethod
     def from_domain(cls, p: dp.Programme) -> ProgrammeSettings:
@@ -45,33 +57,57 @@ class ProgrammeSettings:
 
 @strawberry.input(description="Only the settings given change; they apply to what happens from now on.")
 class UpdateProgrammeInput:
-    points_validity_months: int | None = None
-    expiry_policy: ExpiryPolicy | None = None  # type: ignore[valid-type]
-    pending_days: int | None = None
-    transfer_limit_per_month: int | None = None
-    hold_minutes: int | None = None
-    dormant_after_days: int | None = None
-    tier_window_months: int | None = None
-    tier_grace_days: int | None = None
+    points_validity_months: int | None = strawberry.field(
+        default=None, description="How long earned points stay valid."
+    )
+    expiry_policy: ExpiryPolicy | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="How a lot's expiry date is set from its validity."
+    )
+    pending_days: int | None = strawberry.field(
+        default=None, description="The return window: points stay pending this long."
+    )
+    transfer_limit_per_month: int | None = strawberry.field(
+        default=None, description="Points one member may give others per calendar month."
+    )
+    hold_minutes: int | None = strawberry.field(
+        default=None, description="How long a POS authorization holds points."
+    )
+    dormant_after_days: int | None = strawberry.field(
+        default=None, description="Days without activity after which a member becomes DORMANT."
+    )
+    tier_window_months: int | None = strawberry.field(
+        default=None, description="The rolling window qualifying points and spend count in."
+    )
+    tier_grace_days: int | None = strawberry.field(
+        default=None, description="Days a member below its tier keeps it."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The settings as they now stand, or why nothing changed.")
 class UpdateProgrammePayload:
-    programme: ProgrammeSettings | None
-    errors: list[UserError]
+    programme: ProgrammeSettings | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
 class ProgrammeQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="The programme's settings.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="The programme's settings (any authenticated caller)."
+    )
     async def programme(self, info: Info) -> ProgrammeSettings:
         return ProgrammeSettings.from_domain(await info.context.reader.programme())
 
 
 @strawberry.type
 class ProgrammeMutations:
-    @strawberry.mutation(permission_classes=ADMIN)
-    async def update_programme(self, info: Info, input: UpdateProgrammeInput) -> UpdateProgrammePayload:
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="Change the programme's settings; audited (ADMIN)."
+    )
+    async def update_programme(
+        self,
+        info: Info,
+        input: Annotated[UpdateProgrammeInput, strawberry.argument(description="The settings to change.")],
+    ) -> UpdateProgrammePayload:
         command = UpdateProgramme(
             points_validity_months=input.points_validity_months,
             expiry_policy=input.expiry_policy,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -21,33 +22,45 @@ from domain.security import Secret
 from domain.services.purchases import post_purchase
 
 
-@strawberry.input
+@strawberry.input(description="An amount of money in one currency.")
 class MoneyInput:
     amount_minor: int = strawberry.field(description="Integer minor units, e.g. 12345 for CNY 123.45.")
     currency: str = strawberry.field(description="ISO 4217 code accepted by the programme.")
 
 
-@strawberry.input
+@strawberry.input(description="A purchase the caller's merchant made with a member.")
 class PostPurchaseInput:
-    member_id: relay.GlobalID
-    amount: MoneyInput
-    idempotency_key: str
-    occurred_at: datetime | None = None
-    channel: Channel | None = None  # type: ignore[valid-type]
+    member_id: relay.GlobalID = strawberry.field(description="The buyer's global id.")
+    amount: MoneyInput = strawberry.field(description="What the purchase cost, before discounts.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When the member bought; omitted: now."
+    )
+    channel: Channel | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Online or in store; omitted: from the merchant."
+    )
     reference: str | None = strawberry.field(default=None, description="The merchant's own order id.")
-    coupon_code: str | None = None
+    coupon_code: str | None = strawberry.field(default=None, description="A coupon the member presented.")
 
 
-@strawberry.type
+@strawberry.type(description="The purchase posted, or why nothing changed.")
 class PostPurchasePayload:
-    purchase: Purchase | None
-    errors: list[UserError]
+    purchase: Purchase | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
 class PurchaseMutations:
-    @strawberry.mutation(permission_classes=MERCHANT, description="Post a purchase at the caller's merchant.")
-    async def post_purchase(self, info: Info, input: PostPurchaseInput) -> PostPurchasePayload:
+    @strawberry.mutation(
+        permission_classes=MERCHANT, description="Post a purchase at the caller's merchant (MERCHANT)."
+    )
+    async def post_purchase(
+        self,
+        info: Info,
+        input: Annotated[PostPurchaseInput, strawberry.argument(description="The purchase to post.")],
+    ) -> PostPurchasePayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: post_purchase(

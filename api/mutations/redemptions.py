@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -16,22 +18,30 @@ from domain import commands
 from domain.services.redemptions import redeem_reward
 
 
-@strawberry.input
+@strawberry.input(description="The reward to redeem.")
 class RedeemRewardInput:
-    reward_id: relay.GlobalID
-    idempotency_key: str
+    reward_id: relay.GlobalID = strawberry.field(description="The reward's global id.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The redemption made, or why nothing changed.")
 class RedeemRewardPayload:
-    redemption: Redemption | None
-    errors: list[UserError]
+    redemption: Redemption | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
 class RedemptionMutations:
-    @strawberry.mutation(permission_classes=MEMBER, description="Spend the caller's points on a reward.")
-    async def redeem_reward(self, info: Info, input: RedeemRewardInput) -> RedeemRewardPayload:
+    @strawberry.mutation(
+        permission_classes=MEMBER, description="Spend the caller's points on a reward (MEMBER)."
+    )
+    async def redeem_reward(
+        self,
+        info: Info,
+        input: Annotated[RedeemRewardInput, strawberry.argument(description="The reward to redeem.")],
+    ) -> RedeemRewardPayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: redeem_reward(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -17,10 +19,12 @@ from domain.money import Money
 from domain.services.refunds import refund_purchase
 
 
-@strawberry.input
+@strawberry.input(description="The purchase to refund, and how much.")
 class RefundPurchaseInput:
-    purchase_id: relay.GlobalID
-    idempotency_key: str
+    purchase_id: relay.GlobalID = strawberry.field(description="The purchase's global id.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
     amount: MoneyInput | None = strawberry.field(
         default=None,
         description="In the purchase's currency; omitted: all that is not yet refunded.",
@@ -28,10 +32,10 @@ class RefundPurchaseInput:
     reference: str | None = strawberry.field(default=None, description="The merchant's own refund id.")
 
 
-@strawberry.type
+@strawberry.type(description="The refund made, or why nothing changed.")
 class RefundPurchasePayload:
-    refund: Refund | None
-    errors: list[UserError]
+    refund: Refund | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
@@ -39,12 +43,18 @@ class RefundMutations:
     @strawberry.mutation(
         permission_classes=MERCHANT,
         description=(
-            "Refund one of the caller's purchases, in full or in part. Its points are taken back in "
-            "proportion: pending ones first, then from its own lots, then from the member's available "
+            "Refund one of the caller's purchases (MERCHANT), in full or in part. Its points are taken back "
+            "in proportion: pending ones first, then from its own lots, then from the member's available "
             "points; what the member no longer has becomes a debt that later earnings repay first."
         ),
     )
-    async def refund_purchase(self, info: Info, input: RefundPurchaseInput) -> RefundPurchasePayload:
+    async def refund_purchase(
+        self,
+        info: Info,
+        input: Annotated[
+            RefundPurchaseInput, strawberry.argument(description="The purchase and the amount to refund.")
+        ],
+    ) -> RefundPurchasePayload:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: refund_purchase(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -20,10 +20,10 @@ from domain.money import Money
 from domain.services.tiers import create_tier, update_tier
 
 
-@strawberry.input
+@strawberry.input(description="A new tier on the ladder.")
 class CreateTierInput:
     code: str = strawberry.field(description="Unique, kept in upper case, e.g. GOLD.")
-    name: str
+    name: str = strawberry.field(description="Its display name.")
     rank: int = strawberry.field(description="Unique; higher is better.")
     min_points: int | None = strawberry.field(
         default=None, description="Qualifying points in the window that reach this tier."
@@ -38,19 +38,31 @@ class CreateTierInput:
 
 @strawberry.input(description="Omitted fields stay as they are; minPoints or minSpend null clears it.")
 class UpdateTierInput:
-    id: relay.GlobalID
-    code: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    rank: int | None = strawberry.UNSET
-    min_points: int | None = strawberry.UNSET
-    min_spend: MoneyInput | None = strawberry.UNSET
-    earn_multiplier: Decimal | None = strawberry.UNSET
+    id: relay.GlobalID = strawberry.field(description="The tier's global id.")
+    code: str | None = strawberry.field(default=strawberry.UNSET, description="Unique, kept in upper case.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Its display name.")
+    rank: int | None = strawberry.field(default=strawberry.UNSET, description="Unique; higher is better.")
+    min_points: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Qualifying points that reach it; null clears it."
+    )
+    min_spend: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Qualifying spend that reaches it; null clears it."
+    )
+    earn_multiplier: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Base earn x this, between 1 and 10."
+    )
 
 
-@strawberry.type
-class TierPayload:
-    tier: Tier | None
-    errors: list[UserError]
+@strawberry.type(description="The new tier, or why nothing changed.")
+class CreateTierPayload:
+    tier: Tier | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The tier as it now stands, or why nothing changed.")
+class UpdateTierPayload:
+    tier: Tier | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 def _money(value: MoneyInput | None) -> Money | None:
@@ -79,8 +91,12 @@ def _update_command(input: UpdateTierInput) -> commands.UpdateTier:
 
 @strawberry.type
 class TierMutations:
-    @strawberry.mutation(permission_classes=ADMIN, description="Add a tier to the ladder.")
-    async def create_tier(self, info: Info, input: CreateTierInput) -> TierPayload:
+    @strawberry.mutation(permission_classes=ADMIN, description="Add a tier to the ladder (ADMIN).")
+    async def create_tier(
+        self,
+        info: Info,
+        input: Annotated[CreateTierInput, strawberry.argument(description="The new tier.")],
+    ) -> CreateTierPayload:
         command = commands.CreateTier(
             code=input.code,
             name=input.name,
@@ -92,15 +108,19 @@ class TierMutations:
         tier, errors = await run_use_case(
             info, lambda actor, uow, clock: create_tier(command, actor=actor, uow=uow, clock=clock)
         )
-        return TierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
+        return CreateTierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Change a tier; members move by the rules at their next purchase or evaluation.",
+        description="Change a tier; members move by the rules at their next purchase or evaluation (ADMIN).",
     )
-    async def update_tier(self, info: Info, input: UpdateTierInput) -> TierPayload:
+    async def update_tier(
+        self,
+        info: Info,
+        input: Annotated[UpdateTierInput, strawberry.argument(description="The tier and what changes.")],
+    ) -> UpdateTierPayload:
         tier, errors = await run_use_case(
             info,
             lambda actor, uow, clock: update_tier(_update_command(input), actor=actor, uow=uow, clock=clock),
         )
-        return TierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)
+        return UpdateTierPayload(tier=Tier.from_domain(tier) if tier else None, errors=errors)

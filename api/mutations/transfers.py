@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from api.context import Info
@@ -12,27 +14,35 @@ from domain import commands
 from domain.services.transfers import transfer_points
 
 
-@strawberry.input
+@strawberry.input(description="Points to give and to whom.")
 class TransferPointsInput:
-    points: int
-    idempotency_key: str
+    points: int = strawberry.field(description="How many; at least 1.")
+    idempotency_key: str = strawberry.field(
+        description="Repeating it with the same input replays the answer."
+    )
     to_referral_code: str | None = strawberry.field(default=None, description="The receiver's referral code.")
     to_external_ref: str | None = strawberry.field(default=None, description="Or the receiver's externalRef.")
 
 
-@strawberry.type
+@strawberry.type(description="The points given, or why nothing changed.")
 class TransferPointsPayload:
     points: int | None = strawberry.field(description="The points given.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
 
 @strawberry.type
 class TransferMutations:
     @strawberry.mutation(
         permission_classes=MEMBER,
-        description="Give points to another member, within the programme's monthly limit.",
+        description="Give points to another member, within the programme's monthly limit (MEMBER).",
     )
-    async def transfer_points(self, info: Info, input: TransferPointsInput) -> TransferPointsPayload:
+    async def transfer_points(
+        self,
+        info: Info,
+        input: Annotated[
+            TransferPointsInput, strawberry.argument(description="The points and the receiver.")
+        ],
+    ) -> TransferPointsPayload:
         command = commands.TransferPoints(
             points=input.points,
             idempotency_key=input.idempotency_key,

@@ -29,23 +29,23 @@ if TYPE_CHECKING:
     from api.types.offers import OfferAward
 
 
-@strawberry.type
+@strawberry.type(description="An amount of money in one currency.")
 class Money:
     amount_minor: int = strawberry.field(description="Integer minor units (cents, fen).")
     currency: str = strawberry.field(description="ISO 4217 code.")
 
 
-@strawberry.type
+@strawberry.type(description="A purchase a merchant posted for a member, and the points it earned.")
 class Purchase(relay.Node):
     id: relay.NodeID[int]
-    amount: Money
-    channel: Channel  # type: ignore[valid-type]
-    occurred_at: datetime
-    reference: str | None
-    points_earned: int
-    points_pending: int
+    amount: Money = strawberry.field(description="What the purchase cost, before the offers' discounts.")
+    channel: Channel = strawberry.field(description="Online or in store.")  # type: ignore[valid-type]
+    occurred_at: datetime = strawberry.field(description="When the member bought.")
+    reference: str | None = strawberry.field(description="The merchant's own order id.")
+    points_earned: int = strawberry.field(description="All points it earned, base and offers.")
+    points_pending: int = strawberry.field(description="Of pointsEarned, those still in the return window.")
     points_refunded: int = strawberry.field(description="Of pointsEarned, what refunds took back.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was posted.")
     member_id: strawberry.Private[int]
     merchant_id: strawberry.Private[int]
     refunded_minor: strawberry.Private[int]
@@ -59,11 +59,11 @@ class Purchase(relay.Node):
         refunds = await info.context.loaders.purchase_refunds.load(self.id)
         return [Refund.from_domain(r) for r in refunds if can_read_purchase(info, r)]
 
-    @strawberry.field
+    @strawberry.field(description="The buyer, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
-    @strawberry.field
+    @strawberry.field(description="Where it was bought.")
     async def merchant(self, info: Info) -> Merchant | None:
         if not can_read_catalogue(info):
             return None
@@ -119,7 +119,7 @@ class Purchase(relay.Node):
 @strawberry.type(description="Money a merchant gave back on a purchase, and the points that went with it.")
 class Refund(relay.Node):
     id: relay.NodeID[int]
-    amount: Money
+    amount: Money = strawberry.field(description="The money given back.")
     points_reversed: int = strawberry.field(
         description="The purchase's points taken back: from pending, from available, and owed."
     )
@@ -128,16 +128,16 @@ class Refund(relay.Node):
     )
     points_returned: int = strawberry.field(description="Points the purchase was paid with, given back.")
     reference: str | None = strawberry.field(description="The merchant's own refund id.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was made.")
     purchase_id: strawberry.Private[int]
     member_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The purchase refunded.")
     async def purchase(self, info: Info) -> Purchase | None:
         found = await info.context.loaders.purchases.load(self.purchase_id)
         return Purchase.from_domain(found) if found and can_read_purchase(info, found) else None
 
-    @strawberry.field
+    @strawberry.field(description="The buyer, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
@@ -170,9 +170,9 @@ class Refund(relay.Node):
 )
 class Redemption(relay.Node):
     id: relay.NodeID[int]
-    kind: RedemptionKind  # type: ignore[valid-type]
+    kind: RedemptionKind = strawberry.field(description="A catalogue reward or a POS hold.")  # type: ignore[valid-type]
     points: int = strawberry.field(description="The reward's cost, or the points the POS held.")
-    status: RedemptionStatus  # type: ignore[valid-type]
+    status: RedemptionStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
     captured_points: int | None = strawberry.field(description="What the merchant spent of a POS hold.")
     hold_expires_at: datetime | None = strawberry.field(
         description="Until when a POS hold may be captured; after it the points go back."
@@ -181,13 +181,13 @@ class Redemption(relay.Node):
         description="Points given back: a cancelled reward's, or by refunds of the purchase they paid for."
     )
     finalized_at: datetime | None = strawberry.field(description="When it left REQUESTED or AUTHORIZED.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was made.")
     member_id: strawberry.Private[int]
     reward_id: strawberry.Private[int | None]
     merchant_id: strawberry.Private[int | None]
     purchase_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The member, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
@@ -238,16 +238,16 @@ class Redemption(relay.Node):
         return [cls.from_domain(r) if r and can_read_redemption(info, r) else None for r in found]
 
 
-@strawberry.type
+@strawberry.type(description="Points an admin added or took away by hand, with the reason; audited.")
 class Adjustment(relay.Node):
     id: relay.NodeID[int]
-    points: int
-    reason_code: ReasonCode  # type: ignore[valid-type]
-    note: str | None
-    created_at: datetime
+    points: int = strawberry.field(description="Signed: positive added, negative taken away.")
+    reason_code: ReasonCode = strawberry.field(description="Why the points were adjusted.")  # type: ignore[valid-type]
+    note: str | None = strawberry.field(description="The admin's free text, if any.")
+    created_at: datetime = strawberry.field(description="When it was made.")
     member_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The member adjusted, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 

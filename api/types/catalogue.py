@@ -18,12 +18,12 @@ from domain import merchants as dm
 from domain import rewards as dr
 
 
-@strawberry.type
+@strawberry.type(description="A brand (airline, hotel, shop) whose merchants and offers join the programme.")
 class PartnerBrand(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    kind: PartnerKind  # type: ignore[valid-type]
-    created_at: datetime
+    name: str = strawberry.field(description="Its display name.")
+    kind: PartnerKind = strawberry.field(description="What business it is in.")  # type: ignore[valid-type]
+    created_at: datetime = strawberry.field(description="When it was added.")
 
     @classmethod
     def from_domain(cls, p: dm.PartnerBrand) -> PartnerBrand:
@@ -39,22 +39,22 @@ class PartnerBrand(relay.Node):
         return [cls.from_domain(p) if p else None for p in found]
 
 
-@strawberry.type
+@strawberry.type(description="A shop or online store where members earn and spend points.")
 class Merchant(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    category: MerchantCategory  # type: ignore[valid-type]
-    channel: MerchantChannel  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Its display name.")
+    category: MerchantCategory = strawberry.field(description="What it sells; offers may target it.")  # type: ignore[valid-type]
+    channel: MerchantChannel = strawberry.field(description="Where it sells: online, in store, or both.")  # type: ignore[valid-type]
     earn_rate_override: Decimal | None = strawberry.field(
         description="Points per currency unit at this merchant, replacing the programme's base rate."
     )
     pending_days: int | None = strawberry.field(
         description="This merchant's return window in days, replacing the programme's; null: the programme's."
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was added.")
     partner_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The partner brand it belongs to, if any.")
     async def partner_brand(self, info: Info) -> PartnerBrand | None:
         if self.partner_id is None or not can_read_catalogue(info):
             return None
@@ -84,18 +84,18 @@ class Merchant(relay.Node):
         return [cls.from_domain(m) if m else None for m in found]
 
 
-@strawberry.type
+@strawberry.type(description="A catalogue item members buy with points.")
 class Reward(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    cost_points: int
+    name: str = strawberry.field(description="Its display name.")
+    cost_points: int = strawberry.field(description="Points one unit costs.")
     stock: int | None = strawberry.field(description="Units left; null means unlimited.")
-    active: bool
-    created_at: datetime
+    active: bool = strawberry.field(description="Only active rewards may be redeemed.")
+    created_at: datetime = strawberry.field(description="When it was added.")
     per_member_limit: int | None = strawberry.field(
         description="How many times one member may redeem it per limitPeriod; null: no limit."
     )
-    limit_period: LimitPeriod | None  # type: ignore[valid-type]
+    limit_period: LimitPeriod | None = strawberry.field(description="The period perMemberLimit counts in.")  # type: ignore[valid-type]
     tier_ids: list[relay.GlobalID] | None = strawberry.field(
         description="The tiers whose members may redeem it; null: every tier."
     )

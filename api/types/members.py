@@ -14,7 +14,7 @@ from api.context import Info
 from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
 from api.types.ids import encode_id, node_ints
-from api.types.pagination import connection
+from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
 from domain.actors import Role
@@ -35,33 +35,33 @@ _ORIGIN_TYPE_NAMES = {
 }
 
 
-@strawberry.type
+@strawberry.type(description="What offers may target a member by.")
 class MemberProfile:
-    birth_year: int | None
-    region: str | None
-    income_band: IncomeBand | None  # type: ignore[valid-type]
-    tags: list[str]
+    birth_year: int | None = strawberry.field(description="Four digits, e.g. 1990.")
+    region: str | None = strawberry.field(description="The member's region, as offers name it.")
+    income_band: IncomeBand | None = strawberry.field(description="The member's income band.")  # type: ignore[valid-type]
+    tags: list[str] = strawberry.field(description="Free labels offers may target.")
 
 
 @strawberry.type(description="Contact data: full for the member and admins, masked for partners.")
 class MemberContact:
-    phone: str | None
-    email: str | None
+    phone: str | None = strawberry.field(description="The phone number, masked for partners.")
+    email: str | None = strawberry.field(description="The email address, masked for partners.")
 
 
-@strawberry.type
+@strawberry.type(description="Points in lots that expire on one date.")
 class ExpiringPoints:
-    points: int
-    expires_at: datetime
+    points: int = strawberry.field(description="Available points in those lots.")
+    expires_at: datetime = strawberry.field(description="When they expire.")
 
 
-@strawberry.type
+@strawberry.type(description="A member's points, by account.")
 class PointsBalance:
-    available: int
-    pending: int
-    held: int
-    lifetime_earned: int
-    lifetime_redeemed: int
+    available: int = strawberry.field(description="Points the member may spend now.")
+    pending: int = strawberry.field(description="Points earned but still inside the return window.")
+    held: int = strawberry.field(description="Points a POS authorization holds.")
+    lifetime_earned: int = strawberry.field(description="All points ever earned.")
+    lifetime_redeemed: int = strawberry.field(description="All points ever spent.")
     debt: int = strawberry.field(
         description="Points owed after a refund took back points already spent; earnings repay it first."
     )
@@ -87,12 +87,12 @@ class PointsBalance:
 
 @strawberry.type(description="One movement on one of the member's accounts.")
 class LedgerEntry:
-    id: relay.GlobalID
-    kind: EntryKind  # type: ignore[valid-type]
-    account: LedgerAccount  # type: ignore[valid-type]
+    id: relay.GlobalID = strawberry.field(description="The entry's id in the ledger.")
+    kind: EntryKind = strawberry.field(description="What moved the points.")  # type: ignore[valid-type]
+    account: LedgerAccount = strawberry.field(description="The member's account it moved.")  # type: ignore[valid-type]
     points: int = strawberry.field(description="Signed: positive adds to the account, negative takes away.")
-    description: str
-    created_at: datetime
+    description: str = strawberry.field(description="A short human-readable account of the movement.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
     origin_id: relay.GlobalID = strawberry.field(
         description="The purchase, redemption or adjustment behind it."
     )
@@ -110,15 +110,17 @@ class LedgerEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A programme member: profile, status, points and activity.")
 class Member(relay.Node):
     id: relay.NodeID[int]
-    external_ref: str
-    status: MemberStatus  # type: ignore[valid-type]
-    status_reason: str | None
-    referral_code: str
-    enrolled_at: datetime
-    profile: MemberProfile
+    external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
+    status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.field(description="Why an admin last locked or unlocked it.")
+    referral_code: str = strawberry.field(
+        description="The code others give at enrolment to name it as their referrer."
+    )
+    enrolled_at: datetime = strawberry.field(description="When it joined.")
+    profile: MemberProfile = strawberry.field(description="What offers may target it by.")
     last_activity_at: datetime | None = strawberry.field(
         description="Enrolment, or the member's own last earn, redemption, hold or transfer."
     )
@@ -127,7 +129,9 @@ class Member(relay.Node):
     )
     source: strawberry.Private[dm.Member]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Full for the MEMBER itself and ADMIN, masked for PARTNER, null for MERCHANT."
+    )
     def contact(self, info: Info) -> MemberContact | None:
         actor = info.context.actor
         contact = self.source.contact
@@ -137,7 +141,7 @@ class Member(relay.Node):
             return MemberContact(phone=dm.mask_phone(contact.phone), email=dm.mask_email(contact.email))
         return None  # merchants never see contact data
 
-    @strawberry.field
+    @strawberry.field(description="Its points, by account.")
     async def balance(self, info: Info) -> PointsBalance:
         balance = await info.context.loaders.balances.load(self.id)
         if balance is None:
@@ -154,7 +158,7 @@ class Member(relay.Node):
         return tier_or_none(effective_tier(self.source, await info.context.loaders.ladder()))
 
     @strawberry.field(
-        description="Its tier, the next one and what it still needs (the member and admins; null "
+        description="Its tier, the next one and what it still needs (the MEMBER itself and ADMIN; null "
         "when there are no tiers)."
     )
     async def tier_progress(
@@ -167,9 +171,9 @@ class Member(relay.Node):
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
 
-    @strawberry.field(description="The member's tier changes, newest first (the member and admins).")
+    @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:
         from api.types.tiers import TierChange
 
@@ -190,7 +194,7 @@ class Member(relay.Node):
 
     @strawberry.field(description="The member's movements, newest first.")
     async def ledger(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[LedgerEntry]:
         reader = info.context.reader
         visible = owns_member_data(info, self.id)
@@ -202,14 +206,21 @@ class Member(relay.Node):
             first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
         )
 
-    @strawberry.field(description="Offers this member can use now, soonest ending first (the member only).")
+    @strawberry.field(
+        description="Offers this member can use now, soonest ending first (the MEMBER itself only)."
+    )
     async def eligible_offers(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        channel: Channel | None = None,  # type: ignore[valid-type]
-        category: MerchantCategory | None = None,  # type: ignore[valid-type]
+        first: First = None,
+        after: After = None,
+        channel: Annotated[
+            Channel | None, strawberry.argument(description="Only offers for this channel.")
+        ] = None,  # type: ignore[valid-type]
+        category: Annotated[
+            MerchantCategory | None,
+            strawberry.argument(description="Only offers for merchants of this category."),
+        ] = None,  # type: ignore[valid-type]
     ) -> relay.Connection[Annotated[Offer, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Offer
 
@@ -228,7 +239,7 @@ class Member(relay.Node):
             node=lambda item: Offer.from_domain(item[1], uses_left=item[2]),
         )
 
-    @strawberry.field(description="Coupons in the member's wallet (the member only).")
+    @strawberry.field(description="Coupons in the member's wallet (the MEMBER itself only).")
     async def coupons(self, info: Info) -> list[Annotated[Coupon, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Coupon
 
@@ -243,7 +254,7 @@ class Member(relay.Node):
 
     @strawberry.field(description="The member's redemptions, newest first.")
     async def redemptions(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Annotated[Redemption, strawberry.lazy("api.types.activity")]]:
         from api.types.activity import Redemption
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 @strawberry.type(description="Points one member gave another; both of them may read it.")
 class Transfer(relay.Node):
     id: relay.NodeID[int]
-    points: int
-    created_at: datetime
+    points: int = strawberry.field(description="The points given.")
+    created_at: datetime = strawberry.field(description="When they were given.")
     member_id: strawberry.Private[int]
     to_member_id: strawberry.Private[int]
 
@@ -57,11 +57,11 @@ class Transfer(relay.Node):
 @strawberry.type(description="Points a member lost when its lots reached their expiry date.")
 class Expiration(relay.Node):
     id: relay.NodeID[int]
-    points: int
-    created_at: datetime
+    points: int = strawberry.field(description="The points that expired.")
+    created_at: datetime = strawberry.field(description="When they expired.")
     member_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The member, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 
@@ -82,13 +82,13 @@ class Expiration(relay.Node):
 class MemberAward(relay.Node):
     id: relay.NodeID[int]
     reason: str = strawberry.field(description="SIGN_UP or REFERRAL.")
-    points: int
-    created_at: datetime
+    points: int = strawberry.field(description="The points given.")
+    created_at: datetime = strawberry.field(description="When they were given.")
     member_id: strawberry.Private[int]
     offer_id: strawberry.Private[int]
     purchase_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The member given them, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
 

@@ -17,13 +17,29 @@ from api.types.ids import encode_id, node_ints
 from domain import money as dmoney
 from domain import offers as do
 
-Mechanic = strawberry.enum(do.Mechanic, name="OfferMechanic")
-OfferStatus = strawberry.enum(do.OfferStatus, name="OfferStatus")
-FunderKind = strawberry.enum(do.FunderKind, name="FunderKind")
-CapPeriod = strawberry.enum(do.CapPeriod, name="CapPeriod")
-SkipReason = strawberry.enum(do.SkipReason, name="OfferSkipReason")
-FirstPurchase = strawberry.enum(do.FirstPurchase, name="FirstPurchase")
-Trigger = strawberry.enum(do.Trigger, name="OfferTrigger")
+Mechanic = strawberry.enum(do.Mechanic, name="OfferMechanic", description="What an offer gives.")
+OfferStatus = strawberry.enum(
+    do.OfferStatus,
+    name="OfferStatus",
+    description="ACTIVE offers apply inside their window; PAUSED ones until resumed; ARCHIVED never.",
+)
+FunderKind = strawberry.enum(do.FunderKind, name="FunderKind", description="Who pays for part of an offer.")
+CapPeriod = strawberry.enum(
+    do.CapPeriod,
+    name="CapPeriod",
+    description="The period an offer's per-member limit counts in; OFFER: its whole life.",
+)
+SkipReason = strawberry.enum(
+    do.SkipReason, name="OfferSkipReason", description="The condition an offer failed for a purchase."
+)
+FirstPurchase = strawberry.enum(
+    do.FirstPurchase, name="FirstPurchase", description="Which first purchase a first-purchase offer rewards."
+)
+Trigger = strawberry.enum(
+    do.Trigger,
+    name="OfferTrigger",
+    description="What gives an offer: a purchase, enrolment (SIGN_UP) or a red packet's code.",
+)
 
 
 def money(m: dmoney.Money | None) -> Money | None:
@@ -38,68 +54,88 @@ def funder_id(kind: do.FunderKind, value: int | None) -> relay.GlobalID | None:
 
 @strawberry.type(description="Who pays for an offer, as a percentage of its cost.")
 class FundingShare:
-    kind: FunderKind  # type: ignore[valid-type]
+    kind: FunderKind = strawberry.field(description="Who pays this share.")  # type: ignore[valid-type]
     funder_id: relay.GlobalID | None = strawberry.field(
         description="The merchant or partner brand; null for the programme."
     )
-    percent: int
+    percent: int = strawberry.field(description="Its share of the cost, 1 to 100; the shares add up to 100.")
 
 
 @strawberry.type(description="Profile conditions; an empty list places no condition.")
 class OfferSegment:
-    regions: list[str]
-    income_bands: list[IncomeBand]  # type: ignore[valid-type]
-    any_tags: list[str]
-    born_from: int | None
-    born_to: int | None
+    regions: list[str] = strawberry.field(description="Only members in these regions.")
+    income_bands: list[IncomeBand] = strawberry.field(description="Only members in these income bands.")  # type: ignore[valid-type]
+    any_tags: list[str] = strawberry.field(description="Only members with at least one of these tags.")
+    born_from: int | None = strawberry.field(description="Only members born in this year or later.")
+    born_to: int | None = strawberry.field(description="Only members born in this year or earlier.")
 
 
-@strawberry.type
+@strawberry.type(description="What an offer's limits have counted so far.")
 class OfferUsage:
-    points_used: int
-    money_used_minor: int
-    uses: int
+    points_used: int = strawberry.field(description="Points given, against budgetPoints.")
+    money_used_minor: int = strawberry.field(
+        description="Discount and cashback given, in minor units, against budgetMoney."
+    )
+    uses: int = strawberry.field(description="Times it applied, against maxUses.")
 
 
 @strawberry.type(description="A promotion: what the member gets, where and when, who pays, and its limits.")
 class Offer(relay.Node):
     id: relay.NodeID[int]
-    version: int
-    name: str
-    mechanic: Mechanic  # type: ignore[valid-type]
-    status: OfferStatus  # type: ignore[valid-type]
-    starts_at: datetime
-    ends_at: datetime
-    time_zone: str
+    version: int = strawberry.field(description="Starts at 1; updateOffer adds one.")
+    name: str = strawberry.field(description="Its display name.")
+    mechanic: Mechanic = strawberry.field(description="What the member gets.")  # type: ignore[valid-type]
+    status: OfferStatus = strawberry.field(description="ACTIVE offers apply inside their window.")  # type: ignore[valid-type]
+    starts_at: datetime = strawberry.field(description="When it starts applying.")
+    ends_at: datetime = strawberry.field(description="When it stops applying.")
+    time_zone: str = strawberry.field(description="The IANA zone its days and hours are read in.")
     days_of_week: list[int] = strawberry.field(description="ISO: 1 Monday .. 7 Sunday; empty: every day.")
-    from_hour: int | None
-    to_hour: int | None
-    points: int
-    multiplier: Decimal
-    amount: Money | None
-    threshold: Money | None
-    percent: Decimal
-    cap: Money | None
-    merchant_ids: list[relay.GlobalID]
-    categories: list[MerchantCategory]  # type: ignore[valid-type]
-    partner_ids: list[relay.GlobalID]
-    channels: list[Channel]  # type: ignore[valid-type]
-    minimum_spend: Money | None
-    new_members_within_days: int | None
-    first_purchase: FirstPurchase | None  # type: ignore[valid-type]
-    segment: OfferSegment
-    funding: list[FundingShare]
-    budget_points: int | None
-    budget_money: Money | None
-    max_uses: int | None
-    per_member: int | None
-    per_member_period: CapPeriod  # type: ignore[valid-type]
-    exclusive_group: str | None
-    priority: int
-    requires_coupon: bool
-    trigger: Trigger  # type: ignore[valid-type]
-    referrer_points: int
-    referred_only: bool
+    from_hour: int | None = strawberry.field(
+        description="Applies from this hour (0-23) on its days; null: all day."
+    )
+    to_hour: int | None = strawberry.field(description="Applies until this hour (exclusive); null: all day.")
+    points: int = strawberry.field(description="BONUS_POINTS: the points given.")
+    multiplier: Decimal = strawberry.field(description="POINTS_MULTIPLIER: base points x this.")
+    amount: Money | None = strawberry.field(description="INSTANT_DISCOUNT, SPEND_AND_SAVE: the amount off.")
+    threshold: Money | None = strawberry.field(
+        description="SPEND_AND_SAVE: the spend that earns the amount off."
+    )
+    percent: Decimal = strawberry.field(description="PERCENT_DISCOUNT and the cashbacks: the percentage.")
+    cap: Money | None = strawberry.field(description="PERCENT_DISCOUNT: at most this off.")
+    merchant_ids: list[relay.GlobalID] = strawberry.field(description="Only these merchants; empty: any.")
+    categories: list[MerchantCategory] = strawberry.field(  # type: ignore[valid-type]
+        description="Only merchants in these categories; empty: any."
+    )
+    partner_ids: list[relay.GlobalID] = strawberry.field(
+        description="Only merchants of these partner brands; empty: any."
+    )
+    channels: list[Channel] = strawberry.field(description="Only purchases on these channels; empty: any.")  # type: ignore[valid-type]
+    minimum_spend: Money | None = strawberry.field(description="Only purchases of at least this amount.")
+    new_members_within_days: int | None = strawberry.field(
+        description="Only members enrolled within this many days."
+    )
+    first_purchase: FirstPurchase | None = strawberry.field(  # type: ignore[valid-type]
+        description="Only a first purchase of this kind; once per member."
+    )
+    segment: OfferSegment = strawberry.field(description="Profile conditions on the member.")
+    funding: list[FundingShare] = strawberry.field(description="Who pays for what it gives.")
+    budget_points: int | None = strawberry.field(description="It stops once it has given this many points.")
+    budget_money: Money | None = strawberry.field(
+        description="It stops once it has given this much discount or cashback."
+    )
+    max_uses: int | None = strawberry.field(description="It stops after this many uses in all.")
+    per_member: int | None = strawberry.field(description="Uses per member per perMemberPeriod.")
+    per_member_period: CapPeriod = strawberry.field(description="The period perMember counts in.")  # type: ignore[valid-type]
+    exclusive_group: str | None = strawberry.field(
+        description="Offers sharing a group compete: only the best applies."
+    )
+    priority: int = strawberry.field(
+        description="Higher first among discounts; breaks ties within an exclusiveGroup."
+    )
+    requires_coupon: bool = strawberry.field(description="Applies only with one of its coupons.")
+    trigger: Trigger = strawberry.field(description="What gives it: a purchase, enrolment or a red packet.")  # type: ignore[valid-type]
+    referrer_points: int = strawberry.field(description="Also given to the member who referred the buyer.")
+    referred_only: bool = strawberry.field(description="Only members who were referred.")
     tier_ids: list[relay.GlobalID] | None = strawberry.field(
         description="Only these tiers; null: every tier."
     )
@@ -109,7 +145,7 @@ class Offer(relay.Node):
     )
     source: strawberry.Private[do.Offer]
 
-    @strawberry.field(description="What it has given so far: admins and its funders only.")
+    @strawberry.field(description="What it has given so far: ADMIN and its funders (PARTNER, MERCHANT) only.")
     async def usage(self, info: Info) -> OfferUsage | None:
         if not funds_offer(info, self.source):
             return None
@@ -191,10 +227,10 @@ async def load_usage(info: Info, offer_id: int) -> OfferUsage | None:
 
 @strawberry.type(description="A coupon code for a coupon-only offer.")
 class Coupon:
-    code: str
-    offer_id: relay.GlobalID
-    max_uses: int
-    uses: int
+    code: str = strawberry.field(description="The code a member presents.")
+    offer_id: relay.GlobalID = strawberry.field(description="The coupon-only offer it unlocks.")
+    max_uses: int = strawberry.field(description="How many purchases may use it.")
+    uses: int = strawberry.field(description="How many purchases used it so far.")
 
     @classmethod
     def from_domain(cls, c: do.Coupon) -> Coupon:
@@ -203,10 +239,12 @@ class Coupon:
 
 @strawberry.type(description="One funder's part of what an award cost.")
 class FundedCost:
-    kind: FunderKind  # type: ignore[valid-type]
-    funder_id: relay.GlobalID | None
-    points: int
-    money_minor: int
+    kind: FunderKind = strawberry.field(description="Who pays this part.")  # type: ignore[valid-type]
+    funder_id: relay.GlobalID | None = strawberry.field(
+        description="The merchant or partner brand; null for the programme."
+    )
+    points: int = strawberry.field(description="Its share of the points given.")
+    money_minor: int = strawberry.field(description="Its share of the discount or cashback, in minor units.")
 
     @classmethod
     def from_domain(cls, f: do.FundedCost) -> FundedCost:
@@ -217,13 +255,13 @@ class FundedCost:
 
 @strawberry.type(description="What one offer gave one purchase, at the offer version it used.")
 class OfferAward:
-    offer_id: relay.GlobalID
-    offer_version: int
-    mechanic: Mechanic  # type: ignore[valid-type]
-    points: int
-    discount: Money
-    cashback: Money
-    funding: list[FundedCost]
+    offer_id: relay.GlobalID = strawberry.field(description="The offer.")
+    offer_version: int = strawberry.field(description="The offer's version that applied.")
+    mechanic: Mechanic = strawberry.field(description="What the offer gave.")  # type: ignore[valid-type]
+    points: int = strawberry.field(description="Points it gave.")
+    discount: Money = strawberry.field(description="Money off the purchase.")
+    cashback: Money = strawberry.field(description="Money given back to the member.")
+    funding: list[FundedCost] = strawberry.field(description="Who pays for the award, and how much.")
 
     @classmethod
     def from_domain(cls, a: do.Award, currency: str) -> OfferAward:
@@ -240,8 +278,8 @@ class OfferAward:
 
 @strawberry.type(description="An offer that would not apply, and why.")
 class OfferSkip:
-    offer_id: relay.GlobalID
-    reason: SkipReason  # type: ignore[valid-type]
+    offer_id: relay.GlobalID = strawberry.field(description="The offer that would not apply.")
+    reason: SkipReason = strawberry.field(description="The first condition it failed.")  # type: ignore[valid-type]
 
 
 @strawberry.type(description="An offer a member can use now.")
@@ -256,10 +294,10 @@ class EligibleOffer:
     description="Spend, discount and cashback behind an offer's awards, in one currency, net of refunds."
 )
 class CampaignMoney:
-    currency: str
+    currency: str = strawberry.field(description="ISO 4217 code of the figures.")
     spend_minor: int = strawberry.field(description="What the purchases cost, less what was refunded.")
-    discount_minor: int
-    cashback_minor: int
+    discount_minor: int = strawberry.field(description="Discounts given, in minor units, less refunds.")
+    cashback_minor: int = strawberry.field(description="Money cashback given, in minor units, less refunds.")
 
 
 @strawberry.type(
@@ -269,13 +307,15 @@ class CampaignMoney:
     )
 )
 class CampaignReport:
-    offer: Offer
+    offer: Offer = strawberry.field(description="The offer reported on.")
     purchases: int = strawberry.field(description="Purchases the offer applied to, not fully refunded.")
     members: int = strawberry.field(description="Members with such a purchase.")
     points_awarded: int = strawberry.field(description="Points the purchases' awards gave, less refunds.")
-    money: list[CampaignMoney]
+    money: list[CampaignMoney] = strawberry.field(
+        description="Spend, discount and cashback, one entry per currency."
+    )
     funding: list[FundedCost] = strawberry.field(description="Each funder's share of the net totals.")
-    usage: OfferUsage | None
+    usage: OfferUsage | None = strawberry.field(description="What the offer's limits have counted so far.")
 
     @classmethod
     def from_domain(cls, offer: Offer, totals: do.CampaignTotals, usage: OfferUsage | None) -> CampaignReport:

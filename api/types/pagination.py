@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeAlias, TypeVar
 
+import strawberry
 from strawberry import relay
 from strawberry.relay.utils import from_base64, to_base64
 
@@ -13,6 +14,15 @@ from api.errors import bad_input
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 _PREFIX = "cursor"
+
+# The arguments of every connection field, described once.
+First: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description=f"At most this many items (default {DEFAULT_PAGE}, at most {MAX_PAGE})."),
+]
+After: TypeAlias = Annotated[
+    str | None, strawberry.argument(description="The previous page's endCursor; omitted: the first page.")
+]
 
 Item = TypeVar("Item")
 NodeT = TypeVar("NodeT")

@@ -23,15 +23,15 @@ GuessedSecret = strawberry.enum(
 
 @strawberry.type(description="What the API refused a caller for the programme's protection.")
 class SecurityEvent:
-    id: relay.GlobalID
-    kind: SecurityEventKind  # type: ignore[valid-type]
-    secret: GuessedSecret | None  # type: ignore[valid-type]
+    id: relay.GlobalID = strawberry.field(description="The event's id.")
+    kind: SecurityEventKind = strawberry.field(description="What happened.")  # type: ignore[valid-type]
+    secret: GuessedSecret | None = strawberry.field(description="The kind of code guessed.")  # type: ignore[valid-type]
     principal: str = strawberry.field(description="The caller's role and token subject, as role:subject.")
-    client_address: str | None
+    client_address: str | None = strawberry.field(description="The caller's network address, when known.")
     failures: int = strawberry.field(description="Wrong codes within the window that started the lockout.")
-    cooldown_seconds: int
-    request_id: str
-    occurred_at: datetime
+    cooldown_seconds: int = strawberry.field(description="How long the caller is refused.")
+    request_id: str = strawberry.field(description="The request that started it, as in the logs.")
+    occurred_at: datetime = strawberry.field(description="When it happened.")
 
     @classmethod
     def from_domain(cls, e: ds.SecurityEvent) -> SecurityEvent:

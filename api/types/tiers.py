@@ -39,15 +39,19 @@ def _spend(minor: int, currency: str | None) -> Money | None:
 )
 class Tier(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(description="Unique, upper case, e.g. GOLD.")
+    name: str = strawberry.field(description="Its display name.")
     rank: int = strawberry.field(description="Higher is better.")
-    min_points: int | None
-    min_spend: Money | None
+    min_points: int | None = strawberry.field(
+        description="Qualifying points in the window that reach it; null: none."
+    )
+    min_spend: Money | None = strawberry.field(
+        description="Qualifying spend in the window that reaches it; null: none."
+    )
     earn_multiplier: Decimal = strawberry.field(description="Base earn x this (rounded down), e.g. 1.5.")
     is_entry: bool = strawberry.field(description="No threshold: every member is in it until it climbs.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When it was added.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_domain(cls, t: dt.Tier) -> Tier:
@@ -83,7 +87,7 @@ def tier_or_none(t: dt.Tier | None) -> Tier | None:
 
 @strawberry.type(description="Where the member stands on the ladder over the qualification window.")
 class TierProgress:
-    tier: Tier | None
+    tier: Tier | None = strawberry.field(description="The tier it holds, or the entry tier.")
     next_tier: Tier | None = strawberry.field(description="Null at the top tier.")
     qualifying_points: int = strawberry.field(description="Points its purchases earned in the window.")
     qualifying_spend: Money | None = strawberry.field(
@@ -95,8 +99,8 @@ class TierProgress:
     spend_needed: Money | None = strawberry.field(
         description="Qualifying spend still needed for the next tier (null: it has no spend threshold)."
     )
-    window_start: datetime
-    tier_since: datetime | None
+    window_start: datetime = strawberry.field(description="Where the qualification window starts.")
+    tier_since: datetime | None = strawberry.field(description="When it reached its tier.")
     grace_until: datetime | None = strawberry.field(
         description="Below its tier: it keeps the tier until then, unless it qualifies again."
     )
@@ -119,13 +123,15 @@ class TierProgress:
 
 @strawberry.type(description="One change of a member's tier, with the figures it was decided on.")
 class TierChange:
-    id: relay.GlobalID
-    reason: TierChangeReason  # type: ignore[valid-type]
-    from_tier: Tier | None
-    to_tier: Tier | None
-    qualifying_points: int
-    qualifying_spend: Money | None
-    created_at: datetime
+    id: relay.GlobalID = strawberry.field(description="The change's id.")
+    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")  # type: ignore[valid-type]
+    from_tier: Tier | None = strawberry.field(description="The tier before; null: none.")
+    to_tier: Tier | None = strawberry.field(description="The tier after; null: none.")
+    qualifying_points: int = strawberry.field(description="Qualifying points in the window when decided.")
+    qualifying_spend: Money | None = strawberry.field(
+        description="Qualifying spend in the window when decided."
+    )
+    created_at: datetime = strawberry.field(description="When it changed.")
 
     @classmethod
     def from_domain(cls, c: dt.TierChange, ladder: Sequence[dt.Tier]) -> TierChange:

@@ -61,7 +61,7 @@ CATALOGUE = """
 CREATE_PARTNER = """mutation($input: CreatePartnerBrandInput!) {
   createPartnerBrand(input: $input) { partnerBrand { id } errors { code } }
 }"""
-PAUSE = "mutation($input: OfferIdInput!) { pauseOffer(input: $input) { errors { code } } }"
+PAUSE = "mutation($input: PauseOfferInput!) { pauseOffer(input: $input) { errors { code } } }"
 
 
 def type_of(gid: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from persistence.queries.ledger_check import check_ledger
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
@@ -19,7 +21,7 @@ CREATE_OFFER = """mutation($input: CreateOfferInput!) {
     errors { code field message }
   }
 }"""
-SET_STATUS = """mutation($input: OfferIdInput!) {
+SET_STATUS = """mutation($input: PauseOfferInput!) {
   pauseOffer(input: $input) { offer { status } errors { code } }
 }"""
 PURCHASE_WITH_AWARDS = """mutation($input: PostPurchaseInput!) {
@@ -534,3 +536,72 @@ async def test_a_shared_red_packet_opens_once_per_member_as_often_as_its_code_al
     assert third["errors"] == [{"code": "LIMIT_REACHED", "field": ["code"]}]
     assert [(await given.balance(m))["available"] for m in members] == [88, 88, 0]
     assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_query_qualify_purchase_answers_as_the_deprecated_mutation(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    member = await given.member()
+    created = await create_offer(
+        given,
+        name="Double points",
+        mechanic="POINTS_MULTIPLIER",
+        multiplier="2",
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    assert created["errors"] == []
+    await create_offer(
+        given,
+        name="Big baskets only",
+        mechanic="BONUS_POINTS",
+        points=500,
+        minimumSpend={"amountMinor": 1_000_000, "currency": "CNY"},
+        funding=[{"kind": "PROGRAMME", "percent": 100}],
+    )
+    query = QUALIFY.replace("mutation(", "query(", 1)
+    basket = {"amount": {"amountMinor": 7_300, "currency": "CNY"}}
+    callers = [
+        ({"memberId": member.gid, **basket}, given.tokens.merchant(merchant.raw)),
+        ({"merchantId": merchant.gid, **basket}, given.tokens.member(member.raw)),
+        (basket, given.tokens.member(member.raw)),  # a member must name the merchant
+    ]
+    answers = []
+    for variables, token in callers:
+        from_query = await given.gql.data(query, {"input": variables}, token)
+        from_mutation = await given.gql.data(QUALIFY, {"input": variables}, token)
+        assert from_query == from_mutation
+        answers.append(from_query["qualifyPurchase"])
+
+    by_merchant, by_member, unnamed = answers
+    assert by_merchant == by_member
+    dry = by_merchant["qualification"]
+    assert (dry["basePoints"], dry["totalPoints"], dry["paid"]) == (73, 146, {"amountMinor": 7_300})
+    assert [s["reason"] for s in dry["skipped"]] == ["MINIMUM_SPEND"]
+    assert unnamed == {"qualification": None, "errors": [{"code": "VALIDATION", "field": ["merchantId"]}]}
+
+
+async def test_query_qualify_purchase_does_not_wait_for_the_writer(backend: Backend, given: Scenario) -> None:
+    if backend.is_postgres:
+        pytest.skip("SQLite only: there its writes queue for one connection, which this test holds")
+    merchant = await given.merchant()
+    member = await given.member()
+    variables = {"input": {"memberId": member.gid, "amount": {"amountMinor": 7_300, "currency": "CNY"}}}
+    # The pool's only write connection, inside BEGIN IMMEDIATE: a dry run through it would wait for
+    # the pool (and fail after its timeout); through the read pool it answers at once.
+    async with backend.database.write_engine.connect() as writer:
+        await writer.begin()
+        data = await given.gql.data(
+            QUALIFY.replace("mutation(", "query(", 1), variables, given.tokens.merchant(merchant.raw)
+        )
+        await writer.rollback()
+    assert data["qualifyPurchase"] == {
+        "qualification": {
+            "basePoints": 73,
+            "totalPoints": 73,
+            "paid": {"amountMinor": 7_300},
+            "appliedOffers": [],
+            "skipped": [],
+        },
+        "errors": [],
+    }

@@ -98,7 +98,7 @@ async def test_locked_member_cannot_earn_and_the_rejection_is_replayed(given: Sc
     assert refused["errors"][0]["code"] == "MEMBER_LOCKED"
 
     await given.gql.data(
-        """mutation($input: LockMemberInput!) { unlockMember(input: $input) { errors { code } } }""",
+        """mutation($input: UnlockMemberInput!) { unlockMember(input: $input) { errors { code } } }""",
         {"input": {"memberId": member.gid, "reason": "cleared"}},
         given.admin,
     )
