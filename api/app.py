@@ -82,7 +82,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             elif scheme:
                 auth_error = "expected a Bearer token"
             state["auth"] = (actor, auth_error)
-        return state["auth"]  # type: ignore[no-any-return]
+        return state["auth"]
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # Our page over our own copies of GraphiQL's files, in place of strawberry's CDN-loading one.

@@ -14,12 +14,13 @@ from domain.errors import ErrorCode as DomainErrorCode
 
 logger = logging.getLogger("loyalty.api")
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why a mutation said no.")
+strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why a mutation said no.")
+ErrorCode = DomainErrorCode
 
 
 @strawberry.type(description="A business rejection or invalid input; nothing was changed.")
 class UserError:
-    code: ErrorCode = strawberry.field(description="What kind of refusal.")  # type: ignore[valid-type]
+    code: ErrorCode = strawberry.field(description="What kind of refusal.")
     field: list[str] | None = strawberry.field(description="Path of the input field concerned.")
     message: str = strawberry.field(description="A readable explanation.")
     retry_after: int | None = strawberry.field(

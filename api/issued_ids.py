@@ -74,7 +74,7 @@ class IssuedIdVariables(SchemaExtension):
                 if isinstance(operation, OperationDefinitionNode)
                 for definition in operation.variable_definitions or ()
                 if (type_ := type_from_ast(schema, definition.type)) is not None
-                for path in _bad_ids(type_, variables.get(definition.variable.name.value), "")  # type: ignore[arg-type]
+                for path in _bad_ids(type_, variables.get(definition.variable.name.value), "")  # type: ignore[arg-type]  # graphql-core types it loosely
             ]
             if errors:
                 context.pre_execution_errors = [*(context.pre_execution_errors or []), *errors]

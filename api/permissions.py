@@ -26,7 +26,7 @@ class _HasRole(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 (declared by BasePermission)
 
     @property
-    def message(self) -> str:  # type: ignore[override]
+    def message(self) -> str:  # type: ignore[override]  # a property for the attribute
         return f"Forbidden: needs role {' or '.join(sorted(r.value for r in self.roles))}"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -54,8 +54,8 @@ class IsAdminOrMember(_HasRole):
     roles = frozenset({Role.ADMIN, Role.MEMBER})
 
 
-ADMIN = [IsAuthenticated, IsAdmin]
-MEMBER = [IsAuthenticated, IsMember]
-MERCHANT = [IsAuthenticated, IsMerchant]
-ADMIN_OR_MEMBER = [IsAuthenticated, IsAdminOrMember]
-AUTHENTICATED = [IsAuthenticated]
+ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
+MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsMember]
+MERCHANT: list[type[BasePermission]] = [IsAuthenticated, IsMerchant]
+ADMIN_OR_MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrMember]
+AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]

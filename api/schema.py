@@ -71,7 +71,7 @@ class Query(QueryRoot, ProgrammeQueries, OfferQueries):
 # enum value or an input field): graphql-core adds every suggestion through did_you_mean, which gives
 # none when its MAX_LENGTH is 0 (the package exports the function under the module's name, hence
 # import_module). `disable_field_suggestions` below covers strawberry's own, for fields.
-importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
+vars(importlib.import_module("graphql.pyutils.did_you_mean"))["MAX_LENGTH"] = 0
 
 
 class LoyaltySchema(strawberry.Schema):

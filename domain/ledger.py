@@ -131,7 +131,7 @@ class JournalEntry:
 
     def member_ids(self) -> list[int]:
         """The members whose accounts this entry touches, in id order: the global lock order."""
-        return sorted({p.account.owner_id for p in self.postings if p.account.kind.is_member})  # type: ignore[misc]
+        return sorted({p.account.owner_id for p in self.postings if p.account.kind.is_member})  # type: ignore[misc]  # member accounts have an owner id
 
     def member_delta(self, member_id: int, kind: AccountKind) -> int:
         return sum(

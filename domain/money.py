@@ -39,7 +39,7 @@ def parse_rate(value: str | Decimal, field: tuple[str, ...]) -> Decimal:
         raise Validation("rate must be a decimal number", field) from exc
     if not rate.is_finite() or rate < 0 or rate > 10_000:
         raise Validation("rate must be between 0 and 10000", field)
-    if rate.as_tuple().exponent < -4:  # type: ignore[operator]
+    if rate.as_tuple().exponent < -4:  # type: ignore[operator]  # a finite Decimal: exponent is an int
         raise Validation("rate has at most 4 decimal places", field)
     return rate
 

@@ -110,7 +110,7 @@ def _csv_lines(
     reader: Iterator[list[str]], positions: dict[str, int], width: int
 ) -> Iterator[SettlementLine | BadLine]:
     # csv.reader counts physical lines, so a quoted field holding a newline keeps the numbering true.
-    line_num = reader.line_num  # type: ignore[attr-defined]
+    line_num = reader.line_num  # type: ignore[attr-defined]  # csv readers count lines
     take = [positions[column] for column in COLUMNS]
     while True:
         start = line_num + 1
@@ -119,10 +119,10 @@ def _csv_lines(
         except StopIteration:
             return
         except csv.Error as exc:
-            line_num = reader.line_num  # type: ignore[attr-defined]
+            line_num = reader.line_num  # type: ignore[attr-defined]  # csv readers count lines
             yield BadLine(start, f"line: not valid CSV ({exc}){_span(start, line_num)}")
             continue
-        line_num = reader.line_num  # type: ignore[attr-defined]
+        line_num = reader.line_num  # type: ignore[attr-defined]  # csv readers count lines
         if not row or (not row[0].strip() and not "".join(row).strip()):
             continue  # a blank line, or only commas: spreadsheets write both at the end
         if len(row) != width:

@@ -34,8 +34,9 @@ async def copy_rows(
     """COPY `rows` (tuples in `columns` order, values of the columns' Python types) into `table`."""
     if not rows:
         return
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=rows, columns=list(columns))
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "COPY needs a live asyncpg connection"
+    await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
 
 
 async def insert_rows(

@@ -246,9 +246,9 @@ async def seed(database: Database, clock: Clock) -> None:
     launch = UpdateProgramme(3, ExpiryPolicy.FIXED_MONTHS, hold_minutes=120, dormant_after_days=60)
     await _programme(s, launch)
     partner_ids: dict[str, int] = {}
-    for name, kind in PARTNERS:
+    for name, partner_kind in PARTNERS:
         partner = await create_partner_brand(
-            CreatePartnerBrand(name, kind), actor=ADMIN, uow=s.uow(), clock=s.clock
+            CreatePartnerBrand(name, partner_kind), actor=ADMIN, uow=s.uow(), clock=s.clock
         )
         partner_ids[name] = partner.id
     for spec in MERCHANTS:
@@ -316,17 +316,17 @@ async def seed(database: Database, clock: Clock) -> None:
         for moment, _, kind, payload in events:
             s.at(moment)
             if kind == "enrol":
-                index, plan = payload  # type: ignore[misc]
+                index, plan = payload  # type: ignore[misc]  # the plan of this event kind
                 member = await _enrol(s, index, plan, referral_codes)
                 members.append(member)
             elif kind == "purchase":
-                await _purchase(s, payload)  # type: ignore[arg-type]
+                await _purchase(s, payload)  # type: ignore[arg-type]  # the payload of this event kind
             elif kind == "redeem":
-                await _redeem(s, payload)  # type: ignore[arg-type]
+                await _redeem(s, payload)  # type: ignore[arg-type]  # the payload of this event kind
             elif kind == "validity":
-                await _programme(s, UpdateProgramme(payload))  # type: ignore[arg-type]
+                await _programme(s, UpdateProgramme(payload))  # type: ignore[arg-type]  # the payload of this event kind
             else:
-                await _adjust(s, members, payload)  # type: ignore[arg-type]
+                await _adjust(s, members, payload)  # type: ignore[arg-type]  # the payload of this event kind
         # The nightly job: hotel stays past their return window become available.
         s.at(midnight + timedelta(hours=23, minutes=55))
         await run_maturation(s.uow, s.clock)

@@ -23,8 +23,8 @@ from domain.services.admin import create_merchant, create_partner_brand, create_
 @strawberry.input(description="A new merchant.")
 class CreateMerchantInput:
     name: str = strawberry.field(description="Its display name.")
-    category: MerchantCategory = strawberry.field(description="What it sells.")  # type: ignore[valid-type]
-    channel: MerchantChannel = strawberry.field(  # type: ignore[valid-type]
+    category: MerchantCategory = strawberry.field(description="What it sells.")
+    channel: MerchantChannel = strawberry.field(
         default=DomainMerchantChannel.BOTH, description="Where it sells."
     )
     partner_id: relay.GlobalID | None = strawberry.field(
@@ -47,7 +47,7 @@ class CreateMerchantPayload:
 @strawberry.input(description="A new partner brand.")
 class CreatePartnerBrandInput:
     name: str = strawberry.field(description="Its display name.")
-    kind: PartnerKind = strawberry.field(description="What business it is in.")  # type: ignore[valid-type]
+    kind: PartnerKind = strawberry.field(description="What business it is in.")
 
 
 @strawberry.type(description="The new partner brand, or why nothing changed.")
@@ -65,7 +65,7 @@ class CreateRewardInput:
     per_member_limit: int | None = strawberry.field(
         default=None, description="Redemptions per member per limitPeriod; omitted: no limit."
     )
-    limit_period: LimitPeriod | None = strawberry.field(  # type: ignore[valid-type]
+    limit_period: LimitPeriod | None = strawberry.field(
         default=None, description="The period perMemberLimit counts in; EVER when omitted."
     )
     tier_ids: list[relay.GlobalID] | None = strawberry.field(

@@ -25,9 +25,7 @@ from domain.services.admin import enroll_member, lock_member, unlock_member
 class MemberProfileInput:
     birth_year: int | None = strawberry.field(default=None, description="Four digits, e.g. 1990.")
     region: str | None = strawberry.field(default=None, description="The member's region, as offers name it.")
-    income_band: IncomeBand | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="The member's income band."
-    )
+    income_band: IncomeBand | None = strawberry.field(default=None, description="The member's income band.")
     tags: list[str] = strawberry.field(default_factory=list, description="Free labels offers may target.")
 
 
@@ -76,7 +74,7 @@ class UnlockMemberPayload:
 class AdjustPointsInput:
     member_id: relay.GlobalID = strawberry.field(description="The member's global id.")
     points: int = strawberry.field(description="Signed: positive adds a lot, negative consumes lots.")
-    reason_code: ReasonCode = strawberry.field(description="Why, for the audit.")  # type: ignore[valid-type]
+    reason_code: ReasonCode = strawberry.field(description="Why, for the audit.")
     idempotency_key: str = strawberry.field(
         description="Repeating it with the same input replays the answer."
     )

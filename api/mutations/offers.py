@@ -46,7 +46,7 @@ from domain.services.purchases import qualify_purchase
 
 @strawberry.input(description="One funder's share of an offer's cost.")
 class FundingShareInput:
-    kind: FunderKind = strawberry.field(description="Who pays this share.")  # type: ignore[valid-type]
+    kind: FunderKind = strawberry.field(description="Who pays this share.")
     funder_id: relay.GlobalID | None = strawberry.field(
         default=None, description="The merchant or partner brand; omit for the programme."
     )
@@ -56,7 +56,7 @@ class FundingShareInput:
 @strawberry.input(description="Profile conditions; an empty list places no condition.")
 class OfferSegmentInput:
     regions: list[str] = strawberry.field(description="Only members in these regions.", default_factory=list)
-    income_bands: list[IncomeBand] = strawberry.field(  # type: ignore[valid-type]
+    income_bands: list[IncomeBand] = strawberry.field(
         description="Only members in these income bands.", default_factory=list
     )
     any_tags: list[str] = strawberry.field(
@@ -82,7 +82,7 @@ class OfferLimitsInput:
     per_member: int | None = strawberry.field(
         default=None, description="Uses per member per perMemberPeriod."
     )
-    per_member_period: CapPeriod = strawberry.field(  # type: ignore[valid-type]
+    per_member_period: CapPeriod = strawberry.field(
         default=do.CapPeriod.OFFER, description="The period perMember counts in."
     )
 
@@ -90,7 +90,7 @@ class OfferLimitsInput:
 @strawberry.input(description="An offer's whole definition.")
 class CreateOfferInput:
     name: str = strawberry.field(description="Its display name.")
-    mechanic: Mechanic = strawberry.field(description="What the member gets.")  # type: ignore[valid-type]
+    mechanic: Mechanic = strawberry.field(description="What the member gets.")
     starts_at: datetime = strawberry.field(description="When it starts applying.")
     ends_at: datetime = strawberry.field(description="When it stops applying.")
     funding: list[FundingShareInput] = strawberry.field(
@@ -121,13 +121,13 @@ class CreateOfferInput:
     merchant_ids: list[relay.GlobalID] = strawberry.field(
         description="Only these merchants; empty: any.", default_factory=list
     )
-    categories: list[MerchantCategory] = strawberry.field(  # type: ignore[valid-type]
+    categories: list[MerchantCategory] = strawberry.field(
         description="Only merchants in these categories; empty: any.", default_factory=list
     )
     partner_ids: list[relay.GlobalID] = strawberry.field(
         description="Only merchants of these partner brands; empty: any.", default_factory=list
     )
-    channels: list[Channel] = strawberry.field(  # type: ignore[valid-type]
+    channels: list[Channel] = strawberry.field(
         description="Only purchases on these channels; empty: any.", default_factory=list
     )
     minimum_spend: MoneyInput | None = strawberry.field(
@@ -136,7 +136,7 @@ class CreateOfferInput:
     new_members_within_days: int | None = strawberry.field(
         default=None, description="Only members enrolled within this many days."
     )
-    first_purchase: FirstPurchase | None = strawberry.field(  # type: ignore[valid-type]
+    first_purchase: FirstPurchase | None = strawberry.field(
         default=None,
         description="Only a first purchase (ever, at the merchant, at the partner); once per member.",
     )
@@ -155,7 +155,7 @@ class CreateOfferInput:
     requires_coupon: bool = strawberry.field(
         default=False, description="Applies only with one of its coupons."
     )
-    trigger: Trigger = strawberry.field(  # type: ignore[valid-type]
+    trigger: Trigger = strawberry.field(
         default=do.Trigger.PURCHASE, description="SIGN_UP: bonus points given once, at enrolment."
     )
     referrer_points: int = strawberry.field(
@@ -283,7 +283,7 @@ class QualifyPurchaseInput:
     amount: MoneyInput = strawberry.field(description="What the basket costs.")
     member_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a merchant.")
     merchant_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a member.")
-    channel: Channel | None = strawberry.field(  # type: ignore[valid-type]
+    channel: Channel | None = strawberry.field(
         default=None, description="Online or in store; omitted: from the merchant."
     )
 

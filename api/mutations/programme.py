@@ -13,16 +13,17 @@ from api.permissions import ADMIN, AUTHENTICATED
 from domain import programme as dp
 from domain.services.programme import UpdateProgramme, update_programme
 
-ExpiryPolicy = strawberry.enum(
+strawberry.enum(
     dp.ExpiryPolicy, name="ExpiryPolicy", description="How a lot's expiry date follows from its validity."
 )
+ExpiryPolicy = dp.ExpiryPolicy
 
 
 @strawberry.type(description="How the programme runs the points lifecycle.")
 class ProgrammeSettings:
     name: str = strawberry.field(description="The programme's name.")
     points_validity_months: int = strawberry.field(description="How long earned points stay valid.")
-    expiry_policy: ExpiryPolicy = strawberry.field(  # type: ignore[valid-type]
+    expiry_policy: ExpiryPolicy = strawberry.field(
         description="How a lot's expiry date is set from its validity."
     )
     pending_days: int = strawberry.field(description="The return window: points stay pending this long.")
@@ -60,7 +61,7 @@ class UpdateProgrammeInput:
     points_validity_months: int | None = strawberry.field(
         default=None, description="How long earned points stay valid."
     )
-    expiry_policy: ExpiryPolicy | None = strawberry.field(  # type: ignore[valid-type]
+    expiry_policy: ExpiryPolicy | None = strawberry.field(
         default=None, description="How a lot's expiry date is set from its validity."
     )
     pending_days: int | None = strawberry.field(

@@ -38,7 +38,7 @@ class PostPurchaseInput:
     occurred_at: datetime | None = strawberry.field(
         default=None, description="When the member bought; omitted: now."
     )
-    channel: Channel | None = strawberry.field(  # type: ignore[valid-type]
+    channel: Channel | None = strawberry.field(
         default=None, description="Online or in store; omitted: from the merchant."
     )
     reference: str | None = strawberry.field(default=None, description="The merchant's own order id.")

@@ -39,7 +39,7 @@ class Money:
 class Purchase(relay.Node):
     id: relay.NodeID[int]
     amount: Money = strawberry.field(description="What the purchase cost, before the offers' discounts.")
-    channel: Channel = strawberry.field(description="Online or in store.")  # type: ignore[valid-type]
+    channel: Channel = strawberry.field(description="Online or in store.")
     occurred_at: datetime = strawberry.field(description="When the member bought.")
     reference: str | None = strawberry.field(description="The merchant's own order id.")
     points_earned: int = strawberry.field(description="All points it earned, base and offers.")
@@ -109,7 +109,7 @@ class Purchase(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Purchase | None]:
         found = await info.context.loaders.purchases.load_many(node_ints(node_ids))
@@ -156,7 +156,7 @@ class Refund(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Refund | None]:
         found = await info.context.loaders.refunds.load_many(node_ints(node_ids))
@@ -170,9 +170,9 @@ class Refund(relay.Node):
 )
 class Redemption(relay.Node):
     id: relay.NodeID[int]
-    kind: RedemptionKind = strawberry.field(description="A catalogue reward or a POS hold.")  # type: ignore[valid-type]
+    kind: RedemptionKind = strawberry.field(description="A catalogue reward or a POS hold.")
     points: int = strawberry.field(description="The reward's cost, or the points the POS held.")
-    status: RedemptionStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: RedemptionStatus = strawberry.field(description="Where it stands.")
     captured_points: int | None = strawberry.field(description="What the merchant spent of a POS hold.")
     hold_expires_at: datetime | None = strawberry.field(
         description="Until when a POS hold may be captured; after it the points go back."
@@ -231,7 +231,7 @@ class Redemption(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Redemption | None]:
         found = await info.context.loaders.redemptions.load_many(node_ints(node_ids))
@@ -242,7 +242,7 @@ class Redemption(relay.Node):
 class Adjustment(relay.Node):
     id: relay.NodeID[int]
     points: int = strawberry.field(description="Signed: positive added, negative taken away.")
-    reason_code: ReasonCode = strawberry.field(description="Why the points were adjusted.")  # type: ignore[valid-type]
+    reason_code: ReasonCode = strawberry.field(description="Why the points were adjusted.")
     note: str | None = strawberry.field(description="The admin's free text, if any.")
     created_at: datetime = strawberry.field(description="When it was made.")
     member_id: strawberry.Private[int]
@@ -263,7 +263,7 @@ class Adjustment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Adjustment | None]:
         found = await info.context.loaders.adjustments.load_many(node_ints(node_ids))

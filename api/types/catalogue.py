@@ -22,7 +22,7 @@ from domain import rewards as dr
 class PartnerBrand(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its display name.")
-    kind: PartnerKind = strawberry.field(description="What business it is in.")  # type: ignore[valid-type]
+    kind: PartnerKind = strawberry.field(description="What business it is in.")
     created_at: datetime = strawberry.field(description="When it was added.")
 
     @classmethod
@@ -30,7 +30,7 @@ class PartnerBrand(relay.Node):
         return cls(id=p.id, name=p.name, kind=p.kind, created_at=p.created_at)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PartnerBrand | None]:
         if not can_read_catalogue(info):
@@ -43,8 +43,8 @@ class PartnerBrand(relay.Node):
 class Merchant(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its display name.")
-    category: MerchantCategory = strawberry.field(description="What it sells; offers may target it.")  # type: ignore[valid-type]
-    channel: MerchantChannel = strawberry.field(description="Where it sells: online, in store, or both.")  # type: ignore[valid-type]
+    category: MerchantCategory = strawberry.field(description="What it sells; offers may target it.")
+    channel: MerchantChannel = strawberry.field(description="Where it sells: online, in store, or both.")
     earn_rate_override: Decimal | None = strawberry.field(
         description="Points per currency unit at this merchant, replacing the programme's base rate."
     )
@@ -75,7 +75,7 @@ class Merchant(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Merchant | None]:
         if not can_read_catalogue(info):
@@ -95,7 +95,7 @@ class Reward(relay.Node):
     per_member_limit: int | None = strawberry.field(
         description="How many times one member may redeem it per limitPeriod; null: no limit."
     )
-    limit_period: LimitPeriod | None = strawberry.field(description="The period perMemberLimit counts in.")  # type: ignore[valid-type]
+    limit_period: LimitPeriod | None = strawberry.field(description="The period perMemberLimit counts in.")
     tier_ids: list[relay.GlobalID] | None = strawberry.field(
         description="The tiers whose members may redeem it; null: every tier."
     )
@@ -115,7 +115,7 @@ class Reward(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Reward | None]:
         found = await info.context.loaders.rewards.load_many(node_ints(node_ids))

@@ -47,4 +47,4 @@ def encode_id(type_name: str, value: int) -> relay.GlobalID:
 
 def node_ints(node_ids: object) -> list[int]:
     """relay hands node ids over as text; a malformed one simply resolves to nothing (id 0)."""
-    return [_number(str(i)) or 0 for i in node_ids]  # type: ignore[attr-defined]
+    return [_number(str(i)) or 0 for i in node_ids]  # type: ignore[attr-defined]  # relay passes an iterable

@@ -39,7 +39,7 @@ _ORIGIN_TYPE_NAMES = {
 class MemberProfile:
     birth_year: int | None = strawberry.field(description="Four digits, e.g. 1990.")
     region: str | None = strawberry.field(description="The member's region, as offers name it.")
-    income_band: IncomeBand | None = strawberry.field(description="The member's income band.")  # type: ignore[valid-type]
+    income_band: IncomeBand | None = strawberry.field(description="The member's income band.")
     tags: list[str] = strawberry.field(description="Free labels offers may target.")
 
 
@@ -88,8 +88,8 @@ class PointsBalance:
 @strawberry.type(description="One movement on one of the member's accounts.")
 class LedgerEntry:
     id: relay.GlobalID = strawberry.field(description="The entry's id in the ledger.")
-    kind: EntryKind = strawberry.field(description="What moved the points.")  # type: ignore[valid-type]
-    account: LedgerAccount = strawberry.field(description="The member's account it moved.")  # type: ignore[valid-type]
+    kind: EntryKind = strawberry.field(description="What moved the points.")
+    account: LedgerAccount = strawberry.field(description="The member's account it moved.")
     points: int = strawberry.field(description="Signed: positive adds to the account, negative takes away.")
     description: str = strawberry.field(description="A short human-readable account of the movement.")
     created_at: datetime = strawberry.field(description="When it was posted.")
@@ -114,7 +114,7 @@ class LedgerEntry:
 class Member(relay.Node):
     id: relay.NodeID[int]
     external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
-    status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")  # type: ignore[valid-type]
+    status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")
     status_reason: str | None = strawberry.field(description="Why an admin last locked or unlocked it.")
     referral_code: str = strawberry.field(
         description="The code others give at enrolment to name it as their referrer."
@@ -174,14 +174,14 @@ class Member(relay.Node):
     @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(
         self, info: Info, first: First = None, after: After = None
-    ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:
+    ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         from api.types.tiers import TierChange
 
         reader = info.context.reader
         visible = owns_member_data(info, self.id)
         ladder = await info.context.loaders.ladder() if visible else []
 
-        async def fetch(before: int | None, limit: int) -> list:  # type: ignore[type-arg]
+        async def fetch(before: int | None, limit: int) -> list[Any]:
             return await reader.tier_change_page(self.id, before, limit) if visible else []
 
         return await connection(
@@ -195,7 +195,7 @@ class Member(relay.Node):
     @strawberry.field(description="The member's movements, newest first.")
     async def ledger(
         self, info: Info, first: First = None, after: After = None
-    ) -> relay.Connection[LedgerEntry]:
+    ) -> relay.Connection[LedgerEntry]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         reader = info.context.reader
         visible = owns_member_data(info, self.id)
 
@@ -216,11 +216,11 @@ class Member(relay.Node):
         after: After = None,
         channel: Annotated[
             Channel | None, strawberry.argument(description="Only offers for this channel.")
-        ] = None,  # type: ignore[valid-type]
+        ] = None,
         category: Annotated[
             MerchantCategory | None,
             strawberry.argument(description="Only offers for merchants of this category."),
-        ] = None,  # type: ignore[valid-type]
+        ] = None,
     ) -> relay.Connection[Annotated[Offer, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Offer
 
@@ -261,7 +261,7 @@ class Member(relay.Node):
         reader = info.context.reader
         visible = owns_member_data(info, self.id)
 
-        async def fetch(before: int | None, limit: int) -> list:  # type: ignore[type-arg]
+        async def fetch(before: int | None, limit: int) -> list[Any]:
             return await reader.redemption_page(self.id, before, limit) if visible else []
 
         return await connection(
@@ -289,7 +289,7 @@ class Member(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Member | None]:
         found = await info.context.loaders.members.load_many(node_ints(node_ids))

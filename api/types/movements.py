@@ -47,7 +47,7 @@ class Transfer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Transfer | None]:
         found = await info.context.loaders.transfers.load_many(node_ints(node_ids))
@@ -66,7 +66,7 @@ class Expiration(relay.Node):
         return await load_member(info, self.member_id)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Expiration | None]:
         found = await info.context.loaders.expirations.load_many(node_ints(node_ids))
@@ -110,7 +110,7 @@ class MemberAward(relay.Node):
         return Purchase.from_domain(purchase) if purchase and can_read_purchase(info, purchase) else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[MemberAward | None]:
         found = await info.context.loaders.member_awards.load_many(node_ints(node_ids))

@@ -17,29 +17,36 @@ from api.types.ids import encode_id, node_ints
 from domain import money as dmoney
 from domain import offers as do
 
-Mechanic = strawberry.enum(do.Mechanic, name="OfferMechanic", description="What an offer gives.")
-OfferStatus = strawberry.enum(
+strawberry.enum(do.Mechanic, name="OfferMechanic", description="What an offer gives.")
+Mechanic = do.Mechanic
+strawberry.enum(
     do.OfferStatus,
     name="OfferStatus",
     description="ACTIVE offers apply inside their window; PAUSED ones until resumed; ARCHIVED never.",
 )
-FunderKind = strawberry.enum(do.FunderKind, name="FunderKind", description="Who pays for part of an offer.")
-CapPeriod = strawberry.enum(
+OfferStatus = do.OfferStatus
+strawberry.enum(do.FunderKind, name="FunderKind", description="Who pays for part of an offer.")
+FunderKind = do.FunderKind
+strawberry.enum(
     do.CapPeriod,
     name="CapPeriod",
     description="The period an offer's per-member limit counts in; OFFER: its whole life.",
 )
-SkipReason = strawberry.enum(
+CapPeriod = do.CapPeriod
+strawberry.enum(
     do.SkipReason, name="OfferSkipReason", description="The condition an offer failed for a purchase."
 )
-FirstPurchase = strawberry.enum(
+SkipReason = do.SkipReason
+strawberry.enum(
     do.FirstPurchase, name="FirstPurchase", description="Which first purchase a first-purchase offer rewards."
 )
-Trigger = strawberry.enum(
+FirstPurchase = do.FirstPurchase
+strawberry.enum(
     do.Trigger,
     name="OfferTrigger",
     description="What gives an offer: a purchase, enrolment (SIGN_UP) or a red packet's code.",
 )
+Trigger = do.Trigger
 
 
 def money(m: dmoney.Money | None) -> Money | None:
@@ -54,7 +61,7 @@ def funder_id(kind: do.FunderKind, value: int | None) -> relay.GlobalID | None:
 
 @strawberry.type(description="Who pays for an offer, as a percentage of its cost.")
 class FundingShare:
-    kind: FunderKind = strawberry.field(description="Who pays this share.")  # type: ignore[valid-type]
+    kind: FunderKind = strawberry.field(description="Who pays this share.")
     funder_id: relay.GlobalID | None = strawberry.field(
         description="The merchant or partner brand; null for the programme."
     )
@@ -64,7 +71,7 @@ class FundingShare:
 @strawberry.type(description="Profile conditions; an empty list places no condition.")
 class OfferSegment:
     regions: list[str] = strawberry.field(description="Only members in these regions.")
-    income_bands: list[IncomeBand] = strawberry.field(description="Only members in these income bands.")  # type: ignore[valid-type]
+    income_bands: list[IncomeBand] = strawberry.field(description="Only members in these income bands.")
     any_tags: list[str] = strawberry.field(description="Only members with at least one of these tags.")
     born_from: int | None = strawberry.field(description="Only members born in this year or later.")
     born_to: int | None = strawberry.field(description="Only members born in this year or earlier.")
@@ -84,8 +91,8 @@ class Offer(relay.Node):
     id: relay.NodeID[int]
     version: int = strawberry.field(description="Starts at 1; updateOffer adds one.")
     name: str = strawberry.field(description="Its display name.")
-    mechanic: Mechanic = strawberry.field(description="What the member gets.")  # type: ignore[valid-type]
-    status: OfferStatus = strawberry.field(description="ACTIVE offers apply inside their window.")  # type: ignore[valid-type]
+    mechanic: Mechanic = strawberry.field(description="What the member gets.")
+    status: OfferStatus = strawberry.field(description="ACTIVE offers apply inside their window.")
     starts_at: datetime = strawberry.field(description="When it starts applying.")
     ends_at: datetime = strawberry.field(description="When it stops applying.")
     time_zone: str = strawberry.field(description="The IANA zone its days and hours are read in.")
@@ -103,18 +110,18 @@ class Offer(relay.Node):
     percent: Decimal = strawberry.field(description="PERCENT_DISCOUNT and the cashbacks: the percentage.")
     cap: Money | None = strawberry.field(description="PERCENT_DISCOUNT: at most this off.")
     merchant_ids: list[relay.GlobalID] = strawberry.field(description="Only these merchants; empty: any.")
-    categories: list[MerchantCategory] = strawberry.field(  # type: ignore[valid-type]
+    categories: list[MerchantCategory] = strawberry.field(
         description="Only merchants in these categories; empty: any."
     )
     partner_ids: list[relay.GlobalID] = strawberry.field(
         description="Only merchants of these partner brands; empty: any."
     )
-    channels: list[Channel] = strawberry.field(description="Only purchases on these channels; empty: any.")  # type: ignore[valid-type]
+    channels: list[Channel] = strawberry.field(description="Only purchases on these channels; empty: any.")
     minimum_spend: Money | None = strawberry.field(description="Only purchases of at least this amount.")
     new_members_within_days: int | None = strawberry.field(
         description="Only members enrolled within this many days."
     )
-    first_purchase: FirstPurchase | None = strawberry.field(  # type: ignore[valid-type]
+    first_purchase: FirstPurchase | None = strawberry.field(
         description="Only a first purchase of this kind; once per member."
     )
     segment: OfferSegment = strawberry.field(description="Profile conditions on the member.")
@@ -125,7 +132,7 @@ class Offer(relay.Node):
     )
     max_uses: int | None = strawberry.field(description="It stops after this many uses in all.")
     per_member: int | None = strawberry.field(description="Uses per member per perMemberPeriod.")
-    per_member_period: CapPeriod = strawberry.field(description="The period perMember counts in.")  # type: ignore[valid-type]
+    per_member_period: CapPeriod = strawberry.field(description="The period perMember counts in.")
     exclusive_group: str | None = strawberry.field(
         description="Offers sharing a group compete: only the best applies."
     )
@@ -133,7 +140,7 @@ class Offer(relay.Node):
         description="Higher first among discounts; breaks ties within an exclusiveGroup."
     )
     requires_coupon: bool = strawberry.field(description="Applies only with one of its coupons.")
-    trigger: Trigger = strawberry.field(description="What gives it: a purchase, enrolment or a red packet.")  # type: ignore[valid-type]
+    trigger: Trigger = strawberry.field(description="What gives it: a purchase, enrolment or a red packet.")
     referrer_points: int = strawberry.field(description="Also given to the member who referred the buyer.")
     referred_only: bool = strawberry.field(description="Only members who were referred.")
     tier_ids: list[relay.GlobalID] | None = strawberry.field(
@@ -212,7 +219,7 @@ class Offer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Offer | None]:
         found = await info.context.loaders.offers.load_many(node_ints(node_ids))
@@ -239,7 +246,7 @@ class Coupon:
 
 @strawberry.type(description="One funder's part of what an award cost.")
 class FundedCost:
-    kind: FunderKind = strawberry.field(description="Who pays this part.")  # type: ignore[valid-type]
+    kind: FunderKind = strawberry.field(description="Who pays this part.")
     funder_id: relay.GlobalID | None = strawberry.field(
         description="The merchant or partner brand; null for the programme."
     )
@@ -257,7 +264,7 @@ class FundedCost:
 class OfferAward:
     offer_id: relay.GlobalID = strawberry.field(description="The offer.")
     offer_version: int = strawberry.field(description="The offer's version that applied.")
-    mechanic: Mechanic = strawberry.field(description="What the offer gave.")  # type: ignore[valid-type]
+    mechanic: Mechanic = strawberry.field(description="What the offer gave.")
     points: int = strawberry.field(description="Points it gave.")
     discount: Money = strawberry.field(description="Money off the purchase.")
     cashback: Money = strawberry.field(description="Money given back to the member.")
@@ -279,7 +286,7 @@ class OfferAward:
 @strawberry.type(description="An offer that would not apply, and why.")
 class OfferSkip:
     offer_id: relay.GlobalID = strawberry.field(description="The offer that would not apply.")
-    reason: SkipReason = strawberry.field(description="The first condition it failed.")  # type: ignore[valid-type]
+    reason: SkipReason = strawberry.field(description="The first condition it failed.")
 
 
 @strawberry.type(description="An offer a member can use now.")

@@ -55,14 +55,17 @@ async def connection(
     fetch: Callable[[int | None, int], Awaitable[list[Item]]],
     key: Callable[[Item], int],
     node: Callable[[Item], NodeT],
-) -> relay.Connection[NodeT]:
+) -> relay.Connection[NodeT]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
     """Fetch one more row than asked to learn whether another page exists."""
     limit = page_size(first)
     position = decode_cursor(after)
     items = await fetch(position, limit + 1) if limit else []
     has_next = len(items) > limit
-    edges = [relay.Edge(cursor=to_base64(_PREFIX, key(item)), node=node(item)) for item in items[:limit]]
-    return relay.Connection(
+    edges = [
+        relay.Edge(cursor=to_base64(_PREFIX, key(item)), node=node(item))  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
+        for item in items[:limit]
+    ]
+    return relay.Connection(  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         page_info=relay.PageInfo(
             has_next_page=has_next,
             has_previous_page=position is not None,

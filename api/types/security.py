@@ -10,22 +10,22 @@ from strawberry import relay
 from api.types.ids import encode_id
 from domain import security as ds
 
-SecurityEventKind = strawberry.enum(
+strawberry.enum(
     ds.SecurityEventKind,
     name="SecurityEventKind",
     description="GUESSING_LOCKOUT: a caller gave too many wrong codes of one kind and was refused them "
     "for a cool-down.",
 )
-GuessedSecret = strawberry.enum(
-    ds.Secret, name="GuessedSecret", description="A kind of code a caller presents."
-)
+SecurityEventKind = ds.SecurityEventKind
+strawberry.enum(ds.Secret, name="GuessedSecret", description="A kind of code a caller presents.")
+GuessedSecret = ds.Secret
 
 
 @strawberry.type(description="What the API refused a caller for the programme's protection.")
 class SecurityEvent:
     id: relay.GlobalID = strawberry.field(description="The event's id.")
-    kind: SecurityEventKind = strawberry.field(description="What happened.")  # type: ignore[valid-type]
-    secret: GuessedSecret | None = strawberry.field(description="The kind of code guessed.")  # type: ignore[valid-type]
+    kind: SecurityEventKind = strawberry.field(description="What happened.")
+    secret: GuessedSecret | None = strawberry.field(description="The kind of code guessed.")
     principal: str = strawberry.field(description="The caller's role and token subject, as role:subject.")
     client_address: str | None = strawberry.field(description="The caller's network address, when known.")
     failures: int = strawberry.field(description="Wrong codes within the window that started the lockout.")

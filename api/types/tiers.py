@@ -16,13 +16,14 @@ from api.types.ids import encode_id, node_ints
 from domain import money as dmoney
 from domain import tiers as dt
 
-TierChangeReason = strawberry.enum(
+strawberry.enum(
     dt.TierChangeReason,
     name="TierChangeReason",
     description="UPGRADE: reached a higher tier, moved up at once. GRACE: found below its tier, keeps it "
     "until graceUntil. REQUALIFIED: qualified again during the grace. DOWNGRADE: still below after the "
     "grace, moved down to the tier it reaches.",
 )
+TierChangeReason = dt.TierChangeReason
 
 
 def _money(m: dmoney.Money | None) -> Money | None:
@@ -71,7 +72,7 @@ class Tier(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tier | None]:
         if not can_read_catalogue(info):
@@ -124,7 +125,7 @@ class TierProgress:
 @strawberry.type(description="One change of a member's tier, with the figures it was decided on.")
 class TierChange:
     id: relay.GlobalID = strawberry.field(description="The change's id.")
-    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")  # type: ignore[valid-type]
+    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")
     from_tier: Tier | None = strawberry.field(description="The tier before; null: none.")
     to_tier: Tier | None = strawberry.field(description="The tier after; null: none.")
     qualifying_points: int = strawberry.field(description="Qualifying points in the window when decided.")

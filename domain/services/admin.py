@@ -32,7 +32,7 @@ def audit_event(
     actor: Actor, action: str, target: str, target_id: int, before: object, after: object, at: datetime
 ) -> AuditEvent:
     def plain(value: object) -> dict[str, object] | None:
-        return None if value is None else {k: _jsonable(v) for k, v in asdict(value).items()}  # type: ignore[call-overload]
+        return None if value is None else {k: _jsonable(v) for k, v in asdict(value).items()}  # type: ignore[call-overload]  # audited values are dataclasses
 
     return AuditEvent(
         actor.subject, action, target, target_id, plain(before), plain(after), actor.request_id, at

@@ -66,7 +66,7 @@ async def run_once(
                 return _replay(earlier, digest, result_type)
             rejection = error
         else:
-            answer = {"result": asdict(result)}  # type: ignore[call-overload]
+            answer = {"result": asdict(result)}  # type: ignore[call-overload]  # results are dataclasses
             earlier = await uow.idempotency.record(scope, key, digest, answer, clock.now())
             if earlier is None:
                 await uow.commit()

@@ -114,7 +114,7 @@ def _multiplier(value: Decimal) -> Decimal:
         raise Validation("must be a decimal number like 1.5", field) from exc
     if not multiplier.is_finite() or not MIN_MULTIPLIER <= multiplier <= MAX_MULTIPLIER:
         raise Validation(f"must be between {MIN_MULTIPLIER} and {MAX_MULTIPLIER}", field)
-    if multiplier.as_tuple().exponent < -4:  # type: ignore[operator]
+    if multiplier.as_tuple().exponent < -4:  # type: ignore[operator]  # a finite Decimal: exponent is an int
         raise Validation("at most 4 decimal places", field)
     return multiplier
 

@@ -521,7 +521,7 @@ class _Checker:
     async def origins(self) -> None:
         e = journal_entries.c
         for origin_type, table in _ORIGIN_TABLES.items():
-            statement = (
+            statement: Select[Any] = (
                 select(
                     e.id,
                     e.member_id,
@@ -550,12 +550,12 @@ class _Checker:
                         f"{row.origin_id} belongs to member {row.owner}",
                         **ids,
                     )
-        statement = (
+        unknown: Select[Any] = (
             select(e.id, e.member_id, e.origin_type, e.origin_id)
             .where(e.origin_type.not_in(list(_ORIGIN_TABLES)))
             .order_by(e.id)
         )
-        for row in await self._rows(statement):
+        for row in await self._rows(unknown):
             self._add(
                 ViolationKind.ORIGIN_UNKNOWN_TYPE,
                 f"entry {row.id}: unknown origin type {row.origin_type!r} ({row.origin_id})",

@@ -70,7 +70,7 @@ class SqlMemberRepository:
         statement = select(members, member_balances.c.dormant_since, member_balances.c.last_activity_at).join(
             member_balances, member_balances.c.member_id == members.c.id
         )
-        row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]
+        row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]  # clauses built above
         return mapping.member(row) if row else None
 
     async def get(self, member_id: int) -> Member | None:

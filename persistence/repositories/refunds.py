@@ -221,7 +221,7 @@ class SqlRefundRepository:
         which SQLite keeps as text ("2024-03-01 00:00:00+08:00"): compare there in UTC, as SQLite's
         date functions read such text."""
         if self.conn.dialect.name != "sqlite":
-            return column == at  # type: ignore[no-any-return]
+            return column == at
         utc = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return func.strftime(_SQLITE_INSTANT, column) == func.strftime(_SQLITE_INSTANT, utc)
 

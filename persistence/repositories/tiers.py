@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -144,7 +144,7 @@ class SqlTierRepository:
     async def members_to_evaluate(
         self, since: datetime, after: int, limit: int, entry_tier_id: int | None
     ) -> list[int]:
-        above_entry = members.c.tier_id.is_not(None)
+        above_entry: ColumnElement[bool] = members.c.tier_id.is_not(None)
         if entry_tier_id is not None:
             above_entry = and_(above_entry, members.c.tier_id != entry_tier_id)
         bought = exists().where(purchases.c.member_id == members.c.id, purchases.c.occurred_at >= since)

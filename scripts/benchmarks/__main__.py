@@ -63,7 +63,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-async def measure(server: Server, *, clients: int, seconds: float, headers, body, check) -> LoadResult:  # type: ignore[no-untyped-def]
+async def measure(server: Server, *, clients: int, seconds: float, headers, body, check) -> LoadResult:  # type: ignore[no-untyped-def]  # loose load callbacks
     return await run_load(
         host="127.0.0.1",
         port=server.port,

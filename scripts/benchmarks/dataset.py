@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -93,7 +93,7 @@ async def build(url: str, *, big_entries: int) -> Dataset:
             await conn.execute(
                 insert(tables.member_balances).from_select(
                     ["member_id", "available", "pending", "held", "lifetime_earned", "lifetime_redeemed"],
-                    select(tables.members.c.id, 0, 0, 0, 0, 0),
+                    select(tables.members.c.id, *(literal(0) for _ in range(5))),
                 )
             )
             member_ids = list((await conn.execute(select(tables.members.c.id).order_by("id"))).scalars())
