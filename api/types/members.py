@@ -247,7 +247,7 @@ class Member(relay.Node):
             return []
 
         async def wallet() -> list[Any]:
-            async with (uow := info.context.uow_factory()):
+            async with (uow := info.context.read_uow_factory()):
                 return list(await uow.offers.wallet(self.id))
 
         return [Coupon.from_domain(c) for c in await retrying(info, wallet)]
