@@ -133,7 +133,11 @@ async def member_eligible_offers(
         return await retrying(
             info,
             lambda: eligible_offers(
-                member_id, channel=channel, category=category, uow=context.read_uow_factory(), clock=context.clock
+                member_id,
+                channel=channel,
+                category=category,
+                uow=context.read_uow_factory(),
+                clock=context.clock,
             ),
         )
     except NotFound:  # a token for a member that no longer exists lists nothing
