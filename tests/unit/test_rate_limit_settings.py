@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -104,3 +105,23 @@ async def test_an_unreachable_store_lets_requests_through_and_says_so(
 
     assert (refused, locked, starts_lockout) == (None, None, False)
     assert sum("rate-limit store unavailable" in r.getMessage() for r in caplog.records) == 3
+
+
+async def test_a_lockout_ends_with_its_cool_down_and_the_count_starts_afresh() -> None:
+    limits = Limits(
+        Settings(jwt_secret=SECRET, guess_max_failures=2, guess_window_seconds=60, guess_cooldown_seconds=1)
+    )
+    member = Actor(role=Role.MEMBER, subject="m-1", member_id=1)
+
+    starts = [await limits.wrong_code(Secret.COUPON_CODE, member) for _ in range(2)]
+    during = await limits.locked_out(Secret.COUPON_CODE, member)
+    other_kind = await limits.locked_out(Secret.RED_PACKET_CODE, member)
+    await asyncio.sleep(1.1)
+    after = await limits.locked_out(Secret.COUPON_CODE, member)
+    first_after = await limits.wrong_code(Secret.COUPON_CODE, member)
+
+    assert starts == [False, True]
+    assert during == 1
+    assert other_kind is None
+    assert after is None
+    assert first_after is False  # one wrong code after the cool-down is not a new lockout
