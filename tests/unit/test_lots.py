@@ -57,6 +57,15 @@ def test_empty_lots_are_skipped() -> None:
     assert draw_from_lots(lots, 100) == [LotDraw(2, 30), LotDraw(4, 70)]
 
 
+def test_a_lot_with_exactly_one_point_left_is_drawn() -> None:
+    lots = [
+        lot(1, 1, datetime(2026, 1, 1, tzinfo=UTC), points=50),
+        lot(2, 10, datetime(2026, 6, 1, tzinfo=UTC)),
+    ]
+
+    assert draw_from_lots(lots, 3) == [LotDraw(1, 1), LotDraw(2, 2)]
+
+
 def test_a_partial_draw_takes_exactly_what_is_needed_and_stops() -> None:
     lots = [lot(1, 500, datetime(2025, 1, 1, tzinfo=UTC)), lot(2, 500, datetime(2025, 2, 1, tzinfo=UTC))]
 

@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import ErrorCode, Validation
 from domain.merchants import Merchant, MerchantCategory, MerchantChannel
-from domain.money import Money, parse_rate, points_for_spend
+from domain.money import Money, format_money, parse_rate, points_for_spend
 from domain.programme import Programme, add_months
 
 FIELD = ("earnRateOverride",)
@@ -152,3 +152,16 @@ def test_the_programme_expiry_is_the_validity_in_months_after_earning() -> None:
     assert PROGRAMME.expiry_for(datetime(2024, 2, 29, 12, tzinfo=UTC)) == datetime(
         2026, 2, 28, 12, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (Money(12_000, "CNY"), "120.00 CNY"),
+        (Money(5, "USD"), "0.05 USD"),
+        (Money(1_500, "JPY"), "1500 JPY"),  # no minor units
+        (Money(12_345, "XAU"), "123.45 XAU"),  # a currency outside the table reads with two places
+    ],
+)
+def test_money_is_shown_in_major_units_with_its_currency(amount: Money, shown: str) -> None:
+    assert format_money(amount) == shown

@@ -44,6 +44,12 @@ LAST_INSTANT = (23, 59, 59, 999_999)
             datetime(2027, 12, 31, *LAST_INSTANT, tzinfo=UTC),
         ),
         (
+            # The time of day does not matter: the period ends at its last instant.
+            ExpiryPolicy.END_OF_MONTH,
+            datetime(2026, 1, 15, 9, 41, 27, 500_000, tzinfo=UTC),
+            datetime(2027, 1, 31, *LAST_INSTANT, tzinfo=UTC),
+        ),
+        (
             ExpiryPolicy.END_OF_YEAR,
             datetime(2026, 3, 31, 9, tzinfo=UTC),
             datetime(2027, 12, 31, *LAST_INSTANT, tzinfo=UTC),

@@ -31,3 +31,8 @@ def test_what_cannot_be_a_code_is_not_well_formed() -> None:
     assert not codes.well_formed("ABCDEFGHJK2")  # too long
     assert not codes.well_formed("ABCDEFGHJ0")  # a character not in the alphabet
     assert not codes.well_formed("")
+
+
+def test_only_spaces_dashes_and_tabs_are_dropped_from_a_presented_code() -> None:
+    assert codes.normalize(" ab-x y\tz ") == "ABXYZ"
+    assert codes.normalize("A.B") == "A.B"

@@ -15,10 +15,12 @@ from domain.money import Money
 from domain.offers import FundedCost, FunderKind
 from domain.refunds import (
     AwardUsage,
+    GiveBack,
     RefundablePurchase,
     Reversal,
     apportion,
     award_net,
+    cumulative_share,
     funders_returns,
     give_back,
     plan_reversal,
@@ -78,11 +80,11 @@ def test_no_amount_means_all_that_is_left() -> None:
             purchase(refunded=9_876),
             Money(4_938, "CNY"),
             ("amount",),
-            "only 24.69 CNY of the purchase is left",
+            "only 24.69 CNY of the purchase is left to refund",
         ),
-        (purchase(refunded=12_345), None, ("amount",), "already fully refunded"),
-        (purchase(), Money(100, "HKD"), ("amount", "currency"), "paid in CNY"),
-        (purchase(), Money(0, "CNY"), ("amount", "amountMinor"), "greater than zero"),
+        (purchase(refunded=12_345), None, ("amount",), "the purchase is already fully refunded"),
+        (purchase(), Money(100, "HKD"), ("amount", "currency"), "the purchase was paid in CNY"),
+        (purchase(), Money(0, "CNY"), ("amount", "amountMinor"), "must be greater than zero"),
     ],
 )
 def test_a_refund_beyond_the_purchase_or_in_another_currency_is_refused(
@@ -90,8 +92,27 @@ def test_a_refund_beyond_the_purchase_or_in_another_currency_is_refused(
 ) -> None:
     with pytest.raises(Validation) as refused:
         refund_amount(p, requested)
-    assert refused.value.field == field
-    assert message in refused.value.message
+    assert (refused.value.message, refused.value.field) == (message, field)
+
+
+def test_the_last_cent_of_a_purchase_can_be_refunded() -> None:
+    assert refund_amount(purchase(refunded=12_344), None) == 1
+    assert refund_amount(purchase(refunded=12_300), Money(1, "CNY")) == 1
+    assert refund_amount(purchase(refunded=12_344), Money(1, "CNY")) == 1
+
+
+def test_a_share_goes_from_nothing_to_the_whole_and_refuses_anything_outside() -> None:
+    assert cumulative_share(123, 0, 12_345) == 0
+    assert cumulative_share(123, 12_345, 12_345) == 123
+    assert cumulative_share(7, 1, 1) == 7  # a purchase of one cent, refunded
+    for refunded, amount in ((-1, 100), (101, 100), (0, 0)):
+        with pytest.raises(ValueError, match=f"^refunded {refunded} out of {amount}$"):
+            cumulative_share(10, refunded, amount)
+
+
+def test_refunds_that_give_more_than_their_share_back_are_a_programming_error() -> None:
+    with pytest.raises(ValueError, match=r"^purchase 1 has had more points refunded than its refunds give$"):
+        points_to_reverse(purchase(points_refunded=50), 100)
 
 
 def test_points_are_reversed_cumulatively_so_rounding_never_drifts() -> None:
@@ -129,6 +150,14 @@ def test_the_purchases_own_lots_go_before_the_members_others_then_a_debt() -> No
     assert (reversal.from_available, reversal.debt, reversal.points) == (75, 25, 100)
 
 
+def test_a_spent_lot_of_the_purchase_is_passed_over_for_the_members_others() -> None:
+    spent = lot(5, 0, days=300)
+
+    reversal = plan_reversal(5, 0, [spent], [spent, lot(1, 10, days=10)])
+
+    assert (reversal.draws, reversal.debt) == ((LotDraw(1, 5),), 0)
+
+
 def test_pending_then_lots_and_nothing_owed_when_the_points_are_there() -> None:
     reversal = plan_reversal(50, 30, [lot(5, 100, days=300)], [lot(1, 10, days=1)])
     assert reversal == Reversal(30, (LotDraw(5, 20),), 0)
@@ -147,6 +176,9 @@ def test_apportion_gives_each_part_its_share_and_all_of_it_at_the_end() -> None:
     assert apportion([1, 1, 1], 2) == [1, 1, 0]  # ties go to the earlier part
     assert apportion([0, 5], 3) == [0, 3]
     assert apportion([], 0) == []
+    assert apportion([0, 0], 0) == [0, 0]  # nothing was paid: nothing to give back
+    assert apportion([1, 0], 1) == [1, 0]
+    assert apportion([0, 1], 1) == [0, 1]
     with pytest.raises(ValueError, match="cannot split"):
         apportion([1, 2], 4)
 
@@ -198,7 +230,13 @@ def test_the_refund_entry_takes_from_pending_available_and_debt_and_balances() -
     reversal = Reversal(10, (LotDraw(1, 20), LotDraw(2, 5)), 15)
     entry = refund_entry(10, 99, reversal, [(ISSUANCE, 38), (BANK, 12)], "Refunded")
 
-    assert (entry.kind, entry.origin_type, entry.origin_id) == (EntryKind.REFUND, OriginType.REFUND, 99)
+    assert (entry.kind, entry.member_id, entry.origin_type, entry.origin_id, entry.description) == (
+        EntryKind.REFUND,
+        10,
+        OriginType.REFUND,
+        99,
+        "Refunded",
+    )
     assert [(p.account.kind, p.amount) for p in entry.postings] == [
         (AccountKind.MEMBER_PENDING, -10),
         (AccountKind.MEMBER_AVAILABLE, -25),
@@ -243,6 +281,18 @@ def test_an_offer_gets_its_budget_back_in_proportion_and_its_use_once_complete()
 
     assert give_back(AwardUsage(1, 4, 30, 1_000, 30, 1_000, True, NOW), 10_000, 10_000) is None
     assert give_back(AwardUsage(1, 4, 3, 0, 0, 0, False, None), 10_000, 100) is None  # rounds to nothing
+
+
+def test_an_award_of_points_alone_or_money_alone_gets_its_part_back() -> None:
+    points_only = AwardUsage(7, 4, points=30, money_minor=0, refunded_points=0, refunded_money_minor=0,
+                             use_returned=False, cap_period_start=None)  # fmt: skip
+    assert give_back(points_only, 10_000, 5_000) == GiveBack(7, 4, 15, 0, False, None)
+    money_only = AwardUsage(8, 5, points=0, money_minor=1_000, refunded_points=0, refunded_money_minor=0,
+                            use_returned=False, cap_period_start=NOW)  # fmt: skip
+    assert give_back(money_only, 10_000, 5_000) == GiveBack(8, 5, 0, 500, False, NOW)
+    # Nothing left to give but the use, once the purchase is all refunded.
+    used = AwardUsage(9, 6, 30, 1_000, 30, 1_000, False, NOW)
+    assert give_back(used, 10_000, 10_000) == GiveBack(9, 6, 0, 0, True, NOW)
 
 
 def test_an_awards_net_splits_what_refunds_gave_back_so_the_parts_add_up() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -34,6 +35,25 @@ def test_periods_are_read_in_utc_whatever_the_clock_s_zone() -> None:
 
     assert period_start(LimitPeriod.MONTH, shanghai) == datetime(2026, 11, 1, tzinfo=UTC)
     assert period_start(LimitPeriod.DAY, shanghai) == datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def test_a_period_starts_at_midnight_whatever_the_microseconds_of_the_moment() -> None:
+    assert period_start(LimitPeriod.DAY, NOW.replace(microsecond=999_999)) == datetime(
+        2026, 11, 26, tzinfo=UTC
+    )
+
+
+def test_periods_are_read_in_utc_whatever_the_server_s_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server's local zone is UTC+8: 20:00 UTC on the 26th is already the 27th there.
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert period_start(LimitPeriod.DAY, datetime(2026, 11, 26, 20, 0, tzinfo=UTC)) == datetime(
+            2026, 11, 26, tzinfo=UTC
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_monday_starts_its_own_week() -> None:
