@@ -102,6 +102,7 @@ def test_decimals_beyond_the_currency_are_accepted_only_when_they_are_zeros() ->
         (csv_row(member="m" * 65), "member: must be at most 64 characters"),
         (csv_row(member="al\x01ice"), "member: must not contain control characters"),
         (csv_row(member="al\udcffice"), "member: is not valid UTF-8"),
+        (csv_row(member="al\udc80ice"), "member: is not valid UTF-8"),  # the first undecodable byte
         (csv_row(amount="ten"), "amount: must be a decimal number in major units, e.g. 123.45"),
         (csv_row(amount=""), "amount: must be a decimal number in major units, e.g. 123.45"),
         (csv_row(amount="1e3"), "amount: must be a decimal number in major units, e.g. 123.45"),
@@ -130,6 +131,8 @@ def test_decimals_beyond_the_currency_are_accepted_only_when_they_are_zeros() ->
         (csv_row(time="2026-11-01"), "time: needs a time zone offset"),
         (csv_row(channel="MOBILE"), "channel: must be ONLINE, OFFLINE or empty"),
         ("R-1,alice,10.00,CNY,2026-11-01T12:00:00Z\n", "line: has 5 fields, the header has 6"),
+        ("R-1\n", "line: has 1 field, the header has 6"),
+        ("R-1,alice\n", "line: has 2 fields, the header has 6"),
         ("R-1,alice,10.00,CNY,2026-11-01T12:00:00Z,,\n", "line: has 7 fields, the header has 6"),
         ('R-1,"alice"x,10.00,CNY,2026-11-01T12:00:00Z,\n', "line: not valid CSV (',' expected after '\"')"),
     ],
@@ -144,6 +147,13 @@ def test_a_bad_field_gives_a_bad_line_with_its_number_and_the_rest_still_parse(
         BadLine(3, message),
         SettlementLine(4, "R-9", "alice", Money(500, "CNY"), NOON_UTC, None),
     ]
+
+
+def test_text_fields_may_be_exactly_as_long_as_their_columns() -> None:
+    [item] = parse_csv(csv_row(reference="R" * 100, member="m" * 64))
+
+    assert isinstance(item, SettlementLine)
+    assert (item.reference, item.member_external_ref) == ("R" * 100, "m" * 64)
 
 
 def test_the_first_bad_field_in_column_order_is_the_one_reported() -> None:
@@ -211,9 +221,19 @@ def test_an_unclosed_quote_at_the_end_is_one_bad_line_naming_the_lines_it_swallo
             " reference,member,amount,currency,time,channel (any order, extra columns ignored)",
         ),
         (
+            "reference,member,amount,time\n",
+            "line 1: the header lacks the columns currency, channel; it needs"
+            " reference,member,amount,currency,time,channel (any order, extra columns ignored)",
+        ),
+        (
             "reference,member,amount,currency,time,channel,Amount\n",
             "line 1: the header names amount more than once",
         ),
+        (
+            "reference,member,amount,currency,time,channel,Amount,TIME\n",
+            "line 1: the header names amount, time more than once",
+        ),
+        ('reference,"mem"ber,amount\n', "line 1: the header is not valid CSV: ',' expected after '\"'"),
         ("\n", "line 1 must be the header: reference,member,amount,currency,time,channel (any order)"),
     ],
 )
@@ -330,4 +350,10 @@ def test_a_json_number_converts_without_float_error() -> None:
     assert [item.amount for item in items if isinstance(item, SettlementLine)] == [
         Money(29, "CNY"),
         Money(10000, "CNY"),
+    ]
+
+
+def test_a_jsonl_error_column_counts_the_line_s_leading_spaces() -> None:
+    assert parse_jsonl('  {"reference": 1,}\n') == [
+        BadLine(1, "line: not valid JSON (Expecting property name enclosed in double quotes at column 19)")
     ]
