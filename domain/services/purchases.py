@@ -30,6 +30,7 @@ from domain.results import PurchaseResult
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 from domain.services.tiers import upgrade_after_purchase
 from domain.tiers import earn_multiplier, effective_tier
 
@@ -218,10 +219,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         referrer_id = facts.member.referred_by
         if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):
             # The referrer is paid too: both members' rows, in id order, as transfers take them.
-            await uow.ledger.lock_balances([member.id, referrer_id])
+            await lock_members(uow, [member.id, referrer_id])
         if points:
             funded = [cost for award in awards for cost in award.funding]
-            await uow.ledger.post(
+            await post_entry(
+                uow,
                 earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
                 now,
                 None if pending else earn_lot(member.id, points, now, programme),

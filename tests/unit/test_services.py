@@ -24,6 +24,7 @@ from domain.results import PurchaseResult
 from domain.rewards import RedemptionStatus, Reward
 from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
+from domain.services.posting import post_entry
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
@@ -103,7 +104,8 @@ async def given_lot(db: FakeDatabase, member_id: int, points: int, expires_at: d
     seed = FakeUnitOfWork(db)
     earned_at = datetime(2024, 1, 1, tzinfo=UTC)
     async with seed:
-        await seed.ledger.post(
+        await post_entry(
+            seed,
             transfer(
                 kind=EntryKind.EARN,
                 member_id=member_id,
