@@ -35,8 +35,8 @@ class RedemptionRepository(Protocol):
     ) -> bool:
         """Move the redemption on from `from_status`, only if it is still there (a conditional
         UPDATE: of racing changes exactly one wins). Call with the member's balance row locked,
-        then this locks the redemption row: the one lock order. False, changing nothing, when it
-        had already moved on."""
+        then this locks the redemption row, as the lock order in `domain.services.posting` says.
+        False, changing nothing, when it had already moved on."""
         ...
 
     async def count_towards_limit(self, member_id: int, reward_id: int, since: datetime | None) -> int:

@@ -3,8 +3,9 @@
 The member's wallet creates a short-lived code; the merchant authorizes with it, which holds the
 points (available -> held, drawing lots, for `programme.hold_minutes`); the merchant then captures
 (spends part or all of the hold; the rest goes back) or voids (all goes back). A hold nobody
-resolves in time is released by `run_hold_release`. Lock order everywhere: the code row, the
-member's balance row, the redemption row, the reward's stock row.
+resolves in time is released by `run_hold_release`. Locks follow the one lock order
+(`domain.services.posting`): the code row, the member's balance row, the redemption row, the
+reward's stock row.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ async def redeem_reward(
             status=RedemptionStatus.REQUESTED,
             at=now,
         )
-        # Lock order: the member's balance row first, then the reward's stock row.
+        # The lock order (domain.services.posting): the member's balance row, then the reward's stock.
         entry_id = await post_entry(
             uow,
             transfer(
