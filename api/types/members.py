@@ -21,6 +21,7 @@ from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
+    from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
     from api.types.tiers import Tier, TierChange, TierProgress
 
@@ -170,6 +171,29 @@ class Member(relay.Node):
             return None
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
+
+    @strawberry.field(
+        description="The merchants the member linked itself to, newest first (the MEMBER itself and ADMIN; "
+        "empty for others)."
+    )
+    async def merchant_links(
+        self, info: Info
+    ) -> list[Annotated[MerchantLink, strawberry.lazy("api.types.links")]]:
+        from api.types.links import MerchantLink
+
+        if not owns_member_data(info, self.id):
+            return []
+        return [MerchantLink.from_domain(link) for link in await info.context.reader.member_links(self.id)]
+
+    @strawberry.field(
+        description="The caller's reference for the member (a MERCHANT it is linked to; null for others)."
+    )
+    async def member_ref(self, info: Info) -> str | None:
+        actor = info.context.actor
+        if actor is None or actor.role is not Role.MERCHANT or actor.merchant_id is None:
+            return None
+        [ref] = await info.context.reader.member_refs(actor.merchant_id, [self.id])
+        return ref
 
     @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(

@@ -14,6 +14,7 @@ from domain.ports.catalogue import (
 from domain.ports.idempotency import IdempotencyStore, StoredResponse
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
+from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
@@ -31,6 +32,7 @@ __all__ = [
     "LedgerRepository",
     "LotRepository",
     "MemberFilter",
+    "MemberLinkRepository",
     "MemberRepository",
     "MerchantRepository",
     "OfferRepository",

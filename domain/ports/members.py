@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -24,12 +23,6 @@ class MemberRepository(Protocol):
         at: datetime,
     ) -> Member: ...
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
-    async def statuses_by_external_refs(
-        self, external_refs: Collection[str]
-    ) -> dict[str, tuple[int, MemberStatus]]:
-        """(id, status) of each member found, by externalRef (for a batch)."""
-        ...
-
     async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
         """Mark up to `limit` ACTIVE members not yet dormant whose last activity is at or before
         `inactive_since` as dormant since `now`; returns how many. Rows another transaction holds

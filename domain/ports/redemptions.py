@@ -64,6 +64,17 @@ class RedemptionCodeRepository(Protocol):
         ...
 
     async def use(self, code_hash: str, now: datetime) -> int | None:
-        """Mark the code used if it is unused and unexpired, atomically (a conditional UPDATE, so
-        of two racing uses one wins); the member it belongs to, or None."""
+        """Mark the code used for a payment if it has paid nothing yet and is unexpired, atomically (a
+        conditional UPDATE, so of two racing uses one wins); the member it belongs to, or None."""
+        ...
+
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        """Mark the code used for the earning of its checkout if it has earned nothing yet and is
+        unexpired, atomically; the member it belongs to, or None. Independent of `use`: one code
+        serves the earning and the payment of one checkout, once each."""
+        ...
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        """The member whose unexpired code this is and that has earned nothing yet, or None; changes
+        nothing (a dry run's check)."""
         ...

@@ -14,6 +14,7 @@ from domain.ports.catalogue import (
 from domain.ports.idempotency import IdempotencyStore
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
+from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
@@ -50,6 +51,8 @@ class UnitOfWork(Protocol):
     def adjustments(self) -> AdjustmentRepository: ...
     @property
     def transfers(self) -> TransferRepository: ...
+    @property
+    def member_links(self) -> MemberLinkRepository: ...
     @property
     def refunds(self) -> RefundRepository: ...
     @property

@@ -53,7 +53,8 @@ async def import_settlement_batch(
         if merchant is None:
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
-        members = await uow.members.statuses_by_external_refs({line.member_external_ref for line in lines})
+        # A member presents itself to a merchant's file by its link: the reference the link gave.
+        members = await uow.member_links.statuses_by_refs(merchant.id, {line.member_ref for line in lines})
         multipliers = await _tier_multipliers(uow, [member_id for member_id, _ in members.values()])
 
         rejected: list[BadLine] = []
@@ -66,9 +67,9 @@ async def import_settlement_batch(
                 duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
                 continue
             try:
-                found = members.get(line.member_external_ref)
+                found = members.get(line.member_ref)
                 if found is None:
-                    raise NotFound("no member has this externalRef", ("member",))
+                    raise NotFound("no member linked to this merchant has this reference", ("member",))
                 member_id, status = found
                 if status is not MemberStatus.ACTIVE:
                     raise MemberLocked(f"member is {status.value.lower()}", ("member",))
@@ -171,7 +172,7 @@ def line_digest(line: SettlementLine) -> str:
     characters (the parser refuses them), so the unit separator keeps them apart unambiguously."""
     fields = (
         line.reference,
-        line.member_external_ref,
+        line.member_ref,
         str(line.amount.amount_minor),
         line.amount.currency,
         line.occurred_at.isoformat(),
