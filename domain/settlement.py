@@ -189,7 +189,7 @@ def _settlement_line(
         return SettlementLine(
             line_no=line_no,
             reference=reference_text,
-            member_ref=member_links.normalize(member_text),
+            member_ref=member_text,
             amount=Money(_amount_minor(amount, code), code),
             occurred_at=_time(time),
             channel=_channel(channel),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import member_links
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
@@ -54,7 +55,8 @@ async def import_settlement_batch(
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
         # A member presents itself to a merchant's file by its link: the reference the link gave.
-        members = await uow.member_links.statuses_by_refs(merchant.id, {line.member_ref for line in lines})
+        refs = {member_links.normalize(line.member_ref) for line in lines}
+        members = await uow.member_links.statuses_by_refs(merchant.id, refs)
         multipliers = await _tier_multipliers(uow, [member_id for member_id, _ in members.values()])
 
         rejected: list[BadLine] = []
@@ -67,7 +69,7 @@ async def import_settlement_batch(
                 duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
                 continue
             try:
-                found = members.get(line.member_ref)
+                found = members.get(member_links.normalize(line.member_ref))
                 if found is None:
                     raise NotFound("no member linked to this merchant has this reference", ("member",))
                 member_id, status = found

@@ -36,6 +36,7 @@ from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
+from tests.unit.fake_member_links import FakeMemberLinkRepository, MemberLinkRow
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -86,6 +87,8 @@ class Tables:
     redemption_codes: dict[str, tuple[int, datetime, datetime | None]] = field(
         default_factory=dict
     )  # hash -> (member, expires at, used at)
+    codes_earned: dict[str, datetime] = field(default_factory=dict)  # hash -> earned at
+    member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     tier_ids: set[int] = field(default_factory=set)
 
 
@@ -507,6 +510,18 @@ class FakeRedemptionCodeRepository(_Repository):
         self.t.redemption_codes[code_hash] = (found[0], found[1], now)
         return found[0]
 
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        member_id = await self.holder(code_hash, now)
+        if member_id is not None:
+            self.t.codes_earned[code_hash] = now
+        return member_id
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        found = self.t.redemption_codes.get(code_hash)
+        if found is None or code_hash in self.t.codes_earned or found[1] <= now:
+            return None
+        return found[0]
+
 
 class FakeAdjustmentRepository(_Repository):
     async def add(
@@ -658,6 +673,7 @@ class FakeUnitOfWork:
         self.purchases = FakePurchaseRepository(self.db)
         self.redemptions = FakeRedemptionRepository(self.db)
         self.redemption_codes = FakeRedemptionCodeRepository(self.db)
+        self.member_links = FakeMemberLinkRepository(self.db)
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)
