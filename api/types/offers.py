@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,7 +13,8 @@ from api.access import funds_offer, readable_offers
 from api.context import Info
 from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory
-from api.types.ids import encode_id, node_ints
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from domain import money as dmoney
 from domain import offers as do
 
@@ -87,7 +88,7 @@ class OfferUsage:
 
 
 @strawberry.type(description="A promotion: what the member gets, where and when, who pays, and its limits.")
-class Offer(relay.Node):
+class Offer(LoadedNode[do.Offer]):
     id: relay.NodeID[int]
     version: int = strawberry.field(description="Starts at 1; updateOffer adds one.")
     name: str = strawberry.field(description="Its display name.")
@@ -219,12 +220,13 @@ class Offer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Offer | None]:
-        found = await info.context.loaders.offers.load_many(node_ints(node_ids))
-        readable = await readable_offers(info, found)
-        return [cls.from_domain(o) if o and ok else None for o, ok in zip(found, readable, strict=True)]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[do.Offer | None]:
+        return await info.context.loaders.offers.load_many(ids)
+
+    @classmethod
+    async def readable(cls, info: Info, found: Sequence[do.Offer | None]) -> list[bool]:
+        # A member's offers are those it is eligible for: worked out once for all of them.
+        return await readable_offers(info, found)
 
 
 async def load_usage(info: Info, offer_id: int) -> OfferUsage | None:
