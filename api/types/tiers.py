@@ -12,6 +12,7 @@ from strawberry import relay
 from api.access import can_read_catalogue
 from api.context import Info
 from api.types.activity import Money
+from api.types.enums import describe_values
 from api.types.ids import encode_id
 from api.types.nodes import LoadedNode
 from domain import money as dmoney
@@ -23,6 +24,16 @@ strawberry.enum(
     description="UPGRADE: reached a higher tier, moved up at once. GRACE: found below its tier, keeps it "
     "until graceUntil. REQUALIFIED: qualified again during the grace. DOWNGRADE: still below after the "
     "grace, moved down to the tier it reaches.",
+)
+describe_values(
+    dt.TierChangeReason,
+    {
+        dt.TierChangeReason.UPGRADE: "Reached a higher tier: moved up at once.",
+        dt.TierChangeReason.DOWNGRADE: "Still below its tier after the grace period: moved down to the tier "
+        "it reaches.",
+        dt.TierChangeReason.GRACE: "Found below its tier: keeps it until the grace period ends.",
+        dt.TierChangeReason.REQUALIFIED: "Qualified again during the grace period: the grace is over.",
+    },
 )
 TierChangeReason = dt.TierChangeReason
 
