@@ -29,8 +29,8 @@ describe_values(
         DomainErrorCode.OFFER_BUDGET_EXHAUSTED: "The offer's budget is spent.",
         DomainErrorCode.REWARD_OUT_OF_STOCK: "The reward has no units left.",
         DomainErrorCode.REWARD_INACTIVE: "The reward is no longer offered.",
-        DomainErrorCode.LIMIT_REACHED: "A limit is reached: a coupon or red packet used up, a monthly "
-        "transfer limit, a per-member limit.",
+        DomainErrorCode.LIMIT_REACHED: "A limit is reached: a coupon or red packet used up, the monthly "
+        "transfer limit, a reward's per-member limit, the largest balance a member may hold.",
         DomainErrorCode.IDEMPOTENCY_KEY_REUSED: "This idempotency key was used before with different input.",
         DomainErrorCode.ALREADY_FINALIZED: "The redemption was already resolved (captured, voided, expired, "
         "fulfilled or cancelled).",
