@@ -51,7 +51,7 @@ class Query:
         id: Annotated[relay.GlobalID, strawberry.argument(description="A global id from this API.")],
     ) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its own access rules.
+        # Each type's read rule applies (LoadedNode, api/types/nodes.py).
         try:
             id.resolve_type(info)
         except relay.GlobalIDValueError as exc:  # a type we do not have, or one that is not a Node

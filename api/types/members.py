@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +12,8 @@ from api.access import can_read_member, member_eligible_offers, owns_member_data
 from api.context import Info
 from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
-from api.types.ids import encode_id, node_ints
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
@@ -112,7 +112,7 @@ class LedgerEntry:
 
 
 @strawberry.type(description="A programme member: profile, status, points and activity.")
-class Member(relay.Node):
+class Member(LoadedNode[dm.Member]):
     id: relay.NodeID[int]
     external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
     status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")
@@ -313,11 +313,12 @@ class Member(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Member | None]:
-        found = await info.context.loaders.members.load_many(node_ints(node_ids))
-        return [cls.from_domain(m) if m and await can_read_member(info, m.id) else None for m in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Member | None]:
+        return await info.context.loaders.members.load_many(ids)
+
+    @classmethod
+    async def may_read(cls, info: Info, member: dm.Member) -> bool:
+        return await can_read_member(info, member.id)
 
 
 async def load_member(info: Info, member_id: int) -> Member | None:
