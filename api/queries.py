@@ -10,16 +10,18 @@ from strawberry import relay
 from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_everything
 from api.context import Info
 from api.errors import bad_input
-from api.permissions import ADMIN, AUTHENTICATED, MEMBER
+from api.permissions import ADMIN, AUTHENTICATED, MEMBER, MERCHANT
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
+from api.types.links import MerchantLink
 from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import After, First, connection
 from api.types.security import SecurityEvent
 from api.types.tiers import Tier
 from domain import validation
+from domain.member_links import MerchantLink as DomainLink
 from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
@@ -49,7 +51,7 @@ class Query:
         id: Annotated[relay.GlobalID, strawberry.argument(description="A global id from this API.")],
     ) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its own access rules.
+        # Each type's read rule applies (LoadedNode, api/types/nodes.py).
         try:
             id.resolve_type(info)
         except relay.GlobalIDValueError as exc:  # a type we do not have, or one that is not a Node
@@ -65,7 +67,7 @@ class Query:
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="A member: ADMIN reads any, a MERCHANT those it has transacted with (authenticated).",
+        description="A member: ADMIN reads any, a MERCHANT those linked to it (authenticated).",
     )
     async def member(
         self,
@@ -191,6 +193,29 @@ class Query:
             fetch=lambda position, limit: info.context.reader.reward_page(position, limit, active_only),
             key=lambda r: r.id,
             node=Reward.from_domain,
+        )
+
+    @strawberry.field(
+        permission_classes=MERCHANT,
+        description="The members linked to the caller's merchant, with its reference for each (MERCHANT).",
+    )
+    async def member_links(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[MerchantLink]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
+        actor = info.context.actor
+        merchant_id = actor.merchant_id if actor is not None else None
+
+        async def fetch(after_member: int | None, limit: int) -> list[DomainLink]:
+            if merchant_id is None:
+                return []
+            return await info.context.reader.merchant_link_page(merchant_id, after_member, limit)
+
+        return await connection(
+            first=first,
+            after=after,
+            fetch=fetch,
+            key=lambda link: link.member_id,
+            node=MerchantLink.from_domain,
         )
 
     @strawberry.field(

@@ -27,6 +27,7 @@ from api.errors import code_unavailable, is_unexpected, log_errors
 from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
+from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
@@ -58,6 +59,7 @@ class Mutation(
     TierMutations,
     PosMutations,
     FulfilmentMutations,
+    LinkMutations,
 ):
     pass
 

@@ -9,6 +9,7 @@ from sqlalchemy import Row
 
 from domain.ledger import AccountKind, EntryKind, MemberPosting, OriginType
 from domain.lots import PointsLot
+from domain.member_links import MerchantLink
 from domain.members import Balance, Contact, IncomeBand, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
@@ -60,6 +61,10 @@ def member_values(m: Member) -> dict[str, Any]:
         "email": m.contact.email,
         "enrolled_at": m.enrolled_at,
     }
+
+
+def member_link(row: Row[Any]) -> MerchantLink:
+    return MerchantLink(row.merchant_id, row.member_id, row.member_ref, row.linked_at)
 
 
 def balance(row: Row[Any]) -> Balance:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -294,8 +295,23 @@ class RedemptionCodeRow(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # paid with (authorizeRedemption)
+    earned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # earned with (postPurchase)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberLinkRow(Base):
+    """A member's standing link to a merchant: the merchant's own reference for the member. An
+    unlinked row keeps its reference, retired for good; linking again gives a new one."""
+
+    __tablename__ = "member_links"
+    __table_args__ = (UniqueConstraint("merchant_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    member_ref: Mapped[str] = mapped_column(String(32), unique=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AdjustmentRow(Base):
@@ -575,6 +591,7 @@ tiers = _table(TierRow)
 tier_changes = _table(TierChangeRow)
 refunds = _table(RefundRow)
 redemption_codes = _table(RedemptionCodeRow)
+member_links = _table(MemberLinkRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)
 members = _table(MemberRow)

@@ -30,6 +30,7 @@ from persistence.repositories.catalogue import (
 )
 from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
+from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
@@ -68,6 +69,7 @@ class SqlAlchemyUnitOfWork:
         self.redemption_codes = SqlRedemptionCodeRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
         self.transfers = SqlTransferRepository(conn)
+        self.member_links = SqlMemberLinkRepository(conn)
         self.refunds = SqlRefundRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)

@@ -50,6 +50,9 @@ ADJUST = """mutation($input: AdjustPointsInput!) {
   }
 }"""
 BALANCE = "query { me { balance { available pending held lifetimeEarned lifetimeRedeemed } } }"
+LINK_MERCHANT = """mutation($input: LinkMerchantInput!) {
+  linkMerchant(input: $input) { link { memberRef } errors { code field message } }
+}"""
 
 
 class Scenario:
@@ -60,6 +63,7 @@ class Scenario:
         self.tokens = tokens
         self.admin = tokens.admin()
         self._refs = 0
+        self._member_refs: dict[tuple[str, str], str] = {}
 
     async def member(self, external_ref: str | None = None, **fields: Any) -> Ids:
         self._refs += 1
@@ -84,14 +88,26 @@ class Scenario:
         assert data["createReward"]["errors"] == [], data
         return Ids(data["createReward"]["reward"]["id"])
 
+    async def member_ref(self, merchant: Ids, member: Ids) -> str:
+        """The merchant's reference for the member: the member links itself to the merchant once."""
+        key = (merchant.gid, member.gid)
+        if key not in self._member_refs:
+            data = await self.gql.data(
+                LINK_MERCHANT, {"input": {"merchantId": merchant.gid}}, self.tokens.member(member.raw)
+            )
+            assert data["linkMerchant"]["errors"] == [], data
+            self._member_refs[key] = data["linkMerchant"]["link"]["memberRef"]
+        return self._member_refs[key]
+
     async def purchase(
         self, merchant: Ids, member: Ids, amount_minor: int, key: str, currency: str = "CNY", **fields: Any
     ) -> dict[str, Any]:
+        """A purchase the merchant posts for a member linked to it."""
         data = await self.gql.data(
             POST_PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": await self.member_ref(merchant, member),
                     "amount": {"amountMinor": amount_minor, "currency": currency},
                     "idempotencyKey": key,
                     **fields,
@@ -99,6 +115,21 @@ class Scenario:
             },
             self.tokens.merchant(merchant.raw),
         )
+        return data["postPurchase"]
+
+    async def card_purchase(
+        self, merchant: Ids, member_gid: str, amount_minor: int, key: str, currency: str = "CNY"
+    ) -> dict[str, Any]:
+        """A purchase the bank's card processing posts for a member named by id."""
+        variables = {
+            "input": {
+                "memberId": member_gid,
+                "merchantId": merchant.gid,
+                "amount": {"amountMinor": amount_minor, "currency": currency},
+                "idempotencyKey": key,
+            }
+        }
+        data = await self.gql.data(POST_PURCHASE, variables, self.tokens.processor())
         return data["postPurchase"]
 
     async def redeem(self, member: Ids, reward: Ids, key: str) -> dict[str, Any]:

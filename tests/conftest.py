@@ -216,6 +216,11 @@ class Tokens:
             self.settings, role=Role.PARTNER, subject=f"partner-{partner_id}", partner_id=partner_id
         )
 
+    def processor(self, processor_id: int = 1) -> str:
+        return issue_token(
+            self.settings, role=Role.PROCESSOR, subject=f"cards-{processor_id}", processor_id=processor_id
+        )
+
 
 @pytest.fixture
 def tokens(settings: Settings) -> Tokens:

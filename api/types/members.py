@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +12,8 @@ from api.access import can_read_member, member_eligible_offers, owns_member_data
 from api.context import Info
 from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
-from api.types.ids import encode_id, node_ints
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
@@ -21,6 +21,7 @@ from domain.actors import Role
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
+    from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
     from api.types.tiers import Tier, TierChange, TierProgress
 
@@ -111,7 +112,7 @@ class LedgerEntry:
 
 
 @strawberry.type(description="A programme member: profile, status, points and activity.")
-class Member(relay.Node):
+class Member(LoadedNode[dm.Member]):
     id: relay.NodeID[int]
     external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
     status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")
@@ -170,6 +171,29 @@ class Member(relay.Node):
             return None
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
+
+    @strawberry.field(
+        description="The merchants the member linked itself to, newest first (the MEMBER itself and ADMIN; "
+        "empty for others)."
+    )
+    async def merchant_links(
+        self, info: Info
+    ) -> list[Annotated[MerchantLink, strawberry.lazy("api.types.links")]]:
+        from api.types.links import MerchantLink
+
+        if not owns_member_data(info, self.id):
+            return []
+        return [MerchantLink.from_domain(link) for link in await info.context.reader.member_links(self.id)]
+
+    @strawberry.field(
+        description="The caller's reference for the member (a MERCHANT it is linked to; null for others)."
+    )
+    async def member_ref(self, info: Info) -> str | None:
+        actor = info.context.actor
+        if actor is None or actor.role is not Role.MERCHANT or actor.merchant_id is None:
+            return None
+        [ref] = await info.context.reader.member_refs(actor.merchant_id, [self.id])
+        return ref
 
     @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(
@@ -289,11 +313,12 @@ class Member(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Member | None]:
-        found = await info.context.loaders.members.load_many(node_ints(node_ids))
-        return [cls.from_domain(m) if m and await can_read_member(info, m.id) else None for m in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Member | None]:
+        return await info.context.loaders.members.load_many(ids)
+
+    @classmethod
+    async def may_read(cls, info: Info, member: dm.Member) -> bool:
+        return await can_read_member(info, member.id)
 
 
 async def load_member(info: Info, member_id: int) -> Member | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from api.types.enums import describe_values
 from api.types.ids import encode_id
 from domain import security as ds
 
@@ -16,8 +17,24 @@ strawberry.enum(
     description="GUESSING_LOCKOUT: a caller gave too many wrong codes of one kind and was refused them "
     "for a cool-down.",
 )
+describe_values(
+    ds.SecurityEventKind,
+    {
+        ds.SecurityEventKind.GUESSING_LOCKOUT: "Too many wrong codes of one kind: the caller was refused "
+        "them for a cool-down."
+    },
+)
 SecurityEventKind = ds.SecurityEventKind
 strawberry.enum(ds.Secret, name="GuessedSecret", description="A kind of code a caller presents.")
+describe_values(
+    ds.Secret,
+    {
+        ds.Secret.REDEMPTION_CODE: "A member's one-time redemption code, presented by a merchant.",
+        ds.Secret.MEMBER_REFERENCE: "A merchant-scoped member reference, or a member id a merchant tried.",
+        ds.Secret.COUPON_CODE: "A coupon's code.",
+        ds.Secret.RED_PACKET_CODE: "A red packet's code.",
+    },
+)
 GuessedSecret = ds.Secret
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
-from domain.commands import PostPurchase, QualifyPurchase
+from domain.commands import PostPurchase, PresentedMember, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earn_rate, earning, purchase_time
-from domain.errors import LimitReached, NotFound, UnknownCode, Validation
-from domain.members import MemberStatus
+from domain.errors import Forbidden, LimitReached, NotFound, UnknownCode, Validation
+from domain.members import Member, MemberStatus
 from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
     Award,
@@ -30,6 +30,8 @@ from domain.results import PurchaseResult
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
+from domain.services.presence import merchant_member, processor_member
 from domain.services.tiers import upgrade_after_purchase
 from domain.tiers import earn_multiplier, effective_tier
 
@@ -89,20 +91,15 @@ async def qualify_purchase(
 ) -> Evaluation:
     """What postPurchase would give for this basket now, and why each other live offer would not
     apply. The same engine and the same usage, read in a transaction that writes nothing."""
-    require_role(actor, Role.MERCHANT, Role.MEMBER)
-    if actor.role is Role.MERCHANT:
-        merchant_id, member_id = actor.merchant_id, cmd.member_id
-        if member_id is None:
-            raise Validation("a merchant names the member", ("memberId",))
-    else:
-        merchant_id, member_id = cmd.merchant_id, actor.member_id
-        if merchant_id is None:
-            raise Validation("a member names the merchant", ("merchantId",))
-    if merchant_id is None or member_id is None:
-        raise NotFound("the token names no merchant or member")
+    require_role(actor, Role.MERCHANT, Role.PROCESSOR, Role.MEMBER)
+    merchant_id = actor.merchant_id if actor.role is Role.MERCHANT else cmd.merchant_id
+    if merchant_id is None:
+        raise Validation("name the merchant", ("merchantId",))
+    if actor.role is not Role.MEMBER and cmd.member is None:
+        raise Validation("name the member", ("member",))
     now = clock.now()
     async with uow:
-        member = await active_member(uow, member_id)
+        member = await _acting_for(uow, actor, cmd.member, merchant_id, now, checkout=False)
         programme = await uow.programme.get()
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
@@ -151,11 +148,31 @@ async def _use_coupon(
         raise LimitReached("this coupon is used up", ("couponCode",))
 
 
+async def _acting_for(
+    uow: UnitOfWork,
+    actor: Actor,
+    presented: PresentedMember | None,
+    merchant_id: int,
+    now: datetime,
+    *,
+    checkout: bool,
+) -> Member:
+    if actor.role is Role.MERCHANT and presented is not None:
+        return await merchant_member(uow, merchant_id, presented, now, checkout=checkout)
+    if actor.role is Role.PROCESSOR and presented is not None:
+        return await processor_member(uow, presented)
+    if actor.role is Role.MEMBER and actor.member_id is not None:
+        return await active_member(uow, actor.member_id)
+    raise Forbidden("the token names no member")
+
+
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:
-    require_role(actor, Role.MERCHANT)
-    merchant_id = actor.merchant_id
+    """A merchant's purchase, for the member that presented itself to it, or a processor's (the bank's
+    card processing), for any member at a merchant it names."""
+    require_role(actor, Role.MERCHANT, Role.PROCESSOR)
+    merchant_id = actor.merchant_id if actor.role is Role.MERCHANT else cmd.merchant_id
     if merchant_id is None:
-        raise NotFound("the token names no merchant")
+        raise Validation("a processor names the merchant", ("merchantId",))
     validation.positive_int(cmd.amount.amount_minor, ("amount", "amountMinor"))
     reference = validation.optional_text(cmd.reference, ("reference",), max_length=100)
     coupon_code = None
@@ -165,11 +182,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
     occurred_at = purchase_time(cmd.occurred_at, now)
 
     async def work() -> PurchaseResult:
-        member = await active_member(uow, cmd.member_id)
+        member = await _acting_for(uow, actor, cmd.member, merchant_id, now, checkout=True)
         programme = await uow.programme.get()
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
-            raise NotFound("the token's merchant does not exist")
+            raise NotFound("no such merchant", ("merchantId",))
         ladder = await uow.tiers.ladder()  # the catalogue's: no query while the tiers are unchanged
         tier = effective_tier(member, ladder)
         multiplier = earn_multiplier(tier)
@@ -218,10 +235,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         referrer_id = facts.member.referred_by
         if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):
             # The referrer is paid too: both members' rows, in id order, as transfers take them.
-            await uow.ledger.lock_balances([member.id, referrer_id])
+            await lock_members(uow, [member.id, referrer_id])
         if points:
             funded = [cost for award in awards for cost in award.funding]
-            await uow.ledger.post(
+            await post_entry(
+                uow,
                 earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
                 now,
                 None if pending else earn_lot(member.id, points, now, programme),

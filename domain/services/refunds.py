@@ -39,6 +39,7 @@ from domain.results import RefundResult
 from domain.services.common import require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 
 
 async def refund_purchase(
@@ -69,7 +70,7 @@ async def refund_purchase(
         # member's row serializes the purchase's refunds and its maturation, so the purchase read
         # under it is current.
         await uow.refunds.lock_offer_counters(found)
-        await uow.ledger.lock_balances([member_id])
+        await lock_members(uow, [member_id])
         purchase = await uow.refunds.purchase(found.id)
         assert purchase is not None
         amount = refund_amount(purchase, cmd.amount)
@@ -99,8 +100,8 @@ async def refund_purchase(
             description = refund_description(
                 merchant.name, Money(amount, purchase.amount.currency), reversal.debt
             )
-            entry_id = await uow.ledger.post(
-                refund_entry(member_id, refund_id, reversal, returns, description), now
+            entry_id = await post_entry(
+                uow, refund_entry(member_id, refund_id, reversal, returns, description), now
             )
             if reversal.draws:
                 await uow.lots.consume(entry_id, member_id, reversal.draws, now)
@@ -154,7 +155,8 @@ async def return_points_paid(
             raise RuntimeError(f"redemption {redemption.id} changed while its member's row was locked")
         drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, redemption.id, EntryKind.HOLD)
         expires_at = earliest_expiry(drawn) or (await uow.programme.get()).expiry_for(at)
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.RETURN,
                 member_id=purchase.member_id,

@@ -8,20 +8,24 @@ Each line is idempotent per (merchant, reference): a re-run of the same file add
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import member_links
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
-from domain.errors import DomainError, LimitReached, MemberLocked, NotFound
-from domain.ledger import MAX_BALANCE
+from domain.errors import DomainError, MemberLocked, NotFound
+from domain.ledger import JournalEntry
+from domain.lots import NewLot
 from domain.members import MemberStatus
 from domain.ports import UnitOfWork
+from domain.posting import decide_posting
 from domain.purchases import NewPurchase
 from domain.services.common import require_role
+from domain.services.posting import lock_members, post_entries
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
 from domain.tiers import earn_multiplier, entry_tier
 
@@ -50,7 +54,9 @@ async def import_settlement_batch(
         if merchant is None:
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
-        members = await uow.members.statuses_by_external_refs({line.member_external_ref for line in lines})
+        # A member presents itself to a merchant's file by its link: the reference the link gave.
+        refs = {member_links.normalize(line.member_ref) for line in lines}
+        members = await uow.member_links.statuses_by_refs(merchant.id, refs)
         multipliers = await _tier_multipliers(uow, [member_id for member_id, _ in members.values()])
 
         rejected: list[BadLine] = []
@@ -63,9 +69,9 @@ async def import_settlement_batch(
                 duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
                 continue
             try:
-                found = members.get(line.member_external_ref)
+                found = members.get(member_links.normalize(line.member_ref))
                 if found is None:
-                    raise NotFound("no member has this externalRef", ("member",))
+                    raise NotFound("no member linked to this merchant has this reference", ("member",))
                 member_id, status = found
                 if status is not MemberStatus.ACTIVE:
                     raise MemberLocked(f"member is {status.value.lower()}", ("member",))
@@ -94,17 +100,21 @@ async def import_settlement_batch(
             )
         to_post = [a for ref, a in accepted.items() if ref in claimed]
 
-        over_limit = await _over_balance_limit(uow, to_post)
-        if over_limit:
-            await uow.idempotency.release_many(scope, {a.line.reference for a in over_limit})
-            too_much = LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points", ("amount",))
-            rejected += [_bad(a.line, too_much) for a in over_limit]
-            to_post = [a for a in to_post if a not in over_limit]
-
         # The return window applies as it does to postPurchase.
         pending_days = programme.pending_days_at(merchant)
         matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
         pending = matures_at is not None
+
+        def booked(a: _Accepted, purchase_id: int) -> tuple[JournalEntry, NewLot | None]:
+            entry = earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at)
+            return entry, None if pending else earn_lot(a.member_id, a.earned.points, now, programme)
+
+        over_limit = await _refused_by_the_ledger(uow, [a for a in to_post if a.earned.points], booked)
+        if over_limit:
+            await uow.idempotency.release_many(scope, {a.line.reference for a, _ in over_limit})
+            rejected += [_bad(a.line, error) for a, error in over_limit]
+            to_post = [a for a in to_post if a not in {a for a, _ in over_limit}]
+
         purchase_ids = await uow.purchases.add_many(
             [
                 NewPurchase(
@@ -122,7 +132,8 @@ async def import_settlement_batch(
             ],
             now,
         )
-        await uow.ledger.post_many(
+        await post_entries(
+            uow,
             [
                 (
                     earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at),
@@ -163,7 +174,7 @@ def line_digest(line: SettlementLine) -> str:
     characters (the parser refuses them), so the unit separator keeps them apart unambiguously."""
     fields = (
         line.reference,
-        line.member_external_ref,
+        line.member_ref,
         str(line.amount.amount_minor),
         line.amount.currency,
         line.occurred_at.isoformat(),
@@ -172,18 +183,25 @@ def line_digest(line: SettlementLine) -> str:
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
-async def _over_balance_limit(uow: UnitOfWork, to_post: list[_Accepted]) -> list[_Accepted]:
-    """Lock the members' balances, in id order, and find the lines that would take one past the limit."""
-    balances = await uow.ledger.lock_balances({a.member_id for a in to_post})
-    running = {member_id: (b.available, b.lifetime_earned) for member_id, b in balances.items()}
-    over: list[_Accepted] = []
+async def _refused_by_the_ledger(
+    uow: UnitOfWork,
+    to_post: list[_Accepted],
+    booked: Callable[[_Accepted, int], tuple[JournalEntry, NewLot | None]],
+) -> list[tuple[_Accepted, DomainError]]:
+    """Lock the members' balances and decide each line's posting, in order, as the batch will book it:
+    the lines the ledger would refuse (a balance past its limit), with why. The purchases do not
+    exist yet; the decision does not depend on their ids."""
+    running = await lock_members(uow, {a.member_id for a in to_post})
+    refused: list[tuple[_Accepted, DomainError]] = []
     for a in to_post:
-        available, earned = running[a.member_id]
-        if max(available, earned) + a.earned.points > MAX_BALANCE:
-            over.append(a)
+        entry, lot = booked(a, 0)
+        try:
+            decision = decide_posting(entry, lot, running)
+        except DomainError as error:
+            refused.append((a, type(error)(error.message, ("amount",))))
             continue
-        running[a.member_id] = (available + a.earned.points, earned + a.earned.points)
-    return over
+        running |= {row.member_id: row.after for row in decision.rows}
+    return refused
 
 
 def _duplicate_or_reject(line: SettlementLine, same_request: bool, rejected: list[BadLine]) -> int:

@@ -16,6 +16,7 @@ from domain.results import TransferResult
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 
 
 async def transfer_points(
@@ -49,7 +50,7 @@ async def transfer_points(
         if receiver.status is not MemberStatus.ACTIVE:
             raise MemberLocked("the receiving member cannot take points", (field,))
         # Both balance rows, in id order: opposite transfers wait for each other, never deadlock.
-        await uow.ledger.lock_balances([sender.id, receiver.id])
+        await lock_members(uow, [sender.id, receiver.id])
         await expire_member_lots(uow, sender.id, now)
         programme = await uow.programme.get()
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -61,7 +62,8 @@ async def transfer_points(
         lots = await uow.lots.spendable(sender.id)
         draws = draw_from_lots(lots, cmd.points)
         expiry = {lot.id: lot.expires_at for lot in lots}
-        entry_id = await uow.ledger.post(
+        entry_id = await post_entry(
+            uow,
             JournalEntry(
                 kind=EntryKind.TRANSFER,
                 member_id=sender.id,

@@ -8,10 +8,11 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, case, exists, func, or_, select
+from sqlalchemy import Row, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MemberPosting
+from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
 from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
@@ -35,6 +36,7 @@ from persistence.tables import (
     journal_lines,
     member_awards,
     member_balances,
+    member_links,
     members,
     merchants,
     offer_funders,
@@ -118,6 +120,9 @@ _LEDGER_PAGE = (
 )
 _LEDGER_PAGE_BEFORE = _LEDGER_PAGE.where(journal_lines.c.id < bindparam("before"))
 _QUALIFICATIONS = qualification_statement(by_member=True)
+
+
+_STANDING = member_links.c.unlinked_at.is_(None)
 
 
 class SqlReadModel:
@@ -372,20 +377,34 @@ class SqlReadModel:
         return await self._read(lambda conn: _campaign_totals(conn, offer_id))
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
-        """A purchase the merchant posted for the member, or points the member let it hold at its POS."""
+        return bool(await self.member_refs(merchant_id, [member_id]) != [None])
+
+    async def member_links(self, member_id: int) -> list[MerchantLink]:
+        c = member_links.c
+        statement = select(member_links).where(c.member_id == member_id, _STANDING).order_by(c.id.desc())
+        return [mapping.member_link(row) for row in await self._rows(statement)]
+
+    async def merchant_link_page(self, merchant_id: int, after: int | None, limit: int) -> list[MerchantLink]:
+        c = member_links.c
+        statement = (
+            select(member_links)
+            .where(c.merchant_id == merchant_id, _STANDING)
+            .order_by(c.member_id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(c.member_id > after)
+        return [mapping.member_link(row) for row in await self._rows(statement)]
+
+    async def member_refs(self, merchant_id: int, member_ids: Sequence[int]) -> list[str | None]:
+        c = member_links.c
         rows = await self._rows(
-            select(
-                or_(
-                    exists().where(
-                        purchases.c.merchant_id == merchant_id, purchases.c.member_id == member_id
-                    ),
-                    exists().where(
-                        redemptions.c.merchant_id == merchant_id, redemptions.c.member_id == member_id
-                    ),
-                )
+            select(c.member_id, c.member_ref).where(
+                c.merchant_id == merchant_id, c.member_id.in_(list(member_ids)), _STANDING
             )
         )
-        return bool(rows[0][0])
+        refs = {row.member_id: row.member_ref for row in rows}
+        return [refs.get(member_id) for member_id in member_ids]
 
     async def programme(self) -> Programme:
         """The programme's settings, from this process's catalogue cache (one version check)."""

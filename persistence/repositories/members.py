@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -54,10 +53,6 @@ _MARK_DORMANT = (
         member_balances.c.last_activity_at <= bindparam("inactive_since"),
     )
     .values(dormant_since=bindparam("now"))
-)
-
-_STATUSES_BY_EXTERNAL_REFS = select(members.c.external_ref, members.c.id, members.c.status).where(
-    members.c.external_ref.in_(bindparam("refs", expanding=True))
 )
 
 
@@ -135,14 +130,6 @@ class SqlMemberRepository:
         await self.conn.execute(
             update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
         )
-
-    async def statuses_by_external_refs(
-        self, external_refs: Collection[str]
-    ) -> dict[str, tuple[int, MemberStatus]]:
-        if not external_refs:
-            return {}
-        rows = await self.conn.execute(_STATUSES_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
-        return {row.external_ref: (row.id, MemberStatus(row.status)) for row in rows}
 
     async def record_activity(self, member_id: int, at: datetime) -> None:
         await self.conn.execute(

@@ -134,7 +134,8 @@ async def pg_figures(
 ) -> None:
     seconds = args.seconds
     merchants = data.merchant_ids
-    spread_headers = lambda c: tokens.merchant(merchants[c % len(merchants)])  # noqa: E731
+    processor = tokens.processor()
+    spread_headers = lambda c: processor  # noqa: E731  # card spending, each client at its own merchant
     top = max(args.clients)
     spread_top: LoadResult | None = None
     if "earn" in args.only or "hotspot" in args.only:
@@ -146,7 +147,7 @@ async def pg_figures(
                 clients=clients,
                 seconds=seconds,
                 headers=spread_headers,
-                body=scenarios.earn_bodies(data.member_ids),
+                body=scenarios.earn_bodies(data.member_ids, merchants),
                 check=scenarios.earn_succeeded,
             )
             if clients == top:
@@ -170,17 +171,17 @@ async def pg_figures(
                 )
             )
     if "hotspot" in args.only and spread_top is not None:
-        for label, headers, members in (
-            ("one merchant", lambda c: tokens.merchant(merchants[0]), data.member_ids),
-            ("one member", spread_headers, data.member_ids[:1]),
+        for label, at, members in (
+            ("one merchant", merchants[:1], data.member_ids),
+            ("one member", merchants, data.member_ids[:1]),
         ):
             progress(f"earn, all through {label}, {top} clients ...")
             result = await measure(
                 server,
                 clients=top,
                 seconds=seconds,
-                headers=headers,
-                body=scenarios.earn_bodies(members),
+                headers=spread_headers,
+                body=scenarios.earn_bodies(members, at),
                 check=scenarios.earn_succeeded,
             )
             report.add(
@@ -342,8 +343,8 @@ async def sqlite_figures(
             server,
             clients=top,
             seconds=args.seconds,
-            headers=lambda c: tokens.merchant(data.merchant_ids[c % len(data.merchant_ids)]),
-            body=scenarios.earn_bodies(data.member_ids),
+            headers=lambda c: tokens.processor(),
+            body=scenarios.earn_bodies(data.member_ids, data.merchant_ids),
             check=scenarios.earn_succeeded,
         )
     finally:

@@ -46,12 +46,13 @@ async def test_purchases_redemptions_and_expiry_runs_on_one_member(pg_arena: Are
     reward = await given.reward("Race prize", cost_points=80)
     merchant_token = pg_arena.tokens.merchant(merchant.raw)
     member_token = pg_arena.tokens.member(member.raw)
+    ref = await given.member_ref(merchant, member)
     purchases = [
         (
             PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": ref,
                     "amount": {"amountMinor": 1_000 + i, "currency": "CNY"},  # 10 points each
                     "idempotencyKey": f"race-p-{i}",
                 }

@@ -96,7 +96,7 @@ async def test_refunds_racing_purchases_of_the_same_member_and_offer_stay_exact(
             POST,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": await given.member_ref(merchant, member),
                     "amount": {"amountMinor": 1_000, "currency": "CNY"},
                     "idempotencyKey": f"n{i}",
                 }
@@ -143,7 +143,7 @@ async def test_purchases_racing_while_the_member_owes_points_all_earn_and_repay_
                 POST,
                 {
                     "input": {
-                        "memberId": member.gid,
+                        "memberRef": await given.member_ref(merchant, member),
                         "amount": {"amountMinor": 2_000, "currency": "CNY"},  # 20 points each
                         "idempotencyKey": f"race-{i}",
                     }

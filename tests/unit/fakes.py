@@ -19,15 +19,10 @@ from types import TracebackType
 from typing import Self
 
 from domain.audit import AuditEvent
-from domain.errors import InsufficientPoints
 from domain.ledger import (
     EntryKind,
     JournalEntry,
     OriginType,
-    apply_change,
-    balance_refusal,
-    with_debt_repaid,
-    within_limits,
 )
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance, Contact, Member, MemberStatus, Profile
@@ -35,11 +30,13 @@ from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChanne
 from domain.money import Money
 from domain.offers import Award, FirstPurchase, FunderKind, Offer, OfferIndex, OfferStatus, SkipReason, Usage
 from domain.ports import StoredResponse
+from domain.posting import PostingDecision, RowChange, net_rows
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
+from tests.unit.fake_member_links import FakeMemberLinkRepository, MemberLinkRow
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -90,6 +87,8 @@ class Tables:
     redemption_codes: dict[str, tuple[int, datetime, datetime | None]] = field(
         default_factory=dict
     )  # hash -> (member, expires at, used at)
+    codes_earned: dict[str, datetime] = field(default_factory=dict)  # hash -> earned at
+    member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     tier_ids: set[int] = field(default_factory=set)
 
 
@@ -300,33 +299,35 @@ class FakeProgrammeRepository(_Repository):
 
 
 class FakeLedgerRepository(_Repository):
-    async def post(
-        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
-    ) -> int:
-        new_lots: Sequence[NewLot] = () if lots is None else (lots,) if isinstance(lots, NewLot) else lots
-        for member_id in entry.debtors():
-            owed = self.t.balances.get(member_id)
-            if owed is not None and owed.debt > 0:
-                entry, new_lots = with_debt_repaid(entry, new_lots, member_id, owed.debt)
-        # Work out every member's new balance first, so a refusal changes nothing.
-        updated: dict[int, Balance] = {}
-        for member_id, change in entry.balance_changes().items():
-            balance = self.t.balances.get(member_id)
-            if balance is None:
-                raise InsufficientPoints("not enough points available")  # the real UPDATE finds no row
-            new = apply_change(balance, change)
-            if not within_limits(new):
-                raise balance_refusal(entry, balance)
-            updated[member_id] = new
-        self.t.balances.update(updated)
+    """Writes what `domain.posting` decided, guarded like the SQL repository; keeps no state of its own."""
+
+    async def apply(self, decision: PostingDecision, at: datetime) -> int:
+        for row in decision.rows:
+            self._write_row(row, at)
         entry_id = self.db.next_id()
-        self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
-        for lot in new_lots:
+        self.t.journal[entry_id] = PostedEntry(entry_id, decision.entry, at)
+        for lot in decision.lots:
             lot_id = self.db.next_id()
             self.t.lots[lot_id] = PointsLot(
                 lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
             )
         return entry_id
+
+    async def apply_many(self, decisions: Sequence[PostingDecision], at: datetime) -> list[int]:
+        for row in net_rows(decisions):
+            self._write_row(row, at)
+        return [await self.apply(replace(d, rows=()), at) for d in decisions]
+
+    def _write_row(self, row: RowChange, at: datetime) -> None:
+        if self.t.balances.get(row.member_id) != row.before:
+            raise RuntimeError(f"member {row.member_id}'s balance changed under its lock")
+        self.t.balances[row.member_id] = row.after
+        member = self.t.members.get(row.member_id)
+        if row.active and member is not None:
+            self.t.members[row.member_id] = replace(member, last_activity_at=at, dormant_since=None)
+
+    async def post_at_once(self, entry: JournalEntry, at: datetime, lots: Sequence[NewLot]) -> int | None:
+        return None  # no one-statement optimisation here: every posting takes the general path
 
     async def balance(self, member_id: int) -> Balance | None:
         return self.t.balances.get(member_id)
@@ -509,6 +510,18 @@ class FakeRedemptionCodeRepository(_Repository):
         self.t.redemption_codes[code_hash] = (found[0], found[1], now)
         return found[0]
 
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        member_id = await self.holder(code_hash, now)
+        if member_id is not None:
+            self.t.codes_earned[code_hash] = now
+        return member_id
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        found = self.t.redemption_codes.get(code_hash)
+        if found is None or code_hash in self.t.codes_earned or found[1] <= now:
+            return None
+        return found[0]
+
 
 class FakeAdjustmentRepository(_Repository):
     async def add(
@@ -660,6 +673,7 @@ class FakeUnitOfWork:
         self.purchases = FakePurchaseRepository(self.db)
         self.redemptions = FakeRedemptionRepository(self.db)
         self.redemption_codes = FakeRedemptionCodeRepository(self.db)
+        self.member_links = FakeMemberLinkRepository(self.db)
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)

@@ -1,0 +1,53 @@
+"""The ports the domain needs, declared here by feature and implemented by `persistence/` (and by fakes
+in tests).
+
+Write side: repositories behind a unit of work that rolls back unless committed.
+Read side: batch and page readers for the API; each call is independent of any unit of work.
+"""
+
+from domain.ports.catalogue import (
+    MerchantRepository,
+    PartnerRepository,
+    ProgrammeRepository,
+    RewardRepository,
+)
+from domain.ports.idempotency import IdempotencyStore, StoredResponse
+from domain.ports.ledger import LedgerRepository, LotRepository
+from domain.ports.logs import AuditLog, SecurityEventLog
+from domain.ports.member_links import MemberLinkRepository
+from domain.ports.members import MemberRepository
+from domain.ports.offers import OfferRepository
+from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
+from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
+from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
+from domain.ports.refunds import RefundRepository
+from domain.ports.tiers import TierRepository
+from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "AdjustmentRepository",
+    "AuditLog",
+    "ExpiringPoints",
+    "IdempotencyStore",
+    "LedgerRepository",
+    "LotRepository",
+    "MemberFilter",
+    "MemberLinkRepository",
+    "MemberRepository",
+    "MerchantRepository",
+    "OfferRepository",
+    "PartnerRepository",
+    "ProgrammeRepository",
+    "PurchaseRepository",
+    "ReadModel",
+    "RedemptionCodeRepository",
+    "RedemptionRepository",
+    "RefundRepository",
+    "RewardRepository",
+    "SecurityEventLog",
+    "StoredResponse",
+    "TierRepository",
+    "TransferRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]

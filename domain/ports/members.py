@@ -1,0 +1,34 @@
+"""Members: their records, statuses and activity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.members import Contact, Member, MemberStatus, Profile
+
+
+class MemberRepository(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def get_by_external_ref(self, external_ref: str) -> Member | None: ...
+    async def get_by_referral_code(self, referral_code: str) -> Member | None: ...
+    async def add(
+        self,
+        *,
+        external_ref: str,
+        profile: Profile,
+        contact: Contact,
+        referral_code: str,
+        referred_by: int | None,
+        at: datetime,
+    ) -> Member: ...
+    async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+        """Mark up to `limit` ACTIVE members not yet dormant whose last activity is at or before
+        `inactive_since` as dormant since `now`; returns how many. Rows another transaction holds
+        (a member acting right now) are skipped, not waited for."""
+        ...
+
+    async def record_activity(self, member_id: int, at: datetime) -> None:
+        """The member acted without moving points (a purchase that earned none): it is awake."""
+        ...
