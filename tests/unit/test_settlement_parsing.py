@@ -157,7 +157,7 @@ def test_text_fields_may_be_exactly_as_long_as_their_columns() -> None:
     [item] = parse_csv(csv_row(reference="R" * 100, member="m" * 64))
 
     assert isinstance(item, SettlementLine)
-    assert (item.reference, item.member_external_ref) == ("R" * 100, "m" * 64)
+    assert (item.reference, item.member_ref) == ("R" * 100, "m" * 64)
 
 
 def test_the_first_bad_field_in_column_order_is_the_one_reported() -> None:
