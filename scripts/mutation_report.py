@@ -88,6 +88,8 @@ def report(root: Path, equivalents: set[str], out: TextIO, *, survivors: bool) -
     by_package: dict[str, list[tuple[str, Tally]]] = {}
     for meta in metas:
         module = meta.relative_to(root).as_posix().removesuffix(".meta")
+        if not Path(module).exists():
+            continue  # results of a module since removed or moved
         t = tally(meta, equivalents, stale)
         if t.total:
             by_package.setdefault(module.rsplit("/", 1)[0], []).append((module, t))
