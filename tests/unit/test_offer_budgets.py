@@ -85,7 +85,8 @@ def test_a_gift_of_only_money_or_only_one_point_is_something_to_give() -> None:
     assert result.skipped == ()
 
 
-def test_a_sign_up_bonus_under_budgets_is_given_before_any_usage_is_recorded() -> None:
+def test_a_sign_up_bonus_costs_only_points_and_is_given_before_any_usage_is_recorded() -> None:
+    # Its points fit the points budget exactly; a money budget, even of one cent, is not touched.
     bonus = offer(
         1, points=100, trigger=Trigger.SIGN_UP, limits=Limits(budget_points=100, budget_money=cny(1))
     )
