@@ -24,6 +24,11 @@ class MemberRepository(Protocol):
         at: datetime,
     ) -> Member: ...
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        """Pseudonymise: contact and profile emptied, externalRef and referral code replaced, status
+        ERASED. The member's ledger, lots and history stay as they are."""
+        ...
+
     async def statuses_by_external_refs(
         self, external_refs: Collection[str]
     ) -> dict[str, tuple[int, MemberStatus]]:
