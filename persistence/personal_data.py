@@ -45,11 +45,12 @@ class PersonalDataVault:
         if not encryption_keys:
             raise PersonalDataKeyError("at least one encryption key is needed")
         try:
-            self._fernet = MultiFernet([Fernet(key.encode()) for key in encryption_keys])
+            fernets = [Fernet(key.encode()) for key in encryption_keys]
         except (ValueError, TypeError) as exc:
             raise PersonalDataKeyError(
                 "an encryption key is not a Fernet key (32 url-safe base64-encoded bytes)"
             ) from exc
+        self._first, self._fernet = fernets[0], MultiFernet(fernets)
         if len(lookup_key) < 32:
             raise PersonalDataKeyError("the lookup key needs at least 32 characters")
         self._lookup_key = lookup_key.encode()
@@ -70,8 +71,17 @@ class PersonalDataVault:
             raise PersonalDataKeyError("no configured key decrypts a stored value") from exc
 
     def reseal(self, token: str | None) -> str | None:
-        """The same value under the first key (rotation); unchanged when already there."""
+        """The same value under the first key (rotation)."""
         return None if token is None else self._fernet.rotate(token.encode()).decode()
+
+    def under_first_key(self, token: str | None) -> bool:
+        if token is None:
+            return True
+        try:
+            self._first.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def phone_lookup(self, phone: str | None) -> str | None:
         return None if phone is None else self._hash(_PHONE, normalise_phone(phone))
