@@ -230,4 +230,5 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         lifespan=lifespan,
     )
     app.state.database = db
+    app.state.refusals = graphql.refusals  # for tests: the counts not yet written
     return app
