@@ -313,3 +313,18 @@ async def test_refused_tokens_are_audited_by_address(backend: Backend, given: Sc
     counts = [(e["node"]["actor"], e["node"]["after"]["count"]) for e in rows["auditLog"]["edges"]]
     assert counts == [("anonymous:127.0.0.1", 2), ("anonymous:127.0.0.1", 1)]
     assert "not-a-token" not in str(rows)
+
+
+@pytest.mark.partial_ledger
+async def test_an_emptied_audit_log_is_noticed(backend: Backend, given: Scenario) -> None:
+    await three_audited_actions(given)
+
+    if backend.database.is_sqlite:
+        await tamper(backend, "DELETE FROM audit_log")
+    else:  # TRUNCATE fires no row trigger: the head still tells
+        async with backend.database.write_engine.begin() as conn:
+            await conn.execute(text("TRUNCATE audit_log"))
+
+    [violation] = await check_ledger(backend.database.read_engine)
+    assert violation.kind is ViolationKind.AUDIT_HEAD_MISMATCH
+    assert "holds 0" in violation.message
