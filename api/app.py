@@ -99,13 +99,16 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         actor, auth_error = await self.authenticate(scope)
         address = client_address(scope)
         request_id = scope.get("state", {}).get("request_id", "-")
+        # Refusals are audited after the answer is sent: a refused caller never waits for the database.
+        audit = []
         if auth_error is not None:
-            await self.refusals.refused(TOKEN_REFUSED, f"anonymous:{address or '-'}", request_id)
+            audit += self.refusals.refused(TOKEN_REFUSED, f"anonymous:{address or '-'}", request_id)
         retry_after = await self.limits.request_refused(actor, address)
         if retry_after is not None:
             principal = principal_of(actor) if actor else f"anonymous:{address or '-'}"
-            await self.refusals.refused(RATE_LIMITED, principal, request_id)
+            audit += self.refusals.refused(RATE_LIMITED, principal, request_id)
             await too_many_requests(retry_after)(scope, receive, send)
+            await self.refusals.write(audit)
             return
         # strawberry answers a request it cannot read in plain text; clients expect GraphQL's JSON.
         try:
@@ -116,6 +119,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
                 status_code=exc.status_code,
             )
         await response(scope, receive, send)
+        await self.refusals.write(audit)
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: bytes that are not UTF-8, nesting too deep for the decoder and the NaN and

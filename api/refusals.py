@@ -6,7 +6,9 @@ the first refusal is written at once (count 1), and how many more followed in th
 as one row (count n) once the minute is over: at most two rows per caller per minute, whatever the
 flood. Closed minutes are written by the next refusal of any caller, or by `flush` (at shutdown).
 Past MAX_CALLERS distinct callers in one minute (a spread-out flood), further callers are counted
-together under `*`. A database that cannot take the row is logged and the refusal still answered.
+together under `*`. The app writes the rows after it has sent the refusal (`refused` counts, `write`
+writes), so a refusal is never kept waiting for a database connection; a database that cannot take
+the row is logged.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class RefusalAudit:
         self.clock = clock
         self.windows: dict[tuple[str, str], _Window] = {}
 
-    async def refused(self, action: str, principal: str, request_id: str) -> None:
+    def refused(self, action: str, principal: str, request_id: str) -> list[AuditEvent]:
+        """Count one refusal; the rows due now, for `write`."""
         now = self.clock.now()
         minute = int(now.timestamp()) // WINDOW_SECONDS
         events = self._closed(minute, now)
@@ -57,12 +60,11 @@ class RefusalAudit:
         else:
             window.more += 1
             window.request_id = request_id
-        await self._write(events)
+        return events
 
     async def flush(self) -> None:
         """Write every count still held, closed or not (at shutdown, and in tests)."""
-        now = self.clock.now()
-        await self._write(self._closed(None, now))
+        await self.write(self._closed(None, self.clock.now()))
 
     def _closed(self, minute: int | None, now: datetime) -> list[AuditEvent]:
         """Events for the windows before `minute` (all, when None), which are forgotten."""
@@ -77,7 +79,7 @@ class RefusalAudit:
                 )
         return events
 
-    async def _write(self, events: list[AuditEvent]) -> None:
+    async def write(self, events: list[AuditEvent]) -> None:
         if not events:
             return
         try:

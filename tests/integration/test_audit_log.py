@@ -267,27 +267,20 @@ async def test_a_flood_of_rate_limit_refusals_is_two_audit_rows_per_caller_and_m
     rates = {**settings_for(backend.url).rate_limits, "member": "2/day"}
     clock = FixedClock(datetime(2026, 11, 27, 12, 0, 5, tzinfo=UTC))
     app = create_app(settings_for(backend.url, rate_limits=rates), backend.database, clock)
-    token = given.tokens.member(member.raw)
+    headers = {"Authorization": f"Bearer {given.tokens.member(member.raw)}"}
+    limited = {"filter": {"action": "security.rate_limited"}}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         statuses = [
-            (
-                await http.post(
-                    "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {token}"}
-                )
-            ).status_code
+            (await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)).status_code
             for _ in range(40)
         ]
-        written_at_once = await given.gql.data(
-            AUDIT, {"filter": {"action": "security.rate_limited"}}, given.admin
-        )
+        written_at_once = await given.gql.data(AUDIT, limited, given.admin)
         # The next minute's first refusal writes the count of the minute before.
         clock.at += timedelta(minutes=1)
-        await http.post(
-            "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {token}"}
-        )
+        await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
         await app.state.refusals.flush()
 
-    rows = await given.gql.data(AUDIT, {"filter": {"action": "security.rate_limited"}}, given.admin)
+    rows = await given.gql.data(AUDIT, limited, given.admin)
 
     assert statuses == [200, 200] + [429] * 38
     assert [e["node"]["after"]["count"] for e in written_at_once["auditLog"]["edges"]] == [1]
