@@ -12,7 +12,8 @@ from domain import ledger, members, merchants, purchases, rewards
 strawberry.enum(
     members.MemberStatus,
     name="MemberStatus",
-    description="Whether a member may earn and spend: ACTIVE, LOCKED by an admin, CLOSED, or DORMANT.",
+    description="Whether a member may earn and spend: ACTIVE, LOCKED by an admin, CLOSED, DORMANT, or "
+    "ERASED (its personal data erased at its own or an admin's request; final).",
 )
 MemberStatus = members.MemberStatus
 strawberry.enum(members.IncomeBand, name="IncomeBand", description="A member's declared income band.")
