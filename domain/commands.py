@@ -29,6 +29,11 @@ class ChangeMemberStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class EraseMember:
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateMerchant:
     name: str
     category: MerchantCategory

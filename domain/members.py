@@ -11,6 +11,7 @@ class MemberStatus(StrEnum):
     ACTIVE = "ACTIVE"
     LOCKED = "LOCKED"
     CLOSED = "CLOSED"
+    ERASED = "ERASED"  # personal data pseudonymised at the member's or an admin's request: final
     DORMANT = "DORMANT"  # shown, never stored: see Member.shown_status
 
 
@@ -74,9 +75,10 @@ class Balance:
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """The first three and last four characters, as wallets show them: 13812345678 -> 138****5678."""
     if not phone:
         return phone
-    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:] if len(phone) > 5 else "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
 
 
 def mask_email(email: str | None) -> str | None:
@@ -84,3 +86,7 @@ def mask_email(email: str | None) -> str | None:
         return email
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+def masked_contact(contact: Contact) -> Contact:
+    return Contact(phone=mask_phone(contact.phone), email=mask_email(contact.email))

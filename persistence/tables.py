@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -136,8 +137,12 @@ class MemberRow(Base):
     region: Mapped[str | None] = mapped_column(String(60))
     income_band: Mapped[str | None] = mapped_column(String(12))
     tags: Mapped[list[str]] = mapped_column(JSON)
-    phone: Mapped[str | None] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
+    # Contact data at rest: Fernet tokens, and HMAC-SHA256 of the normalised value for exact lookup
+    # (persistence/personal_data.py). Never the plain value.
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    email_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -554,17 +559,39 @@ class IdempotencyKeyRow(Base):
 
 
 class AuditLogRow(Base):
+    """Append-only (triggers refuse UPDATE and DELETE) and chained: `hash` is SHA-256 over `prev_hash`
+    and the row's content (persistence/repositories/audit.py), so an altered row breaks the chain."""
+
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_target", "target_type", "target_id"),
+        Index("ix_audit_log_member_id_id", "member_id", "id"),
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_action_id", "action", "id"),
+        Index("ix_audit_log_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(BigInteger)  # the member concerned, if any
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainRow(Base):
+    """The chain's head: one row, locked by every append so the chain never forks, and compared with
+    the last audit row by verify-ledger, so rows cut from the end are noticed too."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)
 
 
 class SecurityEventRow(Base):
@@ -616,4 +643,5 @@ award_funding = _table(AwardFundingRow)
 member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)
+audit_chain = _table(AuditChainRow)
 security_events = _table(SecurityEventRow)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import is_disconnect
+from persistence.personal_data import vault_for
 from persistence.repositories.activity import (
     SqlAdjustmentRepository,
     SqlPurchaseRepository,
@@ -57,7 +58,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self._conn = conn
         catalogue = Catalogue(conn, cache_for(self.engine))
-        self.members = SqlMemberRepository(conn, catalogue)
+        self.members = SqlMemberRepository(conn, catalogue, vault_for(self.engine))
         self.merchants = SqlMerchantRepository(conn, catalogue)
         self.partners = SqlPartnerRepository(conn)
         self.rewards = SqlRewardRepository(conn)
@@ -105,6 +106,8 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"
+        # Audit rows are appended last, just before COMMIT: see SqlAuditLog.
+        await self.audit.flush()
         try:
             await self._conn.commit()
         except Exception as error:

@@ -32,6 +32,9 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   AWARD_FUNDING_MISMATCH   every award's funding rows add up to what it gave
   AWARD_REFUND_OUT_OF_RANGE  refunds gave back from an award between 0 and what it gave (points and
                            money), so every net figure of campaignReport is between 0 and the gross
+  AUDIT_ROW_ALTERED / AUDIT_CHAIN_BROKEN / AUDIT_HEAD_MISMATCH
+                           the audit log's hash chain holds (queries/audit_check.py): the first
+                           row whose content or link no longer matches is named
 
 The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because every point in
 MEMBER_AVAILABLE lives in exactly one lot, and only available points do: pending points get their
@@ -52,6 +55,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginType
+from persistence.queries.audit_check import check_audit_chain
 from persistence.tables import (
     adjustments,
     award_funding,
@@ -92,6 +96,9 @@ class ViolationKind(StrEnum):
     OFFER_USAGE_MISMATCH = "OFFER_USAGE_MISMATCH"
     AWARD_FUNDING_MISMATCH = "AWARD_FUNDING_MISMATCH"
     AWARD_REFUND_OUT_OF_RANGE = "AWARD_REFUND_OUT_OF_RANGE"
+    AUDIT_ROW_ALTERED = "AUDIT_ROW_ALTERED"
+    AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
+    AUDIT_HEAD_MISMATCH = "AUDIT_HEAD_MISMATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ class Violation:
     entry_id: int | None = None
     lot_id: int | None = None
     origin_id: int | None = None
+    audit_id: int | None = None
 
     def __str__(self) -> str:
         return f"{self.kind.value}: {self.message}"
@@ -155,7 +163,10 @@ async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = No
             checker.award_refunds,
         ):
             await check()
-        counts = await _counts(conn)
+        audit_rows, chain_break = await check_audit_chain(conn)
+        if chain_break is not None:
+            checker._add(ViolationKind(chain_break.kind), chain_break.message, audit_id=chain_break.row_id)
+        counts = {**await _counts(conn), "audit rows": audit_rows}
         system_totals, member_totals = await _totals(conn)
     return LedgerReport(counts, system_totals, member_totals, tuple(checker.violations))
 

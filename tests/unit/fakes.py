@@ -148,6 +148,17 @@ class FakeMemberRepository(_Repository):
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
         self.t.members[member_id] = replace(self.t.members[member_id], status=status, status_reason=reason)
 
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            external_ref=pseudonym,
+            referral_code=referral_code,
+            status=MemberStatus.ERASED,
+            status_reason="personal data erased",
+            profile=Profile(),
+            contact=Contact(),
+        )
+
     async def record_activity(self, member_id: int, at: datetime) -> None:
         return None  # the fakes keep no activity times
 
