@@ -64,6 +64,8 @@ async def erase_member(cmd: EraseMember, *, actor: Actor, uow: UnitOfWork, clock
             contact=Contact(),
         )
         await uow.members.erase(member.id, pseudonym=erased.external_ref, referral_code=erased.referral_code)
+        # Every merchant's reference for the member retires: none may act for it any more.
+        await uow.member_links.unlink_all(member.id, now)
         # Only the status: the audit row must not bring back what the erasure removes.
         await uow.audit.record(
             AuditEvent(

@@ -227,10 +227,12 @@ async def test_a_member_erases_itself_and_can_then_do_nothing(given: Scenario) -
     member = await enrolled(given)
     token = given.tokens.member(member.raw)
     merchant = await given.merchant()
+    await given.member_ref(merchant, member)  # linked to a shop before
 
     answer = await given.gql.data(ERASE, {"input": {"memberId": member.gid}}, token)
     me = await given.gql.data("query { me { id } }", token=token)
     earn = await given.purchase(merchant, member, 10_000, "after-erasure")
+    by_card = await given.card_purchase(merchant, member.gid, 10_000, "card-after-erasure")
     lock = await given.gql.data(
         "mutation($i: LockMemberInput!) { lockMember(input: $i) { errors { code } } }",
         {"i": {"memberId": member.gid, "reason": "x"}},
@@ -240,7 +242,9 @@ async def test_a_member_erases_itself_and_can_then_do_nothing(given: Scenario) -
 
     assert answer["eraseMember"]["errors"] == []
     assert me["me"] is None
-    assert earn["errors"][0]["code"] == "MEMBER_LOCKED"
+    # Its links retired with it: the shop's reference names no one now; the bank's card is refused.
+    assert [(e["code"], e["field"]) for e in earn["errors"]] == [("NOT_FOUND", ["memberRef"])]
+    assert [(e["code"], e["field"]) for e in by_card["errors"]] == [("MEMBER_LOCKED", ["memberId"])]
     assert lock["lockMember"]["errors"] == [{"code": "VALIDATION"}]
     [row] = audit["auditLog"]["edges"]
     assert row["node"]["actor"] == f"member-{member.raw}"
