@@ -239,7 +239,10 @@ _Fired = tuple[int, str] | None
 def _purchase_amount(rule: RiskRule, m: Movement, f: RiskFigures) -> _Fired:
     if m.amount is None or m.amount.currency != rule.currency or m.amount.amount_minor <= rule.limit:
         return None
-    return m.amount.amount_minor, f"amount {m.amount.amount_minor} {rule.currency} minor units over {rule.limit}"
+    return (
+        m.amount.amount_minor,
+        f"amount {m.amount.amount_minor} {rule.currency} minor units over {rule.limit}",
+    )
 
 
 def _merchant_daily_points(rule: RiskRule, m: Movement, f: RiskFigures) -> _Fired:
@@ -283,7 +286,10 @@ def _earn_and_burn(rule: RiskRule, m: Movement, f: RiskFigures) -> _Fired:
     earned = f.largest_earning.get(rule.window_minutes, 0)
     if earned <= rule.limit:
         return None
-    return earned, f"an earning of {earned} points in the last {rule.window_minutes} minutes, over {rule.limit}"
+    return (
+        earned,
+        f"an earning of {earned} points in the last {rule.window_minutes} minutes, over {rule.limit}",
+    )
 
 
 def _transfer_fan_in(rule: RiskRule, m: Movement, f: RiskFigures) -> _Fired:
@@ -367,7 +373,9 @@ def earning_claims(movement: Movement, rules: Sequence[RiskRule]) -> list[Counte
         key = CounterKey(CounterScope.MERCHANT_DAY, movement.merchant_id, day)
         claims.append(CounterClaim(key, 1, movement.points))
     if RuleKind.MEMBER_DAILY_POINTS in kinds:
-        claims.append(CounterClaim(CounterKey(CounterScope.MEMBER_DAY, movement.member_id, day), 1, movement.points))
+        claims.append(
+            CounterClaim(CounterKey(CounterScope.MEMBER_DAY, movement.member_id, day), 1, movement.points)
+        )
     for minutes in sorted({r.window_minutes for r in rules if r.on and r.kind is RuleKind.MEMBER_VELOCITY}):
         key = CounterKey(
             CounterScope.MEMBER_WINDOW, movement.member_id, window_number(movement.at, minutes), str(minutes)
@@ -384,7 +392,9 @@ def earning_figures(movement: Movement, before: Mapping[CounterKey, Counted]) ->
     day = day_number(movement.at)
     none = Counted()
     windows = {
-        int(key.detail): counted.count for key, counted in before.items() if key.scope is CounterScope.MEMBER_WINDOW
+        int(key.detail): counted.count
+        for key, counted in before.items()
+        if key.scope is CounterScope.MEMBER_WINDOW
     }
     history = none
     if movement.amount is not None:
@@ -395,7 +405,9 @@ def earning_figures(movement: Movement, before: Mapping[CounterKey, Counted]) ->
         merchant = before.get(CounterKey(CounterScope.MERCHANT_DAY, movement.merchant_id, day), none)
     return RiskFigures(
         merchant_points_today=merchant.points,
-        member_points_today=before.get(CounterKey(CounterScope.MEMBER_DAY, movement.member_id, day), none).points,
+        member_points_today=before.get(
+            CounterKey(CounterScope.MEMBER_DAY, movement.member_id, day), none
+        ).points,
         purchases_in_window=windows,
         history_count=history.count,
         history_minor=history.amount_minor,

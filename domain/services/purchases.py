@@ -27,10 +27,12 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
+from domain.risk import Movement, MovementKind
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
+from domain.services.risk import assess_earning
 from domain.services.tiers import upgrade_after_purchase
 from domain.tiers import earn_multiplier, effective_tier
 
@@ -198,9 +200,15 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         points = base_points + sum(a.points for a in awards)
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
+        # Risk control, before the member's balance row is taken (the lock order): refused, nothing
+        # changes; held, the points go to the member's review balance, not pending nor available.
+        risk = await assess_earning(
+            uow, Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
+        )
+        held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
         # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
         pending_days = programme.pending_days_at(merchant)
-        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
+        matures_at = now + timedelta(days=pending_days) if pending_days > 0 and not held else None
         pending = matures_at is not None
         purchase = await uow.purchases.add(
             member_id=member.id,
@@ -224,9 +232,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             funded = [cost for award in awards for cost in award.funding]
             await post_entry(
                 uow,
-                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
+                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at, held=held),
                 now,
-                None if pending else earn_lot(member.id, points, now, programme),
+                None if pending or held else earn_lot(member.id, points, now, programme),
             )
         else:
             await uow.members.record_activity(member.id, now)  # no entry to say the member shopped
@@ -243,6 +251,19 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # With the member's balance row locked by the post above (or here, when nothing was posted),
         # a purchase that lifts the member into a higher tier upgrades it at once.
         await upgrade_after_purchase(uow, member, ladder, programme, now, locked=points > 0)
-        return PurchaseResult.of(purchase, awards)
+        result = PurchaseResult.of(purchase, awards)
+        if held:
+            review = await uow.risk.add_review(
+                member_id=member.id,
+                purchase_id=purchase.id,
+                merchant_id=merchant.id,
+                points=points,
+                outcomes=risk.outcomes,
+                at=now,
+            )
+            result = replace(
+                result, review_id=review.id, risk_notice=f"held for risk review: {risk.summary()}"
+            )
+        return result
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

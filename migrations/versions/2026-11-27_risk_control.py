@@ -38,7 +38,9 @@ DEFAULT_RULES = [
 def upgrade() -> None:
     with op.batch_alter_table("member_balances") as batch:
         batch.add_column(sa.Column("under_review", sa.BigInteger(), nullable=False, server_default="0"))
-        batch.create_check_constraint(op.f("ck_member_balances_under_review_not_negative"), "under_review >= 0")
+        batch.create_check_constraint(
+            op.f("ck_member_balances_under_review_not_negative"), "under_review >= 0"
+        )
     rules = op.create_table(
         "risk_rules",
         sa.Column("id", ID, nullable=False),
@@ -92,7 +94,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("decided_at", UTC_DATETIME, nullable=True),
         sa.Column("decided_by", sa.String(120), nullable=True),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_risk_reviews_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_risk_reviews_member_id_members")
+        ),
         sa.ForeignKeyConstraint(
             ["purchase_id"], ["purchases.id"], name=op.f("fk_risk_reviews_purchase_id_purchases")
         ),

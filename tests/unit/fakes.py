@@ -36,6 +36,7 @@ from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
+from tests.unit.fake_risk import FakeRiskRepository, RiskTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -87,6 +88,7 @@ class Tables:
         default_factory=dict
     )  # hash -> (member, expires at, used at)
     tier_ids: set[int] = field(default_factory=set)
+    risk: RiskTables = field(default_factory=RiskTables)
 
 
 class FakeDatabase:
@@ -664,6 +666,7 @@ class FakeUnitOfWork:
         self.security_events = FakeSecurityEventLog(self.db)
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
+        self.risk = FakeRiskRepository(self.db)
 
     @property
     def committed(self) -> bool:

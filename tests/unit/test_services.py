@@ -27,6 +27,7 @@ from domain.services.admin import enroll_member, lock_member, unlock_member
 from domain.services.posting import post_entry
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
+from tests.unit.fake_risk import raise_risk_limits
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
 
 ADMIN = Actor(Role.ADMIN, "admin-ada", request_id="req-1")
@@ -433,6 +434,7 @@ async def test_the_largest_32_bit_amount_is_accepted(
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db)
+    raise_risk_limits(db)  # no default rule lets this amount by without review
 
     result = await post_purchase(
         PostPurchase(member.id, Money(2**31 - 1, "CNY"), "k"),
@@ -972,6 +974,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 0,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
     }
     assert event.after == {
         "member_id": member.id,
@@ -981,6 +984,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 500,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
         "reasonCode": "GOODWILL",
         "note": "late delivery",
     }
