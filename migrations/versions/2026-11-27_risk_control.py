@@ -85,9 +85,9 @@ def upgrade() -> None:
     op.create_table(
         "risk_reviews",
         sa.Column("id", ID, nullable=False),
-        sa.Column("member_id", sa.BigInteger(), nullable=False),
-        sa.Column("purchase_id", sa.BigInteger(), nullable=False),
-        sa.Column("merchant_id", sa.BigInteger(), nullable=False),
+        sa.Column("member_id", ID, nullable=False),
+        sa.Column("purchase_id", ID, nullable=False),
+        sa.Column("merchant_id", ID, nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("outcomes", sa.JSON(), nullable=False),
