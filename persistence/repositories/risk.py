@@ -133,7 +133,7 @@ class SqlRiskRepository:
         for row in rows:
             key = CounterKey(CounterScope(row.scope), row.owner_id, row.period, row.detail)
             claim = by_key[key]
-            count, points, amount = row.tuple()[4:]
+            count, points, amount = row[4], row[5], row[6]
             before[key] = Counted(count - claim.count, points - claim.points, amount - claim.amount_minor)
         return before
 
