@@ -50,6 +50,10 @@ class RiskRepository(Protocol):
         """Move an OPEN review to `status` with one conditional update; None when it was not OPEN."""
         ...
 
+    async def hold_purchase(self, purchase_id: int) -> None:
+        """A held purchase's points are not pending: they wait in the review balance instead."""
+        ...
+
     async def take_back_purchase_points(self, purchase_id: int) -> None:
         """A rejected purchase's points count as taken back (points_refunded = points_earned)."""
         ...

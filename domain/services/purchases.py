@@ -27,12 +27,11 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
-from domain.risk import Movement, MovementKind
+from domain.risk import Movement, MovementKind, assess, earning_claims, earning_figures, refusal
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
-from domain.services.risk import assess_earning
 from domain.services.tiers import upgrade_after_purchase
 from domain.tiers import earn_multiplier, effective_tier
 
@@ -200,17 +199,16 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         points = base_points + sum(a.points for a in awards)
         if points > MAX_INT:
             raise Validation("this amount earns more points than one purchase may", ("amount", "amountMinor"))
-        # Risk control, before the member's balance row is taken (the lock order): refused, nothing
-        # changes; held, the points go to the member's review balance, not pending nor available.
-        risk = await assess_earning(
-            uow, Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
-        )
-        held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
         # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
         pending_days = programme.pending_days_at(merchant)
-        matures_at = now + timedelta(days=pending_days) if pending_days > 0 and not held else None
-        pending = matures_at is not None
-        purchase = await uow.purchases.add(
+        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
+        # Risk control, before the member's balance row is taken (the lock order): the purchase is
+        # written with the risk counters it claims (one round trip where the store can), then
+        # assessed. Refused, everything rolls back; held, the points go to the review balance.
+        movement = Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
+        rules = await uow.risk.rules()
+        purchase, counted = await uow.purchases.add_claiming(
+            earning_claims(movement, rules),
             member_id=member.id,
             merchant_id=merchant.id,
             amount=earned.amount,
@@ -218,11 +216,19 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at=occurred_at,
             reference=reference,
             points_earned=points,
-            points_pending=points if pending else 0,
+            points_pending=points if matures_at is not None else 0,
             at=now,
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
+        risk = assess(movement, earning_figures(movement, counted), rules)
+        if risk.refused:
+            raise refusal(risk, ("amount",))
+        held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
+        if held and matures_at is not None:
+            await uow.risk.hold_purchase(purchase.id)  # the review is the wait: no return window
+            purchase, matures_at = replace(purchase, points_pending=0), None
+        pending = matures_at is not None
         awarded = {a.offer_id for a in awards}
         referrer_id = facts.member.referred_by
         if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):

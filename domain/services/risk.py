@@ -2,8 +2,9 @@
 admins work the queue of held earnings and set the rules.
 
 Where each assessment sits in the lock order (domain/services/posting.py):
-- an earning claims its counters (risk_counters rows, in key order) after its offer counters and
-  before its posting takes the member's balance row; nothing else takes counter rows, so no cycle;
+- an earning claims its counters (risk_counters rows, in key order) with its purchase row, after
+  its offer counters and before its posting takes the member's balance row
+  (domain/services/purchases.py); nothing else takes counter rows, so no cycle;
 - a redemption and a transfer read their figures under the members' balance rows they already hold.
 """
 
@@ -25,15 +26,12 @@ from domain.risk import (
     Movement,
     ReviewStatus,
     RiskAction,
-    RiskDecision,
     RiskFigures,
     RiskReview,
     RiskRule,
     assess,
     burn_windows,
     day_start,
-    earning_claims,
-    earning_figures,
     fan_in_on,
     refusal,
     validate_rule,
@@ -42,17 +40,6 @@ from domain.services.admin import audit_event
 from domain.services.common import require_role
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
-
-
-async def assess_earning(uow: UnitOfWork, movement: Movement) -> RiskDecision:
-    """The rules' decision on an earning; raises RiskRefused (its claims roll back with the work)."""
-    rules = await uow.risk.rules()
-    claims = earning_claims(movement, rules)
-    before = await uow.risk.claim(claims) if claims else {}
-    decision = assess(movement, earning_figures(movement, before), rules)
-    if decision.refused:
-        raise refusal(decision, ("amount",))
-    return decision
 
 
 async def refuse_risky_redemption(uow: UnitOfWork, movement: Movement) -> None:

@@ -35,8 +35,8 @@ from persistence.tables import purchases, risk_counters, risk_reviews, risk_rule
 _RULES = select(risk_rules).order_by(risk_rules.c.id)
 
 # PostgreSQL: every claim of an earning in one round trip, rows in the order given (the lock order).
-_CLAIM_PG = text(
-    """
+# The purchase insert carries it as a CTE (persistence/repositories/activity.py): no round trip of its own.
+CLAIM_ROWS = """
 INSERT INTO risk_counters AS c (scope, owner_id, period, detail, count, points, amount_minor)
 SELECT * FROM unnest(CAST(:scopes AS VARCHAR[]), CAST(:owners AS BIGINT[]), CAST(:periods AS BIGINT[]),
                      CAST(:details AS VARCHAR[]), CAST(:counts AS BIGINT[]), CAST(:points AS BIGINT[]),
@@ -46,7 +46,7 @@ SET count = c.count + excluded.count, points = c.points + excluded.points,
     amount_minor = c.amount_minor + excluded.amount_minor
 RETURNING scope, owner_id, period, detail, count, points, amount_minor
 """
-)
+_CLAIM_PG = text(CLAIM_ROWS)
 _c = risk_counters.c
 _CLAIM_SQLITE = (
     sqlite_insert(risk_counters)
@@ -98,44 +98,7 @@ class SqlRiskRepository:
         await self.catalogue.changed()
 
     async def claim(self, claims: Sequence[CounterClaim]) -> Mapping[CounterKey, Counted]:
-        if not claims:
-            return {}
-        by_key = {claim.key: claim for claim in claims}
-        if bulk.is_postgres(self.conn):
-            rows = list(
-                await self.conn.execute(
-                    _CLAIM_PG,
-                    {
-                        "scopes": [c.key.scope.value for c in claims],
-                        "owners": [c.key.owner_id for c in claims],
-                        "periods": [c.key.period for c in claims],
-                        "details": [c.key.detail for c in claims],
-                        "counts": [c.count for c in claims],
-                        "points": [c.points for c in claims],
-                        "amounts": [c.amount_minor for c in claims],
-                    },
-                )
-            )
-        else:
-            rows = []
-            for c in claims:
-                values = {
-                    "scope": c.key.scope.value,
-                    "owner_id": c.key.owner_id,
-                    "period": c.key.period,
-                    "detail": c.key.detail,
-                    "count": c.count,
-                    "points": c.points,
-                    "amount_minor": c.amount_minor,
-                }
-                rows.append((await self.conn.execute(_CLAIM_SQLITE, values)).one())
-        before = {}
-        for row in rows:
-            key = CounterKey(CounterScope(row.scope), row.owner_id, row.period, row.detail)
-            claim = by_key[key]
-            count, points, amount = row[4], row[5], row[6]
-            before[key] = Counted(count - claim.count, points - claim.points, amount - claim.amount_minor)
-        return before
+        return await claim_counters(self.conn, claims)
 
     async def largest_earning(self, member_id: int, since: datetime) -> int:
         return int((await self.conn.execute(_LARGEST_EARNING, {"m": member_id, "since": since})).scalar_one())
@@ -191,6 +154,11 @@ class SqlRiskRepository:
         ).first()
         return _review(row) if row else None
 
+    async def hold_purchase(self, purchase_id: int) -> None:
+        await self.conn.execute(
+            update(purchases).where(purchases.c.id == purchase_id).values(points_pending=0, matures_at=None)
+        )
+
     async def take_back_purchase_points(self, purchase_id: int) -> None:
         await self.conn.execute(
             update(purchases)
@@ -207,6 +175,55 @@ class SqlRiskRepository:
         if before is not None:
             statement = statement.where(risk_reviews.c.id < before)
         return [_review(row) for row in await self.conn.execute(statement)]
+
+
+async def claim_counters(conn: AsyncConnection, claims: Sequence[CounterClaim]) -> dict[CounterKey, Counted]:
+    """`RiskRepository.claim` on this connection."""
+    if not claims:
+        return {}
+    if bulk.is_postgres(conn):
+        rows = list(await conn.execute(_CLAIM_PG, claim_params(claims)))
+    else:
+        rows = []
+        for c in claims:
+            values = {
+                "scope": c.key.scope.value,
+                "owner_id": c.key.owner_id,
+                "period": c.key.period,
+                "detail": c.key.detail,
+                "count": c.count,
+                "points": c.points,
+                "amount_minor": c.amount_minor,
+            }
+            rows.append((await conn.execute(_CLAIM_SQLITE, values)).one())
+    return counted_before(claims, [tuple(row) for row in rows])
+
+
+def claim_params(claims: Sequence[CounterClaim]) -> dict[str, list[Any]]:
+    """The claims as the arrays `CLAIM_ROWS` unnests."""
+    return {
+        "scopes": [c.key.scope.value for c in claims],
+        "owners": [c.key.owner_id for c in claims],
+        "periods": [c.key.period for c in claims],
+        "details": [c.key.detail for c in claims],
+        "counts": [c.count for c in claims],
+        "points": [c.points for c in claims],
+        "amounts": [c.amount_minor for c in claims],
+    }
+
+
+def counted_before(
+    claims: Sequence[CounterClaim], rows: Sequence[Sequence[Any]]
+) -> dict[CounterKey, Counted]:
+    """Each claimed counter as it stood before the claim, from the rows (scope, owner, period,
+    detail, count, points, amount) it returned after it."""
+    by_key = {claim.key: claim for claim in claims}
+    before = {}
+    for scope, owner_id, period, detail, count, points, amount in rows:
+        key = CounterKey(CounterScope(scope), owner_id, period, detail)
+        claim = by_key[key]
+        before[key] = Counted(count - claim.count, points - claim.points, amount - claim.amount_minor)
+    return before
 
 
 def _rule(row: Row[Any]) -> RiskRule:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from domain.audit import AuditEvent
 from domain.ledger import (
@@ -34,6 +34,7 @@ from domain.posting import PostingDecision, RowChange, net_rows
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.risk import Counted, CounterClaim, CounterKey
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 from tests.unit.fake_risk import FakeRiskRepository, RiskTables
@@ -409,6 +410,11 @@ class FakePurchaseRepository(_Repository):
         )
         self.t.purchases[purchase.id] = purchase
         return purchase
+
+    async def add_claiming(
+        self, claims: Sequence[CounterClaim], /, **purchase: Any
+    ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
+        return await self.add(**purchase), await FakeRiskRepository(self.db).claim(claims)
 
     async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
         mine = [p for p in self.t.purchases.values() if p.member_id == member_id]
