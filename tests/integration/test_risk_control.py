@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from persistence.tables import audit_log
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
+from tests.integration.test_settlement_import import line, run
 from tests.integration.test_transfers import transfer
 
 POST = """mutation($input: PostPurchaseInput!) {
@@ -342,3 +343,43 @@ async def test_points_from_too_many_members_in_a_day_are_refused(given: Scenario
     assert answers[2]["errors"][0]["code"] == "RISK_REVIEW"
     assert again["errors"] == []  # a member who already gave today is not another sender
     assert (await balance(given, receiver))["available"] == 30
+
+
+async def test_a_settlement_file_goes_through_the_same_rules_line_by_line(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant()
+    await given.member("alice")
+    await given.member("bob")
+    await given.risk_rule("MEMBER_VELOCITY", limit=2)
+    usd = await rule_id(given, "PURCHASE_AMOUNT", "USD")
+    await update_rule(given, usd, action="REFUSE")
+    lines = [
+        line(2, "S-1", "alice", 10_000),
+        line(3, "S-2", "alice", 10_000),
+        line(4, "S-3", "alice", 10_000),  # the third in the window: held
+        line(5, "S-4", "bob", 5_000_001, "USD"),  # refused, and claims nothing
+        line(6, "S-5", "bob", 10_000),
+    ]
+
+    outcome = await run(backend, merchant, lines)
+
+    assert (outcome.posted, outcome.points) == (4, 400)
+    [bad] = outcome.rejected
+    assert bad.line_no == 5
+    assert "refused by risk control: amount 5000001 USD minor units over 5000000" in bad.message
+    [review] = await open_reviews(given)
+    assert review["points"] == 100
+    alice = (await given.gql.data(REVIEWS, {"status": "OPEN"}, given.admin))["riskReviews"]["edges"][0][
+        "node"
+    ]
+    assert alice["memberId"] == review["memberId"]
+    async with backend.database.read_engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT count, points FROM risk_counters WHERE scope = 'MERCHANT_DAY'")
+        )
+        assert [tuple(r) for r in rows] == [(4, 400)]
+        balances = await conn.execute(
+            text("SELECT available, under_review FROM member_balances ORDER BY member_id")
+        )
+        assert [tuple(r) for r in balances] == [(200, 100), (100, 0)]
