@@ -72,6 +72,7 @@ class Balance:
     lifetime_earned: int
     lifetime_redeemed: int
     debt: int = 0  # points owed after refunds took back points already spent
+    under_review: int = 0  # earned points a risk rule holds until an admin approves or rejects them
 
 
 def mask_phone(phone: str | None) -> str | None:

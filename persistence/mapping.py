@@ -87,6 +87,7 @@ def balance(row: Row[Any]) -> Balance:
         lifetime_earned=row.lifetime_earned,
         lifetime_redeemed=row.lifetime_redeemed,
         debt=row.debt,
+        under_review=row.under_review,
     )
 
 
@@ -100,6 +101,7 @@ def balance_from_prefixed(row: Row[Any]) -> Balance:
         lifetime_earned=row.balance_lifetime_earned,
         lifetime_redeemed=row.balance_lifetime_redeemed,
         debt=row.balance_debt,
+        under_review=row.balance_under_review,
     )
 
 

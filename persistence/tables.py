@@ -174,6 +174,7 @@ class MemberBalanceRow(Base):
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         CheckConstraint("held >= 0", name="held_not_negative"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),
+        CheckConstraint("under_review >= 0", name="under_review_not_negative"),
         # The dormancy job looks for members not yet dormant whose last activity is old.
         Index(
             "ix_member_balances_last_activity_at_awake",
@@ -189,6 +190,8 @@ class MemberBalanceRow(Base):
     lifetime_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
     debt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # points owed after refunds
+    # earned points a risk rule holds for review: not spendable
+    under_review: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     dormant_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -594,6 +597,54 @@ class AuditChainRow(Base):
     length: Mapped[int] = mapped_column(BigInteger)
 
 
+class RiskRuleRow(Base):
+    """One risk rule and its thresholds: admin settings, cached with the catalogue."""
+
+    __tablename__ = "risk_rules"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(10))
+    limit_value: Mapped[int] = mapped_column(BigInteger)
+    window_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    min_history: Mapped[int] = mapped_column(BigInteger, default=0)
+    description: Mapped[str] = mapped_column(String(200))
+
+
+class RiskCounterRow(Base):
+    """A figure the risk rules read, kept as it goes: claimed (added to) under its row lock by each
+    earning, so racing purchases count each other. See domain/risk.py for the scopes."""
+
+    __tablename__ = "risk_counters"
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    detail: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class RiskReviewRow(Base):
+    """An earning a risk rule held: its points sit in the member's review balance until decided."""
+
+    __tablename__ = "risk_reviews"
+    __table_args__ = (
+        Index("ix_risk_reviews_status_id", "status", "id"),
+        Index("ix_risk_reviews_member_id_id", "member_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))
+    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the rules and figures behind the hold
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+
+
 class SecurityEventRow(Base):
     __tablename__ = "security_events"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -645,3 +696,6 @@ idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)
 audit_chain = _table(AuditChainRow)
 security_events = _table(SecurityEventRow)
+risk_rules = _table(RiskRuleRow)
+risk_counters = _table(RiskCounterRow)
+risk_reviews = _table(RiskReviewRow)

@@ -36,6 +36,7 @@ from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
+from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.tiers import SqlTierRepository
 
@@ -77,6 +78,7 @@ class SqlAlchemyUnitOfWork:
         self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
+        self.risk = SqlRiskRepository(conn, catalogue)
         return self
 
     async def __aexit__(

@@ -14,19 +14,20 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import DEFAULT_RATE_LIMITS, Settings
 from domain.actors import Role
+from domain.risk import RiskRule, default_rules
 from persistence.audit_chain import GENESIS, SQLITE_DROP_TRIGGERS, SQLITE_TRIGGERS
 from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head_async
 from persistence.personal_data import PersonalDataVault
 from persistence.queries.ledger_check import check_ledger
-from persistence.tables import Base
+from persistence.tables import Base, risk_rules
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
@@ -140,6 +141,19 @@ async def backends(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[_B
     await created.dispose()
 
 
+def default_rule_row(rule: RiskRule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "kind": rule.kind.value,
+        "action": rule.action.value,
+        "limit_value": rule.limit,
+        "window_minutes": rule.window_minutes,
+        "currency": rule.currency,
+        "min_history": rule.min_history,
+        "description": rule.description,
+    }
+
+
 async def clean(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     async with database.write_engine.begin() as conn:
@@ -158,6 +172,8 @@ async def clean(database: Database) -> None:
         await conn.execute(
             text("UPDATE audit_chain SET last_hash = :genesis, length = 0"), {"genesis": GENESIS}
         )
+        # Every test starts from the default risk rules, as a new programme does.
+        await conn.execute(insert(risk_rules), [default_rule_row(rule) for rule in default_rules()])
         # Merchant ids are reused after the wipe: move processes' catalogue caches on.
         await conn.execute(text("UPDATE programme SET catalogue_version = catalogue_version + 1"))
 

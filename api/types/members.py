@@ -70,6 +70,9 @@ class PointsBalance:
     debt: int = strawberry.field(
         description="Points owed after a refund took back points already spent; earnings repay it first."
     )
+    under_review: int = strawberry.field(
+        description="Earned points a risk rule holds until an admin approves them; they cannot be spent."
+    )
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points in lots expiring in the next 30 days, soonest first.")
@@ -86,6 +89,7 @@ class PointsBalance:
             lifetime_earned=b.lifetime_earned,
             lifetime_redeemed=b.lifetime_redeemed,
             debt=b.debt,
+            under_review=b.under_review,
             member_id=b.member_id,
         )
 
