@@ -31,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from domain.actors import Actor
+from domain.audit import AuditEvent
 from domain.errors import DomainError, ErrorCode, Validation
 from domain.money import MAX_INT, Money
 
@@ -427,10 +429,33 @@ class RiskRefused(DomainError):
     """A risk rule refused the movement; nothing changed. The message names the rules and figures."""
 
     code = ErrorCode.RISK_REVIEW
+    member_id: int | None = None  # whose movement it was, for the audit log; not part of the answer
 
 
-def refusal(decision: RiskDecision, field: tuple[str, ...] | None = None) -> RiskRefused:
-    return RiskRefused(f"refused by risk control: {decision.summary()}", field)
+def risk_decision_event(
+    actor: Actor, action: str, member_id: int | None, facts: dict[str, object], at: datetime
+) -> AuditEvent:
+    """A risk decision for the audit log: a hold (`security.risk_hold`, with its review) or a refusal
+    (`security.risk_refused`), with the rules and figures behind it."""
+    return AuditEvent(
+        actor.subject,
+        action,
+        "Member",
+        member_id or 0,
+        None,
+        facts,
+        actor.request_id,
+        at,
+        member_id=member_id,
+    )
+
+
+def refusal(
+    decision: RiskDecision, field: tuple[str, ...] | None = None, member_id: int | None = None
+) -> RiskRefused:
+    refused = RiskRefused(f"refused by risk control: {decision.summary()}", field)
+    refused.member_id = member_id
+    return refused
 
 
 # The review queue.

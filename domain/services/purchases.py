@@ -27,7 +27,15 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
-from domain.risk import Movement, MovementKind, assess, earning_claims, earning_figures, refusal
+from domain.risk import (
+    Movement,
+    MovementKind,
+    assess,
+    earning_claims,
+    earning_figures,
+    refusal,
+    risk_decision_event,
+)
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
@@ -239,7 +247,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         )
         risk = assess(movement, earning_figures(movement, counted), rules)
         if risk.refused:
-            raise refusal(risk, ("amount",))
+            raise refusal(risk, ("amount",), member_id=member.id)
         held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
         if held and matures_at is not None:
             await uow.risk.hold_purchase(purchase.id)  # the review is the wait: no return window
@@ -285,6 +293,20 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             )
             result = replace(
                 result, review_id=review.id, risk_notice=f"held for risk review: {risk.summary()}"
+            )
+            await uow.audit.record(
+                risk_decision_event(
+                    actor,
+                    "security.risk_hold",
+                    member.id,
+                    {
+                        "reviewId": review.id,
+                        "purchaseId": purchase.id,
+                        "points": points,
+                        "rules": risk.summary(),
+                    },
+                    now,
+                )
             )
         return result
 

@@ -54,7 +54,7 @@ async def refuse_risky_redemption(uow: UnitOfWork, movement: Movement) -> None:
     }
     decision = assess(movement, RiskFigures(largest_earning=largest), rules)
     if decision.refused:
-        raise refusal(decision)
+        raise refusal(decision, member_id=movement.member_id)
 
 
 async def refuse_risky_transfer(uow: UnitOfWork, sender_id: int, movement: Movement) -> None:
@@ -65,7 +65,7 @@ async def refuse_risky_transfer(uow: UnitOfWork, sender_id: int, movement: Movem
     others = await uow.risk.other_senders(movement.member_id, sender_id, day_start(movement.at))
     decision = assess(movement, RiskFigures(other_senders_today=others), rules)
     if decision.refused:
-        raise refusal(decision)
+        raise refusal(decision, member_id=movement.member_id)
 
 
 def approve_entry(review: RiskReview) -> JournalEntry:

@@ -35,6 +35,7 @@ from domain.risk import (
     earning_claims,
     earning_figures,
     refusal,
+    risk_decision_event,
 )
 from domain.services.common import require_role
 from domain.services.posting import lock_members, post_entries
@@ -165,14 +166,20 @@ async def import_settlement_batch(
         await post_entries(uow, [booked(a, purchase_id) for a, purchase_id in posted if a.earned.points], now)
         for a, purchase_id in posted:
             if a.line.reference in held:
-                await uow.risk.add_review(
+                decision = risk[a.line.reference]
+                review = await uow.risk.add_review(
                     member_id=a.member_id,
                     purchase_id=purchase_id,
                     merchant_id=merchant.id,
                     points=a.earned.points,
-                    outcomes=risk[a.line.reference].outcomes,
+                    outcomes=decision.outcomes,
                     at=now,
                 )
+                facts = {"reviewId": review.id, "purchaseId": purchase_id, "points": a.earned.points}
+                event = risk_decision_event(
+                    actor, "security.risk_hold", a.member_id, facts | {"rules": decision.summary()}, now
+                )
+                await uow.audit.record(event)
         await uow.commit()
     rejected.sort(key=lambda bad: bad.line_no)
     return BatchOutcome(

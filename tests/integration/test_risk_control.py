@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from persistence.tables import audit_log
-from tests.builders import Ids, Scenario
+from tests.builders import Ids, Scenario, raw_id
 from tests.conftest import Backend
 from tests.integration.test_settlement_import import line, run
 from tests.integration.test_transfers import transfer
@@ -383,3 +383,40 @@ async def test_a_settlement_file_goes_through_the_same_rules_line_by_line(
             text("SELECT available, under_review FROM member_balances ORDER BY member_id")
         )
         assert [tuple(r) for r in balances] == [(200, 100), (100, 0)]
+
+
+RISK_AUDIT = """query($filter: AuditLogFilter) {
+  auditLog(filter: $filter) { edges { node { actor action memberId after } } }
+}"""
+
+
+async def test_every_risk_decision_is_in_the_audit_log_with_its_rules(given: Scenario) -> None:
+    merchant, cafe = await given.merchant(), await given.merchant("Cafe")  # the whale fills its day
+    whale, spender = await given.member(), await given.member()
+    reward = await given.reward("Coffee", cost_points=100)
+    await update_rule(given, await rule_id(given, "EARN_AND_BURN"), limit=1_000)
+    redeem = {"input": {"rewardId": reward.gid, "idempotencyKey": "r"}}
+
+    held = await post(given, merchant, whale, 2_100_000_000, "huge", "USD")
+    await post(given, cafe, spender, 100_100, "big")  # 1,001 points, available at once
+    refused = await given.gql.data(REDEEM, redeem, given.tokens.member(spender.raw))
+    # The same request again: replayed, neither decided nor audited twice.
+    replayed = await given.gql.data(REDEEM, redeem, given.tokens.member(spender.raw))
+
+    async def audited(action: str) -> list[dict[str, Any]]:
+        data = await given.gql.data(RISK_AUDIT, {"filter": {"action": action}}, given.admin)
+        return [edge["node"] for edge in data["auditLog"]["edges"]]
+
+    [hold] = await audited("security.risk_hold")
+    [refusal] = await audited("security.risk_refused")
+    [review] = await open_reviews(given)
+    assert (hold["actor"], hold["memberId"]) == (f"pos-{merchant.raw}", whale.gid)
+    assert hold["after"]["points"] == 147_000_000
+    assert hold["after"]["reviewId"] == raw_id(review["id"])
+    assert "amount 2100000000 USD minor units over 5000000" in hold["after"]["rules"]
+    assert held["purchase"]["id"] == review["purchaseId"]
+    [error] = refused["redeemReward"]["errors"]
+    assert error["code"] == "RISK_REVIEW"
+    assert replayed == refused
+    assert (refusal["actor"], refusal["memberId"]) == (f"member-{spender.raw}", spender.gid)
+    assert refusal["after"] == {"reason": error["message"]}
