@@ -35,6 +35,7 @@ from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
+from api.mutations.risk import RiskMutations, RiskQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.operations import RequireOperationName
@@ -60,12 +61,13 @@ class Mutation(
     PosMutations,
     FulfilmentMutations,
     LinkMutations,
+    RiskMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
     pass
 
 

@@ -29,6 +29,11 @@ class ChangeMemberStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class EraseMember:
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateMerchant:
     name: str
     category: MerchantCategory
@@ -195,4 +200,24 @@ class FulfilRedemption:
 class CancelRedemption:
     redemption_id: int
     reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRiskRule:
+    """Omitted (None) settings stay as they are."""
+
+    rule_id: int
+    action: str | None = None
+    limit: int | None = None
+    window_minutes: int | None = None
+    currency: str | None = None
+    min_history: int | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecideRiskReview:
+    review_id: int
+    approve: bool
     idempotency_key: str

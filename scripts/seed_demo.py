@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.app import migration_keys, open_database
 from api.settings import Settings
 from domain.actors import Actor, Role
 from domain.clock import Clock, FixedClock, SystemClock
@@ -77,7 +78,7 @@ from domain.services.refunds import refund_purchase
 from domain.services.tiers import create_tier, run_tier_evaluation
 from domain.services.transfers import transfer_points
 from persistence import tables as tables_module
-from persistence.engine import Database, create_database
+from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -684,10 +685,10 @@ async def summary(database: Database) -> dict[str, int]:
 
 def main() -> None:
     settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url, migration_keys(settings))
 
     async def run() -> dict[str, int] | None:
-        database = create_database(settings.database_url, pool_size=settings.db_pool_size)
+        database = open_database(settings)
         try:
             return await summary(database) if await seed_if_empty(database, SystemClock()) else None
         finally:

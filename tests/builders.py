@@ -163,6 +163,17 @@ class Scenario:
         data = await self.gql.data(BALANCE, token=self.tokens.member(member.raw))
         return data["me"]["balance"]
 
+    async def risk_rule(self, kind: str, **settings: Any) -> None:
+        """Change the (first) risk rule of `kind`, e.g. raise MEMBER_VELOCITY's limit for a test that
+        posts more purchases for one member than the default lets by unreviewed."""
+        rules = await self.gql.data("query { riskRules { id kind } }", token=self.admin)
+        rule = next(r["id"] for r in rules["riskRules"] if r["kind"] == kind)
+        update = (
+            "mutation($i: UpdateRiskRuleInput!) { updateRiskRule(input: $i) { errors { code message } } }"
+        )
+        data = await self.gql.data(update, {"i": {"ruleId": rule, **settings}}, self.admin)
+        assert data["updateRiskRule"]["errors"] == [], data
+
     async def funded_member(self, points: int) -> Ids:
         """A member holding exactly `points` available, credited by an admin adjustment."""
         member = await self.member()

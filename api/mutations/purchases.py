@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
-from api.errors import UserError
+from api.errors import ErrorCode, UserError
 from api.mutations.payload import run_use_case
 from api.permissions import MERCHANT_OR_PROCESSOR
 from api.presented import presented_member, presented_secrets
@@ -70,6 +70,10 @@ class PostPurchaseInput:
 class PostPurchasePayload:
     purchase: Purchase | None = strawberry.field(description="Null when errors is not empty.")
     errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+    notices: list[UserError] = strawberry.field(
+        description="The purchase was accepted with a reservation: RISK_REVIEW when a risk rule held its "
+        "points in the member's review balance until an admin decides. Empty otherwise."
+    )
 
 
 @strawberry.type
@@ -108,8 +112,11 @@ class PurchaseMutations:
             guessing=presented_secrets(input, {"couponCode": Secret.COUPON_CODE}),
         )
         if result is None:
-            return PostPurchasePayload(purchase=None, errors=errors)
+            return PostPurchasePayload(purchase=None, errors=errors, notices=[])
         purchase = result.purchase()
         info.context.loaders.purchases.prime(purchase.id, purchase)
         info.context.loaders.awards.prime(purchase.id, [award_from_json(a) for a in result.awards])
-        return PostPurchasePayload(purchase=Purchase.from_domain(purchase), errors=[])
+        notices = []
+        if result.risk_notice is not None:
+            notices.append(UserError(code=ErrorCode.RISK_REVIEW, field=None, message=result.risk_notice))
+        return PostPurchasePayload(purchase=Purchase.from_domain(purchase), errors=[], notices=notices)

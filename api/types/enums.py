@@ -31,7 +31,8 @@ def describe_values(enum: type[E], descriptions: Mapping[E, str]) -> None:
 strawberry.enum(
     members.MemberStatus,
     name="MemberStatus",
-    description="Whether a member may earn and spend: ACTIVE, LOCKED by an admin, CLOSED, or DORMANT.",
+    description="Whether a member may earn and spend: ACTIVE, LOCKED by an admin, CLOSED, DORMANT, or "
+    "ERASED (its personal data erased at its own or an admin's request; final).",
 )
 describe_values(
     members.MemberStatus,
@@ -39,6 +40,7 @@ describe_values(
         members.MemberStatus.ACTIVE: "It may earn and spend.",
         members.MemberStatus.LOCKED: "An admin stopped it earning and spending until unlocked.",
         members.MemberStatus.CLOSED: "Closed for good: it no longer earns or spends.",
+        members.MemberStatus.ERASED: "Its personal data was erased (eraseMember): a pseudonym on the ledger.",
         members.MemberStatus.DORMANT: "Active, but without activity for the programme's dormancy period, "
         "until it acts again; win-back offers target it.",
     },

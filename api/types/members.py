@@ -18,6 +18,7 @@ from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
 from domain.actors import Role
+from domain.services.security import personal_data_read, record_audit_event
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
@@ -44,10 +45,13 @@ class MemberProfile:
     tags: list[str] = strawberry.field(description="Free labels offers may target.")
 
 
-@strawberry.type(description="Contact data: full for the member and admins, masked for partners.")
+@strawberry.type(
+    description="Contact data: full for the member itself and for ADMIN reading one member (audited), "
+    "masked (138****5678, l***@example.cn) in lists and for PARTNER."
+)
 class MemberContact:
-    phone: str | None = strawberry.field(description="The phone number, masked for partners.")
-    email: str | None = strawberry.field(description="The email address, masked for partners.")
+    phone: str | None = strawberry.field(description="The phone number, masked where the type says.")
+    email: str | None = strawberry.field(description="The email address, masked where the type says.")
 
 
 @strawberry.type(description="Points in lots that expire on one date.")
@@ -66,6 +70,9 @@ class PointsBalance:
     debt: int = strawberry.field(
         description="Points owed after a refund took back points already spent; earnings repay it first."
     )
+    under_review: int = strawberry.field(
+        description="Earned points a risk rule holds until an admin approves them; they cannot be spent."
+    )
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points in lots expiring in the next 30 days, soonest first.")
@@ -82,6 +89,7 @@ class PointsBalance:
             lifetime_earned=b.lifetime_earned,
             lifetime_redeemed=b.lifetime_redeemed,
             debt=b.debt,
+            under_review=b.under_review,
             member_id=b.member_id,
         )
 
@@ -129,18 +137,25 @@ class Member(LoadedNode[dm.Member]):
         description="When the dormancy job found the member idle (status DORMANT); null once it acts."
     )
     source: strawberry.Private[dm.Member]
+    listed: strawberry.Private[bool] = False  # in a list (`members`): contact data masked for all
 
     @strawberry.field(
-        description="Full for the MEMBER itself and ADMIN, masked for PARTNER, null for MERCHANT."
+        description="Full for the MEMBER itself and for ADMIN reading this member (each such read is "
+        "audited as personal_data.read); masked in the `members` list and for PARTNER; null for MERCHANT."
     )
-    def contact(self, info: Info) -> MemberContact | None:
+    async def contact(self, info: Info) -> MemberContact | None:
         actor = info.context.actor
         contact = self.source.contact
-        if owns_member_data(info, self.id):
+        if actor is not None and actor.role is Role.MERCHANT:
+            return None  # merchants never see contact data
+        if owns_member_data(info, self.id) and not self.listed:
+            if actor is not None and actor.role is Role.ADMIN and (contact.phone or contact.email):
+                await audit_personal_data_read(info, self.id)
             return MemberContact(phone=contact.phone, email=contact.email)
-        if actor is not None and actor.role is Role.PARTNER:
-            return MemberContact(phone=dm.mask_phone(contact.phone), email=dm.mask_email(contact.email))
-        return None  # merchants never see contact data
+        if actor is not None and (actor.role is Role.PARTNER or owns_member_data(info, self.id)):
+            masked = dm.masked_contact(contact)
+            return MemberContact(phone=masked.phone, email=masked.email)
+        return None
 
     @strawberry.field(description="Its points, by account.")
     async def balance(self, info: Info) -> PointsBalance:
@@ -293,7 +308,7 @@ class Member(LoadedNode[dm.Member]):
         )
 
     @classmethod
-    def from_domain(cls, m: dm.Member) -> Member:
+    def from_domain(cls, m: dm.Member, *, listed: bool = False) -> Member:
         return cls(
             id=m.id,
             external_ref=m.external_ref,
@@ -310,6 +325,7 @@ class Member(LoadedNode[dm.Member]):
                 tags=list(m.profile.tags),
             ),
             source=m,
+            listed=listed,
         )
 
     @classmethod
@@ -319,6 +335,14 @@ class Member(LoadedNode[dm.Member]):
     @classmethod
     async def may_read(cls, info: Info, member: dm.Member) -> bool:
         return await can_read_member(info, member.id)
+
+
+async def audit_personal_data_read(info: Info, member_id: int) -> None:
+    """An admin saw a member's full contact data: one audit row, written on its own."""
+    context = info.context
+    assert context.actor is not None
+    event = personal_data_read(context.actor, member_id, ("phone", "email"), context.clock.now())
+    await retrying(info, lambda: record_audit_event(event, uow=context.uow_factory()))
 
 
 async def load_member(info: Info, member_id: int) -> Member | None:

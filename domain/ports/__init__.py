@@ -21,6 +21,7 @@ from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, Tra
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
+from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -44,6 +45,7 @@ __all__ = [
     "RedemptionRepository",
     "RefundRepository",
     "RewardRepository",
+    "RiskRepository",
     "SecurityEventLog",
     "StoredResponse",
     "TierRepository",

@@ -23,6 +23,10 @@ class MemberLinkRepository(Protocol):
         """Retire the member's link to the merchant, and its reference for good; False if none stood."""
         ...
 
+    async def unlink_all(self, member_id: int, at: datetime) -> int:
+        """Retire every standing link of the member (its erasure); how many there were."""
+        ...
+
     async def member_for_ref(self, merchant_id: int, member_ref: str) -> int | None:
         """The member a standing link of this merchant's gave this reference, or None."""
         ...

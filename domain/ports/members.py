@@ -23,6 +23,11 @@ class MemberRepository(Protocol):
         at: datetime,
     ) -> Member: ...
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        """Pseudonymise: contact and profile emptied, externalRef and referral code replaced, status
+        ERASED. The member's ledger, lots and history stay as they are."""
+        ...
+
     async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
         """Mark up to `limit` ACTIVE members not yet dormant whose last activity is at or before
         `inactive_since` as dormant since `now`; returns how many. Rows another transaction holds

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
 from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
@@ -31,6 +32,8 @@ from domain.tiers import Qualification, Tier, TierChange
 class MemberFilter:
     status: MemberStatus | None = None
     external_ref: str | None = None
+    phone: str | None = None  # exact, after normalisation (spaces and dashes do not count)
+    email: str | None = None  # exact, ignoring case
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class ReadModel(Protocol):
     async def reward_page(self, after: int | None, limit: int, active_only: bool) -> list[Reward]: ...
     async def ledger_page(self, member_id: int, before: int | None, limit: int) -> list[MemberPosting]: ...
     async def security_event_page(self, before: int | None, limit: int) -> list[SecurityEvent]:
+        """Newest first."""
+        ...
+
+    async def audit_page(self, before: int | None, limit: int, where: AuditFilter) -> list[AuditEntry]:
         """Newest first."""
         ...
 

@@ -20,6 +20,7 @@ from domain.ports.offers import OfferRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
+from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -65,6 +66,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def security_events(self) -> SecurityEventLog: ...
+    @property
+    def risk(self) -> RiskRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

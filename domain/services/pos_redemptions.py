@@ -30,12 +30,14 @@ from domain.lots import draw_from_lots
 from domain.ports import UnitOfWork
 from domain.results import IssuedCode, RedemptionResult
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.risk import Movement, MovementKind
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.holds import merchant_name, release_held
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
 from domain.services.redemptions import redeemable_reward
+from domain.services.risk import refuse_risky_redemption
 
 # The same words whether the code never existed, was used, or expired: nothing about whose it was.
 INVALID_CODE = "the code is invalid or has expired"
@@ -95,6 +97,7 @@ async def authorize_redemption(
             reward = await redeemable_reward(uow, cmd.reward_id, member, now)
         points = reward.cost_points if reward is not None else cmd.points
         assert points is not None
+        await refuse_risky_redemption(uow, Movement(MovementKind.REDEEM, member.id, points, now))
         programme = await uow.programme.get()
         until = now + timedelta(minutes=programme.hold_minutes)
         hold = await uow.redemptions.add(

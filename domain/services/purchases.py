@@ -27,6 +27,15 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
+from domain.risk import (
+    Movement,
+    MovementKind,
+    assess,
+    earning_claims,
+    earning_figures,
+    refusal,
+    risk_decision_event,
+)
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
@@ -217,8 +226,13 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
         pending_days = programme.pending_days_at(merchant)
         matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
-        pending = matures_at is not None
-        purchase = await uow.purchases.add(
+        # Risk control, before the member's balance row is taken (the lock order): the purchase is
+        # written with the risk counters it claims (one round trip where the store can), then
+        # assessed. Refused, everything rolls back; held, the points go to the review balance.
+        movement = Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
+        rules = await uow.risk.rules()
+        purchase, counted = await uow.purchases.add_claiming(
+            earning_claims(movement, rules),
             member_id=member.id,
             merchant_id=merchant.id,
             amount=earned.amount,
@@ -226,11 +240,19 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at=occurred_at,
             reference=reference,
             points_earned=points,
-            points_pending=points if pending else 0,
+            points_pending=points if matures_at is not None else 0,
             at=now,
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
+        risk = assess(movement, earning_figures(movement, counted), rules)
+        if risk.refused:
+            raise refusal(risk, ("amount",), member_id=member.id)
+        held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
+        if held and matures_at is not None:
+            await uow.risk.hold_purchase(purchase.id)  # the review is the wait: no return window
+            purchase, matures_at = replace(purchase, points_pending=0), None
+        pending = matures_at is not None
         awarded = {a.offer_id for a in awards}
         referrer_id = facts.member.referred_by
         if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):
@@ -240,9 +262,9 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             funded = [cost for award in awards for cost in award.funding]
             await post_entry(
                 uow,
-                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
+                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at, held=held),
                 now,
-                None if pending else earn_lot(member.id, points, now, programme),
+                None if pending or held else earn_lot(member.id, points, now, programme),
             )
         else:
             await uow.members.record_activity(member.id, now)  # no entry to say the member shopped
@@ -259,6 +281,33 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # With the member's balance row locked by the post above (or here, when nothing was posted),
         # a purchase that lifts the member into a higher tier upgrades it at once.
         await upgrade_after_purchase(uow, member, ladder, programme, now, locked=points > 0)
-        return PurchaseResult.of(purchase, awards)
+        result = PurchaseResult.of(purchase, awards)
+        if held:
+            review = await uow.risk.add_review(
+                member_id=member.id,
+                purchase_id=purchase.id,
+                merchant_id=merchant.id,
+                points=points,
+                outcomes=risk.outcomes,
+                at=now,
+            )
+            result = replace(
+                result, review_id=review.id, risk_notice=f"held for risk review: {risk.summary()}"
+            )
+            await uow.audit.record(
+                risk_decision_event(
+                    actor,
+                    "security.risk_hold",
+                    member.id,
+                    {
+                        "reviewId": review.id,
+                        "purchaseId": purchase.id,
+                        "points": points,
+                        "rules": risk.summary(),
+                    },
+                    now,
+                )
+            )
+        return result
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

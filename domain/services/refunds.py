@@ -24,6 +24,7 @@ from domain.lots import NewLot, earliest_expiry
 from domain.money import Money
 from domain.ports import UnitOfWork
 from domain.refunds import (
+    PointsToReverse,
     RefundablePurchase,
     Reversal,
     cumulative_share,
@@ -36,6 +37,7 @@ from domain.refunds import (
     refund_entry,
 )
 from domain.results import RefundResult
+from domain.risk import ReviewStatus, RiskRefused
 from domain.services.common import require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
@@ -75,6 +77,14 @@ async def refund_purchase(
         assert purchase is not None
         amount = refund_amount(purchase, cmd.amount)
         points = points_to_reverse(purchase, amount)
+        review = await uow.risk.review_of_purchase(purchase.id) if purchase.points_earned else None
+        if review is not None and review.status is ReviewStatus.OPEN:
+            raise RiskRefused(
+                "the purchase's points are under risk review: an admin approves or rejects them first",
+                ("purchaseId",),
+            )
+        if review is not None and review.status is ReviewStatus.REJECTED:
+            points = PointsToReverse(0, purchase.points_refunded, 0)  # the rejection took them all back
         if not await uow.refunds.take(purchase, amount, points):
             # Whatever changes the purchase row locks the member's row first, so this means a broken
             # invariant: refuse as the conditional update did, or fail loudly.

@@ -24,6 +24,19 @@ from domain.members import MemberStatus
 from domain.ports import UnitOfWork
 from domain.posting import decide_posting
 from domain.purchases import NewPurchase
+from domain.risk import (
+    Counted,
+    CounterClaim,
+    CounterKey,
+    Movement,
+    MovementKind,
+    RiskDecision,
+    assess,
+    earning_claims,
+    earning_figures,
+    refusal,
+    risk_decision_event,
+)
 from domain.services.common import require_role
 from domain.services.posting import lock_members, post_entries
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
@@ -100,18 +113,35 @@ async def import_settlement_batch(
             )
         to_post = [a for ref, a in accepted.items() if ref in claimed]
 
-        # The return window applies as it does to postPurchase.
+        # Risk control, as for postPurchase and before the members' balance rows (the lock order):
+        # a refused line is rejected, a held line's points go to the member's review balance.
+        risk = await _assess_lines(uow, merchant.id, to_post, now)
+        refused = [a for a in to_post if risk[a.line.reference].refused]
+        if refused:
+            await uow.idempotency.release_many(scope, {a.line.reference for a in refused})
+            rejected += [_bad(a.line, refusal(risk[a.line.reference], ("amount",))) for a in refused]
+            to_post = [a for a in to_post if not risk[a.line.reference].refused]
+        held = {a.line.reference for a in to_post if risk[a.line.reference].held and a.earned.points}
+
+        # The return window applies as it does to postPurchase (a held line waits in review instead).
         pending_days = programme.pending_days_at(merchant)
-        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
-        pending = matures_at is not None
+        window_ends = now + timedelta(days=pending_days) if pending_days > 0 else None
+
+        def matures_at(a: _Accepted) -> datetime | None:
+            return None if a.line.reference in held else window_ends
 
         def booked(a: _Accepted, purchase_id: int) -> tuple[JournalEntry, NewLot | None]:
-            entry = earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at)
-            return entry, None if pending else earn_lot(a.member_id, a.earned.points, now, programme)
+            on_hold = a.line.reference in held
+            entry = earn_entry(
+                a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at(a), held=on_hold
+            )
+            no_lot = on_hold or matures_at(a) is not None
+            return entry, None if no_lot else earn_lot(a.member_id, a.earned.points, now, programme)
 
         over_limit = await _refused_by_the_ledger(uow, [a for a in to_post if a.earned.points], booked)
         if over_limit:
             await uow.idempotency.release_many(scope, {a.line.reference for a, _ in over_limit})
+            await _give_back_claims(uow, merchant.id, [a for a, _ in over_limit], now)
             rejected += [_bad(a.line, error) for a, error in over_limit]
             to_post = [a for a in to_post if a not in {a for a, _ in over_limit}]
 
@@ -125,25 +155,31 @@ async def import_settlement_batch(
                     occurred_at=a.occurred_at,
                     reference=a.line.reference,
                     points_earned=a.earned.points,
-                    points_pending=a.earned.points if pending else 0,
-                    matures_at=matures_at,
+                    points_pending=a.earned.points if matures_at(a) is not None else 0,
+                    matures_at=matures_at(a),
                 )
                 for a in to_post
             ],
             now,
         )
-        await post_entries(
-            uow,
-            [
-                (
-                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at),
-                    None if pending else earn_lot(a.member_id, a.earned.points, now, programme),
+        posted = list(zip(to_post, purchase_ids, strict=True))
+        await post_entries(uow, [booked(a, purchase_id) for a, purchase_id in posted if a.earned.points], now)
+        for a, purchase_id in posted:
+            if a.line.reference in held:
+                decision = risk[a.line.reference]
+                review = await uow.risk.add_review(
+                    member_id=a.member_id,
+                    purchase_id=purchase_id,
+                    merchant_id=merchant.id,
+                    points=a.earned.points,
+                    outcomes=decision.outcomes,
+                    at=now,
                 )
-                for a, purchase_id in zip(to_post, purchase_ids, strict=True)
-                if a.earned.points
-            ],
-            now,
-        )
+                facts = {"reviewId": review.id, "purchaseId": purchase_id, "points": a.earned.points}
+                event = risk_decision_event(
+                    actor, "security.risk_hold", a.member_id, facts | {"rules": decision.summary()}, now
+                )
+                await uow.audit.record(event)
         await uow.commit()
     rejected.sort(key=lambda bad: bad.line_no)
     return BatchOutcome(
@@ -202,6 +238,63 @@ async def _refused_by_the_ledger(
             continue
         running |= {row.member_id: row.after for row in decision.rows}
     return refused
+
+
+def _movement(a: _Accepted, merchant_id: int, at: datetime) -> Movement:
+    return Movement(MovementKind.EARN, a.member_id, a.earned.points, at, a.earned.amount, merchant_id)
+
+
+async def _assess_lines(
+    uow: UnitOfWork, merchant_id: int, lines: Sequence[_Accepted], at: datetime
+) -> dict[str, RiskDecision]:
+    """Each line's risk decision, in file order, each seeing the lines before it: the batch claims
+    all its lines' counters in one go (under their row locks, to commit), then gives back what the
+    refused lines claimed."""
+    rules = await uow.risk.rules()
+    claims = {a.line.reference: earning_claims(_movement(a, merchant_id, at), rules) for a in lines}
+    counted = await uow.risk.claim(_summed([c for per_line in claims.values() for c in per_line]))
+    running = {key: counted[key] for key in counted}
+    decisions = {}
+    refused: list[CounterClaim] = []
+    for a in lines:
+        mine = claims[a.line.reference]
+        movement = _movement(a, merchant_id, at)
+        decision = assess(movement, earning_figures(movement, {c.key: running[c.key] for c in mine}), rules)
+        decisions[a.line.reference] = decision
+        if decision.refused:
+            refused += mine
+            continue
+        for c in mine:
+            seen = running[c.key]
+            running[c.key] = Counted(
+                seen.count + c.count, seen.points + c.points, seen.amount_minor + c.amount_minor
+            )
+    if refused:
+        await uow.risk.claim(_summed(refused, sign=-1))
+    return decisions
+
+
+async def _give_back_claims(
+    uow: UnitOfWork, merchant_id: int, lines: Sequence[_Accepted], at: datetime
+) -> None:
+    """Lines the ledger refused after their counters were claimed: their claims are taken back (the
+    batch holds those counter rows already, so this takes no new lock)."""
+    rules = await uow.risk.rules()
+    claims = [c for a in lines for c in earning_claims(_movement(a, merchant_id, at), rules)]
+    if claims:
+        await uow.risk.claim(_summed(claims, sign=-1))
+
+
+def _summed(claims: Sequence[CounterClaim], sign: int = 1) -> list[CounterClaim]:
+    """One claim per counter, in key order (the lock order)."""
+    total: dict[CounterKey, tuple[int, int, int]] = {}
+    for c in claims:
+        count, points, amount = total.get(c.key, (0, 0, 0))
+        total[c.key] = (count + c.count, points + c.points, amount + c.amount_minor)
+    return [
+        CounterClaim(key, sign * count, sign * points, sign * amount)
+        for key, (count, points, amount) in sorted(total.items())
+    ]
 
 
 def _duplicate_or_reject(line: SettlementLine, same_request: bool, rejected: list[BadLine]) -> int:

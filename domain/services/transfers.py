@@ -13,10 +13,12 @@ from domain.lots import NewLot, draw_from_lots
 from domain.members import MemberStatus
 from domain.ports import UnitOfWork
 from domain.results import TransferResult
+from domain.risk import Movement, MovementKind
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
+from domain.services.risk import refuse_risky_transfer
 
 
 async def transfer_points(
@@ -54,6 +56,9 @@ async def transfer_points(
         await expire_member_lots(uow, sender.id, now)
         programme = await uow.programme.get()
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        await refuse_risky_transfer(
+            uow, sender.id, Movement(MovementKind.TRANSFER, receiver.id, cmd.points, now)
+        )
         given = await uow.transfers.given_since(sender.id, month_start)
         if given + cmd.points > programme.transfer_limit_per_month:
             left = max(0, programme.transfer_limit_per_month - given)

@@ -1,7 +1,7 @@
 """member links and presented codes
 
 Revision ID: a4c8e1f7b3d2
-Revises: 6f1d3b8a2c95
+Revises: a4d7c2e9b813
 Create Date: 2026-11-27 20:30:00+00:00
 
 A merchant acts for a member only when the member presented itself: a one-time code now serves the
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a4c8e1f7b3d2"
-down_revision: str | Sequence[str] | None = "6f1d3b8a2c95"
+down_revision: str | Sequence[str] | None = "a4d7c2e9b813"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

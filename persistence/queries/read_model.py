@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
 from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
@@ -27,9 +28,11 @@ from domain.tiers import Qualification, Tier, TierChange
 from persistence import mapping, offer_codec
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
+from persistence.personal_data import vault_for
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
+    audit_log,
     award_funding,
     expirations,
     journal_entries,
@@ -128,6 +131,7 @@ _STANDING = member_links.c.unlinked_at.is_(None)
 class SqlReadModel:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.vault = vault_for(engine)
 
     async def _read(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Every read: its own short connection, tried again once if that connection was gone."""
@@ -154,14 +158,14 @@ class SqlReadModel:
         return [found.get(i) for i in ids]
 
     async def members(self, ids: Sequence[int]) -> list[Member | None]:
-        return await self._by_ids("members", ids, mapping.member)
+        return await self._by_ids("members", ids, self._member)
 
     async def members_with_balances(self, ids: Sequence[int]) -> list[tuple[Member, Balance] | None]:
         """Members and their balances in one statement: a wallet almost always asks for both."""
         if not ids:
             return []
         rows = await self._rows(_MEMBERS_WITH_BALANCES, {"ids": sorted(set(ids))})
-        found = {row.id: (mapping.member(row), mapping.balance_from_prefixed(row)) for row in rows}
+        found = {row.id: (self._member(row), mapping.balance_from_prefixed(row)) for row in rows}
         return [found.get(i) for i in ids]
 
     async def balances(self, member_ids: Sequence[int]) -> list[Balance | None]:
@@ -248,7 +252,15 @@ class SqlReadModel:
             statement = statement.where(members.c.status == where.status.value)
         if where.external_ref is not None:
             statement = statement.where(members.c.external_ref == where.external_ref)
-        return [mapping.member(row) for row in await self._rows(statement)]
+        # Contact data is found by its keyed hash: the database holds no plain value to compare.
+        if where.phone is not None:
+            statement = statement.where(members.c.phone_lookup == self.vault.phone_lookup(where.phone))
+        if where.email is not None:
+            statement = statement.where(members.c.email_lookup == self.vault.email_lookup(where.email))
+        return [self._member(row) for row in await self._rows(statement)]
+
+    def _member(self, row: Row[Any]) -> Member:
+        return mapping.member(row, self.vault)
 
     async def _page(
         self, table: Table, after: int | None, limit: int, convert: Callable[[Row[Any]], T]
@@ -283,6 +295,22 @@ class SqlReadModel:
         if before is not None:
             statement = statement.where(security_events.c.id < before)
         return [mapping.security_event(row) for row in await self._rows(statement)]
+
+    async def audit_page(self, before: int | None, limit: int, where: AuditFilter) -> list[AuditEntry]:
+        statement = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if before is not None:
+            statement = statement.where(audit_log.c.id < before)
+        if where.actor is not None:
+            statement = statement.where(audit_log.c.actor == where.actor)
+        if where.action is not None:
+            statement = statement.where(audit_log.c.action == where.action)
+        if where.member_id is not None:
+            statement = statement.where(audit_log.c.member_id == where.member_id)
+        if where.since is not None:
+            statement = statement.where(audit_log.c.created_at >= where.since)
+        if where.until is not None:
+            statement = statement.where(audit_log.c.created_at < where.until)
+        return [mapping.audit_entry(row) for row in await self._rows(statement)]
 
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         statement = (

@@ -33,12 +33,13 @@ WITH balance AS (
     UPDATE member_balances
     SET available = available + :available, pending = pending + :pending, held = held + :held,
         lifetime_earned = lifetime_earned + :earned, lifetime_redeemed = lifetime_redeemed + :redeemed,
-        debt = debt + :debt,
+        debt = debt + :debt, under_review = under_review + :review,
         last_activity_at = CASE WHEN :active THEN CAST(:created_at AS TIMESTAMPTZ) ELSE last_activity_at END,
         dormant_since = CASE WHEN :active THEN NULL ELSE dormant_since END
     WHERE member_id = :member_id
       AND available + :available BETWEEN 0 AND :max AND pending + :pending BETWEEN 0 AND :max
       AND held + :held BETWEEN 0 AND :max AND debt + :debt BETWEEN 0 AND :max AND debt <= :debt_allowed
+      AND under_review + :review BETWEEN 0 AND :max
       AND lifetime_earned + :earned <= :max AND lifetime_redeemed + :redeemed <= :max
     RETURNING member_id
 ), entry AS (
@@ -75,7 +76,7 @@ _LOCK_BALANCES = (
 _LOCK_BALANCES_SKIP_LOCKED = _LOCK_BALANCES.with_for_update(skip_locked=True)
 
 # A decided row change: the new figures, only while the row holds the figures decided from.
-_FIGURES = ("available", "pending", "held", "lifetime_earned", "lifetime_redeemed", "debt")
+_FIGURES = ("available", "pending", "held", "lifetime_earned", "lifetime_redeemed", "debt", "under_review")
 _b = member_balances.c
 _WRITE_ROW = (
     update(member_balances)
@@ -227,6 +228,7 @@ class SqlLedgerRepository:
             "earned": change.earned,
             "redeemed": change.redeemed,
             "debt": change.debt,
+            "review": change.review,
             "debt_allowed": 0 if entry.credits_available(member_id) else MAX_BALANCE,
             "active": entry.is_activity and member_id == entry.member_id,
             "max": MAX_BALANCE,

@@ -53,6 +53,14 @@ class SqlMemberLinkRepository:
         )
         return result.rowcount == 1
 
+    async def unlink_all(self, member_id: int, at: datetime) -> int:
+        result = await self.conn.execute(
+            update(member_links)
+            .where(member_links.c.member_id == member_id, _STANDING)
+            .values(unlinked_at=at)
+        )
+        return result.rowcount
+
     async def member_for_ref(self, merchant_id: int, member_ref: str) -> int | None:
         c = member_links.c
         found = await self.conn.execute(

@@ -12,6 +12,7 @@ from domain.members import Contact, Member, MemberStatus, Profile
 from persistence import mapping
 from persistence.catalogue import PROGRAMME_ID, Catalogue
 from persistence.constraints import is_unique_violation
+from persistence.personal_data import PersonalDataVault
 from persistence.tables import member_balances, members, programme
 
 # Built once: every earn reads it. The catalogue version rides along, which spares the unit of
@@ -57,23 +58,24 @@ _MARK_DORMANT = (
 
 
 class SqlMemberRepository:
-    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue, vault: PersonalDataVault) -> None:
         self.conn = conn
         self.catalogue = catalogue
+        self.vault = vault
 
     async def _one(self, *where: object) -> Member | None:
         statement = select(members, member_balances.c.dormant_since, member_balances.c.last_activity_at).join(
             member_balances, member_balances.c.member_id == members.c.id
         )
         row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]  # clauses built above
-        return mapping.member(row) if row else None
+        return mapping.member(row, self.vault) if row else None
 
     async def get(self, member_id: int) -> Member | None:
         row = (await self.conn.execute(_BY_ID, {"id": member_id})).first()
         if row is None:
             return None
         self.catalogue.observe(row.catalogue_version)
-        return mapping.member(row)
+        return mapping.member(row, self.vault)
 
     async def get_by_external_ref(self, external_ref: str) -> Member | None:
         return await self._one(members.c.external_ref == external_ref)
@@ -101,7 +103,7 @@ class SqlMemberRepository:
             contact=contact,
             referred_by=referred_by,
         )
-        values = mapping.member_values(draft)
+        values = mapping.member_values(draft, self.vault)
         try:
             member_id = (
                 await self.conn.execute(insert(members).values(values).returning(members.c.id))
@@ -129,6 +131,26 @@ class SqlMemberRepository:
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
         await self.conn.execute(
             update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
+        )
+
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                external_ref=pseudonym,
+                referral_code=referral_code,
+                status=MemberStatus.ERASED.value,
+                status_reason="personal data erased",
+                birth_year=None,
+                region=None,
+                income_band=None,
+                tags=[],
+                phone_encrypted=None,
+                email_encrypted=None,
+                phone_lookup=None,
+                email_lookup=None,
+            )
         )
 
     async def record_activity(self, member_id: int, at: datetime) -> None:

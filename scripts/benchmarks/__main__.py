@@ -25,7 +25,7 @@ from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "read", "ledger", "cost", "import", "sqlite", "offers")
+SECTIONS = ("earn", "hotspot", "risk", "read", "ledger", "cost", "import", "sqlite", "offers")
 
 
 def bench_url() -> str:
@@ -127,6 +127,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("offer evaluation, 10 to 1,000 live offers ...")
         offers.figures(report)
+    if "risk" in args.only:
+        from scripts.benchmarks import risk
+
+        progress("risk rules, twenty assessed in process ...")
+        risk.assess_figure(report)
 
 
 async def pg_figures(
@@ -194,6 +199,24 @@ async def pg_figures(
                     target_ratio=0.8 if label == "one merchant" else None,
                 )
             )
+    if "risk" in args.only:
+        from scripts.benchmarks import risk
+
+        progress(f"earn with the default risk rules on and off, {top} clients ...")
+        await risk.earn_figure(
+            data.url,
+            report,
+            lambda secs: measure(
+                server,
+                clients=top,
+                seconds=secs,
+                headers=spread_headers,
+                body=scenarios.earn_bodies(data.member_ids, merchants),
+                check=scenarios.earn_succeeded,
+            ),
+            top,
+            seconds,
+        )
     if "read" in args.only:
         member_headers = lambda c: tokens.member(data.member_ids[c % len(data.member_ids)])  # noqa: E731
         progress(f"constant query and balance read, {top} clients ...")

@@ -230,6 +230,7 @@ async def test_a_once_per_member_offer_under_20_racing_purchases_by_one_member_a
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
+    await given.risk_rule("MEMBER_VELOCITY", limit=1_000)  # 20 purchases of one member, none held
     created = await create_offer(
         given,
         name="Once each: 100 points",

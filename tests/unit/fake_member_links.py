@@ -49,6 +49,12 @@ class FakeMemberLinkRepository:
         self.rows[(merchant_id, member_id)] = replace(row, unlinked_at=at)
         return True
 
+    async def unlink_all(self, member_id: int, at: datetime) -> int:
+        standing = [key for key, row in self.rows.items() if key[1] == member_id and row.unlinked_at is None]
+        for key in standing:
+            self.rows[key] = replace(self.rows[key], unlinked_at=at)
+        return len(standing)
+
     async def member_for_ref(self, merchant_id: int, member_ref: str) -> int | None:
         for (merchant, member), row in self.rows.items():
             if merchant == merchant_id and row.member_ref == member_ref and row.unlinked_at is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from domain.audit import AuditEvent
 from domain.ledger import (
@@ -34,9 +34,11 @@ from domain.posting import PostingDecision, RowChange, net_rows
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.risk import Counted, CounterClaim, CounterKey
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 from tests.unit.fake_member_links import FakeMemberLinkRepository, MemberLinkRow
+from tests.unit.fake_risk import FakeRiskRepository, RiskTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -90,6 +92,7 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     tier_ids: set[int] = field(default_factory=set)
+    risk: RiskTables = field(default_factory=RiskTables)
 
 
 class FakeDatabase:
@@ -147,6 +150,17 @@ class FakeMemberRepository(_Repository):
 
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None:
         self.t.members[member_id] = replace(self.t.members[member_id], status=status, status_reason=reason)
+
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            external_ref=pseudonym,
+            referral_code=referral_code,
+            status=MemberStatus.ERASED,
+            status_reason="personal data erased",
+            profile=Profile(),
+            contact=Contact(),
+        )
 
     async def record_activity(self, member_id: int, at: datetime) -> None:
         return None  # the fakes keep no activity times
@@ -410,6 +424,11 @@ class FakePurchaseRepository(_Repository):
         )
         self.t.purchases[purchase.id] = purchase
         return purchase
+
+    async def add_claiming(
+        self, claims: Sequence[CounterClaim], /, **purchase: Any
+    ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
+        return await self.add(**purchase), await FakeRiskRepository(self.db).claim(claims)
 
     async def firsts(self, member_id: int, merchant: Merchant) -> frozenset[FirstPurchase]:
         mine = [p for p in self.t.purchases.values() if p.member_id == member_id]
@@ -680,6 +699,7 @@ class FakeUnitOfWork:
         self.security_events = FakeSecurityEventLog(self.db)
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
+        self.risk = FakeRiskRepository(self.db)
 
     @property
     def committed(self) -> bool:

@@ -35,6 +35,7 @@ from domain.services.posting import post_entry
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
 from tests.unit.fake_member_links import linked
+from tests.unit.fake_risk import raise_risk_limits
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
 
 ADMIN = Actor(Role.ADMIN, "admin-ada", request_id="req-1")
@@ -446,6 +447,7 @@ async def test_the_largest_32_bit_amount_is_accepted(
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db)
+    raise_risk_limits(db)  # no default rule lets this amount by without review
 
     result = await post_purchase(
         PostPurchase(linked(db, merchant.id, member.id), Money(2**31 - 1, "CNY"), "k"),
@@ -1015,6 +1017,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 0,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
     }
     assert event.after == {
         "member_id": member.id,
@@ -1024,6 +1027,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 500,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
         "reasonCode": "GOODWILL",
         "note": "late delivery",
     }
