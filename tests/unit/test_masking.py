@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from domain.members import mask_email, mask_phone
+from domain.members import Contact, mask_email, mask_phone, masked_contact
 
 
 @pytest.mark.parametrize(
     ("phone", "shown"),
     [
-        ("+8613800138000", "+86*********00"),  # the first three and the last two stay visible
-        ("123456", "123*56"),  # the shortest number that shows any of its digits
-        ("12345", "*****"),  # five or fewer: all hidden
+        ("13812345678", "138****5678"),  # the first three and the last four stay visible
+        ("+8613800138000", "+86*******8000"),
+        ("12345678", "123*5678"),  # the shortest number that shows any of its digits
+        ("1234567", "*******"),  # seven or fewer: all hidden
         ("1", "*"),
         ("", ""),
         (None, None),
     ],
 )
-def test_a_phone_shows_its_first_three_and_last_two_characters(phone: str | None, shown: str | None) -> None:
+def test_a_phone_shows_its_first_three_and_last_four_characters(phone: str | None, shown: str | None) -> None:
     assert mask_phone(phone) == shown
 
 
@@ -36,3 +37,10 @@ def test_a_phone_shows_its_first_three_and_last_two_characters(phone: str | None
 )
 def test_an_email_shows_its_first_character_and_its_domain(email: str | None, shown: str | None) -> None:
     assert mask_email(email) == shown
+
+
+def test_a_contact_is_masked_field_by_field() -> None:
+    shown = masked_contact(Contact(phone="13812345678", email="alice@example.com"))
+
+    assert shown == Contact(phone="138****5678", email="a***@example.com")
+    assert masked_contact(Contact()) == Contact()
