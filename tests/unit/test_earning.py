@@ -145,6 +145,12 @@ def test_a_pending_earn_entry_credits_the_pending_account_and_says_until_when() 
     assert entry.postings == (Posting(ISSUANCE, -120), Posting(Account(AccountKind.MEMBER_PENDING, 5), 120))
 
 
+def test_a_held_earn_entry_credits_the_review_account_even_within_a_return_window() -> None:
+    entry = earn_entry(5, 41, 120, SHOP, pending_until=datetime(2026, 12, 2, tzinfo=UTC), held=True)
+    assert entry.description == "Earned at Tea House, held for risk review"
+    assert entry.postings == (Posting(ISSUANCE, -120), Posting(Account(AccountKind.MEMBER_REVIEW, 5), 120))
+
+
 def test_offer_points_come_from_their_funders_and_the_rest_from_issuance() -> None:
     funded = (
         FundedCost(FunderKind.MERCHANT, 7, 30, 0),

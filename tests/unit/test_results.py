@@ -18,12 +18,14 @@ from domain.results import (
     PurchaseResult,
     RedemptionResult,
     RefundResult,
+    RiskReviewResult,
     award_from_json,
     award_json,
     redemption_from_json,
     redemption_json,
 )
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
+from domain.risk import ReviewStatus, RiskAction, RiskReview, RuleKind, RuleOutcome
 
 AT = datetime(2026, 11, 25, 20, 0, 0, 123_456, tzinfo=timezone(timedelta(hours=8)))
 
@@ -177,3 +179,34 @@ def test_an_adjustment_result_stored_without_its_details_has_no_adjustment() -> 
     assert AdjustmentResult(8, 5, -40, "GOODWILL", None, "admin-ada", None).adjustment() is None
     assert AdjustmentResult(8, 5, -40, None, None, "admin-ada", AT.isoformat()).adjustment() is None
     assert AdjustmentResult(8, 5, -40, "GOODWILL", None, None, AT.isoformat()).adjustment() is None
+
+
+def test_a_risk_review_result_keeps_every_field_and_its_outcomes() -> None:
+    outcome = RuleOutcome(2, RuleKind.PURCHASE_AMOUNT, RiskAction.HOLD, 30_000_001, 30_000_000, "amount over")
+    review = RiskReview(
+        id=6,
+        member_id=5,
+        purchase_id=41,
+        merchant_id=7,
+        points=300_000,
+        status=ReviewStatus.APPROVED,
+        outcomes=(outcome,),
+        created_at=AT,
+        decided_at=AT + timedelta(hours=2),
+        decided_by="admin-ada",
+    )
+    result = RiskReviewResult.of(review)
+
+    assert result == RiskReviewResult(
+        6, 5, 41, 7, 300_000, "APPROVED", [outcome.to_json()], AT.isoformat(),
+        (AT + timedelta(hours=2)).isoformat(), "admin-ada",
+    )  # fmt: skip
+    assert RiskReviewResult(**through_json(asdict(result))).review() == review
+
+
+def test_an_open_risk_review_round_trips_without_a_decision() -> None:
+    review = RiskReview(6, 5, 41, 7, 300_000, ReviewStatus.OPEN, (), AT)
+    result = RiskReviewResult.of(review)
+
+    assert (result.decided_at, result.decided_by) == (None, None)
+    assert result.review() == review
