@@ -224,6 +224,8 @@ def test_days_and_windows_are_counted_from_the_epoch() -> None:
     assert window_number(AT, 10) == start_of_day + 75
     assert window_number(AT + timedelta(minutes=5, seconds=3), 10) == start_of_day + 75
     assert window_number(AT + timedelta(minutes=5, seconds=4), 10) == start_of_day + 76
+    # Windows are aligned on the epoch both ways: five minutes before it is in window -1, not 0.
+    assert window_number(datetime(1969, 12, 31, 23, 55, tzinfo=UTC), 10) == -1
 
 
 # --- what a decision leaves behind -------------------------------------------------------------------
