@@ -1,0 +1,50 @@
+"""In-memory implementations of the write-side ports in `domain/ports/`, for unit tests: one module
+per port module, each fake the whole port, behaving as its SQL repository in `persistence/`.
+
+All state lives in one `Tables` object held by a `FakeDatabase`. A `FakeUnitOfWork` snapshots the
+tables when a block opens and at every commit, and restores the last snapshot when the block ends:
+whatever was not committed is rolled back, as with the real unit of work. Ids come from one
+sequence that, like a database sequence, is not rolled back.
+"""
+
+from tests.unit.fakes.catalogue import (
+    FakeMerchantRepository,
+    FakePartnerRepository,
+    FakeProgrammeRepository,
+    FakeRewardRepository,
+)
+from tests.unit.fakes.database import DEFAULT_PROGRAMME, FakeDatabase, IdempotencyRow, PostedEntry, Tables
+from tests.unit.fakes.idempotency import FakeIdempotencyStore
+from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
+from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
+from tests.unit.fakes.members import FakeMemberRepository
+from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.purchases import FakeAdjustmentRepository, FakePurchaseRepository
+from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
+from tests.unit.fakes.tiers import FakeTierRepository
+from tests.unit.fakes.unit_of_work import FakeUnitOfWork
+
+__all__ = [
+    "DEFAULT_PROGRAMME",
+    "FakeAdjustmentRepository",
+    "FakeAuditLog",
+    "FakeDatabase",
+    "FakeIdempotencyStore",
+    "FakeLedgerRepository",
+    "FakeLotRepository",
+    "FakeMemberRepository",
+    "FakeMerchantRepository",
+    "FakeOfferRepository",
+    "FakePartnerRepository",
+    "FakeProgrammeRepository",
+    "FakePurchaseRepository",
+    "FakeRedemptionCodeRepository",
+    "FakeRedemptionRepository",
+    "FakeRewardRepository",
+    "FakeSecurityEventLog",
+    "FakeTierRepository",
+    "FakeUnitOfWork",
+    "IdempotencyRow",
+    "PostedEntry",
+    "Tables",
+]
