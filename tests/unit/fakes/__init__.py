@@ -13,19 +13,34 @@ from tests.unit.fakes.catalogue import (
     FakeProgrammeRepository,
     FakeRewardRepository,
 )
-from tests.unit.fakes.database import DEFAULT_PROGRAMME, FakeDatabase, IdempotencyRow, PostedEntry, Tables
+from tests.unit.fakes.database import (
+    DEFAULT_PROGRAMME,
+    AwardRow,
+    FakeDatabase,
+    IdempotencyRow,
+    PostedEntry,
+    PurchaseTerms,
+    RedemptionCodeRow,
+    Tables,
+)
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
-from tests.unit.fakes.purchases import FakeAdjustmentRepository, FakePurchaseRepository
+from tests.unit.fakes.purchases import (
+    FakeAdjustmentRepository,
+    FakePurchaseRepository,
+    FakeTransferRepository,
+)
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
+from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
 __all__ = [
     "DEFAULT_PROGRAMME",
+    "AwardRow",
     "FakeAdjustmentRepository",
     "FakeAuditLog",
     "FakeDatabase",
@@ -40,11 +55,15 @@ __all__ = [
     "FakePurchaseRepository",
     "FakeRedemptionCodeRepository",
     "FakeRedemptionRepository",
+    "FakeRefundRepository",
     "FakeRewardRepository",
     "FakeSecurityEventLog",
     "FakeTierRepository",
+    "FakeTransferRepository",
     "FakeUnitOfWork",
     "IdempotencyRow",
     "PostedEntry",
+    "PurchaseTerms",
+    "RedemptionCodeRow",
     "Tables",
 ]

@@ -73,7 +73,7 @@ class FakeRewardRepository(Repository):
             self.t.rewards[reward_id] = replace(reward, stock=reward.stock + 1)
 
     async def unknown_tiers(self, tier_ids: Collection[int]) -> set[int]:
-        return set(tier_ids) - self.t.tier_ids
+        return set(tier_ids) - set(self.t.tiers)
 
     async def take_one(self, reward_id: int, cost_points: int) -> bool:
         reward = self.t.rewards.get(reward_id)
@@ -87,9 +87,27 @@ class FakeRewardRepository(Repository):
         return True
 
 
+# The lifecycle settings `update` may change, as the SQL repository allows.
+SETTINGS = frozenset(
+    {
+        "points_validity_months",
+        "expiry_policy",
+        "pending_days",
+        "transfer_limit_per_month",
+        "hold_minutes",
+        "dormant_after_days",
+        "tier_window_months",
+        "tier_grace_days",
+    }
+)
+
+
 class FakeProgrammeRepository(Repository):
     async def get(self) -> Programme:
-        return self.db.programme
+        return self.t.programme
 
     async def update(self, settings: Mapping[str, object]) -> None:
-        self.db.programme = replace(self.db.programme, **settings)  # type: ignore[arg-type]
+        unknown = set(settings) - SETTINGS
+        if unknown:
+            raise ValueError(f"not programme settings: {sorted(unknown)}")
+        self.t.programme = replace(self.t.programme, **settings)  # type: ignore[arg-type]

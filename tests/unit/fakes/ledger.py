@@ -18,6 +18,7 @@ from domain.ledger import (
 )
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
+from domain.movements import Expiration
 from tests.unit.fakes.database import PostedEntry, Repository
 
 
@@ -74,7 +75,7 @@ class FakeLotRepository(Repository):
 
     async def add_expiration(self, member_id: int, points: int, at: datetime) -> int:
         expiration_id = self.db.next_id()
-        self.t.expirations[expiration_id] = (member_id, points, at)
+        self.t.expirations[expiration_id] = Expiration(expiration_id, member_id, points, at)
         return expiration_id
 
     async def spendable(self, member_id: int) -> list[PointsLot]:
@@ -84,6 +85,10 @@ class FakeLotRepository(Repository):
     async def consume(self, entry_id: int, member_id: int, draws: Sequence[LotDraw], at: datetime) -> None:
         for draw in draws:
             lot = self.t.lots[draw.lot_id]
+            if draw.points <= 0:  # lot_draws' check constraint
+                raise ValueError(f"a draw of {draw.points} points from lot {draw.lot_id}")
+            if lot.member_id != member_id:  # stricter than the SQL: a draw from another's lot is a bug
+                raise RuntimeError(f"lot {draw.lot_id} is not member {member_id}'s")
             if lot.remaining < draw.points:
                 raise RuntimeError(f"lot {draw.lot_id} has less than {draw.points} points left")
             self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
-from tests.unit.fakes.database import Repository
+from tests.unit.fakes.database import RedemptionCodeRow, Repository
 
 
 class FakeRedemptionRepository(Repository):
@@ -50,8 +50,8 @@ class FakeRedemptionRepository(Repository):
         purchase_id: int | None = None,
         points_returned: int = 0,
     ) -> bool:
-        redemption = self.t.redemptions[redemption_id]
-        if redemption.status is not from_status:
+        redemption = self.t.redemptions.get(redemption_id)
+        if redemption is None or redemption.status is not from_status:
             return False
         self.t.redemptions[redemption_id] = replace(
             redemption,
@@ -80,17 +80,38 @@ class FakeRedemptionRepository(Repository):
         ]
         return sorted(due)[:limit]
 
+    async def paid_for(self, purchase_id: int) -> list[Redemption]:
+        return [
+            r
+            for _, r in sorted(self.t.redemptions.items())
+            if r.purchase_id == purchase_id and r.status is RedemptionStatus.CAPTURED
+        ]
+
+    async def add_returned(self, redemption_id: int, points: int, returned_before: int) -> bool:
+        redemption = self.t.redemptions.get(redemption_id)
+        if (
+            redemption is None
+            or redemption.points_returned != returned_before
+            or redemption.captured_points is None  # NULL: the SQL comparison matches no row
+            or redemption.points_returned + points > redemption.captured_points
+        ):
+            return False
+        self.t.redemptions[redemption_id] = replace(
+            redemption, points_returned=redemption.points_returned + points
+        )
+        return True
+
 
 class FakeRedemptionCodeRepository(Repository):
     async def add(self, member_id: int, code_hash: str, expires_at: datetime, at: datetime) -> bool:
         if code_hash in self.t.redemption_codes:
             return False
-        self.t.redemption_codes[code_hash] = (member_id, expires_at, None)
+        self.t.redemption_codes[code_hash] = RedemptionCodeRow(member_id, expires_at)
         return True
 
     async def use(self, code_hash: str, now: datetime) -> int | None:
         found = self.t.redemption_codes.get(code_hash)
-        if found is None or found[2] is not None or found[1] <= now:
+        if found is None or found.used_at is not None or found.expires_at <= now:
             return None
-        self.t.redemption_codes[code_hash] = (found[0], found[1], now)
-        return found[0]
+        self.t.redemption_codes[code_hash] = replace(found, used_at=now)
+        return found.member_id

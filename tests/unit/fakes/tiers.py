@@ -6,32 +6,43 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
+from domain.errors import AlreadyExists
 from domain.members import Member
 from domain.tiers import Qualification, Tier, TierChange, TierDecision
 from tests.unit.fakes.database import Repository
 
 
 class FakeTierRepository(Repository):
-    """The ladder, members' tier changes and qualification as the SQL repository computes them
-    (purchases here carry no refunds)."""
+    """The ladder, members' tier changes and qualification as the SQL repository computes them."""
 
     async def ladder(self) -> list[Tier]:
         return sorted(self.t.tiers.values(), key=lambda t: t.rank)
 
+    def _refuse_taken(self, tier: Tier) -> None:
+        """The unique code and rank of the tiers table."""
+        others = [t for t in self.t.tiers.values() if t.id != tier.id]
+        if any(t.rank == tier.rank for t in others):
+            raise AlreadyExists("a tier with this rank exists", ("rank",))
+        if any(t.code == tier.code for t in others):
+            raise AlreadyExists("a tier with this code exists", ("code",))
+
     async def add(self, tier: Tier, at: datetime) -> Tier:
+        self._refuse_taken(replace(tier, id=0))
         stored = replace(tier, id=self.db.next_id(), created_at=at, updated_at=at)
         self.t.tiers[stored.id] = stored
         return stored
 
     async def update(self, tier: Tier, at: datetime) -> Tier:
+        self._refuse_taken(tier)
         self.t.tiers[tier.id] = replace(tier, updated_at=at)
         return self.t.tiers[tier.id]
 
     async def qualification(self, member_id: int, since: datetime, currency: str | None) -> Qualification:
         mine = [p for p in self.t.purchases.values() if p.member_id == member_id and p.occurred_at >= since]
+        # Earned less refunded, and paid less refunded in `currency` (None: no spend counts).
         return Qualification(
-            sum(p.points_earned for p in mine),
-            sum(p.amount.amount_minor for p in mine if p.amount.currency == currency),
+            sum(p.points_earned - p.points_refunded for p in mine),
+            sum(p.amount.amount_minor - p.refunded_minor for p in mine if p.amount.currency == currency),
         )
 
     async def apply(self, member: Member, decision: TierDecision, q: Qualification, at: datetime) -> bool:

@@ -18,8 +18,13 @@ from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
-from tests.unit.fakes.purchases import FakeAdjustmentRepository, FakePurchaseRepository
+from tests.unit.fakes.purchases import (
+    FakeAdjustmentRepository,
+    FakePurchaseRepository,
+    FakeTransferRepository,
+)
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
+from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -41,6 +46,8 @@ class FakeUnitOfWork:
         self.redemptions = FakeRedemptionRepository(self.db)
         self.redemption_codes = FakeRedemptionCodeRepository(self.db)
         self.adjustments = FakeAdjustmentRepository(self.db)
+        self.transfers = FakeTransferRepository(self.db)
+        self.refunds = FakeRefundRepository(self.db)
         self.idempotency = FakeIdempotencyStore(self.db)
         self.audit = FakeAuditLog(self.db)
         self.security_events = FakeSecurityEventLog(self.db)
