@@ -59,6 +59,50 @@ class FakeLedgerRepository(Repository):
     ) -> dict[int, Balance]:
         return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
 
+    async def post_many(
+        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
+    ) -> list[int]:
+        """As the SQL `post_many`: debts repaid first, every balance checked after each entry before
+        anything is written, the members of activity entries awake; an entry's lot numbered after it."""
+        owed = {m: b.debt for m, b in self.t.balances.items() if b.debt > 0}
+        booked: list[tuple[JournalEntry, Sequence[NewLot]]] = []
+        for entry, lot in entries:
+            new_lots: Sequence[NewLot] = () if lot is None else (lot,)
+            for member_id in entry.debtors():
+                if owed.get(member_id, 0):
+                    entry, new_lots = with_debt_repaid(entry, new_lots, member_id, owed[member_id])
+                    owed[member_id] += entry.balance_changes()[member_id].debt
+            booked.append((entry, new_lots))
+        after: dict[int, Balance] = {}
+        for entry, _ in booked:
+            for member_id, change in entry.balance_changes().items():
+                current = after.get(member_id) or self.t.balances.get(member_id)
+                if current is None:
+                    raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
+                new = apply_change(current, change)
+                if not within_limits(new):
+                    raise balance_refusal(entry, current)
+                after[member_id] = new
+        self.t.balances.update(after)
+        entry_ids = []
+        for entry, new_lots in booked:
+            if entry.is_activity:
+                self.t.touch(entry.member_id, at)
+            entry_id = self.db.next_id()
+            self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
+            for new_lot in new_lots:
+                lot_id = self.db.next_id()
+                self.t.lots[lot_id] = PointsLot(
+                    lot_id,
+                    new_lot.member_id,
+                    new_lot.points,
+                    new_lot.points,
+                    new_lot.earned_at,
+                    new_lot.expires_at,
+                )
+            entry_ids.append(entry_id)
+        return entry_ids
+
 
 class FakeLotRepository(Repository):
     async def expired(self, member_id: int, now: datetime) -> list[PointsLot]:
