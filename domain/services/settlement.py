@@ -133,6 +133,11 @@ async def import_settlement_batch(
             ],
             now,
         )
+        # A line that earned nothing has no entry to say the member shopped: as postPurchase does,
+        # record that it acted (its balance row is locked above).
+        earned_nothing = {a.member_id for a in to_post if not a.earned.points}
+        for member_id in sorted(earned_nothing - {a.member_id for a in to_post if a.earned.points}):
+            await uow.members.record_activity(member_id, now)
         await uow.commit()
     rejected.sort(key=lambda bad: bad.line_no)
     return BatchOutcome(

@@ -259,3 +259,24 @@ async def test_a_caller_that_is_not_an_existing_merchant_posts_nothing(clock: Fi
         assert refused.code is code
     assert db.tables.purchases == {}
     assert db.tables.idempotency == {}
+
+
+async def test_a_line_wakes_a_dormant_member_even_when_it_earns_nothing(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    earner = await given_member(db, "CRM-1")
+    small = await given_member(db, "CRM-2")
+    asleep = await given_member(db, "CRM-3")
+    merchant = await given_merchant(db)
+    for member in (earner, small, asleep):
+        db.tables.members[member.id] = replace(
+            db.tables.members[member.id], dormant_since=NOW - timedelta(days=9)
+        )
+
+    await settle(db, clock, merchant.id, line(2, "S-1", "CRM-1", 10_000), line(3, "S-2", "CRM-2", 99))
+
+    woken = [db.tables.members[m.id] for m in (earner, small, asleep)]
+    assert [(m.shown_status, m.last_activity_at) for m in woken] == [
+        (MemberStatus.ACTIVE, NOW),
+        (MemberStatus.ACTIVE, NOW),  # 0.99 earns nothing: no entry, but the member shopped
+        (MemberStatus.DORMANT, datetime(2023, 1, 1, tzinfo=UTC)),
+    ]
