@@ -5,6 +5,7 @@ the origin of its journal entry, counted against its offer's limits."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -44,15 +45,16 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-async def offer(db: FakeDatabase, trigger: Trigger, points: int, **fields: object) -> Offer:
+async def offer(
+    db: FakeDatabase, trigger: Trigger, points: int, merchant_id: int | None = None, **fields: Any
+) -> Offer:
     """An offer as an admin creates it (checked, its limits completed by the service)."""
-    merchant_id = fields.pop("merchant_id", None)
     funding = (
         (FundingShare(FunderKind.MERCHANT, merchant_id, 30), FundingShare(FunderKind.PROGRAMME, None, 70))
         if merchant_id is not None
         else (FundingShare(FunderKind.PROGRAMME, None, 100),)
     )
-    values: dict[str, object] = {"window": Window(STARTS, ENDS), "funding": funding} | fields
+    values: dict[str, Any] = {"window": Window(STARTS, ENDS), "funding": funding} | fields
     draft = Offer(
         0,
         0,
@@ -61,7 +63,7 @@ async def offer(db: FakeDatabase, trigger: Trigger, points: int, **fields: objec
         points=points,
         trigger=trigger,
         **values,
-    )  # type: ignore[arg-type]
+    )
     return await create_offer(draft, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
 
 
@@ -200,7 +202,7 @@ async def test_a_locked_referrer_earns_nothing_and_a_member_without_a_referrer_p
 # --- red packets --------------------------------------------------------------------------------------
 
 
-async def red_packet(db: FakeDatabase, points: int, uses: int, **fields: object) -> Offer:
+async def red_packet(db: FakeDatabase, points: int, uses: int, **fields: Any) -> Offer:
     packet = await offer(db, Trigger.RED_PACKET, points, **fields)
     await generate_coupons(
         packet.id,
@@ -280,7 +282,7 @@ async def test_a_red_packet_opens_from_its_first_instant_until_just_before_its_e
     await red_packet(db, 10, uses=10)
     members = [await given_member(db, f"CRM-{n}") for n in range(4)]
 
-    answers = []
+    answers: list[int | str] = []
     for member, at in zip(
         members,
         (STARTS - timedelta(microseconds=1), STARTS, ENDS - timedelta(microseconds=1), ENDS),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from domain.actors import Actor, Role
 from domain.clock import FixedClock
 from domain.errors import ErrorCode
 from domain.members import Balance
-from domain.programme import ExpiryPolicy
+from domain.programme import ExpiryPolicy, Programme
 from domain.services.maturation import run_maturation
 from domain.services.programme import UpdateProgramme, update_programme
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork
@@ -38,10 +39,10 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-async def update(db: FakeDatabase, clock: FixedClock, **settings: object) -> object:
+async def update(db: FakeDatabase, clock: FixedClock, **settings: Any) -> Programme:
     return await update_programme(
         UpdateProgramme(**settings), actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_only_the_settings_named_change_and_the_change_is_audited(clock: FixedClock) -> None:
