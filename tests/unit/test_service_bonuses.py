@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.actors import Actor, Role
 from domain.clock import FixedClock
 from domain.commands import EnrollMember, OpenRedPacket
 from domain.errors import ErrorCode
@@ -352,3 +353,51 @@ async def test_a_single_use_packet_code_in_another_members_wallet_is_refused(clo
 
     assert (theirs.code, theirs.message) == (ErrorCode.VALIDATION, "this red packet is another member's")
     assert mine.points == 10
+
+
+async def test_a_sign_up_offer_out_of_uses_is_skipped_when_its_claim_is_refused(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    once = await offer(db, Trigger.SIGN_UP, 100, limits=Limits(max_uses=1))
+    always = await offer(db, Trigger.SIGN_UP, 5)
+
+    first = await enrol(db, clock, "CRM-1")
+    second = await enrol(db, clock, "CRM-2")
+
+    assert [balance(db, m.id).available for m in (first, second)] == [105, 5]
+    assert [(a.member_id, a.offer_id) for a in db.tables.member_awards.values()] == [
+        (first.id, once.id),
+        (first.id, always.id),
+        (second.id, always.id),
+    ]
+
+
+async def test_only_the_offers_with_referrer_points_pay_the_referrer(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    merchant = await given_merchant(db)
+    referrer = await given_member(db, "CRM-1")
+    await offer(db, Trigger.PURCHASE, 10)
+    paying = await offer(db, Trigger.PURCHASE, 20, referrer_points=5)
+    referred = await enrol(db, clock, "CRM-2", referrer.referral_code)
+
+    bought = await buy(db, clock, merchant.id, referred.id, 10_000, "pos-1")
+
+    assert bought.points_earned == 130
+    assert [(a.offer_id, a.points) for a in db.tables.member_awards.values()] == [(paying.id, 5)]
+    assert balance(db, referrer.id).available == 5
+
+
+async def test_a_member_token_naming_no_member_opens_nothing(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    await red_packet(db, 10, uses=10)
+
+    refused = await raised(
+        open_red_packet(
+            OpenRedPacket("CNY2024", "k-1"),
+            actor=Actor(Role.MEMBER, "m"),
+            uow=FakeUnitOfWork(db),
+            clock=clock,
+        )
+    )
+
+    assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no member")
+    assert db.tables.member_awards == {}

@@ -648,3 +648,13 @@ async def test_a_locked_member_has_no_offers_and_an_unknown_one_is_not_found(clo
         eligible_offers(404, channel=None, category=None, uow=FakeUnitOfWork(db), clock=clock)
     )
     assert unknown.code is ErrorCode.NOT_FOUND
+
+
+async def test_a_member_token_naming_no_member_claims_nothing(clock: FixedClock) -> None:
+    db = FakeDatabase()
+
+    refused = await raised(
+        claim_coupon("ANY", actor=Actor(Role.MEMBER, "m"), uow=FakeUnitOfWork(db), clock=clock)
+    )
+
+    assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no member")

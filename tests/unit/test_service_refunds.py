@@ -478,7 +478,10 @@ async def test_points_paid_at_the_till_come_back_with_the_money_dated_like_those
     )
     assert balance(db, member.id) == Balance(member.id, 250, 0, 0, 500, 250)  # 50 + 200 left
 
-    quarter = await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 5_000)
+    tiny = await refund(db, clock, merchant.id, bought.purchase_id, "r-0", 1)  # 250 x 1/20000: none back
+    assert (tiny.points_returned, tiny.points_reversed) == (0, 0)
+    assert entries(db, EntryKind.RETURN) == []
+    quarter = await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 4_999)
 
     # 250 x 1/4 = 62 paid points back, then 200 x 1/4 = 50 earned points taken
     assert (quarter.points_returned, quarter.points_reversed, quarter.debt_created) == (62, 50, 0)
