@@ -280,3 +280,19 @@ async def test_a_line_wakes_a_dormant_member_even_when_it_earns_nothing(clock: F
         (MemberStatus.ACTIVE, NOW),  # 0.99 earns nothing: no entry, but the member shopped
         (MemberStatus.DORMANT, datetime(2023, 1, 1, tzinfo=UTC)),
     ]
+
+
+async def test_a_ladder_whose_entry_tier_multiplies_applies_it_to_members_without_a_tier(
+    clock: FixedClock,
+) -> None:
+    db = FakeDatabase()
+    await given_member(db, "CRM-1")
+    merchant = await given_merchant(db)
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        await seed.tiers.add(Tier(0, "ONE", "One", 1, earn_multiplier=Decimal(2)), NOW)
+        await seed.commit()
+
+    outcome = await settle(db, clock, merchant.id, line(2, "S-1", "CRM-1", 10_000))
+
+    assert outcome.points == 200
