@@ -16,7 +16,17 @@ from domain.errors import ErrorCode
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting
 from domain.members import Balance, Member, MemberStatus
 from domain.movements import MemberAward
-from domain.offers import FunderKind, FundingShare, Limits, Mechanic, Offer, OfferStatus, Trigger, Window
+from domain.offers import (
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    OfferStatus,
+    Trigger,
+    Usage,
+    Window,
+)
 from domain.results import RedPacketResult
 from domain.services.admin import enroll_member
 from domain.services.bonuses import open_red_packet
@@ -109,7 +119,7 @@ async def test_enrolling_gives_each_live_sign_up_bonus_booked_against_its_funder
     assert first.entry.description == "Welcome bonus: sign_up bonus"
     assert second.entry.postings[-1] == Posting(Account.available(member.id), 7)
     assert [(lot.points, lot.expires_at) for lot in lots_of(db, member.id)] == [(100, EXPIRES), (7, EXPIRES)]
-    assert (db.tables.offer_usage[welcome.id].points, db.tables.offer_usage[welcome.id].uses) == (100, 1)
+    assert db.tables.offer_usage[welcome.id] == Usage(100, 0, 1)
 
 
 async def test_a_sign_up_offer_gives_from_its_first_instant_until_just_before_its_end(
@@ -240,6 +250,7 @@ async def test_a_red_packet_gives_its_points_once_per_member(clock: FixedClock) 
     assert posted.entry.description == "Red packet: red_packet bonus"
     [coupon] = db.tables.coupons.values()
     assert (coupon.code, coupon.uses) == ("CNY2024", 1)
+    assert db.tables.offer_usage[packet.id] == Usage(88, 0, 1)
     assert await open_packet(db, clock, member.id, "k-1") == opened  # a retry: once
     before = snapshot(db)
 
@@ -401,3 +412,17 @@ async def test_a_member_token_naming_no_member_opens_nothing(clock: FixedClock) 
 
     assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no member")
     assert db.tables.member_awards == {}
+
+
+async def test_a_red_packet_code_is_at_most_40_characters(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+
+    longest = await raised(open_packet(db, clock, member.id, "k-1", "C" * 40))
+    too_long = await raised(open_packet(db, clock, member.id, "k-2", "C" * 41))
+
+    assert (longest.code, too_long.code, too_long.field) == (
+        ErrorCode.NOT_FOUND,
+        ErrorCode.VALIDATION,
+        ("code",),
+    )

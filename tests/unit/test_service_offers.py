@@ -32,7 +32,6 @@ from domain.offers import (
 )
 from domain.services import offers as service
 from domain.services.offers import (
-    MAX_COUPONS_AT_ONCE,
     change_offer_status,
     claim_coupon,
     create_offer,
@@ -126,6 +125,11 @@ def _bad_offers() -> list[tuple[str, Offer, tuple[str, ...]]]:
         ("blank name", draft(name="  "), ("name",)),
         ("ends at its start", draft(window=Window(NOW, NOW)), ("endsAt",)),
         ("no time zone", draft(window=Window(naive, naive + timedelta(days=1))), ("startsAt",)),
+        ("start without a zone", draft(window=Window(naive, NOW + timedelta(days=1))), ("startsAt",)),
+        ("end without a zone", draft(window=Window(NOW, naive + timedelta(days=1))), ("startsAt",)),
+        ("name of 121", draft(name="N" * 121), ("name",)),
+        ("zone name of 65", draft(window=replace(WINDOW, time_zone="Z" * 65)), ("timeZone",)),
+        ("group of 41", draft(exclusive_group="G" * 41), ("exclusiveGroup",)),
         ("unknown zone", draft(window=replace(WINDOW, time_zone="Mars/Olympus")), ("timeZone",)),
         ("day 0", draft(window=replace(WINDOW, days_of_week=frozenset({0}))), ("daysOfWeek",)),
         ("day 8", draft(window=replace(WINDOW, days_of_week=frozenset({8}))), ("daysOfWeek",)),
@@ -262,6 +266,7 @@ async def test_a_bad_offer_is_validation_on_its_field_and_nothing_is_stored(
         draft(mechanic=Mechanic.PERCENT_DISCOUNT, percent=Decimal(100)),
         draft(mechanic=Mechanic.SPEND_AND_SAVE, amount=Money(999, "CNY"), threshold=Money(1_000, "CNY")),
         draft(mechanic=Mechanic.CASHBACK_POINTS, percent=Decimal("0.01")),
+        draft(name="N" * 120, exclusive_group="G" * 40),
         draft(referrer_points=0, limits=Limits(budget_points=1, max_uses=1, per_member=1)),
     ],
 )
@@ -279,6 +284,16 @@ async def test_five_funders_are_accepted(clock: FixedClock) -> None:
     )
 
     assert len(stored.funding) == 5
+    smallest = await create(
+        db,
+        draft(
+            funding=(
+                FundingShare(FunderKind.PROGRAMME, None, 99),
+                FundingShare(FunderKind.MERCHANT, merchants[0].id, 1),
+            )
+        ),
+    )
+    assert [share.percent for share in smallest.funding] == [99, 1]
 
 
 @pytest.mark.parametrize(
@@ -508,7 +523,8 @@ async def test_single_use_codes_are_unguessable_and_shared_ones_are_as_given(clo
         (None, None, None, ("count",)),
         (1, "BOTH", 1, ("count",)),
         (0, None, None, ("count",)),
-        (MAX_COUPONS_AT_ONCE + 1, None, None, ("count",)),
+        (10_001, None, None, ("count",)),
+        (None, "C" * 41, 1, ("sharedCode",)),
         (None, "TWO WORDS", 5, ("sharedCode",)),
         (None, "FREE", 0, ("maxUses",)),
         (None, "FREE", None, ("maxUses",)),
@@ -658,3 +674,21 @@ async def test_a_member_token_naming_no_member_claims_nothing(clock: FixedClock)
     )
 
     assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no member")
+
+
+async def test_a_coupon_code_is_at_most_40_characters(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+
+    longest = await raised(
+        claim_coupon("C" * 40, actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=clock)
+    )
+    too_long = await raised(
+        claim_coupon("C" * 41, actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=clock)
+    )
+
+    assert (longest.code, too_long.code, too_long.field) == (
+        ErrorCode.NOT_FOUND,
+        ErrorCode.VALIDATION,
+        ("code",),
+    )

@@ -479,24 +479,26 @@ async def test_points_paid_at_the_till_come_back_with_the_money_dated_like_those
     assert balance(db, member.id) == Balance(member.id, 250, 0, 0, 500, 250)  # 50 + 200 left
 
     tiny = await refund(db, clock, merchant.id, bought.purchase_id, "r-0", 1)  # 250 x 1/20000: none back
-    assert (tiny.points_returned, tiny.points_reversed) == (0, 0)
+    assert (tiny.points_returned, tiny.points_reversed, tiny.debt_created) == (0, 0, 0)
     assert entries(db, EntryKind.RETURN) == []
-    quarter = await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 4_999)
+    one = await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 79)  # 250 x 80/20000: the first
+    assert (one.points_returned, one.points_reversed) == (1, 0)
+    quarter = await refund(db, clock, merchant.id, bought.purchase_id, "r-2", 4_920)
 
-    # 250 x 1/4 = 62 paid points back, then 200 x 1/4 = 50 earned points taken
-    assert (quarter.points_returned, quarter.points_reversed, quarter.debt_created) == (62, 50, 0)
-    [returned] = entries(db, EntryKind.RETURN)
+    # 250 x 1/4 = 62 paid points back in all, then 200 x 1/4 = 50 earned points taken
+    assert (quarter.points_returned, quarter.points_reversed, quarter.debt_created) == (61, 50, 0)
+    returned = entries(db, EntryKind.RETURN)[-1]
     assert returned.entry.postings == (
-        Posting(Account(AccountKind.REDEMPTION), -62),
-        Posting(Account.available(member.id), 62),
+        Posting(Account(AccountKind.REDEMPTION), -61),
+        Posting(Account.available(member.id), 61),
     )
     assert (returned.entry.origin_type, returned.entry.origin_id) == (OriginType.REFUND, quarter.refund_id)
     new_lot = max(db.tables.lots.values(), key=lambda lot: lot.id)
-    assert (new_lot.points, new_lot.expires_at) == (62, soon)  # dated like the soonest the hold drew
+    assert (new_lot.points, new_lot.expires_at) == (61, soon)  # dated like the soonest the hold drew
     assert balance(db, member.id) == Balance(member.id, 262, 0, 0, 450, 188)
     assert db.tables.redemptions[hold.redemption_id].points_returned == 62
 
-    rest = await refund(db, clock, merchant.id, bought.purchase_id, "r-2")
+    rest = await refund(db, clock, merchant.id, bought.purchase_id, "r-3")
 
     assert (rest.points_returned, rest.points_reversed) == (250 - 62, 150)
     assert db.tables.redemptions[hold.redemption_id].points_returned == 250

@@ -61,6 +61,8 @@ async def test_each_good_line_becomes_a_purchase_with_its_earn_entry_and_lot(clo
     )
 
     assert outcome == BatchOutcome(posted=3, duplicates=0, rejected=(), points=123 + 9)
+    assert [p.points_pending for p in db.tables.purchases.values()] == [0, 0, 0]
+    assert {t.matures_at for t in db.tables.purchase_terms.values()} == {None}
     assert [
         (p.member_id, p.amount, p.points_earned, p.reference, p.occurred_at, p.channel)
         for p in db.tables.purchases.values()
@@ -161,14 +163,21 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_posted(clock: 
     }
 
 
+@pytest.mark.parametrize(
+    ("available", "earned"),
+    [
+        (MAX_BALANCE - 150, MAX_BALANCE - 150),
+        (MAX_BALANCE - 150, MAX_BALANCE - 1_000),  # points received from others are not earned
+        (0, MAX_BALANCE - 150),  # earned and spent: lifetime earned has the same limit
+    ],
+)
 async def test_a_line_taking_a_balance_past_the_limit_is_rejected_and_can_be_sent_again(
-    clock: FixedClock,
+    clock: FixedClock, available: int, earned: int
 ) -> None:
     db = FakeDatabase()
     member = await given_member(db, "CRM-1")
     merchant = await given_merchant(db)
-    near = MAX_BALANCE - 150
-    db.tables.balances[member.id] = Balance(member.id, near, 0, 0, near, 0)
+    db.tables.balances[member.id] = Balance(member.id, available, 0, 0, earned, 0)
 
     outcome = await settle(
         db,
@@ -185,14 +194,17 @@ async def test_a_line_taking_a_balance_past_the_limit_is_rejected_and_can_be_sen
         rejected=(BadLine(3, f"amount: a member's balance cannot exceed {MAX_BALANCE} points"),),
         points=150,
     )
-    assert balance(db, member.id).available == MAX_BALANCE
+    assert balance(db, member.id) == Balance(member.id, available + 150, 0, 0, earned + 150, 0)
     scope = f"merchant:{merchant.id}:settlement"
     assert (scope, "S-2") not in db.tables.idempotency  # released: the line may come again
     assert {(scope, "S-1"), (scope, "S-3")} <= set(db.tables.idempotency)
 
 
-async def test_inside_the_return_window_the_points_are_pending_until_it_ends(clock: FixedClock) -> None:
-    db = FakeDatabase(replace(DEFAULT_PROGRAMME, pending_days=7))
+@pytest.mark.parametrize("days", [1, 7])
+async def test_inside_the_return_window_the_points_are_pending_until_it_ends(
+    clock: FixedClock, days: int
+) -> None:
+    db = FakeDatabase(replace(DEFAULT_PROGRAMME, pending_days=days))
     member = await given_member(db, "CRM-1")
     merchant = await given_merchant(db)
 
@@ -200,11 +212,14 @@ async def test_inside_the_return_window_the_points_are_pending_until_it_ends(clo
 
     [purchase] = db.tables.purchases.values()
     assert (purchase.points_earned, purchase.points_pending) == (100, 100)
-    assert db.tables.purchase_terms[purchase.id].matures_at == NOW + timedelta(days=7)
+    assert db.tables.purchase_terms[purchase.id].matures_at == NOW + timedelta(days=days)
     assert balance(db, member.id) == Balance(member.id, 0, 100, 0, 100, 0)
     assert lots_of(db, member.id) == []
     [posted] = db.tables.journal.values()
-    assert posted.entry.description == "Earned at Tea House, pending until 2024-03-08"
+    assert (
+        posted.entry.description
+        == f"Earned at Tea House, pending until {NOW + timedelta(days=days):%Y-%m-%d}"
+    )
 
 
 async def test_a_tier_multiplier_applies_as_it_does_to_a_purchase(clock: FixedClock) -> None:

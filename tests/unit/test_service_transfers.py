@@ -319,3 +319,24 @@ async def test_a_receiver_who_owes_points_repays_the_debt_first(clock: FixedCloc
         Posting(Account.available(receiver.id), 70),
         Posting(Account(AccountKind.MEMBER_DEBT, receiver.id), 30),
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "ref", "error", "field"),
+    [
+        ("A" * 16, None, ErrorCode.NOT_FOUND, ("toReferralCode",)),
+        ("A" * 17, None, ErrorCode.VALIDATION, ("toReferralCode",)),
+        (None, "R" * 64, ErrorCode.NOT_FOUND, ("toExternalRef",)),
+        (None, "R" * 65, ErrorCode.VALIDATION, ("toExternalRef",)),
+    ],
+)
+async def test_a_receiver_is_named_in_at_most_16_or_64_characters(
+    clock: FixedClock, code: str | None, ref: str | None, error: ErrorCode, field: tuple[str, ...]
+) -> None:
+    db = FakeDatabase()
+    sender = await given_member(db, "CRM-1")
+    await given_lot(db, sender.id, 100, LATER)
+
+    refused = await raised(give(db, clock, sender.id, 10, "t-1", to_code=code, to_ref=ref))
+
+    assert (refused.code, refused.field) == (error, field)
