@@ -514,3 +514,18 @@ async def test_a_merchant_token_naming_no_merchant_is_not_found(clock: FixedCloc
     )
     assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no merchant")
     assert db.tables.idempotency == {}
+
+
+async def test_the_merchants_refund_reference_is_at_most_100_characters(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")
+
+    too_long = await raised(
+        refund(db, clock, merchant.id, bought.purchase_id, "r-1", 100, reference="R" * 101)
+    )
+    longest = await refund(db, clock, merchant.id, bought.purchase_id, "r-2", 100, reference="R" * 100)
+
+    assert (too_long.code, too_long.field) == (ErrorCode.VALIDATION, ("reference",))
+    assert longest.reference == "R" * 100
