@@ -5,7 +5,7 @@ nested fields that expose the object, so no path shows more than the role's list
 - a member reads itself and its own history (purchases and their refunds, redemptions, adjustments,
   transfers it sent or received, expirations, awards), the offers `me.eligibleOffers` shows it, the
   active rewards and the catalogue;
-- a merchant reads the members it has transacted with, its own purchases and their refunds, the POS
+- a merchant reads the members linked to it (`linkMerchant`), its own purchases and their refunds, the POS
   redemptions it authorized, the offers it funds, the active rewards and the catalogue;
 - a partner brand reads the offers it funds, the active rewards and the catalogue;
 - anonymous callers read nothing.
@@ -52,7 +52,7 @@ def can_read_reward(info: Info, reward: dr.Reward) -> bool:
 
 # Member.
 async def can_read_member(info: Info, member_id: int) -> bool:
-    """Admins read everyone; a member only itself; a merchant the members it has transacted with."""
+    """Admins read everyone; a member only itself; a merchant the members linked to it."""
     actor = info.context.actor
     if actor is None:
         return False

@@ -32,13 +32,15 @@ from api.middleware import (
     SecurityHeadersMiddleware,
     page_policy,
 )
-from api.rate_limits import Limits, client_address, too_many_requests
+from api.rate_limits import Limits, client_address, principal_of, too_many_requests
+from api.refusals import RATE_LIMITED, TOKEN_REFUSED, RefusalAudit
 from api.schema import build_schema
 from api.settings import Settings
 from domain.actors import Actor
 from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
-from persistence.migrate import not_ready_reason
+from persistence.migrate import MigrationKeys, not_ready_reason
+from persistence.personal_data import PersonalDataVault, share
 from persistence.queries.read_model import SqlReadModel
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -66,6 +68,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
+        self.refusals = RefusalAudit(lambda: SqlAlchemyUnitOfWork(database.write_engine), clock)
 
     async def authenticate(self, scope: Scope) -> tuple[Actor | None, str | None]:
         """The caller, or why its token was refused; once per request, kept in the scope's state."""
@@ -93,10 +96,19 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         # Counted before the body is read or parsed, so a flood is refused at the least cost.
-        actor, _ = await self.authenticate(scope)
-        retry_after = await self.limits.request_refused(actor, client_address(scope))
+        actor, auth_error = await self.authenticate(scope)
+        address = client_address(scope)
+        request_id = scope.get("state", {}).get("request_id", "-")
+        # Refusals are audited after the answer is sent: a refused caller never waits for the database.
+        audit = []
+        if auth_error is not None:
+            audit += self.refusals.refused(TOKEN_REFUSED, f"anonymous:{address or '-'}", request_id)
+        retry_after = await self.limits.request_refused(actor, address)
         if retry_after is not None:
+            principal = principal_of(actor) if actor else f"anonymous:{address or '-'}"
+            audit += self.refusals.refused(RATE_LIMITED, principal, request_id)
             await too_many_requests(retry_after)(scope, receive, send)
+            await self.refusals.write(audit)
             return
         # strawberry answers a request it cannot read in plain text; clients expect GraphQL's JSON.
         try:
@@ -107,6 +119,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
                 status_code=exc.status_code,
             )
         await response(scope, receive, send)
+        await self.refusals.write(audit)
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: bytes that are not UTF-8, nesting too deep for the decoder and the NaN and
@@ -144,7 +157,35 @@ def _snapshot_reads(database: Database) -> AsyncEngine:
     SQLite's read connections already begin a (deferred) transaction."""
     if database.is_sqlite:
         return database.read_engine
-    return database.read_engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    engine = database.read_engine.execution_options(
+        isolation_level="REPEATABLE READ", postgresql_readonly=True
+    )
+    share(database.read_engine, engine)
+    return engine
+
+
+def personal_data_vault(settings: Settings) -> PersonalDataVault | None:
+    """The keys for members' contact data, as configured (production always has them)."""
+    if not settings.personal_data_keys or settings.personal_data_lookup_key is None:
+        return None
+    return PersonalDataVault(settings.personal_data_keys, settings.personal_data_lookup_key)
+
+
+def migration_keys(settings: Settings) -> MigrationKeys | None:
+    """The keys a migration needs to encrypt contact data that is still plain."""
+    if not settings.personal_data_keys or settings.personal_data_lookup_key is None:
+        return None
+    return settings.personal_data_keys, settings.personal_data_lookup_key
+
+
+def open_database(settings: Settings, *, pool_size: int | None = None, max_overflow: int = 10) -> Database:
+    """The configured database with its personal-data keys: for the server and the scripts."""
+    return create_database(
+        settings.database_url,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=max_overflow,
+        vault=personal_data_vault(settings),
+    )
 
 
 class _NonFiniteNumber(ValueError):
@@ -159,13 +200,14 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     """With `database` given, the caller owns it; otherwise the app builds and disposes its own.
     Rate limits count in Redis when REDIS_URL is set, else in this process's memory."""
     owned = database is None
-    db = database or create_database(settings.database_url, pool_size=settings.db_pool_size)
+    db = database or open_database(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         try:
             yield {}
         finally:
+            await graphql.refusals.flush()  # the counts of the last minute
             if owned:
                 await db.dispose()
 
@@ -192,4 +234,5 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         lifespan=lifespan,
     )
     app.state.database = db
+    app.state.refusals = graphql.refusals  # for tests: the counts not yet written
     return app

@@ -20,7 +20,12 @@ from domain.actors import Actor, Role
 logger = logging.getLogger("loyalty.auth")
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
-_ROLE_ID_CLAIM = {Role.MEMBER: "member_id", Role.MERCHANT: "merchant_id", Role.PARTNER: "partner_id"}
+_ROLE_ID_CLAIM = {
+    Role.MEMBER: "member_id",
+    Role.MERCHANT: "merchant_id",
+    Role.PARTNER: "partner_id",
+    Role.PROCESSOR: "processor_id",
+}
 
 
 class InvalidToken(Exception):
@@ -120,6 +125,7 @@ def issue_token(
     member_id: int | None = None,
     merchant_id: int | None = None,
     partner_id: int | None = None,
+    processor_id: int | None = None,
     ttl_seconds: int = 3600,
 ) -> str:
     """Sign a token with the local secret (HS256 development setups and tests)."""
@@ -135,7 +141,12 @@ def issue_token(
         "exp": now + ttl_seconds,
         "jti": uuid.uuid4().hex,
     }
-    for name, value in (("member_id", member_id), ("merchant_id", merchant_id), ("partner_id", partner_id)):
+    for name, value in (
+        ("member_id", member_id),
+        ("merchant_id", merchant_id),
+        ("partner_id", partner_id),
+        ("processor_id", processor_id),
+    ):
         if value is not None:
             claims[name] = value
     return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)

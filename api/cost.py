@@ -71,6 +71,7 @@ def budget_for(budgets: CostBudgets, actor: Actor | None) -> int:
         Role.MEMBER: budgets.member,
         Role.MERCHANT: budgets.merchant,
         Role.PARTNER: budgets.partner,
+        Role.PROCESSOR: budgets.merchant,  # an integration like a merchant's
         Role.ADMIN: budgets.admin,
     }[actor.role]
 

@@ -9,12 +9,40 @@ import strawberry
 from graphql import GraphQLError
 
 from api.safe_traceback import safe_traceback
+from api.types.enums import describe_values
 from domain.errors import DomainError, TooManyAttempts, Unavailable
 from domain.errors import ErrorCode as DomainErrorCode
 
 logger = logging.getLogger("loyalty.api")
 
 strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why a mutation said no.")
+describe_values(
+    DomainErrorCode,
+    {
+        DomainErrorCode.VALIDATION: "The input is malformed or breaks a rule; it is not stored under the "
+        "idempotency key, so a corrected retry may reuse the key.",
+        DomainErrorCode.NOT_FOUND: "No such object, or none the caller may use.",
+        DomainErrorCode.FORBIDDEN: "The caller's role or token may not do this.",
+        DomainErrorCode.ALREADY_EXISTS: "Something with this unique value exists already.",
+        DomainErrorCode.INSUFFICIENT_POINTS: "The member has fewer available points than this needs.",
+        DomainErrorCode.MEMBER_LOCKED: "The member is locked or closed: it may not earn or spend.",
+        DomainErrorCode.OFFER_BUDGET_EXHAUSTED: "The offer's budget is spent.",
+        DomainErrorCode.REWARD_OUT_OF_STOCK: "The reward has no units left.",
+        DomainErrorCode.REWARD_INACTIVE: "The reward is no longer offered.",
+        DomainErrorCode.LIMIT_REACHED: "A limit is reached: a coupon or red packet used up, the monthly "
+        "transfer limit, a reward's per-member limit, the largest balance a member may hold.",
+        DomainErrorCode.IDEMPOTENCY_KEY_REUSED: "This idempotency key was used before with different input.",
+        DomainErrorCode.ALREADY_FINALIZED: "The redemption was already resolved (captured, voided, expired, "
+        "fulfilled or cancelled).",
+        DomainErrorCode.RISK_REVIEW: "Reserved for risk rules that hold a movement for an admin's review; "
+        "not answered today.",
+        DomainErrorCode.TOO_MANY_ATTEMPTS: "Too many wrong codes of this kind lately: wait retryAfter "
+        "seconds.",
+        DomainErrorCode.OUTCOME_UNKNOWN: "The database connection failed while committing: the change may "
+        "or may not be made. Retry with the same idempotency key; it is safe.",
+        DomainErrorCode.UNAVAILABLE: "The database could not be reached: nothing changed; retry later.",
+    },
+)
 ErrorCode = DomainErrorCode
 
 

@@ -46,6 +46,10 @@ class IsMerchant(_HasRole):
     roles = frozenset({Role.MERCHANT})
 
 
+class IsMerchantOrProcessor(_HasRole):
+    roles = frozenset({Role.MERCHANT, Role.PROCESSOR})
+
+
 class IsAdminOrMerchant(_HasRole):
     roles = frozenset({Role.ADMIN, Role.MERCHANT})
 
@@ -57,5 +61,6 @@ class IsAdminOrMember(_HasRole):
 ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
 MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsMember]
 MERCHANT: list[type[BasePermission]] = [IsAuthenticated, IsMerchant]
+MERCHANT_OR_PROCESSOR: list[type[BasePermission]] = [IsAuthenticated, IsMerchantOrProcessor]
 ADMIN_OR_MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrMember]
 AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]

@@ -10,16 +10,19 @@ from strawberry import relay
 from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_everything
 from api.context import Info
 from api.errors import bad_input
-from api.permissions import ADMIN, AUTHENTICATED, MEMBER
+from api.permissions import ADMIN, AUTHENTICATED, MEMBER, MERCHANT
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
+from api.types.links import MerchantLink
 from api.types.members import Member, load_member
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import After, First, connection
-from api.types.security import SecurityEvent
+from api.types.security import AuditLogEntry, AuditLogFilter, SecurityEvent
 from api.types.tiers import Tier
 from domain import validation
+from domain.audit import AuditFilter
+from domain.member_links import MerchantLink as DomainLink
 from domain.offers import Offer as DomainOffer
 from domain.ports import MemberFilter as MemberQuery
 
@@ -29,6 +32,15 @@ class MemberFilter:
     status: MemberStatus | None = strawberry.field(default=None, description="Only members with this status.")
     external_ref: str | None = strawberry.field(
         default=None, description="Only the member with this externalRef."
+    )
+    phone: str | None = strawberry.field(
+        default=None,
+        description="Only members with this phone number (exact; spaces and dashes do not count). "
+        "Matched by a keyed hash: the number is stored only encrypted.",
+    )
+    email: str | None = strawberry.field(
+        default=None,
+        description="Only members with this email address (exact, ignoring case), by keyed hash.",
     )
 
 
@@ -49,7 +61,7 @@ class Query:
         id: Annotated[relay.GlobalID, strawberry.argument(description="A global id from this API.")],
     ) -> relay.Node | None:
         # A plain resolver rather than relay.node(): that field can be converted into one schema only.
-        # Each type's resolve_nodes applies its own access rules.
+        # Each type's read rule applies (LoadedNode, api/types/nodes.py).
         try:
             id.resolve_type(info)
         except relay.GlobalIDValueError as exc:  # a type we do not have, or one that is not a Node
@@ -61,11 +73,12 @@ class Query:
         actor = info.context.actor
         if actor is None or actor.member_id is None:
             return None
-        return await load_member(info, actor.member_id)
+        member = await load_member(info, actor.member_id)
+        return None if member is None or member.source.status is MemberStatus.ERASED else member
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
-        description="A member: ADMIN reads any, a MERCHANT those it has transacted with (authenticated).",
+        description="A member: ADMIN reads any, a MERCHANT those linked to it (authenticated).",
     )
     async def member(
         self,
@@ -75,7 +88,10 @@ class Query:
         member_id = try_decode_id(id, "Member")
         return None if member_id is None else await load_member(info, member_id)
 
-    @strawberry.field(permission_classes=ADMIN, description="Members, newest first, filtered (ADMIN).")
+    @strawberry.field(
+        permission_classes=ADMIN,
+        description="Members, oldest first, filtered; contact data masked (ADMIN reads one member for it).",
+    )
     async def members(
         self,
         info: Info,
@@ -85,16 +101,23 @@ class Query:
             MemberFilter | None, strawberry.argument(description="Omitted: every member.")
         ] = None,
     ) -> relay.Connection[Member]:
-        external_ref = filter.external_ref if filter else None
-        if external_ref is not None and not validation.is_storable(external_ref):
-            raise bad_input("`externalRef` must be text without NUL or lone surrogates")
-        where = MemberQuery(status=filter.status if filter else None, external_ref=external_ref)
+        given = filter or MemberFilter()
+        for name, value in (
+            ("externalRef", given.external_ref),
+            ("phone", given.phone),
+            ("email", given.email),
+        ):
+            if value is not None and not validation.is_storable(value):
+                raise bad_input(f"`{name}` must be text without NUL or lone surrogates")
+        where = MemberQuery(
+            status=given.status, external_ref=given.external_ref, phone=given.phone, email=given.email
+        )
         return await connection(
             first=first,
             after=after,
             fetch=lambda position, limit: info.context.reader.member_page(position, limit, where),
             key=lambda m: m.id,
-            node=Member.from_domain,
+            node=lambda m: Member.from_domain(m, listed=True),
         )
 
     @strawberry.field(
@@ -194,6 +217,29 @@ class Query:
         )
 
     @strawberry.field(
+        permission_classes=MERCHANT,
+        description="The members linked to the caller's merchant, with its reference for each (MERCHANT).",
+    )
+    async def member_links(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[MerchantLink]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
+        actor = info.context.actor
+        merchant_id = actor.merchant_id if actor is not None else None
+
+        async def fetch(after_member: int | None, limit: int) -> list[DomainLink]:
+            if merchant_id is None:
+                return []
+            return await info.context.reader.merchant_link_page(merchant_id, after_member, limit)
+
+        return await connection(
+            first=first,
+            after=after,
+            fetch=fetch,
+            key=lambda link: link.member_id,
+            node=MerchantLink.from_domain,
+        )
+
+    @strawberry.field(
         permission_classes=ADMIN, description="Lockouts and other refusals, newest first (ADMIN)."
     )
     async def security_events(
@@ -205,4 +251,38 @@ class Query:
             fetch=info.context.reader.security_event_page,
             key=lambda e: e.id or 0,
             node=SecurityEvent.from_domain,
+        )
+
+    @strawberry.field(
+        permission_classes=ADMIN,
+        description="The audit log, newest first: admin actions, erasures, personal-data reads and "
+        "security events (ADMIN).",
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            AuditLogFilter | None, strawberry.argument(description="Omitted: every row.")
+        ] = None,
+    ) -> relay.Connection[AuditLogEntry]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
+        given = filter or AuditLogFilter()
+        for name, value in (("actor", given.actor), ("action", given.action)):
+            if value is not None and not validation.is_storable(value):
+                raise bad_input(f"`{name}` must be text without NUL or lone surrogates")
+        member_id = None
+        if given.member_id is not None:
+            member_id = try_decode_id(given.member_id, "Member")
+            if member_id is None:
+                raise bad_input("`memberId` is not a member's id")
+        where = AuditFilter(
+            actor=given.actor, action=given.action, member_id=member_id, since=given.from_, until=given.to
+        )
+        return await connection(
+            first=first,
+            after=after,
+            fetch=lambda before, limit: info.context.reader.audit_page(before, limit, where),
+            key=lambda e: e.id,
+            node=AuditLogEntry.from_domain,
         )

@@ -27,6 +27,7 @@ from api.errors import code_unavailable, is_unexpected, log_errors
 from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
+from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
@@ -34,6 +35,7 @@ from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
+from api.mutations.risk import RiskMutations, RiskQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.operations import RequireOperationName
@@ -58,12 +60,14 @@ class Mutation(
     TierMutations,
     PosMutations,
     FulfilmentMutations,
+    LinkMutations,
+    RiskMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
     pass
 
 

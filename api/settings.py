@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 import os
@@ -103,6 +105,10 @@ class Settings:
     guess_max_failures: int = 5
     guess_window_seconds: int = 600
     guess_cooldown_seconds: int = 900
+    # Members' phone and email at rest: Fernet keys, newest first (the first encrypts, all decrypt),
+    # and the HMAC key of the lookup hashes. Generated into var/ outside production.
+    personal_data_keys: tuple[str, ...] = ()
+    personal_data_lookup_key: str | None = None
 
     @property
     def production(self) -> bool:
@@ -149,6 +155,32 @@ class Settings:
             raise ConfigurationError("every COST_BUDGET_* must be at least 1")
         if self.request_timeout_seconds <= 0:
             raise ConfigurationError("REQUEST_TIMEOUT_SECONDS must be positive")
+        self._check_personal_data_keys()
+
+    def _check_personal_data_keys(self) -> None:
+        """Production refuses to start without keys of its own; elsewhere they may be left out only
+        by code that never opens members' contact data (tests pass a Database that has its own)."""
+        if not self.personal_data_keys and not self.personal_data_lookup_key:
+            if self.production:
+                raise ConfigurationError(
+                    "LOYALTY_ENV=production needs PERSONAL_DATA_KEYS and PERSONAL_DATA_LOOKUP_KEY"
+                )
+            return
+        if not self.personal_data_keys or not self.personal_data_lookup_key:
+            raise ConfigurationError("set both PERSONAL_DATA_KEYS and PERSONAL_DATA_LOOKUP_KEY")
+        for key in self.personal_data_keys:
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except (ValueError, binascii.Error) as exc:
+                raise ConfigurationError("PERSONAL_DATA_KEYS: a key is not url-safe base64") from exc
+            if len(raw) != 32:
+                raise ConfigurationError(
+                    "PERSONAL_DATA_KEYS: each key is 32 bytes, url-safe base64 (44 characters)"
+                )
+        if len(self.personal_data_lookup_key) < 32:
+            raise ConfigurationError("PERSONAL_DATA_LOOKUP_KEY needs at least 32 characters")
+        if len(set(self.personal_data_keys)) != len(self.personal_data_keys):
+            raise ConfigurationError("PERSONAL_DATA_KEYS names a key twice")
 
     def _check_secret(self, sources: list[str]) -> None:
         if self.production and not self.jwt_allow_hs256:
@@ -202,6 +234,10 @@ class Settings:
         # The generated secret is per machine: production servers share one given secret, if any.
         if algorithm in SYMMETRIC and not secret and not production:
             secret = local_secret(var_dir)
+        data_keys = tuple(k.strip() for k in env.get("PERSONAL_DATA_KEYS", "").split(",") if k.strip())
+        lookup_key = env.get("PERSONAL_DATA_LOOKUP_KEY") or None
+        if not data_keys and not lookup_key and not production:
+            data_keys, lookup_key = local_personal_data_keys(var_dir)
         return cls(
             environment=environment,
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -239,6 +275,8 @@ class Settings:
             guess_max_failures=int(env.get("GUESS_MAX_FAILURES", "5")),
             guess_window_seconds=int(env.get("GUESS_WINDOW_SECONDS", "600")),
             guess_cooldown_seconds=int(env.get("GUESS_COOLDOWN_SECONDS", "900")),
+            personal_data_keys=data_keys,
+            personal_data_lookup_key=lookup_key,
         )
 
 
@@ -250,6 +288,22 @@ def local_secret(var_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def local_personal_data_keys(var_dir: Path) -> tuple[tuple[str], str]:
+    """Development keys for members' contact data, generated once into var/ beside the embedded
+    database they protect (like the JWT secret); never used in production."""
+    path = var_dir / "personal-data-keys.json"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        keys = {
+            "encryption": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "lookup": secrets.token_urlsafe(48),
+        }
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
+    stored = json.loads(path.read_text())
+    return (stored["encryption"],), stored["lookup"]
 
 
 def _json_file(env: Mapping[str, str], name: str) -> dict[str, Any] | None:

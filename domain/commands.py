@@ -29,6 +29,11 @@ class ChangeMemberStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class EraseMember:
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateMerchant:
     name: str
     category: MerchantCategory
@@ -86,14 +91,27 @@ class UpdateTier:
 
 
 @dataclass(frozen=True, slots=True)
+class PresentedMember:
+    """Who the purchase is for, as the caller knows the member: a merchant by the one-time code the
+    member showed at the till or by the reference the member's link gave it; a processor by the
+    member's id or externalRef. Exactly one is given."""
+
+    code: str | None = None
+    ref: str | None = None
+    member_id: int | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PostPurchase:
-    member_id: int
+    member: PresentedMember
     amount: Money
     idempotency_key: str
     occurred_at: datetime | None = None
     channel: Channel | None = None
     reference: str | None = None
     coupon_code: str | None = None
+    merchant_id: int | None = None  # a processor names the merchant; a merchant's is its token's
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +129,7 @@ class QualifyPurchase:
     """A dry run: the merchant comes from a merchant's token, or is named by a member for its basket."""
 
     amount: Money
-    member_id: int | None = None
+    member: PresentedMember | None = None  # a merchant's or processor's; a member is itself
     merchant_id: int | None = None
     channel: Channel | None = None
 
@@ -182,4 +200,24 @@ class FulfilRedemption:
 class CancelRedemption:
     redemption_id: int
     reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRiskRule:
+    """Omitted (None) settings stay as they are."""
+
+    rule_id: int
+    action: str | None = None
+    limit: int | None = None
+    window_minutes: int | None = None
+    currency: str | None = None
+    min_history: int | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecideRiskReview:
+    review_id: int
+    approve: bool
     idempotency_key: str

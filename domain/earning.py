@@ -76,14 +76,23 @@ def earn_entry(
     merchant: Merchant,
     funded: Sequence[FundedCost] = (),
     pending_until: datetime | None = None,
+    *,
+    held: bool = False,
 ) -> JournalEntry:
-    """`points` to the member (to its pending account until the return window ends): offer points
-    from each funder's account, the rest from issuance."""
+    """`points` to the member (to its pending account until the return window ends; to its review
+    balance when a risk rule `held` them): offer points from each funder's account, the rest from
+    issuance."""
     description = f"Earned at {merchant.name}"
-    if pending_until is not None:
+    destination = AccountKind.MEMBER_AVAILABLE
+    if held:
+        description += ", held for risk review"
+        destination = AccountKind.MEMBER_REVIEW
+    elif pending_until is not None:
         description += f", pending until {pending_until:%Y-%m-%d}"
-    pending = pending_until is not None
-    return _funded_entry(member_id, OriginType.PURCHASE, purchase_id, points, funded, description, pending)
+        destination = AccountKind.MEMBER_PENDING
+    return _funded_entry(
+        member_id, OriginType.PURCHASE, purchase_id, points, funded, description, destination
+    )
 
 
 def mature_entry(member_id: int, purchase_id: int, points: int) -> JournalEntry:
@@ -116,7 +125,7 @@ def _funded_entry(
     points: int,
     funded: Sequence[FundedCost],
     description: str,
-    pending: bool = False,
+    destination: AccountKind = AccountKind.MEMBER_AVAILABLE,
 ) -> JournalEntry:
     by_account: dict[Account, int] = defaultdict(int)
     for cost in funded:
@@ -131,10 +140,7 @@ def _funded_entry(
         description=description,
         postings=(
             *(Posting(account, -amount) for account, amount in by_account.items() if amount),
-            Posting(
-                Account(AccountKind.MEMBER_PENDING, member_id) if pending else Account.available(member_id),
-                points,
-            ),
+            Posting(Account(destination, member_id), points),
         ),
     )
 

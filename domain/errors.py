@@ -117,6 +117,20 @@ class InvalidCode(Validation):
     wrong_code = True
 
 
+class NotPresented(NotFound):
+    """A merchant named a member that did not present itself to it (no valid code, no link). The same
+    refusal whether the member exists, is locked, or not: the answer is no oracle."""
+
+    wrong_code = True
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            "no member presented itself with this: use the code from the member's wallet or the"
+            " reference its link to this merchant gave",
+            (field,),
+        )
+
+
 class TooManyAttempts(DomainError):
     """The caller gave too many wrong codes of this kind lately; it may try again after a cool-down."""
 

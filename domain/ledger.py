@@ -30,6 +30,8 @@ class AccountKind(StrEnum):
     # What a member owes after a refund took back points it had spent. Its journal balance is <= 0;
     # the stored `debt` column is the points owed (its negation), repaid first by later earnings.
     MEMBER_DEBT = "MEMBER_DEBT"
+    # Earned points a risk rule held: they cannot be spent until an admin approves them.
+    MEMBER_REVIEW = "MEMBER_REVIEW"
     ISSUANCE = "ISSUANCE"  # the programme issues points from here on earn
     REDEMPTION = "REDEMPTION"  # spent points land here
     EXPIRY = "EXPIRY"
@@ -48,6 +50,7 @@ MEMBER_ACCOUNT_KINDS = frozenset(
         AccountKind.MEMBER_PENDING,
         AccountKind.MEMBER_HELD,
         AccountKind.MEMBER_DEBT,
+        AccountKind.MEMBER_REVIEW,
     }
 )
 
@@ -73,6 +76,8 @@ class EntryKind(StrEnum):
     RETURN = "RETURN"  # spent points come back: a cancelled reward, a refunded points-paid purchase
     HOLD = "HOLD"  # available points held for a merchant's POS until capture or void
     RELEASE = "RELEASE"  # held points back to available: voided, expired, or the rest of a capture
+    APPROVE = "APPROVE"  # points under risk review become available: an admin approved them
+    REJECT = "REJECT"  # points under risk review go back to who issued them: an admin rejected them
 
 
 # What the member did itself: it wakes a dormant member. Jobs (expiry, maturation, hold release)
@@ -110,6 +115,7 @@ class BalanceChange:
     earned: int = 0  # lifetime earned
     redeemed: int = 0  # lifetime redeemed
     debt: int = 0  # points owed
+    review: int = 0  # points under risk review
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,7 @@ class JournalEntry:
                 self.member_delta(member_id, AccountKind.MEMBER_HELD),
                 *self.lifetime_deltas(member_id),
                 debt=-self.member_delta(member_id, AccountKind.MEMBER_DEBT),
+                review=self.member_delta(member_id, AccountKind.MEMBER_REVIEW),
             )
             for member_id in self.member_ids()
         }
@@ -158,7 +165,7 @@ class JournalEntry:
         net = sum(self.member_delta(member_id, kind) for kind in MEMBER_ACCOUNT_KINDS)
         if self.kind in (EntryKind.EARN, EntryKind.ADJUST) and net > 0:
             return net, 0
-        if self.kind is EntryKind.REFUND and net < 0:
+        if self.kind in (EntryKind.REFUND, EntryKind.REJECT) and net < 0:
             return net, 0
         if self.kind is EntryKind.REDEEM and net < 0:
             return 0, -net
@@ -263,6 +270,7 @@ def apply_change(current: Balance, change: BalanceChange) -> Balance:
         current.lifetime_earned + change.earned,
         current.lifetime_redeemed + change.redeemed,
         current.debt + change.debt,
+        current.under_review + change.review,
     )
 
 
@@ -279,6 +287,7 @@ def _figures(balance: Balance) -> tuple[int, ...]:
         balance.lifetime_earned,
         balance.lifetime_redeemed,
         balance.debt,
+        balance.under_review,
     )
 
 

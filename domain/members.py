@@ -11,6 +11,7 @@ class MemberStatus(StrEnum):
     ACTIVE = "ACTIVE"
     LOCKED = "LOCKED"
     CLOSED = "CLOSED"
+    ERASED = "ERASED"  # personal data pseudonymised at the member's or an admin's request: final
     DORMANT = "DORMANT"  # shown, never stored: see Member.shown_status
 
 
@@ -71,12 +72,14 @@ class Balance:
     lifetime_earned: int
     lifetime_redeemed: int
     debt: int = 0  # points owed after refunds took back points already spent
+    under_review: int = 0  # earned points a risk rule holds until an admin approves or rejects them
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """The first three and last four characters, as wallets show them: 13812345678 -> 138****5678."""
     if not phone:
         return phone
-    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:] if len(phone) > 5 else "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
 
 
 def mask_email(email: str | None) -> str | None:
@@ -84,3 +87,7 @@ def mask_email(email: str | None) -> str | None:
         return email
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+def masked_contact(contact: Contact) -> Contact:
+    return Contact(phone=mask_phone(contact.phone), email=mask_email(contact.email))

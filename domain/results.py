@@ -14,6 +14,7 @@ from domain.offers import Award, FundedCost, FunderKind, Mechanic
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.refunds import Refund
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
+from domain.risk import ReviewStatus, RiskReview, RuleOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,9 @@ class PurchaseResult:
     created_at: str
     # What each offer gave (see award_json); plain JSON so a replay answers with exactly this.
     awards: list[dict[str, Any]] = field(default_factory=list)
+    # Held by risk control: the review, and the rules and figures behind the hold.
+    review_id: int | None = None
+    risk_notice: str | None = None
 
     @classmethod
     def of(cls, p: Purchase, awards: Sequence[Award] = ()) -> PurchaseResult:
@@ -258,3 +262,48 @@ class IssuedCode:
 
     code: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReviewResult:
+    """A risk review as decided, in plain JSON types so that a replay answers with exactly this."""
+
+    review_id: int
+    member_id: int
+    purchase_id: int
+    merchant_id: int
+    points: int
+    status: str
+    outcomes: list[dict[str, Any]]
+    created_at: str
+    decided_at: str | None
+    decided_by: str | None
+
+    @classmethod
+    def of(cls, r: RiskReview) -> RiskReviewResult:
+        return cls(
+            r.id,
+            r.member_id,
+            r.purchase_id,
+            r.merchant_id,
+            r.points,
+            r.status.value,
+            [o.to_json() for o in r.outcomes],
+            r.created_at.isoformat(),
+            None if r.decided_at is None else r.decided_at.isoformat(),
+            r.decided_by,
+        )
+
+    def review(self) -> RiskReview:
+        return RiskReview(
+            id=self.review_id,
+            member_id=self.member_id,
+            purchase_id=self.purchase_id,
+            merchant_id=self.merchant_id,
+            points=self.points,
+            status=ReviewStatus(self.status),
+            outcomes=tuple(RuleOutcome.from_json(o) for o in self.outcomes),
+            created_at=datetime.fromisoformat(self.created_at),
+            decided_at=None if self.decided_at is None else datetime.fromisoformat(self.decided_at),
+            decided_by=self.decided_by,
+        )

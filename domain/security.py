@@ -11,6 +11,7 @@ class Secret(StrEnum):
     """A kind of code a caller could try to guess."""
 
     REDEMPTION_CODE = "REDEMPTION_CODE"  # a member's one-time code, presented by a merchant
+    MEMBER_REFERENCE = "MEMBER_REFERENCE"  # a merchant-scoped member reference, or a member id it tried
     COUPON_CODE = "COUPON_CODE"
     RED_PACKET_CODE = "RED_PACKET_CODE"
 

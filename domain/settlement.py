@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from domain import member_links
 from domain.merchants import Channel
 from domain.money import MAX_INT, MINOR_UNITS, Money
 
@@ -24,7 +25,7 @@ from domain.money import MAX_INT, MINOR_UNITS, Money
 class SettlementLine:
     line_no: int
     reference: str
-    member_external_ref: str
+    member_ref: str  # the reference the member's link to this merchant gave it
     amount: Money
     occurred_at: datetime
     channel: Channel | None
@@ -47,7 +48,7 @@ class BatchOutcome:
 # The columns (CSV) or keys (JSON Lines) of a settlement line; a CSV header may order them freely.
 COLUMNS = ("reference", "member", "amount", "currency", "time", "channel")
 MAX_REFERENCE = 100  # purchases.reference is VARCHAR(100)
-MAX_MEMBER_REF = 64
+MAX_MEMBER_REF = member_links.MAX_INPUT
 
 # Plain decimal notation only: Decimal() alone would also take "1_000", " 5 ", "1e3" and non-ASCII digits.
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -188,7 +189,7 @@ def _settlement_line(
         return SettlementLine(
             line_no=line_no,
             reference=reference_text,
-            member_external_ref=member_text,
+            member_ref=member_text,
             amount=Money(_amount_minor(amount, code), code),
             occurred_at=_time(time),
             channel=_channel(channel),

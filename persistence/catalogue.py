@@ -1,4 +1,5 @@
-"""The programme's settings, merchants, live offers and tiers, cached per process behind a version number.
+"""The programme's settings, merchants, live offers, tiers and risk rules, cached per process behind a
+version number.
 
 Every purchase needs the programme's earn rates and its merchant, and both change rarely. Each
 change increments `programme.catalogue_version` in the changing transaction; a unit of work reads
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.merchants import Merchant
 from domain.offers import Offer, OfferIndex
 from domain.programme import ExpiryPolicy, Programme
+from domain.risk import RiskRule
 from domain.tiers import Tier
 from persistence import mapping
 from persistence.tables import merchants, programme, programme_currencies
@@ -44,6 +46,7 @@ class CatalogueCache:
         self.merchants: dict[int, Merchant | None] = {}
         self.offers: OfferIndex | None = None
         self.tiers: tuple[Tier, ...] | None = None
+        self.risk_rules: tuple[RiskRule, ...] | None = None
 
     def move_to(self, version: int) -> None:
         self.version = version
@@ -51,6 +54,7 @@ class CatalogueCache:
         self.merchants = {}
         self.offers = None
         self.tiers = None
+        self.risk_rules = None
 
 
 _caches: WeakKeyDictionary[AsyncEngine, CatalogueCache] = WeakKeyDictionary()
@@ -113,6 +117,14 @@ class Catalogue:
         if self.cache.tiers is None:
             self.cache.tiers = tuple(await load())
         return self.cache.tiers
+
+    async def risk_rules(self, load: Callable[[], Awaitable[list[RiskRule]]]) -> tuple[RiskRule, ...]:
+        """The risk rules: every points movement reads them, so they cost nothing once loaded."""
+        if not await self._cached():
+            return tuple(await load())
+        if self.cache.risk_rules is None:
+            self.cache.risk_rules = tuple(await load())
+        return self.cache.risk_rules
 
     async def changed(self) -> None:
         """Record a change to settings or merchants; this unit of work stops using the cache, since

@@ -20,7 +20,9 @@ the work is retried on a fresh connection, which costs nothing while connections
 - reads: every read of the read model is one short connection, tried again once
   (`persistence/disconnects.py`), then `Unavailable`.
 
-Every engine hides SQL parameters from its errors and logs: they carry members' phones and emails.
+Every engine hides SQL parameters from its errors and logs, and no engine echoes statements.
+Personal data is encrypted before it reaches SQL anyway (persistence/personal_data.py): the vault
+given here is attached to both engines, and every unit of work and read over them uses it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from persistence.personal_data import PersonalDataVault, attach
 
 # aiosqlite logs every statement with its parameters at DEBUG: keep that out of any log, whatever
 # level the host process sets.
@@ -55,7 +59,18 @@ class Database:
             await self.read_engine.dispose()
 
 
-def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Database:
+def create_database(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, vault: PersonalDataVault | None = None
+) -> Database:
+    """Without a vault, reading or writing a member's contact fails (verify-ledger needs none)."""
+    database = _create(url, pool_size=pool_size, max_overflow=max_overflow)
+    if vault is not None:
+        attach(database.write_engine, vault)
+        attach(database.read_engine, vault)
+    return database
+
+
+def _create(url: str, *, pool_size: int, max_overflow: int) -> Database:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite(url)
     writer = create_async_engine(

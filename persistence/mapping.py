@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from domain.audit import AuditEntry, AuditEvent
 from domain.ledger import AccountKind, EntryKind, MemberPosting, OriginType
 from domain.lots import PointsLot
+from domain.member_links import MerchantLink
 from domain.members import Balance, Contact, IncomeBand, Member, MemberStatus, Profile
 from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerBrand, PartnerKind
 from domain.money import Money
@@ -18,9 +20,10 @@ from domain.refunds import Refund, RefundablePurchase
 from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
 from domain.security import Secret, SecurityEvent, SecurityEventKind
 from domain.tiers import Qualification, Tier, TierChange, TierChangeReason
+from persistence.personal_data import PersonalDataVault
 
 
-def member(row: Row[Any]) -> Member:
+def member(row: Row[Any], vault: PersonalDataVault) -> Member:
     return Member(
         id=row.id,
         external_ref=row.external_ref,
@@ -35,7 +38,7 @@ def member(row: Row[Any]) -> Member:
             income_band=IncomeBand(row.income_band) if row.income_band else None,
             tags=tuple(row.tags or ()),
         ),
-        contact=Contact(phone=row.phone, email=row.email),
+        contact=Contact(phone=vault.open(row.phone_encrypted), email=vault.open(row.email_encrypted)),
         tier_id=row.tier_id,
         tier_since=row.tier_since,
         tier_grace_until=row.tier_grace_until,
@@ -45,7 +48,7 @@ def member(row: Row[Any]) -> Member:
     )
 
 
-def member_values(m: Member) -> dict[str, Any]:
+def member_values(m: Member, vault: PersonalDataVault) -> dict[str, Any]:
     return {
         "external_ref": m.external_ref,
         "status": m.status.value,
@@ -56,9 +59,22 @@ def member_values(m: Member) -> dict[str, Any]:
         "region": m.profile.region,
         "income_band": m.profile.income_band.value if m.profile.income_band else None,
         "tags": list(m.profile.tags),
-        "phone": m.contact.phone,
-        "email": m.contact.email,
+        **contact_values(m.contact, vault),
         "enrolled_at": m.enrolled_at,
+    }
+
+
+def member_link(row: Row[Any]) -> MerchantLink:
+    return MerchantLink(row.merchant_id, row.member_id, row.member_ref, row.linked_at)
+
+
+def contact_values(contact: Contact, vault: PersonalDataVault) -> dict[str, Any]:
+    """The stored form of a contact: encrypted, and hashed for lookup."""
+    return {
+        "phone_encrypted": vault.seal(contact.phone),
+        "email_encrypted": vault.seal(contact.email),
+        "phone_lookup": vault.phone_lookup(contact.phone),
+        "email_lookup": vault.email_lookup(contact.email),
     }
 
 
@@ -71,6 +87,7 @@ def balance(row: Row[Any]) -> Balance:
         lifetime_earned=row.lifetime_earned,
         lifetime_redeemed=row.lifetime_redeemed,
         debt=row.debt,
+        under_review=row.under_review,
     )
 
 
@@ -84,6 +101,7 @@ def balance_from_prefixed(row: Row[Any]) -> Balance:
         lifetime_earned=row.balance_lifetime_earned,
         lifetime_redeemed=row.balance_lifetime_redeemed,
         debt=row.balance_debt,
+        under_review=row.balance_under_review,
     )
 
 
@@ -269,6 +287,26 @@ def tier_change(row: Row[Any]) -> TierChange:
         reason=TierChangeReason(row.reason),
         qualification=Qualification(row.qualifying_points, row.qualifying_spend_minor),
         created_at=row.created_at,
+    )
+
+
+def audit_entry(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        event=AuditEvent(
+            actor=row.actor,
+            action=row.action,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            before=row.before,
+            after=row.after,
+            request_id=row.request_id,
+            at=row.created_at,
+            member_id=row.member_id,
+        ),
+        member_id=row.member_id,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
     )
 
 

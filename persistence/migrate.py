@@ -22,18 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
 
-def alembic_config(url: str | None = None) -> Config:
+# Encryption keys (first encrypts) and the lookup key, for migrations that encrypt existing rows.
+MigrationKeys = tuple[tuple[str, ...], str]
+
+
+def alembic_config(url: str | None = None, keys: MigrationKeys | None = None) -> Config:
     """The project's alembic Config, pointed at `url`; alembic leaves the caller's logging alone."""
     config = Config(str(ALEMBIC_INI))
     config.attributes["configure_logging"] = False
     if url is not None:
         config.attributes["url"] = url
+    if keys is not None:
+        config.attributes["personal_data_keys"] = keys
     return config
 
 
-def upgrade_to_head(url: str) -> None:
+def upgrade_to_head(url: str, keys: MigrationKeys | None = None) -> None:
     _refuse_inside_event_loop("upgrade_to_head")
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, keys), "head")
 
 
 def downgrade_to_base(url: str) -> None:
@@ -41,8 +47,8 @@ def downgrade_to_base(url: str) -> None:
     command.downgrade(alembic_config(url), "base")
 
 
-async def upgrade_to_head_async(url: str) -> None:
-    await asyncio.to_thread(upgrade_to_head, url)
+async def upgrade_to_head_async(url: str, keys: MigrationKeys | None = None) -> None:
+    await asyncio.to_thread(upgrade_to_head, url, keys)
 
 
 async def downgrade_to_base_async(url: str) -> None:

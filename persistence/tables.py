@@ -22,7 +22,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -135,8 +137,12 @@ class MemberRow(Base):
     region: Mapped[str | None] = mapped_column(String(60))
     income_band: Mapped[str | None] = mapped_column(String(12))
     tags: Mapped[list[str]] = mapped_column(JSON)
-    phone: Mapped[str | None] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
+    # Contact data at rest: Fernet tokens, and HMAC-SHA256 of the normalised value for exact lookup
+    # (persistence/personal_data.py). Never the plain value.
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    email_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -168,6 +174,7 @@ class MemberBalanceRow(Base):
         CheckConstraint("pending >= 0", name="pending_not_negative"),
         CheckConstraint("held >= 0", name="held_not_negative"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),
+        CheckConstraint("under_review >= 0", name="under_review_not_negative"),
         # The dormancy job looks for members not yet dormant whose last activity is old.
         Index(
             "ix_member_balances_last_activity_at_awake",
@@ -183,6 +190,8 @@ class MemberBalanceRow(Base):
     lifetime_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
     debt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # points owed after refunds
+    # earned points a risk rule holds for review: not spendable
+    under_review: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     dormant_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -294,8 +303,23 @@ class RedemptionCodeRow(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # paid with (authorizeRedemption)
+    earned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # earned with (postPurchase)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberLinkRow(Base):
+    """A member's standing link to a merchant: the merchant's own reference for the member. An
+    unlinked row keeps its reference, retired for good; linking again gives a new one."""
+
+    __tablename__ = "member_links"
+    __table_args__ = (UniqueConstraint("merchant_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    member_ref: Mapped[str] = mapped_column(String(32), unique=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AdjustmentRow(Base):
@@ -538,17 +562,87 @@ class IdempotencyKeyRow(Base):
 
 
 class AuditLogRow(Base):
+    """Append-only (triggers refuse UPDATE and DELETE) and chained: `hash` is SHA-256 over `prev_hash`
+    and the row's content (persistence/repositories/audit.py), so an altered row breaks the chain."""
+
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_target", "target_type", "target_id"),
+        Index("ix_audit_log_member_id_id", "member_id", "id"),
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_action_id", "action", "id"),
+        Index("ix_audit_log_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(BigInteger)  # the member concerned, if any
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainRow(Base):
+    """The chain's head: one row, locked by every append so the chain never forks, and compared with
+    the last audit row by verify-ledger, so rows cut from the end are noticed too."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)
+
+
+class RiskRuleRow(Base):
+    """One risk rule and its thresholds: admin settings, cached with the catalogue."""
+
+    __tablename__ = "risk_rules"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(10))
+    limit_value: Mapped[int] = mapped_column(BigInteger)
+    window_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    min_history: Mapped[int] = mapped_column(BigInteger, default=0)
+    description: Mapped[str] = mapped_column(String(200))
+
+
+class RiskCounterRow(Base):
+    """A figure the risk rules read, kept as it goes: claimed (added to) under its row lock by each
+    earning, so racing purchases count each other. See domain/risk.py for the scopes."""
+
+    __tablename__ = "risk_counters"
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    detail: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class RiskReviewRow(Base):
+    """An earning a risk rule held: its points sit in the member's review balance until decided."""
+
+    __tablename__ = "risk_reviews"
+    __table_args__ = (
+        Index("ix_risk_reviews_status_id", "status", "id"),
+        Index("ix_risk_reviews_member_id_id", "member_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))
+    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the rules and figures behind the hold
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class SecurityEventRow(Base):
@@ -575,6 +669,7 @@ tiers = _table(TierRow)
 tier_changes = _table(TierChangeRow)
 refunds = _table(RefundRow)
 redemption_codes = _table(RedemptionCodeRow)
+member_links = _table(MemberLinkRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)
 members = _table(MemberRow)
@@ -599,4 +694,8 @@ award_funding = _table(AwardFundingRow)
 member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)
 audit_log = _table(AuditLogRow)
+audit_chain = _table(AuditChainRow)
 security_events = _table(SecurityEventRow)
+risk_rules = _table(RiskRuleRow)
+risk_counters = _table(RiskCounterRow)
+risk_reviews = _table(RiskReviewRow)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import is_disconnect
+from persistence.personal_data import vault_for
 from persistence.repositories.activity import (
     SqlAdjustmentRepository,
     SqlPurchaseRepository,
@@ -30,10 +31,12 @@ from persistence.repositories.catalogue import (
 )
 from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
+from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
+from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.tiers import SqlTierRepository
 
@@ -56,7 +59,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self._conn = conn
         catalogue = Catalogue(conn, cache_for(self.engine))
-        self.members = SqlMemberRepository(conn, catalogue)
+        self.members = SqlMemberRepository(conn, catalogue, vault_for(self.engine))
         self.merchants = SqlMerchantRepository(conn, catalogue)
         self.partners = SqlPartnerRepository(conn)
         self.rewards = SqlRewardRepository(conn)
@@ -68,12 +71,14 @@ class SqlAlchemyUnitOfWork:
         self.redemption_codes = SqlRedemptionCodeRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)
         self.transfers = SqlTransferRepository(conn)
+        self.member_links = SqlMemberLinkRepository(conn)
         self.refunds = SqlRefundRepository(conn)
         self.idempotency = SqlIdempotencyStore(conn)
         self.offers = SqlOfferRepository(conn, catalogue)
         self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
+        self.risk = SqlRiskRepository(conn, catalogue)
         return self
 
     async def __aexit__(
@@ -103,6 +108,8 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"
+        # Audit rows are appended last, just before COMMIT: see SqlAuditLog.
+        await self.audit.flush()
         try:
             await self._conn.commit()
         except Exception as error:

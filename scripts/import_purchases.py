@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TextIO, cast
+from typing import TYPE_CHECKING, Literal, TextIO, cast
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +35,9 @@ from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from domain.ports import UnitOfWork
 from domain.services.settlement import import_settlement_batch
 from domain.settlement import BadLine, SettlementLine, parse_settlement
+
+if TYPE_CHECKING:
+    from persistence.personal_data import PersonalDataVault
 
 FORMATS: dict[str, Literal["csv", "jsonl"]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Counting lines for the progress bar's total reads the file once more; past this size it is not cheap.
@@ -264,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     # Imported here so that `--help` and usage errors need neither the database layers nor settings.
+    from api.app import migration_keys, personal_data_vault
     from api.settings import ConfigurationError, Settings
     from persistence.migrate import upgrade_to_head
 
@@ -274,12 +278,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
-        upgrade_to_head(settings.database_url)  # sync, before any event loop: alembic runs its own
+        upgrade_to_head(settings.database_url, migration_keys(settings))  # sync: alembic runs its own loop
     except Exception as exc:  # alembic and drivers raise many kinds; none of them lets us go on
         print(f"error: could not migrate the database at {shown}: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(run(settings.database_url, path, fmt, args.merchant, args.batch_size, args.quiet))
+        return asyncio.run(
+            run(
+                settings.database_url,
+                path,
+                fmt,
+                args.merchant,
+                args.batch_size,
+                args.quiet,
+                vault=personal_data_vault(settings),
+            )
+        )
     except KeyboardInterrupt:
         print(
             "\ninterrupted: the batches posted so far stay posted; run the file again to post the rest",
@@ -288,12 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def run(url: str, path: Path, fmt: str, merchant_id: int, batch_size: int, quiet: bool) -> int:
+async def run(
+    url: str,
+    path: Path,
+    fmt: str,
+    merchant_id: int,
+    batch_size: int,
+    quiet: bool,
+    vault: PersonalDataVault | None = None,
+) -> int:
     from persistence.engine import create_database
     from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
     shown = make_url(url).render_as_string(hide_password=True)
-    database = create_database(url)
+    database = create_database(url, vault=vault)
     try:
         summary = await import_file(
             path,

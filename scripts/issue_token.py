@@ -4,6 +4,7 @@
     scripts/token --role merchant --merchant-id 3          # or the API's global id, TWVyY2hhbnQ6Mw==
     scripts/token --role member --member-id 7 --ttl 86400
     scripts/token --role partner --partner-id 1 --subject partner-console
+    scripts/token --role processor --processor-id 1       # the bank's card processing
 
 Signs with `Settings.from_env()`, so the token matches what a local server accepts: the development
 secret in var/ (created on first use) unless JWT_SECRET is set. Prints only the token.
@@ -26,6 +27,7 @@ ROLE_IDS: dict[Role, tuple[str, str, str]] = {
     Role.MERCHANT: ("--merchant-id", "merchant_id", "Merchant"),
     Role.MEMBER: ("--member-id", "member_id", "Member"),
     Role.PARTNER: ("--partner-id", "partner_id", "PartnerBrand"),
+    Role.PROCESSOR: ("--processor-id", "processor_id", "Processor"),
 }
 
 
@@ -93,7 +95,9 @@ def token_from_args(argv: Sequence[str] | None, settings: Settings | None = None
 def _default_subject(role: Role, ids: dict[str, int]) -> str:
     if role is Role.ADMIN:
         return "admin@local"
-    prefix = {Role.MERCHANT: "pos", Role.MEMBER: "member", Role.PARTNER: "partner"}[role]
+    prefix = {Role.MERCHANT: "pos", Role.MEMBER: "member", Role.PARTNER: "partner", Role.PROCESSOR: "cards"}[
+        role
+    ]
     return f"{prefix}-{next(iter(ids.values()))}"
 
 

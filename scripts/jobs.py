@@ -24,6 +24,7 @@ from typing import TextIO
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.app import migration_keys, personal_data_vault
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.ports import UnitOfWork
@@ -35,6 +36,7 @@ from domain.services.maturation import run_maturation
 from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
+from persistence.personal_data import PersonalDataVault
 from persistence.tables import UtcDateTime
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -160,10 +162,14 @@ async def _due(engine: AsyncEngine, job: Job, now: datetime) -> int:
 
 
 async def run_jobs(
-    database_url: str, names: list[str], show_progress: bool, clock: Clock | None = None
+    database_url: str,
+    names: list[str],
+    show_progress: bool,
+    clock: Clock | None = None,
+    vault: PersonalDataVault | None = None,
 ) -> list[str]:
     """Run the named jobs in order; one summary line each."""
-    database = create_database(database_url)
+    database = create_database(database_url, vault=vault)
     clock = clock or SystemClock()
 
     def uow() -> SqlAlchemyUnitOfWork:
@@ -193,10 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url, migration_keys(settings))
     names = list(JOBS) if args.job == "all" else [args.job]
     show = not args.quiet and sys.stderr.isatty()
-    for line in asyncio.run(run_jobs(settings.database_url, names, show)):
+    vault = personal_data_vault(settings)
+    for line in asyncio.run(run_jobs(settings.database_url, names, show, vault=vault)):
         print(line)
     return 0
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.app import migration_keys, open_database
 from api.settings import Settings
 from domain.actors import Actor, Role
 from domain.clock import Clock, FixedClock, SystemClock
@@ -43,6 +44,7 @@ from domain.commands import (
     EnrollMember,
     FulfilRedemption,
     PostPurchase,
+    PresentedMember,
     RedeemReward,
     RefundPurchase,
     TransferPoints,
@@ -68,6 +70,7 @@ from domain.services.fulfilment import cancel_redemption, fulfil_redemption
 from domain.services.maturation import run_maturation
 from domain.services.offers import create_offer
 from domain.services.pos_redemptions import authorize_redemption, capture_redemption, create_redemption_code
+from domain.services.presence import link_merchant
 from domain.services.programme import UpdateProgramme, update_programme
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
@@ -75,7 +78,7 @@ from domain.services.refunds import refund_purchase
 from domain.services.tiers import create_tier, run_tier_evaluation
 from domain.services.transfers import transfer_points
 from persistence import tables as tables_module
-from persistence.engine import Database, create_database
+from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -388,7 +391,13 @@ async def _enrol(s: Seeder, index: int, plan: PlannedMember, referral_codes: lis
         clock=s.clock,
     )
     referral_codes.append(member.referral_code)
-    return DemoMember(id=member.id, plan=plan)
+    enrolled = DemoMember(id=member.id, plan=plan)
+    # Its favourite shop knows it through a link it made in the shop's app: the shop's own reference.
+    for spec in plan.favourites[:1]:
+        await link_merchant(
+            s.merchant_ids[spec.name], actor=_member(enrolled), uow=s.uow(), now=s.clock.now()
+        )
+    return enrolled
 
 
 def _daytime(rng: random.Random, midnight: datetime) -> datetime:
@@ -479,15 +488,17 @@ async def _purchase(s: Seeder, member: DemoMember) -> None:
     amount_minor = s.rng.randint(low, high) * 100 + s.rng.choice([0, 0, 50, s.rng.randrange(100)])
     merchant_id = s.merchant_ids[spec.name]
     key = s.key()
+    # Card spending: the bank's processing posts it for the card's holder at the merchant.
     result = await post_purchase(
         PostPurchase(
-            member_id=member.id,
+            member=PresentedMember(member_id=member.id),
             amount=Money(amount_minor, member.plan.currency),
             idempotency_key=key,
             channel=channel,
             reference=f"{spec.name.split()[0].upper()}-{s.keys:06d}",
+            merchant_id=merchant_id,
         ),
-        actor=Actor(role=Role.MERCHANT, subject=f"pos-{merchant_id}", merchant_id=merchant_id),
+        actor=CARD_PROCESSING,
         uow=s.uow(),
         clock=s.clock,
     )
@@ -574,8 +585,14 @@ async def _lifecycle(s: Seeder, members: list[DemoMember], now: datetime) -> Non
     for member in members[:2]:
         s.at(now - timedelta(hours=10))
         result = await post_purchase(
-            PostPurchase(member.id, Money(128_800, member.plan.currency), s.key(), channel=Channel.OFFLINE),
-            actor=_merchant(hotel),
+            PostPurchase(
+                PresentedMember(member_id=member.id),
+                Money(128_800, member.plan.currency),
+                s.key(),
+                channel=Channel.OFFLINE,
+                merchant_id=hotel,
+            ),
+            actor=CARD_PROCESSING,
             uow=s.uow(),
             clock=s.clock,
         )
@@ -594,8 +611,14 @@ async def _lifecycle(s: Seeder, members: list[DemoMember], now: datetime) -> Non
             clock=s.clock,
         )
         if n == 0:
+            # The code the member showed pays and earns at this checkout.
             bought = await post_purchase(
-                PostPurchase(member.id, Money(8_650, member.plan.currency), s.key(), channel=Channel.OFFLINE),
+                PostPurchase(
+                    PresentedMember(code=code.code),
+                    Money(8_650, member.plan.currency),
+                    s.key(),
+                    channel=Channel.OFFLINE,
+                ),
                 actor=_merchant(grocer),
                 uow=s.uow(),
                 clock=s.clock,
@@ -613,6 +636,9 @@ async def _lifecycle(s: Seeder, members: list[DemoMember], now: datetime) -> Non
     await run_expiry(s.uow, s.clock)
     await run_tier_evaluation(s.uow, s.clock)
     await run_dormancy(s.uow, s.clock)
+
+
+CARD_PROCESSING = Actor(role=Role.PROCESSOR, subject="cards-1", processor_id=1)
 
 
 def _merchant(merchant_id: int) -> Actor:
@@ -659,10 +685,10 @@ async def summary(database: Database) -> dict[str, int]:
 
 def main() -> None:
     settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url, migration_keys(settings))
 
     async def run() -> dict[str, int] | None:
-        database = create_database(settings.database_url, pool_size=settings.db_pool_size)
+        database = open_database(settings)
         try:
             return await summary(database) if await seed_if_empty(database, SystemClock()) else None
         finally:

@@ -20,13 +20,14 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from api.app import migration_keys, open_database
 from api.settings import ConfigurationError, Settings
 from api.types.ids import encode_id
 from domain.actors import Role
 from domain.clock import SystemClock
 from domain.members import MemberStatus
 from persistence import tables
-from persistence.engine import Database, create_database
+from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
 from scripts.seed_demo import seed_if_empty, summary
 
@@ -43,7 +44,7 @@ class Principal:
 
 async def prepare(settings: Settings, *, seed_demo: bool) -> list[Principal]:
     """Seed an empty database (when asked) and find whom to name in the banner."""
-    database = create_database(settings.database_url, pool_size=settings.db_pool_size)
+    database = open_database(settings)
     try:
         if seed_demo:
             started = time.perf_counter()
@@ -126,7 +127,7 @@ def main() -> None:
     access_log = _flag("ACCESS_LOG")
 
     print(f"migrating {make_url(settings.database_url).render_as_string()} ...", flush=True)
-    upgrade_to_head(settings.database_url)  # sync: alembic runs its own event loop
+    upgrade_to_head(settings.database_url, migration_keys(settings))  # sync: alembic runs its own loop
     found = asyncio.run(prepare(settings, seed_demo=seed_demo))
     if settings.signs_locally:
         print(banner(settings, host, port, found), flush=True)

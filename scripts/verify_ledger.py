@@ -3,9 +3,10 @@
     scripts/verify-ledger                      # DATABASE_URL, or the embedded SQLite database
     DATABASE_URL=postgresql+asyncpg://... scripts/verify-ledger --limit 100
 
-Reads one consistent snapshot (see persistence/queries/ledger_check.py for the invariants), prints
-what it checked, the system account totals derived from the journal, and each violation on its own
-line. Exit status: 0 when the ledger is sound, 1 on any violation, 2 when it could not check.
+Reads one consistent snapshot (see persistence/queries/ledger_check.py for the invariants, and
+persistence/queries/audit_check.py for the audit log's hash chain, whose first altered row it names),
+prints what it checked, the system account totals derived from the journal, and each violation on its
+own line. Exit status: 0 when the ledger is sound, 1 on any violation, 2 when it could not check.
 Read-only: it never writes, so it is safe against a live database.
 """
 

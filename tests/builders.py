@@ -50,6 +50,9 @@ ADJUST = """mutation($input: AdjustPointsInput!) {
   }
 }"""
 BALANCE = "query { me { balance { available pending held lifetimeEarned lifetimeRedeemed } } }"
+LINK_MERCHANT = """mutation($input: LinkMerchantInput!) {
+  linkMerchant(input: $input) { link { memberRef } errors { code field message } }
+}"""
 
 
 class Scenario:
@@ -60,6 +63,7 @@ class Scenario:
         self.tokens = tokens
         self.admin = tokens.admin()
         self._refs = 0
+        self._member_refs: dict[tuple[str, str], str] = {}
 
     async def member(self, external_ref: str | None = None, **fields: Any) -> Ids:
         self._refs += 1
@@ -84,14 +88,26 @@ class Scenario:
         assert data["createReward"]["errors"] == [], data
         return Ids(data["createReward"]["reward"]["id"])
 
+    async def member_ref(self, merchant: Ids, member: Ids) -> str:
+        """The merchant's reference for the member: the member links itself to the merchant once."""
+        key = (merchant.gid, member.gid)
+        if key not in self._member_refs:
+            data = await self.gql.data(
+                LINK_MERCHANT, {"input": {"merchantId": merchant.gid}}, self.tokens.member(member.raw)
+            )
+            assert data["linkMerchant"]["errors"] == [], data
+            self._member_refs[key] = data["linkMerchant"]["link"]["memberRef"]
+        return self._member_refs[key]
+
     async def purchase(
         self, merchant: Ids, member: Ids, amount_minor: int, key: str, currency: str = "CNY", **fields: Any
     ) -> dict[str, Any]:
+        """A purchase the merchant posts for a member linked to it."""
         data = await self.gql.data(
             POST_PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": await self.member_ref(merchant, member),
                     "amount": {"amountMinor": amount_minor, "currency": currency},
                     "idempotencyKey": key,
                     **fields,
@@ -99,6 +115,21 @@ class Scenario:
             },
             self.tokens.merchant(merchant.raw),
         )
+        return data["postPurchase"]
+
+    async def card_purchase(
+        self, merchant: Ids, member_gid: str, amount_minor: int, key: str, currency: str = "CNY"
+    ) -> dict[str, Any]:
+        """A purchase the bank's card processing posts for a member named by id."""
+        variables = {
+            "input": {
+                "memberId": member_gid,
+                "merchantId": merchant.gid,
+                "amount": {"amountMinor": amount_minor, "currency": currency},
+                "idempotencyKey": key,
+            }
+        }
+        data = await self.gql.data(POST_PURCHASE, variables, self.tokens.processor())
         return data["postPurchase"]
 
     async def redeem(self, member: Ids, reward: Ids, key: str) -> dict[str, Any]:
@@ -131,6 +162,17 @@ class Scenario:
     async def balance(self, member: Ids) -> dict[str, int]:
         data = await self.gql.data(BALANCE, token=self.tokens.member(member.raw))
         return data["me"]["balance"]
+
+    async def risk_rule(self, kind: str, **settings: Any) -> None:
+        """Change the (first) risk rule of `kind`, e.g. raise MEMBER_VELOCITY's limit for a test that
+        posts more purchases for one member than the default lets by unreviewed."""
+        rules = await self.gql.data("query { riskRules { id kind } }", token=self.admin)
+        rule = next(r["id"] for r in rules["riskRules"] if r["kind"] == kind)
+        update = (
+            "mutation($i: UpdateRiskRuleInput!) { updateRiskRule(input: $i) { errors { code message } } }"
+        )
+        data = await self.gql.data(update, {"i": {"ruleId": rule, **settings}}, self.admin)
+        assert data["updateRiskRule"]["errors"] == [], data
 
     async def funded_member(self, points: int) -> Ids:
         """A member holding exactly `points` available, credited by an admin adjustment."""

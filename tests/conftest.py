@@ -14,25 +14,33 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.auth import issue_token
 from api.settings import DEFAULT_RATE_LIMITS, Settings
 from domain.actors import Role
+from domain.risk import RiskRule, default_rules
+from persistence.audit_chain import GENESIS, SQLITE_DROP_TRIGGERS, SQLITE_TRIGGERS
 from persistence.engine import Database, create_database
 from persistence.migrate import upgrade_to_head_async
+from persistence.personal_data import PersonalDataVault
 from persistence.queries.ledger_check import check_ledger
-from persistence.tables import Base
+from persistence.tables import Base, risk_rules
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
 )
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-# Reference data the migrations seed; everything else is emptied between tests.
-KEEP_TABLES = {"programme", "programme_currencies"}
+# Members' contact data in the test databases: fixed keys, like the JWT secret.
+PERSONAL_DATA_KEYS = ("mW0c1o0b7R6mNwXo3JH0xg2yJ8qz7B1x4vU6tS5rQ9o=",)
+PERSONAL_DATA_LOOKUP_KEY = "test-lookup-key-that-is-long-enough-0123456789"
+TEST_VAULT = PersonalDataVault(PERSONAL_DATA_KEYS, PERSONAL_DATA_LOOKUP_KEY)
+# Reference data the migrations seed; everything else is emptied between tests (the audit chain's
+# head is reset to its start).
+KEEP_TABLES = {"programme", "programme_currencies", "audit_chain"}
 
 
 def server_dsn(url: str, database: str = "postgres") -> str:
@@ -116,7 +124,9 @@ class _Backends:
                 url = TEST_DATABASE_URL
                 await _recreate_postgres_database(url)
             await upgrade_to_head_async(url)
-            self.created[name] = Backend(name, url, create_database(url, pool_size=10, max_overflow=20))
+            self.created[name] = Backend(
+                name, url, create_database(url, pool_size=10, max_overflow=20, vault=TEST_VAULT)
+            )
         return self.created[name]
 
     async def dispose(self) -> None:
@@ -131,14 +141,39 @@ async def backends(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[_B
     await created.dispose()
 
 
+def default_rule_row(rule: RiskRule) -> dict[str, object]:
+    return {
+        "id": rule.id,
+        "kind": rule.kind.value,
+        "action": rule.action.value,
+        "limit_value": rule.limit,
+        "window_minutes": rule.window_minutes,
+        "currency": rule.currency,
+        "min_history": rule.min_history,
+        "description": rule.description,
+    }
+
+
 async def clean(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     async with database.write_engine.begin() as conn:
         if database.is_sqlite:
+            # The audit log refuses DELETE: its triggers are lifted for the wipe and put back (a test
+            # that dropped them, as an attacker would, gets them back too).
+            for statement in SQLITE_DROP_TRIGGERS:
+                await conn.execute(text(statement))
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
+            for statement in SQLITE_TRIGGERS:
+                await conn.execute(text(statement))
         else:
+            # TRUNCATE fires no row triggers, so the audit log's refusal of DELETE stays in place.
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await conn.execute(
+            text("UPDATE audit_chain SET last_hash = :genesis, length = 0"), {"genesis": GENESIS}
+        )
+        # Every test starts from the default risk rules, as a new programme does.
+        await conn.execute(insert(risk_rules), [default_rule_row(rule) for rule in default_rules()])
         # Merchant ids are reused after the wipe: move processes' catalogue caches on.
         await conn.execute(text("UPDATE programme SET catalogue_version = catalogue_version + 1"))
 
@@ -214,6 +249,11 @@ class Tokens:
     def partner(self, partner_id: int) -> str:
         return issue_token(
             self.settings, role=Role.PARTNER, subject=f"partner-{partner_id}", partner_id=partner_id
+        )
+
+    def processor(self, processor_id: int = 1) -> str:
+        return issue_token(
+            self.settings, role=Role.PROCESSOR, subject=f"cards-{processor_id}", processor_id=processor_id
         )
 
 

@@ -1,4 +1,4 @@
-"""Admin member operations: enrol, lock, unlock, adjust points."""
+"""Member operations: enrol, lock, unlock, adjust points (admin), erase (admin or the member)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from strawberry import relay
 from api.context import Info
 from api.errors import UserError
 from api.mutations.payload import run_use_case
-from api.permissions import ADMIN
+from api.permissions import ADMIN, ADMIN_OR_MEMBER
 from api.types.activity import Adjustment
 from api.types.enums import IncomeBand, ReasonCode
 from api.types.ids import decode_id
@@ -19,6 +19,7 @@ from domain import commands
 from domain.members import Contact, Profile
 from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
+from domain.services.erasure import erase_member
 
 
 @strawberry.input(description="What offers may target the member by; every field optional.")
@@ -97,6 +98,19 @@ class AdjustPointsPayload:
         return Member.from_domain(found) if found else None
 
 
+@strawberry.input(description="The member whose personal data is to be erased.")
+class EraseMemberInput:
+    member_id: relay.GlobalID = strawberry.field(
+        description="The member's global id; a MEMBER may name only itself."
+    )
+
+
+@strawberry.type(description="The member as erasure left it, or why nothing changed.")
+class EraseMemberPayload:
+    member: Member | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
 @strawberry.type
 class MemberMutations:
     @strawberry.mutation(permission_classes=ADMIN, description="Enrol a new member (ADMIN).")
@@ -126,6 +140,30 @@ class MemberMutations:
             ),
         )
         return EnrollMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN_OR_MEMBER,
+        description="Erase a member's personal data (ADMIN, audited; or the MEMBER itself): contact and "
+        "profile removed, externalRef and referral code replaced by random ones, status ERASED for good. "
+        "Its ledger and the audit log stay as they are. Refused (VALIDATION) while it has available, "
+        "pending or held points. Erasing an erased member changes nothing, so no idempotency key is "
+        "needed.",
+    )
+    async def erase_member(
+        self,
+        info: Info,
+        input: Annotated[EraseMemberInput, strawberry.argument(description="The member to erase.")],
+    ) -> EraseMemberPayload:
+        member, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: erase_member(
+                commands.EraseMember(decode_id(input.member_id, "Member", "memberId")),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return EraseMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Stop the member earning and spending (ADMIN)."

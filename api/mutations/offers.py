@@ -15,6 +15,7 @@ from api.errors import UserError
 from api.mutations.payload import run_use_case
 from api.mutations.purchases import MoneyInput
 from api.permissions import ADMIN, AUTHENTICATED, MEMBER
+from api.presented import presented_member, presented_secrets
 from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory
 from api.types.ids import decode_id, encode_id
@@ -281,8 +282,20 @@ P = TypeVar("P", bound=OfferPayload)
 @strawberry.input(description="A basket to try against the live offers.")
 class QualifyPurchaseInput:
     amount: MoneyInput = strawberry.field(description="What the basket costs.")
-    member_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a merchant.")
-    merchant_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for a member.")
+    member_code: str | None = strawberry.field(
+        default=None,
+        description="MERCHANT: the one-time code the member's wallet shows (checked, not used up).",
+    )
+    member_ref: str | None = strawberry.field(
+        default=None, description="MERCHANT: the reference the member's link to this merchant gave it."
+    )
+    member_id: relay.GlobalID | None = strawberry.field(default=None, description="PROCESSOR: the member.")
+    member_external_ref: str | None = strawberry.field(
+        default=None, description="PROCESSOR: the member's externalRef."
+    )
+    merchant_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Required for a MEMBER or a PROCESSOR: the merchant of the basket."
+    )
     channel: Channel | None = strawberry.field(
         default=None, description="Online or in store; omitted: from the merchant."
     )
@@ -385,8 +398,9 @@ async def _set_status(info: Info, input: OfferIdInput, status: do.OfferStatus, p
 
 
 QUALIFY_PURCHASE = (
-    "A dry run of postPurchase's offers for a basket: a MERCHANT names the member, a MEMBER the "
-    "merchant (authenticated; other roles are refused)."
+    "A dry run of postPurchase's offers for a basket: a MERCHANT names the member that presented itself "
+    "(its code or its link), a PROCESSOR the member and the merchant, a MEMBER the merchant "
+    "(authenticated; other roles are refused)."
 )
 
 
@@ -397,7 +411,7 @@ async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePay
     def command() -> commands.QualifyPurchase:
         return commands.QualifyPurchase(
             amount=DomainMoney(input.amount.amount_minor, input.amount.currency),
-            member_id=None if input.member_id is None else decode_id(input.member_id, "Member", "memberId"),
+            member=presented_member(input),
             merchant_id=None
             if input.merchant_id is None
             else decode_id(input.merchant_id, "Merchant", "merchantId"),
@@ -408,6 +422,7 @@ async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePay
         info,
         lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock),
         reads_only=True,
+        guessing=presented_secrets(input, {}),
     )
     if result is None:
         return QualifyPurchasePayload(qualification=None, errors=errors)
@@ -496,7 +511,7 @@ class OfferMutations:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: claim_coupon(input.code, actor=actor, uow=uow, clock=clock),
-            guessing=(Secret.COUPON_CODE, "code"),
+            guessing={"code": Secret.COUPON_CODE},
         )
         return ClaimCouponPayload(coupon=Coupon.from_domain(result) if result else None, errors=errors)
 
@@ -512,7 +527,7 @@ class OfferMutations:
         result, errors = await run_use_case(
             info,
             lambda actor, uow, clock: open_red_packet(command, actor=actor, uow=uow, clock=clock),
-            guessing=(Secret.RED_PACKET_CODE, "code"),
+            guessing={"code": Secret.RED_PACKET_CODE},
         )
         return OpenRedPacketPayload(points=result.points if result else None, errors=errors)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from api.context import Context, Info
@@ -35,17 +35,16 @@ async def run_use_case(
     info: Info,
     use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[T]],
     *,
-    guessing: tuple[Secret, str] | None = None,
+    guessing: Mapping[str, Secret] | None = None,
     reads_only: bool = False,
 ) -> tuple[T | None, list[UserError]]:
-    """`guessing` names the kind of code the input presents and its field: a caller that gave too
-    many wrong ones lately is refused before the use case runs, even with a right one. A use case
-    that writes nothing passes `reads_only` and runs over the read pool."""
+    """`guessing` names, by input field, the kinds of code the input presents: a caller that gave too
+    many wrong ones of a kind lately is refused before the use case runs, even with a right one. A use
+    case that writes nothing passes `reads_only` and runs over the read pool."""
     context = info.context
     actor = context.actor
     assert actor is not None, "mutations are guarded by IsAuthenticated"
-    if guessing is not None:
-        secret, field = guessing
+    for field, secret in (guessing or {}).items():
         retry_after = await context.limits.locked_out(secret, actor)
         if retry_after is not None:
             refusal = TooManyAttempts(
@@ -56,9 +55,19 @@ async def run_use_case(
         uow_factory = context.read_uow_factory if reads_only else context.uow_factory
         return await retrying(info, lambda: use_case(actor, uow_factory(), context.clock)), []
     except DomainError as error:
-        if guessing is not None and error.wrong_code:
-            await _count_wrong_code(context, actor, guessing[0])
+        guessed = _guessed(guessing, error)
+        if guessed is not None:
+            await _count_wrong_code(context, actor, guessed)
         return None, [UserError.from_domain(error)]
+
+
+def _guessed(guessing: Mapping[str, Secret] | None, error: DomainError) -> Secret | None:
+    """The kind of code a refusal says was wrong: by the field it names, or the input's only kind."""
+    if not guessing or not error.wrong_code:
+        return None
+    if error.field and error.field[0] in guessing:
+        return guessing[error.field[0]]
+    return next(iter(guessing.values())) if len(guessing) == 1 else None
 
 
 async def _count_wrong_code(context: Context, actor: Actor, secret: Secret) -> None:

@@ -3,7 +3,7 @@ authorizes with it (the points are held), then captures (spends) or voids (relea
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -60,7 +60,7 @@ async def redemption_payload(
     info: Info,
     payload: type[P],
     use_case: Callable[[Actor, UnitOfWork, Clock], Awaitable[RedemptionResult]],
-    guessing: tuple[Secret, str] | None = None,
+    guessing: Mapping[str, Secret] | None = None,
 ) -> P:
     result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
@@ -184,7 +184,7 @@ class PosMutations:
                 uow=uow,
                 clock=clock,
             ),
-            guessing=(Secret.REDEMPTION_CODE, "code"),
+            guessing={"code": Secret.REDEMPTION_CODE},
         )
 
     @strawberry.mutation(

@@ -10,11 +10,20 @@ from api.context import Info
 from api.errors import UserError
 from api.mutations.payload import run_use_case
 from api.permissions import ADMIN, AUTHENTICATED
+from api.types.enums import describe_values
 from domain import programme as dp
 from domain.services.programme import UpdateProgramme, update_programme
 
 strawberry.enum(
     dp.ExpiryPolicy, name="ExpiryPolicy", description="How a lot's expiry date follows from its validity."
+)
+describe_values(
+    dp.ExpiryPolicy,
+    {
+        dp.ExpiryPolicy.FIXED_MONTHS: "pointsValidityMonths after it was earned, to the day.",
+        dp.ExpiryPolicy.END_OF_MONTH: "The end of the month reached pointsValidityMonths after earning.",
+        dp.ExpiryPolicy.END_OF_YEAR: "The end of the year reached pointsValidityMonths after earning.",
+    },
 )
 ExpiryPolicy = dp.ExpiryPolicy
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,8 +18,8 @@ from api.access import (
 from api.context import Info
 from api.types.catalogue import Merchant, Reward
 from api.types.enums import Channel, ReasonCode, RedemptionKind, RedemptionStatus
-from api.types.ids import node_ints
 from api.types.members import Member, load_member
+from api.types.nodes import LoadedNode
 from domain import purchases as dp
 from domain import refunds as drf
 from domain import rewards as dr
@@ -36,7 +35,7 @@ class Money:
 
 
 @strawberry.type(description="A purchase a merchant posted for a member, and the points it earned.")
-class Purchase(relay.Node):
+class Purchase(LoadedNode[dp.Purchase]):
     id: relay.NodeID[int]
     amount: Money = strawberry.field(description="What the purchase cost, before the offers' discounts.")
     channel: Channel = strawberry.field(description="Online or in store.")
@@ -109,15 +108,16 @@ class Purchase(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Purchase | None]:
-        found = await info.context.loaders.purchases.load_many(node_ints(node_ids))
-        return [cls.from_domain(p) if p and can_read_purchase(info, p) else None for p in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dp.Purchase | None]:
+        return await info.context.loaders.purchases.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, purchase: dp.Purchase) -> bool:
+        return can_read_purchase(info, purchase)
 
 
 @strawberry.type(description="Money a merchant gave back on a purchase, and the points that went with it.")
-class Refund(relay.Node):
+class Refund(LoadedNode[drf.Refund]):
     id: relay.NodeID[int]
     amount: Money = strawberry.field(description="The money given back.")
     points_reversed: int = strawberry.field(
@@ -156,11 +156,12 @@ class Refund(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Refund | None]:
-        found = await info.context.loaders.refunds.load_many(node_ints(node_ids))
-        return [cls.from_domain(r) if r and can_read_purchase(info, r) else None for r in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[drf.Refund | None]:
+        return await info.context.loaders.refunds.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, refund: drf.Refund) -> bool:
+        return can_read_purchase(info, refund)
 
 
 @strawberry.type(
@@ -168,7 +169,7 @@ class Refund(relay.Node):
     "CANCELLED), or points a merchant held at its POS (kind POS: AUTHORIZED, then CAPTURED, VOIDED "
     "or EXPIRED)."
 )
-class Redemption(relay.Node):
+class Redemption(LoadedNode[dr.Redemption]):
     id: relay.NodeID[int]
     kind: RedemptionKind = strawberry.field(description="A catalogue reward or a POS hold.")
     points: int = strawberry.field(description="The reward's cost, or the points the POS held.")
@@ -231,15 +232,16 @@ class Redemption(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Redemption | None]:
-        found = await info.context.loaders.redemptions.load_many(node_ints(node_ids))
-        return [cls.from_domain(r) if r and can_read_redemption(info, r) else None for r in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dr.Redemption | None]:
+        return await info.context.loaders.redemptions.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, redemption: dr.Redemption) -> bool:
+        return can_read_redemption(info, redemption)
 
 
 @strawberry.type(description="Points an admin added or took away by hand, with the reason; audited.")
-class Adjustment(relay.Node):
+class Adjustment(LoadedNode[dp.Adjustment]):
     id: relay.NodeID[int]
     points: int = strawberry.field(description="Signed: positive added, negative taken away.")
     reason_code: ReasonCode = strawberry.field(description="Why the points were adjusted.")
@@ -263,8 +265,9 @@ class Adjustment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Adjustment | None]:
-        found = await info.context.loaders.adjustments.load_many(node_ints(node_ids))
-        return [cls.from_domain(a) if a and owns_member_data(info, a.member_id) else None for a in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dp.Adjustment | None]:
+        return await info.context.loaders.adjustments.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, adjustment: dp.Adjustment) -> bool:
+        return owns_member_data(info, adjustment.member_id)

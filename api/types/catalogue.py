@@ -3,7 +3,6 @@ only): the rules are in api/access.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -13,13 +12,14 @@ from strawberry import relay
 from api.access import can_read_catalogue, can_read_reward
 from api.context import Info
 from api.types.enums import LimitPeriod, MerchantCategory, MerchantChannel, PartnerKind
-from api.types.ids import encode_id, node_ints
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from domain import merchants as dm
 from domain import rewards as dr
 
 
 @strawberry.type(description="A brand (airline, hotel, shop) whose merchants and offers join the programme.")
-class PartnerBrand(relay.Node):
+class PartnerBrand(LoadedNode[dm.PartnerBrand]):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its display name.")
     kind: PartnerKind = strawberry.field(description="What business it is in.")
@@ -30,17 +30,16 @@ class PartnerBrand(relay.Node):
         return cls(id=p.id, name=p.name, kind=p.kind, created_at=p.created_at)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PartnerBrand | None]:
-        if not can_read_catalogue(info):
-            return [None for _ in node_ids]
-        found = await info.context.loaders.partners.load_many(node_ints(node_ids))
-        return [cls.from_domain(p) if p else None for p in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.PartnerBrand | None]:
+        return await info.context.loaders.partners.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, partner: dm.PartnerBrand) -> bool:
+        return can_read_catalogue(info)
 
 
 @strawberry.type(description="A shop or online store where members earn and spend points.")
-class Merchant(relay.Node):
+class Merchant(LoadedNode[dm.Merchant]):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its display name.")
     category: MerchantCategory = strawberry.field(description="What it sells; offers may target it.")
@@ -75,17 +74,16 @@ class Merchant(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Merchant | None]:
-        if not can_read_catalogue(info):
-            return [None for _ in node_ids]
-        found = await info.context.loaders.merchants.load_many(node_ints(node_ids))
-        return [cls.from_domain(m) if m else None for m in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Merchant | None]:
+        return await info.context.loaders.merchants.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, merchant: dm.Merchant) -> bool:
+        return can_read_catalogue(info)
 
 
 @strawberry.type(description="A catalogue item members buy with points.")
-class Reward(relay.Node):
+class Reward(LoadedNode[dr.Reward]):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its display name.")
     cost_points: int = strawberry.field(description="Points one unit costs.")
@@ -115,8 +113,9 @@ class Reward(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Reward | None]:
-        found = await info.context.loaders.rewards.load_many(node_ints(node_ids))
-        return [cls.from_domain(r) if r and can_read_reward(info, r) else None for r in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dr.Reward | None]:
+        return await info.context.loaders.rewards.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, reward: dr.Reward) -> bool:
+        return can_read_reward(info, reward)

@@ -7,6 +7,7 @@ Only the number the API emits resolves: `int()` would read `Member:1_0` as 10 an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from strawberry import relay
 
@@ -45,6 +46,6 @@ def encode_id(type_name: str, value: int) -> relay.GlobalID:
     return relay.GlobalID(type_name, str(value))
 
 
-def node_ints(node_ids: object) -> list[int]:
+def node_ints(node_ids: Iterable[str]) -> list[int]:
     """relay hands node ids over as text; a malformed one simply resolves to nothing (id 0)."""
-    return [_number(str(i)) or 0 for i in node_ids]  # type: ignore[attr-defined]  # relay passes an iterable
+    return [_number(i) or 0 for i in node_ids]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,14 +12,17 @@ from api.access import can_read_member, member_eligible_offers, owns_member_data
 from api.context import Info
 from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
-from api.types.ids import encode_id, node_ints
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
 from domain.actors import Role
+from domain.services.security import personal_data_read, record_audit_event
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
+    from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
     from api.types.tiers import Tier, TierChange, TierProgress
 
@@ -43,10 +45,13 @@ class MemberProfile:
     tags: list[str] = strawberry.field(description="Free labels offers may target.")
 
 
-@strawberry.type(description="Contact data: full for the member and admins, masked for partners.")
+@strawberry.type(
+    description="Contact data: full for the member itself and for ADMIN reading one member (audited), "
+    "masked (138****5678, l***@example.cn) in lists and for PARTNER."
+)
 class MemberContact:
-    phone: str | None = strawberry.field(description="The phone number, masked for partners.")
-    email: str | None = strawberry.field(description="The email address, masked for partners.")
+    phone: str | None = strawberry.field(description="The phone number, masked where the type says.")
+    email: str | None = strawberry.field(description="The email address, masked where the type says.")
 
 
 @strawberry.type(description="Points in lots that expire on one date.")
@@ -65,6 +70,9 @@ class PointsBalance:
     debt: int = strawberry.field(
         description="Points owed after a refund took back points already spent; earnings repay it first."
     )
+    under_review: int = strawberry.field(
+        description="Earned points a risk rule holds until an admin approves them; they cannot be spent."
+    )
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points in lots expiring in the next 30 days, soonest first.")
@@ -81,6 +89,7 @@ class PointsBalance:
             lifetime_earned=b.lifetime_earned,
             lifetime_redeemed=b.lifetime_redeemed,
             debt=b.debt,
+            under_review=b.under_review,
             member_id=b.member_id,
         )
 
@@ -111,7 +120,7 @@ class LedgerEntry:
 
 
 @strawberry.type(description="A programme member: profile, status, points and activity.")
-class Member(relay.Node):
+class Member(LoadedNode[dm.Member]):
     id: relay.NodeID[int]
     external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
     status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")
@@ -128,18 +137,25 @@ class Member(relay.Node):
         description="When the dormancy job found the member idle (status DORMANT); null once it acts."
     )
     source: strawberry.Private[dm.Member]
+    listed: strawberry.Private[bool] = False  # in a list (`members`): contact data masked for all
 
     @strawberry.field(
-        description="Full for the MEMBER itself and ADMIN, masked for PARTNER, null for MERCHANT."
+        description="Full for the MEMBER itself and for ADMIN reading this member (each such read is "
+        "audited as personal_data.read); masked in the `members` list and for PARTNER; null for MERCHANT."
     )
-    def contact(self, info: Info) -> MemberContact | None:
+    async def contact(self, info: Info) -> MemberContact | None:
         actor = info.context.actor
         contact = self.source.contact
-        if owns_member_data(info, self.id):
+        if actor is not None and actor.role is Role.MERCHANT:
+            return None  # merchants never see contact data
+        if owns_member_data(info, self.id) and not self.listed:
+            if actor is not None and actor.role is Role.ADMIN and (contact.phone or contact.email):
+                await audit_personal_data_read(info, self.id)
             return MemberContact(phone=contact.phone, email=contact.email)
-        if actor is not None and actor.role is Role.PARTNER:
-            return MemberContact(phone=dm.mask_phone(contact.phone), email=dm.mask_email(contact.email))
-        return None  # merchants never see contact data
+        if actor is not None and (actor.role is Role.PARTNER or owns_member_data(info, self.id)):
+            masked = dm.masked_contact(contact)
+            return MemberContact(phone=masked.phone, email=masked.email)
+        return None
 
     @strawberry.field(description="Its points, by account.")
     async def balance(self, info: Info) -> PointsBalance:
@@ -170,6 +186,29 @@ class Member(relay.Node):
             return None
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
+
+    @strawberry.field(
+        description="The merchants the member linked itself to, newest first (the MEMBER itself and ADMIN; "
+        "empty for others)."
+    )
+    async def merchant_links(
+        self, info: Info
+    ) -> list[Annotated[MerchantLink, strawberry.lazy("api.types.links")]]:
+        from api.types.links import MerchantLink
+
+        if not owns_member_data(info, self.id):
+            return []
+        return [MerchantLink.from_domain(link) for link in await info.context.reader.member_links(self.id)]
+
+    @strawberry.field(
+        description="The caller's reference for the member (a MERCHANT it is linked to; null for others)."
+    )
+    async def member_ref(self, info: Info) -> str | None:
+        actor = info.context.actor
+        if actor is None or actor.role is not Role.MERCHANT or actor.merchant_id is None:
+            return None
+        [ref] = await info.context.reader.member_refs(actor.merchant_id, [self.id])
+        return ref
 
     @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
     async def tier_history(
@@ -269,7 +308,7 @@ class Member(relay.Node):
         )
 
     @classmethod
-    def from_domain(cls, m: dm.Member) -> Member:
+    def from_domain(cls, m: dm.Member, *, listed: bool = False) -> Member:
         return cls(
             id=m.id,
             external_ref=m.external_ref,
@@ -286,14 +325,24 @@ class Member(relay.Node):
                 tags=list(m.profile.tags),
             ),
             source=m,
+            listed=listed,
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Member | None]:
-        found = await info.context.loaders.members.load_many(node_ints(node_ids))
-        return [cls.from_domain(m) if m and await can_read_member(info, m.id) else None for m in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Member | None]:
+        return await info.context.loaders.members.load_many(ids)
+
+    @classmethod
+    async def may_read(cls, info: Info, member: dm.Member) -> bool:
+        return await can_read_member(info, member.id)
+
+
+async def audit_personal_data_read(info: Info, member_id: int) -> None:
+    """An admin saw a member's full contact data: one audit row, written on its own."""
+    context = info.context
+    assert context.actor is not None
+    event = personal_data_read(context.actor, member_id, ("phone", "email"), context.clock.now())
+    await retrying(info, lambda: record_audit_event(event, uow=context.uow_factory()))
 
 
 async def load_member(info: Info, member_id: int) -> Member | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,8 +10,8 @@ from strawberry import relay
 
 from api.access import can_read_purchase, can_read_transfer, owns_member_data, readable_offers
 from api.context import Info
-from api.types.ids import node_ints
 from api.types.members import Member, load_member
+from api.types.nodes import LoadedNode
 from domain import movements as dm
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="Points one member gave another; both of them may read it.")
-class Transfer(relay.Node):
+class Transfer(LoadedNode[dm.Transfer]):
     id: relay.NodeID[int]
     points: int = strawberry.field(description="The points given.")
     created_at: datetime = strawberry.field(description="When they were given.")
@@ -47,15 +46,16 @@ class Transfer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Transfer | None]:
-        found = await info.context.loaders.transfers.load_many(node_ints(node_ids))
-        return [cls.from_domain(t) if t and can_read_transfer(info, t) else None for t in found]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Transfer | None]:
+        return await info.context.loaders.transfers.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, transfer: dm.Transfer) -> bool:
+        return can_read_transfer(info, transfer)
 
 
 @strawberry.type(description="Points a member lost when its lots reached their expiry date.")
-class Expiration(relay.Node):
+class Expiration(LoadedNode[dm.Expiration]):
     id: relay.NodeID[int]
     points: int = strawberry.field(description="The points that expired.")
     created_at: datetime = strawberry.field(description="When they expired.")
@@ -66,20 +66,20 @@ class Expiration(relay.Node):
         return await load_member(info, self.member_id)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Expiration | None]:
-        found = await info.context.loaders.expirations.load_many(node_ints(node_ids))
-        return [
-            cls(id=e.id, points=e.points, created_at=e.created_at, member_id=e.member_id)
-            if e and owns_member_data(info, e.member_id)
-            else None
-            for e in found
-        ]
+    def from_domain(cls, e: dm.Expiration) -> Expiration:
+        return cls(id=e.id, points=e.points, created_at=e.created_at, member_id=e.member_id)
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.Expiration | None]:
+        return await info.context.loaders.expirations.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, expiration: dm.Expiration) -> bool:
+        return owns_member_data(info, expiration.member_id)
 
 
 @strawberry.type(description="A bonus an offer gave a member on sign-up, or for a referral.")
-class MemberAward(relay.Node):
+class MemberAward(LoadedNode[dm.MemberAward]):
     id: relay.NodeID[int]
     reason: str = strawberry.field(description="SIGN_UP or REFERRAL.")
     points: int = strawberry.field(description="The points given.")
@@ -110,21 +110,21 @@ class MemberAward(relay.Node):
         return Purchase.from_domain(purchase) if purchase and can_read_purchase(info, purchase) else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[MemberAward | None]:
-        found = await info.context.loaders.member_awards.load_many(node_ints(node_ids))
-        return [
-            cls(
-                id=a.id,
-                reason=a.reason,
-                points=a.points,
-                created_at=a.created_at,
-                member_id=a.member_id,
-                offer_id=a.offer_id,
-                purchase_id=a.purchase_id,
-            )
-            if a and owns_member_data(info, a.member_id)
-            else None
-            for a in found
-        ]
+    def from_domain(cls, a: dm.MemberAward) -> MemberAward:
+        return cls(
+            id=a.id,
+            reason=a.reason,
+            points=a.points,
+            created_at=a.created_at,
+            member_id=a.member_id,
+            offer_id=a.offer_id,
+            purchase_id=a.purchase_id,
+        )
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dm.MemberAward | None]:
+        return await info.context.loaders.member_awards.load_many(ids)
+
+    @classmethod
+    def may_read(cls, info: Info, award: dm.MemberAward) -> bool:
+        return owns_member_data(info, award.member_id)

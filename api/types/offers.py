@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,39 +12,119 @@ from strawberry import relay
 from api.access import funds_offer, readable_offers
 from api.context import Info
 from api.types.activity import Money
-from api.types.enums import Channel, IncomeBand, MerchantCategory
-from api.types.ids import encode_id, node_ints
+from api.types.enums import Channel, IncomeBand, MerchantCategory, describe_values
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from domain import money as dmoney
 from domain import offers as do
 
 strawberry.enum(do.Mechanic, name="OfferMechanic", description="What an offer gives.")
+describe_values(
+    do.Mechanic,
+    {
+        do.Mechanic.BONUS_POINTS: "A fixed number of points.",
+        do.Mechanic.POINTS_MULTIPLIER: "The purchase's base points times a factor, in all.",
+        do.Mechanic.INSTANT_DISCOUNT: "A fixed amount off the purchase.",
+        do.Mechanic.SPEND_AND_SAVE: "A fixed amount off a purchase of at least a threshold.",
+        do.Mechanic.PERCENT_DISCOUNT: "A percentage off, up to a cap.",
+        do.Mechanic.CASHBACK_POINTS: "A percentage of the amount paid, as points.",
+        do.Mechanic.CASHBACK_MONEY: "A percentage of the amount paid, credited back by the merchant.",
+    },
+)
 Mechanic = do.Mechanic
 strawberry.enum(
     do.OfferStatus,
     name="OfferStatus",
     description="ACTIVE offers apply inside their window; PAUSED ones until resumed; ARCHIVED never.",
 )
+describe_values(
+    do.OfferStatus,
+    {
+        do.OfferStatus.ACTIVE: "Applies inside its window.",
+        do.OfferStatus.PAUSED: "Applies to nothing until an admin resumes it.",
+        do.OfferStatus.ARCHIVED: "Ended for good.",
+    },
+)
 OfferStatus = do.OfferStatus
 strawberry.enum(do.FunderKind, name="FunderKind", description="Who pays for part of an offer.")
+describe_values(
+    do.FunderKind,
+    {
+        do.FunderKind.PROGRAMME: "The programme itself.",
+        do.FunderKind.MERCHANT: "A merchant (funderId: its Merchant id).",
+        do.FunderKind.PARTNER: "A partner brand (funderId: its PartnerBrand id).",
+    },
+)
 FunderKind = do.FunderKind
 strawberry.enum(
     do.CapPeriod,
     name="CapPeriod",
     description="The period an offer's per-member limit counts in; OFFER: its whole life.",
 )
+describe_values(
+    do.CapPeriod,
+    {
+        do.CapPeriod.DAY: "A calendar day.",
+        do.CapPeriod.WEEK: "A calendar week.",
+        do.CapPeriod.MONTH: "A calendar month.",
+        do.CapPeriod.OFFER: "The offer's whole life.",
+    },
+)
 CapPeriod = do.CapPeriod
 strawberry.enum(
     do.SkipReason, name="OfferSkipReason", description="The condition an offer failed for a purchase."
 )
+describe_values(
+    do.SkipReason,
+    {
+        do.SkipReason.NOT_ACTIVE: "The offer is paused or archived.",
+        do.SkipReason.OUTSIDE_WINDOW: "The purchase is outside the offer's window.",
+        do.SkipReason.MERCHANT: "The offer is for other merchants.",
+        do.SkipReason.CATEGORY: "The offer is for other merchant categories.",
+        do.SkipReason.PARTNER: "The offer is for other partner brands' merchants.",
+        do.SkipReason.CHANNEL: "The offer is for the other channel.",
+        do.SkipReason.CURRENCY: "The offer's amounts are in another currency than the purchase.",
+        do.SkipReason.MINIMUM_SPEND: "The purchase is below the offer's minimum spend or threshold.",
+        do.SkipReason.SEGMENT: "The member is outside the offer's segment.",
+        do.SkipReason.TIER: "The offer is for members of other tiers.",
+        do.SkipReason.NOT_DORMANT: "A win-back offer, for dormant members only.",
+        do.SkipReason.NEW_MEMBERS_ONLY: "The offer is for members enrolled more recently.",
+        do.SkipReason.NOT_FIRST_PURCHASE: "The offer rewards a first purchase, and this is not one.",
+        do.SkipReason.MEMBER_LIMIT_REACHED: "The member used the offer as often as it may in this period.",
+        do.SkipReason.GLOBAL_LIMIT_REACHED: "The offer was used as often as it may be, by all members.",
+        do.SkipReason.BUDGET_EXHAUSTED: "What it would give does not fit in what is left of its budget.",
+        do.SkipReason.NOTHING_TO_GIVE: "On this purchase the offer works out to nothing.",
+        do.SkipReason.COUPON_REQUIRED: "A coupon-only offer; the purchase presented none of its coupons.",
+        do.SkipReason.NOT_A_PURCHASE_OFFER: "Given on sign-up or by a red packet, not on purchases.",
+        do.SkipReason.NOT_REFERRED: "The offer is for referred members only.",
+        do.SkipReason.EXCLUSIVE_WITH_BETTER: "A better offer of its exclusive group applied instead.",
+    },
+)
 SkipReason = do.SkipReason
 strawberry.enum(
     do.FirstPurchase, name="FirstPurchase", description="Which first purchase a first-purchase offer rewards."
+)
+describe_values(
+    do.FirstPurchase,
+    {
+        do.FirstPurchase.EVER: "The member's first purchase anywhere.",
+        do.FirstPurchase.AT_MERCHANT: "The member's first purchase at the merchant.",
+        do.FirstPurchase.AT_PARTNER: "The member's first purchase at the merchant's partner brand.",
+    },
 )
 FirstPurchase = do.FirstPurchase
 strawberry.enum(
     do.Trigger,
     name="OfferTrigger",
     description="What gives an offer: a purchase, enrolment (SIGN_UP) or a red packet's code.",
+)
+describe_values(
+    do.Trigger,
+    {
+        do.Trigger.PURCHASE: "Applied by postPurchase.",
+        do.Trigger.SIGN_UP: "A bonus given once, when the member enrols.",
+        do.Trigger.RED_PACKET: "A points gift a member opens with one of the offer's codes.",
+    },
 )
 Trigger = do.Trigger
 
@@ -87,7 +167,7 @@ class OfferUsage:
 
 
 @strawberry.type(description="A promotion: what the member gets, where and when, who pays, and its limits.")
-class Offer(relay.Node):
+class Offer(LoadedNode[do.Offer]):
     id: relay.NodeID[int]
     version: int = strawberry.field(description="Starts at 1; updateOffer adds one.")
     name: str = strawberry.field(description="Its display name.")
@@ -219,12 +299,13 @@ class Offer(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Offer | None]:
-        found = await info.context.loaders.offers.load_many(node_ints(node_ids))
-        readable = await readable_offers(info, found)
-        return [cls.from_domain(o) if o and ok else None for o, ok in zip(found, readable, strict=True)]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[do.Offer | None]:
+        return await info.context.loaders.offers.load_many(ids)
+
+    @classmethod
+    async def readable(cls, info: Info, found: Sequence[do.Offer | None]) -> list[bool]:
+        # A member's offers are those it is eligible for: worked out once for all of them.
+        return await readable_offers(info, found)
 
 
 async def load_usage(info: Info, offer_id: int) -> OfferUsage | None:

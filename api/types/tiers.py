@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,7 +12,9 @@ from strawberry import relay
 from api.access import can_read_catalogue
 from api.context import Info
 from api.types.activity import Money
-from api.types.ids import encode_id, node_ints
+from api.types.enums import describe_values
+from api.types.ids import encode_id
+from api.types.nodes import LoadedNode
 from domain import money as dmoney
 from domain import tiers as dt
 
@@ -22,6 +24,16 @@ strawberry.enum(
     description="UPGRADE: reached a higher tier, moved up at once. GRACE: found below its tier, keeps it "
     "until graceUntil. REQUALIFIED: qualified again during the grace. DOWNGRADE: still below after the "
     "grace, moved down to the tier it reaches.",
+)
+describe_values(
+    dt.TierChangeReason,
+    {
+        dt.TierChangeReason.UPGRADE: "Reached a higher tier: moved up at once.",
+        dt.TierChangeReason.DOWNGRADE: "Still below its tier after the grace period: moved down to the tier "
+        "it reaches.",
+        dt.TierChangeReason.GRACE: "Found below its tier: keeps it until the grace period ends.",
+        dt.TierChangeReason.REQUALIFIED: "Qualified again during the grace period: the grace is over.",
+    },
 )
 TierChangeReason = dt.TierChangeReason
 
@@ -38,7 +50,7 @@ def _spend(minor: int, currency: str | None) -> Money | None:
     description="A membership tier. A member reaches it with minPoints qualifying points OR minSpend of "
     "qualifying spend over the programme's rolling window; a tier with neither is the entry tier."
 )
-class Tier(relay.Node):
+class Tier(LoadedNode[dt.Tier]):
     id: relay.NodeID[int]
     code: str = strawberry.field(description="Unique, upper case, e.g. GOLD.")
     name: str = strawberry.field(description="Its display name.")
@@ -72,14 +84,13 @@ class Tier(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]  # narrower than relay's generic one
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Tier | None]:
-        if not can_read_catalogue(info):
-            return [None for _ in node_ids]
+    async def load_many(cls, info: Info, ids: list[int]) -> list[dt.Tier | None]:
         by_id = {t.id: t for t in await info.context.loaders.ladder()}
-        found = [by_id.get(i) for i in node_ints(node_ids)]
-        return [cls.from_domain(t) if t else None for t in found]
+        return [by_id.get(i) for i in ids]
+
+    @classmethod
+    def may_read(cls, info: Info, tier: dt.Tier) -> bool:
+        return can_read_catalogue(info)
 
 
 def tier_or_none(t: dt.Tier | None) -> Tier | None:

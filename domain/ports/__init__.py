@@ -14,12 +14,14 @@ from domain.ports.catalogue import (
 from domain.ports.idempotency import IdempotencyStore, StoredResponse
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
+from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
+from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -31,6 +33,7 @@ __all__ = [
     "LedgerRepository",
     "LotRepository",
     "MemberFilter",
+    "MemberLinkRepository",
     "MemberRepository",
     "MerchantRepository",
     "OfferRepository",
@@ -42,6 +45,7 @@ __all__ = [
     "RedemptionRepository",
     "RefundRepository",
     "RewardRepository",
+    "RiskRepository",
     "SecurityEventLog",
     "StoredResponse",
     "TierRepository",

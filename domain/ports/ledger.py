@@ -9,37 +9,40 @@ from typing import Protocol
 from domain.ledger import EntryKind, JournalEntry, OriginType
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
+from domain.posting import PostingDecision
 
 
 class LedgerRepository(Protocol):
-    async def post(
-        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
-    ) -> int:
-        """Append the entry and apply it to the stored member balances in the same transaction;
-        the points the entry adds to members' available accounts go into the new `lots`. A member
-        who owes points repays its debt first from whatever the entry credits it
-        (`domain.ledger.with_debt_repaid`: the entry as booked has a debt line, the lots shrink).
-
-        Raises InsufficientPoints, changing nothing, when a member account would go below zero.
-        Returns the entry id."""
-        ...
+    """The journal and the members' stored balances. It writes what `domain.posting` decided; it
+    decides nothing itself and keeps nothing between calls. Use cases post through
+    `domain.services.posting`."""
 
     async def balance(self, member_id: int) -> Balance | None: ...
 
     async def lock_balances(
         self, member_ids: Collection[int], *, skip_locked: bool = False
     ) -> dict[int, Balance]:
-        """Lock the members' balance rows, in id order, and return them (for a batch). With
-        `skip_locked` (for jobs), rows another transaction holds are left out rather than waited
-        for: two job processes then share the work instead of queueing on each other."""
+        """Lock the members' balance rows, in id order, and return them. With `skip_locked` (for
+        jobs), rows another transaction holds are left out rather than waited for: two job processes
+        then share the work instead of queueing on each other."""
         ...
 
-    async def post_many(
-        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
-    ) -> list[int]:
-        """`post` for a batch, in one pass: each member's balance row takes the sum of its deltas.
-        Raises like `post`, changing nothing, when any member's balance would leave its limits.
-        Returns the entry ids in order."""
+    async def apply(self, decision: PostingDecision, at: datetime) -> int:
+        """Write a decided posting: each balance row takes its new figures by one statement guarded on
+        the row still holding the figures decided from (a row changed under its lock is a broken
+        invariant: RuntimeError); then the entry, its lines and its lots. Returns the entry id."""
+        ...
+
+    async def apply_many(self, decisions: Sequence[PostingDecision], at: datetime) -> list[int]:
+        """`apply` for a batch decided in order, in one pass: each balance row is written once, from
+        its first locked figures to its last. Returns the entry ids in order."""
+        ...
+
+    async def post_at_once(self, entry: JournalEntry, at: datetime, lots: Sequence[NewLot]) -> int | None:
+        """An optional optimisation of lock, `decide_posting`, `apply`: book the entry in one round trip
+        when the store can and the decision needs nothing but the row's own check (one member, within
+        limits, no debt to repay). The entry id; None, having written nothing, otherwise (a store
+        without the optimisation always answers None)."""
         ...
 
 

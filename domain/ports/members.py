@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -24,10 +23,9 @@ class MemberRepository(Protocol):
         at: datetime,
     ) -> Member: ...
     async def set_status(self, member_id: int, status: MemberStatus, reason: str | None) -> None: ...
-    async def statuses_by_external_refs(
-        self, external_refs: Collection[str]
-    ) -> dict[str, tuple[int, MemberStatus]]:
-        """(id, status) of each member found, by externalRef (for a batch)."""
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        """Pseudonymise: contact and profile emptied, externalRef and referral code replaced, status
+        ERASED. The member's ledger, lots and history stay as they are."""
         ...
 
     async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.merchants import Channel, Merchant
 from domain.money import Money
@@ -12,6 +12,7 @@ from domain.offers import (
     FirstPurchase,
 )
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
+from domain.risk import Counted, CounterClaim, CounterKey
 
 
 class PurchaseRepository(Protocol):
@@ -30,6 +31,13 @@ class PurchaseRepository(Protocol):
         matures_at: datetime | None = None,
         coupon_id: int | None = None,
     ) -> Purchase: ...
+    async def add_claiming(
+        self, claims: Sequence[CounterClaim], /, **purchase: Any
+    ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
+        """`add(**purchase)`, and `RiskRepository.claim(claims)` in the same round trip where the
+        store can: the earning's risk counters as they stood before it."""
+        ...
+
     async def get(self, purchase_id: int) -> Purchase | None: ...
     async def due_for_maturity(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]: ...
     async def mature(self, purchase_id: int) -> int:

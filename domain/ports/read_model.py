@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
+from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
 from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
@@ -30,6 +32,8 @@ from domain.tiers import Qualification, Tier, TierChange
 class MemberFilter:
     status: MemberStatus | None = None
     external_ref: str | None = None
+    phone: str | None = None  # exact, after normalisation (spaces and dashes do not count)
+    email: str | None = None  # exact, ignoring case
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,26 @@ class ReadModel(Protocol):
         """Newest first."""
         ...
 
+    async def audit_page(self, before: int | None, limit: int, where: AuditFilter) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]: ...
-    async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool: ...
+    async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
+        """Whether the member has a standing link to the merchant."""
+        ...
+
+    async def member_links(self, member_id: int) -> list[MerchantLink]:
+        """The member's standing links, newest first."""
+        ...
+
+    async def merchant_link_page(self, merchant_id: int, after: int | None, limit: int) -> list[MerchantLink]:
+        """The merchant's standing links, by member id after `after`."""
+        ...
+
+    async def member_refs(self, merchant_id: int, member_ids: Sequence[int]) -> list[str | None]:
+        """Each member's reference from its standing link to the merchant, or None."""
+        ...
 
     async def programme(self) -> Programme: ...
     async def tiers(self) -> list[Tier]:

@@ -35,8 +35,8 @@ class RedemptionRepository(Protocol):
     ) -> bool:
         """Move the redemption on from `from_status`, only if it is still there (a conditional
         UPDATE: of racing changes exactly one wins). Call with the member's balance row locked,
-        then this locks the redemption row: the one lock order. False, changing nothing, when it
-        had already moved on."""
+        then this locks the redemption row, as the lock order in `domain.services.posting` says.
+        False, changing nothing, when it had already moved on."""
         ...
 
     async def count_towards_limit(self, member_id: int, reward_id: int, since: datetime | None) -> int:
@@ -64,6 +64,17 @@ class RedemptionCodeRepository(Protocol):
         ...
 
     async def use(self, code_hash: str, now: datetime) -> int | None:
-        """Mark the code used if it is unused and unexpired, atomically (a conditional UPDATE, so
-        of two racing uses one wins); the member it belongs to, or None."""
+        """Mark the code used for a payment if it has paid nothing yet and is unexpired, atomically (a
+        conditional UPDATE, so of two racing uses one wins); the member it belongs to, or None."""
+        ...
+
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        """Mark the code used for the earning of its checkout if it has earned nothing yet and is
+        unexpired, atomically; the member it belongs to, or None. Independent of `use`: one code
+        serves the earning and the payment of one checkout, once each."""
+        ...
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        """The member whose unexpired code this is and that has earned nothing yet, or None; changes
+        nothing (a dry run's check)."""
         ...

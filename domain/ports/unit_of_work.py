@@ -14,11 +14,13 @@ from domain.ports.catalogue import (
 from domain.ports.idempotency import IdempotencyStore
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
+from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
+from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -51,6 +53,8 @@ class UnitOfWork(Protocol):
     @property
     def transfers(self) -> TransferRepository: ...
     @property
+    def member_links(self) -> MemberLinkRepository: ...
+    @property
     def refunds(self) -> RefundRepository: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
@@ -62,6 +66,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def security_events(self) -> SecurityEventLog: ...
+    @property
+    def risk(self) -> RiskRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -18,6 +18,7 @@ from domain.results import AdjustmentResult
 from domain.services.common import existing_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import post_entry
 
 
 async def adjust_points(
@@ -50,7 +51,8 @@ async def adjust_points(
         if credit:
             programme = await uow.programme.get()
             lot = NewLot(member.id, cmd.points, now, programme.expiry_for(now))
-        entry_id = await uow.ledger.post(
+        entry_id = await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.ADJUST,
                 member_id=member.id,

@@ -12,7 +12,7 @@ from domain.audit import AuditEvent
 from domain.clock import Clock
 from domain.commands import ChangeMemberStatus, CreateMerchant, CreatePartnerBrand, CreateReward, EnrollMember
 from domain.errors import AlreadyExists, NotFound, Validation
-from domain.members import Contact, Member, MemberStatus, Profile
+from domain.members import Contact, Member, MemberStatus, Profile, masked_contact
 from domain.merchants import Merchant, PartnerBrand
 from domain.money import parse_rate
 from domain.ports import UnitOfWork
@@ -32,6 +32,8 @@ def audit_event(
     actor: Actor, action: str, target: str, target_id: int, before: object, after: object, at: datetime
 ) -> AuditEvent:
     def plain(value: object) -> dict[str, object] | None:
+        if isinstance(value, Member):  # the audit log never holds a plain phone or email
+            value = replace(value, contact=masked_contact(value.contact))
         return None if value is None else {k: _jsonable(v) for k, v in asdict(value).items()}  # type: ignore[call-overload]  # audited values are dataclasses
 
     return AuditEvent(
@@ -113,8 +115,8 @@ async def _change_status(
     now = clock.now()
     async with uow:
         member = await existing_member(uow, cmd.member_id)
-        if member.status is MemberStatus.CLOSED:
-            raise Validation("a closed member cannot change status", ("memberId",))
+        if member.status in (MemberStatus.CLOSED, MemberStatus.ERASED):
+            raise Validation(f"a {member.status.value.lower()} member cannot change status", ("memberId",))
         if member.status is to:
             return member  # already there: nothing to change, nothing to audit
         await uow.members.set_status(member.id, to, reason)

@@ -27,6 +27,7 @@ from domain.programme import Programme
 from domain.results import RedPacketResult
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.posting import post_entry
 
 SIGN_UP = "SIGN_UP"
 REFERRAL = "REFERRAL"
@@ -44,7 +45,8 @@ async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Progr
         if await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0) is not None:
             continue  # its budget or limit went to a concurrent enrolment
         award_id = await uow.offers.record_member_award(member.id, offer, SIGN_UP, offer.points, None, now)
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             bonus_entry(member.id, award_id, offer.points, offer.funding, f"Welcome bonus: {offer.name}"),
             now,
             earn_lot(member.id, offer.points, now, programme),
@@ -75,7 +77,8 @@ async def give_referral_bonuses(
         award_id = await uow.offers.record_member_award(
             referrer_id, offer, REFERRAL, points, purchase_id, now
         )
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             bonus_entry(
                 referrer_id, award_id, points, offer.funding, f"Referral bonus: {facts.member.external_ref}"
             ),
@@ -115,7 +118,8 @@ async def open_red_packet(
             raise LimitReached("this red packet's code is used up", ("code",))
         programme = await uow.programme.get()
         award_id = await uow.offers.record_member_award(member.id, offer, RED_PACKET, offer.points, None, now)
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             bonus_entry(member.id, award_id, offer.points, offer.funding, f"Red packet: {offer.name}"),
             now,
             earn_lot(member.id, offer.points, now, programme),

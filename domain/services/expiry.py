@@ -17,6 +17,7 @@ from domain.clock import Clock
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import LotDraw
 from domain.ports import UnitOfWork
+from domain.services.posting import lock_members, post_entry
 
 BATCH = 500
 
@@ -32,14 +33,15 @@ async def expire_member_lots(
 ) -> int:
     """Inside an open unit of work: expire what is due for one member; the points expired. With
     `skip_locked` (the job), a member whose row another transaction holds is left for later."""
-    if not await uow.ledger.lock_balances([member_id], skip_locked=skip_locked):
+    if not await lock_members(uow, [member_id], skip_locked=skip_locked):
         return 0
     lots = await uow.lots.expired(member_id, now)
     points = sum(lot.remaining for lot in lots)
     if not points:
         return 0
     expiration_id = await uow.lots.add_expiration(member_id, points, now)
-    entry_id = await uow.ledger.post(
+    entry_id = await post_entry(
+        uow,
         transfer(
             kind=EntryKind.EXPIRE,
             member_id=member_id,

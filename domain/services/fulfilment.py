@@ -18,6 +18,7 @@ from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
 from domain.services.admin import audit_event
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 
 
 async def _reward_redemption(uow: UnitOfWork, actor: Actor, redemption_id: int) -> Redemption:
@@ -74,7 +75,7 @@ async def cancel_redemption(
         redemption = await _reward_redemption(uow, actor, cmd.redemption_id)
         if actor.role is Role.MEMBER:
             await active_member(uow, redemption.member_id)
-        await uow.ledger.lock_balances([redemption.member_id])
+        await lock_members(uow, [redemption.member_id])
         redemption = await _reward_redemption(uow, actor, cmd.redemption_id)
         if redemption.status is not RedemptionStatus.REQUESTED:
             raise _not_requested(redemption)
@@ -92,7 +93,8 @@ async def cancel_redemption(
         reward = await uow.rewards.get(redemption.reward_id) if redemption.reward_id is not None else None
         member_id = redemption.member_id
         if points:
-            await uow.ledger.post(
+            await post_entry(
+                uow,
                 transfer(
                     kind=EntryKind.RETURN,
                     member_id=member_id,

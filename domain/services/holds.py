@@ -17,6 +17,7 @@ from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import NewLot, given_back
 from domain.ports import UnitOfWork
 from domain.rewards import Redemption, RedemptionStatus
+from domain.services.posting import lock_members, post_entry
 
 BATCH = 500
 
@@ -41,7 +42,8 @@ async def release_held(uow: UnitOfWork, hold: Redemption, kept: int, description
         return 0
     drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, hold.id, EntryKind.HOLD)
     lots = [NewLot(hold.member_id, back.points, now, back.expires_at) for back in given_back(drawn, kept)]
-    await uow.ledger.post(
+    await post_entry(
+        uow,
         transfer(
             kind=EntryKind.RELEASE,
             member_id=hold.member_id,
@@ -64,7 +66,7 @@ async def _release_lapsed(
     """One lapsed hold in its own transaction: the points released (0 when someone else resolved it
     first), or None when the member's row was busy and `wait` was not asked for."""
     async with (uow := uow_factory()):
-        locked = await uow.ledger.lock_balances([member_id], skip_locked=not wait)
+        locked = await lock_members(uow, [member_id], skip_locked=not wait)
         if member_id not in locked:
             return None
         hold = await uow.redemptions.get(redemption_id)

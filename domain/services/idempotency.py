@@ -23,6 +23,7 @@ from domain.actors import Actor
 from domain.clock import Clock
 from domain.errors import DomainError, IdempotencyKeyReused
 from domain.ports import StoredResponse, UnitOfWork
+from domain.risk import RiskRefused, risk_decision_event
 from domain.validation import idempotency_key
 
 R = TypeVar("R")
@@ -81,6 +82,12 @@ async def run_once(
             scope, key, digest, {"error": rejection.to_dict()}, clock.now()
         )
         if earlier is None:
+            if isinstance(rejection, RiskRefused):  # the audit log keeps every risk decision
+                reason: dict[str, object] = {"reason": rejection.message}
+                event = risk_decision_event(
+                    actor, "security.risk_refused", rejection.member_id, reason, clock.now()
+                )
+                await uow.audit.record(event)
             await uow.commit()
             raise rejection
     return _replay(earlier, digest, result_type)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from domain.clock import Clock
 from domain.earning import earn_lot, mature_entry
 from domain.ports import UnitOfWork
+from domain.services.posting import lock_members, post_entry
 
 BATCH = 500
 
@@ -36,12 +37,13 @@ async def run_maturation(
             async with (uow := uow_factory()):
                 # Another transaction holds the member (a purchase, or the other job): leave it for
                 # the next run rather than queue behind it.
-                if not await uow.ledger.lock_balances([member_id], skip_locked=True):
+                if not await lock_members(uow, [member_id], skip_locked=True):
                     continue
                 taken = await uow.purchases.mature(purchase_id)
                 if taken:
                     programme = await uow.programme.get()
-                    await uow.ledger.post(
+                    await post_entry(
+                        uow,
                         mature_entry(member_id, purchase_id, taken),
                         now,
                         earn_lot(member_id, taken, now, programme),

@@ -3,8 +3,9 @@
 The member's wallet creates a short-lived code; the merchant authorizes with it, which holds the
 points (available -> held, drawing lots, for `programme.hold_minutes`); the merchant then captures
 (spends part or all of the hold; the rest goes back) or voids (all goes back). A hold nobody
-resolves in time is released by `run_hold_release`. Lock order everywhere: the code row, the
-member's balance row, the redemption row, the reward's stock row.
+resolves in time is released by `run_hold_release`. Locks follow the one lock order
+(`domain.services.posting`): the code row, the member's balance row, the redemption row, the
+reward's stock row.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ from domain.lots import draw_from_lots
 from domain.ports import UnitOfWork
 from domain.results import IssuedCode, RedemptionResult
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.risk import Movement, MovementKind
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.holds import merchant_name, release_held
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 from domain.services.redemptions import redeemable_reward
+from domain.services.risk import refuse_risky_redemption
 
 # The same words whether the code never existed, was used, or expired: nothing about whose it was.
 INVALID_CODE = "the code is invalid or has expired"
@@ -86,13 +90,14 @@ async def authorize_redemption(
         if member_id is None:
             raise InvalidCode(INVALID_CODE, ("code",))
         member = await active_member(uow, member_id, "code")
-        await uow.ledger.lock_balances([member.id])
+        await lock_members(uow, [member.id])
         await expire_member_lots(uow, member.id, now)  # an expired point is never held
         reward: Reward | None = None
         if cmd.reward_id is not None:
             reward = await redeemable_reward(uow, cmd.reward_id, member, now)
         points = reward.cost_points if reward is not None else cmd.points
         assert points is not None
+        await refuse_risky_redemption(uow, Movement(MovementKind.REDEEM, member.id, points, now))
         programme = await uow.programme.get()
         until = now + timedelta(minutes=programme.hold_minutes)
         hold = await uow.redemptions.add(
@@ -106,7 +111,8 @@ async def authorize_redemption(
             hold_expires_at=until,
         )
         what = f" for {reward.name}" if reward is not None else ""
-        entry_id = await uow.ledger.post(
+        entry_id = await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.HOLD,
                 member_id=member.id,
@@ -139,7 +145,7 @@ async def _own_hold(uow: UnitOfWork, merchant_id: int, redemption_id: int) -> Re
 async def _locked_open_hold(uow: UnitOfWork, merchant_id: int, redemption_id: int) -> Redemption:
     """The hold, read again once its member's balance row is locked, and still AUTHORIZED."""
     hold = await _own_hold(uow, merchant_id, redemption_id)
-    await uow.ledger.lock_balances([hold.member_id])
+    await lock_members(uow, [hold.member_id])
     hold = await _own_hold(uow, merchant_id, redemption_id)
     if hold.status is not RedemptionStatus.AUTHORIZED:
         raise AlreadyFinalized(f"this redemption is already {hold.status.value.lower()}", ("redemptionId",))
@@ -186,7 +192,8 @@ async def capture_redemption(
         ):
             raise _lost_race()
         name = await merchant_name(uow, hold.merchant_id)
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.REDEEM,
                 member_id=hold.member_id,

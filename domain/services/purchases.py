@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from domain import validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
-from domain.commands import PostPurchase, QualifyPurchase
+from domain.commands import PostPurchase, PresentedMember, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earn_rate, earning, purchase_time
-from domain.errors import LimitReached, NotFound, UnknownCode, Validation
-from domain.members import MemberStatus
+from domain.errors import Forbidden, LimitReached, NotFound, UnknownCode, Validation
+from domain.members import Member, MemberStatus
 from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
     Award,
@@ -27,9 +27,20 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.results import PurchaseResult
+from domain.risk import (
+    Movement,
+    MovementKind,
+    assess,
+    earning_claims,
+    earning_figures,
+    refusal,
+    risk_decision_event,
+)
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
+from domain.services.presence import merchant_member, processor_member
 from domain.services.tiers import upgrade_after_purchase
 from domain.tiers import earn_multiplier, effective_tier
 
@@ -89,20 +100,15 @@ async def qualify_purchase(
 ) -> Evaluation:
     """What postPurchase would give for this basket now, and why each other live offer would not
     apply. The same engine and the same usage, read in a transaction that writes nothing."""
-    require_role(actor, Role.MERCHANT, Role.MEMBER)
-    if actor.role is Role.MERCHANT:
-        merchant_id, member_id = actor.merchant_id, cmd.member_id
-        if member_id is None:
-            raise Validation("a merchant names the member", ("memberId",))
-    else:
-        merchant_id, member_id = cmd.merchant_id, actor.member_id
-        if merchant_id is None:
-            raise Validation("a member names the merchant", ("merchantId",))
-    if merchant_id is None or member_id is None:
-        raise NotFound("the token names no merchant or member")
+    require_role(actor, Role.MERCHANT, Role.PROCESSOR, Role.MEMBER)
+    merchant_id = actor.merchant_id if actor.role is Role.MERCHANT else cmd.merchant_id
+    if merchant_id is None:
+        raise Validation("name the merchant", ("merchantId",))
+    if actor.role is not Role.MEMBER and cmd.member is None:
+        raise Validation("name the member", ("member",))
     now = clock.now()
     async with uow:
-        member = await active_member(uow, member_id)
+        member = await _acting_for(uow, actor, cmd.member, merchant_id, now, checkout=False)
         programme = await uow.programme.get()
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
@@ -151,11 +157,31 @@ async def _use_coupon(
         raise LimitReached("this coupon is used up", ("couponCode",))
 
 
+async def _acting_for(
+    uow: UnitOfWork,
+    actor: Actor,
+    presented: PresentedMember | None,
+    merchant_id: int,
+    now: datetime,
+    *,
+    checkout: bool,
+) -> Member:
+    if actor.role is Role.MERCHANT and presented is not None:
+        return await merchant_member(uow, merchant_id, presented, now, checkout=checkout)
+    if actor.role is Role.PROCESSOR and presented is not None:
+        return await processor_member(uow, presented)
+    if actor.role is Role.MEMBER and actor.member_id is not None:
+        return await active_member(uow, actor.member_id)
+    raise Forbidden("the token names no member")
+
+
 async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> PurchaseResult:
-    require_role(actor, Role.MERCHANT)
-    merchant_id = actor.merchant_id
+    """A merchant's purchase, for the member that presented itself to it, or a processor's (the bank's
+    card processing), for any member at a merchant it names."""
+    require_role(actor, Role.MERCHANT, Role.PROCESSOR)
+    merchant_id = actor.merchant_id if actor.role is Role.MERCHANT else cmd.merchant_id
     if merchant_id is None:
-        raise NotFound("the token names no merchant")
+        raise Validation("a processor names the merchant", ("merchantId",))
     validation.positive_int(cmd.amount.amount_minor, ("amount", "amountMinor"))
     reference = validation.optional_text(cmd.reference, ("reference",), max_length=100)
     coupon_code = None
@@ -165,11 +191,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
     occurred_at = purchase_time(cmd.occurred_at, now)
 
     async def work() -> PurchaseResult:
-        member = await active_member(uow, cmd.member_id)
+        member = await _acting_for(uow, actor, cmd.member, merchant_id, now, checkout=True)
         programme = await uow.programme.get()
         merchant = await uow.merchants.get(merchant_id)
         if merchant is None:
-            raise NotFound("the token's merchant does not exist")
+            raise NotFound("no such merchant", ("merchantId",))
         ladder = await uow.tiers.ladder()  # the catalogue's: no query while the tiers are unchanged
         tier = effective_tier(member, ladder)
         multiplier = earn_multiplier(tier)
@@ -200,8 +226,13 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # Inside the return window the points stay pending, then mature into a lot (scripts/jobs).
         pending_days = programme.pending_days_at(merchant)
         matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
-        pending = matures_at is not None
-        purchase = await uow.purchases.add(
+        # Risk control, before the member's balance row is taken (the lock order): the purchase is
+        # written with the risk counters it claims (one round trip where the store can), then
+        # assessed. Refused, everything rolls back; held, the points go to the review balance.
+        movement = Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
+        rules = await uow.risk.rules()
+        purchase, counted = await uow.purchases.add_claiming(
+            earning_claims(movement, rules),
             member_id=member.id,
             merchant_id=merchant.id,
             amount=earned.amount,
@@ -209,22 +240,31 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             occurred_at=occurred_at,
             reference=reference,
             points_earned=points,
-            points_pending=points if pending else 0,
+            points_pending=points if matures_at is not None else 0,
             at=now,
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
+        risk = assess(movement, earning_figures(movement, counted), rules)
+        if risk.refused:
+            raise refusal(risk, ("amount",), member_id=member.id)
+        held = risk.held and points > 0  # a purchase earning nothing has nothing to hold
+        if held and matures_at is not None:
+            await uow.risk.hold_purchase(purchase.id)  # the review is the wait: no return window
+            purchase, matures_at = replace(purchase, points_pending=0), None
+        pending = matures_at is not None
         awarded = {a.offer_id for a in awards}
         referrer_id = facts.member.referred_by
         if referrer_id is not None and any(referrer_points(o, facts) for o in offers if o.id in awarded):
             # The referrer is paid too: both members' rows, in id order, as transfers take them.
-            await uow.ledger.lock_balances([member.id, referrer_id])
+            await lock_members(uow, [member.id, referrer_id])
         if points:
             funded = [cost for award in awards for cost in award.funding]
-            await uow.ledger.post(
-                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at),
+            await post_entry(
+                uow,
+                earn_entry(member.id, purchase.id, points, merchant, funded, matures_at, held=held),
                 now,
-                None if pending else earn_lot(member.id, points, now, programme),
+                None if pending or held else earn_lot(member.id, points, now, programme),
             )
         else:
             await uow.members.record_activity(member.id, now)  # no entry to say the member shopped
@@ -241,6 +281,33 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # With the member's balance row locked by the post above (or here, when nothing was posted),
         # a purchase that lifts the member into a higher tier upgrades it at once.
         await upgrade_after_purchase(uow, member, ladder, programme, now, locked=points > 0)
-        return PurchaseResult.of(purchase, awards)
+        result = PurchaseResult.of(purchase, awards)
+        if held:
+            review = await uow.risk.add_review(
+                member_id=member.id,
+                purchase_id=purchase.id,
+                merchant_id=merchant.id,
+                points=points,
+                outcomes=risk.outcomes,
+                at=now,
+            )
+            result = replace(
+                result, review_id=review.id, risk_notice=f"held for risk review: {risk.summary()}"
+            )
+            await uow.audit.record(
+                risk_decision_event(
+                    actor,
+                    "security.risk_hold",
+                    member.id,
+                    {
+                        "reviewId": review.id,
+                        "purchaseId": purchase.id,
+                        "points": points,
+                        "rules": risk.summary(),
+                    },
+                    now,
+                )
+            )
+        return result
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=PurchaseResult, work=work)

@@ -15,9 +15,12 @@ from domain.members import Member
 from domain.ports import UnitOfWork
 from domain.results import RedemptionResult
 from domain.rewards import LimitPeriod, RedemptionStatus, Reward
+from domain.risk import Movement, MovementKind
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
+from domain.services.risk import refuse_risky_redemption
 from domain.tiers import effective_tier_id
 
 _PER = {
@@ -66,9 +69,10 @@ async def redeem_reward(
     async def work() -> RedemptionResult:
         member = await active_member(uow, member_id)
         # The member's balance row first: it serializes the member's redemptions (the limit's count).
-        await uow.ledger.lock_balances([member.id])
+        await lock_members(uow, [member.id])
         await expire_member_lots(uow, member.id, now)  # an expired point is never spent
         reward = await redeemable_reward(uow, cmd.reward_id, member, now)
+        await refuse_risky_redemption(uow, Movement(MovementKind.REDEEM, member.id, reward.cost_points, now))
 
         redemption = await uow.redemptions.add(
             member_id=member.id,
@@ -77,8 +81,9 @@ async def redeem_reward(
             status=RedemptionStatus.REQUESTED,
             at=now,
         )
-        # Lock order: the member's balance row first, then the reward's stock row.
-        entry_id = await uow.ledger.post(
+        # The lock order (domain.services.posting): the member's balance row, then the reward's stock.
+        entry_id = await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.REDEEM,
                 member_id=member.id,

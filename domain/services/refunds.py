@@ -24,6 +24,7 @@ from domain.lots import NewLot, earliest_expiry
 from domain.money import Money
 from domain.ports import UnitOfWork
 from domain.refunds import (
+    PointsToReverse,
     RefundablePurchase,
     Reversal,
     cumulative_share,
@@ -36,9 +37,11 @@ from domain.refunds import (
     refund_entry,
 )
 from domain.results import RefundResult
+from domain.risk import ReviewStatus, RiskRefused
 from domain.services.common import require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
 
 
 async def refund_purchase(
@@ -69,11 +72,19 @@ async def refund_purchase(
         # member's row serializes the purchase's refunds and its maturation, so the purchase read
         # under it is current.
         await uow.refunds.lock_offer_counters(found)
-        await uow.ledger.lock_balances([member_id])
+        await lock_members(uow, [member_id])
         purchase = await uow.refunds.purchase(found.id)
         assert purchase is not None
         amount = refund_amount(purchase, cmd.amount)
         points = points_to_reverse(purchase, amount)
+        review = await uow.risk.review_of_purchase(purchase.id) if purchase.points_earned else None
+        if review is not None and review.status is ReviewStatus.OPEN:
+            raise RiskRefused(
+                "the purchase's points are under risk review: an admin approves or rejects them first",
+                ("purchaseId",),
+            )
+        if review is not None and review.status is ReviewStatus.REJECTED:
+            points = PointsToReverse(0, purchase.points_refunded, 0)  # the rejection took them all back
         if not await uow.refunds.take(purchase, amount, points):
             # Whatever changes the purchase row locks the member's row first, so this means a broken
             # invariant: refuse as the conditional update did, or fail loudly.
@@ -99,8 +110,8 @@ async def refund_purchase(
             description = refund_description(
                 merchant.name, Money(amount, purchase.amount.currency), reversal.debt
             )
-            entry_id = await uow.ledger.post(
-                refund_entry(member_id, refund_id, reversal, returns, description), now
+            entry_id = await post_entry(
+                uow, refund_entry(member_id, refund_id, reversal, returns, description), now
             )
             if reversal.draws:
                 await uow.lots.consume(entry_id, member_id, reversal.draws, now)
@@ -154,7 +165,8 @@ async def return_points_paid(
             raise RuntimeError(f"redemption {redemption.id} changed while its member's row was locked")
         drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, redemption.id, EntryKind.HOLD)
         expires_at = earliest_expiry(drawn) or (await uow.programme.get()).expiry_for(at)
-        await uow.ledger.post(
+        await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.RETURN,
                 member_id=purchase.member_id,

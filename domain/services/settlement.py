@@ -8,20 +8,37 @@ Each line is idempotent per (merchant, reference): a re-run of the same file add
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import member_links
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
-from domain.errors import DomainError, LimitReached, MemberLocked, NotFound
-from domain.ledger import MAX_BALANCE
+from domain.errors import DomainError, MemberLocked, NotFound
+from domain.ledger import JournalEntry
+from domain.lots import NewLot
 from domain.members import MemberStatus
 from domain.ports import UnitOfWork
+from domain.posting import decide_posting
 from domain.purchases import NewPurchase
+from domain.risk import (
+    Counted,
+    CounterClaim,
+    CounterKey,
+    Movement,
+    MovementKind,
+    RiskDecision,
+    assess,
+    earning_claims,
+    earning_figures,
+    refusal,
+    risk_decision_event,
+)
 from domain.services.common import require_role
+from domain.services.posting import lock_members, post_entries
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
 from domain.tiers import earn_multiplier, entry_tier
 
@@ -50,7 +67,9 @@ async def import_settlement_batch(
         if merchant is None:
             raise NotFound("the merchant does not exist")
         programme = await uow.programme.get()
-        members = await uow.members.statuses_by_external_refs({line.member_external_ref for line in lines})
+        # A member presents itself to a merchant's file by its link: the reference the link gave.
+        refs = {member_links.normalize(line.member_ref) for line in lines}
+        members = await uow.member_links.statuses_by_refs(merchant.id, refs)
         multipliers = await _tier_multipliers(uow, [member_id for member_id, _ in members.values()])
 
         rejected: list[BadLine] = []
@@ -63,9 +82,9 @@ async def import_settlement_batch(
                 duplicates += _duplicate_or_reject(line, digests[line.reference] == digest, rejected)
                 continue
             try:
-                found = members.get(line.member_external_ref)
+                found = members.get(member_links.normalize(line.member_ref))
                 if found is None:
-                    raise NotFound("no member has this externalRef", ("member",))
+                    raise NotFound("no member linked to this merchant has this reference", ("member",))
                 member_id, status = found
                 if status is not MemberStatus.ACTIVE:
                     raise MemberLocked(f"member is {status.value.lower()}", ("member",))
@@ -94,17 +113,38 @@ async def import_settlement_batch(
             )
         to_post = [a for ref, a in accepted.items() if ref in claimed]
 
-        over_limit = await _over_balance_limit(uow, to_post)
-        if over_limit:
-            await uow.idempotency.release_many(scope, {a.line.reference for a in over_limit})
-            too_much = LimitReached(f"a member's balance cannot exceed {MAX_BALANCE} points", ("amount",))
-            rejected += [_bad(a.line, too_much) for a in over_limit]
-            to_post = [a for a in to_post if a not in over_limit]
+        # Risk control, as for postPurchase and before the members' balance rows (the lock order):
+        # a refused line is rejected, a held line's points go to the member's review balance.
+        risk = await _assess_lines(uow, merchant.id, to_post, now)
+        refused = [a for a in to_post if risk[a.line.reference].refused]
+        if refused:
+            await uow.idempotency.release_many(scope, {a.line.reference for a in refused})
+            rejected += [_bad(a.line, refusal(risk[a.line.reference], ("amount",))) for a in refused]
+            to_post = [a for a in to_post if not risk[a.line.reference].refused]
+        held = {a.line.reference for a in to_post if risk[a.line.reference].held and a.earned.points}
 
-        # The return window applies as it does to postPurchase.
+        # The return window applies as it does to postPurchase (a held line waits in review instead).
         pending_days = programme.pending_days_at(merchant)
-        matures_at = now + timedelta(days=pending_days) if pending_days > 0 else None
-        pending = matures_at is not None
+        window_ends = now + timedelta(days=pending_days) if pending_days > 0 else None
+
+        def matures_at(a: _Accepted) -> datetime | None:
+            return None if a.line.reference in held else window_ends
+
+        def booked(a: _Accepted, purchase_id: int) -> tuple[JournalEntry, NewLot | None]:
+            on_hold = a.line.reference in held
+            entry = earn_entry(
+                a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at(a), held=on_hold
+            )
+            no_lot = on_hold or matures_at(a) is not None
+            return entry, None if no_lot else earn_lot(a.member_id, a.earned.points, now, programme)
+
+        over_limit = await _refused_by_the_ledger(uow, to_post, booked)
+        if over_limit:
+            await uow.idempotency.release_many(scope, {a.line.reference for a, _ in over_limit})
+            await _give_back_claims(uow, merchant.id, [a for a, _ in over_limit], now)
+            rejected += [_bad(a.line, error) for a, error in over_limit]
+            to_post = [a for a in to_post if a not in {a for a, _ in over_limit}]
+
         purchase_ids = await uow.purchases.add_many(
             [
                 NewPurchase(
@@ -115,26 +155,33 @@ async def import_settlement_batch(
                     occurred_at=a.occurred_at,
                     reference=a.line.reference,
                     points_earned=a.earned.points,
-                    points_pending=a.earned.points if pending else 0,
-                    matures_at=matures_at,
+                    points_pending=a.earned.points if matures_at(a) is not None else 0,
+                    matures_at=matures_at(a),
                 )
                 for a in to_post
             ],
             now,
         )
-        await uow.ledger.post_many(
-            [
-                (
-                    earn_entry(a.member_id, purchase_id, a.earned.points, merchant, pending_until=matures_at),
-                    None if pending else earn_lot(a.member_id, a.earned.points, now, programme),
+        posted = list(zip(to_post, purchase_ids, strict=True))
+        await post_entries(uow, [booked(a, purchase_id) for a, purchase_id in posted if a.earned.points], now)
+        for a, purchase_id in posted:
+            if a.line.reference in held:
+                decision = risk[a.line.reference]
+                review = await uow.risk.add_review(
+                    member_id=a.member_id,
+                    purchase_id=purchase_id,
+                    merchant_id=merchant.id,
+                    points=a.earned.points,
+                    outcomes=decision.outcomes,
+                    at=now,
                 )
-                for a, purchase_id in zip(to_post, purchase_ids, strict=True)
-                if a.earned.points
-            ],
-            now,
-        )
+                facts = {"reviewId": review.id, "purchaseId": purchase_id, "points": a.earned.points}
+                event = risk_decision_event(
+                    actor, "security.risk_hold", a.member_id, facts | {"rules": decision.summary()}, now
+                )
+                await uow.audit.record(event)
         # A line that earned nothing has no entry to say the member shopped: as postPurchase does,
-        # record that it acted (its balance row is locked above).
+        # record that it acted (its balance row is locked with the others').
         earned_nothing = {a.member_id for a in to_post if not a.earned.points}
         for member_id in sorted(earned_nothing - {a.member_id for a in to_post if a.earned.points}):
             await uow.members.record_activity(member_id, now)
@@ -168,7 +215,7 @@ def line_digest(line: SettlementLine) -> str:
     characters (the parser refuses them), so the unit separator keeps them apart unambiguously."""
     fields = (
         line.reference,
-        line.member_external_ref,
+        line.member_ref,
         str(line.amount.amount_minor),
         line.amount.currency,
         line.occurred_at.isoformat(),
@@ -177,18 +224,85 @@ def line_digest(line: SettlementLine) -> str:
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
-async def _over_balance_limit(uow: UnitOfWork, to_post: list[_Accepted]) -> list[_Accepted]:
-    """Lock the members' balances, in id order, and find the lines that would take one past the limit."""
-    balances = await uow.ledger.lock_balances({a.member_id for a in to_post})
-    running = {member_id: (b.available, b.lifetime_earned) for member_id, b in balances.items()}
-    over: list[_Accepted] = []
+async def _refused_by_the_ledger(
+    uow: UnitOfWork,
+    to_post: list[_Accepted],
+    booked: Callable[[_Accepted, int], tuple[JournalEntry, NewLot | None]],
+) -> list[tuple[_Accepted, DomainError]]:
+    """Lock the members' balances (those of lines that earn nothing too: their activity is recorded)
+    and decide each line's posting, in order, as the batch will book it: the lines the ledger would
+    refuse (a balance past its limit), with why. The purchases do not exist yet; the decision does
+    not depend on their ids."""
+    running = await lock_members(uow, {a.member_id for a in to_post})
+    refused: list[tuple[_Accepted, DomainError]] = []
     for a in to_post:
-        available, earned = running[a.member_id]
-        if max(available, earned) + a.earned.points > MAX_BALANCE:
-            over.append(a)
+        if not a.earned.points:
+            continue  # no entry to book
+        entry, lot = booked(a, 0)
+        try:
+            decision = decide_posting(entry, lot, running)
+        except DomainError as error:
+            refused.append((a, type(error)(error.message, ("amount",))))
             continue
-        running[a.member_id] = (available + a.earned.points, earned + a.earned.points)
-    return over
+        running |= {row.member_id: row.after for row in decision.rows}
+    return refused
+
+
+def _movement(a: _Accepted, merchant_id: int, at: datetime) -> Movement:
+    return Movement(MovementKind.EARN, a.member_id, a.earned.points, at, a.earned.amount, merchant_id)
+
+
+async def _assess_lines(
+    uow: UnitOfWork, merchant_id: int, lines: Sequence[_Accepted], at: datetime
+) -> dict[str, RiskDecision]:
+    """Each line's risk decision, in file order, each seeing the lines before it: the batch claims
+    all its lines' counters in one go (under their row locks, to commit), then gives back what the
+    refused lines claimed."""
+    rules = await uow.risk.rules()
+    claims = {a.line.reference: earning_claims(_movement(a, merchant_id, at), rules) for a in lines}
+    counted = await uow.risk.claim(_summed([c for per_line in claims.values() for c in per_line]))
+    running = {key: counted[key] for key in counted}
+    decisions = {}
+    refused: list[CounterClaim] = []
+    for a in lines:
+        mine = claims[a.line.reference]
+        movement = _movement(a, merchant_id, at)
+        decision = assess(movement, earning_figures(movement, {c.key: running[c.key] for c in mine}), rules)
+        decisions[a.line.reference] = decision
+        if decision.refused:
+            refused += mine
+            continue
+        for c in mine:
+            seen = running[c.key]
+            running[c.key] = Counted(
+                seen.count + c.count, seen.points + c.points, seen.amount_minor + c.amount_minor
+            )
+    if refused:
+        await uow.risk.claim(_summed(refused, sign=-1))
+    return decisions
+
+
+async def _give_back_claims(
+    uow: UnitOfWork, merchant_id: int, lines: Sequence[_Accepted], at: datetime
+) -> None:
+    """Lines the ledger refused after their counters were claimed: their claims are taken back (the
+    batch holds those counter rows already, so this takes no new lock)."""
+    rules = await uow.risk.rules()
+    claims = [c for a in lines for c in earning_claims(_movement(a, merchant_id, at), rules)]
+    if claims:
+        await uow.risk.claim(_summed(claims, sign=-1))
+
+
+def _summed(claims: Sequence[CounterClaim], sign: int = 1) -> list[CounterClaim]:
+    """One claim per counter, in key order (the lock order)."""
+    total: dict[CounterKey, tuple[int, int, int]] = {}
+    for c in claims:
+        count, points, amount = total.get(c.key, (0, 0, 0))
+        total[c.key] = (count + c.count, points + c.points, amount + c.amount_minor)
+    return [
+        CounterClaim(key, sign * count, sign * points, sign * amount)
+        for key, (count, points, amount) in sorted(total.items())
+    ]
 
 
 def _duplicate_or_reject(line: SettlementLine, same_request: bool, rejected: list[BadLine]) -> int:

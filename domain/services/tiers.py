@@ -19,6 +19,7 @@ from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
 from domain.services.common import require_role
+from domain.services.posting import lock_members
 from domain.tiers import (
     MAX_MULTIPLIER,
     MIN_MULTIPLIER,
@@ -152,7 +153,7 @@ async def upgrade_after_purchase(
     if not worth_checking_on_purchase(ladder, member):
         return None
     if not locked:
-        await uow.ledger.lock_balances([member.id])
+        await lock_members(uow, [member.id])
     since = window_start(now, programme.tier_window_months)
     q = await uow.tiers.qualification(member.id, since, ladder_currency(ladder))
     decision = decide_on_purchase(ladder, member, q)
@@ -198,7 +199,7 @@ async def run_tier_evaluation(
             break
         for member_id in ids:
             async with (uow := uow_factory()):
-                if not await uow.ledger.lock_balances([member_id], skip_locked=True):
+                if not await lock_members(uow, [member_id], skip_locked=True):
                     skipped += 1
                     continue
                 member = await uow.members.get(member_id)

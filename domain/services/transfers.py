@@ -13,9 +13,12 @@ from domain.lots import NewLot, draw_from_lots
 from domain.members import MemberStatus
 from domain.ports import UnitOfWork
 from domain.results import TransferResult
+from domain.risk import Movement, MovementKind
 from domain.services.common import active_member, require_role
 from domain.services.expiry import expire_member_lots
 from domain.services.idempotency import run_once
+from domain.services.posting import lock_members, post_entry
+from domain.services.risk import refuse_risky_transfer
 
 
 async def transfer_points(
@@ -49,10 +52,13 @@ async def transfer_points(
         if receiver.status is not MemberStatus.ACTIVE:
             raise MemberLocked("the receiving member cannot take points", (field,))
         # Both balance rows, in id order: opposite transfers wait for each other, never deadlock.
-        await uow.ledger.lock_balances([sender.id, receiver.id])
+        await lock_members(uow, [sender.id, receiver.id])
         await expire_member_lots(uow, sender.id, now)
         programme = await uow.programme.get()
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        await refuse_risky_transfer(
+            uow, sender.id, Movement(MovementKind.TRANSFER, receiver.id, cmd.points, now)
+        )
         given = await uow.transfers.given_since(sender.id, month_start)
         if given + cmd.points > programme.transfer_limit_per_month:
             left = max(0, programme.transfer_limit_per_month - given)
@@ -61,7 +67,8 @@ async def transfer_points(
         lots = await uow.lots.spendable(sender.id)
         draws = draw_from_lots(lots, cmd.points)
         expiry = {lot.id: lot.expires_at for lot in lots}
-        entry_id = await uow.ledger.post(
+        entry_id = await post_entry(
+            uow,
             JournalEntry(
                 kind=EntryKind.TRANSFER,
                 member_id=sender.id,

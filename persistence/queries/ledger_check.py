@@ -10,11 +10,11 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   ENTRY_UNBALANCED / ENTRY_TOO_FEW_LINES   every journal entry's lines sum to 0, and it has >= 2 lines
   LINE_INVALID_ACCOUNT     a line names a known account; member accounts carry member_id, others do not
   BALANCE_ROW_MISSING      every member has its member_balances row
-  BALANCE_MISMATCH         stored available/pending/held == sum of the member's lines on that account,
-                           and stored debt == minus the sum of its MEMBER_DEBT lines
+  BALANCE_MISMATCH         stored available/pending/held/under_review == sum of the member's lines on
+                           that account, and stored debt == minus the sum of its MEMBER_DEBT lines
   LIFETIME_MISMATCH        lifetime_earned/lifetime_redeemed == what `JournalEntry.lifetime_deltas`
                            derives from the journal, from each entry's net change of the member's
-                           accounts (EARN/ADJUST credits and REFUND debits count as earned; REDEEM
+                           accounts (EARN/ADJUST credits and REFUND/REJECT debits count as earned; REDEEM
                            debits and RETURN credits as redeemed)
   LOT_OUT_OF_RANGE         0 <= lot.remaining <= lot.points
   LOT_REMAINING_MISMATCH   lot.remaining == lot.points - sum(lot_draws.points of that lot)
@@ -25,6 +25,9 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   ORIGIN_MISSING / ORIGIN_MEMBER_MISMATCH / ORIGIN_UNKNOWN_TYPE
                            every entry points at an existing purchase/redemption/adjustment row of the
                            same member
+  REVIEW_MISMATCH          per member, the points of its OPEN risk reviews == its stored under_review,
+                           and every review's points == what its purchase's EARN entry credited to
+                           MEMBER_REVIEW
   ENTRY_MISSING            every adjustment, completed redemption and purchase that earned points has
                            its journal entry (the reverse of the origin check)
   OFFER_USAGE_MISMATCH     an offer's counters == what its awards gave less what refunds gave back
@@ -32,6 +35,9 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   AWARD_FUNDING_MISMATCH   every award's funding rows add up to what it gave
   AWARD_REFUND_OUT_OF_RANGE  refunds gave back from an award between 0 and what it gave (points and
                            money), so every net figure of campaignReport is between 0 and the gross
+  AUDIT_ROW_ALTERED / AUDIT_CHAIN_BROKEN / AUDIT_HEAD_MISMATCH
+                           the audit log's hash chain holds (queries/audit_check.py): the first
+                           row whose content or link no longer matches is named
 
 The three lot invariants (LOTS_BALANCE, LOTS_ISSUED, DRAWS) hold because every point in
 MEMBER_AVAILABLE lives in exactly one lot, and only available points do: pending points get their
@@ -52,6 +58,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import MEMBER_ACCOUNT_KINDS, AccountKind, EntryKind, OriginType
+from persistence.queries.audit_check import check_audit_chain
 from persistence.tables import (
     adjustments,
     award_funding,
@@ -68,6 +75,7 @@ from persistence.tables import (
     purchases,
     redemptions,
     refunds,
+    risk_reviews,
     transfers,
 )
 
@@ -92,6 +100,10 @@ class ViolationKind(StrEnum):
     OFFER_USAGE_MISMATCH = "OFFER_USAGE_MISMATCH"
     AWARD_FUNDING_MISMATCH = "AWARD_FUNDING_MISMATCH"
     AWARD_REFUND_OUT_OF_RANGE = "AWARD_REFUND_OUT_OF_RANGE"
+    AUDIT_ROW_ALTERED = "AUDIT_ROW_ALTERED"
+    AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
+    AUDIT_HEAD_MISMATCH = "AUDIT_HEAD_MISMATCH"
+    REVIEW_MISMATCH = "REVIEW_MISMATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,7 @@ class Violation:
     entry_id: int | None = None
     lot_id: int | None = None
     origin_id: int | None = None
+    audit_id: int | None = None
 
     def __str__(self) -> str:
         return f"{self.kind.value}: {self.message}"
@@ -153,9 +166,13 @@ async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = No
             checker.offer_usage,
             checker.award_funding,
             checker.award_refunds,
+            checker.reviews,
         ):
             await check()
-        counts = await _counts(conn)
+        audit_rows, chain_break = await check_audit_chain(conn)
+        if chain_break is not None:
+            checker._add(ViolationKind(chain_break.kind), chain_break.message, audit_id=chain_break.row_id)
+        counts = {**await _counts(conn), "audit rows": audit_rows}
         system_totals, member_totals = await _totals(conn)
     return LedgerReport(counts, system_totals, member_totals, tuple(checker.violations))
 
@@ -210,6 +227,7 @@ _ORIGIN_TABLES = {
     OriginType.REFUND.value: refunds,
 }
 _DEBT = AccountKind.MEMBER_DEBT.value
+_REVIEW = AccountKind.MEMBER_REVIEW.value
 
 
 class _Checker:
@@ -316,6 +334,7 @@ class _Checker:
                 _sum_where(kind == _PENDING, amount).label("pending"),
                 _sum_where(kind == _HELD, amount).label("held"),
                 _sum_where(kind == _DEBT, amount).label("debt"),
+                _sum_where(kind == _REVIEW, amount).label("review"),
             )
             .select_from(
                 journal_lines.join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
@@ -324,10 +343,19 @@ class _Checker:
             .group_by(journal_lines.c.member_id, journal_lines.c.entry_id, journal_entries.c.kind)
             .subquery()
         )
-        net = per_entry.c.available + per_entry.c.pending + per_entry.c.held + per_entry.c.debt
+        net = (
+            per_entry.c.available
+            + per_entry.c.pending
+            + per_entry.c.held
+            + per_entry.c.debt
+            + per_entry.c.review
+        )
         entry_kind = per_entry.c.entry_kind
         earns = entry_kind.in_([EntryKind.EARN.value, EntryKind.ADJUST.value])
-        earned = or_(and_(earns, net > 0), and_(entry_kind == EntryKind.REFUND.value, net < 0))
+        earned = or_(
+            and_(earns, net > 0),
+            and_(entry_kind.in_([EntryKind.REFUND.value, EntryKind.REJECT.value]), net < 0),
+        )
         redeemed = or_(
             and_(entry_kind == EntryKind.REDEEM.value, net < 0),
             and_(entry_kind == EntryKind.RETURN.value, net > 0),
@@ -339,6 +367,7 @@ class _Checker:
                 _sum(per_entry.c.pending).label("pending"),
                 _sum(per_entry.c.held).label("held"),
                 (-_sum(per_entry.c.debt)).label("debt"),
+                _sum(per_entry.c.review).label("review"),
                 _sum_where(earned, net).label("earned"),
                 _sum_where(redeemed, -net).label("redeemed"),
             )
@@ -351,6 +380,7 @@ class _Checker:
             "pending": func.coalesce(per_member.c.pending, 0),
             "held": func.coalesce(per_member.c.held, 0),
             "debt": func.coalesce(per_member.c.debt, 0),
+            "under_review": func.coalesce(per_member.c.review, 0),
             "lifetime_earned": func.coalesce(per_member.c.earned, 0),
             "lifetime_redeemed": func.coalesce(per_member.c.redeemed, 0),
         }
@@ -705,6 +735,53 @@ class _Checker:
                 member_id=row.member_id,
             )
 
+    # (j) the review balance: open reviews hold exactly what the balance row says, and each review
+    # holds what its earning credited to the review account
+    async def reviews(self) -> None:
+        r = risk_reviews.c
+        open_points = (
+            select(r.member_id, _sum(r.points).label("points"))
+            .where(r.status == "OPEN")
+            .group_by(r.member_id)
+            .subquery()
+        )
+        b = member_balances.c
+        statement = (
+            select(b.member_id, b.under_review, func.coalesce(open_points.c.points, 0).label("open"))
+            .select_from(member_balances.outerjoin(open_points, open_points.c.member_id == b.member_id))
+            .where(b.under_review != func.coalesce(open_points.c.points, 0))
+            .order_by(b.member_id)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.REVIEW_MISMATCH,
+                f"member {row.member_id} under_review: stored {_n(row.under_review)}, open reviews hold"
+                f" {_n(row.open)}",
+                member_id=row.member_id,
+            )
+        credited = (
+            select(journal_lines.c.amount)
+            .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+            .where(
+                journal_entries.c.origin_type == OriginType.PURCHASE.value,
+                journal_entries.c.origin_id == r.purchase_id,
+                journal_entries.c.kind == EntryKind.EARN.value,
+                journal_lines.c.account_kind == _REVIEW,
+            )
+            .scalar_subquery()
+        )
+        mismatched: Select[Any] = (
+            select(r.id, r.member_id, r.points, credited.label("credited"))
+            .where(or_(credited.is_(None), credited != r.points))
+            .order_by(r.id)
+        )
+        for row in await self._rows(mismatched):
+            self._add(
+                ViolationKind.REVIEW_MISMATCH,
+                f"risk review {row.id} holds {row.points} points, its earning credited {_n(row.credited)}",
+                member_id=row.member_id,
+            )
+
 
 async def _counts(conn: AsyncConnection) -> dict[str, int]:
     tables = {
@@ -734,7 +811,15 @@ async def _totals(conn: AsyncConnection) -> tuple[dict[str, int], dict[str, int]
     system.update({kind: _n(total) for kind, total in rows})
     b = member_balances.c
     stored = (
-        await conn.execute(select(_sum(b.available), _sum(b.pending), _sum(b.held), _sum(b.debt)))
+        await conn.execute(
+            select(_sum(b.available), _sum(b.pending), _sum(b.held), _sum(b.debt), _sum(b.under_review))
+        )
     ).one()
-    member = {_AVAILABLE: _n(stored[0]), _PENDING: _n(stored[1]), _HELD: _n(stored[2]), _DEBT: -_n(stored[3])}
+    member = {
+        _AVAILABLE: _n(stored[0]),
+        _PENDING: _n(stored[1]),
+        _HELD: _n(stored[2]),
+        _DEBT: -_n(stored[3]),
+        _REVIEW: _n(stored[4]),
+    }
     return system, member

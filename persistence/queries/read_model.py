@@ -8,10 +8,12 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, case, exists, func, or_, select
+from sqlalchemy import Row, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
+from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
 from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
@@ -26,15 +28,18 @@ from domain.tiers import Qualification, Tier, TierChange
 from persistence import mapping, offer_codec
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
+from persistence.personal_data import vault_for
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
+    audit_log,
     award_funding,
     expirations,
     journal_entries,
     journal_lines,
     member_awards,
     member_balances,
+    member_links,
     members,
     merchants,
     offer_funders,
@@ -120,9 +125,13 @@ _LEDGER_PAGE_BEFORE = _LEDGER_PAGE.where(journal_lines.c.id < bindparam("before"
 _QUALIFICATIONS = qualification_statement(by_member=True)
 
 
+_STANDING = member_links.c.unlinked_at.is_(None)
+
+
 class SqlReadModel:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.vault = vault_for(engine)
 
     async def _read(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Every read: its own short connection, tried again once if that connection was gone."""
@@ -149,14 +158,14 @@ class SqlReadModel:
         return [found.get(i) for i in ids]
 
     async def members(self, ids: Sequence[int]) -> list[Member | None]:
-        return await self._by_ids("members", ids, mapping.member)
+        return await self._by_ids("members", ids, self._member)
 
     async def members_with_balances(self, ids: Sequence[int]) -> list[tuple[Member, Balance] | None]:
         """Members and their balances in one statement: a wallet almost always asks for both."""
         if not ids:
             return []
         rows = await self._rows(_MEMBERS_WITH_BALANCES, {"ids": sorted(set(ids))})
-        found = {row.id: (mapping.member(row), mapping.balance_from_prefixed(row)) for row in rows}
+        found = {row.id: (self._member(row), mapping.balance_from_prefixed(row)) for row in rows}
         return [found.get(i) for i in ids]
 
     async def balances(self, member_ids: Sequence[int]) -> list[Balance | None]:
@@ -243,7 +252,15 @@ class SqlReadModel:
             statement = statement.where(members.c.status == where.status.value)
         if where.external_ref is not None:
             statement = statement.where(members.c.external_ref == where.external_ref)
-        return [mapping.member(row) for row in await self._rows(statement)]
+        # Contact data is found by its keyed hash: the database holds no plain value to compare.
+        if where.phone is not None:
+            statement = statement.where(members.c.phone_lookup == self.vault.phone_lookup(where.phone))
+        if where.email is not None:
+            statement = statement.where(members.c.email_lookup == self.vault.email_lookup(where.email))
+        return [self._member(row) for row in await self._rows(statement)]
+
+    def _member(self, row: Row[Any]) -> Member:
+        return mapping.member(row, self.vault)
 
     async def _page(
         self, table: Table, after: int | None, limit: int, convert: Callable[[Row[Any]], T]
@@ -278,6 +295,22 @@ class SqlReadModel:
         if before is not None:
             statement = statement.where(security_events.c.id < before)
         return [mapping.security_event(row) for row in await self._rows(statement)]
+
+    async def audit_page(self, before: int | None, limit: int, where: AuditFilter) -> list[AuditEntry]:
+        statement = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if before is not None:
+            statement = statement.where(audit_log.c.id < before)
+        if where.actor is not None:
+            statement = statement.where(audit_log.c.actor == where.actor)
+        if where.action is not None:
+            statement = statement.where(audit_log.c.action == where.action)
+        if where.member_id is not None:
+            statement = statement.where(audit_log.c.member_id == where.member_id)
+        if where.since is not None:
+            statement = statement.where(audit_log.c.created_at >= where.since)
+        if where.until is not None:
+            statement = statement.where(audit_log.c.created_at < where.until)
+        return [mapping.audit_entry(row) for row in await self._rows(statement)]
 
     async def redemption_page(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         statement = (
@@ -372,20 +405,34 @@ class SqlReadModel:
         return await self._read(lambda conn: _campaign_totals(conn, offer_id))
 
     async def merchant_knows_member(self, merchant_id: int, member_id: int) -> bool:
-        """A purchase the merchant posted for the member, or points the member let it hold at its POS."""
+        return bool(await self.member_refs(merchant_id, [member_id]) != [None])
+
+    async def member_links(self, member_id: int) -> list[MerchantLink]:
+        c = member_links.c
+        statement = select(member_links).where(c.member_id == member_id, _STANDING).order_by(c.id.desc())
+        return [mapping.member_link(row) for row in await self._rows(statement)]
+
+    async def merchant_link_page(self, merchant_id: int, after: int | None, limit: int) -> list[MerchantLink]:
+        c = member_links.c
+        statement = (
+            select(member_links)
+            .where(c.merchant_id == merchant_id, _STANDING)
+            .order_by(c.member_id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(c.member_id > after)
+        return [mapping.member_link(row) for row in await self._rows(statement)]
+
+    async def member_refs(self, merchant_id: int, member_ids: Sequence[int]) -> list[str | None]:
+        c = member_links.c
         rows = await self._rows(
-            select(
-                or_(
-                    exists().where(
-                        purchases.c.merchant_id == merchant_id, purchases.c.member_id == member_id
-                    ),
-                    exists().where(
-                        redemptions.c.merchant_id == merchant_id, redemptions.c.member_id == member_id
-                    ),
-                )
+            select(c.member_id, c.member_ref).where(
+                c.merchant_id == merchant_id, c.member_id.in_(list(member_ids)), _STANDING
             )
         )
-        return bool(rows[0][0])
+        refs = {row.member_id: row.member_ref for row in rows}
+        return [refs.get(member_id) for member_id in member_ids]
 
     async def programme(self) -> Programme:
         """The programme's settings, from this process's catalogue cache (one version check)."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import JSON, column, exists, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Channel, Merchant
@@ -13,11 +14,27 @@ from domain.money import Money
 from domain.offers import FirstPurchase
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import NOT_COUNTED, Redemption, RedemptionKind, RedemptionStatus
+from domain.risk import Counted, CounterClaim, CounterKey
 from persistence import bulk, mapping
+from persistence.repositories.risk import CLAIM_ROWS, claim_counters, claim_params, counted_before
 from persistence.tables import adjustments, merchants, purchases, redemptions, transfers
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
+# PostgreSQL: the purchase and its risk counter claims in one statement (one round trip on the hot path).
+_INSERT_PURCHASE_CLAIMING = text(
+    "WITH claim AS ("
+    + CLAIM_ROWS
+    + "), p AS (INSERT INTO purchases (member_id, merchant_id, amount_minor, currency, channel, occurred_at,"
+    " reference, points_earned, points_pending, matures_at, coupon_id, created_at)"
+    " VALUES (:member_id, :merchant_id, :amount_minor, CAST(:currency AS VARCHAR), CAST(:channel AS VARCHAR),"
+    " CAST(:occurred_at AS TIMESTAMPTZ), CAST(:reference AS VARCHAR), :points_earned, :points_pending,"
+    " CAST(:matures_at AS TIMESTAMPTZ), CAST(:coupon_id AS BIGINT), CAST(:created_at AS TIMESTAMPTZ))"
+    " RETURNING *)"
+    " SELECT " + ", ".join(f"p.{c.name}" for c in purchases.c) + ","
+    " (SELECT json_agg(json_build_array(scope, owner_id, period, detail, count, points, amount_minor))"
+    " FROM claim) AS claimed FROM p"
+).columns(*purchases.c, column("claimed", JSON))
 _PURCHASE_COLUMNS = (
     "member_id",
     "merchant_id",
@@ -72,6 +89,31 @@ class SqlPurchaseRepository:
             )
         ).one()
         return mapping.purchase(row)
+
+    async def add_claiming(
+        self, claims: Sequence[CounterClaim], /, **purchase: Any
+    ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
+        if not claims:
+            return await self.add(**purchase), {}
+        if not bulk.is_postgres(self.conn):
+            return await self.add(**purchase), await claim_counters(self.conn, claims)
+        amount: Money = purchase["amount"]
+        params = claim_params(claims) | {
+            "member_id": purchase["member_id"],
+            "merchant_id": purchase["merchant_id"],
+            "amount_minor": amount.amount_minor,
+            "currency": amount.currency,
+            "channel": purchase["channel"].value,
+            "occurred_at": purchase["occurred_at"],
+            "reference": purchase["reference"],
+            "points_earned": purchase["points_earned"],
+            "points_pending": purchase["points_pending"],
+            "matures_at": purchase.get("matures_at"),
+            "coupon_id": purchase.get("coupon_id"),
+            "created_at": purchase["at"],
+        }
+        row = (await self.conn.execute(_INSERT_PURCHASE_CLAIMING, params)).one()
+        return mapping.purchase(row), counted_before(claims, row.claimed or [])
 
     async def add_many(self, new: Sequence[NewPurchase], at: datetime) -> list[int]:
         rows = [

@@ -8,19 +8,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.ledger import (
-    MAX_BALANCE,
-    EntryKind,
-    JournalEntry,
-    OriginType,
-    Posting,
-    apply_change,
-    balance_refusal,
-    with_debt_repaid,
-    within_limits,
-)
+from domain.ledger import MAX_BALANCE, EntryKind, JournalEntry, OriginType, Posting
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
+from domain.posting import PostingDecision, RowChange, net_rows
 from persistence import bulk, mapping
 from persistence.tables import (
     expirations,
@@ -42,12 +33,13 @@ WITH balance AS (
     UPDATE member_balances
     SET available = available + :available, pending = pending + :pending, held = held + :held,
         lifetime_earned = lifetime_earned + :earned, lifetime_redeemed = lifetime_redeemed + :redeemed,
-        debt = debt + :debt,
+        debt = debt + :debt, under_review = under_review + :review,
         last_activity_at = CASE WHEN :active THEN CAST(:created_at AS TIMESTAMPTZ) ELSE last_activity_at END,
         dormant_since = CASE WHEN :active THEN NULL ELSE dormant_since END
     WHERE member_id = :member_id
       AND available + :available BETWEEN 0 AND :max AND pending + :pending BETWEEN 0 AND :max
       AND held + :held BETWEEN 0 AND :max AND debt + :debt BETWEEN 0 AND :max AND debt <= :debt_allowed
+      AND under_review + :review BETWEEN 0 AND :max
       AND lifetime_earned + :earned <= :max AND lifetime_redeemed + :redeemed <= :max
     RETURNING member_id
 ), entry AS (
@@ -82,64 +74,57 @@ _LOCK_BALANCES = (
     .with_for_update()
 )
 _LOCK_BALANCES_SKIP_LOCKED = _LOCK_BALANCES.with_for_update(skip_locked=True)
-# For batches, after lock_balances: the new values were checked against the locked rows.
-_ADD_TO_BALANCE = (
+
+# A decided row change: the new figures, only while the row holds the figures decided from.
+_FIGURES = ("available", "pending", "held", "lifetime_earned", "lifetime_redeemed", "debt", "under_review")
+_b = member_balances.c
+_WRITE_ROW = (
     update(member_balances)
-    .where(member_balances.c.member_id == bindparam("b_member_id"))
-    .values(
-        available=member_balances.c.available + bindparam("d_available"),
-        pending=member_balances.c.pending + bindparam("d_pending"),
-        held=member_balances.c.held + bindparam("d_held"),
-        lifetime_earned=member_balances.c.lifetime_earned + bindparam("d_earned"),
-        lifetime_redeemed=member_balances.c.lifetime_redeemed + bindparam("d_redeemed"),
-        debt=member_balances.c.debt + bindparam("d_debt"),
-    )
+    .where(_b.member_id == bindparam("m"), *(_b[f] == bindparam(f"old_{f}") for f in _FIGURES))
+    .values({f: bindparam(f"new_{f}") for f in _FIGURES})
 )
-_DELTA_PARAMS = ("b_member_id", "d_available", "d_pending", "d_held", "d_earned", "d_redeemed", "d_debt")
-_ADD_TO_BALANCES_PG = text(
-    """
-    UPDATE member_balances AS b
-    SET available = b.available + d.available, pending = b.pending + d.pending, held = b.held + d.held,
-        lifetime_earned = b.lifetime_earned + d.earned, lifetime_redeemed = b.lifetime_redeemed + d.redeemed,
-        debt = b.debt + d.debt
-    FROM unnest(CAST(:members AS BIGINT[]), CAST(:available AS BIGINT[]), CAST(:pending AS BIGINT[]),
-                CAST(:held AS BIGINT[]), CAST(:earned AS BIGINT[]), CAST(:redeemed AS BIGINT[]),
-                CAST(:debt AS BIGINT[]))
-         AS d(member_id, available, pending, held, earned, redeemed, debt)
-    WHERE b.member_id = d.member_id
-    """
+_WRITE_ACTIVE_ROW = _WRITE_ROW.values(last_activity_at=bindparam("at"), dormant_since=None)
+# PostgreSQL, a batch's rows in one statement: the same guard, row by row.
+_WRITE_ROWS_PG = text(
+    "UPDATE member_balances AS b SET "
+    + ", ".join(f"{f} = d.new_{f}" for f in _FIGURES)
+    + ", last_activity_at = CASE WHEN d.active THEN CAST(:at AS TIMESTAMPTZ) ELSE b.last_activity_at END"
+    + ", dormant_since = CASE WHEN d.active THEN NULL ELSE b.dormant_since END"
+    + " FROM unnest(CAST(:m AS BIGINT[]), CAST(:active AS BOOLEAN[]), "
+    + ", ".join(f"CAST(:old_{f} AS BIGINT[]), CAST(:new_{f} AS BIGINT[])" for f in _FIGURES)
+    + ") AS d(member_id, active, "
+    + ", ".join(f"old_{f}, new_{f}" for f in _FIGURES)
+    + ") WHERE b.member_id = d.member_id AND "
+    + " AND ".join(f"b.{f} = d.old_{f}" for f in _FIGURES)
 )
-_TOUCH = (
-    update(member_balances)
-    .where(member_balances.c.member_id.in_(bindparam("ids", expanding=True)))
-    .values(last_activity_at=bindparam("at"), dormant_since=None)
-)
+
+
+class RowChangedUnderLock(RuntimeError):
+    """A balance row no longer held what was decided from, though it was locked: a broken invariant."""
 
 
 class SqlLedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._locked: dict[int, Balance] = {}
 
-    async def post(
-        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
-    ) -> int:
-        new_lots = _as_lots(lots)
-        members = entry.member_ids()
-        if self.conn.dialect.name == "postgresql" and len(members) == 1:
-            return await self._post_one_member(entry, members[0], at, new_lots)
-        # An entry that credits a member who may owe points: lock first (members in id order), so
-        # the debt it repays is read under the lock that keeps it.
-        debtors = entry.debtors()
-        if debtors:
-            locked = await self.lock_balances(members)
-            for member_id in debtors:
-                entry, new_lots = with_debt_repaid(entry, new_lots, member_id, locked[member_id].debt)
-        # Balances first, members in id order: the conditional UPDATE both checks the funds and
-        # takes the row lock that serializes all work for the member, in one global order.
-        for member_id in members:
-            if not await self._apply(entry, member_id, at):
-                raise balance_refusal(entry, await self.balance(member_id))
+    async def lock_balances(
+        self, member_ids: Collection[int], *, skip_locked: bool = False
+    ) -> dict[int, Balance]:
+        if not member_ids:
+            return {}
+        statement = _LOCK_BALANCES_SKIP_LOCKED if skip_locked else _LOCK_BALANCES
+        rows = await self.conn.execute(statement, {"ids": sorted(member_ids)})
+        return {row.member_id: mapping.balance(row) for row in rows}
+
+    async def apply(self, decision: PostingDecision, at: datetime) -> int:
+        for row in decision.rows:
+            params = _row_params(row) | {"m": row.member_id}
+            written = await self.conn.execute(
+                _WRITE_ACTIVE_ROW if row.active else _WRITE_ROW, params | {"at": at}
+            )
+            if written.rowcount != 1:
+                raise RowChangedUnderLock(f"member {row.member_id}'s balance changed under its lock")
+        entry = decision.entry
         entry_id = (
             await self.conn.execute(
                 insert(journal_entries)
@@ -155,30 +140,84 @@ class SqlLedgerRepository:
             )
         ).scalar_one()
         await self.conn.execute(insert(journal_lines), [_line(entry_id, p) for p in entry.postings])
-        if new_lots:
-            await self.conn.execute(insert(points_lots), [_lot_row(lot, entry_id) for lot in new_lots])
-        return entry_id
+        if decision.lots:
+            await self.conn.execute(insert(points_lots), [_lot_row(lot, entry_id) for lot in decision.lots])
+        return int(entry_id)
 
-    async def _post_one_member(
-        self, entry: JournalEntry, member_id: int, at: datetime, lots: tuple[NewLot, ...]
-    ) -> int:
-        """PostgreSQL, one member: optimistic, in one statement that refuses to credit a member who
-        owes points. Refused, the member's row is locked and the entry, repaying any debt now, is
-        tried once more: only then is a refusal final (the lock keeps what was read true)."""
-        entry_id = await self._post_in_one_statement(entry, member_id, at, lots, debt_free=True)
-        if entry_id is not None:
-            return entry_id
-        current = (await self.lock_balances([member_id]))[member_id]
-        entry, lots = with_debt_repaid(entry, lots, member_id, current.debt)
-        entry_id = await self._post_in_one_statement(entry, member_id, at, lots, debt_free=False)
-        if entry_id is None:
-            raise balance_refusal(entry, current)
-        return entry_id
+    async def apply_many(self, decisions: Sequence[PostingDecision], at: datetime) -> list[int]:
+        if not decisions:
+            return []
+        await self._write_rows(net_rows(decisions), at)
+        entry_ids = await bulk.insert_returning_ids(
+            self.conn,
+            journal_entries,
+            ("member_id", "kind", "origin_type", "origin_id", "description", "created_at"),
+            [
+                (e.member_id, e.kind.value, e.origin_type.value, e.origin_id, e.description[:200], at)
+                for e in (d.entry for d in decisions)
+            ],
+        )
+        pairs = list(zip(entry_ids, decisions, strict=True))
+        await bulk.insert_rows(
+            self.conn,
+            journal_lines,
+            ("entry_id", "account_kind", "member_id", "owner_id", "amount"),
+            [
+                (
+                    entry_id,
+                    p.account.kind.value,
+                    p.account.owner_id if p.account.kind.is_member else None,
+                    None if p.account.kind.is_member else p.account.owner_id,
+                    p.amount,
+                )
+                for entry_id, decision in pairs
+                for p in decision.entry.postings
+            ],
+        )
+        await bulk.insert_rows(
+            self.conn,
+            points_lots,
+            ("member_id", "entry_id", "points", "remaining", "earned_at", "expires_at"),
+            [
+                (lot.member_id, entry_id, lot.points, lot.points, lot.earned_at, lot.expires_at)
+                for entry_id, decision in pairs
+                for lot in decision.lots
+            ],
+        )
+        return entry_ids
 
-    async def _post_in_one_statement(
-        self, entry: JournalEntry, member_id: int, at: datetime, lots: tuple[NewLot, ...], *, debt_free: bool
-    ) -> int | None:
-        """The entry id, or None when the member's balance row refused the change."""
+    async def _write_rows(self, rows: Sequence[RowChange], at: datetime) -> None:
+        """Each row's decided figures; on PostgreSQL all rows in one statement, each row guarded."""
+        if bulk.is_postgres(self.conn):
+            params: dict[str, object] = {
+                "at": at,
+                "m": [r.member_id for r in rows],
+                "active": [r.active for r in rows],
+            }
+            for name in (f"{age}_{f}" for f in _FIGURES for age in ("old", "new")):
+                params[name] = [_row_params(r)[name] for r in rows]
+            written = (await self.conn.execute(_WRITE_ROWS_PG, params)).rowcount
+            if written != len(rows):
+                raise RowChangedUnderLock(f"{len(rows) - written} balances changed under their locks")
+            return
+        for row in rows:
+            params = _row_params(row) | {"m": row.member_id, "at": at}
+            if (
+                await self.conn.execute(_WRITE_ACTIVE_ROW if row.active else _WRITE_ROW, params)
+            ).rowcount != 1:
+                raise RowChangedUnderLock(f"member {row.member_id}'s balance changed under its lock")
+
+    async def post_at_once(self, entry: JournalEntry, at: datetime, lots: Sequence[NewLot]) -> int | None:
+        """PostgreSQL, an entry touching one member (nearly all of them): the decision `decide_posting`
+        would make, taken by the balance row's own conditional UPDATE in the statement that writes the
+        entry, its lines and its lot (`_POST_ONE_MEMBER`). A credit to a member who owes points is
+        left to the general path, which books its repayment."""
+        members = entry.member_ids()
+        if not bulk.is_postgres(self.conn) or len(members) != 1:
+            return None
+        [member_id] = members
+        if any(lot.member_id != member_id for lot in lots):
+            raise ValueError("a lot belongs to the member whose entry creates it")
         change = entry.balance_changes()[member_id]
         lines = [_line(0, p) for p in entry.postings]
         params = {
@@ -189,7 +228,8 @@ class SqlLedgerRepository:
             "earned": change.earned,
             "redeemed": change.redeemed,
             "debt": change.debt,
-            "debt_allowed": 0 if debt_free and entry.credits_available(member_id) else MAX_BALANCE,
+            "review": change.review,
+            "debt_allowed": 0 if entry.credits_available(member_id) else MAX_BALANCE,
             "active": entry.is_activity and member_id == entry.member_id,
             "max": MAX_BALANCE,
             "kind": entry.kind.value,
@@ -202,8 +242,6 @@ class SqlLedgerRepository:
             "owners": [line["owner_id"] for line in lines],
             "amounts": [line["amount"] for line in lines],
         }
-        if any(lot.member_id != member_id for lot in lots):
-            raise ValueError("a lot belongs to the member whose entry creates it")
         if len(lots) == 1:
             [lot] = lots
             params |= {
@@ -218,150 +256,6 @@ class SqlLedgerRepository:
         if len(lots) > 1:
             await self.conn.execute(insert(points_lots), [_lot_row(lot, int(entry_id)) for lot in lots])
         return int(entry_id)
-
-    async def lock_balances(
-        self, member_ids: Collection[int], *, skip_locked: bool = False
-    ) -> dict[int, Balance]:
-        if not member_ids:
-            return {}
-        statement = _LOCK_BALANCES_SKIP_LOCKED if skip_locked else _LOCK_BALANCES
-        rows = await self.conn.execute(statement, {"ids": sorted(member_ids)})
-        locked = {row.member_id: mapping.balance(row) for row in rows}
-        self._locked |= locked
-        return locked
-
-    async def post_many(
-        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
-    ) -> list[int]:
-        if not entries:
-            return []
-        entries = self._repaying_debts(entries)
-        after = self._balances_after(entries)
-        await self._add_to_balances(after)
-        self._locked |= {member_id: new for member_id, (_, new) in after.items()}
-        active = sorted({e.member_id for e, _ in entries if e.is_activity})
-        if active:
-            await self.conn.execute(_TOUCH, {"ids": active, "at": at})
-        entry_ids = await bulk.insert_returning_ids(
-            self.conn,
-            journal_entries,
-            ("member_id", "kind", "origin_type", "origin_id", "description", "created_at"),
-            [
-                (e.member_id, e.kind.value, e.origin_type.value, e.origin_id, e.description[:200], at)
-                for e, _ in entries
-            ],
-        )
-        pairs = list(zip(entry_ids, entries, strict=True))
-        await bulk.insert_rows(
-            self.conn,
-            journal_lines,
-            ("entry_id", "account_kind", "member_id", "owner_id", "amount"),
-            [
-                (
-                    entry_id,
-                    p.account.kind.value,
-                    p.account.owner_id if p.account.kind.is_member else None,
-                    None if p.account.kind.is_member else p.account.owner_id,
-                    p.amount,
-                )
-                for entry_id, (entry, _) in pairs
-                for p in entry.postings
-            ],
-        )
-        await bulk.insert_rows(
-            self.conn,
-            points_lots,
-            ("member_id", "entry_id", "points", "remaining", "earned_at", "expires_at"),
-            [
-                (lot.member_id, entry_id, lot.points, lot.points, lot.earned_at, lot.expires_at)
-                for entry_id, (_, lot) in pairs
-                if lot is not None
-            ],
-        )
-        return entry_ids
-
-    def _repaying_debts(
-        self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
-    ) -> list[tuple[JournalEntry, NewLot | None]]:
-        """The batch as booked: what comes to members who owe points repays their debts first."""
-        owed = {member_id: b.debt for member_id, b in self._locked.items() if b.debt > 0}
-        if not owed:
-            return list(entries)
-        booked: list[tuple[JournalEntry, NewLot | None]] = []
-        for entry, lot in entries:
-            lots = _as_lots(lot)
-            for member_id in entry.debtors():
-                debt = owed.get(member_id, 0)
-                if debt:
-                    entry, lots = with_debt_repaid(entry, lots, member_id, debt)
-                    owed[member_id] = debt + entry.balance_changes()[member_id].debt
-            if len(lots) > 1:
-                raise ValueError("post_many books at most one lot per entry")
-            booked.append((entry, lots[0] if lots else None))
-        return booked
-
-    async def _add_to_balances(self, after: dict[int, tuple[Balance, Balance]]) -> None:
-        changes = [
-            (
-                member_id,
-                new.available - old.available,
-                new.pending - old.pending,
-                new.held - old.held,
-                new.lifetime_earned - old.lifetime_earned,
-                new.lifetime_redeemed - old.lifetime_redeemed,
-                new.debt - old.debt,
-            )
-            for member_id, (old, new) in sorted(after.items())
-        ]
-        if bulk.is_postgres(self.conn):
-            columns = zip(*changes, strict=True)
-            names = ("members", "available", "pending", "held", "earned", "redeemed", "debt")
-            await self.conn.execute(_ADD_TO_BALANCES_PG, dict(zip(names, map(list, columns), strict=True)))
-            return
-        await self.conn.execute(_ADD_TO_BALANCE, [dict(zip(_DELTA_PARAMS, c, strict=True)) for c in changes])
-
-    def _balances_after(
-        self, entries: Sequence[tuple[JournalEntry, NewLot | None]]
-    ) -> dict[int, tuple[Balance, Balance]]:
-        """(locked, new) balance per member. Refuses, before anything is written, a balance that
-        would leave its limits."""
-        after: dict[int, tuple[Balance, Balance]] = {}
-        for entry, _ in entries:
-            for member_id, change in entry.balance_changes().items():
-                if member_id not in self._locked:
-                    raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
-                old, current = after.get(member_id, (self._locked[member_id],) * 2)
-                new = apply_change(current, change)
-                if not within_limits(new):
-                    raise balance_refusal(entry, current)
-                after[member_id] = (old, new)
-        return after
-
-    async def _apply(self, entry: JournalEntry, member_id: int, at: datetime) -> bool:
-        """The entry's change to one member's row, if the row allows it; False when it does not."""
-        change = entry.balance_changes()[member_id]
-        b = member_balances.c
-        values: dict[str, object] = {}
-        conditions = [b.member_id == member_id]
-        for column, delta in (
-            (b.available, change.available),
-            (b.pending, change.pending),
-            (b.held, change.held),
-            (b.lifetime_earned, change.earned),
-            (b.lifetime_redeemed, change.redeemed),
-            (b.debt, change.debt),
-        ):
-            if delta:
-                values[column.key] = column + delta
-                conditions.append(column.between(-delta, MAX_BALANCE - delta))
-        if entry.is_activity and member_id == entry.member_id:
-            values |= {"last_activity_at": at, "dormant_since": None}
-        if not values:
-            return True
-        result = await self.conn.execute(
-            update(member_balances).where(*conditions).values(values).returning(b.member_id)
-        )
-        return result.first() is not None
 
     async def balance(self, member_id: int) -> Balance | None:
         row = (
@@ -466,10 +360,14 @@ def _line(entry_id: int, posting: Posting) -> dict[str, object]:
     }
 
 
-def _as_lots(lots: NewLot | Sequence[NewLot] | None) -> tuple[NewLot, ...]:
-    if lots is None:
-        return ()
-    return (lots,) if isinstance(lots, NewLot) else tuple(lots)
+def _row_params(row: RowChange) -> dict[str, object]:
+    """The row's guard and new figures, named as `_WRITE_ROW` and `_WRITE_ROWS_PG` bind them."""
+    old, new = row.before, row.after
+    return (
+        {"m": row.member_id, "active": row.active}
+        | {f"old_{f}": getattr(old, f) for f in _FIGURES}
+        | {f"new_{f}": getattr(new, f) for f in _FIGURES}
+    )
 
 
 def _lot_row(lot: NewLot, entry_id: int) -> dict[str, object]:

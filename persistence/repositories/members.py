@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from domain.members import Contact, Member, MemberStatus, Profile
 from persistence import mapping
 from persistence.catalogue import PROGRAMME_ID, Catalogue
 from persistence.constraints import is_unique_violation
+from persistence.personal_data import PersonalDataVault
 from persistence.tables import member_balances, members, programme
 
 # Built once: every earn reads it. The catalogue version rides along, which spares the unit of
@@ -56,29 +56,26 @@ _MARK_DORMANT = (
     .values(dormant_since=bindparam("now"))
 )
 
-_STATUSES_BY_EXTERNAL_REFS = select(members.c.external_ref, members.c.id, members.c.status).where(
-    members.c.external_ref.in_(bindparam("refs", expanding=True))
-)
-
 
 class SqlMemberRepository:
-    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue, vault: PersonalDataVault) -> None:
         self.conn = conn
         self.catalogue = catalogue
+        self.vault = vault
 
     async def _one(self, *where: object) -> Member | None:
         statement = select(members, member_balances.c.dormant_since, member_balances.c.last_activity_at).join(
             member_balances, member_balances.c.member_id == members.c.id
         )
         row = (await self.conn.execute(statement.where(*where))).first()  # type: ignore[arg-type]  # clauses built above
-        return mapping.member(row) if row else None
+        return mapping.member(row, self.vault) if row else None
 
     async def get(self, member_id: int) -> Member | None:
         row = (await self.conn.execute(_BY_ID, {"id": member_id})).first()
         if row is None:
             return None
         self.catalogue.observe(row.catalogue_version)
-        return mapping.member(row)
+        return mapping.member(row, self.vault)
 
     async def get_by_external_ref(self, external_ref: str) -> Member | None:
         return await self._one(members.c.external_ref == external_ref)
@@ -106,7 +103,7 @@ class SqlMemberRepository:
             contact=contact,
             referred_by=referred_by,
         )
-        values = mapping.member_values(draft)
+        values = mapping.member_values(draft, self.vault)
         try:
             member_id = (
                 await self.conn.execute(insert(members).values(values).returning(members.c.id))
@@ -136,13 +133,25 @@ class SqlMemberRepository:
             update(members).where(members.c.id == member_id).values(status=status.value, status_reason=reason)
         )
 
-    async def statuses_by_external_refs(
-        self, external_refs: Collection[str]
-    ) -> dict[str, tuple[int, MemberStatus]]:
-        if not external_refs:
-            return {}
-        rows = await self.conn.execute(_STATUSES_BY_EXTERNAL_REFS, {"refs": list(external_refs)})
-        return {row.external_ref: (row.id, MemberStatus(row.status)) for row in rows}
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                external_ref=pseudonym,
+                referral_code=referral_code,
+                status=MemberStatus.ERASED.value,
+                status_reason="personal data erased",
+                birth_year=None,
+                region=None,
+                income_band=None,
+                tags=[],
+                phone_encrypted=None,
+                email_encrypted=None,
+                phone_lookup=None,
+                email_lookup=None,
+            )
+        )
 
     async def record_activity(self, member_id: int, at: datetime) -> None:
         await self.conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,6 +41,23 @@ _USE = (
 )
 
 
+_USE_FOR_PURCHASE = (
+    update(redemption_codes)
+    .where(
+        redemption_codes.c.code_hash == bindparam("b_code_hash"),
+        redemption_codes.c.earned_at.is_(None),
+        redemption_codes.c.expires_at > bindparam("b_now"),
+    )
+    .values(earned_at=bindparam("b_used_at"))
+    .returning(redemption_codes.c.member_id)
+)
+_HOLDER = select(redemption_codes.c.member_id).where(
+    redemption_codes.c.code_hash == bindparam("b_code_hash"),
+    redemption_codes.c.earned_at.is_(None),
+    redemption_codes.c.expires_at > bindparam("b_now"),
+)
+
+
 class SqlRedemptionCodeRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -53,6 +70,15 @@ class SqlRedemptionCodeRepository:
         return result.first() is not None
 
     async def use(self, code_hash: str, now: datetime) -> int | None:
+        return await self._member(_USE, code_hash, now)
+
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        return await self._member(_USE_FOR_PURCHASE, code_hash, now)
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        return await self._member(_HOLDER, code_hash, now)
+
+    async def _member(self, statement: Any, code_hash: str, now: datetime) -> int | None:
         params = {"b_code_hash": code_hash, "b_now": now, "b_used_at": now}
-        member_id = (await self.conn.execute(_USE, params)).scalar()
+        member_id = (await self.conn.execute(statement, params)).scalar()
         return None if member_id is None else int(member_id)

@@ -25,7 +25,7 @@ from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "read", "ledger", "cost", "import", "sqlite", "offers")
+SECTIONS = ("earn", "hotspot", "risk", "read", "ledger", "cost", "import", "sqlite", "offers")
 
 
 def bench_url() -> str:
@@ -127,6 +127,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("offer evaluation, 10 to 1,000 live offers ...")
         offers.figures(report)
+    if "risk" in args.only:
+        from scripts.benchmarks import risk
+
+        progress("risk rules, twenty assessed in process ...")
+        risk.assess_figure(report)
 
 
 async def pg_figures(
@@ -134,7 +139,8 @@ async def pg_figures(
 ) -> None:
     seconds = args.seconds
     merchants = data.merchant_ids
-    spread_headers = lambda c: tokens.merchant(merchants[c % len(merchants)])  # noqa: E731
+    processor = tokens.processor()
+    spread_headers = lambda c: processor  # noqa: E731  # card spending, each client at its own merchant
     top = max(args.clients)
     spread_top: LoadResult | None = None
     if "earn" in args.only or "hotspot" in args.only:
@@ -146,7 +152,7 @@ async def pg_figures(
                 clients=clients,
                 seconds=seconds,
                 headers=spread_headers,
-                body=scenarios.earn_bodies(data.member_ids),
+                body=scenarios.earn_bodies(data.member_ids, merchants),
                 check=scenarios.earn_succeeded,
             )
             if clients == top:
@@ -170,17 +176,17 @@ async def pg_figures(
                 )
             )
     if "hotspot" in args.only and spread_top is not None:
-        for label, headers, members in (
-            ("one merchant", lambda c: tokens.merchant(merchants[0]), data.member_ids),
-            ("one member", spread_headers, data.member_ids[:1]),
+        for label, at, members in (
+            ("one merchant", merchants[:1], data.member_ids),
+            ("one member", merchants, data.member_ids[:1]),
         ):
             progress(f"earn, all through {label}, {top} clients ...")
             result = await measure(
                 server,
                 clients=top,
                 seconds=seconds,
-                headers=headers,
-                body=scenarios.earn_bodies(members),
+                headers=spread_headers,
+                body=scenarios.earn_bodies(members, at),
                 check=scenarios.earn_succeeded,
             )
             report.add(
@@ -193,6 +199,24 @@ async def pg_figures(
                     target_ratio=0.8 if label == "one merchant" else None,
                 )
             )
+    if "risk" in args.only:
+        from scripts.benchmarks import risk
+
+        progress(f"earn with the default risk rules on and off, {top} clients ...")
+        await risk.earn_figure(
+            data.url,
+            report,
+            lambda secs: measure(
+                server,
+                clients=top,
+                seconds=secs,
+                headers=spread_headers,
+                body=scenarios.earn_bodies(data.member_ids, merchants),
+                check=scenarios.earn_succeeded,
+            ),
+            top,
+            seconds,
+        )
     if "read" in args.only:
         member_headers = lambda c: tokens.member(data.member_ids[c % len(data.member_ids)])  # noqa: E731
         progress(f"constant query and balance read, {top} clients ...")
@@ -342,8 +366,8 @@ async def sqlite_figures(
             server,
             clients=top,
             seconds=args.seconds,
-            headers=lambda c: tokens.merchant(data.merchant_ids[c % len(data.merchant_ids)]),
-            body=scenarios.earn_bodies(data.member_ids),
+            headers=lambda c: tokens.processor(),
+            body=scenarios.earn_bodies(data.member_ids, data.merchant_ids),
             check=scenarios.earn_succeeded,
         )
     finally:

@@ -15,6 +15,8 @@ from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain import member_links
+from domain.redemption_codes import ALPHABET
 from persistence import tables
 from persistence.migrate import upgrade_to_head_async
 
@@ -54,6 +56,15 @@ async def recreate_database(url: str) -> None:
             await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
         await admin.dispose()
+
+
+def member_ref(n: int) -> str:
+    """The n-th bench member's reference at the last merchant: well formed, and derived from n."""
+    digits = ""
+    while len(digits) < member_links.RANDOM_LENGTH:
+        n, digit = divmod(n, len(ALPHABET))
+        digits = ALPHABET[digit] + digits
+    return member_links.PREFIX + digits
 
 
 async def build(url: str, *, big_entries: int) -> Dataset:
@@ -98,6 +109,19 @@ async def build(url: str, *, big_entries: int) -> Dataset:
             )
             member_ids = list((await conn.execute(select(tables.members.c.id).order_by("id"))).scalars())
             merchant_ids = list((await conn.execute(select(tables.merchants.c.id).order_by("id"))).scalars())
+            # Every member linked to the last merchant, whose settlement file names them by reference.
+            await conn.execute(
+                insert(tables.member_links),
+                [
+                    {
+                        "merchant_id": merchant_ids[-1],
+                        "member_id": member_id,
+                        "member_ref": member_ref(n),
+                        "linked_at": now,
+                    }
+                    for n, member_id in enumerate(member_ids, start=1)
+                ],
+            )
         small, big = member_ids[-2], member_ids[-1]
         if engine.dialect.name == "postgresql":
             await _grow_ledger(engine, small, merchant_ids[0], SMALL_LEDGER)
@@ -117,7 +141,8 @@ async def existing(url: str) -> Dataset | None:
         async with engine.connect() as conn:
             member_ids = list((await conn.execute(select(tables.members.c.id).order_by("id"))).scalars())
             merchant_ids = list((await conn.execute(select(tables.merchants.c.id).order_by("id"))).scalars())
-            if len(member_ids) != MEMBERS + 2 or len(merchant_ids) != MERCHANTS:
+            links = (await conn.execute(select(func.count()).select_from(tables.member_links))).scalar_one()
+            if len(member_ids) != MEMBERS + 2 or len(merchant_ids) != MERCHANTS or links != len(member_ids):
                 return None
             big = member_ids[-1]
             entries = (

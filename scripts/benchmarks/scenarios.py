@@ -55,16 +55,19 @@ def costliest_member_query(budget: int) -> tuple[str, int]:
     return query(pages), cost(pages)
 
 
-def earn_bodies(member_ids: list[int], *, seed: int = 7) -> BodyFactory:
-    """Each request a new idempotency key and a member drawn from `member_ids`, 1.00-999.99 CNY."""
+def earn_bodies(member_ids: list[int], merchant_ids: list[int], *, seed: int = 7) -> BodyFactory:
+    """Card spending as the bank's processing posts it: each request a new idempotency key, a member
+    drawn from `member_ids`, 1.00-999.99 CNY, at the client's merchant (client n: merchant n mod len)."""
     run = uuid.uuid4().hex[:12]
     pick = random.Random(seed)
     gids = [str(encode_id("Member", m)) for m in member_ids]
+    merchants = [str(encode_id("Merchant", m)) for m in merchant_ids]
 
     def body(client: int, n: int) -> bytes:
         variables = {
             "i": {
                 "memberId": pick.choice(gids),
+                "merchantId": merchants[client % len(merchants)],
                 "amount": {"amountMinor": pick.randint(100, 99_999), "currency": "CNY"},
                 "idempotencyKey": f"{run}-{client}-{n}",
             }
@@ -95,8 +98,8 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self.settings = Settings(jwt_secret=secret)
 
-    def merchant(self, merchant_id: int) -> dict[str, str]:
-        return self._header(Role.MERCHANT, merchant_id=merchant_id)
+    def processor(self) -> dict[str, str]:
+        return self._header(Role.PROCESSOR, processor_id=1)
 
     def member(self, member_id: int) -> dict[str, str]:
         return self._header(Role.MEMBER, member_id=member_id)

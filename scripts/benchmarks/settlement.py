@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from domain.clock import SystemClock
 from persistence.engine import create_database
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from scripts.benchmarks.dataset import Dataset
+from scripts.benchmarks.dataset import Dataset, member_ref
 from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT
 
@@ -28,7 +28,8 @@ def write_file(path: Path, rows: int, members: int) -> datetime:
         out.write("reference,member,amount,currency,time,channel\n")
         stamp = when.isoformat()
         for i in range(rows):
-            out.write(f"B-{i},bench-{1 + i % members},{100 + i % 90_000}.{i % 100:02d},CNY,{stamp},OFFLINE\n")
+            ref = member_ref(1 + i % members)
+            out.write(f"B-{i},{ref},{100 + i % 90_000}.{i % 100:02d},CNY,{stamp},OFFLINE\n")
     return when
 
 

@@ -13,10 +13,10 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.concurrency, pytest.mark.postgres
 WRITTEN = ("purchases", "adjustments", "journal_entries", "journal_lines", "points_lots", "idempotency_keys")
 
 
-def purchase_input(member_gid: str, amount_minor: int, key: str) -> dict[str, object]:
+def purchase_input(member_ref: str, amount_minor: int, key: str) -> dict[str, object]:
     return {
         "input": {
-            "memberId": member_gid,
+            "memberRef": member_ref,
             "amount": {"amountMinor": amount_minor, "currency": "CNY"},
             "idempotencyKey": key,
         }
@@ -28,10 +28,9 @@ async def test_50_identical_purchases_with_one_key_post_once(pg_arena: Arena) ->
     merchant = await given.merchant()
     member = await given.member()
     token = pg_arena.tokens.merchant(merchant.raw)
+    ref = await given.member_ref(merchant, member)
 
-    replies = await pg_arena.fire(
-        [(POST_PURCHASE, purchase_input(member.gid, 12_345, "order-1"), token)] * 50
-    )
+    replies = await pg_arena.fire([(POST_PURCHASE, purchase_input(ref, 12_345, "order-1"), token)] * 50)
 
     assert {reply.outcome("postPurchase") for reply in replies} == {OK}
     assert len({reply.text for reply in replies}) == 1, "every retry gets the first answer, byte for byte"
@@ -49,7 +48,7 @@ async def test_50_identical_purchases_with_one_key_post_once(pg_arena: Arena) ->
     assert await check_ledger(pg_arena.backend.database.read_engine) == []
 
     before = await pg_arena.row_counts(*WRITTEN)
-    reused = await pg_arena.fire([(POST_PURCHASE, purchase_input(member.gid, 99_999, "order-1"), token)])
+    reused = await pg_arena.fire([(POST_PURCHASE, purchase_input(ref, 99_999, "order-1"), token)])
     assert reused[0].outcome("postPurchase") == "IDEMPOTENCY_KEY_REUSED"
     assert reused[0].payload("postPurchase")["purchase"] is None
     assert await pg_arena.row_counts(*WRITTEN) == before
@@ -61,10 +60,11 @@ async def test_one_key_sent_with_two_different_inputs_at_once_executes_one_of_th
     merchant = await given.merchant()
     member = await given.member()
     token = pg_arena.tokens.merchant(merchant.raw)
+    ref = await given.member_ref(merchant, member)
     amounts = [10_000 if i % 2 else 20_000 for i in range(50)]
 
     replies = await pg_arena.fire(
-        [(POST_PURCHASE, purchase_input(member.gid, a, "contested"), token) for a in amounts]
+        [(POST_PURCHASE, purchase_input(ref, a, "contested"), token) for a in amounts]
     )
 
     winners = [(a, r) for a, r in zip(amounts, replies, strict=True) if r.outcome("postPurchase") == OK]

@@ -31,6 +31,7 @@ async def test_clients_retrying_through_terminated_connections_count_every_opera
     given = pg_arena.given
     merchant = await given.merchant()
     members = [await given.member(f"client-{i}") for i in range(CLIENTS)]
+    refs = [await given.member_ref(merchant, m) for m in members]
     merchant_token = pg_arena.tokens.merchant(merchant.raw)
     admin_token = pg_arena.tokens.admin()
     answers: Counter[str] = Counter()
@@ -57,7 +58,7 @@ async def test_clients_retrying_through_terminated_connections_count_every_opera
             key = f"c{i}-op{n}"
             if n % 2 == 0:
                 amount = {"amountMinor": 1_000 + 100 * i + n, "currency": "CNY"}  # 10 + i points
-                variables = {"input": {"memberId": member.gid, "amount": amount, "idempotencyKey": key}}
+                variables = {"input": {"memberRef": refs[i], "amount": amount, "idempotencyKey": key}}
                 reply = await until_done((PURCHASE, variables, merchant_token), "postPurchase")
                 if reply.outcome("postPurchase") == OK:
                     points += reply.body["data"]["postPurchase"]["purchase"]["pointsEarned"]

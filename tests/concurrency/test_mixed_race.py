@@ -29,6 +29,7 @@ async def test_purchases_redemptions_and_expiry_runs_on_one_member(pg_arena: Are
     database = pg_arena.backend.database
     merchant = await given.merchant()
     member = await given.member("busy")
+    await given.risk_rule("MEMBER_VELOCITY", limit=1_000)  # a busy member: more purchases than the default
     for i in range(10):
         await given.purchase(merchant, member, 100_000, key=f"seed-{i}")  # 10 lots of 1,000 points
     # Four of those lots reach their date now: 4,000 points the race must expire exactly once.
@@ -46,12 +47,13 @@ async def test_purchases_redemptions_and_expiry_runs_on_one_member(pg_arena: Are
     reward = await given.reward("Race prize", cost_points=80)
     merchant_token = pg_arena.tokens.merchant(merchant.raw)
     member_token = pg_arena.tokens.member(member.raw)
+    ref = await given.member_ref(merchant, member)
     purchases = [
         (
             PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": ref,
                     "amount": {"amountMinor": 1_000 + i, "currency": "CNY"},  # 10 points each
                     "idempotencyKey": f"race-p-{i}",
                 }

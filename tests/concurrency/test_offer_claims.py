@@ -146,12 +146,13 @@ async def test_500_racing_purchases_through_the_api_award_exactly_333_bonuses_an
     )
     assert created["errors"] == []
     token = pg_arena.tokens.merchant(merchant.raw)
+    refs = [await given.member_ref(merchant, m) for m in members]
     requests = [
         (
             POST_PURCHASE,
             {
                 "input": {
-                    "memberId": members[i % 100].gid,
+                    "memberRef": refs[i % 100],
                     "amount": {"amountMinor": 1_000, "currency": "CNY"},
                     "idempotencyKey": f"race-{i}",
                 }
@@ -197,12 +198,13 @@ async def test_a_single_use_coupon_raced_by_20_purchases_is_used_once(pg_arena: 
     )
     [coupon] = generated["generateCoupons"]["coupons"]
     token = pg_arena.tokens.merchant(merchant.raw)
+    ref = await given.member_ref(merchant, member)
     requests = [
         (
             POST_PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": ref,
                     "amount": {"amountMinor": 5_000, "currency": "CNY"},
                     "idempotencyKey": f"coupon-{i}",
                     "couponCode": coupon["code"],
@@ -228,6 +230,7 @@ async def test_a_once_per_member_offer_under_20_racing_purchases_by_one_member_a
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
+    await given.risk_rule("MEMBER_VELOCITY", limit=1_000)  # 20 purchases of one member, none held
     created = await create_offer(
         given,
         name="Once each: 100 points",
@@ -238,12 +241,13 @@ async def test_a_once_per_member_offer_under_20_racing_purchases_by_one_member_a
     )
     assert created["errors"] == []
     token = pg_arena.tokens.merchant(merchant.raw)
+    ref = await given.member_ref(merchant, member)
     requests = [
         (
             POST_PURCHASE,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": ref,
                     "amount": {"amountMinor": 1_000, "currency": "CNY"},
                     "idempotencyKey": f"once-{i}",
                 }

@@ -75,6 +75,7 @@ async def test_refunds_racing_purchases_of_the_same_member_and_offer_stay_exact(
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
+    await given.risk_rule("MEMBER_VELOCITY", limit=1_000)  # more purchases of one member than the default
     created = await create_offer(
         given,
         name="10 bonus points",
@@ -96,7 +97,7 @@ async def test_refunds_racing_purchases_of_the_same_member_and_offer_stay_exact(
             POST,
             {
                 "input": {
-                    "memberId": member.gid,
+                    "memberRef": await given.member_ref(merchant, member),
                     "amount": {"amountMinor": 1_000, "currency": "CNY"},
                     "idempotencyKey": f"n{i}",
                 }
@@ -129,6 +130,7 @@ async def test_purchases_racing_while_the_member_owes_points_all_earn_and_repay_
     given = pg_arena.given
     merchant = await given.merchant()
     member = await given.member()
+    await given.risk_rule("MEMBER_VELOCITY", limit=1_000)  # more purchases of one member than the default
     first = await given.purchase(merchant, member, 10_000, key="p1")  # 100 points
     reward = await given.reward("Kettle", cost_points=95)
     assert (await given.redeem(member, reward, key="r1"))["errors"] == []
@@ -143,7 +145,7 @@ async def test_purchases_racing_while_the_member_owes_points_all_earn_and_repay_
                 POST,
                 {
                     "input": {
-                        "memberId": member.gid,
+                        "memberRef": await given.member_ref(merchant, member),
                         "amount": {"amountMinor": 2_000, "currency": "CNY"},  # 20 points each
                         "idempotencyKey": f"race-{i}",
                     }

@@ -29,10 +29,9 @@ async def test_two_racing_tier_evaluations_write_one_history_line_per_change(pg_
     database = pg_arena.backend.database
     for i in range(15):  # gold at once, by postPurchase
         await given.purchase(merchant, await given.member(f"api-{i}"), 100_000, key=f"p-{i}")
-    for i in range(15):
-        await given.member(f"file-{i}")
+    refs = [await given.member_ref(merchant, await given.member(f"file-{i}")) for i in range(15)]
     lines = [  # platinum by spend, through a file: the job upgrades them
-        SettlementLine(i + 2, f"S-{i}", f"file-{i}", Money(5_000_000, "CNY"), datetime.now(UTC), None)
+        SettlementLine(i + 2, f"S-{i}", refs[i], Money(5_000_000, "CNY"), datetime.now(UTC), None)
         for i in range(15)
     ]
     outcome = await import_settlement_batch(

@@ -16,7 +16,7 @@ import pytest
 from api.auth import issue_token
 from api.settings import Settings
 from domain.actors import Role
-from tests.builders import ENROLL, Ids, Scenario, global_id
+from tests.builders import ENROLL, Scenario, global_id
 from tests.conftest import Backend
 from tests.integration.test_offers_api import create_offer
 from tests.state import snapshot
@@ -196,7 +196,7 @@ async def test_an_id_past_64_bits_is_null_for_a_query_and_validation_for_a_mutat
 
     read = await given.gql.post(MEMBER, {"id": member_id}, given.admin)
     node = await given.gql.post(NODE, {"id": member_id}, given.admin)
-    posted = await given.purchase(merchant, Ids(member_id), 1_000, key="k")
+    posted = await given.card_purchase(merchant, member_id, 1_000, key="k")
 
     assert read == {"data": {"member": None}}
     assert node == {"data": {"node": None}}
@@ -287,6 +287,7 @@ async def test_occurred_at_is_at_most_90_days_back_and_5_minutes_ahead(
 ) -> None:
     merchant = await given.merchant()
     member = await given.member()
+    await given.member_ref(merchant, member)  # the member linked itself to the shop
     before = await snapshot(backend.database)
 
     posted = await given.purchase(merchant, member, 10_000, key="k", occurredAt=occurred_at.isoformat())

@@ -72,7 +72,7 @@ async def purchase_with_offers(
     """postPurchase asking for what offers gave; the whole response data."""
     variables = {
         "input": {
-            "memberId": member.gid,
+            "memberRef": await given.member_ref(merchant, member),
             "amount": {"amountMinor": amount_minor, "currency": "CNY"},
             "idempotencyKey": key,
             **fields,
@@ -108,7 +108,12 @@ async def test_a_co_branded_offer_from_creation_to_purchase(backend: Backend, gi
     # The dry run, then the purchase it describes.
     qualify = await given.gql.data(
         QUALIFY,
-        {"input": {"memberId": member.gid, "amount": {"amountMinor": 5_000, "currency": "CNY"}}},
+        {
+            "input": {
+                "memberRef": await given.member_ref(merchant, member),
+                "amount": {"amountMinor": 5_000, "currency": "CNY"},
+            }
+        },
         given.tokens.merchant(merchant.raw),
     )
     dry = qualify["qualifyPurchase"]["qualification"]
@@ -562,7 +567,10 @@ async def test_query_qualify_purchase_answers_as_the_deprecated_mutation(
     query = QUALIFY.replace("mutation(", "query(", 1)
     basket = {"amount": {"amountMinor": 7_300, "currency": "CNY"}}
     callers = [
-        ({"memberId": member.gid, **basket}, given.tokens.merchant(merchant.raw)),
+        (
+            {"memberRef": await given.member_ref(merchant, member), **basket},
+            given.tokens.merchant(merchant.raw),
+        ),
         ({"merchantId": merchant.gid, **basket}, given.tokens.member(member.raw)),
         (basket, given.tokens.member(member.raw)),  # a member must name the merchant
     ]
@@ -586,7 +594,8 @@ async def test_query_qualify_purchase_does_not_wait_for_the_writer(backend: Back
         pytest.skip("SQLite only: there its writes queue for one connection, which this test holds")
     merchant = await given.merchant()
     member = await given.member()
-    variables = {"input": {"memberId": member.gid, "amount": {"amountMinor": 7_300, "currency": "CNY"}}}
+    ref = await given.member_ref(merchant, member)
+    variables = {"input": {"memberRef": ref, "amount": {"amountMinor": 7_300, "currency": "CNY"}}}
     # The pool's only write connection, inside BEGIN IMMEDIATE: a dry run through it would wait for
     # the pool (and fail after its timeout); through the read pool it answers at once.
     async with backend.database.write_engine.connect() as writer:

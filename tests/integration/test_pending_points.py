@@ -48,7 +48,8 @@ async def test_a_settlement_import_keeps_the_same_return_window(
 ) -> None:
     merchant = await given.merchant()
     member = await given.member("alice")
-    line = SettlementLine(2, "S-1", "alice", Money(4_500, "CNY"), datetime.now(UTC), None)
+    ref = await given.member_ref(merchant, member)
+    line = SettlementLine(2, "S-1", ref, Money(4_500, "CNY"), datetime.now(UTC), None)
 
     outcome = await import_settlement_batch(
         [line],
@@ -90,7 +91,10 @@ async def test_base_points_count_pending_points_once_before_and_after_maturation
     )
     assert created["errors"] == []
     merchant_token = given.tokens.merchant(merchant.raw)
-    basket = {"memberId": member.gid, "amount": {"amountMinor": 10_000, "currency": "CNY"}}
+    basket = {
+        "memberRef": await given.member_ref(merchant, member),
+        "amount": {"amountMinor": 10_000, "currency": "CNY"},
+    }
 
     dry = await given.gql.data(QUALIFY, {"input": basket}, merchant_token)
     posted = await given.gql.data(POST, {"input": {**basket, "idempotencyKey": "p1"}}, merchant_token)

@@ -254,8 +254,9 @@ async def test_only_the_merchant_that_authorized_sees_and_resolves_the_hold(
     mine = await given.merchant("Mine")
     other = await given.merchant("Other")
     member = await given.funded_member(500)
+    ref = await given.member_ref(mine, member)  # the member is linked to "Mine" only
     hold = await pos.hold(mine, member, 100, key="a1")
-    node = "query($id: ID!) { node(id: $id) { ... on Redemption { status member { externalRef } } } }"
+    node = "query($id: ID!) { node(id: $id) { ... on Redemption { status member { memberRef } } } }"
 
     captured = await pos.capture(other, hold, "c1")
     voided = await pos.void(other, hold, "v1")
@@ -268,7 +269,7 @@ async def test_only_the_merchant_that_authorized_sees_and_resolves_the_hold(
             {"code": "NOT_FOUND", "field": ["redemptionId"], "message": "no such redemption"}
         ]
     assert seen_by_other["node"] is None
-    assert seen_by_mine["node"] == {"status": "AUTHORIZED", "member": {"externalRef": "cust-1"}}
+    assert seen_by_mine["node"] == {"status": "AUTHORIZED", "member": {"memberRef": ref}}
     assert seen_by_member["node"]["status"] == "AUTHORIZED"
     assert (await given.balance(member))["held"] == 100
     assert await check_ledger(backend.database.read_engine) == []

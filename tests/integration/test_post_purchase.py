@@ -72,7 +72,7 @@ async def test_amount_above_int32_is_refused_by_graphql_and_changes_nothing(give
         """mutation($input: PostPurchaseInput!) { postPurchase(input: $input) { errors { code } } }""",
         {
             "input": {
-                "memberId": member.gid,
+                "memberRef": await given.member_ref(merchant, member),
                 "amount": {"amountMinor": 2**31, "currency": "CNY"},
                 "idempotencyKey": "x",
             }
@@ -87,6 +87,7 @@ async def test_amount_above_int32_is_refused_by_graphql_and_changes_nothing(give
 async def test_locked_member_cannot_earn_and_the_rejection_is_replayed(given: Scenario) -> None:
     merchant = await given.merchant()
     member = await given.member()
+    await given.member_ref(merchant, member)  # linked before it was locked
     lock = await given.gql.data(
         "mutation($input: LockMemberInput!) { lockMember(input: $input) { member { status } } }",
         {"input": {"memberId": member.gid, "reason": "suspected fraud"}},
@@ -109,14 +110,14 @@ async def test_locked_member_cannot_earn_and_the_rejection_is_replayed(given: Sc
     assert fresh["purchase"]["pointsEarned"] == 50
 
 
-async def test_unknown_member_and_malformed_ids(given: Scenario) -> None:
+async def test_unknown_member_and_malformed_ids_from_the_card_processor(given: Scenario) -> None:
     merchant = await given.merchant()
     member = await given.member()
-    from tests.builders import Ids, global_id
+    from tests.builders import global_id
 
-    missing = await given.purchase(merchant, Ids(global_id("Member", 999_999)), amount_minor=100, key="k1")
-    wrong_type = await given.purchase(
-        merchant, Ids(global_id("Reward", member.raw)), amount_minor=100, key="k2"
+    missing = await given.card_purchase(merchant, global_id("Member", 999_999), amount_minor=100, key="k1")
+    wrong_type = await given.card_purchase(
+        merchant, global_id("Reward", member.raw), amount_minor=100, key="k2"
     )
 
     assert missing["errors"][0]["code"] == "NOT_FOUND"

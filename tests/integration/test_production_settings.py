@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from api.auth import InvalidToken, TokenVerifier
 from api.settings import ConfigurationError, Settings
+from persistence.personal_data import PersonalDataVault
 from tests.conftest import JWT_SECRET, Backend, make_client
 
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -67,8 +68,17 @@ def hs256_signed_with(secret: bytes) -> str:
     return f"{signing_input}.{part(signature)}"
 
 
+# Production needs keys for members' contact data of its own (api/settings.py).
+DATA_KEYS = {
+    "PERSONAL_DATA_KEYS": f"{PersonalDataVault.new_key()},{PersonalDataVault.new_key()}",
+    "PERSONAL_DATA_LOOKUP_KEY": "production-lookup-key-of-at-least-32-characters",
+}
+
+
 def production(tmp_path: Path, **env: str) -> Settings:
-    return Settings.from_env({"LOYALTY_ENV": "production", "VAR_DIR": str(tmp_path / "var"), **env})
+    return Settings.from_env(
+        {"LOYALTY_ENV": "production", "VAR_DIR": str(tmp_path / "var"), **DATA_KEYS, **env}
+    )
 
 
 def write_jwks(tmp_path: Path, document: Any) -> str:
@@ -89,6 +99,35 @@ def test_production_refuses_hs256_without_the_opt_in(tmp_path: Path) -> None:
     allowed = production(tmp_path, JWT_SECRET=JWT_SECRET, JWT_ALLOW_HS256="1")
 
     assert (allowed.jwt_algorithm, allowed.production) == ("HS256", True)
+
+
+def test_production_refuses_to_start_without_personal_data_keys(tmp_path: Path) -> None:
+    allowed = {"JWT_SECRET": JWT_SECRET, "JWT_ALLOW_HS256": "1"}
+    base = {"LOYALTY_ENV": "production", "VAR_DIR": str(tmp_path / "var"), **allowed}
+    with pytest.raises(ConfigurationError, match="PERSONAL_DATA_KEYS and PERSONAL_DATA_LOOKUP_KEY"):
+        Settings.from_env(base)
+    with pytest.raises(ConfigurationError, match="set both"):
+        Settings.from_env({**base, "PERSONAL_DATA_KEYS": DATA_KEYS["PERSONAL_DATA_KEYS"]})
+    with pytest.raises(ConfigurationError, match="32 bytes"):
+        Settings.from_env({**base, **DATA_KEYS, "PERSONAL_DATA_KEYS": "c2hvcnQ="})
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        Settings.from_env({**base, **DATA_KEYS, "PERSONAL_DATA_LOOKUP_KEY": "short"})
+    assert not (tmp_path / "var" / "personal-data-keys.json").exists()  # never a generated key
+
+    settings = Settings.from_env({**base, **DATA_KEYS})
+
+    assert len(settings.personal_data_keys) == 2  # newest first, the older one still decrypts
+
+
+def test_development_generates_personal_data_keys_once(tmp_path: Path) -> None:
+    env = {"VAR_DIR": str(tmp_path / "var")}
+
+    first, again = Settings.from_env(env), Settings.from_env(env)
+
+    assert first.personal_data_keys == again.personal_data_keys
+    assert len(first.personal_data_keys) == 1
+    assert first.personal_data_lookup_key == again.personal_data_lookup_key
+    assert (tmp_path / "var" / "personal-data-keys.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_production_never_generates_a_secret(tmp_path: Path) -> None:

@@ -50,3 +50,24 @@ async def test_member_page_costs_constant_statements(given: Scenario, backend: B
     large = await count_statements(backend, given)
 
     assert small == large == 3  # members page, balances batch, expiring-lots batch
+
+
+async def test_node_ids_of_one_type_in_one_request_are_one_batch(given: Scenario, backend: Backend) -> None:
+    merchant = await given.merchant()
+    members = [await given.member() for _ in range(4)]
+    for i, member in enumerate(members):
+        await given.purchase(merchant, member, 1_000, key=f"k{i}")
+
+    def nodes(ids: list[str]) -> str:
+        fields = " ".join(f'n{i}: node(id: "{gid}") {{ id }}' for i, gid in enumerate(ids))
+        return f"query {{ {fields} }}"
+
+    one, data = await selects_for(backend, given, nodes([members[0].gid]))
+    assert data == {"n0": {"id": members[0].gid}}
+
+    # Members in reverse order, one of them asked twice: each answer its own, all in one statement.
+    ids = [m.gid for m in reversed(members)] + [members[1].gid]
+    many, data = await selects_for(backend, given, nodes(ids))
+    assert data == {f"n{i}": {"id": gid} for i, gid in enumerate(ids)}
+
+    assert one == many == 1  # members with their balances

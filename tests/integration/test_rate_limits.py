@@ -304,11 +304,12 @@ async def test_wrong_coupon_codes_lock_the_merchant_out_of_coupons_not_of_purcha
     member = await given.member()
     code = await coupon(given, shop)
     token = given.tokens.merchant(shop.raw)
+    ref = await given.member_ref(shop, member)
 
     async def buy(http: httpx.AsyncClient, key: str, coupon_code: str | None = None) -> dict[str, Any]:
         variables = {
             "input": {
-                "memberId": member.gid,
+                "memberRef": ref,
                 "amount": {"amountMinor": 10_000, "currency": "CNY"},
                 "idempotencyKey": key,
                 "couponCode": coupon_code,

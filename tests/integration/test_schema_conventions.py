@@ -1,5 +1,6 @@
 """The schema's conventions, checked by walking it: each mutation has its own input and payload type
-named for it, everything a client sees is described, and a guarded field names who may call it."""
+named for it, everything a client sees is described (types, fields, arguments, input fields, enum
+values), every root field and mutation is guarded, and a guarded field names who may call it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 from graphql import (
     GraphQLArgument,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -44,7 +46,8 @@ def own_types(graphql: GraphQLSchema) -> Iterator[GraphQLNamedType]:
 
 
 def undescribed(graphql: GraphQLSchema) -> list[str]:
-    """Every type, field, argument and input field without a description, by its schema path."""
+    """Every type, field, argument, input field and enum value without a description, by its schema
+    path."""
     missing: list[str] = []
     for named in own_types(graphql):
         if not named.description:
@@ -63,6 +66,12 @@ def undescribed(graphql: GraphQLSchema) -> list[str]:
                 f"{named.name}.{field_name}"
                 for field_name, field in named.fields.items()
                 if not field.description
+            )
+        elif isinstance(named, GraphQLEnumType):
+            missing.extend(
+                f"{named.name}.{value_name}"
+                for value_name, value in named.values.items()
+                if not value.description
             )
     return missing
 
@@ -98,9 +107,35 @@ def test_each_mutation_has_its_own_input_and_payload_named_for_it() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_every_type_field_argument_and_input_field_is_described() -> None:
+def test_every_type_field_argument_input_field_and_enum_value_is_described() -> None:
     missing = undescribed(schema())
     assert not missing, f"{len(missing)} parts of the schema have no description:\n" + "\n".join(missing)
+
+
+def test_the_walk_reports_each_kind_of_undescribed_part() -> None:
+    """The walk itself can fail: strip one description of each kind from a fresh schema and it names
+    each of them by its path."""
+    graphql = schema()
+    query, mutation = graphql.query_type, graphql.mutation_type
+    assert query is not None
+    assert mutation is not None
+    status = graphql.type_map["MemberStatus"]
+    member_filter = graphql.type_map["MemberFilter"]
+    assert isinstance(status, GraphQLEnumType)
+    assert isinstance(member_filter, GraphQLInputObjectType)
+    member_filter.description = None
+    status.values["LOCKED"].description = None
+    query.fields["members"].args["first"].description = None
+    mutation.fields["adjustPoints"].description = None
+    member_filter.fields["status"].description = None
+
+    assert undescribed(graphql) == [
+        "MemberFilter",
+        "MemberFilter.status",
+        "MemberStatus.LOCKED",
+        "Mutation.adjustPoints",
+        "Query.members(first)",
+    ]
 
 
 def guard_of(field: GraphQLField) -> list[type[BasePermission]]:
@@ -139,3 +174,18 @@ def test_guarded_fields_and_mutations_name_the_roles_that_may_call_them() -> Non
                 wrong.append(f"{named.name}.{name} does not name {absent}: {description!r}")
     assert checked > 40, "the walk found too few guarded fields: permission_classes were not read"
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_root_field_and_mutation_is_guarded_so_its_description_names_who_may_call_it() -> None:
+    """An unguarded root field would escape the test above: open to callers without a token, and
+    naming no role."""
+    graphql = schema()
+    roots = [root for root in (graphql.query_type, graphql.mutation_type, graphql.subscription_type) if root]
+    unguarded = [
+        f"{root.name}.{name}"
+        for root in roots
+        for name, field in root.fields.items()
+        if not roles_named_by(guard_of(field))
+    ]
+    assert sum(len(root.fields) for root in roots) > 40
+    assert unguarded == []

@@ -55,10 +55,12 @@ async def test_a_batch_earns_what_post_purchase_would_and_a_rerun_adds_nothing(
     merchant = await given.merchant()
     alice = await given.member("alice")
     bob = await given.member("bob")
+    # The file names members by the references their links to the merchant gave it.
+    a, b = await given.member_ref(merchant, alice), await given.member_ref(merchant, bob)
     lines = [
-        line(2, "S-1", "alice", 12_345),  # CNY 123.45 -> 123 points
-        line(3, "S-2", "bob", 999),  # 9 points
-        line(4, "S-3", "alice", 50_000, "USD"),  # USD 500.00 at 7 a dollar -> 3,500 points
+        line(2, "S-1", a, 12_345),  # CNY 123.45 -> 123 points
+        line(3, "S-2", b.lower(), 999),  # 9 points; case does not matter
+        line(4, "S-3", a, 50_000, "USD"),  # USD 500.00 at 7 a dollar -> 3,500 points
     ]
 
     first = await run(backend, merchant, lines)
@@ -82,6 +84,10 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_is_posted(
     merchant = await given.merchant(channel="OFFLINE")
     alice = await given.member("alice")
     locked = await given.member("locked")
+    unlinked = await given.member("unlinked")
+    other_shop = await given.merchant("Elsewhere")
+    a, lk = await given.member_ref(merchant, alice), await given.member_ref(merchant, locked)
+    elsewhere = await given.member_ref(other_shop, unlinked)  # another merchant's reference
     await given.gql.data(
         "mutation($i: LockMemberInput!) { lockMember(input: $i) { errors { code } } }",
         {"i": {"memberId": locked.gid, "reason": "fraud review"}},
@@ -92,20 +98,28 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_is_posted(
         backend,
         merchant,
         [
-            line(2, "S-1", "alice", 1_000),
+            line(2, "S-1", a, 1_000),
             line(3, "S-2", "nobody", 1_000),
-            line(4, "S-3", "locked", 1_000),
-            line(5, "S-4", "alice", 1_000, "EUR"),
-            line(6, "S-5", "alice", 1_000, channel=Channel.ONLINE),
-            line(7, "S-1", "alice", 2_000),  # the same reference with another amount
-            line(8, "S-6", "alice", 2_000),
+            line(4, "S-3", lk, 1_000),
+            line(5, "S-4", a, 1_000, "EUR"),
+            line(6, "S-5", a, 1_000, channel=Channel.ONLINE),
+            line(7, "S-1", a, 2_000),  # the same reference with another amount
+            line(8, "S-6", a, 2_000),
+            line(9, "S-7", elsewhere, 1_000),
+            line(10, "S-8", "alice", 1_000),  # an externalRef is no reference
         ],
     )
 
     assert outcome.posted == 2
     assert outcome.points == 10 + 20
-    assert [bad.line_no for bad in outcome.rejected] == [3, 4, 5, 6, 7]
-    assert outcome.rejected[0] == BadLine(3, "member: no member has this externalRef")
+    assert [bad.line_no for bad in outcome.rejected] == [3, 4, 5, 6, 7, 9, 10]
+    not_linked = "member: no member linked to this merchant has this reference"
+    assert [outcome.rejected[i] for i in (0, 5, 6)] == [
+        BadLine(3, not_linked),
+        BadLine(9, not_linked),
+        BadLine(10, not_linked),
+    ]
+    assert outcome.rejected[1] == BadLine(4, "member: member is locked")
     assert outcome.rejected[4] == BadLine(7, "reference: already imported with different details")
     assert (await given.balance(alice))["available"] == 30
     assert await check_ledger(backend.database.read_engine) == []
@@ -114,13 +128,14 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_is_posted(
 async def test_a_line_dated_too_far_back_or_ahead_is_refused(backend: Backend, given: Scenario) -> None:
     merchant = await given.merchant(channel="OFFLINE")
     alice = await given.member("alice")
+    a = await given.member_ref(merchant, alice)
     now = datetime.now(UTC)
     dated = [datetime(1, 1, 1, tzinfo=UTC), now - timedelta(days=91), now + timedelta(minutes=10), WHEN]
 
     outcome = await run(
         backend,
         merchant,
-        [replace(line(n, f"S-{n}", "alice", 1_000), occurred_at=at) for n, at in enumerate(dated, start=2)],
+        [replace(line(n, f"S-{n}", a, 1_000), occurred_at=at) for n, at in enumerate(dated, start=2)],
     )
 
     assert (outcome.posted, outcome.points) == (1, 10)
@@ -134,11 +149,7 @@ async def test_a_line_that_would_overflow_a_balance_is_refused_and_can_be_retrie
 ) -> None:
     merchant = await given.merchant()
     rich = await given.funded_member(2_147_483_000)
-    ref = (
-        await given.gql.data(
-            "query($id: ID!) { member(id: $id) { externalRef } }", {"id": rich.gid}, given.admin
-        )
-    )["member"]["externalRef"]
+    ref = await given.member_ref(merchant, rich)
 
     outcome = await run(backend, merchant, [line(2, "S-1", ref, 100_000), line(3, "S-2", ref, 10_000)])
 
@@ -165,12 +176,13 @@ async def test_a_settlement_file_is_posted_in_batches_and_a_second_run_adds_noth
 ) -> None:
     merchant = await given.merchant()
     members = [await given.member(f"m-{i}") for i in range(3)]
+    refs = [await given.member_ref(merchant, m) for m in members]
     path = tmp_path / "settlement.jsonl"
     rows = [
         json.dumps(
             {
                 "reference": f"R-{i}",
-                "member": f"m-{i % 3}",
+                "member": refs[i % 3],
                 "amount": "10.00",
                 "currency": "CNY",
                 "time": WHEN.isoformat(),
@@ -178,7 +190,7 @@ async def test_a_settlement_file_is_posted_in_batches_and_a_second_run_adds_noth
         )
         for i in range(7)
     ]
-    rows.insert(3, '{"reference": "R-bad", "member": "m-0", "amount": "-1", "currency": "CNY"}')
+    rows.insert(3, json.dumps({"reference": "R-bad", "member": refs[0], "amount": "-1", "currency": "CNY"}))
     path.write_text("\n".join(rows) + "\n")
 
     async def run_file() -> ImportSummary:

@@ -201,7 +201,7 @@ async def test_a_purchase_upgrades_at_once_and_the_tier_multiplies_the_next_purc
     upgraded = await standing(given, member)
     dry = await given.gql.data(
         QUALIFY,
-        {"input": {"memberId": member.gid, "amount": cny(10_001)}},
+        {"input": {"memberRef": await given.member_ref(merchant, member), "amount": cny(10_001)}},
         given.tokens.merchant(merchant.raw),
     )
     second = await given.purchase(merchant, member, 10_001, key="p2")  # 100.01 x 1.5 = 150.015
@@ -317,10 +317,11 @@ async def test_the_evaluation_upgrades_members_whose_purchases_came_by_settlemen
     merchant = await given.merchant()
     gold = await given.member("alice")
     await given.purchase(merchant, gold, 100_000, key="p1")
-    await given.member("bob")
+    bob = await given.member("bob")
+    b, a = await given.member_ref(merchant, bob), await given.member_ref(merchant, gold)
     lines = [
-        SettlementLine(2, "S-1", "bob", Money(600_000, "CNY"), datetime.now(UTC), None),
-        SettlementLine(3, "S-2", "alice", Money(1_000, "CNY"), datetime.now(UTC), None),
+        SettlementLine(2, "S-1", b, Money(600_000, "CNY"), datetime.now(UTC), None),
+        SettlementLine(3, "S-2", a, Money(1_000, "CNY"), datetime.now(UTC), None),
     ]
 
     outcome = await import_settlement_batch(

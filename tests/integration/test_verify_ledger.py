@@ -91,6 +91,7 @@ async def test_a_ledger_built_through_the_api_has_no_violations(given: Scenario,
         "MEMBER_PENDING": 0,
         "MEMBER_HELD": 0,
         "MEMBER_DEBT": 0,
+        "MEMBER_REVIEW": 0,
     }
     assert sum(report.system_totals.values()) + available == 0
     # 2 members; entries: 3 earns + 2 adjustments + 3 redemptions; a lot per credit

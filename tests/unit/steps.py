@@ -9,7 +9,7 @@ from domain.money import Money
 from domain.results import PurchaseResult, RefundResult
 from domain.services.purchases import post_purchase
 from domain.services.refunds import refund_purchase
-from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, linked
 from tests.unit.test_services import merchant_actor
 
 
@@ -24,7 +24,9 @@ async def buy(
     coupon_code: str | None = None,
 ) -> PurchaseResult:
     return await post_purchase(
-        PostPurchase(member_id, Money(minor, currency), key, coupon_code=coupon_code),
+        PostPurchase(
+            linked(db, merchant_id, member_id), Money(minor, currency), key, coupon_code=coupon_code
+        ),
         actor=merchant_actor(merchant_id),
         uow=FakeUnitOfWork(db),
         clock=clock,

@@ -13,8 +13,10 @@ from domain.members import Balance, Contact, MemberStatus, Profile
 from domain.merchants import Channel
 from domain.money import Money
 from domain.offers import Limits, Mechanic, Offer, OfferStatus, SkipReason, Usage, Window
+from domain.posting import UnlockedMember
 from domain.refunds import PointsToReverse
 from domain.rewards import RedemptionStatus
+from domain.services.posting import post_entry
 from domain.tiers import Tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 
@@ -96,8 +98,9 @@ async def test_posting_applies_member_deltas_and_lifetime_counters() -> None:
     uow = FakeUnitOfWork()
     async with uow:
         member_id = await add_member(uow, "A")
-        first = await uow.ledger.post(earn(member_id, 100), AT)
-        second = await uow.ledger.post(
+        first = await post_entry(uow, earn(member_id, 100), AT)
+        second = await post_entry(
+            uow,
             transfer(
                 kind=EntryKind.REDEEM,
                 member_id=member_id,
@@ -122,8 +125,8 @@ async def test_posting_that_would_take_any_member_account_below_zero_changes_not
     async with uow:
         rich = await add_member(uow, "A")
         poor = await add_member(uow, "B")
-        await uow.ledger.post(earn(rich, 100), AT)
-        await uow.ledger.post(earn(poor, 10), AT)
+        await post_entry(uow, earn(rich, 100), AT)
+        await post_entry(uow, earn(poor, 10), AT)
         await uow.commit()
     before = (dict(uow.db.tables.balances), dict(uow.db.tables.journal))
 
@@ -142,16 +145,16 @@ async def test_posting_that_would_take_any_member_account_below_zero_changes_not
     )
     async with uow:
         with pytest.raises(InsufficientPoints):
-            await uow.ledger.post(entry, AT)
+            await post_entry(uow, entry, AT)
         # refused inside the transaction: nothing was applied, even before the rollback
         assert (dict(uow.db.tables.balances), dict(uow.db.tables.journal)) == before
 
 
-async def test_posting_to_a_member_without_a_balance_row_is_refused() -> None:
+async def test_posting_to_a_member_without_a_balance_row_is_a_programming_error() -> None:
     uow = FakeUnitOfWork()
     async with uow:
-        with pytest.raises(InsufficientPoints):
-            await uow.ledger.post(earn(42, 10), AT)
+        with pytest.raises(UnlockedMember):
+            await post_entry(uow, earn(42, 10), AT)
         assert uow.db.tables.journal == {}
 
 

@@ -16,6 +16,7 @@ from tests.unit.fakes import (
     FakeIdempotencyStore,
     FakeLedgerRepository,
     FakeLotRepository,
+    FakeMemberLinkRepository,
     FakeMemberRepository,
     FakeMerchantRepository,
     FakeOfferRepository,
@@ -26,6 +27,7 @@ from tests.unit.fakes import (
     FakeRedemptionRepository,
     FakeRefundRepository,
     FakeRewardRepository,
+    FakeRiskRepository,
     FakeSecurityEventLog,
     FakeTierRepository,
     FakeTransferRepository,
@@ -44,6 +46,8 @@ lots: ports.LotRepository = FakeLotRepository(db)
 purchases: ports.PurchaseRepository = FakePurchaseRepository(db)
 redemptions: ports.RedemptionRepository = FakeRedemptionRepository(db)
 redemption_codes: ports.RedemptionCodeRepository = FakeRedemptionCodeRepository(db)
+member_links: ports.MemberLinkRepository = FakeMemberLinkRepository(db)
+risk: ports.RiskRepository = FakeRiskRepository(db)
 adjustments: ports.AdjustmentRepository = FakeAdjustmentRepository(db)
 transfers: ports.TransferRepository = FakeTransferRepository(db)
 refunds: ports.RefundRepository = FakeRefundRepository(db)
@@ -68,7 +72,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 18
+    assert len(UNIT_OF_WORK_PORTS) == 20
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -14,6 +14,7 @@ from domain.results import award_from_json
 from domain.services.purchases import post_purchase
 from tests.unit.conftest import NOW
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_services import balance, given_member, given_merchant, merchant_actor
 
 OPEN = Window(NOW - timedelta(days=1), NOW + timedelta(days=1))
@@ -45,7 +46,7 @@ async def test_a_co_branded_bonus_is_earned_and_booked_against_its_funders(
     offer = await given_offer(db, points=50)
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(12_345, "CNY"), "pos-1"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(12_345, "CNY"), "pos-1"),
         actor=merchant_actor(merchant.id),
         uow=FakeUnitOfWork(db),
         clock=clock,
@@ -80,7 +81,7 @@ async def test_a_budget_stops_the_bonus_and_the_base_earn_goes_on(
     earned = [
         (
             await post_purchase(
-                PostPurchase(member.id, Money(1_000, "CNY"), f"pos-{n}"),
+                PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), f"pos-{n}"),
                 actor=merchant_actor(merchant.id),
                 uow=FakeUnitOfWork(db),
                 clock=clock,
@@ -100,7 +101,7 @@ async def test_a_once_per_member_offer_is_given_once(db: FakeDatabase, clock: Fi
 
     first, second = [
         await post_purchase(
-            PostPurchase(member.id, Money(1_000, "CNY"), f"pos-{n}"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), f"pos-{n}"),
             actor=merchant_actor(merchant.id),
             uow=FakeUnitOfWork(db),
             clock=clock,
@@ -121,7 +122,7 @@ async def test_a_discount_lowers_what_is_paid_and_points_are_earned_on_the_rest(
     await given_offer(db, Mechanic.PERCENT_DISCOUNT, percent=Decimal(10))
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(25_000, "CNY"), "pos-1"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(25_000, "CNY"), "pos-1"),
         actor=merchant_actor(merchant.id),
         uow=FakeUnitOfWork(db),
         clock=clock,
@@ -136,7 +137,7 @@ async def test_a_retry_replays_the_awards_without_claiming_again(db: FakeDatabas
     member = await given_member(db)
     merchant = await given_merchant(db)
     await given_offer(db, points=30, limits=Limits(budget_points=30))
-    command = PostPurchase(member.id, Money(1_000, "CNY"), "pos-1")
+    command = PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), "pos-1")
 
     first = await post_purchase(
         command, actor=merchant_actor(merchant.id), uow=FakeUnitOfWork(db), clock=clock

@@ -105,10 +105,6 @@ async def test_a_purchase_that_earned_nothing_still_wakes_the_member_and_restart
     assert await run(db, clock) == DormancyRun(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fake ledger's post does not yet wake the member as the SQL one does (Tables.touch)",
-)
 async def test_a_purchase_that_earns_wakes_the_member_through_its_journal_entry(clock: FixedClock) -> None:
     db = FakeDatabase()
     member = await given_member(db)

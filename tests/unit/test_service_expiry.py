@@ -16,6 +16,7 @@ from domain.members import Balance
 from domain.movements import Expiration
 from domain.programme import ExpiryPolicy
 from domain.services.expiry import ExpiryRun, run_expiry
+from domain.services.posting import post_entry
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork, PostedEntry
 from tests.unit.steps import buy
 from tests.unit.test_services import balance, given_lot, given_member, given_merchant
@@ -42,7 +43,8 @@ async def spend(db: FakeDatabase, member_id: int, lot_id: int, points: int) -> N
     """Points redeemed from one lot, as a redemption would book them."""
     seed = FakeUnitOfWork(db)
     async with seed:
-        entry_id = await seed.ledger.post(
+        entry_id = await post_entry(
+            seed,
             transfer(
                 kind=EntryKind.REDEEM,
                 member_id=member_id,

@@ -19,7 +19,7 @@ from domain.money import Money
 from domain.services.settlement import import_settlement_batch
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
 from domain.tiers import Tier
-from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork, linked
 from tests.unit.test_services import balance, given_member, given_merchant, lots_of, merchant_actor, raised
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -40,8 +40,12 @@ def line(
 async def settle(
     db: FakeDatabase, clock: FixedClock, merchant_id: int, *lines: SettlementLine
 ) -> BatchOutcome:
+    """The lines name members by externalRef here; the file names them by the reference of their
+    link to the merchant (made now where none stands)."""
+    refs = {m.external_ref: linked(db, merchant_id, m.id).ref for m in db.tables.members.values()}
+    named = [replace(line, member_ref=refs.get(line.member_ref) or line.member_ref) for line in lines]
     return await import_settlement_batch(
-        lines, actor=merchant_actor(merchant_id), uow=FakeUnitOfWork(db), clock=clock
+        named, actor=merchant_actor(merchant_id), uow=FakeUnitOfWork(db), clock=clock
     )
 
 
@@ -153,7 +157,7 @@ async def test_bad_lines_are_reported_by_line_number_and_the_rest_posted(clock: 
         BadLine(3, "member: member is locked"),
         BadLine(4, "currency: currency 'USD' is not accepted by this programme"),
         BadLine(5, "time: a purchase cannot happen in the future"),
-        BadLine(7, "member: no member has this externalRef"),
+        BadLine(7, "member: no member linked to this merchant has this reference"),
         BadLine(8, "time: a purchase may be dated at most 90 days back"),
     )
     assert (outcome.posted, outcome.points) == (2, 20)

@@ -12,7 +12,14 @@ import pytest
 
 from domain.actors import Actor, Role
 from domain.clock import FixedClock
-from domain.commands import AdjustPoints, ChangeMemberStatus, EnrollMember, PostPurchase, RedeemReward
+from domain.commands import (
+    AdjustPoints,
+    ChangeMemberStatus,
+    EnrollMember,
+    PostPurchase,
+    PresentedMember,
+    RedeemReward,
+)
 from domain.errors import DomainError, ErrorCode
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting, transfer
 from domain.lots import LotDraw, NewLot, PointsLot
@@ -24,9 +31,12 @@ from domain.results import PurchaseResult
 from domain.rewards import RedemptionStatus, Reward
 from domain.services.adjustments import adjust_points
 from domain.services.admin import enroll_member, lock_member, unlock_member
+from domain.services.posting import post_entry
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
+from tests.unit.fakes.member_links import linked
+from tests.unit.fakes.risk import raise_risk_limits
 
 ADMIN = Actor(Role.ADMIN, "admin-ada", request_id="req-1")
 EXPIRES_24_MONTHS_LATER = datetime(2026, 2, 28, 10, 30, tzinfo=UTC)  # NOW is 29 Feb 2024 10:30
@@ -103,7 +113,8 @@ async def given_lot(db: FakeDatabase, member_id: int, points: int, expires_at: d
     seed = FakeUnitOfWork(db)
     earned_at = datetime(2024, 1, 1, tzinfo=UTC)
     async with seed:
-        await seed.ledger.post(
+        await post_entry(
+            seed,
             transfer(
                 kind=EntryKind.EARN,
                 member_id=member_id,
@@ -276,7 +287,7 @@ async def test_a_purchase_earns_base_points_rounded_down_into_a_lot_that_expires
 
     # when 19.99 yuan is spent at 1 point per yuan
     result = await post_purchase(
-        PostPurchase(member.id, Money(1999, "CNY"), "pos-1", reference="R-1"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1", reference="R-1"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -319,7 +330,7 @@ async def test_a_merchant_override_rate_replaces_the_programme_rate(
     merchant = await given_merchant(db, override=Decimal("2.5"))
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(1999, "CNY"), "k"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "k"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -336,7 +347,7 @@ async def test_a_purchase_in_a_currency_without_minor_units_earns_at_its_rate(
     merchant = await given_merchant(db)
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(1999, "jpy"), "k"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(1999, "jpy"), "k"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -354,7 +365,7 @@ async def test_a_purchase_that_earns_nothing_is_recorded_without_an_entry_or_a_l
     merchant = await given_merchant(db)
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(99, "CNY"), "k"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(99, "CNY"), "k"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -373,12 +384,13 @@ async def test_a_purchase_for_a_locked_member_is_member_locked_and_moves_nothing
     # given
     member = await given_member(db, status=MemberStatus.LOCKED)
     merchant = await given_merchant(db)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     # when
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "CNY"), "k"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "k"),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -386,11 +398,11 @@ async def test_a_purchase_for_a_locked_member_is_member_locked_and_moves_nothing
     )
 
     # then only the rejection is stored, under the key
-    assert (error.code, error.field) == (ErrorCode.MEMBER_LOCKED, ("memberId",))
+    assert (error.code, error.field) == (ErrorCode.MEMBER_LOCKED, ("memberRef",))
     assert_unchanged_but_for_idempotency(db, before)
     assert balance(db, member.id) == Balance(member.id, 0, 0, 0, 0, 0)
     assert db.tables.idempotency[(f"merchant:{merchant.id}", "k")].response == {
-        "error": {"code": "MEMBER_LOCKED", "message": "member is locked", "field": ["memberId"]}
+        "error": {"code": "MEMBER_LOCKED", "message": "member is locked", "field": ["memberRef"]}
     }
 
 
@@ -410,12 +422,16 @@ async def test_a_purchase_with_invalid_money_is_validation_and_stores_nothing(
     # given
     member = await given_member(db)
     merchant = await given_merchant(db)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     # when
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, amount, "k"), actor=merchant_actor(merchant.id), uow=uow, clock=clock
+            PostPurchase(linked(db, merchant.id, member.id), amount, "k"),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=clock,
         )
     )
 
@@ -431,9 +447,10 @@ async def test_the_largest_32_bit_amount_is_accepted(
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db)
+    raise_risk_limits(db)  # no default rule lets this amount by without review
 
     result = await post_purchase(
-        PostPurchase(member.id, Money(2**31 - 1, "CNY"), "k"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(2**31 - 1, "CNY"), "k"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -448,11 +465,12 @@ async def test_a_purchase_that_would_earn_more_than_a_32_bit_int_is_validation(
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db, override=Decimal(10_000))
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(2**31 - 1, "CNY"), "k"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(2**31 - 1, "CNY"), "k"),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -468,11 +486,17 @@ async def test_a_purchase_in_the_future_is_validation(
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "CNY"), "k", occurred_at=clock.now() + timedelta(minutes=6)),
+            PostPurchase(
+                linked(db, merchant.id, member.id),
+                Money(1999, "CNY"),
+                "k",
+                occurred_at=clock.now() + timedelta(minutes=6),
+            ),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -488,11 +512,14 @@ async def test_a_purchase_on_a_channel_the_merchant_does_not_sell_on_is_validati
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db, channel=MerchantChannel.ONLINE)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "CNY"), "k", channel=Channel.OFFLINE),
+            PostPurchase(
+                linked(db, merchant.id, member.id), Money(1999, "CNY"), "k", channel=Channel.OFFLINE
+            ),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -516,29 +543,44 @@ async def test_only_a_merchant_posts_purchases(
     before = snapshot(db)
 
     error = await raised(
-        post_purchase(PostPurchase(member.id, Money(1999, "CNY"), "k"), actor=actor, uow=uow, clock=clock)
+        post_purchase(
+            PostPurchase(PresentedMember(member_id=member.id), Money(1999, "CNY"), "k"),
+            actor=actor,
+            uow=uow,
+            clock=clock,
+        )
     )
 
     assert error.code is ErrorCode.FORBIDDEN
     assert db.tables == before
 
 
-async def test_a_purchase_for_an_unknown_member_is_not_found_and_moves_nothing(
+async def test_a_merchant_naming_a_member_that_did_not_present_itself_gets_one_refusal_and_moves_nothing(
     db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
     merchant = await given_merchant(db)
+    other = await given_merchant(db, "Noodle Bar")
+    served = await given_member(db)
+    locked = await given_member(db, "CRM-2", status=MemberStatus.LOCKED)
+    elsewhere = linked(db, other.id, served.id)  # a link to another merchant
     before = snapshot(db)
 
-    error = await raised(
-        post_purchase(
-            PostPurchase(999, Money(1999, "CNY"), "k"),
-            actor=merchant_actor(merchant.id),
-            uow=uow,
-            clock=clock,
-        )
-    )
+    async def refusal(member: PresentedMember, key: str) -> tuple[ErrorCode, tuple[str, ...] | None, str]:
+        command = PostPurchase(member, Money(1999, "CNY"), key)
+        error = await raised(post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock))
+        return error.code, error.field, error.message
 
-    assert (error.code, error.field) == (ErrorCode.NOT_FOUND, ("memberId",))
+    by_id = [await refusal(PresentedMember(member_id=m), f"id-{m}") for m in (served.id, locked.id, 999)]
+    by_ref = [
+        await refusal(PresentedMember(ref=ref), f"ref-{n}")
+        for n, ref in enumerate([elsewhere.ref or "", "MR" + "2" * 20, "not-a-reference"])
+    ]
+    by_code = await refusal(PresentedMember(code="2345678923"), "code")
+
+    assert by_id == [by_id[0]] * 3
+    assert by_id[0][:2] == (ErrorCode.NOT_FOUND, ("memberId",))
+    assert by_ref == [(ErrorCode.NOT_FOUND, ("memberRef",), by_id[0][2])] * 3
+    assert by_code == (ErrorCode.NOT_FOUND, ("memberCode",), by_id[0][2])
     assert_unchanged_but_for_idempotency(db, before)
 
 
@@ -551,7 +593,7 @@ async def test_a_retry_with_the_same_key_and_input_returns_the_first_result_and_
     # given a purchase already posted
     member = await given_member(db)
     merchant = await given_merchant(db)
-    command = PostPurchase(member.id, Money(1999, "CNY"), "pos-1")
+    command = PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1")
     first = await post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock)
     after_first = snapshot(db)
 
@@ -573,7 +615,7 @@ async def test_a_success_is_replayed_even_when_the_retry_could_no_longer_succeed
     # given a purchase posted, and the member locked since
     member = await given_member(db)
     merchant = await given_merchant(db)
-    command = PostPurchase(member.id, Money(1999, "CNY"), "pos-1")
+    command = PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1")
     first = await post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock)
     await lock_member(
         ChangeMemberStatus(member.id, "review"), actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock
@@ -595,16 +637,17 @@ async def test_the_same_key_with_a_different_input_is_idempotency_key_reused_and
     member = await given_member(db)
     merchant = await given_merchant(db)
     await post_purchase(
-        PostPurchase(member.id, Money(1999, "CNY"), "pos-1"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
     )
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(2999, "CNY"), "pos-1"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(2999, "CNY"), "pos-1"),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -622,7 +665,7 @@ async def test_a_business_rejection_is_replayed_even_after_its_cause_is_gone(
     # given a purchase refused because the member was locked
     member = await given_member(db, status=MemberStatus.LOCKED)
     merchant = await given_merchant(db)
-    command = PostPurchase(member.id, Money(1999, "CNY"), "pos-1")
+    command = PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1")
     first = await raised(post_purchase(command, actor=merchant_actor(merchant.id), uow=uow, clock=clock))
     assert first.code is ErrorCode.MEMBER_LOCKED
 
@@ -657,7 +700,7 @@ async def test_a_validation_failure_is_not_stored_so_a_corrected_retry_with_the_
     merchant = await given_merchant(db)
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "USD"), "pos-1"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(1999, "USD"), "pos-1"),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -668,7 +711,7 @@ async def test_a_validation_failure_is_not_stored_so_a_corrected_retry_with_the_
 
     # when it is corrected and sent again under the same key
     result = await post_purchase(
-        PostPurchase(member.id, Money(1999, "CNY"), "pos-1"),
+        PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "pos-1"),
         actor=merchant_actor(merchant.id),
         uow=uow,
         clock=clock,
@@ -686,10 +729,18 @@ async def test_two_merchants_may_use_the_same_key_without_colliding(
     member = await given_member(db)
     tea = await given_merchant(db, "Tea House")
     noodles = await given_merchant(db, "Noodle Bar")
-    command = PostPurchase(member.id, Money(1999, "CNY"), "receipt-1")
-
-    at_tea = await post_purchase(command, actor=merchant_actor(tea.id), uow=uow, clock=clock)
-    at_noodles = await post_purchase(command, actor=merchant_actor(noodles.id), uow=uow, clock=clock)
+    at_tea = await post_purchase(
+        PostPurchase(linked(db, tea.id, member.id), Money(1999, "CNY"), "receipt-1"),
+        actor=merchant_actor(tea.id),
+        uow=uow,
+        clock=clock,
+    )
+    at_noodles = await post_purchase(
+        PostPurchase(linked(db, noodles.id, member.id), Money(1999, "CNY"), "receipt-1"),
+        actor=merchant_actor(noodles.id),
+        uow=uow,
+        clock=clock,
+    )
 
     # each posted its own purchase; neither got the other's stored response
     assert at_tea.purchase_id != at_noodles.purchase_id
@@ -709,11 +760,12 @@ async def test_a_blank_overlong_or_control_character_key_is_validation_and_store
 ) -> None:
     member = await given_member(db)
     merchant = await given_merchant(db)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "CNY"), key),
+            PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), key),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,
@@ -970,6 +1022,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 0,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
     }
     assert event.after == {
         "member_id": member.id,
@@ -979,6 +1032,7 @@ async def test_a_positive_adjustment_credits_the_member_creates_a_lot_and_is_aud
         "lifetime_earned": 500,
         "lifetime_redeemed": 0,
         "debt": 0,
+        "under_review": 0,
         "reasonCode": "GOODWILL",
         "note": "late delivery",
     }
@@ -1188,12 +1242,13 @@ async def test_a_purchase_that_would_take_the_balance_past_the_32_bit_limit_is_r
     member = await given_member(db)
     await given_lot(db, member.id, MAX_INT - 10, LATER)
     merchant = await given_merchant(db)
+    linked(db, merchant.id, member.id)  # the member linked itself to the shop
     before = snapshot(db)
 
     # when a purchase would earn 19 more
     error = await raised(
         post_purchase(
-            PostPurchase(member.id, Money(1999, "CNY"), "k"),
+            PostPurchase(linked(db, merchant.id, member.id), Money(1999, "CNY"), "k"),
             actor=merchant_actor(merchant.id),
             uow=uow,
             clock=clock,

@@ -34,6 +34,7 @@ from domain.tiers import (
     worth_checking_on_purchase,
 )
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_offers import MEMBER, NOW, facts, offer
 from tests.unit.test_services import given_member, given_merchant, merchant_actor
 
@@ -359,7 +360,7 @@ async def test_a_purchase_earns_at_the_tier_multiplier_and_upgrades_at_once(db: 
     clock = FixedClock(NOW)
 
     async def buy(amount_minor: int, key: str) -> int:
-        cmd = PostPurchase(buyer.id, Money(amount_minor, "CNY"), key)
+        cmd = PostPurchase(linked(db, tea.id, buyer.id), Money(amount_minor, "CNY"), key)
         result = await post_purchase(cmd, actor=merchant_actor(tea.id), uow=FakeUnitOfWork(db), clock=clock)
         return result.points_earned
 

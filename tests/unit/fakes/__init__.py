@@ -26,6 +26,7 @@ from tests.unit.fakes.database import (
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
+from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.purchases import (
@@ -35,6 +36,7 @@ from tests.unit.fakes.purchases import (
 )
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
+from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
@@ -47,6 +49,7 @@ __all__ = [
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
+    "FakeMemberLinkRepository",
     "FakeMemberRepository",
     "FakeMerchantRepository",
     "FakeOfferRepository",
@@ -57,13 +60,18 @@ __all__ = [
     "FakeRedemptionRepository",
     "FakeRefundRepository",
     "FakeRewardRepository",
+    "FakeRiskRepository",
     "FakeSecurityEventLog",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "IdempotencyRow",
+    "MemberLinkRow",
     "PostedEntry",
     "PurchaseTerms",
     "RedemptionCodeRow",
+    "RiskTables",
     "Tables",
+    "linked",
+    "raise_risk_limits",
 ]

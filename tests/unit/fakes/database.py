@@ -20,6 +20,8 @@ from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
+from tests.unit.fakes.member_links import MemberLinkRow
+from tests.unit.fakes.risk import RiskTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -100,6 +102,9 @@ class Tables:
     tiers: dict[int, Tier] = field(default_factory=dict)
     tier_changes: list[TierChange] = field(default_factory=list)
     redemption_codes: dict[str, RedemptionCodeRow] = field(default_factory=dict)  # by code hash
+    codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
+    member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
+    risk: RiskTables = field(default_factory=RiskTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -6,50 +6,44 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from domain.errors import InsufficientPoints
-from domain.ledger import (
-    EntryKind,
-    JournalEntry,
-    OriginType,
-    apply_change,
-    balance_refusal,
-    with_debt_repaid,
-    within_limits,
-)
+from domain.ledger import EntryKind, JournalEntry, OriginType
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from domain.movements import Expiration
+from domain.posting import PostingDecision, RowChange, net_rows
 from tests.unit.fakes.database import PostedEntry, Repository
 
 
 class FakeLedgerRepository(Repository):
-    async def post(
-        self, entry: JournalEntry, at: datetime, lots: NewLot | Sequence[NewLot] | None = None
-    ) -> int:
-        new_lots: Sequence[NewLot] = () if lots is None else (lots,) if isinstance(lots, NewLot) else lots
-        for member_id in entry.debtors():
-            owed = self.t.balances.get(member_id)
-            if owed is not None and owed.debt > 0:
-                entry, new_lots = with_debt_repaid(entry, new_lots, member_id, owed.debt)
-        # Work out every member's new balance first, so a refusal changes nothing.
-        updated: dict[int, Balance] = {}
-        for member_id, change in entry.balance_changes().items():
-            balance = self.t.balances.get(member_id)
-            if balance is None:
-                raise InsufficientPoints("not enough points available")  # the real UPDATE finds no row
-            new = apply_change(balance, change)
-            if not within_limits(new):
-                raise balance_refusal(entry, balance)
-            updated[member_id] = new
-        self.t.balances.update(updated)
+    """Writes what `domain.posting` decided, guarded like the SQL repository; keeps no state of its own."""
+
+    async def apply(self, decision: PostingDecision, at: datetime) -> int:
+        for row in decision.rows:
+            self._write_row(row, at)
         entry_id = self.db.next_id()
-        self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
-        for lot in new_lots:
+        self.t.journal[entry_id] = PostedEntry(entry_id, decision.entry, at)
+        for lot in decision.lots:
             lot_id = self.db.next_id()
             self.t.lots[lot_id] = PointsLot(
                 lot_id, lot.member_id, lot.points, lot.points, lot.earned_at, lot.expires_at
             )
         return entry_id
+
+    async def apply_many(self, decisions: Sequence[PostingDecision], at: datetime) -> list[int]:
+        for row in net_rows(decisions):
+            self._write_row(row, at)
+        return [await self.apply(replace(d, rows=()), at) for d in decisions]
+
+    def _write_row(self, row: RowChange, at: datetime) -> None:
+        if self.t.balances.get(row.member_id) != row.before:
+            raise RuntimeError(f"member {row.member_id}'s balance changed under its lock")
+        self.t.balances[row.member_id] = row.after
+        member = self.t.members.get(row.member_id)
+        if row.active and member is not None:
+            self.t.members[row.member_id] = replace(member, last_activity_at=at, dormant_since=None)
+
+    async def post_at_once(self, entry: JournalEntry, at: datetime, lots: Sequence[NewLot]) -> int | None:
+        return None  # no one-statement optimisation here: every posting takes the general path
 
     async def balance(self, member_id: int) -> Balance | None:
         return self.t.balances.get(member_id)
@@ -58,50 +52,6 @@ class FakeLedgerRepository(Repository):
         self, member_ids: Collection[int], *, skip_locked: bool = False
     ) -> dict[int, Balance]:
         return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
-
-    async def post_many(
-        self, entries: Sequence[tuple[JournalEntry, NewLot | None]], at: datetime
-    ) -> list[int]:
-        """As the SQL `post_many`: debts repaid first, every balance checked after each entry before
-        anything is written, the members of activity entries awake; an entry's lot numbered after it."""
-        owed = {m: b.debt for m, b in self.t.balances.items() if b.debt > 0}
-        booked: list[tuple[JournalEntry, Sequence[NewLot]]] = []
-        for entry, lot in entries:
-            new_lots: Sequence[NewLot] = () if lot is None else (lot,)
-            for member_id in entry.debtors():
-                if owed.get(member_id, 0):
-                    entry, new_lots = with_debt_repaid(entry, new_lots, member_id, owed[member_id])
-                    owed[member_id] += entry.balance_changes()[member_id].debt
-            booked.append((entry, new_lots))
-        after: dict[int, Balance] = {}
-        for entry, _ in booked:
-            for member_id, change in entry.balance_changes().items():
-                current = after.get(member_id) or self.t.balances.get(member_id)
-                if current is None:
-                    raise RuntimeError(f"post_many needs lock_balances first (member {member_id})")
-                new = apply_change(current, change)
-                if not within_limits(new):
-                    raise balance_refusal(entry, current)
-                after[member_id] = new
-        self.t.balances.update(after)
-        entry_ids = []
-        for entry, new_lots in booked:
-            if entry.is_activity:
-                self.t.touch(entry.member_id, at)
-            entry_id = self.db.next_id()
-            self.t.journal[entry_id] = PostedEntry(entry_id, entry, at)
-            for new_lot in new_lots:
-                lot_id = self.db.next_id()
-                self.t.lots[lot_id] = PointsLot(
-                    lot_id,
-                    new_lot.member_id,
-                    new_lot.points,
-                    new_lot.points,
-                    new_lot.earned_at,
-                    new_lot.expires_at,
-                )
-            entry_ids.append(entry_id)
-        return entry_ids
 
 
 class FakeLotRepository(Repository):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -60,11 +59,16 @@ class FakeMemberRepository(Repository):
                 self.t.members[member_id], status=status, status_reason=reason
             )
 
-    async def statuses_by_external_refs(
-        self, external_refs: Collection[str]
-    ) -> dict[str, tuple[int, MemberStatus]]:
-        refs = set(external_refs)
-        return {m.external_ref: (m.id, m.status) for m in self.t.members.values() if m.external_ref in refs}
+    async def erase(self, member_id: int, *, pseudonym: str, referral_code: str) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            external_ref=pseudonym,
+            referral_code=referral_code,
+            status=MemberStatus.ERASED,
+            status_reason="personal data erased",
+            profile=Profile(),
+            contact=Contact(),
+        )
 
     async def record_activity(self, member_id: int, at: datetime) -> None:
         self.t.touch(member_id, at)

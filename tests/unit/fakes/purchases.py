@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from domain.merchants import Channel, Merchant
 from domain.money import Money
 from domain.movements import Transfer
 from domain.offers import FirstPurchase
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
+from domain.risk import Counted, CounterClaim, CounterKey
 from tests.unit.fakes.database import PurchaseTerms, Repository
+from tests.unit.fakes.risk import FakeRiskRepository
 
 
 class FakePurchaseRepository(Repository):
@@ -48,6 +51,11 @@ class FakePurchaseRepository(Repository):
         self.t.purchases[purchase.id] = purchase
         self.t.purchase_terms[purchase.id] = PurchaseTerms(matures_at, coupon_id)
         return purchase
+
+    async def add_claiming(
+        self, claims: Sequence[CounterClaim], /, **purchase: Any
+    ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
+        return await self.add(**purchase), await FakeRiskRepository(self.db).claim(claims)
 
     async def add_many(self, purchases: Sequence[NewPurchase], at: datetime) -> list[int]:
         return [

@@ -115,3 +115,15 @@ class FakeRedemptionCodeRepository(Repository):
             return None
         self.t.redemption_codes[code_hash] = replace(found, used_at=now)
         return found.member_id
+
+    async def use_for_purchase(self, code_hash: str, now: datetime) -> int | None:
+        member_id = await self.holder(code_hash, now)
+        if member_id is not None:
+            self.t.codes_earned[code_hash] = now
+        return member_id
+
+    async def holder(self, code_hash: str, now: datetime) -> int | None:
+        found = self.t.redemption_codes.get(code_hash)
+        if found is None or code_hash in self.t.codes_earned or found.expires_at <= now:
+            return None
+        return found.member_id

@@ -16,6 +16,7 @@ from tests.unit.fakes.database import FakeDatabase, Tables
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
+from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.purchases import (
@@ -25,6 +26,7 @@ from tests.unit.fakes.purchases import (
 )
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
+from tests.unit.fakes.risk import FakeRiskRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -45,6 +47,7 @@ class FakeUnitOfWork:
         self.purchases = FakePurchaseRepository(self.db)
         self.redemptions = FakeRedemptionRepository(self.db)
         self.redemption_codes = FakeRedemptionCodeRepository(self.db)
+        self.member_links = FakeMemberLinkRepository(self.db)
         self.adjustments = FakeAdjustmentRepository(self.db)
         self.transfers = FakeTransferRepository(self.db)
         self.refunds = FakeRefundRepository(self.db)
@@ -53,6 +56,7 @@ class FakeUnitOfWork:
         self.security_events = FakeSecurityEventLog(self.db)
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
+        self.risk = FakeRiskRepository(self.db)
 
     @property
     def committed(self) -> bool:
