@@ -31,6 +31,7 @@ from graphql import (
     get_named_type,
 )
 from strawberry import relay
+from strawberry.types.private import is_private
 
 from api.access import offer_funder
 from api.personal_reads import record_personal_read
@@ -365,10 +366,23 @@ async def _masked(result: Any, mask: Callable[[Any], Any]) -> Any:
 
 
 async def _audited(result: Any, context: Context, member_id: int | None, part: str) -> Any:
-    # Written before the data leaves: if the audit row cannot be written, neither is the data shown.
-    if member_id is not None:
+    value = await result if inspect.isawaitable(result) else result
+    # Written before the data leaves: if the audit row cannot be written, the data is not shown. An
+    # empty part (an erased member's) shows nothing personal and is not a read worth a row.
+    if member_id is not None and _holds_data(value):
         await record_personal_read(context, member_id, part)
-    return await result if inspect.isawaitable(result) else result
+    return value
+
+
+def _holds_data(value: Any) -> bool:
+    definition = getattr(value, "__strawberry_definition__", None)
+    if definition is None:
+        return value is not None
+    return any(
+        getattr(value, f.python_name) not in (None, [], "")
+        for f in definition.fields
+        if f.type_annotation is None or not is_private(f.type_annotation.annotation)
+    )
 
 
 def object_types(schema: GraphQLSchema) -> list[GraphQLObjectType]:
