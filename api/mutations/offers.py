@@ -442,7 +442,8 @@ async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePay
             total_points=evaluation.total_points,
             applied_offers=[OfferAward.from_domain(a, currency) for a in evaluation.awards],
             skipped=[
-                OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason) for s in evaluation.skipped
+                OfferSkip(offer_id=encode_id("Offer", skip.offer_id), reason=skip.reason)
+                for skip in evaluation.skipped
             ],
             available_points=qualified.available_points,
             member_id=qualified.member_id,

@@ -10,7 +10,9 @@ from tests.builders import ADJUST, POST_PURCHASE, Scenario
 from tests.conftest import JWT_SECRET, Backend, make_client
 
 MEMBER_QUERY = """query($id: ID!) {
-  member(id: $id) { displayName externalRef memberRef tier { code } contact { phone email } balance { available } }
+  member(id: $id) {
+    displayName externalRef memberRef tier { code } contact { phone email } balance { available }
+  }
 }"""
 
 
