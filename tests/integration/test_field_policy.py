@@ -40,6 +40,7 @@ from tests.conftest import Backend
 from tests.integration.test_node_scope import World, build, type_of
 from tests.integration.test_offers_api import CLAIM, GENERATE, create_offer
 from tests.integration.test_tiers import create_tier
+from tests.pos_steps import Pos
 
 SCHEMA: GraphQLSchema = build_schema()._schema
 NODE_TYPES = {
@@ -561,3 +562,112 @@ def test_display_names_are_masked_like_lists_mask_contact_data() -> None:
     assert dm.mask_display_name("13812345678") == "138****5678"
     assert dm.mask_display_name("Li.Wei@Example.CN") == "L***@Example.CN"
     assert dm.mask_display_name(None) is None
+
+
+# --- the balance only inside a checkout with a code ---------------------------------------------------
+
+QUALIFY = """query($input: QualifyPurchaseInput!) {
+  qualifyPurchase(input: $input) {
+    qualification { basePoints totalPoints availablePoints skipped { offerId reason } }
+    errors { code field }
+  }
+}"""
+AUTHORIZE = """mutation($input: AuthorizeRedemptionInput!) {
+  authorizeRedemption(input: $input) { redemption { points } availablePoints errors { code field } }
+}"""
+CNY = {"amountMinor": 10_000, "currency": "CNY"}
+
+
+async def test_available_points_only_inside_a_checkout_with_a_code(given: Scenario) -> None:
+    pos = Pos(given)
+    shop = await given.merchant("Tea House")
+    member = await given.funded_member(1_000)
+    merchant = given.tokens.merchant(shop.raw)
+    ref = await given.member_ref(shop, member)
+
+    by_code = await given.gql.data(
+        QUALIFY, {"input": {"memberCode": await pos.code(member), "amount": CNY}}, merchant
+    )
+    by_link = await given.gql.data(QUALIFY, {"input": {"memberRef": ref, "amount": CNY}}, merchant)
+    by_card = await given.gql.data(
+        QUALIFY,
+        {"input": {"memberId": member.gid, "merchantId": shop.gid, "amount": CNY}},
+        given.tokens.processor(1),
+    )
+    own = await given.gql.data(
+        QUALIFY, {"input": {"merchantId": shop.gid, "amount": CNY}}, given.tokens.member(member.raw)
+    )
+    held_input = {"input": {"code": await pos.code(member), "points": 300, "idempotencyKey": "h1"}}
+    held = await given.gql.data(AUTHORIZE, held_input, merchant)
+    # A retry with the same key and input answers what the hold answered, the figure included.
+    replayed = await given.gql.data(AUTHORIZE, held_input, merchant)
+
+    def shown(answer: dict[str, Any]) -> Any:
+        assert answer["qualifyPurchase"]["errors"] == []
+        return answer["qualifyPurchase"]["qualification"]["availablePoints"]
+
+    assert shown(by_code) == 1_000  # the member showed its code at this till
+    assert shown(by_link) is None  # a standing link is no checkout
+    assert shown(by_card) is None  # the processor sees only its own answers
+    assert shown(own) == 1_000  # the member itself
+    assert by_code["qualifyPurchase"]["qualification"]["basePoints"] == 100
+    assert held["authorizeRedemption"] == {
+        "redemption": {"points": 300},
+        "availablePoints": 700,
+        "errors": [],
+    }
+    assert replayed == held
+
+
+# --- an admin's reads of personal data, audited once per member per request ---------------------------
+
+AUDIT = """query { auditLog(first: 50, filter: {action: "personal_data.read"}) {
+  edges { node { memberId after } }
+} }"""
+PERSONAL = "contact { phone email } profile { birthYear region incomeBand tags }"
+
+
+async def personal_reads(given: Scenario) -> list[tuple[str, list[str]]]:
+    data = await given.gql.data(AUDIT, None, given.admin)
+    return [(e["node"]["memberId"], e["node"]["after"]["fields"]) for e in data["auditLog"]["edges"]]
+
+
+async def test_an_admin_reading_personal_data_writes_one_row_per_member_per_request(given: Scenario) -> None:
+    alice = await given.member("alice", phone="13812345678", profile={"region": "north"})
+    bob = await given.member("bob", email="bob@example.cn")
+    nobody = await given.member("carol")  # nothing personal to read
+
+    listed = await given.gql.data(
+        f"query {{ members(first: 10) {{ edges {{ node {{ id displayName {PERSONAL} }} }} }} }}",
+        None,
+        given.admin,
+    )
+    assert await personal_reads(given) == []  # a list shows contact data masked, no profile, no row
+    assert [e["node"]["contact"]["phone"] for e in listed["members"]["edges"]] == ["138****5678", None, None]
+    assert [e["node"]["profile"] for e in listed["members"]["edges"]] == [None, None, None]
+    assert [e["node"]["displayName"] for e in listed["members"]["edges"]] == [
+        "138****5678",
+        "b***@example.cn",
+        None,
+    ]
+
+    both = await given.gql.data(
+        f"""query($a: ID!, $b: ID!, $c: ID!) {{
+          a: member(id: $a) {{ {PERSONAL} }} again: member(id: $a) {{ contact {{ phone }} }}
+          b: member(id: $b) {{ contact {{ email }} }} c: member(id: $c) {{ {PERSONAL} }}
+        }}""",
+        {"a": alice.gid, "b": bob.gid, "c": nobody.gid},
+        given.admin,
+    )
+    assert both["a"]["contact"] == {"phone": "13812345678", "email": None}
+    assert both["b"]["contact"] == {"email": "bob@example.cn"}
+    assert sorted(await personal_reads(given)) == sorted(
+        [(alice.gid, ["phone", "email", "profile"]), (bob.gid, ["phone", "email"])]
+    )
+
+    # A member reading its own writes nothing; a later request of the admin's is a new read.
+    await given.gql.data(f"query {{ me {{ {PERSONAL} }} }}", None, given.tokens.member(alice.raw))
+    await given.gql.data(
+        "query($a: ID!) { member(id: $a) { contact { phone } } }", {"a": alice.gid}, given.admin
+    )
+    assert len(await personal_reads(given)) == 3
