@@ -227,6 +227,7 @@ async def test_a_member_erases_itself_and_can_then_do_nothing(given: Scenario) -
     member = await enrolled(given)
     token = given.tokens.member(member.raw)
     merchant = await given.merchant()
+    await given.member_ref(merchant, member)  # linked before: the shop still holds its reference
 
     answer = await given.gql.data(ERASE, {"input": {"memberId": member.gid}}, token)
     me = await given.gql.data("query { me { id } }", token=token)
