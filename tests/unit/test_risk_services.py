@@ -87,7 +87,7 @@ async def test_approval_makes_the_points_available_in_a_lot_expiring_from_the_ea
     assert (lot.points, lot.earned_at) == (300_000, clock.now())
     assert lot.expires_at == db.programme.expiry_for(clock.now())
     assert again.value.code is ErrorCode.ALREADY_FINALIZED
-    assert [e.action for e in db.tables.audit] == ["approveRiskReview"]
+    assert [e.action for e in db.tables.audit] == ["security.risk_hold", "approveRiskReview"]
 
 
 async def test_a_refusal_changes_nothing_not_even_the_counters(
