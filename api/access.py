@@ -11,7 +11,8 @@ nested fields that expose the object, so no path shows more than the role's list
 - anonymous callers read nothing.
 
 The catalogue (merchants, partner brands, tiers) is what every authenticated caller lists.
-A refusal is always `None`, whether the object exists or not.
+A refusal is always `None`, whether the object exists or not. How much of a readable object each role
+sees, field by field, is `api/field_policy.py`.
 """
 
 from __future__ import annotations

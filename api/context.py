@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 import strawberry
 from starlette.responses import Response
+from strawberry.dataloader import DataLoader
 
 from api.loaders import Loaders
 from api.rate_limits import Limits
@@ -30,6 +31,8 @@ class Context:
     reader: ReadModel
     loaders: Loaders
     clock: Clock
+    # An admin's reads of members' personal data in this request, audited in batches (personal_reads).
+    personal_reads: DataLoader[tuple[int, str], None] | None = None
 
 
 Info: TypeAlias = strawberry.Info[Context, Any]

@@ -34,8 +34,9 @@ describe_values(
         DomainErrorCode.IDEMPOTENCY_KEY_REUSED: "This idempotency key was used before with different input.",
         DomainErrorCode.ALREADY_FINALIZED: "The redemption was already resolved (captured, voided, expired, "
         "fulfilled or cancelled).",
-        DomainErrorCode.RISK_REVIEW: "Reserved for risk rules that hold a movement for an admin's review; "
-        "not answered today.",
+        DomainErrorCode.RISK_REVIEW: "Risk control: in errors, a rule refused the movement and nothing "
+        "changed; in a payload's notices, the movement was accepted and its points wait for an admin's "
+        "review (balance.underReview).",
         DomainErrorCode.TOO_MANY_ATTEMPTS: "Too many wrong codes of this kind lately: wait retryAfter "
         "seconds.",
         DomainErrorCode.OUTCOME_UNKNOWN: "The database connection failed while committing: the change may "

@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from api.context import Context
 from api.cost import QueryLimits
 from api.errors import code_unavailable, is_unexpected, log_errors
+from api.field_policy import guard_schema
 from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
@@ -117,10 +118,12 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return LoyaltySchema(
+    schema = LoyaltySchema(
         query=Query,
         mutation=Mutation,
         types=[Purchase, Refund, Redemption, Adjustment, Offer, Tier, Transfer, Expiration, MemberAward],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     )
+    guard_schema(schema._schema)  # what each role sees of each field (api/field_policy.py)
+    return schema

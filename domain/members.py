@@ -89,5 +89,15 @@ def mask_email(email: str | None) -> str | None:
     return f"{local[:1]}***@{domain}"
 
 
+def display_name(contact: Contact) -> str | None:
+    """The name a till may greet the member by: the programme holds no names, so its phone, else its
+    email (None: neither). Shown masked to all but the member itself."""
+    return contact.phone or contact.email or None
+
+
+def mask_display_name(name: str | None) -> str | None:
+    return mask_email(name) if name is not None and "@" in name else mask_phone(name)
+
+
 def masked_contact(contact: Contact) -> Contact:
     return Contact(phone=mask_phone(contact.phone), email=mask_email(contact.email))

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.merchants import Channel
 from domain.money import Money
-from domain.offers import Award, FundedCost, FunderKind, Mechanic
+from domain.offers import Award, Evaluation, FundedCost, FunderKind, Mechanic
 from domain.purchases import Adjustment, Purchase, ReasonCode
 from domain.refunds import Refund
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
@@ -157,6 +157,17 @@ class TransferResult:
 
 
 @dataclass(frozen=True, slots=True)
+class QualifyResult:
+    """A dry run's answer, with the member it was for and that member's spendable points (which the
+    API shows only to the member itself and to a merchant holding the member's one-time code)."""
+
+    evaluation: Evaluation
+    member_id: int
+    available_points: int
+    presented_by_code: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RedPacketResult:
     member_id: int
     offer_id: int
@@ -171,10 +182,12 @@ class RedemptionResult:
     # The redemption as the change left it (redemption_json), so the API answers from the result
     # instead of reading it back after the commit; None in answers stored before it was kept.
     redemption: dict[str, Any] | None = None
+    # The member's spendable points after a POS hold (authorizeRedemption); None elsewhere.
+    available_points: int | None = None
 
     @classmethod
-    def of(cls, r: Redemption, points: int) -> RedemptionResult:
-        return cls(r.id, r.member_id, points, redemption_json(r))
+    def of(cls, r: Redemption, points: int, available_points: int | None = None) -> RedemptionResult:
+        return cls(r.id, r.member_id, points, redemption_json(r), available_points)
 
     def snapshot(self) -> Redemption | None:
         return None if self.redemption is None else redemption_from_json(self.redemption)

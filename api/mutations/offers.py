@@ -309,6 +309,12 @@ class Qualification:
     total_points: int = strawberry.field(description="Points in all, with the offers.")
     applied_offers: list[OfferAward] = strawberry.field(description="What each applying offer would give.")
     skipped: list[OfferSkip] = strawberry.field(description="Live offers that would not apply, and why.")
+    available_points: int | None = strawberry.field(
+        description="The member's spendable points: for the MEMBER itself, and for a MERCHANT at checkout "
+        "with the member's one-time code (memberCode); null otherwise."
+    )
+    member_id: strawberry.Private[int]
+    presented_by_code: strawberry.Private[bool]
 
 
 @strawberry.type(description="What the basket would get, or why it cannot be answered.")
@@ -426,17 +432,22 @@ async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePay
     )
     if result is None:
         return QualifyPurchasePayload(qualification=None, errors=errors)
-    currency = result.amount.currency
+    qualified, evaluation = result, result.evaluation
+    currency = evaluation.amount.currency
     return QualifyPurchasePayload(
         qualification=Qualification(
-            amount=Money(amount_minor=result.amount.amount_minor, currency=currency),
-            paid=Money(amount_minor=result.paid.amount_minor, currency=currency),
-            base_points=result.base_points,
-            total_points=result.total_points,
-            applied_offers=[OfferAward.from_domain(a, currency) for a in result.awards],
+            amount=Money(amount_minor=evaluation.amount.amount_minor, currency=currency),
+            paid=Money(amount_minor=evaluation.paid.amount_minor, currency=currency),
+            base_points=evaluation.base_points,
+            total_points=evaluation.total_points,
+            applied_offers=[OfferAward.from_domain(a, currency) for a in evaluation.awards],
             skipped=[
-                OfferSkip(offer_id=encode_id("Offer", s.offer_id), reason=s.reason) for s in result.skipped
+                OfferSkip(offer_id=encode_id("Offer", skip.offer_id), reason=skip.reason)
+                for skip in evaluation.skipped
             ],
+            available_points=qualified.available_points,
+            member_id=qualified.member_id,
+            presented_by_code=qualified.presented_by_code,
         ),
         errors=[],
     )

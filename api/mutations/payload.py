@@ -97,6 +97,11 @@ async def retrying(info: Info, work: Callable[[], Awaitable[T]]) -> T:
     """`work` (which takes a fresh unit of work each time) again while it fails with `Unavailable`
     (nothing was committed), up to len(RETRY_PAUSES) times; then the last `Unavailable`. Also for
     the few reads that go through a unit of work."""
+    return await retrying_for(info.context, work)
+
+
+async def retrying_for(context: Context, work: Callable[[], Awaitable[T]]) -> T:
+    """`retrying` where only the context is at hand."""
     pauses = iter(RETRY_PAUSES)
     while True:
         try:
@@ -105,5 +110,5 @@ async def retrying(info: Info, work: Callable[[], Awaitable[T]]) -> T:
             pause = next(pauses, None)
             if pause is None:
                 raise
-            logger.warning("request_id=%s lost its database connection; retrying", info.context.request_id)
+            logger.warning("request_id=%s lost its database connection; retrying", context.request_id)
             await asyncio.sleep(pause)

@@ -40,7 +40,11 @@ class RedemptionPayload:
 
 @strawberry.type(description="The hold made, or why nothing changed.")
 class AuthorizeRedemptionPayload(RedemptionPayload):
-    pass
+    available_points: int | None = strawberry.field(
+        default=None,
+        description="The member's spendable points after the hold: the MERCHANT holds its one-time code "
+        "(null when errors is not empty).",
+    )
 
 
 @strawberry.type(description="The captured redemption, or why nothing changed.")
@@ -65,7 +69,10 @@ async def redemption_payload(
     result, errors = await run_use_case(info, use_case, guessing=guessing)
     if result is None:
         return payload(redemption=None, errors=errors)
-    return payload(redemption=await answered_redemption(info, result), errors=[])
+    answer = payload(redemption=await answered_redemption(info, result), errors=[])
+    if isinstance(answer, AuthorizeRedemptionPayload):
+        answer.available_points = result.available_points
+    return answer
 
 
 async def answered_redemption(info: Info, result: RedemptionResult) -> Redemption | None:

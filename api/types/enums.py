@@ -176,6 +176,8 @@ describe_values(
         "a refunded purchase paid with points.",
         ledger.EntryKind.HOLD: "Available points held for a merchant's POS until capture or void.",
         ledger.EntryKind.RELEASE: "Held points back to available: voided, expired, or the rest of a capture.",
+        ledger.EntryKind.APPROVE: "Points under risk review made available by an admin's approval.",
+        ledger.EntryKind.REJECT: "Points under risk review taken back to who issued them (rejected).",
     },
 )
 EntryKind = ledger.EntryKind
@@ -188,6 +190,8 @@ describe_values(
         ledger.AccountKind.MEMBER_HELD: "The member's points held for a merchant's POS.",
         ledger.AccountKind.MEMBER_DEBT: "What the member owes after a refund took back points it had spent; "
         "later earnings repay it first.",
+        ledger.AccountKind.MEMBER_REVIEW: "The member's earned points held for risk review: not spendable "
+        "until an admin approves.",
         ledger.AccountKind.ISSUANCE: "Where the programme issues the points it pays for.",
         ledger.AccountKind.REDEMPTION: "Where spent points go.",
         ledger.AccountKind.EXPIRY: "Where expired points go.",

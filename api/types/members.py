@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from api.access import can_read_member, member_eligible_offers, owns_member_data
+from api.access import can_read_member, member_eligible_offers
 from api.context import Info
 from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
@@ -17,8 +17,6 @@ from api.types.nodes import LoadedNode
 from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
-from domain.actors import Role
-from domain.services.security import personal_data_read, record_audit_event
 
 if TYPE_CHECKING:
     from api.types.activity import Redemption
@@ -47,11 +45,13 @@ class MemberProfile:
 
 @strawberry.type(
     description="Contact data: full for the member itself and for ADMIN reading one member (audited), "
-    "masked (138****5678, l***@example.cn) in lists and for PARTNER."
+    "masked (138****5678, l***@example.cn) in lists."
 )
 class MemberContact:
     phone: str | None = strawberry.field(description="The phone number, masked where the type says.")
     email: str | None = strawberry.field(description="The email address, masked where the type says.")
+    member_id: strawberry.Private[int]
+    listed: strawberry.Private[bool] = False
 
 
 @strawberry.type(description="Points in lots that expire on one date.")
@@ -122,50 +122,63 @@ class LedgerEntry:
 @strawberry.type(description="A programme member: profile, status, points and activity.")
 class Member(LoadedNode[dm.Member]):
     id: relay.NodeID[int]
-    external_ref: str = strawberry.field(description="The bank's or wallet's own customer id.")
-    status: MemberStatus = strawberry.field(description="Whether it may earn and spend.")
-    status_reason: str | None = strawberry.field(description="Why an admin last locked or unlocked it.")
-    referral_code: str = strawberry.field(
-        description="The code others give at enrolment to name it as their referrer."
+    external_ref: str | None = strawberry.field(
+        description="The bank's or wallet's own customer id (the MEMBER itself and ADMIN; null for others)."
     )
-    enrolled_at: datetime = strawberry.field(description="When it joined.")
-    profile: MemberProfile = strawberry.field(description="What offers may target it by.")
+    status: MemberStatus | None = strawberry.field(
+        description="Whether it may earn and spend (the MEMBER itself and ADMIN; null for others)."
+    )
+    status_reason: str | None = strawberry.field(
+        description="Why an admin last locked or unlocked it (the MEMBER itself and ADMIN)."
+    )
+    referral_code: str | None = strawberry.field(
+        description="The code others give at enrolment to name it as their referrer (the MEMBER itself "
+        "and ADMIN; null for others)."
+    )
+    enrolled_at: datetime | None = strawberry.field(
+        description="When it joined (the MEMBER itself and ADMIN; null for others)."
+    )
+    profile: MemberProfile | None = strawberry.field(
+        description="What offers may target it by: the MEMBER itself, and ADMIN reading this member (each "
+        "such read is audited as personal_data.read); null in the `members` list and for others."
+    )
     last_activity_at: datetime | None = strawberry.field(
-        description="Enrolment, or the member's own last earn, redemption, hold or transfer."
+        description="Enrolment, or the member's own last earn, redemption, hold or transfer (the MEMBER "
+        "itself and ADMIN)."
     )
     dormant_since: datetime | None = strawberry.field(
-        description="When the dormancy job found the member idle (status DORMANT); null once it acts."
+        description="When the dormancy job found the member idle (status DORMANT); null once it acts (the "
+        "MEMBER itself and ADMIN)."
     )
     source: strawberry.Private[dm.Member]
     listed: strawberry.Private[bool] = False  # in a list (`members`): contact data masked for all
 
     @strawberry.field(
         description="Full for the MEMBER itself and for ADMIN reading this member (each such read is "
-        "audited as personal_data.read); masked in the `members` list and for PARTNER; null for MERCHANT."
+        "audited as personal_data.read); masked in the `members` list; null for others."
     )
-    async def contact(self, info: Info) -> MemberContact | None:
-        actor = info.context.actor
+    def contact(self) -> MemberContact | None:
         contact = self.source.contact
-        if actor is not None and actor.role is Role.MERCHANT:
-            return None  # merchants never see contact data
-        if owns_member_data(info, self.id) and not self.listed:
-            if actor is not None and actor.role is Role.ADMIN and (contact.phone or contact.email):
-                await audit_personal_data_read(info, self.id)
-            return MemberContact(phone=contact.phone, email=contact.email)
-        if actor is not None and (actor.role is Role.PARTNER or owns_member_data(info, self.id)):
-            masked = dm.masked_contact(contact)
-            return MemberContact(phone=masked.phone, email=masked.email)
-        return None
+        return MemberContact(phone=contact.phone, email=contact.email, member_id=self.id, listed=self.listed)
 
-    @strawberry.field(description="Its points, by account.")
-    async def balance(self, info: Info) -> PointsBalance:
+    @strawberry.field(
+        description="The name a till may greet the member by: the programme holds no names, so its phone, "
+        "else its email. Full for the MEMBER itself; masked (138****5678) for ADMIN and for a MERCHANT it "
+        "is linked to; null for others and when it has neither."
+    )
+    def display_name(self) -> str | None:
+        return dm.display_name(self.source.contact)
+
+    @strawberry.field(description="Its points, by account (the MEMBER itself and ADMIN; null for others).")
+    async def balance(self, info: Info) -> PointsBalance | None:
         balance = await info.context.loaders.balances.load(self.id)
         if balance is None:
             raise RuntimeError(f"member {self.id} has no balance row")
         return PointsBalance.from_domain(balance)
 
     @strawberry.field(
-        description="The member's tier: the one it holds, or the entry tier; null when there are no tiers."
+        description="The member's tier: the one it holds, or the entry tier; null when there are no tiers "
+        "(the MEMBER itself, ADMIN and a MERCHANT it is linked to; null for others)."
     )
     async def tier(self, info: Info) -> Annotated[Tier, strawberry.lazy("api.types.tiers")] | None:
         from api.types.tiers import tier_or_none
@@ -182,8 +195,6 @@ class Member(LoadedNode[dm.Member]):
     ) -> Annotated[TierProgress, strawberry.lazy("api.types.tiers")] | None:
         from api.types.tiers import TierProgress
 
-        if not owns_member_data(info, self.id):
-            return None
         found = await info.context.loaders.tier_progress.load(self.source)
         return None if found is None else TierProgress.from_domain(found)
 
@@ -196,8 +207,6 @@ class Member(LoadedNode[dm.Member]):
     ) -> list[Annotated[MerchantLink, strawberry.lazy("api.types.links")]]:
         from api.types.links import MerchantLink
 
-        if not owns_member_data(info, self.id):
-            return []
         return [MerchantLink.from_domain(link) for link in await info.context.reader.member_links(self.id)]
 
     @strawberry.field(
@@ -205,23 +214,24 @@ class Member(LoadedNode[dm.Member]):
     )
     async def member_ref(self, info: Info) -> str | None:
         actor = info.context.actor
-        if actor is None or actor.role is not Role.MERCHANT or actor.merchant_id is None:
+        if actor is None or actor.merchant_id is None:
             return None
         [ref] = await info.context.reader.member_refs(actor.merchant_id, [self.id])
         return ref
 
-    @strawberry.field(description="The member's tier changes, newest first (the MEMBER itself and ADMIN).")
+    @strawberry.field(
+        description="The member's tier changes, newest first (the MEMBER itself and ADMIN; empty for others)."
+    )
     async def tier_history(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Annotated[TierChange, strawberry.lazy("api.types.tiers")]]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         from api.types.tiers import TierChange
 
         reader = info.context.reader
-        visible = owns_member_data(info, self.id)
-        ladder = await info.context.loaders.ladder() if visible else []
+        ladder = await info.context.loaders.ladder()
 
         async def fetch(before: int | None, limit: int) -> list[Any]:
-            return await reader.tier_change_page(self.id, before, limit) if visible else []
+            return await reader.tier_change_page(self.id, before, limit)
 
         return await connection(
             first=first,
@@ -231,22 +241,24 @@ class Member(LoadedNode[dm.Member]):
             node=lambda c: TierChange.from_domain(c, ladder),
         )
 
-    @strawberry.field(description="The member's movements, newest first.")
+    @strawberry.field(
+        description="The member's movements, newest first (the MEMBER itself and ADMIN; empty for others)."
+    )
     async def ledger(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[LedgerEntry]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         reader = info.context.reader
-        visible = owns_member_data(info, self.id)
 
         async def fetch(before: int | None, limit: int) -> list[dl.MemberPosting]:
-            return await reader.ledger_page(self.id, before, limit) if visible else []
+            return await reader.ledger_page(self.id, before, limit)
 
         return await connection(
             first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
         )
 
     @strawberry.field(
-        description="Offers this member can use now, soonest ending first (the MEMBER itself only)."
+        description="Offers this member can use now, soonest ending first (the MEMBER itself and ADMIN; "
+        "empty for others)."
     )
     async def eligible_offers(
         self,
@@ -278,12 +290,11 @@ class Member(LoadedNode[dm.Member]):
             node=lambda item: Offer.from_domain(item[1], uses_left=item[2]),
         )
 
-    @strawberry.field(description="Coupons in the member's wallet (the MEMBER itself only).")
+    @strawberry.field(
+        description="Coupons in the member's wallet (the MEMBER itself and ADMIN; empty for others)."
+    )
     async def coupons(self, info: Info) -> list[Annotated[Coupon, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Coupon
-
-        if not owns_member_data(info, self.id):
-            return []
 
         async def wallet() -> list[Any]:
             async with (uow := info.context.read_uow_factory()):
@@ -291,17 +302,18 @@ class Member(LoadedNode[dm.Member]):
 
         return [Coupon.from_domain(c) for c in await retrying(info, wallet)]
 
-    @strawberry.field(description="The member's redemptions, newest first.")
+    @strawberry.field(
+        description="The member's redemptions, newest first (the MEMBER itself and ADMIN; empty for others)."
+    )
     async def redemptions(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Annotated[Redemption, strawberry.lazy("api.types.activity")]]:
         from api.types.activity import Redemption
 
         reader = info.context.reader
-        visible = owns_member_data(info, self.id)
 
         async def fetch(before: int | None, limit: int) -> list[Any]:
-            return await reader.redemption_page(self.id, before, limit) if visible else []
+            return await reader.redemption_page(self.id, before, limit)
 
         return await connection(
             first=first, after=after, fetch=fetch, key=lambda r: r.id, node=Redemption.from_domain
@@ -335,14 +347,6 @@ class Member(LoadedNode[dm.Member]):
     @classmethod
     async def may_read(cls, info: Info, member: dm.Member) -> bool:
         return await can_read_member(info, member.id)
-
-
-async def audit_personal_data_read(info: Info, member_id: int) -> None:
-    """An admin saw a member's full contact data: one audit row, written on its own."""
-    context = info.context
-    assert context.actor is not None
-    event = personal_data_read(context.actor, member_id, ("phone", "email"), context.clock.now())
-    await retrying(info, lambda: record_audit_event(event, uow=context.uow_factory()))
 
 
 async def load_member(info: Info, member_id: int) -> Member | None:

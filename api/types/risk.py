@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from api.types.enums import describe_values
 from api.types.ids import encode_id
 from domain import risk as dr
 
@@ -15,6 +16,14 @@ strawberry.enum(
     name="RiskAction",
     description="What a rule does when it fires: ALLOW (the rule is off), HOLD (the points wait in the "
     "member's review balance for an admin), REFUSE (nothing changes).",
+)
+describe_values(
+    dr.RiskAction,
+    {
+        dr.RiskAction.ALLOW: "The rule is off: the movement goes through.",
+        dr.RiskAction.HOLD: "The points wait in the member's review balance for an admin.",
+        dr.RiskAction.REFUSE: "The movement is refused; nothing changes.",
+    },
 )
 RiskAction = dr.RiskAction
 strawberry.enum(
@@ -27,12 +36,32 @@ strawberry.enum(
     "(redeeming within a window after a large earning), TRANSFER_FAN_IN (members who gave one member "
     "points today).",
 )
+describe_values(
+    dr.RuleKind,
+    {
+        dr.RuleKind.PURCHASE_AMOUNT: "One purchase's amount in a currency, in minor units.",
+        dr.RuleKind.MERCHANT_DAILY_POINTS: "Points a merchant's purchases issued today (UTC).",
+        dr.RuleKind.MEMBER_VELOCITY: "A member's purchases in the current window.",
+        dr.RuleKind.MEMBER_DAILY_POINTS: "Points a member's purchases earned today (UTC).",
+        dr.RuleKind.ABOVE_OWN_HISTORY: "An amount above a multiple of the member's own average ticket.",
+        dr.RuleKind.EARN_AND_BURN: "A redemption within a window after an earning above the limit.",
+        dr.RuleKind.TRANSFER_FAN_IN: "Members who gave one member points today.",
+    },
+)
 RiskRuleKind = dr.RuleKind
 strawberry.enum(
     dr.ReviewStatus,
     name="RiskReviewStatus",
     description="OPEN: waiting for an admin; APPROVED: the points became available; REJECTED: they "
     "went back to who issued them.",
+)
+describe_values(
+    dr.ReviewStatus,
+    {
+        dr.ReviewStatus.OPEN: "Waiting for an admin.",
+        dr.ReviewStatus.APPROVED: "Approved: the points became available.",
+        dr.ReviewStatus.REJECTED: "Rejected: the points went back to who issued them.",
+    },
 )
 RiskReviewStatus = dr.ReviewStatus
 

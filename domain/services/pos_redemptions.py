@@ -129,7 +129,8 @@ async def authorize_redemption(
         await uow.lots.consume(entry_id, member.id, draws, now)
         if reward is not None and not await uow.rewards.take_one(reward.id, reward.cost_points):
             raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
-        return RedemptionResult.of(hold, points)
+        balance = await uow.ledger.balance(member.id)
+        return RedemptionResult.of(hold, points, None if balance is None else balance.available)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)
 

@@ -16,7 +16,6 @@ from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
     Award,
     Coupon,
-    Evaluation,
     Offer,
     PurchaseFacts,
     SkipReason,
@@ -26,7 +25,7 @@ from domain.offers import (
     referrer_points,
 )
 from domain.ports import UnitOfWork
-from domain.results import PurchaseResult
+from domain.results import PurchaseResult, QualifyResult
 from domain.risk import (
     Movement,
     MovementKind,
@@ -97,7 +96,7 @@ def cap_periods(offers: list[Offer], awards: list[Award], at: datetime) -> dict[
 
 async def qualify_purchase(
     cmd: QualifyPurchase, *, actor: Actor, uow: UnitOfWork, clock: Clock
-) -> Evaluation:
+) -> QualifyResult:
     """What postPurchase would give for this basket now, and why each other live offer would not
     apply. The same engine and the same usage, read in a transaction that writes nothing."""
     require_role(actor, Role.MERCHANT, Role.PROCESSOR, Role.MEMBER)
@@ -131,7 +130,13 @@ async def qualify_purchase(
         candidates = eligible(facts, offers)
         periods = {o.id: cap_period_start(o, now) for o in candidates if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in candidates], member.id, periods) if candidates else {}
-    return evaluate(facts, offers, usage)
+        balance = await uow.ledger.balance(member.id)
+    return QualifyResult(
+        evaluate(facts, offers, usage),
+        member_id=member.id,
+        available_points=0 if balance is None else balance.available,
+        presented_by_code=cmd.member is not None and cmd.member.code is not None,
+    )
 
 
 async def _usable_coupon(uow: UnitOfWork, code: str, member_id: int) -> Coupon:

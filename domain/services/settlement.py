@@ -138,7 +138,7 @@ async def import_settlement_batch(
             no_lot = on_hold or matures_at(a) is not None
             return entry, None if no_lot else earn_lot(a.member_id, a.earned.points, now, programme)
 
-        over_limit = await _refused_by_the_ledger(uow, [a for a in to_post if a.earned.points], booked)
+        over_limit = await _refused_by_the_ledger(uow, to_post, booked)
         if over_limit:
             await uow.idempotency.release_many(scope, {a.line.reference for a, _ in over_limit})
             await _give_back_claims(uow, merchant.id, [a for a, _ in over_limit], now)
@@ -180,6 +180,11 @@ async def import_settlement_batch(
                     actor, "security.risk_hold", a.member_id, facts | {"rules": decision.summary()}, now
                 )
                 await uow.audit.record(event)
+        # A line that earned nothing has no entry to say the member shopped: as postPurchase does,
+        # record that it acted (its balance row is locked with the others').
+        earned_nothing = {a.member_id for a in to_post if not a.earned.points}
+        for member_id in sorted(earned_nothing - {a.member_id for a in to_post if a.earned.points}):
+            await uow.members.record_activity(member_id, now)
         await uow.commit()
     rejected.sort(key=lambda bad: bad.line_no)
     return BatchOutcome(
@@ -224,12 +229,15 @@ async def _refused_by_the_ledger(
     to_post: list[_Accepted],
     booked: Callable[[_Accepted, int], tuple[JournalEntry, NewLot | None]],
 ) -> list[tuple[_Accepted, DomainError]]:
-    """Lock the members' balances and decide each line's posting, in order, as the batch will book it:
-    the lines the ledger would refuse (a balance past its limit), with why. The purchases do not
-    exist yet; the decision does not depend on their ids."""
+    """Lock the members' balances (those of lines that earn nothing too: their activity is recorded)
+    and decide each line's posting, in order, as the batch will book it: the lines the ledger would
+    refuse (a balance past its limit), with why. The purchases do not exist yet; the decision does
+    not depend on their ids."""
     running = await lock_members(uow, {a.member_id for a in to_post})
     refused: list[tuple[_Accepted, DomainError]] = []
     for a in to_post:
+        if not a.earned.points:
+            continue  # no entry to book
         entry, lot = booked(a, 0)
         try:
             decision = decide_posting(entry, lot, running)

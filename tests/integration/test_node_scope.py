@@ -105,7 +105,12 @@ async def build(backend: Backend, given: Scenario) -> World:
         funding=[{"kind": "PROGRAMME", "percent": 100}],
         limits={"budgetPoints": 1_000},
     )
-    member = await given.member("alice", profile={"region": "north"})
+    member = await given.member(
+        "alice",
+        phone="13812345678",
+        email="alice@example.cn",
+        profile={"birthYear": 1990, "region": "north", "incomeBand": "HIGH", "tags": ["tea"]},
+    )
     other_member = await given.member("bob", profile={"region": "south"})
     friend = await given.member("carol")
     live = await create_offer(

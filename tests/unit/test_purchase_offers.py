@@ -13,8 +13,8 @@ from domain.offers import FundedCost, FunderKind, FundingShare, Limits, Mechanic
 from domain.results import award_from_json
 from domain.services.purchases import post_purchase
 from tests.unit.conftest import NOW
-from tests.unit.fake_member_links import linked
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_services import balance, given_member, given_merchant, merchant_actor
 
 OPEN = Window(NOW - timedelta(days=1), NOW + timedelta(days=1))

@@ -17,8 +17,8 @@ from domain.money import Money
 from domain.risk import ReviewStatus, RiskAction, RuleKind
 from domain.services.purchases import post_purchase
 from domain.services.risk import decide_risk_review, update_risk_rule
-from tests.unit.fake_member_links import linked
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_services import (
     ADMIN,
     balance,

@@ -34,9 +34,9 @@ from domain.services.admin import enroll_member, lock_member, unlock_member
 from domain.services.posting import post_entry
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
-from tests.unit.fake_member_links import linked
-from tests.unit.fake_risk import raise_risk_limits
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, Tables
+from tests.unit.fakes.member_links import linked
+from tests.unit.fakes.risk import raise_risk_limits
 
 ADMIN = Actor(Role.ADMIN, "admin-ada", request_id="req-1")
 EXPIRES_24_MONTHS_LATER = datetime(2026, 2, 28, 10, 30, tzinfo=UTC)  # NOW is 29 Feb 2024 10:30
@@ -543,7 +543,12 @@ async def test_only_a_merchant_posts_purchases(
     before = snapshot(db)
 
     error = await raised(
-        post_purchase(PostPurchase(member.id, Money(1999, "CNY"), "k"), actor=actor, uow=uow, clock=clock)
+        post_purchase(
+            PostPurchase(PresentedMember(member_id=member.id), Money(1999, "CNY"), "k"),
+            actor=actor,
+            uow=uow,
+            clock=clock,
+        )
     )
 
     assert error.code is ErrorCode.FORBIDDEN
@@ -556,7 +561,7 @@ async def test_a_merchant_naming_a_member_that_did_not_present_itself_gets_one_r
     merchant = await given_merchant(db)
     other = await given_merchant(db, "Noodle Bar")
     served = await given_member(db)
-    locked = await given_member(db, status=MemberStatus.LOCKED)
+    locked = await given_member(db, "CRM-2", status=MemberStatus.LOCKED)
     elsewhere = linked(db, other.id, served.id)  # a link to another merchant
     before = snapshot(db)
 

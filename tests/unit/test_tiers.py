@@ -33,8 +33,8 @@ from domain.tiers import (
     window_start,
     worth_checking_on_purchase,
 )
-from tests.unit.fake_member_links import linked
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_offers import MEMBER, NOW, facts, offer
 from tests.unit.test_services import given_member, given_merchant, merchant_actor
 

@@ -21,7 +21,7 @@ from domain.risk import (
 )
 
 if TYPE_CHECKING:
-    from tests.unit.fakes import FakeDatabase
+    from tests.unit.fakes.database import FakeDatabase
 
 
 @dataclass
@@ -107,6 +107,13 @@ class FakeRiskRepository:
             return None
         review = self.r.reviews[review_id] = replace(review, status=status, decided_at=at, decided_by=by)
         return review
+
+    async def hold_purchase(self, purchase_id: int) -> None:
+        purchase = self.db.tables.purchases[purchase_id]
+        self.db.tables.purchases[purchase_id] = replace(purchase, points_pending=0)
+        self.db.tables.purchase_terms[purchase_id] = replace(
+            self.db.tables.purchase_terms[purchase_id], matures_at=None
+        )
 
     async def take_back_purchase_points(self, purchase_id: int) -> None:
         purchase = self.db.tables.purchases[purchase_id]

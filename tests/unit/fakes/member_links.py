@@ -13,7 +13,7 @@ from domain.member_links import MerchantLink
 from domain.members import MemberStatus
 
 if TYPE_CHECKING:
-    from tests.unit.fakes import FakeDatabase
+    from tests.unit.fakes.database import FakeDatabase
 
 
 @dataclass(frozen=True, slots=True)
