@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.members import Contact, mask_email, mask_phone, masked_contact
+from domain.members import Contact, display_name, mask_display_name, mask_email, mask_phone, masked_contact
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,22 @@ def test_a_contact_is_masked_field_by_field() -> None:
 
     assert shown == Contact(phone="138****5678", email="a***@example.com")
     assert masked_contact(Contact()) == Contact()
+
+
+def test_a_member_is_greeted_by_its_phone_else_its_email() -> None:
+    assert display_name(Contact(phone="13812345678", email="alice@example.com")) == "13812345678"
+    assert display_name(Contact(email="alice@example.com")) == "alice@example.com"
+    assert display_name(Contact(phone="", email="")) is None
+    assert display_name(Contact()) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("13812345678", "138****5678"),
+        ("alice@example.com", "a***@example.com"),
+        (None, None),
+    ],
+)
+def test_a_display_name_is_masked_as_the_email_or_phone_it_is(name: str | None, shown: str | None) -> None:
+    assert mask_display_name(name) == shown

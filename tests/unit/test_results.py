@@ -153,6 +153,9 @@ def test_a_redemption_result_answers_with_its_snapshot() -> None:
     result = RedemptionResult.of(reward, 1_000)
     assert (result.redemption_id, result.member_id, result.points) == (31, 5, 1_000)
     assert result.snapshot() == reward
+    assert result.available_points is None
+    hold = RedemptionResult.of(reward, 1_000, available_points=2_500)
+    assert (hold.redemption_id, hold.points, hold.available_points) == (31, 1_000, 2_500)
     # Answers stored before the snapshot was kept have none.
     assert RedemptionResult(31, 5, 1_000).snapshot() is None
 
