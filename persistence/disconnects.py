@@ -9,6 +9,7 @@ clients" codes).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -33,18 +34,23 @@ def is_disconnect(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
+# Pauses before each retry of a read, like the units of work's (api/mutations/payload.py).
+READ_RETRY_PAUSES = (0.0, 0.2)
+
+
 async def read_retrying(read: Callable[[], Awaitable[T]]) -> T:
-    """Run a read (its own short connection, no side effects) again once when its connection turns
-    out to be gone; a database still out of reach after that is `Unavailable`."""
-    try:
-        return await read()
-    except Exception as error:
-        if not is_disconnect(error):
-            raise
-        logger.warning("read lost its database connection, retrying once: %s", error)
-    try:
-        return await read()
-    except Exception as error:
-        if is_disconnect(error):
-            raise Unavailable("the database cannot be reached; retry later") from error
-        raise
+    """Run a read (its own short connection, no side effects) again when its connection turns out to
+    be gone: at once (the pool was just discarded), then after a moment in case the server is
+    restarting, as the units of work are retried; a database still out of reach is `Unavailable`."""
+    pauses = iter(READ_RETRY_PAUSES)
+    while True:
+        try:
+            return await read()
+        except Exception as error:
+            if not is_disconnect(error):
+                raise
+            pause = next(pauses, None)
+            if pause is None:
+                raise Unavailable("the database cannot be reached; retry later") from error
+            logger.warning("read lost its database connection, retrying: %s", error)
+            await asyncio.sleep(pause)
