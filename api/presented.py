@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Protocol
 
 from strawberry import relay
@@ -30,10 +29,10 @@ def presented_member(input: NamesAMember) -> PresentedMember | None:
     return None if presented == PresentedMember() else presented
 
 
-def presented_secrets(input: NamesAMember, others: Mapping[str, Secret]) -> dict[str, Secret]:
-    """The guessable things this input presents, by field: a wrong one counts against the caller's
-    guessing limit for its kind, and a caller locked out of a kind is refused before anything runs.
-    A member id a merchant tries is a guess at a reference."""
+def presented_secrets(input: NamesAMember) -> dict[str, Secret]:
+    """The guessable member names this input presents, by field: a wrong one counts against the
+    caller's guessing limit for its kind, and a caller locked out of a kind is refused before anything
+    runs. A member id a merchant tries is a guess at a reference."""
     presents: dict[str, Secret] = {}
     if input.member_code is not None:
         presents["memberCode"] = Secret.REDEMPTION_CODE
@@ -41,9 +40,4 @@ def presented_secrets(input: NamesAMember, others: Mapping[str, Secret]) -> dict
         presents["memberRef"] = Secret.MEMBER_REFERENCE
     if input.member_id is not None:
         presents["memberId"] = Secret.MEMBER_REFERENCE
-    return presents | {field: secret for field, secret in others.items() if _given(input, field)}
-
-
-def _given(input: object, field: str) -> bool:
-    attribute = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in field)
-    return getattr(input, attribute, None) is not None
+    return presents

@@ -428,7 +428,7 @@ async def qualify(info: Info, input: QualifyPurchaseInput) -> QualifyPurchasePay
         info,
         lambda actor, uow, clock: qualify_purchase(command(), actor=actor, uow=uow, clock=clock),
         reads_only=True,
-        guessing=presented_secrets(input, {}),
+        guessing=presented_secrets(input),
     )
     if result is None:
         return QualifyPurchasePayload(qualification=None, errors=errors)

@@ -109,7 +109,8 @@ class PurchaseMutations:
                 uow=uow,
                 clock=clock,
             ),
-            guessing=presented_secrets(input, {"couponCode": Secret.COUPON_CODE}),
+            guessing=presented_secrets(input)
+            | ({} if input.coupon_code is None else {"couponCode": Secret.COUPON_CODE}),
         )
         if result is None:
             return PostPurchasePayload(purchase=None, errors=errors, notices=[])
