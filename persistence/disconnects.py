@@ -34,14 +34,14 @@ def is_disconnect(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
-# Pauses before each retry of a read, like the units of work's (api/mutations/payload.py).
-READ_RETRY_PAUSES = (0.0, 0.2)
+# Pauses before each retry of a read: at once (the pool was just discarded), after a moment, and
+# once more a second later, so a read answering for a committed mutation outlasts a failover's burst.
+READ_RETRY_PAUSES = (0.0, 0.2, 1.0)
 
 
 async def read_retrying(read: Callable[[], Awaitable[T]]) -> T:
     """Run a read (its own short connection, no side effects) again when its connection turns out to
-    be gone: at once (the pool was just discarded), then after a moment in case the server is
-    restarting, as the units of work are retried; a database still out of reach is `Unavailable`."""
+    be gone, after each of READ_RETRY_PAUSES; a database still out of reach is `Unavailable`."""
     pauses = iter(READ_RETRY_PAUSES)
     while True:
         try:
