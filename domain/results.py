@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.members import Balance, Member
 from domain.merchants import Channel
 from domain.money import Money
 from domain.offers import Award, Evaluation, FundedCost, FunderKind, Mechanic
@@ -237,6 +238,10 @@ def redemption_from_json(d: dict[str, Any]) -> Redemption:
     )
 
 
+# A result field's metadata key: the field is part of the first answer only, never stored for replays.
+ANSWER_ONLY = "answer_only"
+
+
 @dataclass(frozen=True, slots=True)
 class AdjustmentResult:
     adjustment_id: int
@@ -248,11 +253,25 @@ class AdjustmentResult:
     note: str | None = None
     actor: str | None = None
     created_at: str | None = None
+    # The member and its balance as the adjustment committed them, so the first answer reports the
+    # member without a read after the commit; a replay reads the member as it now stands.
+    member: Member | None = field(default=None, metadata={ANSWER_ONLY: True})
+    balance: Balance | None = field(default=None, metadata={ANSWER_ONLY: True})
 
     @classmethod
-    def of(cls, a: Adjustment) -> AdjustmentResult:
+    def of(
+        cls, a: Adjustment, member: Member | None = None, balance: Balance | None = None
+    ) -> AdjustmentResult:
         return cls(
-            a.id, a.member_id, a.points, a.reason_code.value, a.note, a.actor, a.created_at.isoformat()
+            a.id,
+            a.member_id,
+            a.points,
+            a.reason_code.value,
+            a.note,
+            a.actor,
+            a.created_at.isoformat(),
+            member,
+            balance,
         )
 
     def adjustment(self) -> Adjustment | None:

@@ -90,8 +90,8 @@ class AdjustPointsPayload:
 
     @strawberry.field(description="The member adjusted, as it now stands.")
     async def member(self, info: Info) -> Member | None:
-        # A relation of the answer, read only when asked for (through the loaders, which retry a
-        # lost connection); the adjustment itself comes from the use case's result.
+        # As the adjustment committed it (primed from the use case's result); only a replayed answer
+        # reads the member afresh, through the loaders, which retry a lost connection.
         if self.member_id is None:
             return None
         found = await info.context.loaders.members.load(self.member_id)
@@ -230,6 +230,9 @@ class MemberMutations:
         )
         if result is None:
             return AdjustPointsPayload(adjustment=None, errors=errors)
+        if result.member is not None and result.balance is not None:
+            info.context.loaders.members.prime(result.member.id, result.member)
+            info.context.loaders.balances.prime(result.balance.member_id, result.balance)
         adjustment = result.adjustment()
         if adjustment is None:  # an answer stored before results kept the adjustment
             adjustment = await info.context.loaders.adjustments.load(result.adjustment_id)

@@ -82,6 +82,6 @@ async def adjust_points(
                 at=now,
             )
         )
-        return AdjustmentResult.of(adjustment)
+        return AdjustmentResult.of(adjustment, member, after)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=AdjustmentResult, work=work)

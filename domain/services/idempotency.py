@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any, Protocol, TypeVar
 
 from domain.actors import Actor
 from domain.clock import Clock
 from domain.errors import DomainError, IdempotencyKeyReused
 from domain.ports import StoredResponse, UnitOfWork
+from domain.results import ANSWER_ONLY
 from domain.risk import RiskRefused, risk_decision_event
 from domain.validation import idempotency_key
 
@@ -67,7 +68,7 @@ async def run_once(
                 return _replay(earlier, digest, result_type)
             rejection = error
         else:
-            answer = {"result": asdict(result)}  # type: ignore[call-overload]  # results are dataclasses
+            answer: dict[str, object] = {"result": stored_fields(result)}
             earlier = await uow.idempotency.record(scope, key, digest, answer, clock.now())
             if earlier is None:
                 await uow.commit()
@@ -91,6 +92,15 @@ async def run_once(
             await uow.commit()
             raise rejection
     return _replay(earlier, digest, result_type)
+
+
+def stored_fields(result: object) -> dict[str, object]:
+    """What of a result is kept for replays: every field but those marked ANSWER_ONLY (the state the
+    first answer reports as committed, which a replay later reads afresh)."""
+    if not is_dataclass(result) or isinstance(result, type):
+        raise TypeError("a use case's result is a dataclass instance")
+    kept = {f.name for f in fields(result) if not f.metadata.get(ANSWER_ONLY)}
+    return {name: value for name, value in asdict(result).items() if name in kept}
 
 
 def _replay(stored: StoredResponse, digest: str, result_type: type[R]) -> R:

@@ -115,6 +115,35 @@ async def test_a_read_whose_connection_dropped_is_read_again(
     assert body == {"data": {"member": {"balance": {"available": 70}}}}
 
 
+async def test_a_committed_adjustment_answers_its_member_with_no_read_after_the_commit(
+    backend: Backend, given: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read side is out of reach for the whole request: the member and its balance in the
+    answer are those the adjustment committed. A replay (same key) reads them afresh."""
+    member = await given.funded_member(70)
+    read_engine = backend.database.read_engine
+    real_connect = AsyncEngine.connect
+
+    def read_side_refused(self: AsyncEngine) -> Any:
+        if self is read_engine:
+            raise ConnectionRefusedError(111, "Connect call failed")
+        return real_connect(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AsyncEngine, "connect", read_side_refused)
+        first = await adjust(given, member, 30, "adj-answer")
+
+    assert "errors" not in first, first
+    payload = first["data"]["adjustPoints"]
+    assert payload["errors"] == []
+    assert payload["adjustment"]["points"] == 30
+    assert payload["member"] == {"balance": {"available": 100}}
+    await given.adjust(member, 5, "adj-more")
+    replay = (await adjust(given, member, 30, "adj-answer"))["data"]["adjustPoints"]
+    assert replay["adjustment"] == payload["adjustment"]
+    assert replay["member"] == {"balance": {"available": 105}}  # the member as it now stands
+
+
 async def test_a_database_out_of_reach_answers_unavailable_and_changes_nothing(
     backend: Backend, given: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:

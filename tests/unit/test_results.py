@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from domain.members import Balance
 from domain.merchants import Channel
 from domain.money import Money
 from domain.offers import Award, FundedCost, FunderKind, Mechanic
@@ -26,6 +27,7 @@ from domain.results import (
 )
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
 from domain.risk import ReviewStatus, RiskAction, RiskReview, RuleKind, RuleOutcome
+from domain.services.idempotency import stored_fields
 
 AT = datetime(2026, 11, 25, 20, 0, 0, 123_456, tzinfo=timezone(timedelta(hours=8)))
 
@@ -182,6 +184,17 @@ def test_an_adjustment_result_stored_without_its_details_has_no_adjustment() -> 
     assert AdjustmentResult(8, 5, -40, "GOODWILL", None, "admin-ada", None).adjustment() is None
     assert AdjustmentResult(8, 5, -40, None, None, "admin-ada", AT.isoformat()).adjustment() is None
     assert AdjustmentResult(8, 5, -40, "GOODWILL", None, None, AT.isoformat()).adjustment() is None
+
+
+def test_the_committed_balance_answers_the_first_call_and_is_never_stored_for_replays() -> None:
+    balance = Balance(5, available=60, pending=0, held=0, lifetime_earned=100, lifetime_redeemed=40)
+    result = AdjustmentResult(8, 5, -40, "GOODWILL", None, "admin-ada", AT.isoformat(), None, balance)
+    stored = stored_fields(result)
+    assert stored == {k: v for k, v in asdict(result).items() if k not in ("balance", "member")}
+    replayed = AdjustmentResult(**json.loads(json.dumps(stored)))
+    assert replayed.balance is None
+    assert replayed.member is None
+    assert replayed.adjustment() == result.adjustment()
 
 
 def test_a_risk_review_result_keeps_every_field_and_its_outcomes() -> None:
