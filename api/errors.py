@@ -39,6 +39,8 @@ describe_values(
         "review (balance.underReview).",
         DomainErrorCode.TOO_MANY_ATTEMPTS: "Too many wrong codes of this kind lately: wait retryAfter "
         "seconds.",
+        DomainErrorCode.EXPIRED: "The voucher's validity ended: it can no longer be used; its points "
+        "went, or are about to go, back to the member.",
         DomainErrorCode.OUTCOME_UNKNOWN: "The database connection failed while committing: the change may "
         "or may not be made. Retry with the same idempotency key; it is safe.",
         DomainErrorCode.UNAVAILABLE: "The database could not be reached: nothing changed; retry later.",

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     ALREADY_FINALIZED = "ALREADY_FINALIZED"
     RISK_REVIEW = "RISK_REVIEW"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    EXPIRED = "EXPIRED"
 
     OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
     UNAVAILABLE = "UNAVAILABLE"
@@ -103,6 +104,12 @@ class IdempotencyKeyReused(DomainError):
 
 class AlreadyFinalized(DomainError):
     code = ErrorCode.ALREADY_FINALIZED
+
+
+class Expired(DomainError):
+    """A voucher past its date: it can no longer be used."""
+
+    code = ErrorCode.EXPIRED
 
 
 class UnknownCode(NotFound):

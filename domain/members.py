@@ -52,6 +52,10 @@ class Member:
     tier_grace_until: datetime | None = None
     dormant_since: datetime | None = None  # set by the dormancy job; any activity clears it
     last_activity_at: datetime | None = None  # enrolment, or the member's own last points movement
+    marketing_consent: bool = False
+    marketing_consent_at: datetime | None = None  # when it was last given or withdrawn
+    closed_at: datetime | None = None
+    points_forfeit_at: datetime | None = None  # a closed member's points wait until then (KEEP policy)
 
     @property
     def shown_status(self) -> MemberStatus:

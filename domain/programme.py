@@ -22,6 +22,13 @@ class ExpiryPolicy(StrEnum):
     END_OF_YEAR = "END_OF_YEAR"  # the end of the year that day falls in
 
 
+class ClosurePolicy(StrEnum):
+    """What becomes of a member's available points when it closes its account."""
+
+    FORFEIT = "FORFEIT"  # they go to the expiry (breakage) account at once
+    KEEP = "KEEP"  # they stay for `closure_grace_days`, while an admin may reopen; then forfeited
+
+
 @dataclass(frozen=True, slots=True)
 class Programme:
     name: str
@@ -34,6 +41,9 @@ class Programme:
     dormant_after_days: int = 365  # a member with no activity this long is DORMANT
     tier_window_months: int = 12  # tiers qualify on points or spend over this rolling window
     tier_grace_days: int = 30  # below its tier at an evaluation, a member keeps it this long
+    voucher_valid_days: int = 30  # a redeemed reward's voucher may be used this long
+    closure_policy: ClosurePolicy = ClosurePolicy.FORFEIT
+    closure_grace_days: int = 30  # how long a closed member's points wait under the KEEP policy
 
     @property
     def currencies(self) -> frozenset[str]:

@@ -17,6 +17,9 @@ from domain.refunds import Refund
 from domain.rewards import Redemption, RedemptionKind, RedemptionStatus
 from domain.risk import ReviewStatus, RiskReview, RuleOutcome
 
+# A result field's metadata key: the field is part of the first answer only, never stored for replays.
+ANSWER_ONLY = "answer_only"
+
 
 @dataclass(frozen=True, slots=True)
 class PurchaseResult:
@@ -185,6 +188,10 @@ class RedemptionResult:
     redemption: dict[str, Any] | None = None
     # The member's spendable points after a POS hold (authorizeRedemption); None elsewhere.
     available_points: int | None = None
+    # A redeemed reward's voucher (VoucherResult's fields), kept for replays; its code is in the
+    # first answer only, since only the code's hash is stored anywhere.
+    voucher: dict[str, Any] | None = None
+    voucher_code: str | None = field(default=None, metadata={ANSWER_ONLY: True})
 
     @classmethod
     def of(cls, r: Redemption, points: int, available_points: int | None = None) -> RedemptionResult:
@@ -236,10 +243,6 @@ def redemption_from_json(d: dict[str, Any]) -> Redemption:
         points_returned=d["points_returned"],
         finalized_at=_parse_time(d["finalized_at"]),
     )
-
-
-# A result field's metadata key: the field is part of the first answer only, never stored for replays.
-ANSWER_ONLY = "answer_only"
 
 
 @dataclass(frozen=True, slots=True)

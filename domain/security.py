@@ -14,6 +14,7 @@ class Secret(StrEnum):
     MEMBER_REFERENCE = "MEMBER_REFERENCE"  # a merchant-scoped member reference, or a member id it tried
     COUPON_CODE = "COUPON_CODE"
     RED_PACKET_CODE = "RED_PACKET_CODE"
+    VOUCHER = "VOUCHER"  # a redeemed reward's voucher code, presented by a merchant
 
 
 class SecurityEventKind(StrEnum):

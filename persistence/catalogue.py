@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.merchants import Merchant
 from domain.offers import Offer, OfferIndex
-from domain.programme import ExpiryPolicy, Programme
+from domain.programme import ClosurePolicy, ExpiryPolicy, Programme
 from domain.risk import RiskRule
 from domain.tiers import Tier
 from persistence import mapping
@@ -145,6 +145,9 @@ class Catalogue:
             dormant_after_days=settings.dormant_after_days,
             tier_window_months=settings.tier_window_months,
             tier_grace_days=settings.tier_grace_days,
+            voucher_valid_days=settings.voucher_valid_days,
+            closure_policy=ClosurePolicy(settings.closure_policy),
+            closure_grace_days=settings.closure_grace_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
         )
 

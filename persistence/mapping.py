@@ -45,6 +45,10 @@ def member(row: Row[Any], vault: PersonalDataVault) -> Member:
         # Selected beside the member where the read joins its balance row.
         dormant_since=getattr(row, "dormant_since", None),
         last_activity_at=getattr(row, "last_activity_at", None),
+        marketing_consent=bool(row.marketing_consent),
+        marketing_consent_at=row.marketing_consent_at,
+        closed_at=row.closed_at,
+        points_forfeit_at=row.points_forfeit_at,
     )
 
 

@@ -78,6 +78,9 @@ class ProgrammeRow(Base):
     dormant_after_days: Mapped[int] = mapped_column(Integer, server_default="365")
     tier_window_months: Mapped[int] = mapped_column(Integer, server_default="12")
     tier_grace_days: Mapped[int] = mapped_column(Integer, server_default="30")
+    voucher_valid_days: Mapped[int] = mapped_column(Integer, server_default="30")
+    closure_policy: Mapped[str] = mapped_column(String(8), server_default="FORFEIT")
+    closure_grace_days: Mapped[int] = mapped_column(Integer, server_default="30")
     # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
     catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
@@ -127,6 +130,15 @@ class TierRow(Base):
 
 class MemberRow(Base):
     __tablename__ = "members"
+    __table_args__ = (
+        # The forfeiture job looks for closed members whose points' grace has ended.
+        Index(
+            "ix_members_points_forfeit_at_closed",
+            "points_forfeit_at",
+            postgresql_where=text("points_forfeit_at IS NOT NULL"),
+            sqlite_where=text("points_forfeit_at IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     external_ref: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -148,6 +160,11 @@ class MemberRow(Base):
     tier_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Below its tier's thresholds at an evaluation: kept until then, downgraded at the next one after.
     tier_grace_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # given or withdrawn
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A closed member's points wait until then (the programme's KEEP policy); None: nothing waits.
+    points_forfeit_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TierChangeRow(Base):
@@ -305,6 +322,30 @@ class RedemptionCodeRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # paid with (authorizeRedemption)
     earned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # earned with (postPurchase)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VoucherRow(Base):
+    """What a redeemed reward's member shows to be handed it; only the code's hash is kept."""
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        # The voucher-expiry job looks for active vouchers past their date.
+        Index(
+            "ix_vouchers_expires_at_active",
+            "expires_at",
+            postgresql_where=text("status = 'ACTIVE'"),
+            sqlite_where=text("status = 'ACTIVE'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))  # the one that redeemed it
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -669,6 +710,7 @@ tiers = _table(TierRow)
 tier_changes = _table(TierChangeRow)
 refunds = _table(RefundRow)
 redemption_codes = _table(RedemptionCodeRow)
+vouchers = _table(VoucherRow)
 member_links = _table(MemberLinkRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)

@@ -39,6 +39,7 @@ from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.tiers import SqlTierRepository
+from persistence.repositories.vouchers import SqlVoucherRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -79,6 +80,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
+        self.vouchers = SqlVoucherRepository(conn)
         return self
 
     async def __aexit__(

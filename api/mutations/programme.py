@@ -26,6 +26,20 @@ describe_values(
     },
 )
 ExpiryPolicy = dp.ExpiryPolicy
+strawberry.enum(
+    dp.ClosurePolicy,
+    name="ClosurePolicy",
+    description="What becomes of a member's available points when it closes its account.",
+)
+describe_values(
+    dp.ClosurePolicy,
+    {
+        dp.ClosurePolicy.FORFEIT: "They are forfeited to breakage at once.",
+        dp.ClosurePolicy.KEEP: "They stay for closureGraceDays, while an admin may reopen the account; "
+        "then they are forfeited.",
+    },
+)
+ClosurePolicy = dp.ClosurePolicy
 
 
 @strawberry.type(description="How the programme runs the points lifecycle.")
@@ -47,6 +61,15 @@ class ProgrammeSettings:
         description="The rolling window qualifying points and spend count in."
     )
     tier_grace_days: int = strawberry.field(description="Days a member below its tier keeps it.")
+    voucher_valid_days: int = strawberry.field(
+        description="Days a redeemed reward's voucher may be used; unused, its points then come back."
+    )
+    closure_policy: ClosurePolicy = strawberry.field(
+        description="What closing an account does to its available points."
+    )
+    closure_grace_days: int = strawberry.field(
+        description="Under the KEEP policy, days a closed member's points wait before they are forfeited."
+    )
     currencies: list[str] = strawberry.field(description="ISO 4217 codes purchases may be in.")
 
     @classmethod
@@ -61,6 +84,9 @@ class ProgrammeSettings:
             dormant_after_days=p.dormant_after_days,
             tier_window_months=p.tier_window_months,
             tier_grace_days=p.tier_grace_days,
+            voucher_valid_days=p.voucher_valid_days,
+            closure_policy=p.closure_policy,
+            closure_grace_days=p.closure_grace_days,
             currencies=sorted(p.currencies),
         )
 
@@ -90,6 +116,15 @@ class UpdateProgrammeInput:
     )
     tier_grace_days: int | None = strawberry.field(
         default=None, description="Days a member below its tier keeps it."
+    )
+    voucher_valid_days: int | None = strawberry.field(
+        default=None, description="Days a voucher issued from now on may be used (1 to 365)."
+    )
+    closure_policy: ClosurePolicy | None = strawberry.field(
+        default=None, description="What closing an account does to its available points."
+    )
+    closure_grace_days: int | None = strawberry.field(
+        default=None, description="Under KEEP, days a closed member's points wait (1 to 365)."
     )
 
 
@@ -127,6 +162,9 @@ class ProgrammeMutations:
             dormant_after_days=input.dormant_after_days,
             tier_window_months=input.tier_window_months,
             tier_grace_days=input.tier_grace_days,
+            voucher_valid_days=input.voucher_valid_days,
+            closure_policy=input.closure_policy,
+            closure_grace_days=input.closure_grace_days,
         )
         programme, errors = await run_use_case(
             info, lambda actor, uow, clock: update_programme(command, actor=actor, uow=uow, clock=clock)

@@ -35,6 +35,7 @@ describe_values(
         ds.Secret.MEMBER_REFERENCE: "A merchant-scoped member reference, or a member id a merchant tried.",
         ds.Secret.COUPON_CODE: "A coupon's code.",
         ds.Secret.RED_PACKET_CODE: "A red packet's code.",
+        ds.Secret.VOUCHER: "A redeemed reward's voucher code.",
     },
 )
 GuessedSecret = ds.Secret

@@ -24,6 +24,7 @@ from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.ports.vouchers import VoucherRepository
 
 __all__ = [
     "AdjustmentRepository",
@@ -52,4 +53,5 @@ __all__ = [
     "TransferRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "VoucherRepository",
 ]

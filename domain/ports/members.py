@@ -34,6 +34,31 @@ class MemberRepository(Protocol):
         (a member acting right now) are skipped, not waited for."""
         ...
 
+    async def update_profile(
+        self,
+        member_id: int,
+        *,
+        profile: Profile,
+        contact: Contact,
+        marketing_consent: bool,
+        marketing_consent_at: datetime | None,
+    ) -> None: ...
+    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+        """Status CLOSED since `at`; its points wait until `points_forfeit_at` (None: nothing waits)."""
+        ...
+
+    async def reopen(self, member_id: int, reason: str) -> None:
+        """Status ACTIVE again, no longer closed, nothing waiting to be forfeited."""
+        ...
+
+    async def forfeit_due(self, now: datetime, after: int, limit: int) -> list[int]:
+        """Closed members whose points' wait ended at or before `now`, by id after `after`."""
+        ...
+
+    async def points_forfeited(self, member_id: int) -> None:
+        """Nothing waits any more: the closed member's points were forfeited."""
+        ...
+
     async def record_activity(self, member_id: int, at: datetime) -> None:
         """The member acted without moving points (a purchase that earned none): it is awake."""
         ...

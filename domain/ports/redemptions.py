@@ -44,6 +44,10 @@ class RedemptionRepository(Protocol):
         all but cancelled, voided and expired ones. Call with the member's balance row locked."""
         ...
 
+    async def open_rewards(self, member_id: int) -> int:
+        """The member's reward redemptions still REQUESTED (not yet handed over or cancelled)."""
+        ...
+
     async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
         """(redemption id, member id) of AUTHORIZED holds whose time has passed, by id after `after`."""
         ...

@@ -22,6 +22,7 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
+from domain.ports.vouchers import VoucherRepository
 
 
 class UnitOfWork(Protocol):
@@ -68,6 +69,8 @@ class UnitOfWork(Protocol):
     def security_events(self) -> SecurityEventLog: ...
     @property
     def risk(self) -> RiskRepository: ...
+    @property
+    def vouchers(self) -> VoucherRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -53,7 +53,7 @@ def _jsonable(value: object) -> object:
     return str(value)
 
 
-def _clean_profile(profile: Profile, now: datetime) -> Profile:
+def clean_profile(profile: Profile, now: datetime) -> Profile:
     if profile.birth_year is not None and not 1900 <= profile.birth_year <= now.year:
         raise Validation(f"must be between 1900 and {now.year}", ("profile", "birthYear"))
     tags = tuple(
@@ -68,7 +68,7 @@ def _clean_profile(profile: Profile, now: datetime) -> Profile:
     )
 
 
-def _clean_contact(contact: Contact) -> Contact:
+def clean_contact(contact: Contact) -> Contact:
     phone = validation.optional_text(contact.phone, ("contact", "phone"), max_length=32)
     if phone is not None and not all(ch.isdigit() or ch in "+- " for ch in phone):
         raise Validation("a phone number holds digits, spaces, + and -", ("contact", "phone"))
@@ -82,8 +82,8 @@ async def enroll_member(cmd: EnrollMember, *, actor: Actor, uow: UnitOfWork, clo
     require_role(actor, Role.ADMIN)
     now = clock.now()
     external_ref = validation.text(cmd.external_ref, ("externalRef",), max_length=64)
-    profile = _clean_profile(cmd.profile, now)
-    contact = _clean_contact(cmd.contact)
+    profile = clean_profile(cmd.profile, now)
+    contact = clean_contact(cmd.contact)
     async with uow:
         if await uow.members.get_by_external_ref(external_ref) is not None:
             raise AlreadyExists("a member with this externalRef is already enrolled", ("externalRef",))

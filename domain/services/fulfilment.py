@@ -4,6 +4,7 @@ CANCELLED (the points come back, the unit goes back to stock). Each happens once
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from domain import validation
 from domain.actors import Actor, Role
@@ -19,6 +20,7 @@ from domain.services.admin import audit_event
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
+from domain.vouchers import VoucherStatus
 
 
 async def _reward_redemption(uow: UnitOfWork, actor: Actor, redemption_id: int) -> Redemption:
@@ -53,6 +55,7 @@ async def fulfil_redemption(
             at=now,
         ):
             raise AlreadyFinalized("this redemption was resolved meanwhile", ("redemptionId",))
+        await uow.vouchers.settle(redemption.id, VoucherStatus.VOID, now)  # handed over without it
         fulfilled = replace(redemption, status=RedemptionStatus.FULFILLED, finalized_at=now)
         await uow.audit.record(
             audit_event(actor, "fulfilRedemption", "Redemption", redemption.id, redemption, fulfilled, now)
@@ -61,12 +64,58 @@ async def fulfil_redemption(
     return fulfilled
 
 
+async def give_back(
+    uow: UnitOfWork, redemption: Redemption, now: datetime, why: str
+) -> tuple[Redemption, int]:
+    """Inside an open unit of work, with the member's balance row locked: cancel a REQUESTED reward
+    redemption. The points come back with a RETURN entry (taking them off lifetime redeemed) into
+    one new lot that expires when the soonest-expiring lot they were paid from did, and one unit goes
+    back to stock. The cancelled redemption and the points given back."""
+    points = redemption.points - redemption.points_returned
+    if not await uow.redemptions.finish(
+        redemption.id,
+        from_status=RedemptionStatus.REQUESTED,
+        to_status=RedemptionStatus.CANCELLED,
+        at=now,
+        points_returned=points,
+    ):
+        raise AlreadyFinalized("this redemption was resolved meanwhile", ("redemptionId",))
+    drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, redemption.id, EntryKind.REDEEM)
+    expires_at = earliest_expiry(drawn) or (await uow.programme.get()).expiry_for(now)
+    reward = await uow.rewards.get(redemption.reward_id) if redemption.reward_id is not None else None
+    member_id = redemption.member_id
+    if points:
+        await post_entry(
+            uow,
+            transfer(
+                kind=EntryKind.RETURN,
+                member_id=member_id,
+                origin_type=OriginType.REDEMPTION,
+                origin_id=redemption.id,
+                source=Account(AccountKind.REDEMPTION),
+                destination=Account.available(member_id),
+                points=points,
+                description=f"Returned: {reward.name if reward else 'reward'} {why}",
+            ),
+            now,
+            NewLot(member_id, points, now, expires_at),
+        )
+    if reward is not None:
+        await uow.rewards.give_back_one(reward.id)
+    cancelled = replace(
+        redemption,
+        status=RedemptionStatus.CANCELLED,
+        points_returned=redemption.points_returned + points,
+        finalized_at=now,
+    )
+    return cancelled, points
+
+
 async def cancel_redemption(
     cmd: CancelRedemption, *, actor: Actor, uow: UnitOfWork, clock: Clock
 ) -> RedemptionResult:
-    """An admin, or the member itself, cancels a reward not yet fulfilled: the points come back with
-    a RETURN entry (taking them off lifetime redeemed) into one new lot that expires when the
-    soonest-expiring lot they were paid from did, and one unit goes back to stock."""
+    """An admin, or the member itself, cancels a reward not yet fulfilled (`give_back`); its voucher
+    becomes VOID."""
     require_role(actor, Role.ADMIN, Role.MEMBER)
     reason = validation.text(cmd.reason, ("reason",), max_length=500)
     now = clock.now()
@@ -79,43 +128,8 @@ async def cancel_redemption(
         redemption = await _reward_redemption(uow, actor, cmd.redemption_id)
         if redemption.status is not RedemptionStatus.REQUESTED:
             raise _not_requested(redemption)
-        points = redemption.points - redemption.points_returned
-        if not await uow.redemptions.finish(
-            redemption.id,
-            from_status=RedemptionStatus.REQUESTED,
-            to_status=RedemptionStatus.CANCELLED,
-            at=now,
-            points_returned=points,
-        ):
-            raise AlreadyFinalized("this redemption was resolved meanwhile", ("redemptionId",))
-        drawn = await uow.lots.drawn_by(OriginType.REDEMPTION, redemption.id, EntryKind.REDEEM)
-        expires_at = earliest_expiry(drawn) or (await uow.programme.get()).expiry_for(now)
-        reward = await uow.rewards.get(redemption.reward_id) if redemption.reward_id is not None else None
-        member_id = redemption.member_id
-        if points:
-            await post_entry(
-                uow,
-                transfer(
-                    kind=EntryKind.RETURN,
-                    member_id=member_id,
-                    origin_type=OriginType.REDEMPTION,
-                    origin_id=redemption.id,
-                    source=Account(AccountKind.REDEMPTION),
-                    destination=Account.available(member_id),
-                    points=points,
-                    description=f"Returned: {reward.name if reward else 'reward'} cancelled",
-                ),
-                now,
-                NewLot(member_id, points, now, expires_at),
-            )
-        if reward is not None:
-            await uow.rewards.give_back_one(reward.id)
-        cancelled = replace(
-            redemption,
-            status=RedemptionStatus.CANCELLED,
-            points_returned=redemption.points_returned + points,
-            finalized_at=now,
-        )
+        cancelled, points = await give_back(uow, redemption, now, "cancelled")
+        await uow.vouchers.settle(redemption.id, VoucherStatus.VOID, now)
         event = audit_event(
             actor, "cancelRedemption", "Redemption", redemption.id, redemption, cancelled, now
         )

@@ -1,5 +1,6 @@
 """The programme's lifecycle settings, changed by an admin: return window, validity and expiry rule,
-transfer limit, POS hold length, dormancy, and the tier window and grace."""
+transfer limit, POS hold length, dormancy, the tier window and grace, voucher validity, and what
+closing an account does to its points."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.errors import Validation
 from domain.ports import UnitOfWork
-from domain.programme import ExpiryPolicy, Programme
+from domain.programme import ClosurePolicy, ExpiryPolicy, Programme
 from domain.services.admin import audit_event
 from domain.services.common import require_role
 
@@ -27,6 +28,9 @@ class UpdateProgramme:
     dormant_after_days: int | None = None
     tier_window_months: int | None = None
     tier_grace_days: int | None = None
+    voucher_valid_days: int | None = None
+    closure_policy: ClosurePolicy | None = None
+    closure_grace_days: int | None = None
 
 
 # (lowest, highest) accepted, and the input field each setting comes from.
@@ -38,6 +42,8 @@ _RANGES: dict[str, tuple[int, int, str]] = {
     "dormant_after_days": (1, 3650, "dormantAfterDays"),
     "tier_window_months": (1, 60, "tierWindowMonths"),
     "tier_grace_days": (0, 365, "tierGraceDays"),
+    "voucher_valid_days": (1, 365, "voucherValidDays"),
+    "closure_grace_days": (1, 365, "closureGraceDays"),
 }
 
 

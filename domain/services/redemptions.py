@@ -1,10 +1,12 @@
-"""A member spends points on a catalogue reward; the rules a reward's redemption must pass, shared
-with a reward held at a POS."""
+"""A member spends points on a catalogue reward, and gets the voucher it shows to be handed it
+(domain/vouchers.py); the rules a reward's redemption must pass, shared with a reward held at a POS."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
 
+from domain import vouchers
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import RedeemReward
@@ -100,6 +102,18 @@ async def redeem_reward(
         await uow.lots.consume(entry_id, member.id, draws, now)
         if not await uow.rewards.take_one(reward.id, reward.cost_points):
             raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
-        return RedemptionResult.of(redemption, reward.cost_points)
+        code = vouchers.new_code()
+        valid_days = (await uow.programme.get()).voucher_valid_days
+        voucher = await uow.vouchers.add(
+            redemption_id=redemption.id,
+            member_id=member.id,
+            code_hash=vouchers.code_hash(code),
+            expires_at=now + timedelta(days=valid_days),
+            at=now,
+        )
+        result = RedemptionResult.of(redemption, reward.cost_points)
+        return replace(
+            result, voucher=asdict(vouchers.VoucherResult.of(voucher, reward.id)), voucher_code=code
+        )
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)

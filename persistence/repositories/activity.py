@@ -262,6 +262,16 @@ class SqlRedemptionRepository:
         count = (await self.conn.execute(select(func.count()).where(*conditions))).scalar_one()
         return int(count)
 
+    async def open_rewards(self, member_id: int) -> int:
+        count = await self.conn.execute(
+            select(func.count()).where(
+                redemptions.c.member_id == member_id,
+                redemptions.c.kind == RedemptionKind.REWARD.value,
+                redemptions.c.status == RedemptionStatus.REQUESTED.value,
+            )
+        )
+        return int(count.scalar_one())
+
     async def paid_for(self, purchase_id: int) -> list[Redemption]:
         rows = await self.conn.execute(
             select(redemptions)

@@ -163,6 +163,9 @@ _SETTINGS = frozenset(
         "dormant_after_days",
         "tier_window_months",
         "tier_grace_days",
+        "voucher_valid_days",
+        "closure_policy",
+        "closure_grace_days",
     }
 )
 

@@ -153,6 +153,68 @@ class SqlMemberRepository:
             )
         )
 
+    async def update_profile(
+        self,
+        member_id: int,
+        *,
+        profile: Profile,
+        contact: Contact,
+        marketing_consent: bool,
+        marketing_consent_at: datetime | None,
+    ) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                birth_year=profile.birth_year,
+                region=profile.region,
+                income_band=profile.income_band.value if profile.income_band else None,
+                tags=list(profile.tags),
+                **mapping.contact_values(contact, self.vault),
+                marketing_consent=marketing_consent,
+                marketing_consent_at=marketing_consent_at,
+            )
+        )
+
+    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                status=MemberStatus.CLOSED.value,
+                status_reason="closed by the member",
+                closed_at=at,
+                points_forfeit_at=points_forfeit_at,
+            )
+        )
+
+    async def reopen(self, member_id: int, reason: str) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                status=MemberStatus.ACTIVE.value, status_reason=reason, closed_at=None, points_forfeit_at=None
+            )
+        )
+
+    async def forfeit_due(self, now: datetime, after: int, limit: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(members.c.id)
+            .where(
+                members.c.points_forfeit_at <= now,
+                members.c.status == MemberStatus.CLOSED.value,
+                members.c.id > after,
+            )
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def points_forfeited(self, member_id: int) -> None:
+        await self.conn.execute(
+            update(members).where(members.c.id == member_id).values(points_forfeit_at=None)
+        )
+
     async def record_activity(self, member_id: int, at: datetime) -> None:
         await self.conn.execute(
             update(member_balances)

@@ -98,6 +98,9 @@ SETTINGS = frozenset(
         "dormant_after_days",
         "tier_window_months",
         "tier_grace_days",
+        "voucher_valid_days",
+        "closure_policy",
+        "closure_grace_days",
     }
 )
 

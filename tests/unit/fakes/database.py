@@ -20,6 +20,7 @@ from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
+from domain.vouchers import Voucher
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.risk import RiskTables
 
@@ -105,6 +106,7 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
+    vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

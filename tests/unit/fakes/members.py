@@ -70,6 +70,55 @@ class FakeMemberRepository(Repository):
             contact=Contact(),
         )
 
+    async def update_profile(
+        self,
+        member_id: int,
+        *,
+        profile: Profile,
+        contact: Contact,
+        marketing_consent: bool,
+        marketing_consent_at: datetime | None,
+    ) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            profile=profile,
+            contact=contact,
+            marketing_consent=marketing_consent,
+            marketing_consent_at=marketing_consent_at,
+        )
+
+    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            status=MemberStatus.CLOSED,
+            status_reason="closed by the member",
+            closed_at=at,
+            points_forfeit_at=points_forfeit_at,
+        )
+
+    async def reopen(self, member_id: int, reason: str) -> None:
+        self.t.members[member_id] = replace(
+            self.t.members[member_id],
+            status=MemberStatus.ACTIVE,
+            status_reason=reason,
+            closed_at=None,
+            points_forfeit_at=None,
+        )
+
+    async def forfeit_due(self, now: datetime, after: int, limit: int) -> list[int]:
+        due = [
+            m.id
+            for m in self.t.members.values()
+            if m.status is MemberStatus.CLOSED
+            and m.points_forfeit_at is not None
+            and m.points_forfeit_at <= now
+            and m.id > after
+        ]
+        return sorted(due)[:limit]
+
+    async def points_forfeited(self, member_id: int) -> None:
+        self.t.members[member_id] = replace(self.t.members[member_id], points_forfeit_at=None)
+
     async def record_activity(self, member_id: int, at: datetime) -> None:
         self.t.touch(member_id, at)
 

@@ -72,6 +72,15 @@ class FakeRedemptionRepository(Repository):
             and (since is None or r.created_at >= since)
         )
 
+    async def open_rewards(self, member_id: int) -> int:
+        return sum(
+            1
+            for r in self.t.redemptions.values()
+            if r.member_id == member_id
+            and r.kind is RedemptionKind.REWARD
+            and r.status is RedemptionStatus.REQUESTED
+        )
+
     async def holds_due(self, now: datetime, after: int, limit: int) -> list[tuple[int, int]]:
         due = [
             (r.id, r.member_id)

@@ -28,6 +28,7 @@ from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedem
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
 from tests.unit.fakes.tiers import FakeTierRepository
+from tests.unit.fakes.vouchers import FakeVoucherRepository
 
 
 class FakeUnitOfWork:
@@ -57,6 +58,7 @@ class FakeUnitOfWork:
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
+        self.vouchers = FakeVoucherRepository(self.db)
 
     @property
     def committed(self) -> bool:
