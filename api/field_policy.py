@@ -148,6 +148,10 @@ POLICY: dict[str, TypePolicy] = {
             "enrolledAt": OWNER_AND_ADMIN,
             "lastActivityAt": OWNER_AND_ADMIN,
             "dormantSince": OWNER_AND_ADMIN,
+            "marketingConsent": OWNER_AND_ADMIN,
+            "marketingConsentAt": OWNER_AND_ADMIN,
+            "closedAt": OWNER_AND_ADMIN,
+            "pointsForfeitAt": OWNER_AND_ADMIN,
             # Personal data: an admin reads it one member at a time, and each such read is audited;
             # lists show contact data masked (MemberContact) and no profile.
             "contact": seen_by(
@@ -206,6 +210,13 @@ POLICY: dict[str, TypePolicy] = {
         why=ANSWER,
         fields={"availablePoints": seen_by(merchant=FULL)},  # it holds the member's one-time code
     ),
+    "Voucher": TypePolicy(
+        owner=lambda v: v.member_id,
+        default=EVERYONE,
+        why=REACHED + " (Redemption.voucher: the member and admins; redeemVoucher: the merchant)",
+        # Shown once, to the member it belongs to; null in every other answer anyway.
+        fields={"code": seen_by(member_self=FULL)},
+    ),
     "Query": reached(ROOT),
     "Mutation": reached(ROOT),
 }
@@ -240,6 +251,10 @@ for _name in [
     "RiskRuleOutcome",
 ]:
     POLICY[_name] = reached()
+# A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
+POLICY["Redemption"] = TypePolicy(
+    default=EVERYONE, why=REACHED, owner=lambda r: r.member_id, fields={"voucher": OWNER_AND_ADMIN}
+)
 POLICY["PageInfo"] = reached(STRUCTURE)
 _ANSWERS = (
     "UserError AdjustPointsPayload ArchiveOfferPayload CancelRedemptionPayload CaptureRedemptionPayload "
@@ -250,7 +265,8 @@ _ANSWERS = (
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
     "UpdateProgrammePayload UpdateTierPayload VoidRedemptionPayload ApproveRiskReviewPayload "
-    "RejectRiskReviewPayload UpdateRiskRulePayload"
+    "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
+    "CloseMyAccountPayload ReopenMemberPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

@@ -20,6 +20,7 @@ from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 from domain.tiers import Tier, TierProgress, ladder_currency, progress, window_start
+from domain.vouchers import Voucher
 
 EXPIRING_SOON = timedelta(days=30)
 
@@ -108,6 +109,11 @@ class Loaders:
     @cached_property
     def redemptions(self) -> DataLoader[int, Redemption | None]:
         return DataLoader(self.reader.redemptions)
+
+    @cached_property
+    def vouchers(self) -> DataLoader[int, Voucher | None]:
+        """By redemption id."""
+        return DataLoader(self.reader.vouchers)
 
     @cached_property
     def offers(self) -> DataLoader[int, Offer | None]:

@@ -26,6 +26,7 @@ from api.cost import QueryLimits
 from api.errors import code_unavailable, is_unexpected, log_errors
 from api.field_policy import guard_schema
 from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
+from api.mutations.account import AccountMutations
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
 from api.mutations.links import LinkMutations
@@ -39,6 +40,7 @@ from api.mutations.refunds import RefundMutations
 from api.mutations.risk import RiskMutations, RiskQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
+from api.mutations.vouchers import VoucherMutations
 from api.operations import RequireOperationName
 from api.queries import Query as QueryRoot
 from api.settings import CostBudgets
@@ -63,6 +65,8 @@ class Mutation(
     FulfilmentMutations,
     LinkMutations,
     RiskMutations,
+    VoucherMutations,
+    AccountMutations,
 ):
     pass
 

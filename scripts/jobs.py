@@ -1,6 +1,7 @@
 """`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
-points mature, lapsed POS holds are released, lots expire, tiers are evaluated, idle members become
-dormant.
+points mature, lapsed POS holds are released, unused vouchers expire (their points come back), lots
+expire, closed members' kept points are forfeited when their grace ends, tiers are evaluated, idle
+members become dormant.
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -29,11 +30,13 @@ from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.ports import UnitOfWork
 from domain.programme import add_months
+from domain.services.closure import run_closure_forfeiture
 from domain.services.dormancy import run_dormancy
 from domain.services.expiry import run_expiry
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
 from domain.services.tiers import run_tier_evaluation
+from domain.services.vouchers import run_voucher_expiry
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
 from persistence.personal_data import PersonalDataVault
@@ -69,6 +72,16 @@ async def _release(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.points:,} points of {run.holds:,} lapsed holds released"
 
 
+async def _expire_vouchers(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_voucher_expiry(uow, clock, progress)
+    return f"{run.vouchers:,} vouchers expired, {run.points:,} points given back"
+
+
+async def _forfeit_closed(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_closure_forfeiture(uow, clock, progress)
+    return f"{run.points:,} points of {run.members:,} closed members forfeited"
+
+
 async def _tiers(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     run = await run_tier_evaluation(uow, clock, progress)
     return (
@@ -98,10 +111,22 @@ JOBS = {
             _release,
         ),
         Job(
+            "expire-vouchers",
+            "vouchers",
+            "SELECT count(*) FROM vouchers WHERE status = 'ACTIVE' AND expires_at <= :now",
+            _expire_vouchers,
+        ),
+        Job(
             "expire",
             "members",
             "SELECT count(DISTINCT member_id) FROM points_lots WHERE remaining > 0 AND expires_at <= :now",
             _expire,
+        ),
+        Job(
+            "forfeit-closed",
+            "members",
+            "SELECT count(*) FROM members WHERE status = 'CLOSED' AND points_forfeit_at <= :now",
+            _forfeit_closed,
         ),
         Job(
             "tiers",

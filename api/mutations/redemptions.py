@@ -16,6 +16,7 @@ from api.types.activity import Redemption
 from api.types.ids import decode_id
 from domain import commands
 from domain.services.redemptions import redeem_reward
+from domain.vouchers import VoucherResult
 
 
 @strawberry.input(description="The reward to redeem.")
@@ -35,7 +36,9 @@ class RedeemRewardPayload:
 @strawberry.type
 class RedemptionMutations:
     @strawberry.mutation(
-        permission_classes=MEMBER, description="Spend the caller's points on a reward (MEMBER)."
+        permission_classes=MEMBER,
+        description="Spend the caller's points on a reward (MEMBER). The redemption's voucher code is "
+        "in this answer only (redemption.voucher.code): the member shows it to a merchant.",
     )
     async def redeem_reward(
         self,
@@ -56,4 +59,11 @@ class RedemptionMutations:
         )
         if result is None:
             return RedeemRewardPayload(redemption=None, errors=errors)
-        return RedeemRewardPayload(redemption=await answered_redemption(info, result), errors=[])
+        if result.voucher is not None:  # answered from the result, as the redemption is
+            info.context.loaders.vouchers.prime(
+                result.redemption_id, VoucherResult(**result.voucher).voucher()
+            )
+        redemption = await answered_redemption(info, result)
+        if redemption is not None:
+            redemption.voucher_code = result.voucher_code
+        return RedeemRewardPayload(redemption=redemption, errors=[])

@@ -26,6 +26,7 @@ from domain import rewards as dr
 
 if TYPE_CHECKING:
     from api.types.offers import OfferAward
+    from api.types.vouchers import Voucher
 
 
 @strawberry.type(description="An amount of money in one currency.")
@@ -187,10 +188,21 @@ class Redemption(LoadedNode[dr.Redemption]):
     reward_id: strawberry.Private[int | None]
     merchant_id: strawberry.Private[int | None]
     purchase_id: strawberry.Private[int | None]
+    voucher_code: strawberry.Private[str | None] = None  # in redeemReward's first answer only
 
     @strawberry.field(description="The member, when the caller may read it.")
     async def member(self, info: Info) -> Member | None:
         return await load_member(info, self.member_id)
+
+    @strawberry.field(
+        description="The voucher the member shows to be handed a redeemed reward (kind REWARD; the "
+        "MEMBER itself and ADMIN; null for others and for redemptions made before vouchers)."
+    )
+    async def voucher(self, info: Info) -> Annotated[Voucher, strawberry.lazy("api.types.vouchers")] | None:
+        from api.types.vouchers import Voucher
+
+        found = await info.context.loaders.vouchers.load(self.id)
+        return None if found is None else Voucher.from_domain(found, self.voucher_code)
 
     @strawberry.field(description="The reward redeemed; null once it is inactive, except for admins.")
     async def reward(self, info: Info) -> Reward | None:

@@ -150,6 +150,19 @@ class Member(LoadedNode[dm.Member]):
         description="When the dormancy job found the member idle (status DORMANT); null once it acts (the "
         "MEMBER itself and ADMIN)."
     )
+    marketing_consent: bool | None = strawberry.field(
+        description="Whether the programme may send it marketing (the MEMBER itself and ADMIN)."
+    )
+    marketing_consent_at: datetime | None = strawberry.field(
+        description="When the consent was last given or withdrawn; null: never (the MEMBER itself and ADMIN)."
+    )
+    closed_at: datetime | None = strawberry.field(
+        description="When the member closed its account (status CLOSED; the MEMBER itself and ADMIN)."
+    )
+    points_forfeit_at: datetime | None = strawberry.field(
+        description="A closed account's points wait until then (closurePolicy KEEP), while an admin may "
+        "reopen it; null when nothing waits (the MEMBER itself and ADMIN)."
+    )
     source: strawberry.Private[dm.Member]
     listed: strawberry.Private[bool] = False  # in a list (`members`): contact data masked for all
 
@@ -330,6 +343,10 @@ class Member(LoadedNode[dm.Member]):
             enrolled_at=m.enrolled_at,
             last_activity_at=m.last_activity_at,
             dormant_since=m.dormant_since,
+            marketing_consent=m.marketing_consent,
+            marketing_consent_at=m.marketing_consent_at,
+            closed_at=m.closed_at,
+            points_forfeit_at=m.points_forfeit_at,
             profile=MemberProfile(
                 birth_year=m.profile.birth_year,
                 region=m.profile.region,

@@ -25,11 +25,13 @@ from domain.refunds import Refund, award_net
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Qualification, Tier, TierChange
+from domain.vouchers import Voucher
 from persistence import mapping, offer_codec
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
 from persistence.personal_data import vault_for
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
+from persistence.repositories.vouchers import voucher
 from persistence.tables import (
     adjustments,
     audit_log,
@@ -54,6 +56,7 @@ from persistence.tables import (
     security_events,
     tier_changes,
     transfers,
+    vouchers,
 )
 
 T = TypeVar("T")
@@ -95,6 +98,7 @@ _BY_IDS = {
         ("expirations", expirations, "id"),
         ("member_awards", member_awards, "id"),
         ("offers", offers, "id"),
+        ("vouchers", vouchers, "redemption_id"),
     )
 }
 
@@ -201,6 +205,9 @@ class SqlReadModel:
 
     async def redemptions(self, ids: Sequence[int]) -> list[Redemption | None]:
         return await self._by_ids("redemptions", ids, mapping.redemption)
+
+    async def vouchers(self, redemption_ids: Sequence[int]) -> list[Voucher | None]:
+        return await self._by_ids("vouchers", redemption_ids, voucher, key="redemption_id")
 
     async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]:
         return await self._by_ids("adjustments", ids, mapping.adjustment)

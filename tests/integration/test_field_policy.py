@@ -508,10 +508,10 @@ def test_a_field_or_type_without_a_policy_entry_is_named() -> None:
     assert isinstance(member, GraphQLObjectType)
     assert isinstance(balance, GraphQLObjectType)
     member.fields["nickname"] = GraphQLField(member.fields["displayName"].type)
-    graphql.type_map["Voucher"] = GraphQLObjectType("Voucher", {"code": member.fields["displayName"]})
+    graphql.type_map["Ticket"] = GraphQLObjectType("Ticket", {"code": member.fields["displayName"]})
     # A type named like relay's paging types is covered only if it holds nothing else.
-    graphql.type_map["VoucherEdge"] = GraphQLObjectType(
-        "VoucherEdge", {"cursor": member.fields["displayName"], "secret": member.fields["displayName"]}
+    graphql.type_map["TicketEdge"] = GraphQLObjectType(
+        "TicketEdge", {"cursor": member.fields["displayName"], "secret": member.fields["displayName"]}
     )
     # A member's balance field hidden from merchants would have to answer null: a non-null one cannot.
     fp.POLICY["PointsBalance"] = fp.TypePolicy(default=fp.OWNER_AND_ADMIN, why="test")
@@ -525,8 +525,8 @@ def test_a_field_or_type_without_a_policy_entry_is_named() -> None:
             "PointsBalance.lifetimeRedeemed (non-null, so it cannot be hidden)",
             "PointsBalance.debt (non-null, so it cannot be hidden)",
             "PointsBalance.underReview (non-null, so it cannot be hidden)",
-            "Voucher",
-            "VoucherEdge",
+            "Ticket",
+            "TicketEdge",
         ]
         with pytest.raises(fp.PolicyGap):
             fp.guard_schema(graphql)

@@ -39,6 +39,7 @@ from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
+from tests.unit.fakes.vouchers import FakeVoucherRepository
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -65,6 +66,7 @@ __all__ = [
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",
+    "FakeVoucherRepository",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",
