@@ -93,7 +93,9 @@ async def redeem_voucher(cmd: RedeemVoucher, *, actor: Actor, uow: UnitOfWork, c
         used = replace(voucher, status=VoucherStatus.USED, used_at=now, merchant_id=merchant_id)
         return VoucherResult.of(used, redemption.reward_id)
 
-    return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=VoucherResult, work=work)
+    # The code as normalised: a retry typed in other case or with dashes is the same request.
+    keyed = replace(cmd, code=vouchers.normalize(cmd.code))
+    return await run_once(keyed, actor=actor, uow=uow, clock=clock, result_type=VoucherResult, work=work)
 
 
 async def expire_voucher(uow: UnitOfWork, redemption_id: int, member_id: int, now: datetime) -> int | None:
