@@ -74,7 +74,7 @@ async def _release(uow: UowFactory, clock: Clock, progress: Progress) -> str:
 
 async def _expire_vouchers(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     run = await run_voucher_expiry(uow, clock, progress)
-    return f"{run.vouchers:,} vouchers expired, {run.points:,} points given back"
+    return f"{run.points:,} points of {run.vouchers:,} expired vouchers given back"
 
 
 async def _forfeit_closed(uow: UowFactory, clock: Clock, progress: Progress) -> str:

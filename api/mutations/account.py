@@ -153,10 +153,14 @@ class AccountMutations:
         info: Info,
         input: Annotated[ReopenMemberInput, strawberry.argument(description="The member and why.")],
     ) -> ReopenMemberPayload:
-        command = ReopenMember(
-            member_id=decode_id(input.member_id, "Member", "memberId"), reason=input.reason
-        )
         member, errors = await run_use_case(
-            info, lambda actor, uow, clock: reopen_member(command, actor=actor, uow=uow, clock=clock)
+            info,
+            # The id is decoded inside the use case's run, so a malformed one is answered as data.
+            lambda actor, uow, clock: reopen_member(
+                ReopenMember(decode_id(input.member_id, "Member", "memberId"), input.reason),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
         )
         return ReopenMemberPayload(member=Member.from_domain(member) if member else None, errors=errors)
