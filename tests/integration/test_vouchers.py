@@ -161,3 +161,45 @@ async def test_only_a_merchant_redeems_vouchers(given: Scenario) -> None:
 
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+UPDATE_PROGRAMME = """mutation($input: UpdateProgrammeInput!) {
+  updateProgramme(input: $input) {
+    programme { voucherValidDays closurePolicy closureGraceDays } errors { code field message }
+  }
+}"""
+
+
+async def test_an_admin_sets_the_voucher_validity_and_fulfilling_without_the_voucher_voids_it(
+    given: Scenario, backend: Backend
+) -> None:
+    member = await given.funded_member(300)
+    reward = await given.reward("Mug", cost_points=100)
+    shop = await given.merchant()
+
+    bad = await given.gql.data(UPDATE_PROGRAMME, {"input": {"voucherValidDays": 0}}, given.admin)
+    changed = await given.gql.data(
+        UPDATE_PROGRAMME, {"input": {"voucherValidDays": 7, "closurePolicy": "KEEP"}}, given.admin
+    )
+    redemption, code = await voucher_for(given, member, reward, "r1")
+    shown = await given.gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Redemption { voucher { expiresAt } } } }",
+        {"id": redemption},
+        given.tokens.member(member.raw),
+    )
+    fulfilled = await Pos(given).fulfil(redemption)
+    refused = await redeem_voucher(given, shop, code, "v1")
+
+    assert bad["updateProgramme"]["errors"][0]["field"] == ["voucherValidDays"]
+    assert changed["updateProgramme"]["programme"] == {
+        "voucherValidDays": 7,
+        "closurePolicy": "KEEP",
+        "closureGraceDays": 30,
+    }
+    valid_for = datetime.fromisoformat(shown["node"]["voucher"]["expiresAt"]) - datetime.now(UTC)
+    assert timedelta(days=6, hours=23) < valid_for <= timedelta(days=7)
+    assert fulfilled["errors"] == []
+    assert (
+        refused["errors"][0]["message"] == "this voucher is void: its redemption was cancelled or fulfilled"
+    )
+    assert await scalar(backend, "SELECT status FROM vouchers") == "VOID"
