@@ -6,7 +6,7 @@ Primary keys are ordered integers (identity / rowid): random keys make journal i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -320,6 +321,31 @@ class MemberLinkRow(Base):
     member_ref: Mapped[str] = mapped_column(String(32), unique=True)
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
     unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MemberActivityDayRow(Base):
+    """A member's purchases and spend for one UTC day at one merchant, channel and currency: the
+    profile's counters (domain/profiles.py), net of refunds; rows past the retention are dropped."""
+
+    __tablename__ = "member_activity_days"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer)
+    spend_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class LifecycleRulesRow(Base):
+    """The one row of lifecycle thresholds, in days (domain/profiles.py LifecycleRules)."""
+
+    __tablename__ = "lifecycle_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    new_member_days: Mapped[int] = mapped_column(Integer)
+    at_risk_after_days: Mapped[int] = mapped_column(Integer)
+    dormant_after_days: Mapped[int] = mapped_column(Integer)
+    churned_after_days: Mapped[int] = mapped_column(Integer)
 
 
 class AdjustmentRow(Base):
@@ -670,6 +696,8 @@ tier_changes = _table(TierChangeRow)
 refunds = _table(RefundRow)
 redemption_codes = _table(RedemptionCodeRow)
 member_links = _table(MemberLinkRow)
+member_activity_days = _table(MemberActivityDayRow)
+lifecycle_rules = _table(LifecycleRulesRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)
 members = _table(MemberRow)

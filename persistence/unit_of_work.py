@@ -34,6 +34,7 @@ from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepositor
 from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.profiles import SqlProfileRepository, counting
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
@@ -79,6 +80,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
+        self.profiles = SqlProfileRepository(conn, counting=counting(self.engine))
         return self
 
     async def __aexit__(

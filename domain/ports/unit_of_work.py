@@ -17,6 +17,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.profiles import ProfileRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
@@ -68,6 +69,8 @@ class UnitOfWork(Protocol):
     def security_events(self) -> SecurityEventLog: ...
     @property
     def risk(self) -> RiskRepository: ...
+    @property
+    def profiles(self) -> ProfileRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -29,6 +29,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
     FakePurchaseRepository,
@@ -54,6 +55,7 @@ __all__ = [
     "FakeMerchantRepository",
     "FakeOfferRepository",
     "FakePartnerRepository",
+    "FakeProfileRepository",
     "FakeProgrammeRepository",
     "FakePurchaseRepository",
     "FakeRedemptionCodeRepository",
@@ -68,6 +70,7 @@ __all__ = [
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",
+    "ProfileTables",
     "PurchaseTerms",
     "RedemptionCodeRow",
     "RiskTables",

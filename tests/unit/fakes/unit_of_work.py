@@ -19,6 +19,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
     FakePurchaseRepository,
@@ -57,6 +58,7 @@ class FakeUnitOfWork:
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
+        self.profiles = FakeProfileRepository(self.db)
 
     @property
     def committed(self) -> bool:
