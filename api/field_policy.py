@@ -160,6 +160,7 @@ POLICY: dict[str, TypePolicy] = {
             "tierProgress": OWNER_AND_ADMIN,
             "merchantLinks": OWNER_AND_ADMIN,
             "tierHistory": OWNER_AND_ADMIN,
+            "insights": OWNER_AND_ADMIN,
             "ledger": OWNER_AND_ADMIN,
             "eligibleOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
@@ -179,6 +180,12 @@ POLICY: dict[str, TypePolicy] = {
     "LedgerEntry": reached("inside Member.ledger, which only the member and admins see"),
     "TierChange": reached("inside Member.tierHistory, which only the member and admins see"),
     "TierProgress": reached("from Member.tierProgress, which only the member and admins see"),
+    "MemberInsights": reached("from Member.insights, which only the member and admins see"),
+    "ActivityWindow": reached("inside MemberInsights, which only the member and admins see"),
+    "CategorySpend": reached("inside MemberInsights, which only the member and admins see"),
+    "ChannelUse": reached("inside MemberInsights, which only the member and admins see"),
+    "MerchantSpend": reached("inside MemberInsights, which only the member and admins see"),
+    "MonthlySpend": reached("inside MemberInsights, which only the member and admins see"),
     "Coupon": reached("from Member.coupons (the member and admins) and its claim or generation mutations"),
     "MerchantLink": reached("from memberLinks (the merchant's own) and Member.merchantLinks (owner, admin)"),
     "Offer": TypePolicy(
@@ -224,6 +231,7 @@ for _name in [
     "Tier",
     "Reward",
     "ProgrammeSettings",
+    "LifecycleRules",  # lifecycleRules and its update: admins only
     "CampaignReport",
     "CampaignMoney",
     "FundedCost",
@@ -249,7 +257,8 @@ _ANSWERS = (
     "LockMemberPayload OpenRedPacketPayload PauseOfferPayload PostPurchasePayload "
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
-    "UpdateProgrammePayload UpdateTierPayload VoidRedemptionPayload ApproveRiskReviewPayload "
+    "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
+    "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload"
 )
 for _name in _ANSWERS.split():

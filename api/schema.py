@@ -32,6 +32,7 @@ from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
+from api.mutations.profiles import ProfileMutations, ProfileQueries
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
@@ -63,12 +64,13 @@ class Mutation(
     FulfilmentMutations,
     LinkMutations,
     RiskMutations,
+    ProfileMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries):
     pass
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.audit import AuditEntry, AuditFilter
@@ -20,6 +20,7 @@ from domain.offers import (
     Offer,
     OfferStatus,
 )
+from domain.profiles import DayActivity, LifecycleRules
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
@@ -64,6 +65,11 @@ class ReadModel(Protocol):
     async def expirations(self, ids: Sequence[int]) -> list[Expiration | None]: ...
     async def member_awards(self, ids: Sequence[int]) -> list[MemberAward | None]: ...
     async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]: ...
+    async def activity(self, member_ids: Sequence[int], since: date) -> list[list[DayActivity]]:
+        """Each member's profile counters from `since` on, with each merchant's category."""
+        ...
+
+    async def lifecycle_rules(self) -> LifecycleRules: ...
     async def offers(self, ids: Sequence[int]) -> list[Offer | None]: ...
     async def offer_usage(self, ids: Sequence[int]) -> list[tuple[int, int, int] | None]:
         """(points used, money used in minor units, uses) per offer."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
@@ -15,10 +15,11 @@ from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
 from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
-from domain.merchants import Merchant, PartnerBrand
+from domain.merchants import Channel, Merchant, MerchantCategory, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
+from domain.profiles import DayActivity, LifecycleRules
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund, award_net
@@ -37,6 +38,8 @@ from persistence.tables import (
     expirations,
     journal_entries,
     journal_lines,
+    lifecycle_rules,
+    member_activity_days,
     member_awards,
     member_balances,
     member_links,
@@ -235,6 +238,40 @@ class SqlReadModel:
         for row in rows:
             by_member[row.member_id].append(ExpiringPoints(row.member_id, int(row.points), row.expires_at))
         return [by_member.get(m, []) for m in member_ids]
+
+    async def activity(self, member_ids: Sequence[int], since: date) -> list[list[DayActivity]]:
+        if not member_ids:
+            return []
+        a = member_activity_days.c
+        rows = await self._rows(
+            select(member_activity_days, merchants.c.category)
+            .join(merchants, merchants.c.id == a.merchant_id)
+            .where(a.member_id.in_(set(member_ids)), a.day >= since)
+            .order_by(a.member_id, a.day)
+        )
+        by_member: dict[int, list[DayActivity]] = defaultdict(list)
+        for row in rows:
+            by_member[row.member_id].append(
+                DayActivity(
+                    row.day,
+                    row.merchant_id,
+                    MerchantCategory(row.category),
+                    Channel(row.channel),
+                    row.currency,
+                    row.purchases,
+                    row.spend_minor,
+                )
+            )
+        return [by_member.get(m, []) for m in member_ids]
+
+    async def lifecycle_rules(self) -> LifecycleRules:
+        rows = await self._rows(select(lifecycle_rules).where(lifecycle_rules.c.id == 1))
+        if not rows:
+            return LifecycleRules()
+        r = rows[0]
+        return LifecycleRules(
+            r.new_member_days, r.at_risk_after_days, r.dormant_after_days, r.churned_after_days
+        )
 
     async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]:
         statement = _MEMBERS.order_by(members.c.id).limit(limit)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from weakref import WeakSet
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -73,13 +73,14 @@ class SqlProfileRepository:
         )
 
     async def set_lifecycle_rules(self, rules: LifecycleRules) -> None:
-        await self.conn.execute(
-            update(lifecycle_rules)
-            .where(lifecycle_rules.c.id == 1)
-            .values(
-                new_member_days=rules.new_member_days,
-                at_risk_after_days=rules.at_risk_after_days,
-                dormant_after_days=rules.dormant_after_days,
-                churned_after_days=rules.churned_after_days,
-            )
+        values = {
+            "new_member_days": rules.new_member_days,
+            "at_risk_after_days": rules.at_risk_after_days,
+            "dormant_after_days": rules.dormant_after_days,
+            "churned_after_days": rules.churned_after_days,
+        }
+        changed = await self.conn.execute(
+            update(lifecycle_rules).where(lifecycle_rules.c.id == 1).values(values)
         )
+        if changed.rowcount == 0:  # no row yet: the defaults were in force
+            await self.conn.execute(insert(lifecycle_rules).values(id=1, **values))
