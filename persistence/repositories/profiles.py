@@ -4,30 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from weakref import WeakSet
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.profiles import ActivityChange, LifecycleRules, merged
 from persistence.tables import lifecycle_rules, member_activity_days
 
 _KEY = ("member_id", "day", "merchant_id", "channel", "currency")
-# Engines whose process runs with profiles off (PROFILES=off): purchases write no counters.
-_switched_off: WeakSet[AsyncEngine] = WeakSet()
-
-
-def switch_off(engine: AsyncEngine) -> None:
-    _switched_off.add(engine)
-
-
-def counting(engine: AsyncEngine) -> bool:
-    return engine not in _switched_off
 
 
 class SqlProfileRepository:
     def __init__(self, conn: AsyncConnection, *, counting: bool = True) -> None:
+        """`counting=False` (PROFILES=false): purchases and refunds leave the counters as they are."""
         self.conn = conn
         self.counting = counting
 

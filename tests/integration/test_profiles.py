@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.settings import Settings
 from domain import profiles as dp
 from domain.actors import Actor, Role
 from domain.clock import SystemClock
@@ -21,7 +22,7 @@ from domain.settlement import SettlementLine
 from persistence.queries.read_model import SqlReadModel
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
-from tests.conftest import Backend
+from tests.conftest import Backend, GraphQLClient, make_client, settings_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -183,6 +184,23 @@ async def test_the_windows_roll_as_the_days_pass(backend: Backend, given: Scenar
     assert on(today + timedelta(days=30))[30] == (0, 0)
     assert on(today + timedelta(days=30))[90] == (2, 3_000)
     assert on(today + timedelta(days=364))[365] == (1, 2_000)
+
+
+async def test_with_profiles_off_purchases_leave_the_counters_alone(
+    backend: Backend, given: Scenario
+) -> None:
+    noodles = await given.merchant()
+    member = await given.member()
+    await bought(given, noodles, member, 1_000, "counted", days=0)
+    async with make_client(settings_for(backend.url, profiles=False), backend.database) as http:
+        off = Scenario(GraphQLClient(http), given.tokens)
+        await bought(off, noodles, member, 2_000, "not-counted", days=0)
+    windows = (await given.gql.data(INSIGHTS, None, given.tokens.member(member.raw)))["me"]["insights"][
+        "windows"
+    ]
+    assert windows[0] == {"days": 30, "purchases": 1, "spend": {"amountMinor": 1_000, "currency": "CNY"}}
+    assert Settings.from_env({"PROFILES": "false", "JWT_SECRET": "x" * 32}).profiles is False
+    assert Settings.from_env({"JWT_SECRET": "x" * 32}).profiles is True
 
 
 async def test_only_the_member_and_admins_see_insights(given: Scenario) -> None:
