@@ -28,6 +28,8 @@ from typing import TypeVar
 
 from domain.errors import Validation
 from domain.merchants import Channel, MerchantCategory
+from domain.programme import Programme
+from domain.tiers import Tier, ladder_currency
 
 WINDOWS = (30, 90, 365)
 LONGEST_WINDOW = WINDOWS[-1]
@@ -146,6 +148,12 @@ class Insights:
     top_merchants: tuple[MerchantSpend, ...]  # over 365 days, most spend first, at most TOP_MERCHANTS
     months: tuple[MonthCategorySpend, ...]  # the last MONTHS_SHOWN calendar months, oldest first
     stage: LifecycleStage
+
+
+def profile_currency(programme: Programme, ladder: Sequence[Tier]) -> str:
+    """Spend is counted in the tier ladder's spend currency, else the programme's first currency in
+    alphabetical order."""
+    return ladder_currency(ladder) or min(programme.currencies)
 
 
 def utc_day(at: datetime) -> date:

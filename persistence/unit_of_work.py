@@ -39,6 +39,7 @@ from persistence.repositories.redemption_codes import SqlRedemptionCodeRepositor
 from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
+from persistence.repositories.segments import SqlSegmentRepository
 from persistence.repositories.tiers import SqlTierRepository
 
 
@@ -82,6 +83,7 @@ class SqlAlchemyUnitOfWork:
         self.security_events = SqlSecurityEventLog(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
+        self.segments = SqlSegmentRepository(conn)
         return self
 
     async def __aexit__(

@@ -13,7 +13,6 @@ from api.types.catalogue import Merchant
 from api.types.enums import Channel, MerchantCategory, describe_values
 from domain import members as dm
 from domain import profiles as dp
-from domain.tiers import ladder_currency
 
 strawberry.enum(
     dp.LifecycleStage,
@@ -137,7 +136,7 @@ async def member_insights(info: Info, member: dm.Member) -> MemberInsights:
     today = dp.utc_day(context.clock.now())
     rows = await context.loaders.activity.load(member.id)
     programme = await context.loaders.programme()
-    currency = ladder_currency(await context.loaders.ladder()) or min(programme.currencies)
+    currency = dp.profile_currency(programme, await context.loaders.ladder())
     found = dp.insights(
         [r for r in rows if r.day >= today - timedelta(days=dp.LONGEST_WINDOW)],
         currency=currency,

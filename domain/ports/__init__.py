@@ -23,6 +23,7 @@ from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.segments import RefreshMark, SegmentRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -45,10 +46,12 @@ __all__ = [
     "ReadModel",
     "RedemptionCodeRepository",
     "RedemptionRepository",
+    "RefreshMark",
     "RefundRepository",
     "RewardRepository",
     "RiskRepository",
     "SecurityEventLog",
+    "SegmentRepository",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

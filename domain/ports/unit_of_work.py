@@ -22,6 +22,7 @@ from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, Tra
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.segments import SegmentRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -71,6 +72,8 @@ class UnitOfWork(Protocol):
     def risk(self) -> RiskRepository: ...
     @property
     def profiles(self) -> ProfileRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -38,6 +38,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
+from tests.unit.fakes.segments import FakeSegmentRepository, SegmentTables
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
@@ -64,6 +65,7 @@ __all__ = [
     "FakeRewardRepository",
     "FakeRiskRepository",
     "FakeSecurityEventLog",
+    "FakeSegmentRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",
@@ -74,6 +76,7 @@ __all__ = [
     "PurchaseTerms",
     "RedemptionCodeRow",
     "RiskTables",
+    "SegmentTables",
     "Tables",
     "linked",
     "raise_risk_limits",

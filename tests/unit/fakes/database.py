@@ -23,6 +23,7 @@ from domain.tiers import Tier, TierChange
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
+from tests.unit.fakes.segments import SegmentTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -107,6 +108,7 @@ class Tables:
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
     profiles: ProfileTables = field(default_factory=ProfileTables)
+    segments: SegmentTables = field(default_factory=SegmentTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -28,6 +28,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
+from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -59,6 +60,7 @@ class FakeUnitOfWork:
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
         self.profiles = FakeProfileRepository(self.db)
+        self.segments = FakeSegmentRepository(self.db)
 
     @property
     def committed(self) -> bool:
