@@ -232,6 +232,11 @@ for _name in [
     "Reward",
     "ProgrammeSettings",
     "LifecycleRules",  # lifecycleRules and its update: admins only
+    "Segment",  # segments, segmentPreview and node(id): admins only (api/types/segments.py may_read)
+    "SegmentRule",
+    "SegmentCondition",
+    "SegmentSize",
+    "SegmentPreview",
     "CampaignReport",
     "CampaignMoney",
     "FundedCost",
@@ -257,6 +262,7 @@ _ANSWERS = (
     "LockMemberPayload OpenRedPacketPayload PauseOfferPayload PostPurchasePayload "
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
+    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload "
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload"

@@ -38,6 +38,7 @@ from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
 from api.mutations.risk import RiskMutations, RiskQueries
+from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.operations import RequireOperationName
@@ -65,12 +66,13 @@ class Mutation(
     LinkMutations,
     RiskMutations,
     ProfileMutations,
+    SegmentMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries):
     pass
 
 

@@ -25,11 +25,13 @@ from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund, award_net
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
+from domain.segments import Rule, RuleContext, Segment, SegmentStatus
 from domain.tiers import Qualification, Tier, TierChange
-from persistence import mapping, offer_codec
+from persistence import mapping, offer_codec, segment_sql
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
 from persistence.personal_data import vault_for
+from persistence.repositories.segments import segment as segment_of
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
@@ -55,6 +57,9 @@ from persistence.tables import (
     refunds,
     rewards,
     security_events,
+    segment_members,
+    segment_sizes,
+    segments,
     tier_changes,
     transfers,
 )
@@ -272,6 +277,55 @@ class SqlReadModel:
         return LifecycleRules(
             r.new_member_days, r.at_risk_after_days, r.dormant_after_days, r.churned_after_days
         )
+
+    async def segments(self, ids: Sequence[int]) -> list[Segment | None]:
+        if not ids:
+            return []
+        rows = await self._rows(select(segments).where(segments.c.id.in_(set(ids))))
+        found = {row.id: segment_of(row) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def segment_page(
+        self, after: int | None, limit: int, status: SegmentStatus | None
+    ) -> list[Segment]:
+        statement = select(segments).order_by(segments.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(segments.c.id > after)
+        if status is not None:
+            statement = statement.where(segments.c.status == status.value)
+        return [segment_of(row) for row in await self._rows(statement)]
+
+    async def segment_member_page(self, segment_id: int, after: int | None, limit: int) -> list[Member]:
+        sm = segment_members.c
+        statement = (
+            _MEMBERS.join(segment_members, sm.member_id == members.c.id)
+            .where(sm.segment_id == segment_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(members.c.id > after)
+        return [self._member(row) for row in await self._rows(statement)]
+
+    async def segment_preview(self, rule: Rule, ctx: RuleContext, sample: int) -> tuple[int, list[Member]]:
+        where = segment_sql.condition(rule, ctx)
+
+        async def read(conn: AsyncConnection) -> tuple[int, list[Member]]:
+            size = (
+                await conn.execute(select(func.count()).select_from(segment_sql.FACTS).where(where))
+            ).scalar_one()
+            first = select(members.c.id).select_from(segment_sql.FACTS).where(where).order_by(members.c.id)
+            rows = (await conn.execute(_MEMBERS.where(members.c.id.in_(first.limit(sample))))).all()
+            return int(size), [self._member(row) for row in sorted(rows, key=lambda r: r.id)]
+
+        return await self._read(read)
+
+    async def segment_sizes(self, segment_id: int, since: date) -> list[tuple[date, int]]:
+        ss = segment_sizes.c
+        rows = await self._rows(
+            select(ss.day, ss.size).where(ss.segment_id == segment_id, ss.day >= since).order_by(ss.day)
+        )
+        return [(row.day, int(row.size)) for row in rows]
 
     async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]:
         statement = _MEMBERS.order_by(members.c.id).limit(limit)
