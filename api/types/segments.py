@@ -29,7 +29,7 @@ describe_values(
         ds.SegmentField.SPEND_30D: "Spend net of refunds over 30 days, in minor units (profile currency).",
         ds.SegmentField.SPEND_90D: "Spend net of refunds over 90 days, in minor units.",
         ds.SegmentField.SPEND_365D: "Spend net of refunds over 365 days, in minor units.",
-        ds.SegmentField.DAYS_SINCE_LAST_PURCHASE: "Days since the last purchase (or enrolment: none in a year).",
+        ds.SegmentField.DAYS_SINCE_LAST_PURCHASE: "Days since the last purchase, else since enrolment.",
         ds.SegmentField.DAYS_SINCE_ENROLMENT: "Days since the member enrolled.",
         ds.SegmentField.CATEGORY_PURCHASES_90D: "Purchases over 90 days at merchants of `category`.",
         ds.SegmentField.CATEGORY_SPEND_365D: "Spend over 365 days at merchants of `category` (minor units).",
