@@ -35,6 +35,7 @@ from domain.services.expiry import run_expiry
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
 from domain.services.profiles import prune_activity
+from domain.services.segments import run_segment_refresh
 from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
@@ -84,6 +85,12 @@ async def _dormancy(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.members:,} members now dormant"
 
 
+async def _segments(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_segment_refresh(uow, clock, progress=progress)
+    how = "full" if run.full else "incremental"
+    return f"{how}: {run.members:,} members' figures re-read, {run.segments:,} segments matched"
+
+
 async def _profiles(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     run = await prune_activity(uow, clock, progress)
     return f"{run.rows:,} profile counters of {run.days:,} days past their retention dropped"
@@ -123,6 +130,12 @@ JOBS = {
             "SELECT count(*) FROM member_balances b JOIN members m ON m.id = b.member_id"
             " WHERE m.status = 'ACTIVE' AND b.dormant_since IS NULL AND b.last_activity_at <= :dormant",
             _dormancy,
+        ),
+        Job(
+            "segments",
+            "members",
+            "SELECT count(*) FROM members",
+            _segments,
         ),
         Job(
             "profiles",
