@@ -342,7 +342,9 @@ class MemberProfileRow(Base):
     windows from its day counters, and the days its idleness and membership count from."""
 
     __tablename__ = "member_profiles"
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    # Derived data, rewritten whole by a full refresh: no foreign key to check on every row (members
+    # are never deleted, only pseudonymised).
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
     purchases_30: Mapped[int] = mapped_column(Integer)
     purchases_90: Mapped[int] = mapped_column(Integer)
     purchases_365: Mapped[int] = mapped_column(Integer)
@@ -358,7 +360,7 @@ class MemberCategoryProfileRow(Base):
     """A member's purchases and spend at merchants of one category, as of the last refresh."""
 
     __tablename__ = "member_category_profiles"
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no foreign key
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
     purchases_90: Mapped[int] = mapped_column(Integer)
     spend_365: Mapped[int] = mapped_column(BigInteger)
