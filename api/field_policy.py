@@ -262,7 +262,7 @@ _ANSWERS = (
     "LockMemberPayload OpenRedPacketPayload PauseOfferPayload PostPurchasePayload "
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
-    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload "
+    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload ExportSegmentPayload "
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload"

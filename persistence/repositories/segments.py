@@ -204,6 +204,16 @@ class SqlSegmentRepository:
         )
         return {row.external_ref: row.id for row in rows}
 
+    async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
+        rows = await self.conn.execute(
+            select(members.c.id, members.c.external_ref)
+            .join(segment_members, segment_members.c.member_id == members.c.id)
+            .where(segment_members.c.segment_id == segment_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return [(row.id, row.external_ref) for row in rows]
+
     async def refresh_mark(self) -> RefreshMark:
         row = (await self.conn.execute(select(segment_refresh).where(segment_refresh.c.id == 1))).first()
         if row is None:

@@ -42,6 +42,9 @@ UPDATE = """mutation($input: UpdateSegmentInput!) {
 ARCHIVE = """mutation($input: ArchiveSegmentInput!) {
   archiveSegment(input: $input) { segment { status } errors { code field } }
 }"""
+EXPORT = """mutation($input: ExportSegmentInput!) {
+  exportSegment(input: $input) { csv members errors { code } }
+}"""
 PREVIEW = (
     """query($rules: SegmentRuleInput!) { segmentPreview(rules: $rules, sample: 5) { size sample { id } } }"""
 )
@@ -417,10 +420,20 @@ async def test_admins_create_preview_change_and_archive_segments(backend: Backen
         CREATE, {"input": {"name": "VIP list", "externalRefs": ["b", "c"]}}, given.admin
     )
     assert static["createSegment"]["segment"]["size"] == 2
-    assert await membership(given, static["createSegment"]["segment"]["id"]) == {
-        members[1].raw,
-        members[2].raw,
+    listed = static["createSegment"]["segment"]["id"]
+    assert await membership(given, listed) == {members[1].raw, members[2].raw}
+    audited = await scalar(backend, "SELECT count(*) FROM audit_log WHERE action = 'exportSegment'")
+    export = await given.gql.data(EXPORT, {"input": {"segmentId": listed}}, given.admin)
+    assert export["exportSegment"] == {
+        "csv": f"member_id,external_ref\n{members[1].gid},b\n{members[2].gid},c\n",
+        "members": 2,
+        "errors": [],
     }
+    assert (
+        await scalar(backend, "SELECT count(*) FROM audit_log WHERE action = 'exportSegment'") == audited + 1
+    )
+    body = await given.gql.post(EXPORT, {"input": {"segmentId": listed}}, given.tokens.member(members[0].raw))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     count = await scalar(backend, "SELECT count(*) FROM segments")
     for bad, field in (
