@@ -33,11 +33,13 @@ from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
+from api.mutations.profiles import ProfileMutations, ProfileQueries
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
 from api.mutations.risk import RiskMutations, RiskQueries
+from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.mutations.vouchers import VoucherMutations
@@ -65,6 +67,8 @@ class Mutation(
     FulfilmentMutations,
     LinkMutations,
     RiskMutations,
+    ProfileMutations,
+    SegmentMutations,
     VoucherMutations,
     AccountMutations,
 ):
@@ -72,7 +76,7 @@ class Mutation(
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries):
     pass
 
 

@@ -22,7 +22,9 @@ from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
 from tests.unit.fakes.member_links import MemberLinkRow
+from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
+from tests.unit.fakes.segments import SegmentTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -106,6 +108,8 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
+    profiles: ProfileTables = field(default_factory=ProfileTables)
+    segments: SegmentTables = field(default_factory=SegmentTables)
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
 
     @property
