@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.builders import Ids, Scenario
+from tests.conftest import Backend
+from tests.pos_steps import execute
 
 REDEEM_REWARD = """mutation($input: RedeemRewardInput!) {
   redeemReward(input: $input) {
@@ -37,3 +39,12 @@ async def redeem_voucher(given: Scenario, merchant: Ids, code: str, key: str) ->
         REDEEM_VOUCHER, {"input": {"code": code, "idempotencyKey": key}}, given.tokens.merchant(merchant.raw)
     )
     return dict(data["redeemVoucher"])
+
+
+async def restore_wallet_settings(backend: Backend) -> None:
+    """The programme row outlives each test's wipe: put its voucher and closure settings back."""
+    await execute(
+        backend,
+        "UPDATE programme SET voucher_valid_days = 30, closure_policy = 'FORFEIT', closure_grace_days = 30, "
+        "catalogue_version = catalogue_version + 1",
+    )

@@ -5,9 +5,11 @@ in, then the forfeiture job), and the ledger stays exact."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from domain.clock import FixedClock
@@ -18,7 +20,7 @@ from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 from tests.pos_steps import Pos, execute, scalar
-from tests.voucher_steps import voucher_for
+from tests.voucher_steps import restore_wallet_settings, voucher_for
 
 UPDATE = """mutation($input: UpdateMyProfileInput!) {
   updateMyProfile(input: $input) {
@@ -38,6 +40,12 @@ REOPEN = """mutation($input: ReopenMemberInput!) {
 ME = """query { me {
   status balance { available lifetimeEarned } ledger(first: 1) { edges { node { kind points description } } }
 } }"""
+
+
+@pytest.fixture(autouse=True)
+async def wallet_settings(backend: Backend) -> AsyncIterator[None]:
+    yield
+    await restore_wallet_settings(backend)
 
 
 async def update(given: Scenario, member: Ids, **fields: Any) -> dict[str, Any]:

@@ -5,8 +5,10 @@ both databases."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from domain.clock import FixedClock
@@ -18,7 +20,20 @@ from tests.builders import Scenario
 from tests.conftest import Backend
 from tests.integration.test_rate_limits import GUESSING, Store, limited, post
 from tests.pos_steps import Pos, execute, scalar
-from tests.voucher_steps import REDEEM_REWARD, REDEEM_VOUCHER, REDEMPTION, redeem_voucher, voucher_for
+from tests.voucher_steps import (
+    REDEEM_REWARD,
+    REDEEM_VOUCHER,
+    REDEMPTION,
+    redeem_voucher,
+    restore_wallet_settings,
+    voucher_for,
+)
+
+
+@pytest.fixture(autouse=True)
+async def wallet_settings(backend: Backend) -> AsyncIterator[None]:
+    yield
+    await restore_wallet_settings(backend)
 
 
 async def test_the_member_sees_its_voucher_once_and_a_merchant_redeems_it_once(
