@@ -43,7 +43,9 @@ class MemberRepository(Protocol):
         marketing_consent: bool,
         marketing_consent_at: datetime | None,
     ) -> None: ...
-    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+    async def close(
+        self, member_id: int, *, reason: str, at: datetime, points_forfeit_at: datetime | None
+    ) -> None:
         """Status CLOSED since `at`; its points wait until `points_forfeit_at` (None: nothing waits)."""
         ...
 

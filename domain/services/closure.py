@@ -34,6 +34,7 @@ from domain.services.idempotency import run_once
 from domain.services.posting import lock_members, post_entry
 
 BATCH = 500
+CLOSED_REASON = "closed by the member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +119,11 @@ async def close_my_account(
             forfeited = await forfeit_points(uow, member.id, now)
         else:
             forfeit_at = now + timedelta(days=programme.closure_grace_days)
-        await uow.members.close(member.id, at=now, points_forfeit_at=forfeit_at)
+        await uow.members.close(member.id, reason=CLOSED_REASON, at=now, points_forfeit_at=forfeit_at)
         closed = replace(
             member,
             status=MemberStatus.CLOSED,
-            status_reason="closed by the member",
+            status_reason=CLOSED_REASON,
             closed_at=now,
             points_forfeit_at=forfeit_at,
         )

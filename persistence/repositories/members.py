@@ -176,13 +176,15 @@ class SqlMemberRepository:
             )
         )
 
-    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+    async def close(
+        self, member_id: int, *, reason: str, at: datetime, points_forfeit_at: datetime | None
+    ) -> None:
         await self.conn.execute(
             update(members)
             .where(members.c.id == member_id)
             .values(
                 status=MemberStatus.CLOSED.value,
-                status_reason="closed by the member",
+                status_reason=reason,
                 closed_at=at,
                 points_forfeit_at=points_forfeit_at,
             )

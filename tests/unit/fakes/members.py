@@ -87,11 +87,13 @@ class FakeMemberRepository(Repository):
             marketing_consent_at=marketing_consent_at,
         )
 
-    async def close(self, member_id: int, *, at: datetime, points_forfeit_at: datetime | None) -> None:
+    async def close(
+        self, member_id: int, *, reason: str, at: datetime, points_forfeit_at: datetime | None
+    ) -> None:
         self.t.members[member_id] = replace(
             self.t.members[member_id],
             status=MemberStatus.CLOSED,
-            status_reason="closed by the member",
+            status_reason=reason,
             closed_at=at,
             points_forfeit_at=points_forfeit_at,
         )
