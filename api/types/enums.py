@@ -39,7 +39,8 @@ describe_values(
     {
         members.MemberStatus.ACTIVE: "It may earn and spend.",
         members.MemberStatus.LOCKED: "An admin stopped it earning and spending until unlocked.",
-        members.MemberStatus.CLOSED: "Closed for good: it no longer earns or spends.",
+        members.MemberStatus.CLOSED: "Closed by the member (closeMyAccount): it no longer earns or spends; "
+        "under closurePolicy KEEP an admin may reopen it until pointsForfeitAt.",
         members.MemberStatus.ERASED: "Its personal data was erased (eraseMember): a pseudonym on the ledger.",
         members.MemberStatus.DORMANT: "Active, but without activity for the programme's dormancy period, "
         "until it acts again; win-back offers target it.",

@@ -130,7 +130,8 @@ class Member(LoadedNode[dm.Member]):
         description="Whether it may earn and spend (the MEMBER itself and ADMIN; null for others)."
     )
     status_reason: str | None = strawberry.field(
-        description="Why an admin last locked or unlocked it (the MEMBER itself and ADMIN)."
+        description="Why its status last changed: an admin's lock, unlock or reopening, or its closure "
+        "(the MEMBER itself and ADMIN)."
     )
     referral_code: str | None = strawberry.field(
         description="The code others give at enrolment to name it as their referrer (the MEMBER itself "
