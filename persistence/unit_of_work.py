@@ -38,6 +38,7 @@ from persistence.repositories.redemption_codes import SqlRedemptionCodeRepositor
 from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
+from persistence.repositories.settlement_imports import SqlSettlementImportRepository
 from persistence.repositories.tiers import SqlTierRepository
 
 
@@ -78,6 +79,7 @@ class SqlAlchemyUnitOfWork:
         self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
+        self.settlement_imports = SqlSettlementImportRepository(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
         return self
 

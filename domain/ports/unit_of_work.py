@@ -21,6 +21,7 @@ from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, Tra
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -68,6 +69,8 @@ class UnitOfWork(Protocol):
     def security_events(self) -> SecurityEventLog: ...
     @property
     def risk(self) -> RiskRepository: ...
+    @property
+    def settlement_imports(self) -> SettlementImportRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

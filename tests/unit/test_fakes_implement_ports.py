@@ -29,6 +29,7 @@ from tests.unit.fakes import (
     FakeRewardRepository,
     FakeRiskRepository,
     FakeSecurityEventLog,
+    FakeSettlementImportRepository,
     FakeTierRepository,
     FakeTransferRepository,
     FakeUnitOfWork,
@@ -56,6 +57,7 @@ offers: ports.OfferRepository = FakeOfferRepository(db)
 tiers: ports.TierRepository = FakeTierRepository(db)
 audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
+settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
@@ -72,7 +74,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 20
+    assert len(UNIT_OF_WORK_PORTS) == 21
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -37,6 +37,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
+from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
@@ -62,6 +63,7 @@ __all__ = [
     "FakeRewardRepository",
     "FakeRiskRepository",
     "FakeSecurityEventLog",
+    "FakeSettlementImportRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",

@@ -22,6 +22,7 @@ from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.risk import RiskTables
+from tests.unit.fakes.settlement_imports import SettlementImportTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -105,6 +106,7 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
+    settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

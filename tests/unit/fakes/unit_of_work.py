@@ -27,6 +27,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
+from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -57,6 +58,7 @@ class FakeUnitOfWork:
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
+        self.settlement_imports = FakeSettlementImportRepository(self.db)
 
     @property
     def committed(self) -> bool:
