@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.settlement_imports import BatchProgress, ClaimedImport, Format, ImportStatus
@@ -74,15 +74,15 @@ class SqlSettlementImportRepository:
             cursor=row.cursor_line,
         )
 
-    def _held(self, import_id: int, worker: str) -> list[object]:
-        return [_T.c.id == import_id, _T.c.worker == worker, _T.c.status == ImportStatus.RUNNING.value]
+    def _held(self, import_id: int, worker: str) -> ColumnElement[bool]:
+        return and_(_T.c.id == import_id, _T.c.worker == worker, _T.c.status == ImportStatus.RUNNING.value)
 
     async def record(
         self, import_id: int, worker: str, progress: BatchProgress, lease_until: datetime
     ) -> bool:
         result = await self.conn.execute(
             update(_T)
-            .where(*self._held(import_id, worker))
+            .where(self._held(import_id, worker))
             .values(
                 cursor_line=progress.cursor,
                 lines_done=_T.c.lines_done + progress.lines,
@@ -115,7 +115,7 @@ class SqlSettlementImportRepository:
     ) -> bool:
         result = await self.conn.execute(
             update(_T)
-            .where(*self._held(import_id, worker))
+            .where(self._held(import_id, worker))
             .values(status=status.value, finished_at=at, failure=failure, worker=None, lease_until=None)
         )
         return result.rowcount == 1
