@@ -1,6 +1,7 @@
 """`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
 points mature, lapsed POS holds are released, lots expire, tiers are evaluated, idle members become
-dormant.
+dormant; and uploaded settlement files are posted (`settlements`, which the server's own worker
+also does unless SETTLEMENT_WORKER=false).
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
+from uuid import uuid4
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +35,7 @@ from domain.services.dormancy import run_dormancy
 from domain.services.expiry import run_expiry
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
+from domain.services.settlement_imports import run_settlement_imports
 from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
@@ -82,6 +85,12 @@ async def _dormancy(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.members:,} members now dormant"
 
 
+async def _settlements(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    # A worker of its own for this run; imports another worker holds are left to it.
+    run = await run_settlement_imports(uow, clock, progress, worker=f"jobs-{uuid4().hex}")
+    return f"{run.lines:,} lines of {run.imports:,} settlement files posted"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -116,6 +125,13 @@ JOBS = {
             "SELECT count(*) FROM member_balances b JOIN members m ON m.id = b.member_id"
             " WHERE m.status = 'ACTIVE' AND b.dormant_since IS NULL AND b.last_activity_at <= :dormant",
             _dormancy,
+        ),
+        Job(
+            "settlements",
+            "lines",
+            "SELECT coalesce(sum(total_lines - lines_done), 0) FROM settlement_imports"
+            " WHERE status IN ('QUEUED', 'RUNNING')",
+            _settlements,
         ),
     )
 }
