@@ -4,6 +4,7 @@ progress and pages the lines not posted. The same idempotency as the command: no
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from strawberry import relay
 
+from api.app import create_app
 from api.types.ids import decode_id, encode_id
 from domain.clock import Clock, FixedClock, SystemClock
 from domain.services.settlement_imports import ImportsRun, run_settlement_imports
@@ -290,3 +292,24 @@ async def test_the_jobs_command_posts_queued_files(
     assert lines[0].startswith("settlements: 2 lines of 1 settlement files posted in ")
     assert (await given.balance(alice))["available"] == 7
     assert (await given.balance(bob))["available"] == 8
+
+
+async def test_the_servers_own_worker_posts_an_upload_when_it_arrives(
+    backend: Backend, given: Scenario
+) -> None:
+    shop = await shop_with_members(given)
+    # Polling once a minute: what posts the file within the test is the upload waking the worker.
+    app = create_app(settings_for(backend.url, settlement_poll_seconds=60), backend.database)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+    ):
+        import_id = await queued(http, shop.token, csv_file(row("S-1", shop.a, "5.00")))
+        for _ in range(200):
+            found = await progress(GraphQLClient(http), shop.token, import_id)
+            if found["status"] == "DONE":
+                break
+            await asyncio.sleep(0.05)
+    assert (found["status"], found["posted"], found["points"]) == ("DONE", 1, 5)
+    assert (await given.balance(shop.alice))["available"] == 5
