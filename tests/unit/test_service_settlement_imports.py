@@ -64,6 +64,7 @@ async def test_a_worker_posts_a_stored_file_a_batch_at_a_time(clock: FixedClock)
     li = await given_member(db, "CRM-1")
     merchant = await given_merchant(db)
     ref = linked(db, merchant.id, li.id).ref
+    assert ref is not None
     content = csv_file(row("S-1", ref, "10.00"), row("S-2", "nobody", "1.00"), row("S-3", ref, "5.00"))
     import_id = await queue_settlement_import(
         content, "csv", actor=merchant_actor(merchant.id), uow=FakeUnitOfWork(db), clock=clock
