@@ -73,6 +73,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
+        self.profiles = settings.profiles
         self.refusals = RefusalAudit(lambda: SqlAlchemyUnitOfWork(database.write_engine), clock)
 
     async def authenticate(self, scope: Scope) -> tuple[Actor | None, str | None]:
@@ -148,7 +149,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             client_address=client_address(request.scope),
             response=response if isinstance(response, Response) else None,
             limits=self.limits,
-            uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
+            uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine, profiles=self.profiles),
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             loaders=Loaders(self.reader, self.clock),
@@ -226,7 +227,7 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     )
 
     def writes() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(db.write_engine)
+        return SqlAlchemyUnitOfWork(db.write_engine, profiles=settings.profiles)
 
     worker = SettlementWorker(writes, graphql.clock, settings.settlement_poll_seconds)
     upload = SettlementUpload(

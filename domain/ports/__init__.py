@@ -17,11 +17,13 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.profiles import ProfileRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.segments import RefreshMark, SegmentRepository
 from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -39,15 +41,18 @@ __all__ = [
     "MerchantRepository",
     "OfferRepository",
     "PartnerRepository",
+    "ProfileRepository",
     "ProgrammeRepository",
     "PurchaseRepository",
     "ReadModel",
     "RedemptionCodeRepository",
     "RedemptionRepository",
+    "RefreshMark",
     "RefundRepository",
     "RewardRepository",
     "RiskRepository",
     "SecurityEventLog",
+    "SegmentRepository",
     "SettlementImportReader",
     "SettlementImportRepository",
     "StoredResponse",

@@ -1,7 +1,7 @@
 """settlement imports
 
 Revision ID: 5e1d3b7c9a24
-Revises: 9a4c7e2b5d10
+Revises: 5d2a8c4e7b19
 Create Date: 2026-11-28 00:00:00+00:00
 
 Settlement files merchants upload through the API, kept as sent until a worker has posted them,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1d3b7c9a24"
-down_revision: str | Sequence[str] | None = "9a4c7e2b5d10"
+down_revision: str | Sequence[str] | None = "5d2a8c4e7b19"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,7 +21,9 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from tests.unit.fakes.member_links import MemberLinkRow
+from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
+from tests.unit.fakes.segments import SegmentTables
 from tests.unit.fakes.settlement_imports import SettlementImportTables
 
 DEFAULT_PROGRAMME = Programme(
@@ -106,6 +108,8 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
+    profiles: ProfileTables = field(default_factory=ProfileTables)
+    segments: SegmentTables = field(default_factory=SegmentTables)
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
 
     @property

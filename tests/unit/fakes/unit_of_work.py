@@ -19,6 +19,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
     FakePurchaseRepository,
@@ -27,6 +28,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
+from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
@@ -58,6 +60,8 @@ class FakeUnitOfWork:
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
+        self.profiles = FakeProfileRepository(self.db)
+        self.segments = FakeSegmentRepository(self.db)
         self.settlement_imports = FakeSettlementImportRepository(self.db)
 
     @property
