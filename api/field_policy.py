@@ -213,6 +213,8 @@ POLICY: dict[str, TypePolicy] = {
         why=ANSWER,
         fields={"availablePoints": seen_by(merchant=FULL)},  # it holds the member's one-time code
     ),
+    "SettlementImport": reached("from settlementImport, which answers only the merchant that uploaded it"),
+    "SettlementLineError": reached("inside SettlementImport.errors, the uploading merchant's own"),
     "Query": reached(ROOT),
     "Mutation": reached(ROOT),
 }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -756,6 +757,43 @@ class SecurityEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SettlementImportRow(Base):
+    """A settlement file a merchant uploaded, kept as sent, and how far its posting has come."""
+
+    __tablename__ = "settlement_imports"
+    # The workers look for queued imports and lapsed leases, oldest first.
+    __table_args__ = (Index("ix_settlement_imports_status_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    status: Mapped[str] = mapped_column(String(10))
+    format: Mapped[str] = mapped_column(String(5))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    total_lines: Mapped[int] = mapped_column(BigInteger)
+    cursor_line: Mapped[int] = mapped_column(BigInteger, default=0)  # the last physical line posted
+    lines_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    worker: Mapped[str | None] = mapped_column(String(40))  # who holds the lease, while RUNNING
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure: Mapped[str | None] = mapped_column(Text)
+
+
+class SettlementImportErrorRow(Base):
+    """A line of an import that was not posted, and why."""
+
+    __tablename__ = "settlement_import_errors"
+    import_id: Mapped[int] = mapped_column(ForeignKey("settlement_imports.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+
+
 def _table(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
@@ -805,3 +843,5 @@ security_events = _table(SecurityEventRow)
 risk_rules = _table(RiskRuleRow)
 risk_counters = _table(RiskCounterRow)
 risk_reviews = _table(RiskReviewRow)
+settlement_imports = _table(SettlementImportRow)
+settlement_import_errors = _table(SettlementImportErrorRow)

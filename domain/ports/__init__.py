@@ -24,6 +24,7 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import RefreshMark, SegmentRepository
+from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -52,6 +53,8 @@ __all__ = [
     "RiskRepository",
     "SecurityEventLog",
     "SegmentRepository",
+    "SettlementImportReader",
+    "SettlementImportRepository",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

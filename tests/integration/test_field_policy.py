@@ -32,8 +32,10 @@ from sqlalchemy import text
 from api import field_policy as fp
 from api.schema import build_schema
 from domain import members as dm
+from domain.clock import SystemClock
 from domain.security import Secret, SecurityEvent, SecurityEventKind
 from domain.services.security import record_security_event
+from domain.services.settlement_imports import run_settlement_imports
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
@@ -130,6 +132,7 @@ class Matrix:
     world: World
     member_ids: dict[str, int]  # the member roles' own ids
     merchant: Ids
+    settlement_import: str  # the merchant's, with a line not posted
 
     @property
     def tokens(self) -> dict[str, str | None]:
@@ -314,6 +317,16 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
         at=now,
     )
     await record_security_event(event, uow=SqlAlchemyUnitOfWork(backend.database.write_engine))
+    uploaded = await given.gql.http.post(
+        "/settlements",
+        content=b"reference,member,amount,currency,time,channel\nS-1,nobody,1.00,CNY,2026-01-01T00:00:00Z,\n",
+        headers={"Authorization": f"Bearer {world.tokens['merchant']}", "Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    writes = backend.database.write_engine
+    await run_settlement_imports(
+        lambda: SqlAlchemyUnitOfWork(writes), SystemClock(), lambda _: None, worker="matrix"
+    )
     return Matrix(
         world,
         member_ids={
@@ -321,6 +334,7 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
             for role, gid in zip(("member", "other_member", "friend"), world.members, strict=True)
         },
         merchant=Ids(merchant),
+        settlement_import=uploaded.json()["settlementImport"]["id"],
     )
 
 
@@ -451,6 +465,29 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
             owner=None,
             listed=False,
             label="campaignReport",
+        )
+
+    # A settlement import: the merchant that uploaded it reads all of it; no one else reads it.
+    selected = selection(_object("SettlementImport"))
+    imported = f'query {{ settlementImport(id: "{world.settlement_import}") {{ {selected} }} }}'
+    for role in VIEWERS:
+        body = await world.world.given.gql.post(imported, None, world.tokens[role])
+        if role != "merchant":
+            assert {e["extensions"]["code"] for e in body["errors"]} <= {
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "NOT_FOUND",
+            }
+            continue
+        checker.descend(
+            role,
+            _field("Query", "settlementImport").type,
+            body["data"]["settlementImport"],
+            {fp.Viewer.ADMIN: body["data"]},
+            "settlementImport",
+            owner=None,
+            listed=False,
+            label="settlementImport",
         )
 
     assert checker.wrong == [], "\n".join(checker.wrong)
