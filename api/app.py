@@ -42,6 +42,7 @@ from persistence.engine import Database, create_database
 from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
 from persistence.queries.read_model import SqlReadModel
+from persistence.queries.statements import SqlStatementReader
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -65,6 +66,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
+        self.statements = SqlStatementReader(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -148,6 +150,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             reader=self.reader,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
+            statements=self.statements,
         )
 
 

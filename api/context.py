@@ -14,7 +14,7 @@ from api.loaders import Loaders
 from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.ports import ReadModel, UnitOfWork
+from domain.ports import ReadModel, StatementReader, UnitOfWork
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Context:
     reader: ReadModel
     loaders: Loaders
     clock: Clock
+    statements: StatementReader
     # An admin's reads of members' personal data in this request, audited in batches (personal_reads).
     personal_reads: DataLoader[tuple[int, str], None] | None = None
 

@@ -45,6 +45,7 @@ from api.settings import CostBudgets
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
+from api.types.statements import StatementQueries
 from api.types.tiers import Tier
 
 
@@ -68,7 +69,7 @@ class Mutation(
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, StatementQueries):
     pass
 
 

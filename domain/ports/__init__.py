@@ -22,6 +22,7 @@ from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -47,6 +48,7 @@ __all__ = [
     "RewardRepository",
     "RiskRepository",
     "SecurityEventLog",
+    "StatementReader",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",
