@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from api.app import create_app
 from api.settings import Settings
 from domain.clock import FixedClock
 from tests.builders import Ids, Scenario
@@ -23,7 +24,10 @@ from tests.integration.test_offers_api import create_offer, partner
 from tests.integration.test_refunds import bought, refund
 from tests.pos_steps import Pos
 
-LINE = "day offerId offerName currency awardsGiven awardsRefunded points moneyMinor cashbackMinor pointsValueMinor"
+LINE = (
+    "day offerId offerName currency awardsGiven awardsRefunded points moneyMinor cashbackMinor "
+    "pointsValueMinor"
+)
 TOTAL = "currency pointValue awardsGiven awardsRefunded points moneyMinor cashbackMinor pointsValueMinor"
 PARTNER = f"""query($period: StatementPeriod!, $id: ID) {{
   partnerStatement(period: $period, partnerId: $id) {{
@@ -47,8 +51,6 @@ async def clocked(
 ) -> AsyncIterator[tuple[Scenario, FixedClock]]:
     """The API over a clock the test moves: what happens is dated where the test puts it."""
     clock = FixedClock(datetime.now(UTC))
-    from api.app import create_app
-
     app = create_app(settings, backend.database, clock)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield Scenario(GraphQLClient(http), tokens), clock
@@ -60,30 +62,31 @@ def period(start: datetime, end: datetime) -> dict[str, str]:
 
 async def journal(backend: Backend, kind: str, owner: int, start: datetime, end: datetime) -> int:
     """What the funder's account paid in the period: minus the sum of its journal lines."""
-    sql = """SELECT COALESCE(SUM(l.amount), 0) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
-             WHERE l.account_kind = :kind AND l.owner_id = :owner AND e.created_at >= :start AND e.created_at < :end"""
+    sql = """SELECT COALESCE(SUM(l.amount), 0) FROM journal_lines l
+             JOIN journal_entries e ON e.id = l.entry_id
+             WHERE l.account_kind = :kind AND l.owner_id = :owner
+             AND e.created_at >= :start AND e.created_at < :end"""
+    params = {"kind": kind, "owner": owner, "start": _db(backend, start), "end": _db(backend, end)}
     async with backend.database.read_engine.connect() as conn:
-        row = await conn.execute(
-            text(sql), {"kind": kind, "owner": owner, "start": _db(backend, start), "end": _db(backend, end)}
-        )
-        return -int(row.scalar_one())
+        return -int((await conn.execute(text(sql), params)).scalar_one())
 
 
 async def member_points(backend: Backend, kind: str, merchant: int, start: datetime, end: datetime) -> int:
     """Points the journal moved into (EARN) or out of (REFUND) members for the merchant's purchases."""
     origin, origin_type = ("purchases", "PURCHASE") if kind == "EARN" else ("refunds", "REFUND")
-    sql = f"""SELECT COALESCE(SUM(l.amount), 0) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+    sql = f"""SELECT COALESCE(SUM(l.amount), 0) FROM journal_lines l
+              JOIN journal_entries e ON e.id = l.entry_id
               JOIN {origin} o ON o.id = e.origin_id
-              WHERE e.kind = :kind AND e.origin_type = :origin_type AND l.member_id IS NOT NULL AND o.merchant_id = :merchant
-              AND e.created_at >= :start AND e.created_at < :end"""
+              WHERE e.kind = :kind AND e.origin_type = :origin_type AND l.member_id IS NOT NULL
+              AND o.merchant_id = :merchant AND e.created_at >= :start AND e.created_at < :end"""
+    params = {
+        "kind": kind,
+        "origin_type": origin_type,
+        "merchant": merchant,
+        "start": _db(backend, start),
+        "end": _db(backend, end),
+    }
     async with backend.database.read_engine.connect() as conn:
-        params = {
-            "kind": kind,
-            "origin_type": origin_type,
-            "merchant": merchant,
-            "start": _db(backend, start),
-            "end": _db(backend, end),
-        }
         return abs(int((await conn.execute(text(sql), params)).scalar_one()))
 
 
@@ -211,7 +214,8 @@ async def test_statements_reconcile_with_the_funding_accounts_per_period(
     # The capture and p1's first refund were before the boundary; the other refunds after it, p1's
     # second and p3's completing those purchases (two awards each).
     assert (before["pointsRedeemed"], after["pointsRedeemed"]) == (40, 0)
-    assert before["pointsReversed"] > 0 and after["pointsReversed"] > 0
+    assert before["pointsReversed"] > 0
+    assert after["pointsReversed"] > 0
     assert (before["fundedTotals"][0]["awardsRefunded"], after["fundedTotals"][0]["awardsRefunded"]) == (0, 4)
     assert after["fundedTotals"][0]["points"] < 0  # refunds give back in their own period
     assert after["fundedTotals"][0]["cashbackMinor"] < 0
