@@ -25,7 +25,7 @@ from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "risk", "read", "ledger", "cost", "import", "sqlite", "offers")
+SECTIONS = ("earn", "hotspot", "risk", "read", "ledger", "cost", "import", "sqlite", "offers", "statement")
 
 
 def bench_url() -> str:
@@ -113,6 +113,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             await pg_figures(args, report, server, data, tokens)
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
+            if "statement" in args.only:
+                from scripts.benchmarks import statement
+
+                await statement.figure(server, data, secret, report, progress)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()
