@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy import BigInteger, ColumnElement, Select, case, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ledger import AccountKind, EntryKind, OriginType
@@ -28,7 +28,6 @@ from domain.statements import (
     MerchantFigures,
     Period,
     RefundStep,
-    given_event,
     taken_back_events,
 )
 from persistence.disconnects import read_retrying
@@ -96,39 +95,52 @@ def _funded_by(funder: tuple[FunderKind, int]) -> ColumnElement[bool]:
 async def _funder_events(
     conn: AsyncConnection, funder: tuple[FunderKind, int], within: Period, currency: str
 ) -> list[Event]:
-    a, f = purchase_awards.c, award_funding.c
-    given = await conn.execute(
-        select(
-            a.id,
-            a.offer_id,
-            a.currency,
-            a.created_at,
-            a.discount_minor,
-            a.cashback_minor,
-            f.points,
-            f.money_minor,
-        )
-        .join(award_funding, f.award_id == a.id)
-        .where(_funded_by(funder), _between(a.created_at, within))
-    )
-    events: list[Event] = []
-    for row in given:
-        award = GivenAward(
-            row.id,
-            row.offer_id,
-            row.currency,
-            row.created_at,
-            row.discount_minor,
-            row.cashback_minor,
-            (FundedCost(funder[0], funder[1], row.points, row.money_minor),),
-        )
-        event = given_event(award, funder)
-        assert event is not None
-        events.append(event)
+    events = await _given_events(conn, funder, within)
     events += await _bonus_events(conn, funder, within, currency)
     for purchase in await _touched_purchases(conn, funder, within):
         events += taken_back_events(purchase, funder)
     return events
+
+
+async def _given_events(conn: AsyncConnection, funder: tuple[FunderKind, int], within: Period) -> list[Event]:
+    """The awards given in the period, added up per UTC day, offer and currency in the database (a
+    month of a busy merchant is 100,000 awards: they never become Python objects one by one). Each
+    award's cashback part is statements._cashback written in SQL: its money split between discount
+    and cashback by apportion (D'Hondt), which for two parts is the parts rounded down and the one
+    left over to the cashback when cashback / (its part + 1) > discount / (its part + 1)."""
+    a, f = purchase_awards.c, award_funding.c
+    cashback = cashback_part(a.discount_minor, a.cashback_minor, f.money_minor)
+    day = _utc_day(conn, a.created_at)
+    rows = await conn.execute(
+        select(day, a.offer_id, a.currency, func.count(), func.sum(f.points), func.sum(f.money_minor))
+        .add_columns(func.sum(cashback))
+        .join(award_funding, f.award_id == a.id)
+        .where(_funded_by(funder), _between(a.created_at, within))
+        .group_by(day, a.offer_id, a.currency)
+    )
+    events = []
+    for on, offer_id, award_currency, given, points, money, back in rows:
+        # Dated at the day's first instant within the period: the event falls on its day and in it.
+        at = max(datetime.combine(date.fromisoformat(str(on)), time(), UTC), within.start)
+        events.append(Event(at, offer_id, award_currency, int(given), 0, int(points), int(money), int(back)))
+    return events
+
+
+def cashback_part(
+    discount: ColumnElement[int], cashback: ColumnElement[int], money: ColumnElement[int]
+) -> ColumnElement[int]:
+    """apportion([discount, cashback], money)[1] in SQL (integer division on both databases)."""
+    whole = func.nullif(discount + cashback, 0, type_=BigInteger)  # typed: `//` stays integer division
+    d_part, c_part = (discount * money) // whole, (cashback * money) // whole
+    left = (money - d_part - c_part > 0) & (cashback * (d_part + 1) > discount * (c_part + 1))
+    return func.coalesce(c_part + case((left, 1), else_=0), 0)
+
+
+def _utc_day(conn: AsyncConnection, column: ColumnElement[datetime]) -> ColumnElement[Any]:
+    """The UTC calendar day of a time column (SQLite stores UTC as naive text)."""
+    if conn.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
 
 
 async def _bonus_events(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Integer, literal, select, text, union_all
 
 from api.app import create_app
 from api.settings import Settings
 from domain.clock import FixedClock
+from domain.refunds import apportion
+from persistence.queries.statements import cashback_part
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend, GraphQLClient, Tokens
 from tests.integration.test_offers_api import create_offer, partner
@@ -288,3 +291,29 @@ async def test_point_values_are_set_per_accepted_currency(backend: Backend, give
         POINT_VALUE, {"input": {"pointValues": [{"currency": "CNY", "value": "0.01"}]}}, given.admin
     )
     assert reset["updateProgramme"]["errors"] == []
+
+
+async def test_the_cashback_split_in_sql_is_the_domains_apportion(backend: Backend) -> None:
+    """statements' awards are added up in the database: its cashback part of a funder's money must be
+    exactly domain/refunds.apportion's, on both databases, ties and remainders included."""
+    rng = random.Random(13)
+    triples = [(0, 0, 0), (1, 1, 1), (3, 1, 1), (1, 3, 1), (2, 2, 3), (5, 0, 5), (0, 5, 5), (7, 7, 13)]
+    for _ in range(300):
+        d, c = rng.randint(0, 10**6), rng.randint(0, 10**6)
+        triples.append((d, c, rng.randint(0, d + c)))
+    # A compound SELECT of literals: SQLite takes no VALUES list with column names (and at most 500).
+    rows = union_all(
+        *(
+            select(
+                literal(n, Integer).label("n"),
+                literal(d, BigInteger).label("d"),
+                literal(c, BigInteger).label("c"),
+                literal(m, BigInteger).label("m"),
+            )
+            for n, (d, c, m) in enumerate(triples)
+        )
+    ).subquery()
+    statement = select(rows.c.n, cashback_part(rows.c.d, rows.c.c, rows.c.m)).order_by(rows.c.n)
+    async with backend.database.read_engine.connect() as conn:
+        found = [int(row[1]) for row in await conn.execute(statement)]
+    assert found == [apportion([d, c], m)[1] for d, c, m in triples]
