@@ -46,6 +46,7 @@ from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
 from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
+from persistence.queries.statements import SqlStatementReader
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -70,6 +71,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
         self.settlement_imports = SqlSettlementImportReader(database.read_engine)
+        self.statements = SqlStatementReader(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -155,6 +157,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
             settlement_imports=self.settlement_imports,
+            statements=self.statements,
         )
 
 

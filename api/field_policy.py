@@ -253,6 +253,11 @@ for _name in [
     "RiskRule",  # riskRules and riskReviews: admins only
     "RiskReview",
     "RiskRuleOutcome",
+    "PointValue",
+    "PartnerStatement",  # partnerStatement: admins and the partner itself
+    "MerchantStatement",  # merchantStatement: admins and the merchant itself
+    "StatementLine",
+    "StatementTotal",
 ]:
     POLICY[_name] = reached()
 POLICY["PageInfo"] = reached(STRUCTURE)

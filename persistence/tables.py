@@ -88,6 +88,7 @@ class ProgrammeCurrencyRow(Base):
     __tablename__ = "programme_currencies"
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     points_per_unit: Mapped[str] = mapped_column(String(24))  # a Decimal, kept exact as text
+    point_value: Mapped[str | None] = mapped_column(String(24))  # one point in currency units, as text
 
 
 class PartnerBrandRow(Base):
@@ -229,6 +230,8 @@ class PurchaseRow(Base):
         ),
         # Tier qualification sums a member's purchases in a rolling window.
         Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+        # A merchant's statement reads its purchases, refunds and captures recorded in a period.
+        Index("ix_purchases_merchant_id_created_at", "merchant_id", "created_at"),
         CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
         CheckConstraint("points_refunded <= points_earned", name="points_refund_within_earned"),
     )
@@ -254,7 +257,11 @@ class RefundRow(Base):
     REFUND entry (points reversed) and the RETURN entry (points the purchase was paid with)."""
 
     __tablename__ = "refunds"
-    __table_args__ = (Index("ix_refunds_member_id_id", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_refunds_member_id_id", "member_id", "id"),
+        Index("ix_refunds_merchant_id_created_at", "merchant_id", "created_at"),
+        Index("ix_refunds_created_at", "created_at"),  # a funder's statement: the period's refunds
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
@@ -274,6 +281,7 @@ class RedemptionRow(Base):
     __tablename__ = "redemptions"
     __table_args__ = (
         Index("ix_redemptions_member_id_id", "member_id", "id"),
+        Index("ix_redemptions_merchant_id_finalized_at", "merchant_id", "finalized_at"),
         # The hold-release job looks for authorized holds past their expiry.
         Index(
             "ix_redemptions_hold_expires_at_authorized",
@@ -604,7 +612,10 @@ class PurchaseAwardRow(Base):
     """What one offer gave one purchase, at the offer version it used."""
 
     __tablename__ = "purchase_awards"
-    __table_args__ = (Index("ix_purchase_awards_offer_id", "offer_id"),)
+    __table_args__ = (
+        Index("ix_purchase_awards_offer_id", "offer_id"),
+        Index("ix_purchase_awards_created_at", "created_at"),  # statements read a period's awards
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

@@ -25,6 +25,7 @@ from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import RefreshMark, SegmentRepository
 from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
+from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -55,6 +56,7 @@ __all__ = [
     "SegmentRepository",
     "SettlementImportReader",
     "SettlementImportRepository",
+    "StatementReader",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

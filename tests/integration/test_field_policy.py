@@ -291,6 +291,12 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
     [code] = [c["code"] for c in generated["generateCoupons"]["coupons"]]
     claimed = await given.gql.data(CLAIM, {"input": {"code": code}}, given.tokens.member(alice.raw))
     assert claimed["claimCoupon"]["errors"] == []
+    valued = await given.gql.data(
+        "mutation($i: UpdateProgrammeInput!) { updateProgramme(input: $i) { errors { code } } }",
+        {"i": {"pointValues": [{"currency": "CNY", "value": "0.01"}]}},
+        given.admin,
+    )
+    assert valued["updateProgramme"]["errors"] == [], valued
     gold = await create_tier(given, code="GOLD", name="Gold", rank=2, minPoints=100)
     assert gold["errors"] == [], gold
     posted = await given.purchase(Ids(merchant), alice, 20_000, key="p-gold")
@@ -489,6 +495,34 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
             listed=False,
             label="settlementImport",
         )
+    # Statements: the merchant and the partner brand their own, admins either by naming it.
+    now = datetime.now(UTC)
+    period = (
+        f'{{from: "{(now - timedelta(days=1)).isoformat()}", to: "{(now + timedelta(days=1)).isoformat()}"}}'
+    )
+    for root, label, role in (
+        ("merchantStatement", "the merchant", "merchant"),
+        ("partnerStatement", "the partner brand", "partner"),
+    ):
+        [funder] = [gid for name, gid, _ in world.world.objects if name == label]
+        named = "merchantId" if role == "merchant" else "partnerId"
+        fields = selection(_object(root[0].upper() + root[1:]))
+        own = await answer(world, role, f"query {{ {root}(period: {period}) {{ {fields} }} }}")
+        by_admin = await answer(
+            world, "admin", f'query {{ {root}(period: {period}, {named}: "{funder}") {{ {fields} }} }}'
+        )
+        assert own == by_admin
+        for viewer, data in ((role, own), ("admin", by_admin)):
+            checker.descend(
+                viewer,
+                _field("Query", root).type,
+                data[root],
+                {fp.Viewer.ADMIN: by_admin},
+                root,
+                owner=None,
+                listed=False,
+                label=root,
+            )
 
     assert checker.wrong == [], "\n".join(checker.wrong)
 
