@@ -24,6 +24,7 @@ from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.ports.wallet_offers import OfferWalletReader
 
 __all__ = [
     "AdjustmentRepository",
@@ -37,6 +38,7 @@ __all__ = [
     "MemberRepository",
     "MerchantRepository",
     "OfferRepository",
+    "OfferWalletReader",
     "PartnerRepository",
     "ProgrammeRepository",
     "PurchaseRepository",

@@ -39,6 +39,7 @@ from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
+from tests.unit.fakes.wallet_offers import FakeOfferWalletReader
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -53,6 +54,7 @@ __all__ = [
     "FakeMemberRepository",
     "FakeMerchantRepository",
     "FakeOfferRepository",
+    "FakeOfferWalletReader",
     "FakePartnerRepository",
     "FakeProgrammeRepository",
     "FakePurchaseRepository",
