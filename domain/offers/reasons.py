@@ -88,7 +88,9 @@ def _when(window: Window) -> list[str]:
         if window.from_hour is not None and window.to_hour is not None
         else ""
     )
-    if days == _WEEKENDS:
+    if len(days) == len(_DAY_NAMES):
+        when = "every day"
+    elif days == _WEEKENDS:
         when = "weekends"
     elif days == _WEEKDAYS:
         when = "weekdays"

@@ -138,19 +138,26 @@ async def _bought(reader: OfferWalletReader, member: Member, offers: Collection[
     return await reader.bought(member.id, merchant_ids, partner_ids)
 
 
-def _basket_terms(offer: Offer, setting: _Setting) -> tuple[frozenset[MerchantCategory], str]:
-    """The categories and currency of the typical basket for this offer."""
+def _basket_terms(
+    offer: Offer, setting: _Setting, programme_spend: list[Spend]
+) -> tuple[frozenset[MerchantCategory], str]:
+    """The categories and currency of the typical basket for this offer: the currency of its money
+    terms, else the one most bought in there by the member, else by the programme."""
     categories = categories_of(offer, setting.merchants)
     if setting.category is not None:
         categories = frozenset({setting.category})
-    there = [s for s in setting.mine if not categories or s.category in categories]
-    return categories, currency_of(offer, there, min(setting.programme.currencies))
+
+    def there(spends: list[Spend]) -> list[Spend]:
+        return [s for s in spends if not categories or s.category in categories]
+
+    bought = there(setting.mine) or there(programme_spend)
+    return categories, currency_of(offer, bought, min(setting.programme.currencies))
 
 
 def _needs_programme_spend(offer: Offer, setting: _Setting) -> bool:
     if offer.trigger is not Trigger.PURCHASE:
         return False
-    categories, currency = _basket_terms(offer, setting)
+    categories, currency = _basket_terms(offer, setting, [])
     return mean_amount(setting.mine, categories, currency) is None
 
 
@@ -166,7 +173,7 @@ def _typical_purchase(offer: Offer, setting: _Setting, programme_spend: list[Spe
     """The member's typical purchase where the offer applies, at one of its merchants (or a stand-in
     of its category), as postPurchase would present it; None when there is no basket to go by."""
     rules = offer.eligibility
-    categories, currency = _basket_terms(offer, setting)
+    categories, currency = _basket_terms(offer, setting, programme_spend)
     if currency not in setting.programme.currencies:
         return None
     amount = typical_amount(offer, categories, currency, setting.mine, programme_spend)
