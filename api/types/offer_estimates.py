@@ -13,18 +13,19 @@ from domain.money import Money as DomainMoney
     description="What an offer would give the member (the MEMBER itself and ADMIN, in me.eligibleOffers): "
     "for a purchase offer, what postPurchase would award it on the member's typical basket in the "
     "offer's categories (its mean purchase there over the last 365 days, else the programme's mean "
-    "over its latest purchases, raised to the offer's minimum spend); for a red packet, its points."
+    "over its latest purchases, raised to the offer's minimum spend); for a red packet, or a fixed "
+    "bonus with no basket to go by, its points."
 )
 class OfferEstimate:
     basket: Money | None = strawberry.field(
-        description="The purchase amount estimated on; null for a red packet (no purchase)."
+        description="The purchase amount estimated on; null without one (a red packet, no basket to go by)."
     )
     points: int = strawberry.field(description="The offer's points on that basket.")
     discount: Money | None = strawberry.field(
-        description="The amount off that basket; null for a red packet."
+        description="The amount off that basket; null without a basket."
     )
     cashback: Money | None = strawberry.field(
-        description="The cashback credited on that basket; null for a red packet."
+        description="The cashback credited on that basket; null without a basket."
     )
     worth_points: int = strawberry.field(
         description="All of it in points, money counted at the basket's base earn rate: the list's order."

@@ -238,7 +238,8 @@ class Offer(LoadedNode[do.Offer]):
     )
     estimate: OfferEstimate | None = strawberry.field(
         description="In me.eligibleOffers (the MEMBER itself and ADMIN): what it would give the member on "
-        "its typical basket; null elsewhere, and when there is no basket to go by."
+        "its typical basket; null elsewhere, and when there is nothing to go by (no purchases in its "
+        "categories anywhere, no minimum spend, and not a fixed bonus)."
     )
     source: strawberry.Private[do.Offer]
 

@@ -27,7 +27,15 @@ from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChanne
 from domain.money import Money, points_for_spend
 from domain.offers.eligibility import open_to, over_budget
 from domain.offers.evaluation import evaluate
-from domain.offers.model import FirstPurchase, Offer, PurchaseFacts, SkipReason, Trigger, Usage
+from domain.offers.model import (
+    FirstPurchase,
+    Mechanic,
+    Offer,
+    PurchaseFacts,
+    SkipReason,
+    Trigger,
+    Usage,
+)
 
 TYPICAL_DAYS = 365  # the member's purchases this far back make its typical basket
 PROGRAMME_SAMPLE = 1_000  # the programme's typical basket: its latest purchases, this many
@@ -83,7 +91,8 @@ class Spend:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """What an offer would give the member: on `basket` for a purchase offer (None for a red packet).
+    """What an offer would give the member: on `basket` (None: a red packet, or a fixed bonus with
+    no basket to go by).
     `worth` counts it all in points, money at the purchase's base earn rate, as the engine compares
     offers in an exclusive group."""
 
@@ -227,11 +236,14 @@ def basket_facts(offer: Offer, wallet: Wallet, facts: PurchaseFacts) -> Purchase
     )
 
 
-def estimate(offer: Offer, wallet: Wallet, facts: PurchaseFacts | None) -> Estimate | Unusable:
-    """What the offer alone gives: a red packet its points; a purchase offer what `evaluate` awards
-    it on `facts`, the typical purchase. SPENT when that award no longer fits its limits."""
+def estimate(offer: Offer, wallet: Wallet, facts: PurchaseFacts | None) -> Estimate | Unusable | None:
+    """What the offer alone gives: on `facts`, the typical purchase, what `evaluate` awards it; with
+    no purchase (a red packet, or no basket to go by) a fixed bonus's points, and for other mechanics
+    nothing to say (None). SPENT when that award no longer fits the offer's limits."""
     usage = wallet.usage_of(offer)
-    if offer.trigger is Trigger.RED_PACKET or facts is None:
+    if facts is None:
+        if offer.mechanic is not Mechanic.BONUS_POINTS:
+            return None
         if over_budget(offer, usage, offer.points, 0) is not None:
             return Unusable.SPENT
         return Estimate(None, offer.points, 0, 0, offer.points)

@@ -162,11 +162,9 @@ def _needs_programme_spend(offer: Offer, setting: _Setting) -> bool:
 
 
 def _estimate(offer: Offer, setting: _Setting, programme_spend: list[Spend]) -> Estimate | Unusable | None:
-    """What the offer would give; None when it is a purchase offer with no basket to go by."""
-    if offer.trigger is not Trigger.PURCHASE:
-        return estimate(offer, setting.wallet, None)
-    facts = _typical_purchase(offer, setting, programme_spend)
-    return None if facts is None else estimate(offer, setting.wallet, facts)
+    """What the offer would give; None when there is nothing to go by."""
+    facts = _typical_purchase(offer, setting, programme_spend) if offer.trigger is Trigger.PURCHASE else None
+    return estimate(offer, setting.wallet, facts)
 
 
 def _typical_purchase(offer: Offer, setting: _Setting, programme_spend: list[Spend]) -> PurchaseFacts | None:

@@ -386,3 +386,45 @@ async def test_offers_are_ranked_by_worth_then_end_and_paged_by_keyset(
     assert (rest["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasPreviousPage"]) == (False, True)
     assert again["edges"] == rest["edges"]
     assert [e["node"]["estimate"]["worthPoints"] for e in first["edges"]] == [500, 50]
+
+
+MEMBERS_OFFERS = """query($id: ID!) {
+  member(id: $id) {
+    eligibleOffers { edges { node { name reasons estimate { basket { amountMinor } points worthPoints } } } }
+  }
+}"""
+
+
+async def test_only_the_member_and_admins_see_its_offers_reasons_and_estimates(
+    backend: Backend, given: Scenario
+) -> None:
+    merchant = await given.merchant("Tea House", "DINING")
+    member = await given.member()
+    await given.purchase(merchant, member, 2_000, key="p1")  # links the member to the merchant
+    await create_offer(
+        given,
+        name="Dining x2",
+        mechanic="POINTS_MULTIPLIER",
+        multiplier="2",
+        categories=["DINING"],
+        funding=[{"kind": "MERCHANT", "funderId": merchant.gid, "percent": 100}],
+    )
+    variables = {"id": member.gid}
+
+    own = await given.gql.data(MEMBERS_OFFERS, variables, given.tokens.member(member.raw))
+    admin = await given.gql.data(MEMBERS_OFFERS, variables, given.admin)
+    funder = await given.gql.data(MEMBERS_OFFERS, variables, given.tokens.merchant(merchant.raw))
+
+    expected = [
+        {
+            "node": {
+                "name": "Dining x2",
+                "reasons": ["dining", own["member"]["eligibleOffers"]["edges"][0]["node"]["reasons"][-1]],
+                "estimate": {"basket": {"amountMinor": 2_000}, "points": 20, "worthPoints": 20},
+            }
+        }
+    ]
+    assert own["member"]["eligibleOffers"]["edges"] == expected
+    assert admin == own
+    # The merchant reads the member linked to it, but not its offers (nor what it would get).
+    assert funder["member"]["eligibleOffers"]["edges"] == []
