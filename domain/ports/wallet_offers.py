@@ -1,4 +1,5 @@
-"""What the wallet's offer list reads of a member's purchases: its typical basket and its firsts."""
+"""What the wallet's offer list reads beside the offers: the member's typical basket and its firsts,
+and the merchants and partner brands the offers name (one read each, however many offers)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from domain.merchants import Merchant
 from domain.offers import Bought, Spend
 
 
@@ -22,4 +24,12 @@ class OfferWalletReader(Protocol):
         self, member_id: int, merchant_ids: Collection[int], partner_ids: Collection[int]
     ) -> Bought:
         """Whether the member ever bought, and at which of these merchants and partner brands."""
+        ...
+
+    async def merchants(self, ids: Collection[int]) -> list[Merchant]:
+        """Those of these merchants that exist, by id."""
+        ...
+
+    async def partner_names(self, ids: Collection[int]) -> dict[int, str]:
+        """The names of those of these partner brands that exist, by id."""
         ...

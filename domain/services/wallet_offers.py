@@ -95,18 +95,17 @@ async def usable_offers(
         periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
         programme = await uow.programme.get()
-        named = sorted({i for o in offers for i in o.eligibility.merchant_ids})
-        found = [await uow.merchants.get(i) for i in named]
-        merchants = {m.id: m for m in found if m is not None}
-        brands = sorted({i for o in offers for i in o.eligibility.partner_ids})
-        partners = [await uow.partners.get(i) for i in brands]
     wallet = Wallet(member, now, wallet.tier_id, usage, coupons, await _bought(reader, member, offers))
     offers = [o for o in offers if refusal(o, wallet, channel, category) is None]
+    named = {i for o in offers for i in o.eligibility.merchant_ids}
+    merchants = {m.id: m for m in await reader.merchants(named)} if named else {}
+    brands = {i for o in offers for i in o.eligibility.partner_ids}
+    partner_names = await reader.partner_names(brands) if brands else {}
     purchase_offers = any(o.trigger is Trigger.PURCHASE for o in offers)
     mine = await reader.spending(member.id, now - timedelta(days=TYPICAL_DAYS)) if purchase_offers else []
     names = Names(
         merchants={m.id: m.name for m in merchants.values()},
-        partners={p.id: p.name for p in partners if p is not None},
+        partners=partner_names,
         tiers={t.id: t.name for t in ladder},
     )
     setting = _Setting(wallet, programme, tier, merchants, mine, channel, category)

@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.merchants import MerchantCategory
+from domain.merchants import Merchant, MerchantCategory
 from domain.offers import Bought, Spend
+from persistence import mapping
 from persistence.disconnects import read_retrying
-from persistence.tables import merchants, purchases
+from persistence.tables import merchants, partner_brands, purchases
 
 T = TypeVar("T")
 
@@ -73,6 +74,28 @@ class SqlOfferWalletReader:
                 frozenset(r.id for r in found if r.id in merchant_ids),
                 frozenset(r.partner_id for r in found if r.partner_id in partner_ids),
             )
+
+        return await self._read(read)
+
+    async def merchants(self, ids: Collection[int]) -> list[Merchant]:
+        if not ids:
+            return []
+        statement = select(merchants).where(merchants.c.id.in_(sorted(ids))).order_by(merchants.c.id)
+
+        async def read(conn: AsyncConnection) -> list[Merchant]:
+            return [mapping.merchant(row) for row in await conn.execute(statement)]
+
+        return await self._read(read)
+
+    async def partner_names(self, ids: Collection[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        statement = select(partner_brands.c.id, partner_brands.c.name).where(
+            partner_brands.c.id.in_(sorted(ids))
+        )
+
+        async def read(conn: AsyncConnection) -> dict[int, str]:
+            return {row.id: row.name for row in await conn.execute(statement)}
 
         return await self._read(read)
 

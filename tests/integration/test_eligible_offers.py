@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
-from tests.integration.test_offers_api import CLAIM, GENERATE, OPEN_RED_PACKET, create_offer
+from tests.integration.test_offers_api import CLAIM, CREATE_PARTNER, GENERATE, OPEN_RED_PACKET, create_offer
+from tests.integration.test_query_counts import selects_for
 from tests.integration.test_tiers import create_tier
 
 ELIGIBLE = """query($first: Int, $after: String) {
@@ -428,3 +429,41 @@ async def test_only_the_member_and_admins_see_its_offers_reasons_and_estimates(
     assert admin == own
     # The merchant reads the member linked to it, but not its offers (nor what it would get).
     assert funder["member"]["eligibleOffers"]["edges"] == []
+
+
+async def test_a_page_costs_the_same_reads_however_many_offers_it_shows(
+    backend: Backend, given: Scenario
+) -> None:
+    member = await given.member()
+    await given.purchase(await given.merchant("Tea House", "DINING"), member, 2_000, key="p1")
+    query = MEMBERS_OFFERS.replace("query($id: ID!)", "query").replace("$id", f'"{member.gid}"')
+
+    async def offers_at_new_places(count: int) -> None:
+        for i in range(count):
+            shop = await given.merchant(f"Shop {i}", "GROCERY")
+            brand = await given.gql.data(
+                CREATE_PARTNER, {"input": {"name": f"Brand {i}", "kind": "OTHER"}}, given.admin
+            )
+            await bonus(given, f"First at shop {i}", merchantIds=[shop.gid], firstPurchase="AT_MERCHANT")
+            await create_offer(
+                given,
+                name=f"Brand {i} x2",
+                mechanic="POINTS_MULTIPLIER",
+                multiplier="2",
+                partnerIds=[brand["createPartnerBrand"]["partnerBrand"]["id"]],
+                categories=["GROCERY"],
+                funding=PROGRAMME,
+            )
+
+    async def reads() -> tuple[int, int]:
+        await selects_for(backend, given, query)  # warms the catalogue cache after the changes
+        count, data = await selects_for(backend, given, query)
+        return count, len(data["member"]["eligibleOffers"]["edges"])
+
+    await offers_at_new_places(1)
+    few = await reads()
+    await offers_at_new_places(5)
+    many = await reads()
+
+    assert (few[1], many[1]) == (2, 12)
+    assert many[0] == few[0]

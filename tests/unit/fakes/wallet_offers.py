@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from domain.merchants import MerchantCategory
+from domain.merchants import Merchant, MerchantCategory
 from domain.offers import Bought, Spend
 from domain.purchases import Purchase
 from tests.unit.fakes.database import Repository
@@ -32,6 +32,12 @@ class FakeOfferWalletReader(Repository):
             frozenset(m for m in merchant_ids if m in mine),
             frozenset(p for p in partner_ids if p in partners),
         )
+
+    async def merchants(self, ids: Collection[int]) -> list[Merchant]:
+        return [self.t.merchants[i] for i in sorted(ids) if i in self.t.merchants]
+
+    async def partner_names(self, ids: Collection[int]) -> dict[int, str]:
+        return {i: self.t.partners[i].name for i in sorted(ids) if i in self.t.partners}
 
     def _spends(self, purchases: Iterable[Purchase]) -> list[Spend]:
         totals: dict[tuple[MerchantCategory, str], list[int]] = defaultdict(lambda: [0, 0])
