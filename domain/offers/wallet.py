@@ -9,10 +9,11 @@ Usable now (`refusal` says why not):
 - and only while its award on the typical basket still fits its budget and caps (`estimate`).
 
 The typical basket (`typical_amount`): the member's MEAN purchase amount, rounded down to the minor
-unit, at merchants of the categories the offer applies in over the last `TYPICAL_DAYS`; without
-such purchases, the programme's mean over its latest purchases in those categories; raised to the
-offer's minimum spend (or spend-and-save threshold) when below it, since a smaller purchase would
-get nothing. Mean rather than median: exact in integers and one aggregate query on every database.
+unit, at merchants of the categories the offer applies in over the last `TYPICAL_DAYS`; without such
+purchases, the programme's mean over those of its latest `PROGRAMME_SAMPLE` purchases made in those
+categories; raised to the offer's minimum spend (or spend-and-save threshold) when below it, since a
+smaller purchase would get nothing. Mean rather than median: exact in integers and one aggregate
+query on every database.
 """
 
 from __future__ import annotations
