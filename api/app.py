@@ -47,6 +47,7 @@ from persistence.personal_data import PersonalDataVault, share
 from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
 from persistence.queries.statements import SqlStatementReader
+from persistence.queries.wallet_offers import SqlOfferWalletReader
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -72,6 +73,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.reader = SqlReadModel(database.read_engine)
         self.settlement_imports = SqlSettlementImportReader(database.read_engine)
         self.statements = SqlStatementReader(database.read_engine)
+        self.wallet_offers = SqlOfferWalletReader(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -154,6 +156,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine, profiles=self.profiles),
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
+            wallet_offers=self.wallet_offers,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
             settlement_imports=self.settlement_imports,

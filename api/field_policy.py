@@ -197,7 +197,13 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
+            # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
+            "reasons": EVERYONE,
+            "estimate": EVERYONE,
         },
+    ),
+    "OfferEstimate": reached(
+        "from Offer.estimate, filled only in Member.eligibleOffers (the member, admins)"
     ),
     "Qualification": TypePolicy(
         owner=lambda q: q.member_id,

@@ -28,6 +28,7 @@ from domain.ports.settlement_imports import SettlementImportReader, SettlementIm
 from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.ports.wallet_offers import OfferWalletReader
 
 __all__ = [
     "AdjustmentRepository",
@@ -41,6 +42,7 @@ __all__ = [
     "MemberRepository",
     "MerchantRepository",
     "OfferRepository",
+    "OfferWalletReader",
     "PartnerRepository",
     "ProfileRepository",
     "ProgrammeRepository",

@@ -71,6 +71,7 @@ ELSEWHERE = {
     "Mutation": "root fields: guarded, see test_schema_conventions",
     "Qualification": "a dry run's answer: test_available_points_only_inside_a_checkout_with_a_code",
     "OfferSkip": "in a Qualification only: the same test",
+    "OfferEstimate": "in me.eligibleOffers only: test_eligible_offers, test_only_the_member_and_admins_*",
 }
 
 

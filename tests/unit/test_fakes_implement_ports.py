@@ -20,6 +20,7 @@ from tests.unit.fakes import (
     FakeMemberRepository,
     FakeMerchantRepository,
     FakeOfferRepository,
+    FakeOfferWalletReader,
     FakePartnerRepository,
     FakeProfileRepository,
     FakeProgrammeRepository,
@@ -63,6 +64,7 @@ audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
+wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
 # The port each attribute of the unit of work must implement, by the attribute's name.
@@ -95,3 +97,10 @@ def test_each_fake_has_every_method_of_its_port_with_the_same_parameters(
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, (
             f"{type(fake).__name__}.{method}"
         )
+
+
+def test_the_wallet_offer_reader_fake_has_every_method_of_its_port() -> None:
+    fake = FakeOfferWalletReader(FakeDatabase())
+    for method in port_methods(ports.OfferWalletReader):
+        wanted = list(inspect.signature(getattr(ports.OfferWalletReader, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method

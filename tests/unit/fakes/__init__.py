@@ -42,6 +42,7 @@ from tests.unit.fakes.segments import FakeSegmentRepository, SegmentTables
 from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
+from tests.unit.fakes.wallet_offers import FakeOfferWalletReader
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -56,6 +57,7 @@ __all__ = [
     "FakeMemberRepository",
     "FakeMerchantRepository",
     "FakeOfferRepository",
+    "FakeOfferWalletReader",
     "FakePartnerRepository",
     "FakeProfileRepository",
     "FakeProgrammeRepository",
