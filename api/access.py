@@ -29,7 +29,7 @@ from domain.actors import Actor, Role
 from domain.errors import NotFound
 from domain.merchants import Channel, MerchantCategory
 from domain.movements import Transfer
-from domain.services.offers import eligible_offers
+from domain.services.wallet_offers import UsableOffer, usable_offers
 
 
 def sees_everything(actor: Actor | None) -> bool:
@@ -125,19 +125,20 @@ async def member_eligible_offers(
     member_id: int,
     channel: Channel | None = None,
     category: MerchantCategory | None = None,
-) -> list[tuple[do.Offer, int | None]]:
-    """The offers a member can use now, with its uses left: its own list, read by itself or an admin."""
+) -> list[UsableOffer]:
+    """The offers a member can use now, best for it first: its own list, read by itself or an admin."""
     if not owns_member_data(info, member_id):
         return []
     context = info.context
     try:
         return await retrying(
             info,
-            lambda: eligible_offers(
+            lambda: usable_offers(
                 member_id,
                 channel=channel,
                 category=category,
                 uow=context.read_uow_factory(),
+                reader=context.wallet_offers,
                 clock=context.clock,
             ),
         )
@@ -151,5 +152,5 @@ async def readable_offers(info: Info, offers: Sequence[do.Offer | None]) -> list
     present = [o for o in offers if o is not None]
     eligible: set[int] = set()
     if present and actor is not None and actor.role is Role.MEMBER and actor.member_id is not None:
-        eligible = {o.id for o, _ in await member_eligible_offers(info, actor.member_id)}
+        eligible = {line.offer.id for line in await member_eligible_offers(info, actor.member_id)}
     return [o is not None and (funds_offer(info, o) or o.id in eligible) for o in offers]

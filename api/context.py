@@ -14,7 +14,7 @@ from api.loaders import Loaders
 from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.ports import ReadModel, UnitOfWork
+from domain.ports import OfferWalletReader, ReadModel, SettlementImportReader, StatementReader, UnitOfWork
 
 
 @dataclass
@@ -29,8 +29,11 @@ class Context:
     # Over the read pool, for use cases that write nothing: they never queue for SQLite's writer.
     read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
+    wallet_offers: OfferWalletReader  # me.eligibleOffers' reads of the member's purchases
     loaders: Loaders
     clock: Clock
+    settlement_imports: SettlementImportReader
+    statements: StatementReader
     # An admin's reads of members' personal data in this request, audited in batches (personal_reads).
     personal_reads: DataLoader[tuple[int, str], None] | None = None
 

@@ -201,7 +201,13 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
+            # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
+            "reasons": EVERYONE,
+            "estimate": EVERYONE,
         },
+    ),
+    "OfferEstimate": reached(
+        "from Offer.estimate, filled only in Member.eligibleOffers (the member, admins)"
     ),
     "Qualification": TypePolicy(
         owner=lambda q: q.member_id,
@@ -224,6 +230,8 @@ POLICY: dict[str, TypePolicy] = {
         # Shown once, to the member it belongs to; null in every other answer anyway.
         fields={"code": seen_by(member_self=FULL)},
     ),
+    "SettlementImport": reached("from settlementImport, which answers only the merchant that uploaded it"),
+    "SettlementLineError": reached("inside SettlementImport.errors, the uploading merchant's own"),
     "Query": reached(ROOT),
     "Mutation": reached(ROOT),
 }
@@ -262,6 +270,11 @@ for _name in [
     "RiskRule",  # riskRules and riskReviews: admins only
     "RiskReview",
     "RiskRuleOutcome",
+    "PointValue",
+    "PartnerStatement",  # partnerStatement: admins and the partner itself
+    "MerchantStatement",  # merchantStatement: admins and the merchant itself
+    "StatementLine",
+    "StatementTotal",
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).

@@ -49,6 +49,7 @@ from api.settings import CostBudgets
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
+from api.types.statements import StatementQueries
 from api.types.tiers import Tier
 
 
@@ -76,7 +77,9 @@ class Mutation(
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries):
+class Query(
+    QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries, StatementQueries
+):
     pass
 
 

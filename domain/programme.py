@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -44,6 +44,9 @@ class Programme:
     voucher_valid_days: int = 30  # a redeemed reward's voucher may be used this long
     closure_policy: ClosurePolicy = ClosurePolicy.FORFEIT
     closure_grace_days: int = 30  # how long a closed member's points wait under the KEEP policy
+    # What one point is worth, in currency units (CNY 0.01: a fen), per currency; statements value
+    # points with it (domain/statements.py). A currency without one values points at nothing.
+    point_values: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def currencies(self) -> frozenset[str]:

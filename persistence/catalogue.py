@@ -149,6 +149,7 @@ class Catalogue:
             closure_policy=ClosurePolicy(settings.closure_policy),
             closure_grace_days=settings.closure_grace_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
+            point_values={r.currency: Decimal(r.point_value) for r in rates if r.point_value is not None},
         )
 
     async def _load_merchant(self, merchant_id: int) -> Merchant | None:

@@ -1,7 +1,8 @@
 """`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
 points mature, lapsed POS holds are released, unused vouchers expire (their points come back), lots
 expire, closed members' kept points are forfeited when their grace ends, tiers are evaluated, idle
-members become dormant.
+members become dormant; and uploaded settlement files are posted (`settlements`, which the server's
+own worker also does unless SETTLEMENT_WORKER=false).
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
+from uuid import uuid4
 
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +40,7 @@ from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
 from domain.services.profiles import prune_activity
 from domain.services.segments import run_segment_refresh
+from domain.services.settlement_imports import run_settlement_imports
 from domain.services.tiers import run_tier_evaluation
 from domain.services.vouchers import run_voucher_expiry
 from persistence.engine import create_database
@@ -109,6 +112,12 @@ async def _profiles(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.rows:,} profile counters of {run.days:,} days past their retention dropped"
 
 
+async def _settlements(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    # A worker of its own for this run; imports another worker holds are left to it.
+    run = await run_settlement_imports(uow, clock, progress, worker=f"jobs-{uuid4().hex}")
+    return f"{run.lines:,} lines of {run.imports:,} settlement files posted"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -167,6 +176,13 @@ JOBS = {
             "days",
             "SELECT count(DISTINCT day) FROM member_activity_days WHERE day < :retained",
             _profiles,
+        ),
+        Job(
+            "settlements",
+            "lines",
+            "SELECT coalesce(sum(total_lines - lines_done), 0) FROM settlement_imports"
+            " WHERE status IN ('QUEUED', 'RUNNING')",
+            _settlements,
         ),
     )
 }

@@ -42,6 +42,18 @@ describe_values(
 ClosurePolicy = dp.ClosurePolicy
 
 
+@strawberry.type(description="What one point is worth in a currency (statements value points with it).")
+class PointValue:
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    value: str = strawberry.field(description="One point in currency units, a decimal (CNY 0.01: one fen).")
+
+
+@strawberry.input(description="What one point is worth in a currency the programme accepts.")
+class PointValueInput:
+    currency: str = strawberry.field(description="ISO 4217 code of an accepted currency.")
+    value: str = strawberry.field(description="A decimal from 0 to 1000, at most 6 decimal places.")
+
+
 @strawberry.type(description="How the programme runs the points lifecycle.")
 class ProgrammeSettings:
     name: str = strawberry.field(description="The programme's name.")
@@ -71,6 +83,9 @@ class ProgrammeSettings:
         description="Under the KEEP policy, days a closed member's points wait before they are forfeited."
     )
     currencies: list[str] = strawberry.field(description="ISO 4217 codes purchases may be in.")
+    point_values: list[PointValue] = strawberry.field(
+        description="What one point is worth, per currency that has a value set."
+    )
 
     @classmethod
     def from_domain(cls, p: dp.Programme) -> ProgrammeSettings:
@@ -88,6 +103,7 @@ class ProgrammeSettings:
             closure_policy=p.closure_policy,
             closure_grace_days=p.closure_grace_days,
             currencies=sorted(p.currencies),
+            point_values=[PointValue(currency=c, value=str(v)) for c, v in sorted(p.point_values.items())],
         )
 
 
@@ -125,6 +141,9 @@ class UpdateProgrammeInput:
     )
     closure_grace_days: int | None = strawberry.field(
         default=None, description="Under KEEP, days a closed member's points wait (1 to 365)."
+    )
+    point_values: list[PointValueInput] | None = strawberry.field(
+        default=None, description="What one point is worth, per currency named; others keep theirs."
     )
 
 
@@ -165,6 +184,7 @@ class ProgrammeMutations:
             voucher_valid_days=input.voucher_valid_days,
             closure_policy=input.closure_policy,
             closure_grace_days=input.closure_grace_days,
+            point_values=tuple((v.currency, v.value) for v in input.point_values or ()),
         )
         programme, errors = await run_use_case(
             info, lambda actor, uow, clock: update_programme(command, actor=actor, uow=uow, clock=clock)

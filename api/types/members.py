@@ -14,6 +14,7 @@ from api.mutations.payload import retrying
 from api.types.enums import Channel, EntryKind, IncomeBand, LedgerAccount, MemberStatus, MerchantCategory
 from api.types.ids import encode_id
 from api.types.nodes import LoadedNode
+from api.types.offer_ranking import ranked_connection
 from api.types.pagination import After, First, connection
 from domain import ledger as dl
 from domain import members as dm
@@ -283,8 +284,9 @@ class Member(LoadedNode[dm.Member]):
         )
 
     @strawberry.field(
-        description="Offers this member can use now, soonest ending first (the MEMBER itself and ADMIN; "
-        "empty for others)."
+        description="Offers this member can use now, each with why it applies and what it would give on "
+        "its typical basket; worth most to the member first, then soonest ending (the MEMBER itself and "
+        "ADMIN; empty for others)."
     )
     async def eligible_offers(
         self,
@@ -301,19 +303,12 @@ class Member(LoadedNode[dm.Member]):
     ) -> relay.Connection[Annotated[Offer, strawberry.lazy("api.types.offers")]]:
         from api.types.offers import Offer
 
-        pairs = await member_eligible_offers(info, self.id, channel, category)
-        found = [(position, offer, left) for position, (offer, left) in enumerate(pairs, start=1)]
-
-        async def fetch(after_position: int | None, limit: int) -> list[tuple[int, Any, int | None]]:
-            start = after_position or 0
-            return found[start : start + limit]
-
-        return await connection(
+        lines = await member_eligible_offers(info, self.id, channel, category)
+        return ranked_connection(
             first=first,
             after=after,
-            fetch=fetch,
-            key=lambda item: item[0],
-            node=lambda item: Offer.from_domain(item[1], uses_left=item[2]),
+            lines=lines,
+            node=lambda line: Offer.from_domain(line.offer, line.uses_left, line.reasons, line.estimate),
         )
 
     @strawberry.field(

@@ -15,6 +15,7 @@ from api.types.activity import Money
 from api.types.enums import Channel, IncomeBand, MerchantCategory, describe_values
 from api.types.ids import encode_id
 from api.types.nodes import LoadedNode
+from api.types.offer_estimates import OfferEstimate
 from domain import money as dmoney
 from domain import offers as do
 
@@ -230,6 +231,16 @@ class Offer(LoadedNode[do.Offer]):
     uses_left: int | None = strawberry.field(
         description="In me.eligibleOffers: the member's uses left this period (null: no per-member limit)."
     )
+    reasons: list[str] = strawberry.field(
+        description="In me.eligibleOffers (the MEMBER itself and ADMIN): why it applies to the member, in "
+        'words a wallet can show ("Gold members", "dining at Tea House", "weekends 18:00-22:00"); '
+        "empty elsewhere."
+    )
+    estimate: OfferEstimate | None = strawberry.field(
+        description="In me.eligibleOffers (the MEMBER itself and ADMIN): what it would give the member on "
+        "its typical basket; null elsewhere, and when there is nothing to go by (no purchases in its "
+        "categories anywhere, no minimum spend, and not a fixed bonus)."
+    )
     source: strawberry.Private[do.Offer]
 
     @strawberry.field(description="What it has given so far: ADMIN and its funders (PARTNER, MERCHANT) only.")
@@ -241,7 +252,13 @@ class Offer(LoadedNode[do.Offer]):
         )
 
     @classmethod
-    def from_domain(cls, o: do.Offer, uses_left: int | None = None) -> Offer:
+    def from_domain(
+        cls,
+        o: do.Offer,
+        uses_left: int | None = None,
+        reasons: Sequence[str] = (),
+        estimate: do.Estimate | None = None,
+    ) -> Offer:
         w, e, lim = o.window, o.eligibility, o.limits
         return cls(
             id=o.id,
@@ -293,6 +310,8 @@ class Offer(LoadedNode[do.Offer]):
             tier_ids=None if e.tier_ids is None else [encode_id("Tier", i) for i in sorted(e.tier_ids)],
             dormant_only=e.dormant_only,
             uses_left=uses_left,
+            reasons=list(reasons),
+            estimate=None if estimate is None else OfferEstimate.from_domain(estimate),
             source=o,
         )
 

@@ -8,6 +8,8 @@
   periods      where a member cap period began
   index        live offers by merchant, category and partner
   reports      a campaign report's totals
+  wallet       which offers a member can use now, and what each would give on its typical basket
+  reasons      why an offer applies, in words a wallet can show
 
 Import from here: the names below are the package's public surface.
 """
@@ -39,14 +41,34 @@ from domain.offers.model import (
     Window,
 )
 from domain.offers.periods import cap_period_start, period_start
+from domain.offers.reasons import Names, reasons
 from domain.offers.reports import CampaignTotals
+from domain.offers.wallet import (
+    Bought,
+    Estimate,
+    Spend,
+    Unusable,
+    Wallet,
+    categories_of,
+    channel_for,
+    currency_of,
+    estimate,
+    first_purchase_ids,
+    mean_amount,
+    ranking,
+    refusal,
+    stand_in_merchant,
+    typical_amount,
+)
 
 __all__ = [
     "Award",
+    "Bought",
     "CampaignTotals",
     "CapPeriod",
     "Coupon",
     "Eligibility",
+    "Estimate",
     "Evaluation",
     "FirstPurchase",
     "FundedCost",
@@ -54,6 +76,7 @@ __all__ = [
     "FundingShare",
     "Limits",
     "Mechanic",
+    "Names",
     "Offer",
     "OfferIndex",
     "OfferStatus",
@@ -61,16 +84,30 @@ __all__ = [
     "Segment",
     "Skip",
     "SkipReason",
+    "Spend",
     "Trigger",
+    "Unusable",
     "Usage",
+    "Wallet",
     "Window",
     "cap_period_start",
+    "categories_of",
+    "channel_for",
+    "currency_of",
     "eligible",
+    "estimate",
     "evaluate",
+    "first_purchase_ids",
+    "mean_amount",
     "open_to",
     "period_start",
+    "ranking",
+    "reasons",
     "referrer_points",
+    "refusal",
     "sign_up_bonuses",
     "split_cost",
+    "stand_in_merchant",
+    "typical_amount",
     "uses_left",
 ]

@@ -101,11 +101,15 @@ def open_to(
     channel: Channel | None = None,
     category: MerchantCategory | None = None,
     tier_id: int | None = None,
+    has_coupon: bool = False,
 ) -> bool:
     """Whether the member could use the offer now, wherever it applies (for a wallet's list).
-    Coupon-only offers are left to the coupons in the wallet. `tier_id`: the member's effective tier."""
+    A coupon-only offer needs `has_coupon`, one of its coupons in the wallet. `tier_id`: the
+    member's effective tier."""
     rules = offer.eligibility
-    if offer.status is not OfferStatus.ACTIVE or offer.requires_coupon or not offer.window.contains(at):
+    if offer.status is not OfferStatus.ACTIVE or not offer.window.contains(at):
+        return False
+    if offer.requires_coupon and not has_coupon:
         return False
     if channel is not None and rules.channels and channel not in rules.channels:
         return False

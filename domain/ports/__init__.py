@@ -24,9 +24,12 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import RefreshMark, SegmentRepository
+from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
+from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.ports.vouchers import VoucherRepository
+from domain.ports.wallet_offers import OfferWalletReader
 
 __all__ = [
     "AdjustmentRepository",
@@ -40,6 +43,7 @@ __all__ = [
     "MemberRepository",
     "MerchantRepository",
     "OfferRepository",
+    "OfferWalletReader",
     "PartnerRepository",
     "ProfileRepository",
     "ProgrammeRepository",
@@ -53,6 +57,9 @@ __all__ = [
     "RiskRepository",
     "SecurityEventLog",
     "SegmentRepository",
+    "SettlementImportReader",
+    "SettlementImportRepository",
+    "StatementReader",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

@@ -23,6 +23,7 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import SegmentRepository
+from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.vouchers import VoucherRepository
 
@@ -77,6 +78,8 @@ class UnitOfWork(Protocol):
     def segments(self) -> SegmentRepository: ...
     @property
     def vouchers(self) -> VoucherRepository: ...
+    @property
+    def settlement_imports(self) -> SettlementImportRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

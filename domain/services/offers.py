@@ -11,8 +11,6 @@ from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
 from domain.errors import AlreadyExists, LimitReached, NotFound, UnknownCode, Validation
-from domain.members import MemberStatus
-from domain.merchants import Channel, MerchantCategory
 from domain.offers import (
     CapPeriod,
     Coupon,
@@ -21,16 +19,11 @@ from domain.offers import (
     Offer,
     OfferStatus,
     Trigger,
-    Usage,
-    cap_period_start,
-    open_to,
-    uses_left,
 )
 from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
 from domain.services.common import existing_member, require_role
-from domain.tiers import effective_tier_id
 
 MAX_FUNDERS = 5
 
@@ -197,35 +190,6 @@ async def change_offer_status(
         )
         await uow.commit()
     return changed
-
-
-async def eligible_offers(
-    member_id: int,
-    *,
-    channel: Channel | None,
-    category: MerchantCategory | None,
-    uow: UnitOfWork,
-    clock: Clock,
-) -> list[tuple[Offer, int | None]]:
-    """The offers this member can use now, soonest ending first, each with the member's uses left
-    (None: no per-member limit). Merchant-specific conditions are left to the purchase."""
-    now = clock.now()
-    async with uow:
-        member = await existing_member(uow, member_id)
-        if member.status is not MemberStatus.ACTIVE:
-            return []
-        tier_id = effective_tier_id(member, await uow.tiers.ladder())
-        offers = [
-            o for o in await uow.offers.live() if open_to(o, member, now, Usage(), channel, category, tier_id)
-        ]
-        periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
-        usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
-    found = [
-        (offer, uses_left(offer, usage.get(offer.id, Usage())))
-        for offer in offers
-        if open_to(offer, member, now, usage.get(offer.id, Usage()), channel, category, tier_id)
-    ]
-    return sorted(found, key=lambda pair: (pair[0].window.ends_at, pair[0].id))
 
 
 def _checked(offer: Offer, programme: Programme) -> Offer:

@@ -37,6 +37,7 @@ SECTIONS = (
     "import",
     "sqlite",
     "offers",
+    "statement",
 )
 
 
@@ -130,6 +131,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                 await profiles_figure(args, report, server, data, tokens, secret, pool)
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
+            if "statement" in args.only:
+                from scripts.benchmarks import statement
+
+                await statement.figure(server, data, secret, report, progress)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()

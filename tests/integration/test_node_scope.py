@@ -194,8 +194,8 @@ async def build(backend: Backend, given: Scenario) -> World:
         ("its sign-up bonus", awarded, HISTORY),
         ("a live offer both fund, for its region", live["offer"]["id"], FUNDED | {"member"}),
         ("a paused offer both fund", paused["offer"]["id"], FUNDED),
-        # No profile condition: me.eligibleOffers lists it to every active member.
-        ("the sign-up offer", sign_up["offer"]["id"], frozenset({"member", "other_member", "admin"})),
+        # Given at enrolment only: me.eligibleOffers lists it to no member afterwards.
+        ("the sign-up offer", sign_up["offer"]["id"], frozenset({"admin"})),
         ("an active reward", coffee.gid, AUTHENTICATED),
         ("a retired reward", mug.gid, frozenset({"admin"})),
         ("the merchant", merchant.gid, AUTHENTICATED),

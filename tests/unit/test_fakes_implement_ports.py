@@ -20,6 +20,7 @@ from tests.unit.fakes import (
     FakeMemberRepository,
     FakeMerchantRepository,
     FakeOfferRepository,
+    FakeOfferWalletReader,
     FakePartnerRepository,
     FakeProfileRepository,
     FakeProgrammeRepository,
@@ -31,6 +32,7 @@ from tests.unit.fakes import (
     FakeRiskRepository,
     FakeSecurityEventLog,
     FakeSegmentRepository,
+    FakeSettlementImportRepository,
     FakeTierRepository,
     FakeTransferRepository,
     FakeUnitOfWork,
@@ -62,7 +64,9 @@ tiers: ports.TierRepository = FakeTierRepository(db)
 audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
+settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
+wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
 # The port each attribute of the unit of work must implement, by the attribute's name.
@@ -78,7 +82,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 23
+    assert len(UNIT_OF_WORK_PORTS) == 24
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 
@@ -95,3 +99,10 @@ def test_each_fake_has_every_method_of_its_port_with_the_same_parameters(
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, (
             f"{type(fake).__name__}.{method}"
         )
+
+
+def test_the_wallet_offer_reader_fake_has_every_method_of_its_port() -> None:
+    fake = FakeOfferWalletReader(FakeDatabase())
+    for method in port_methods(ports.OfferWalletReader):
+        wanted = list(inspect.signature(getattr(ports.OfferWalletReader, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method

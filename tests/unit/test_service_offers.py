@@ -35,11 +35,11 @@ from domain.services.offers import (
     change_offer_status,
     claim_coupon,
     create_offer,
-    eligible_offers,
     generate_coupons,
     update_offer,
 )
-from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from domain.services.wallet_offers import usable_offers
+from tests.unit.fakes import FakeDatabase, FakeOfferWalletReader, FakeUnitOfWork
 from tests.unit.steps import buy
 from tests.unit.test_services import ADMIN, given_member, given_merchant, member_actor, raised, snapshot
 
@@ -638,17 +638,36 @@ async def test_a_member_sees_the_offers_it_can_use_now_soonest_ending_first_with
     await create(db, draft(name="online", eligibility=Eligibility(channels=frozenset({Channel.ONLINE}))))
     await buy(db, clock, merchant.id, member.id, 1_000, "pos-1")  # uses one of capped's two today
 
-    found = await eligible_offers(
-        member.id, channel=Channel.OFFLINE, category=None, uow=FakeUnitOfWork(db), clock=clock
+    found = await usable_offers(
+        member.id,
+        channel=Channel.OFFLINE,
+        category=None,
+        uow=FakeUnitOfWork(db),
+        reader=FakeOfferWalletReader(db),
+        clock=clock,
     )
 
-    assert [(o.id, left) for o, left in found] == [(soon.id, None), (capped.id, 1), (late.id, None)]
+    assert [(o.offer.id, o.uses_left) for o in found] == [(soon.id, None), (capped.id, 1), (late.id, None)]
     await buy(db, clock, merchant.id, member.id, 1_000, "pos-2")
-    found = await eligible_offers(member.id, channel=None, category=None, uow=FakeUnitOfWork(db), clock=clock)
-    assert capped.id not in [o.id for o, _ in found]
+    found = await usable_offers(
+        member.id,
+        channel=None,
+        category=None,
+        uow=FakeUnitOfWork(db),
+        reader=FakeOfferWalletReader(db),
+        clock=clock,
+    )
+    assert capped.id not in [o.offer.id for o in found]
     clock.at = datetime(2024, 3, 2, tzinfo=UTC)  # the first instant of the next day: a new cap period
-    found = await eligible_offers(member.id, channel=None, category=None, uow=FakeUnitOfWork(db), clock=clock)
-    assert (capped.id, 2) in [(o.id, left) for o, left in found]
+    found = await usable_offers(
+        member.id,
+        channel=None,
+        category=None,
+        uow=FakeUnitOfWork(db),
+        reader=FakeOfferWalletReader(db),
+        clock=clock,
+    )
+    assert (capped.id, 2) in [(o.offer.id, o.uses_left) for o in found]
 
 
 async def test_a_locked_member_has_no_offers_and_an_unknown_one_is_not_found(clock: FixedClock) -> None:
@@ -657,11 +676,25 @@ async def test_a_locked_member_has_no_offers_and_an_unknown_one_is_not_found(clo
     await create(db, draft())
 
     assert (
-        await eligible_offers(locked.id, channel=None, category=None, uow=FakeUnitOfWork(db), clock=clock)
+        await usable_offers(
+            locked.id,
+            channel=None,
+            category=None,
+            uow=FakeUnitOfWork(db),
+            reader=FakeOfferWalletReader(db),
+            clock=clock,
+        )
         == []
     )
     unknown = await raised(
-        eligible_offers(404, channel=None, category=None, uow=FakeUnitOfWork(db), clock=clock)
+        usable_offers(
+            404,
+            channel=None,
+            category=None,
+            uow=FakeUnitOfWork(db),
+            reader=FakeOfferWalletReader(db),
+            clock=clock,
+        )
     )
     assert unknown.code is ErrorCode.NOT_FOUND
 

@@ -39,9 +39,11 @@ from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedem
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
 from tests.unit.fakes.segments import FakeSegmentRepository, SegmentTables
+from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.fakes.vouchers import FakeVoucherRepository
+from tests.unit.fakes.wallet_offers import FakeOfferWalletReader
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -56,6 +58,7 @@ __all__ = [
     "FakeMemberRepository",
     "FakeMerchantRepository",
     "FakeOfferRepository",
+    "FakeOfferWalletReader",
     "FakePartnerRepository",
     "FakeProfileRepository",
     "FakeProgrammeRepository",
@@ -67,6 +70,7 @@ __all__ = [
     "FakeRiskRepository",
     "FakeSecurityEventLog",
     "FakeSegmentRepository",
+    "FakeSettlementImportRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",
