@@ -449,13 +449,22 @@ def minimal(name: str, type_: GraphQLInputType, serial: int, through: Path = ())
     return default(name, type_, serial)
 
 
-def leaves(type_: GraphQLInputType, path: Path = ()) -> list[tuple[Path, GraphQLInputType]]:
-    """Each scalar or enum place in `type_` (through the first item of lists of objects)."""
+def leaves(
+    type_: GraphQLInputType, path: Path = (), within: frozenset[str] = frozenset()
+) -> list[tuple[Path, GraphQLInputType]]:
+    """Each scalar or enum place in `type_` (through the first item of lists of objects). An input
+    type that holds itself (a rule of rules) is walked once: its inner levels have the same places."""
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
     if isinstance(inner, GraphQLList) and not is_leaf_type(get_named_type(inner)):
-        return leaves(inner.of_type, (*path, 0))
+        return leaves(inner.of_type, (*path, 0), within)
     if isinstance(inner, GraphQLInputObjectType):
-        return [leaf for name, field in inner.fields.items() for leaf in leaves(field.type, (*path, name))]
+        if inner.name in within:
+            return []
+        return [
+            leaf
+            for name, field in inner.fields.items()
+            for leaf in leaves(field.type, (*path, name), within | {inner.name})
+        ]
     return [(path, type_)]
 
 
