@@ -197,6 +197,12 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
+            # Whom it is aimed at is the marketer's business: admins and its funders.
+            "segmentIds": seen_by(
+                admin=FULL,
+                merchant=Rule(Access.FULL, only_if=_funds),
+                partner=Rule(Access.FULL, only_if=_funds),
+            ),
             # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
             "reasons": EVERYONE,
             "estimate": EVERYONE,
