@@ -41,6 +41,7 @@ from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
 from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
+from persistence.queries.purchase_lists import SqlPurchaseLists
 from persistence.queries.read_model import SqlReadModel
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -65,6 +66,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
+        self.purchase_lists = SqlPurchaseLists(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -146,6 +148,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
+            purchase_lists=self.purchase_lists,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
         )

@@ -14,7 +14,7 @@ from api.loaders import Loaders
 from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.ports import ReadModel, UnitOfWork
+from domain.ports import PurchaseLists, ReadModel, UnitOfWork
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Context:
     # Over the read pool, for use cases that write nothing: they never queue for SQLite's writer.
     read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
+    purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock
     # An admin's reads of members' personal data in this request, audited in batches (personal_reads).

@@ -164,6 +164,7 @@ POLICY: dict[str, TypePolicy] = {
             "eligibleOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
             "redemptions": OWNER_AND_ADMIN,
+            "purchases": OWNER_AND_ADMIN,
         },
     ),
     "MemberContact": TypePolicy(
@@ -238,6 +239,12 @@ for _name in [
     "RiskRule",  # riskRules and riskReviews: admins only
     "RiskReview",
     "RiskRuleOutcome",
+    # purchases and refunds: a merchant's own (ADMIN names one); their totals are the same list's
+    "MerchantPurchaseConnection",
+    "MerchantRefundConnection",
+    "PurchaseTotals",
+    "RefundTotals",
+    "MoneyTotal",
 ]:
     POLICY[_name] = reached()
 POLICY["PageInfo"] = reached(STRUCTURE)

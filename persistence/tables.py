@@ -127,6 +127,11 @@ class TierRow(Base):
 
 class MemberRow(Base):
     __tablename__ = "members"
+    # The admin's member search: by tier, and by enrolment date.
+    __table_args__ = (
+        Index("ix_members_tier_id_id", "tier_id", "id"),
+        Index("ix_members_enrolled_at_id", "enrolled_at", "id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     external_ref: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -218,6 +223,7 @@ class PurchaseRow(Base):
     __table_args__ = (
         Index("ix_purchases_member_id_id", "member_id", "id"),
         Index("ix_purchases_merchant_id_member_id", "merchant_id", "member_id"),
+        Index("ix_purchases_merchant_id_reference", "merchant_id", "reference"),
         # The maturation job looks for purchases whose pending points are due.
         Index(
             "ix_purchases_matures_at_pending",
@@ -225,8 +231,6 @@ class PurchaseRow(Base):
             postgresql_where=text("points_pending > 0"),
             sqlite_where=text("points_pending > 0"),
         ),
-        # Tier qualification sums a member's purchases in a rolling window.
-        Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
         CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
         CheckConstraint("points_refunded <= points_earned", name="points_refund_within_earned"),
     )
@@ -252,7 +256,10 @@ class RefundRow(Base):
     REFUND entry (points reversed) and the RETURN entry (points the purchase was paid with)."""
 
     __tablename__ = "refunds"
-    __table_args__ = (Index("ix_refunds_member_id_id", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_refunds_member_id_id", "member_id", "id"),
+        Index("ix_refunds_merchant_id_reference", "merchant_id", "reference"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
@@ -699,3 +706,19 @@ security_events = _table(SecurityEventRow)
 risk_rules = _table(RiskRuleRow)
 risk_counters = _table(RiskCounterRow)
 risk_reviews = _table(RiskReviewRow)
+
+# Lists newest first (persistence/queries/purchase_lists.py): a page is one range of these indexes,
+# however long the history. The member's also serves tier qualification's rolling window.
+Index(
+    "ix_purchases_member_history",
+    purchases.c.member_id,
+    purchases.c.occurred_at.desc(),
+    purchases.c.id.desc(),
+)
+Index(
+    "ix_purchases_merchant_history",
+    purchases.c.merchant_id,
+    purchases.c.occurred_at.desc(),
+    purchases.c.id.desc(),
+)
+Index("ix_refunds_merchant_history", refunds.c.merchant_id, refunds.c.created_at.desc(), refunds.c.id.desc())

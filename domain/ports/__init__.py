@@ -17,6 +17,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.purchase_lists import PurchaseLists
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
@@ -39,6 +40,7 @@ __all__ = [
     "OfferRepository",
     "PartnerRepository",
     "ProgrammeRepository",
+    "PurchaseLists",
     "PurchaseRepository",
     "ReadModel",
     "RedemptionCodeRepository",
