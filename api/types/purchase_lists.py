@@ -21,6 +21,7 @@ from api.types.activity import Purchase, Refund
 from api.types.enums import describe_values
 from api.types.ids import try_decode_id
 from api.types.pagination import page_size
+from api.types.scalars import BigInt
 from domain import purchase_lists as dl
 from domain import validation
 from domain.actors import Role
@@ -30,16 +31,6 @@ Item = TypeVar("Item")
 NodeT = TypeVar("NodeT")
 
 _PREFIX = "at"
-
-
-@strawberry.scalar(
-    description="A whole number that may exceed Int's 32 bits (sums over many rows); at most 2^53, "
-    "so JavaScript reads it exactly.",
-    serialize=int,
-    parse_value=int,
-)
-class BigInt(int):
-    """Sums of points and money over a merchant's history outgrow GraphQL's 32-bit Int."""
 
 
 strawberry.enum(
