@@ -8,7 +8,7 @@ from there (persistence/queries/purchase_lists.py) and never an offset.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -31,6 +31,8 @@ Item = TypeVar("Item")
 NodeT = TypeVar("NodeT")
 
 _PREFIX = "at"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 strawberry.enum(
@@ -51,13 +53,12 @@ describe_values(
 PurchaseStatus = dl.PurchaseStatus
 
 
-def _encode(position: dl.Position) -> str:
+def encode_cursor(position: dl.Position) -> str:
     at, id_ = position
-    micros = int(at.timestamp()) * 1_000_000 + at.microsecond
-    return to_base64(_PREFIX, f"{micros}:{id_}")
+    return to_base64(_PREFIX, f"{(at - _EPOCH) // _MICROSECOND}:{id_}")
 
 
-def _decode(after: str | None) -> dl.Position | None:
+def decode_cursor(after: str | None) -> dl.Position | None:
     if after is None:
         return None
     try:
@@ -65,9 +66,8 @@ def _decode(after: str | None) -> dl.Position | None:
         micros, _, id_ = value.partition(":")
         if prefix != _PREFIX or not id_:
             raise ValueError(prefix)
-        seconds, rest = divmod(int(micros), 1_000_000)
-        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest), int(id_)
-    except (ValueError, OverflowError, OSError) as exc:
+        return _EPOCH + int(micros) * _MICROSECOND, int(id_)
+    except (ValueError, OverflowError) as exc:
         raise bad_input("malformed cursor in `after`") from exc
 
 
@@ -81,9 +81,9 @@ async def timeline(
 ) -> tuple[relay.PageInfo, list[relay.Edge[NodeT]]]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
     """A page newest first, keyed by (time, id); one more row than asked tells whether more follow."""
     limit = page_size(first)
-    position = _decode(after)
+    position = decode_cursor(after)
     items = await fetch(position, limit + 1) if limit else []
-    edges = [relay.Edge(cursor=_encode(key(item)), node=node(item)) for item in items[:limit]]  # type: ignore[type-var]  # as above
+    edges = [relay.Edge(cursor=encode_cursor(key(item)), node=node(item)) for item in items[:limit]]  # type: ignore[type-var]  # as above
     page_info = relay.PageInfo(
         has_next_page=len(items) > limit,
         has_previous_page=position is not None,
