@@ -70,6 +70,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
+        self.profiles = settings.profiles
         self.refusals = RefusalAudit(lambda: SqlAlchemyUnitOfWork(database.write_engine), clock)
 
     async def authenticate(self, scope: Scope) -> tuple[Actor | None, str | None]:
@@ -145,7 +146,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             client_address=client_address(request.scope),
             response=response if isinstance(response, Response) else None,
             limits=self.limits,
-            uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine),
+            uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine, profiles=self.profiles),
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             purchase_lists=self.purchase_lists,

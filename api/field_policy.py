@@ -160,6 +160,7 @@ POLICY: dict[str, TypePolicy] = {
             "tierProgress": OWNER_AND_ADMIN,
             "merchantLinks": OWNER_AND_ADMIN,
             "tierHistory": OWNER_AND_ADMIN,
+            "insights": OWNER_AND_ADMIN,
             "ledger": OWNER_AND_ADMIN,
             "eligibleOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
@@ -180,6 +181,12 @@ POLICY: dict[str, TypePolicy] = {
     "LedgerEntry": reached("inside Member.ledger, which only the member and admins see"),
     "TierChange": reached("inside Member.tierHistory, which only the member and admins see"),
     "TierProgress": reached("from Member.tierProgress, which only the member and admins see"),
+    "MemberInsights": reached("from Member.insights, which only the member and admins see"),
+    "ActivityWindow": reached("inside MemberInsights, which only the member and admins see"),
+    "CategorySpend": reached("inside MemberInsights, which only the member and admins see"),
+    "ChannelUse": reached("inside MemberInsights, which only the member and admins see"),
+    "MerchantSpend": reached("inside MemberInsights, which only the member and admins see"),
+    "MonthlySpend": reached("inside MemberInsights, which only the member and admins see"),
     "Coupon": reached("from Member.coupons (the member and admins) and its claim or generation mutations"),
     "MerchantLink": reached("from memberLinks (the merchant's own) and Member.merchantLinks (owner, admin)"),
     "Offer": TypePolicy(
@@ -225,6 +232,12 @@ for _name in [
     "Tier",
     "Reward",
     "ProgrammeSettings",
+    "LifecycleRules",  # lifecycleRules and its update: admins only
+    "Segment",  # segments, segmentPreview and node(id): admins only (api/types/segments.py may_read)
+    "SegmentRule",
+    "SegmentCondition",
+    "SegmentSize",
+    "SegmentPreview",
     "CampaignReport",
     "CampaignMoney",
     "FundedCost",
@@ -256,7 +269,9 @@ _ANSWERS = (
     "LockMemberPayload OpenRedPacketPayload PauseOfferPayload PostPurchasePayload "
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
-    "UpdateProgrammePayload UpdateTierPayload VoidRedemptionPayload ApproveRiskReviewPayload "
+    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload "
+    "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
+    "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload"
 )
 for _name in _ANSWERS.split():

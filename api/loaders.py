@@ -15,6 +15,7 @@ from domain.merchants import Merchant, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, Offer
 from domain.ports import ExpiringPoints, ReadModel
+from domain.profiles import LONGEST_WINDOW, DayActivity, LifecycleRules, utc_day
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
@@ -32,12 +33,18 @@ class Loaders:
         self.clock = clock
         self._ladder: asyncio.Future[list[Tier]] | None = None
         self._programme: asyncio.Future[Programme] | None = None
+        self._lifecycle_rules: asyncio.Future[LifecycleRules] | None = None
 
     def ladder(self) -> Awaitable[list[Tier]]:
         """The tier ladder, read once per request however many fields ask for it."""
         if self._ladder is None:
             self._ladder = asyncio.ensure_future(self.reader.tiers())
         return self._ladder
+
+    def lifecycle_rules(self) -> Awaitable[LifecycleRules]:
+        if self._lifecycle_rules is None:
+            self._lifecycle_rules = asyncio.ensure_future(self.reader.lifecycle_rules())
+        return self._lifecycle_rules
 
     def programme(self) -> Awaitable[Programme]:
         if self._programme is None:
@@ -67,6 +74,16 @@ class Loaders:
                 if pair is not None:
                     self.balances.prime(pair[0].id, pair[1])
             return [pair[0] if pair else None for pair in found]
+
+        return DataLoader(load)
+
+    @cached_property
+    def activity(self) -> DataLoader[int, list[DayActivity]]:
+        """Each member's profile counters over the longest window (and a day's margin for the zone)."""
+
+        async def load(member_ids: list[int]) -> list[list[DayActivity]]:
+            since = utc_day(self.clock.now()) - timedelta(days=LONGEST_WINDOW)
+            return await self.reader.activity(member_ids, since)
 
         return DataLoader(load)
 

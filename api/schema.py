@@ -32,11 +32,13 @@ from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
 from api.mutations.pos import PosMutations
+from api.mutations.profiles import ProfileMutations, ProfileQueries
 from api.mutations.programme import ProgrammeMutations, ProgrammeQueries
 from api.mutations.purchases import PurchaseMutations
 from api.mutations.redemptions import RedemptionMutations
 from api.mutations.refunds import RefundMutations
 from api.mutations.risk import RiskMutations, RiskQueries
+from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.operations import RequireOperationName
@@ -64,12 +66,14 @@ class Mutation(
     FulfilmentMutations,
     LinkMutations,
     RiskMutations,
+    ProfileMutations,
+    SegmentMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries):
+class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries):
     pass
 
 

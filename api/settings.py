@@ -109,6 +109,9 @@ class Settings:
     # and the HMAC key of the lookup hashes. Generated into var/ outside production.
     personal_data_keys: tuple[str, ...] = ()
     personal_data_lookup_key: str | None = None
+    # Members' behavioural profiles: each purchase and refund adds to the member's day counters.
+    # PROFILES=false stops that (insights then show only what was counted before), e.g. to measure it.
+    profiles: bool = True
 
     @property
     def production(self) -> bool:
@@ -251,6 +254,7 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER", "loyalty-local"),
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
             graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
+            profiles=_flag(env.get("PROFILES", "true")),
             graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),

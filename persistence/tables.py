@@ -6,7 +6,7 @@ Primary keys are ordered integers (identity / rowid): random keys make journal i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -327,6 +328,101 @@ class MemberLinkRow(Base):
     member_ref: Mapped[str] = mapped_column(String(32), unique=True)
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
     unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MemberActivityDayRow(Base):
+    """A member's purchases and spend for one UTC day at one merchant, channel and currency: the
+    profile's counters (domain/profiles.py), net of refunds; rows past the retention are dropped."""
+
+    __tablename__ = "member_activity_days"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer)
+    spend_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class MemberProfileRow(Base):
+    """A member's profile figures as of the last segment refresh (domain/services/segments.py): the
+    windows from its day counters, and the days its idleness and membership count from."""
+
+    __tablename__ = "member_profiles"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    purchases_30: Mapped[int] = mapped_column(Integer)
+    purchases_90: Mapped[int] = mapped_column(Integer)
+    purchases_365: Mapped[int] = mapped_column(Integer)
+    spend_30: Mapped[int] = mapped_column(BigInteger)
+    spend_90: Mapped[int] = mapped_column(BigInteger)
+    spend_365: Mapped[int] = mapped_column(BigInteger)
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    idle_since: Mapped[date] = mapped_column(Date)  # the last purchase's day within a year, else enrolled_on
+    refreshed_on: Mapped[date] = mapped_column(Date)
+
+
+class MemberCategoryProfileRow(Base):
+    """A member's purchases and spend at merchants of one category, as of the last refresh."""
+
+    __tablename__ = "member_category_profiles"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    purchases_90: Mapped[int] = mapped_column(Integer)
+    spend_365: Mapped[int] = mapped_column(BigInteger)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(10))
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # persistence/segment_codec.py
+    status: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SegmentMemberRow(Base):
+    """Materialised membership: offers read it on the earn path, so it is one indexed lookup."""
+
+    __tablename__ = "segment_members"
+    __table_args__ = (Index("ix_segment_members_member_id", "member_id"),)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+
+
+class SegmentSizeRow(Base):
+    """A segment's size at the end of each day's refresh (the last refresh of the day wins)."""
+
+    __tablename__ = "segment_sizes"
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class SegmentRefreshRow(Base):
+    """Where the incremental refresh left off: the last purchase and refund whose members it re-read."""
+
+    __tablename__ = "segment_refresh"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_purchase_id: Mapped[int] = mapped_column(BigInteger)
+    last_refund_id: Mapped[int] = mapped_column(BigInteger)
+    full_refresh_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LifecycleRulesRow(Base):
+    """The one row of lifecycle thresholds, in days (domain/profiles.py LifecycleRules)."""
+
+    __tablename__ = "lifecycle_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    new_member_days: Mapped[int] = mapped_column(Integer)
+    at_risk_after_days: Mapped[int] = mapped_column(Integer)
+    dormant_after_days: Mapped[int] = mapped_column(Integer)
+    churned_after_days: Mapped[int] = mapped_column(Integer)
 
 
 class AdjustmentRow(Base):
@@ -677,6 +773,14 @@ tier_changes = _table(TierChangeRow)
 refunds = _table(RefundRow)
 redemption_codes = _table(RedemptionCodeRow)
 member_links = _table(MemberLinkRow)
+member_activity_days = _table(MemberActivityDayRow)
+lifecycle_rules = _table(LifecycleRulesRow)
+member_profiles = _table(MemberProfileRow)
+member_category_profiles = _table(MemberCategoryProfileRow)
+segments = _table(SegmentRow)
+segment_members = _table(SegmentMemberRow)
+segment_sizes = _table(SegmentSizeRow)
+segment_refresh = _table(SegmentRefreshRow)
 partner_brands = _table(PartnerBrandRow)
 merchants = _table(MerchantRow)
 members = _table(MemberRow)

@@ -34,18 +34,21 @@ from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepositor
 from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.profiles import SqlProfileRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
+from persistence.repositories.segments import SqlSegmentRepository
 from persistence.repositories.tiers import SqlTierRepository
 
 
 class SqlAlchemyUnitOfWork:
     """Re-enterable: each `async with` opens a fresh connection and transaction."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, profiles: bool = True) -> None:
         self.engine = engine
+        self.count_profiles = profiles  # members' day counters (PROFILES): off only to measure them
         self._conn: AsyncConnection | None = None
         self._committed = False  # by an earlier `async with` of this unit of work
 
@@ -79,6 +82,8 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
+        self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
+        self.segments = SqlSegmentRepository(conn)
         return self
 
     async def __aexit__(

@@ -21,18 +21,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import migration_keys, personal_data_vault
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.ports import UnitOfWork
+from domain.profiles import RETENTION_DAYS, utc_day
 from domain.programme import add_months
 from domain.services.dormancy import run_dormancy
 from domain.services.expiry import run_expiry
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
+from domain.services.profiles import prune_activity
 from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
@@ -82,6 +84,11 @@ async def _dormancy(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.members:,} members now dormant"
 
 
+async def _profiles(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await prune_activity(uow, clock, progress)
+    return f"{run.rows:,} profile counters of {run.days:,} days past their retention dropped"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -116,6 +123,12 @@ JOBS = {
             "SELECT count(*) FROM member_balances b JOIN members m ON m.id = b.member_id"
             " WHERE m.status = 'ACTIVE' AND b.dormant_since IS NULL AND b.last_activity_at <= :dormant",
             _dormancy,
+        ),
+        Job(
+            "profiles",
+            "days",
+            "SELECT count(DISTINCT day) FROM member_activity_days WHERE day < :retained",
+            _profiles,
         ),
     )
 }
@@ -154,10 +167,16 @@ async def _due(engine: AsyncEngine, job: Job, now: datetime) -> int:
         window, dormant = (
             await conn.execute(text("SELECT tier_window_months, dormant_after_days FROM programme"))
         ).one()
-        params = {"now": now, "window": add_months(now, -window), "dormant": now - timedelta(days=dormant)}
+        params: dict[str, object] = {
+            "now": now,
+            "window": add_months(now, -window),
+            "dormant": now - timedelta(days=dormant),
+            "retained": utc_day(now) - timedelta(days=RETENTION_DAYS - 1),
+        }
         # Typed binds: SQLite compares the timestamps as the text UtcDateTime writes.
         used = {name: value for name, value in params.items() if f":{name}" in job.due}
-        statement = text(job.due).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in used))
+        types = {name: Date() if name == "retained" else UtcDateTime() for name in used}
+        statement = text(job.due).bindparams(*(bindparam(name, type_=types[name]) for name in used))
         return int((await conn.execute(statement, used)).scalar() or 0)
 
 

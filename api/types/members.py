@@ -20,6 +20,7 @@ from domain import members as dm
 
 if TYPE_CHECKING:
     from api.types.activity import Purchase, Redemption
+    from api.types.insights import MemberInsights
     from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
     from api.types.purchase_lists import MemberPurchaseFilter
@@ -219,6 +220,17 @@ class Member(LoadedNode[dm.Member]):
             return None
         [ref] = await info.context.reader.member_refs(actor.merchant_id, [self.id])
         return ref
+
+    @strawberry.field(
+        description="Its behavioural profile: purchases and spend over 30, 90 and 365 days, by category, "
+        "channel, merchant and month, and its lifecycle stage (the MEMBER itself and ADMIN; null for others)."
+    )
+    async def insights(
+        self, info: Info
+    ) -> Annotated[MemberInsights, strawberry.lazy("api.types.insights")] | None:
+        from api.types.insights import member_insights
+
+        return await member_insights(info, self.source)
 
     @strawberry.field(
         description="The member's tier changes, newest first (the MEMBER itself and ADMIN; empty for others)."

@@ -17,12 +17,14 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.profiles import ProfileRepository
 from domain.ports.purchase_lists import PurchaseLists
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.segments import RefreshMark, SegmentRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -39,16 +41,19 @@ __all__ = [
     "MerchantRepository",
     "OfferRepository",
     "PartnerRepository",
+    "ProfileRepository",
     "ProgrammeRepository",
     "PurchaseLists",
     "PurchaseRepository",
     "ReadModel",
     "RedemptionCodeRepository",
     "RedemptionRepository",
+    "RefreshMark",
     "RefundRepository",
     "RewardRepository",
     "RiskRepository",
     "SecurityEventLog",
+    "SegmentRepository",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.audit import AuditEntry, AuditFilter
@@ -20,11 +20,13 @@ from domain.offers import (
     Offer,
     OfferStatus,
 )
+from domain.profiles import DayActivity, LifecycleRules
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
+from domain.segments import Rule, RuleContext, Segment, SegmentStatus
 from domain.tiers import Qualification, Tier, TierChange
 
 
@@ -71,6 +73,21 @@ class ReadModel(Protocol):
     async def expirations(self, ids: Sequence[int]) -> list[Expiration | None]: ...
     async def member_awards(self, ids: Sequence[int]) -> list[MemberAward | None]: ...
     async def expiring(self, member_ids: Sequence[int], until: datetime) -> list[list[ExpiringPoints]]: ...
+    async def activity(self, member_ids: Sequence[int], since: date) -> list[list[DayActivity]]:
+        """Each member's profile counters from `since` on, with each merchant's category."""
+        ...
+
+    async def lifecycle_rules(self) -> LifecycleRules: ...
+    async def segments(self, ids: Sequence[int]) -> list[Segment | None]: ...
+    async def segment_page(
+        self, after: int | None, limit: int, status: SegmentStatus | None
+    ) -> list[Segment]: ...
+    async def segment_member_page(self, segment_id: int, after: int | None, limit: int) -> list[Member]: ...
+    async def segment_preview(self, rule: Rule, ctx: RuleContext, sample: int) -> tuple[int, list[Member]]:
+        """How many members the rule matches now (over the last refresh's figures), and the first few."""
+        ...
+
+    async def segment_sizes(self, segment_id: int, since: date) -> list[tuple[date, int]]: ...
     async def offers(self, ids: Sequence[int]) -> list[Offer | None]: ...
     async def offer_usage(self, ids: Sequence[int]) -> list[tuple[int, int, int] | None]:
         """(points used, money used in minor units, uses) per offer."""

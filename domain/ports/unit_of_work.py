@@ -17,10 +17,12 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.profiles import ProfileRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
+from domain.ports.segments import SegmentRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -68,6 +70,10 @@ class UnitOfWork(Protocol):
     def security_events(self) -> SecurityEventLog: ...
     @property
     def risk(self) -> RiskRepository: ...
+    @property
+    def profiles(self) -> ProfileRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

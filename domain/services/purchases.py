@@ -25,6 +25,7 @@ from domain.offers import (
     referrer_points,
 )
 from domain.ports import UnitOfWork
+from domain.profiles import purchase_activity
 from domain.results import PurchaseResult, QualifyResult
 from domain.risk import (
     Movement,
@@ -250,6 +251,15 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
+        activity = purchase_activity(
+            member.id,
+            merchant.id,
+            earned.channel,
+            earned.amount.currency,
+            earned.amount.amount_minor,
+            occurred_at,
+        )
+        await uow.profiles.add([activity])  # the member's profile counts it in this transaction
         risk = assess(movement, earning_figures(movement, counted), rules)
         if risk.refused:
             raise refusal(risk, ("amount",), member_id=member.id)

@@ -23,6 +23,7 @@ from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import NewLot, earliest_expiry
 from domain.money import Money
 from domain.ports import UnitOfWork
+from domain.profiles import refund_activity
 from domain.refunds import (
     PointsToReverse,
     RefundablePurchase,
@@ -92,6 +93,7 @@ async def refund_purchase(
             raise RuntimeError(f"purchase {purchase.id} changed while its member's balance row was locked")
 
         refund_id = await uow.refunds.add(purchase=purchase, amount_minor=amount, reference=reference, at=now)
+        await _take_off_profile(uow, purchase, amount)
         returned = await return_points_paid(
             uow, purchase, merchant.name, refund_id, purchase.refunded_minor + amount, now
         )
@@ -122,6 +124,25 @@ async def refund_purchase(
         return RefundResult.of(refund)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RefundResult, work=work)
+
+
+async def _take_off_profile(uow: UnitOfWork, purchase: RefundablePurchase, amount: int) -> None:
+    """The refunded money comes off the purchase's own day in the member's profile counters."""
+    bought = await uow.purchases.get(purchase.id)
+    assert bought is not None, "a purchase being refunded exists"
+    await uow.profiles.add(
+        [
+            refund_activity(
+                purchase.member_id,
+                purchase.merchant_id,
+                bought.channel,
+                purchase.amount.currency,
+                bought.occurred_at,
+                amount,
+                completes_refund=purchase.refunded_minor + amount == purchase.amount.amount_minor,
+            )
+        ]
+    )
 
 
 async def give_back_to_offers(uow: UnitOfWork, purchase: RefundablePurchase, refunded_minor: int) -> None:

@@ -23,6 +23,7 @@ from domain.lots import NewLot
 from domain.members import MemberStatus
 from domain.ports import UnitOfWork
 from domain.posting import decide_posting
+from domain.profiles import purchase_activity
 from domain.purchases import NewPurchase
 from domain.risk import (
     Counted,
@@ -163,6 +164,19 @@ async def import_settlement_batch(
             now,
         )
         posted = list(zip(to_post, purchase_ids, strict=True))
+        await uow.profiles.add(
+            [
+                purchase_activity(
+                    a.member_id,
+                    merchant.id,
+                    a.earned.channel,
+                    a.earned.amount.currency,
+                    a.earned.amount.amount_minor,
+                    a.occurred_at,
+                )
+                for a in to_post
+            ]
+        )
         await post_entries(uow, [booked(a, purchase_id) for a, purchase_id in posted if a.earned.points], now)
         for a, purchase_id in posted:
             if a.line.reference in held:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
@@ -15,20 +15,23 @@ from domain.audit import AuditEntry, AuditFilter
 from domain.ledger import MemberPosting
 from domain.member_links import MerchantLink
 from domain.members import Balance, Member, MemberStatus
-from domain.merchants import Merchant, PartnerBrand
+from domain.merchants import Channel, Merchant, MerchantCategory, PartnerBrand
 from domain.movements import Expiration, MemberAward, Transfer
 from domain.offers import Award, CampaignTotals, FundedCost, FunderKind, Mechanic, Offer, OfferStatus
 from domain.ports import ExpiringPoints, MemberFilter
+from domain.profiles import DayActivity, LifecycleRules
 from domain.programme import Programme
 from domain.purchases import Adjustment, Purchase
 from domain.refunds import Refund, award_net
 from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
+from domain.segments import Rule, RuleContext, Segment, SegmentStatus
 from domain.tiers import Qualification, Tier, TierChange
-from persistence import mapping, offer_codec
+from persistence import mapping, offer_codec, segment_sql
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
 from persistence.personal_data import PersonalDataVault, vault_for
+from persistence.repositories.segments import segment as segment_of
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.tables import (
     adjustments,
@@ -37,6 +40,8 @@ from persistence.tables import (
     expirations,
     journal_entries,
     journal_lines,
+    lifecycle_rules,
+    member_activity_days,
     member_awards,
     member_balances,
     member_links,
@@ -52,6 +57,9 @@ from persistence.tables import (
     refunds,
     rewards,
     security_events,
+    segment_members,
+    segment_sizes,
+    segments,
     tier_changes,
     transfers,
 )
@@ -235,6 +243,89 @@ class SqlReadModel:
         for row in rows:
             by_member[row.member_id].append(ExpiringPoints(row.member_id, int(row.points), row.expires_at))
         return [by_member.get(m, []) for m in member_ids]
+
+    async def activity(self, member_ids: Sequence[int], since: date) -> list[list[DayActivity]]:
+        if not member_ids:
+            return []
+        a = member_activity_days.c
+        rows = await self._rows(
+            select(member_activity_days, merchants.c.category)
+            .join(merchants, merchants.c.id == a.merchant_id)
+            .where(a.member_id.in_(set(member_ids)), a.day >= since)
+            .order_by(a.member_id, a.day)
+        )
+        by_member: dict[int, list[DayActivity]] = defaultdict(list)
+        for row in rows:
+            by_member[row.member_id].append(
+                DayActivity(
+                    row.day,
+                    row.merchant_id,
+                    MerchantCategory(row.category),
+                    Channel(row.channel),
+                    row.currency,
+                    row.purchases,
+                    row.spend_minor,
+                )
+            )
+        return [by_member.get(m, []) for m in member_ids]
+
+    async def lifecycle_rules(self) -> LifecycleRules:
+        rows = await self._rows(select(lifecycle_rules).where(lifecycle_rules.c.id == 1))
+        if not rows:
+            return LifecycleRules()
+        r = rows[0]
+        return LifecycleRules(
+            r.new_member_days, r.at_risk_after_days, r.dormant_after_days, r.churned_after_days
+        )
+
+    async def segments(self, ids: Sequence[int]) -> list[Segment | None]:
+        if not ids:
+            return []
+        rows = await self._rows(select(segments).where(segments.c.id.in_(set(ids))))
+        found = {row.id: segment_of(row) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def segment_page(
+        self, after: int | None, limit: int, status: SegmentStatus | None
+    ) -> list[Segment]:
+        statement = select(segments).order_by(segments.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(segments.c.id > after)
+        if status is not None:
+            statement = statement.where(segments.c.status == status.value)
+        return [segment_of(row) for row in await self._rows(statement)]
+
+    async def segment_member_page(self, segment_id: int, after: int | None, limit: int) -> list[Member]:
+        sm = segment_members.c
+        statement = (
+            _MEMBERS.join(segment_members, sm.member_id == members.c.id)
+            .where(sm.segment_id == segment_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(members.c.id > after)
+        return [self._member(row) for row in await self._rows(statement)]
+
+    async def segment_preview(self, rule: Rule, ctx: RuleContext, sample: int) -> tuple[int, list[Member]]:
+        where = segment_sql.condition(rule, ctx)
+
+        async def read(conn: AsyncConnection) -> tuple[int, list[Member]]:
+            size = (
+                await conn.execute(select(func.count()).select_from(segment_sql.FACTS).where(where))
+            ).scalar_one()
+            first = select(members.c.id).select_from(segment_sql.FACTS).where(where).order_by(members.c.id)
+            rows = (await conn.execute(_MEMBERS.where(members.c.id.in_(first.limit(sample))))).all()
+            return int(size), [self._member(row) for row in sorted(rows, key=lambda r: r.id)]
+
+        return await self._read(read)
+
+    async def segment_sizes(self, segment_id: int, since: date) -> list[tuple[date, int]]:
+        ss = segment_sizes.c
+        rows = await self._rows(
+            select(ss.day, ss.size).where(ss.segment_id == segment_id, ss.day >= since).order_by(ss.day)
+        )
+        return [(row.day, int(row.size)) for row in rows]
 
     async def member_page(self, after: int | None, limit: int, where: MemberFilter) -> list[Member]:
         statement = _MEMBERS.order_by(members.c.id).limit(limit)

@@ -25,7 +25,19 @@ from scripts.benchmarks.report import Figure, Report
 from scripts.benchmarks.server import ROOT, Server
 
 DEFAULT_TEST_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/loyalty_test"
-SECTIONS = ("earn", "hotspot", "risk", "read", "ledger", "purchases", "cost", "import", "sqlite", "offers")
+SECTIONS = (
+    "earn",
+    "hotspot",
+    "risk",
+    "profiles",
+    "read",
+    "ledger",
+    "purchases",
+    "cost",
+    "import",
+    "sqlite",
+    "offers",
+)
 
 
 def bench_url() -> str:
@@ -114,6 +126,8 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         server = Server(database_url=url, workers=args.workers, jwt_secret=secret, pool_size=pool)
         try:
             await pg_figures(args, report, server, data, tokens)
+            if "profiles" in args.only:
+                await profiles_figure(args, report, server, data, tokens, secret, pool)
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
@@ -135,6 +149,52 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("risk rules, twenty assessed in process ...")
         risk.assess_figure(report)
+
+
+async def profiles_figure(  # the run's parts, as pg_figures takes them
+    args: argparse.Namespace,
+    report: Report,
+    server: Server,
+    data: dataset.Dataset,
+    tokens: scenarios.Tokens,
+    secret: str,
+    pool: int,
+) -> None:
+    """Earn with members' profile counters on, beside a second server with PROFILES=false, A B B A."""
+    top = max(args.clients)
+    progress(f"earn with profiles on and off, {top} clients ...")
+    off = Server(
+        database_url=data.url,
+        workers=args.workers,
+        jwt_secret=secret,
+        pool_size=pool,
+        settings={"PROFILES": "false"},
+    )
+    try:
+
+        def earn(target: Server) -> Load:
+            return lambda secs: measure(
+                target,
+                clients=top,
+                seconds=secs,
+                headers=lambda c: tokens.processor(),
+                body=scenarios.earn_bodies(data.member_ids, data.merchant_ids),
+                check=scenarios.earn_succeeded,
+            )
+
+        with_profiles, without = await paired(earn(server), earn(off), args.seconds)
+    finally:
+        off.stop()
+    report.add(
+        Figure.from_load(
+            "profiles",
+            f"postPurchase, profiles on, {top} clients",
+            with_profiles,
+            ceiling=without.ops,
+            ceiling_label="PROFILES=false",
+            target_ratio=0.9,
+        )
+    )
 
 
 async def pg_figures(

@@ -25,7 +25,16 @@ def free_port() -> int:
 class Server:
     """`python -m scripts.serve` with the given database and worker count; no demo data, no access log."""
 
-    def __init__(self, *, database_url: str, workers: int, jwt_secret: str, pool_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workers: int,
+        jwt_secret: str,
+        pool_size: int,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        """`settings`: more environment for the server (e.g. PROFILES=false)."""
         self.port = free_port()
         self.workers = workers
         env = {
@@ -42,6 +51,7 @@ class Server:
             # One token drives hundreds of requests a second here, more than any real caller sends:
             # the limits are still counted (their cost is measured) but never reached.
             **{f"RATE_LIMIT_{name.upper()}": "1000000/second" for name in DEFAULT_RATE_LIMITS},
+            **(settings or {}),
         }
         (ROOT / "var").mkdir(exist_ok=True)
         self.log = (ROOT / "var" / "bench-server.log").open("w")

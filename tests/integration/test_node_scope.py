@@ -58,6 +58,13 @@ CATALOGUE = """
   merchants(first: 20) { edges { node { id } } }
   partnerBrands(first: 20) { edges { node { id } } }
   tiers { id }"""
+# One condition: the field matrix reads a segment's rules one level deep (rules hold rules).
+SEGMENT_RULES = {
+    "condition": {"field": "CATEGORY_SPEND_365D", "op": "GTE", "number": 0, "category": "DINING"}
+}
+CREATE_SEGMENT = """mutation($input: CreateSegmentInput!) {
+  createSegment(input: $input) { segment { id } errors { code } }
+}"""
 CREATE_PARTNER = """mutation($input: CreatePartnerBrandInput!) {
   createPartnerBrand(input: $input) { partnerBrand { id } errors { code } }
 }"""
@@ -92,6 +99,10 @@ async def build(backend: Backend, given: Scenario) -> World:
     other_merchant = await given.merchant("Rival")
     tier = await create_tier(given, code="CLASSIC", name="Classic", rank=1)
     assert tier["errors"] == [], tier
+    segment = await given.gql.data(
+        CREATE_SEGMENT, {"input": {"name": "Not closed", "rules": SEGMENT_RULES}}, given.admin
+    )
+    assert segment["createSegment"]["errors"] == [], segment
     funded_by_both = [
         {"kind": "MERCHANT", "funderId": merchant.gid, "percent": 50},
         {"kind": "PARTNER", "funderId": partner.gid, "percent": 50},
@@ -190,6 +201,7 @@ async def build(backend: Backend, given: Scenario) -> World:
         ("the merchant", merchant.gid, AUTHENTICATED),
         ("the partner brand", partner.gid, AUTHENTICATED),
         ("a tier", tier["tier"]["id"], AUTHENTICATED),
+        ("a segment", segment["createSegment"]["segment"]["id"], frozenset({"admin"})),
     ]
     return world
 
@@ -212,7 +224,9 @@ async def reach(world: World, role: str) -> dict[str, set[str]]:
     (admins list them; a member is `me`; others ask `member(id)`) and those members' own lists."""
     token = world.tokens[role]
     if role == "admin":
-        members = "members(first: 20) { edges { node { ...Reach } } }"
+        members = (
+            "members(first: 20) { edges { node { ...Reach } } } segments(first: 20) { edges { node { id } } }"
+        )
     elif role in ("member", "other_member"):
         members = "me { ...Reach }"
     else:
@@ -247,6 +261,7 @@ async def reach(world: World, role: str) -> dict[str, set[str]]:
     ):
         found[type_name] |= set(ids(data[key]))
     found["Tier"] |= {t["id"] for t in data["tiers"]}
+    found["Segment"] |= set(ids(data.get("segments")))
     return found
 
 

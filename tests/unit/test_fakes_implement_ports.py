@@ -21,6 +21,7 @@ from tests.unit.fakes import (
     FakeMerchantRepository,
     FakeOfferRepository,
     FakePartnerRepository,
+    FakeProfileRepository,
     FakeProgrammeRepository,
     FakePurchaseRepository,
     FakeRedemptionCodeRepository,
@@ -29,6 +30,7 @@ from tests.unit.fakes import (
     FakeRewardRepository,
     FakeRiskRepository,
     FakeSecurityEventLog,
+    FakeSegmentRepository,
     FakeTierRepository,
     FakeTransferRepository,
     FakeUnitOfWork,
@@ -48,6 +50,8 @@ redemptions: ports.RedemptionRepository = FakeRedemptionRepository(db)
 redemption_codes: ports.RedemptionCodeRepository = FakeRedemptionCodeRepository(db)
 member_links: ports.MemberLinkRepository = FakeMemberLinkRepository(db)
 risk: ports.RiskRepository = FakeRiskRepository(db)
+profiles: ports.ProfileRepository = FakeProfileRepository(db)
+segments: ports.SegmentRepository = FakeSegmentRepository(db)
 adjustments: ports.AdjustmentRepository = FakeAdjustmentRepository(db)
 transfers: ports.TransferRepository = FakeTransferRepository(db)
 refunds: ports.RefundRepository = FakeRefundRepository(db)
@@ -72,7 +76,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 20
+    assert len(UNIT_OF_WORK_PORTS) == 22
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -29,6 +29,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
     FakePurchaseRepository,
@@ -37,6 +38,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
+from tests.unit.fakes.segments import FakeSegmentRepository, SegmentTables
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
@@ -54,6 +56,7 @@ __all__ = [
     "FakeMerchantRepository",
     "FakeOfferRepository",
     "FakePartnerRepository",
+    "FakeProfileRepository",
     "FakeProgrammeRepository",
     "FakePurchaseRepository",
     "FakeRedemptionCodeRepository",
@@ -62,15 +65,18 @@ __all__ = [
     "FakeRewardRepository",
     "FakeRiskRepository",
     "FakeSecurityEventLog",
+    "FakeSegmentRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",
+    "ProfileTables",
     "PurchaseTerms",
     "RedemptionCodeRow",
     "RiskTables",
+    "SegmentTables",
     "Tables",
     "linked",
     "raise_risk_limits",

@@ -21,7 +21,9 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from tests.unit.fakes.member_links import MemberLinkRow
+from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
+from tests.unit.fakes.segments import SegmentTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -105,6 +107,8 @@ class Tables:
     codes_earned: dict[str, datetime] = field(default_factory=dict)  # code hash -> earned at
     member_links: dict[tuple[int, int], MemberLinkRow] = field(default_factory=dict)  # (merchant, member)
     risk: RiskTables = field(default_factory=RiskTables)
+    profiles: ProfileTables = field(default_factory=ProfileTables)
+    segments: SegmentTables = field(default_factory=SegmentTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -19,6 +19,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
     FakePurchaseRepository,
@@ -27,6 +28,7 @@ from tests.unit.fakes.purchases import (
 from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedemptionRepository
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
+from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -57,6 +59,8 @@ class FakeUnitOfWork:
         self.offers = FakeOfferRepository(self.db)
         self.tiers = FakeTierRepository(self.db)
         self.risk = FakeRiskRepository(self.db)
+        self.profiles = FakeProfileRepository(self.db)
+        self.segments = FakeSegmentRepository(self.db)
 
     @property
     def committed(self) -> bool:
