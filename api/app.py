@@ -3,6 +3,7 @@ persistence. Tests pass their own Database; the server builds one from Settings.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -36,6 +37,8 @@ from api.rate_limits import Limits, client_address, principal_of, too_many_reque
 from api.refusals import RATE_LIMITED, TOKEN_REFUSED, RefusalAudit
 from api.schema import build_schema
 from api.settings import Settings
+from api.settlement_upload import SettlementUpload
+from api.settlement_worker import SettlementWorker
 from domain.actors import Actor
 from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
@@ -43,6 +46,8 @@ from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
 from persistence.queries.purchase_lists import SqlPurchaseLists
 from persistence.queries.read_model import SqlReadModel
+from persistence.queries.settlement_imports import SqlSettlementImportReader
+from persistence.queries.statements import SqlStatementReader
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -67,6 +72,8 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
         self.purchase_lists = SqlPurchaseLists(database.read_engine)
+        self.settlement_imports = SqlSettlementImportReader(database.read_engine)
+        self.statements = SqlStatementReader(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -152,6 +159,8 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             purchase_lists=self.purchase_lists,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
+            settlement_imports=self.settlement_imports,
+            statements=self.statements,
         )
 
 
@@ -208,9 +217,13 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        posting = asyncio.create_task(worker.run()) if settings.settlement_worker else None
         try:
             yield {}
         finally:
+            if posting is not None:
+                posting.cancel()  # a batch in flight rolls back; the next worker posts it
+                await asyncio.gather(posting, return_exceptions=True)
             await graphql.refusals.flush()  # the counts of the last minute
             if owned:
                 await db.dispose()
@@ -218,11 +231,25 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     graphql = LoyaltyGraphQL(
         settings=settings, database=db, clock=clock or SystemClock(), limits=Limits(settings)
     )
+
+    def writes() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(db.write_engine, profiles=settings.profiles)
+
+    worker = SettlementWorker(writes, graphql.clock, settings.settlement_poll_seconds)
+    upload = SettlementUpload(
+        authenticate=graphql.authenticate,
+        limits=graphql.limits,
+        uow_factory=writes,
+        clock=graphql.clock,
+        max_bytes=settings.settlement_max_bytes,
+        queued=worker.wake,
+    )
     # The only HTML page is GraphiQL's: its policy comes from the page as shipped. GraphiQL adds
     # <style> elements as it runs, so its styles cannot be pinned by hash.
     html_policy = page_policy(PAGE_HTML, runtime_styles=True) if settings.graphiql else DATA_POLICY
     routes: list[Route | Mount] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/settlements", upload, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz(lambda: not_ready_reason(db.read_engine))),
     ]
@@ -233,7 +260,9 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         middleware=[
             Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
             Middleware(RequestIdMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, own_limits={"/settlements"}
+            ),
         ],
         lifespan=lifespan,
     )

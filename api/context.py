@@ -14,7 +14,7 @@ from api.loaders import Loaders
 from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.ports import PurchaseLists, ReadModel, UnitOfWork
+from domain.ports import PurchaseLists, ReadModel, SettlementImportReader, StatementReader, UnitOfWork
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Context:
     purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock
+    settlement_imports: SettlementImportReader
+    statements: StatementReader
     # An admin's reads of members' personal data in this request, audited in batches (personal_reads).
     personal_reads: DataLoader[tuple[int, str], None] | None = None
 

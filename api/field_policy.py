@@ -214,6 +214,8 @@ POLICY: dict[str, TypePolicy] = {
         why=ANSWER,
         fields={"availablePoints": seen_by(merchant=FULL)},  # it holds the member's one-time code
     ),
+    "SettlementImport": reached("from settlementImport, which answers only the merchant that uploaded it"),
+    "SettlementLineError": reached("inside SettlementImport.errors, the uploading merchant's own"),
     "Query": reached(ROOT),
     "Mutation": reached(ROOT),
 }
@@ -258,6 +260,11 @@ for _name in [
     "PurchaseTotals",
     "RefundTotals",
     "MoneyTotal",
+    "PointValue",
+    "PartnerStatement",  # partnerStatement: admins and the partner itself
+    "MerchantStatement",  # merchantStatement: admins and the merchant itself
+    "StatementLine",
+    "StatementTotal",
 ]:
     POLICY[_name] = reached()
 POLICY["PageInfo"] = reached(STRUCTURE)
@@ -269,7 +276,7 @@ _ANSWERS = (
     "LockMemberPayload OpenRedPacketPayload PauseOfferPayload PostPurchasePayload "
     "QualifyPurchasePayload RedeemRewardPayload RefundPurchasePayload "
     "ResumeOfferPayload TransferPointsPayload UnlinkMerchantPayload UnlockMemberPayload UpdateOfferPayload "
-    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload "
+    "CreateSegmentPayload UpdateSegmentPayload ArchiveSegmentPayload ExportSegmentPayload "
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload"

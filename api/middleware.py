@@ -7,6 +7,7 @@ import base64
 import hashlib
 import re
 import uuid
+from collections.abc import Collection
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
@@ -171,12 +172,13 @@ class BodyTooLarge(Exception):
 class BodySizeLimitMiddleware:
     """Answer 413 when the declared or actual body exceeds the cap, before anything parses it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, own_limits: Collection[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limits = frozenset(own_limits)  # paths that cap their body themselves, with a typed answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.own_limits:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

@@ -54,6 +54,10 @@ class IsAdminOrMerchant(_HasRole):
     roles = frozenset({Role.ADMIN, Role.MERCHANT})
 
 
+class IsAdminOrPartner(_HasRole):
+    roles = frozenset({Role.ADMIN, Role.PARTNER})
+
+
 class IsAdminOrMember(_HasRole):
     roles = frozenset({Role.ADMIN, Role.MEMBER})
 
@@ -62,6 +66,7 @@ ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
 MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsMember]
 MERCHANT: list[type[BasePermission]] = [IsAuthenticated, IsMerchant]
 MERCHANT_OR_PROCESSOR: list[type[BasePermission]] = [IsAuthenticated, IsMerchantOrProcessor]
-ADMIN_OR_MERCHANT: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrMerchant]
 ADMIN_OR_MEMBER: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrMember]
 AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]
+ADMIN_OR_PARTNER: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrPartner]
+ADMIN_OR_MERCHANT: list[type[BasePermission]] = [IsAuthenticated, IsAdminOrMerchant]

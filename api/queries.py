@@ -17,6 +17,7 @@ from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
 from api.types.links import MerchantLink
 from api.types.members import Member, load_member
+from api.types.nodes import not_found
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import After, First, connection
 from api.types.purchase_lists import (
@@ -29,6 +30,7 @@ from api.types.purchase_lists import (
     merchant_refunds,
 )
 from api.types.security import AuditLogEntry, AuditLogFilter, SecurityEvent
+from api.types.settlement_imports import SettlementImport
 from api.types.tiers import Tier
 from domain import validation
 from domain.audit import AuditFilter
@@ -317,6 +319,28 @@ class Query:
             key=lambda link: link.member_id,
             node=MerchantLink.from_domain,
         )
+
+    @strawberry.field(
+        permission_classes=MERCHANT,
+        description="A settlement file's import (uploaded with POST /settlements): its progress and the "
+        "lines not posted. The MERCHANT that uploaded it; any other id is NOT_FOUND.",
+    )
+    async def settlement_import(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The import's id, as the upload answered it.")
+        ],
+    ) -> SettlementImport | None:
+        import_id = try_decode_id(id, "SettlementImport")
+        found = (
+            None if import_id is None else await info.context.settlement_imports.settlement_import(import_id)
+        )
+        actor = info.context.actor
+        # Another merchant's import is answered as one that does not exist: no existence oracle.
+        if found is None or actor is None or found.merchant_id != actor.merchant_id:
+            raise not_found()
+        return SettlementImport.from_domain(found)
 
     @strawberry.field(
         permission_classes=ADMIN, description="Lockouts and other refusals, newest first (ADMIN)."

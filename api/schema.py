@@ -48,6 +48,7 @@ from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
 from api.types.scalars import SCALARS
+from api.types.statements import StatementQueries
 from api.types.tiers import Tier
 
 
@@ -73,7 +74,9 @@ class Mutation(
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
-class Query(QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries):
+class Query(
+    QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries, StatementQueries
+):
     pass
 
 

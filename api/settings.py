@@ -90,6 +90,11 @@ class Settings:
     max_query_tokens: int = 2000
     max_aliases: int = 15
     max_body_bytes: int = 1_000_000
+    # Settlement files (POST /settlements) are capped on their own: a day's file is larger than any
+    # GraphQL request. The app's worker posts them unless turned off (then `scripts/jobs settlements`).
+    settlement_max_bytes: int = 20_000_000
+    settlement_worker: bool = True
+    settlement_poll_seconds: float = 5.0
     cost_budgets: CostBudgets = field(default_factory=CostBudgets)
     # Queries running longer are cancelled (mutations are not: see api/cost.py).
     request_timeout_seconds: float = 10.0
@@ -261,6 +266,9 @@ class Settings:
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "2000")),
             max_aliases=int(env.get("MAX_ALIASES", "15")),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "1000000")),
+            settlement_max_bytes=int(env.get("SETTLEMENT_MAX_BYTES", "20000000")),
+            settlement_worker=_flag(env.get("SETTLEMENT_WORKER", "true")),
+            settlement_poll_seconds=float(env.get("SETTLEMENT_POLL_SECONDS", "5")),
             cost_budgets=CostBudgets(
                 **{
                     role: int(env.get(f"COST_BUDGET_{role.upper()}", default))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +34,9 @@ class Programme:
     dormant_after_days: int = 365  # a member with no activity this long is DORMANT
     tier_window_months: int = 12  # tiers qualify on points or spend over this rolling window
     tier_grace_days: int = 30  # below its tier at an evaluation, a member keeps it this long
+    # What one point is worth, in currency units (CNY 0.01: a fen), per currency; statements value
+    # points with it (domain/statements.py). A currency without one values points at nothing.
+    point_values: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def currencies(self) -> frozenset[str]:

@@ -11,12 +11,13 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from domain import member_links
+from domain.errors import ErrorCode
 from domain.merchants import Channel
 from domain.money import MAX_INT, MINOR_UNITS, Money
 
@@ -35,6 +36,9 @@ class SettlementLine:
 class BadLine:
     line_no: int
     message: str
+    # What kind of refusal, for reports a program reads; the message already says it to a person,
+    # so two reports of one line compare by line and message.
+    code: ErrorCode = field(default=ErrorCode.VALIDATION, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,7 @@ class Catalogue:
             tier_window_months=settings.tier_window_months,
             tier_grace_days=settings.tier_grace_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
+            point_values={r.currency: Decimal(r.point_value) for r in rates if r.point_value is not None},
         )
 
     async def _load_merchant(self, merchant_id: int) -> Merchant | None:

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import BindParameter
 
+from domain.merchants import MerchantCategory
 from domain.profiles import LONGEST_WINDOW, window_start
 from domain.segments import AllOf, AnyOf, Condition, Not, Operator, Rule, RuleContext, SegmentField
 from persistence.tables import (
@@ -57,10 +58,33 @@ FACTS: FromClause = (
     .outerjoin(member_profiles, member_profiles.c.member_id == members.c.id)
     .outerjoin(tiers, tiers.c.id == members.c.tier_id)
 )
+# A category's figures joined once per category a rule names (a hash join over the whole population,
+# where a subquery per member would be a lookup per member).
+_BY_CATEGORY = {c: member_category_profiles.alias(f"category_{c.value.lower()}") for c in MerchantCategory}
+
+
+def facts(rule: Rule) -> FromClause:
+    """FACTS with the category figures the rule reads."""
+    joined = FACTS
+    for category in sorted(_categories(rule), key=lambda c: c.value):
+        figures = _BY_CATEGORY[category]
+        joined = joined.outerjoin(
+            figures,
+            and_(figures.c.member_id == m.id, figures.c.category == literal(category.value, String())),
+        )
+    return joined
+
+
+def _categories(rule: Rule) -> set[MerchantCategory]:
+    if isinstance(rule, AllOf | AnyOf):
+        return set().union(*(_categories(r) for r in rule.rules))
+    if isinstance(rule, Not):
+        return _categories(rule.rule)
+    return {rule.category} if rule.category is not None else set()
 
 
 def condition(rule: Rule, ctx: RuleContext) -> ColumnElement[bool]:
-    """The rule as a WHERE condition over FACTS."""
+    """The rule as a WHERE condition over `facts(rule)`."""
     if isinstance(rule, AllOf):
         return and_(true(), *(condition(r, ctx) for r in rule.rules))
     if isinstance(rule, AnyOf):
@@ -154,15 +178,11 @@ def _number(c: Condition) -> ColumnElement[Any]:
         SegmentField.BIRTH_YEAR: m.birth_year,
     }
     if c.field.per_category:
-        assert c.category is not None
-        cc = member_category_profiles.c
-        column = cc.purchases_90 if c.field is SegmentField.CATEGORY_PURCHASES_90D else cc.spend_365
-        found = (
-            select(column)
-            .where(cc.member_id == m.id, cc.category == literal(c.category.value, String()))
-            .scalar_subquery()
+        assert c.category is not None  # joined by `facts`
+        figures = _BY_CATEGORY[c.category].c
+        return func.coalesce(
+            figures.purchases_90 if c.field is SegmentField.CATEGORY_PURCHASES_90D else figures.spend_365, 0
         )
-        return func.coalesce(found, 0)
     return func.coalesce(columns[c.field], 0)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -87,6 +88,7 @@ class ProgrammeCurrencyRow(Base):
     __tablename__ = "programme_currencies"
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     points_per_unit: Mapped[str] = mapped_column(String(24))  # a Decimal, kept exact as text
+    point_value: Mapped[str | None] = mapped_column(String(24))  # one point in currency units, as text
 
 
 class PartnerBrandRow(Base):
@@ -232,6 +234,8 @@ class PurchaseRow(Base):
             postgresql_where=text("points_pending > 0"),
             sqlite_where=text("points_pending > 0"),
         ),
+        # A merchant's statement reads its purchases, refunds and captures recorded in a period.
+        Index("ix_purchases_merchant_id_created_at", "merchant_id", "created_at"),
         CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
         CheckConstraint("points_refunded <= points_earned", name="points_refund_within_earned"),
     )
@@ -260,6 +264,8 @@ class RefundRow(Base):
     __table_args__ = (
         Index("ix_refunds_member_id_id", "member_id", "id"),
         Index("ix_refunds_merchant_id_reference", "merchant_id", "reference"),
+        Index("ix_refunds_merchant_id_created_at", "merchant_id", "created_at"),
+        Index("ix_refunds_created_at", "created_at"),  # a funder's statement: the period's refunds
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -280,6 +286,7 @@ class RedemptionRow(Base):
     __tablename__ = "redemptions"
     __table_args__ = (
         Index("ix_redemptions_member_id_id", "member_id", "id"),
+        Index("ix_redemptions_merchant_id_finalized_at", "merchant_id", "finalized_at"),
         # The hold-release job looks for authorized holds past their expiry.
         Index(
             "ix_redemptions_hold_expires_at_authorized",
@@ -349,7 +356,9 @@ class MemberProfileRow(Base):
     windows from its day counters, and the days its idleness and membership count from."""
 
     __tablename__ = "member_profiles"
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    # Derived data, rewritten whole by a full refresh: no foreign key to check on every row (members
+    # are never deleted, only pseudonymised).
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
     purchases_30: Mapped[int] = mapped_column(Integer)
     purchases_90: Mapped[int] = mapped_column(Integer)
     purchases_365: Mapped[int] = mapped_column(Integer)
@@ -365,7 +374,7 @@ class MemberCategoryProfileRow(Base):
     """A member's purchases and spend at merchants of one category, as of the last refresh."""
 
     __tablename__ = "member_category_profiles"
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)  # derived: no foreign key
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
     purchases_90: Mapped[int] = mapped_column(Integer)
     spend_365: Mapped[int] = mapped_column(BigInteger)
@@ -608,7 +617,10 @@ class PurchaseAwardRow(Base):
     """What one offer gave one purchase, at the offer version it used."""
 
     __tablename__ = "purchase_awards"
-    __table_args__ = (Index("ix_purchase_awards_offer_id", "offer_id"),)
+    __table_args__ = (
+        Index("ix_purchase_awards_offer_id", "offer_id"),
+        Index("ix_purchase_awards_created_at", "created_at"),  # statements read a period's awards
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -761,6 +773,43 @@ class SecurityEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SettlementImportRow(Base):
+    """A settlement file a merchant uploaded, kept as sent, and how far its posting has come."""
+
+    __tablename__ = "settlement_imports"
+    # The workers look for queued imports and lapsed leases, oldest first.
+    __table_args__ = (Index("ix_settlement_imports_status_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    status: Mapped[str] = mapped_column(String(10))
+    format: Mapped[str] = mapped_column(String(5))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    total_lines: Mapped[int] = mapped_column(BigInteger)
+    cursor_line: Mapped[int] = mapped_column(BigInteger, default=0)  # the last physical line posted
+    lines_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    worker: Mapped[str | None] = mapped_column(String(40))  # who holds the lease, while RUNNING
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure: Mapped[str | None] = mapped_column(Text)
+
+
+class SettlementImportErrorRow(Base):
+    """A line of an import that was not posted, and why."""
+
+    __tablename__ = "settlement_import_errors"
+    import_id: Mapped[int] = mapped_column(ForeignKey("settlement_imports.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+
+
 def _table(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
@@ -810,6 +859,8 @@ security_events = _table(SecurityEventRow)
 risk_rules = _table(RiskRuleRow)
 risk_counters = _table(RiskCounterRow)
 risk_reviews = _table(RiskReviewRow)
+settlement_imports = _table(SettlementImportRow)
+settlement_import_errors = _table(SettlementImportErrorRow)
 
 # Lists newest first (persistence/queries/purchase_lists.py): a page is one range of these indexes,
 # however long the history. The member's also serves tier qualification's rolling window.

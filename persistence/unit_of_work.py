@@ -40,6 +40,7 @@ from persistence.repositories.refunds import SqlRefundRepository
 from persistence.repositories.risk import SqlRiskRepository
 from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.segments import SqlSegmentRepository
+from persistence.repositories.settlement_imports import SqlSettlementImportRepository
 from persistence.repositories.tiers import SqlTierRepository
 
 
@@ -81,6 +82,7 @@ class SqlAlchemyUnitOfWork:
         self.tiers = SqlTierRepository(conn, catalogue)
         self.audit = SqlAuditLog(conn)
         self.security_events = SqlSecurityEventLog(conn)
+        self.settlement_imports = SqlSettlementImportRepository(conn)
         self.risk = SqlRiskRepository(conn, catalogue)
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
         self.segments = SqlSegmentRepository(conn)

@@ -1,6 +1,7 @@
 """`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
 points mature, lapsed POS holds are released, lots expire, tiers are evaluated, idle members become
-dormant.
+dormant; and uploaded settlement files are posted (`settlements`, which the server's own worker
+also does unless SETTLEMENT_WORKER=false).
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
+from uuid import uuid4
 
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +37,8 @@ from domain.services.expiry import run_expiry
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
 from domain.services.profiles import prune_activity
+from domain.services.segments import run_segment_refresh
+from domain.services.settlement_imports import run_settlement_imports
 from domain.services.tiers import run_tier_evaluation
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
@@ -84,9 +88,21 @@ async def _dormancy(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.members:,} members now dormant"
 
 
+async def _segments(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_segment_refresh(uow, clock, progress=progress)
+    how = "full" if run.full else "incremental"
+    return f"{how}: {run.members:,} members' figures re-read, {run.segments:,} segments matched"
+
+
 async def _profiles(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     run = await prune_activity(uow, clock, progress)
     return f"{run.rows:,} profile counters of {run.days:,} days past their retention dropped"
+
+
+async def _settlements(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    # A worker of its own for this run; imports another worker holds are left to it.
+    run = await run_settlement_imports(uow, clock, progress, worker=f"jobs-{uuid4().hex}")
+    return f"{run.lines:,} lines of {run.imports:,} settlement files posted"
 
 
 JOBS = {
@@ -125,10 +141,23 @@ JOBS = {
             _dormancy,
         ),
         Job(
+            "segments",
+            "members",
+            "SELECT count(*) FROM members",
+            _segments,
+        ),
+        Job(
             "profiles",
             "days",
             "SELECT count(DISTINCT day) FROM member_activity_days WHERE day < :retained",
             _profiles,
+        ),
+        Job(
+            "settlements",
+            "lines",
+            "SELECT coalesce(sum(total_lines - lines_done), 0) FROM settlement_imports"
+            " WHERE status IN ('QUEUED', 'RUNNING')",
+            _settlements,
         ),
     )
 }

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from api.app import migration_keys, open_database
 from api.settings import Settings
+from domain import segments as sg
 from domain.actors import Actor, Role
 from domain.clock import Clock, FixedClock, SystemClock
 from domain.commands import (
@@ -75,6 +76,7 @@ from domain.services.programme import UpdateProgramme, update_programme
 from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward
 from domain.services.refunds import refund_purchase
+from domain.services.segments import CreateSegment, create_segment, run_segment_refresh
 from domain.services.tiers import create_tier, run_tier_evaluation
 from domain.services.transfers import transfer_points
 from persistence import tables as tables_module
@@ -345,6 +347,52 @@ async def seed(database: Database, clock: Clock) -> None:
         uow=s.uow(),
         clock=s.clock,
     )
+    await _segments(s, clock)
+
+
+async def _segments(s: Seeder, clock: Clock) -> None:
+    """Segments a marketer would keep, matched over today's profiles by a full refresh."""
+    s.at(clock.now())
+    await run_segment_refresh(s.uow, s.clock, full=True)
+    for name, description, rule in DEMO_SEGMENTS:
+        await create_segment(CreateSegment(name, description, rule), actor=ADMIN, uow=s.uow(), clock=s.clock)
+
+
+_F, _OP = sg.SegmentField, sg.Operator
+DEMO_SEGMENTS: list[tuple[str, str, sg.Rule]] = [
+    (
+        "Frequent diners",
+        "A dining purchase a week or more over 90 days, still buying.",
+        sg.AllOf(
+            (
+                sg.Condition(_F.CATEGORY_PURCHASES_90D, _OP.GTE, number=12, category=MerchantCategory.DINING),
+                sg.Condition(_F.LIFECYCLE_STAGE, _OP.IN, values=("NEW", "ACTIVE")),
+            )
+        ),
+    ),
+    (
+        "Travellers at risk",
+        "Spent 1,000.00 or more on travel this year, but one trip or none in the last 90 days.",
+        sg.AllOf(
+            (
+                sg.Condition(
+                    _F.CATEGORY_SPEND_365D, _OP.GTE, number=100_000, category=MerchantCategory.TRAVEL
+                ),
+                sg.Condition(_F.CATEGORY_PURCHASES_90D, _OP.LTE, number=1, category=MerchantCategory.TRAVEL),
+            )
+        ),
+    ),
+    (
+        "High-value dormant",
+        "Spent 1,000.00 or more in a year, now idle: a win-back audience.",
+        sg.AllOf(
+            (
+                sg.Condition(_F.SPEND_365D, _OP.GTE, number=100_000),
+                sg.Condition(_F.LIFECYCLE_STAGE, _OP.IN, values=("AT_RISK", "DORMANT", "CHURNED")),
+            )
+        ),
+    ),
+]
 
 
 def _plan_members(rng: random.Random) -> list[PlannedMember]:

@@ -28,6 +28,18 @@ describe_values(
 ExpiryPolicy = dp.ExpiryPolicy
 
 
+@strawberry.type(description="What one point is worth in a currency (statements value points with it).")
+class PointValue:
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    value: str = strawberry.field(description="One point in currency units, a decimal (CNY 0.01: one fen).")
+
+
+@strawberry.input(description="What one point is worth in a currency the programme accepts.")
+class PointValueInput:
+    currency: str = strawberry.field(description="ISO 4217 code of an accepted currency.")
+    value: str = strawberry.field(description="A decimal from 0 to 1000, at most 6 decimal places.")
+
+
 @strawberry.type(description="How the programme runs the points lifecycle.")
 class ProgrammeSettings:
     name: str = strawberry.field(description="The programme's name.")
@@ -48,6 +60,9 @@ class ProgrammeSettings:
     )
     tier_grace_days: int = strawberry.field(description="Days a member below its tier keeps it.")
     currencies: list[str] = strawberry.field(description="ISO 4217 codes purchases may be in.")
+    point_values: list[PointValue] = strawberry.field(
+        description="What one point is worth, per currency that has a value set."
+    )
 
     @classmethod
     def from_domain(cls, p: dp.Programme) -> ProgrammeSettings:
@@ -62,6 +77,7 @@ class ProgrammeSettings:
             tier_window_months=p.tier_window_months,
             tier_grace_days=p.tier_grace_days,
             currencies=sorted(p.currencies),
+            point_values=[PointValue(currency=c, value=str(v)) for c, v in sorted(p.point_values.items())],
         )
 
 
@@ -90,6 +106,9 @@ class UpdateProgrammeInput:
     )
     tier_grace_days: int | None = strawberry.field(
         default=None, description="Days a member below its tier keeps it."
+    )
+    point_values: list[PointValueInput] | None = strawberry.field(
+        default=None, description="What one point is worth, per currency named; others keep theirs."
     )
 
 
@@ -127,6 +146,7 @@ class ProgrammeMutations:
             dormant_after_days=input.dormant_after_days,
             tier_window_months=input.tier_window_months,
             tier_grace_days=input.tier_grace_days,
+            point_values=tuple((v.currency, v.value) for v in input.point_values or ()),
         )
         programme, errors = await run_use_case(
             info, lambda actor, uow, clock: update_programme(command, actor=actor, uow=uow, clock=clock)

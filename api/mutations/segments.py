@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated
 
 import strawberry
@@ -11,7 +13,7 @@ from api.context import Info
 from api.errors import UserError, bad_input
 from api.mutations.payload import run_use_case
 from api.permissions import ADMIN
-from api.types.ids import decode_id
+from api.types.ids import decode_id, encode_id
 from api.types.members import Member
 from api.types.pagination import After, First, connection
 from api.types.segments import Segment, SegmentPreview, SegmentRuleInput, SegmentStatus, to_rule
@@ -23,6 +25,7 @@ from domain.services.segments import (
     UpdateSegment,
     archive_segment,
     create_segment,
+    export_segment,
     update_segment,
 )
 from domain.tiers import entry_tier
@@ -67,6 +70,21 @@ class CreateSegmentPayload:
 class UpdateSegmentPayload:
     segment: Segment | None = strawberry.field(description="Null when errors is not empty.")
     errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.input(description="The segment whose members to export.")
+class ExportSegmentInput:
+    segment_id: relay.GlobalID = strawberry.field(description="The segment's global id.")
+
+
+@strawberry.type(description="The segment's members as CSV, or why there is none.")
+class ExportSegmentPayload:
+    csv: str | None = strawberry.field(
+        description="A header line `member_id,external_ref`, then one line per member by member id (global "
+        "ids; no contact data). Null when errors is not empty."
+    )
+    members: int | None = strawberry.field(description="How many lines follow the header.")
+    errors: list[UserError] = strawberry.field(description="Why there is none; empty on success.")
 
 
 @strawberry.type(description="The archived segment, or why nothing changed.")
@@ -162,6 +180,28 @@ class SegmentMutations:
             info, lambda actor, uow, clock: update_segment(command(), actor=actor, uow=uow, clock=clock)
         )
         return UpdateSegmentPayload(segment=Segment.from_domain(updated) if updated else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="A segment's members as CSV (up to 100,000; page Segment.members beyond); each export "
+        "is audited (ADMIN).",
+    )
+    async def export_segment(
+        self, info: Info, input: Annotated[ExportSegmentInput, strawberry.argument(description="Which.")]
+    ) -> ExportSegmentPayload:
+        exported, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: export_segment(
+                decode_id(input.segment_id, "Segment", "segmentId"), actor=actor, uow=uow, clock=clock
+            ),
+        )
+        if exported is None:
+            return ExportSegmentPayload(csv=None, members=None, errors=errors)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["member_id", "external_ref"])
+        writer.writerows((str(encode_id("Member", member_id)), ref) for member_id, ref in exported.members)
+        return ExportSegmentPayload(csv=out.getvalue(), members=len(exported.members), errors=[])
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Stop refreshing a segment, keeping it for the record (ADMIN)."

@@ -25,6 +25,8 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import RefreshMark, SegmentRepository
+from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
+from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -54,6 +56,9 @@ __all__ = [
     "RiskRepository",
     "SecurityEventLog",
     "SegmentRepository",
+    "SettlementImportReader",
+    "SettlementImportRepository",
+    "StatementReader",
     "StoredResponse",
     "TierRepository",
     "TransferRepository",

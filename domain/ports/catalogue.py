@@ -65,3 +65,7 @@ class ProgrammeRepository(Protocol):
     async def update(self, settings: Mapping[str, object]) -> None:
         """Change the named lifecycle settings (fields of Programme; not the name or earn rates)."""
         ...
+
+    async def set_point_values(self, values: Mapping[str, Decimal]) -> None:
+        """Set what one point is worth in each named currency (one the programme accepts)."""
+        ...

@@ -23,6 +23,7 @@ from domain.ports.redemptions import RedemptionCodeRepository, RedemptionReposit
 from domain.ports.refunds import RefundRepository
 from domain.ports.risk import RiskRepository
 from domain.ports.segments import SegmentRepository
+from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
 
 
@@ -74,6 +75,8 @@ class UnitOfWork(Protocol):
     def profiles(self) -> ProfileRepository: ...
     @property
     def segments(self) -> SegmentRepository: ...
+    @property
+    def settlement_imports(self) -> SettlementImportRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

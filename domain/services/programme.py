@@ -1,9 +1,10 @@
 """The programme's lifecycle settings, changed by an admin: return window, validity and expiry rule,
-transfer limit, POS hold length, dormancy, and the tier window and grace."""
+transfer limit, POS hold length, dormancy, the tier window and grace, and what a point is worth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from decimal import Decimal
 
 from domain import validation
 from domain.actors import Actor, Role
@@ -13,6 +14,7 @@ from domain.ports import UnitOfWork
 from domain.programme import ExpiryPolicy, Programme
 from domain.services.admin import audit_event
 from domain.services.common import require_role
+from domain.statements import parse_point_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class UpdateProgramme:
     dormant_after_days: int | None = None
     tier_window_months: int | None = None
     tier_grace_days: int | None = None
+    # (currency, what one point is worth in it), as given: a decimal in currency units.
+    point_values: tuple[tuple[str, str], ...] = ()
 
 
 # (lowest, highest) accepted, and the input field each setting comes from.
@@ -42,8 +46,12 @@ _RANGES: dict[str, tuple[int, int, str]] = {
 
 
 def _checked(cmd: UpdateProgramme) -> dict[str, object]:
-    changes = {f.name: getattr(cmd, f.name) for f in fields(cmd) if getattr(cmd, f.name) is not None}
-    if not changes:
+    changes = {
+        f.name: getattr(cmd, f.name)
+        for f in fields(cmd)
+        if f.name != "point_values" and getattr(cmd, f.name) is not None
+    }
+    if not changes and not cmd.point_values:
         raise Validation("name at least one setting to change", ())
     for name, (low, high, field) in _RANGES.items():
         value = changes.get(name)
@@ -63,9 +71,28 @@ async def update_programme(cmd: UpdateProgramme, *, actor: Actor, uow: UnitOfWor
     now = clock.now()
     async with uow:
         before = await uow.programme.get()
+        values = _point_values(cmd.point_values, before)
         # Only the settings given are written: two admins changing different ones both stand.
-        await uow.programme.update(changes)
+        if changes:
+            await uow.programme.update(changes)
+        if values:
+            await uow.programme.set_point_values(values)
         after = await uow.programme.get()
         await uow.audit.record(audit_event(actor, "updateProgramme", "Programme", 1, before, after, now))
         await uow.commit()
     return after
+
+
+def _point_values(given: tuple[tuple[str, str], ...], programme: Programme) -> dict[str, Decimal]:
+    """The point values to set, each in a currency the programme accepts (VALIDATION otherwise)."""
+    values: dict[str, Decimal] = {}
+    for raw_currency, raw_value in given:
+        currency = raw_currency.strip().upper()
+        if currency not in programme.currencies:
+            raise Validation(
+                f"the programme accepts {sorted(programme.currencies)}", ("pointValues", "currency")
+            )
+        if currency in values:
+            raise Validation(f"{currency} is given twice", ("pointValues", "currency"))
+        values[currency] = parse_point_value(raw_value, ("pointValues", "value"))
+    return values

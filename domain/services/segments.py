@@ -31,6 +31,7 @@ from domain.tiers import entry_tier
 
 BATCH = 5_000
 MAX_LIST = 100_000  # externalRefs in one static segment's list
+MAX_EXPORT = 100_000  # members in one CSV export
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,38 @@ async def archive_segment(segment_id: int, *, actor: Actor, uow: UnitOfWork, clo
         await uow.audit.record(audit_event(actor, "archiveSegment", "Segment", after.id, before, after, now))
         await uow.commit()
     return after
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """What the audit log keeps of an export: how many members, of which version."""
+
+    members: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentExport:
+    segment: Segment
+    members: list[tuple[int, str]]  # (member id, externalRef), by member id
+
+
+async def export_segment(segment_id: int, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> SegmentExport:
+    """The segment's members for a CSV file (their ids and externalRefs, no contact data); each export
+    is audited with its size. Refused over MAX_EXPORT members: page `Segment.members` instead."""
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    async with uow:
+        segment = await _segment(uow, segment_id)
+        found = await uow.segments.member_refs(segment.id, MAX_EXPORT + 1)
+        if len(found) > MAX_EXPORT:
+            raise Validation(f"over {MAX_EXPORT:,} members: page Segment.members instead", ("segmentId",))
+        exported = Exported(len(found), segment.version)
+        await uow.audit.record(
+            audit_event(actor, "exportSegment", "Segment", segment.id, None, exported, now)
+        )
+        await uow.commit()
+    return SegmentExport(segment, found)
 
 
 async def run_segment_refresh(

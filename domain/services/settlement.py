@@ -8,7 +8,7 @@ Each line is idempotent per (merchant, reference): a re-run of the same file add
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +17,7 @@ from domain import member_links
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
-from domain.errors import DomainError, MemberLocked, NotFound
+from domain.errors import DomainError, ErrorCode, MemberLocked, NotFound
 from domain.ledger import JournalEntry
 from domain.lots import NewLot
 from domain.members import MemberStatus
@@ -53,10 +53,16 @@ class _Accepted:
 
 
 async def import_settlement_batch(
-    lines: Sequence[SettlementLine], *, actor: Actor, uow: UnitOfWork, clock: Clock
+    lines: Sequence[SettlementLine],
+    *,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+    record: Callable[[UnitOfWork, BatchOutcome], Awaitable[None]] | None = None,
 ) -> BatchOutcome:
     """Post the lines that pass every check; report the others. Raises only when the whole batch
-    cannot be posted (the caller is not a merchant, or its merchant does not exist)."""
+    cannot be posted (the caller is not a merchant, or its merchant does not exist). `record` writes
+    the outcome in the batch's own transaction (an import's progress), so the two commit together."""
     require_role(actor, Role.MERCHANT)
     if actor.merchant_id is None:
         raise NotFound("the token names no merchant")
@@ -199,14 +205,17 @@ async def import_settlement_batch(
         earned_nothing = {a.member_id for a in to_post if not a.earned.points}
         for member_id in sorted(earned_nothing - {a.member_id for a in to_post if a.earned.points}):
             await uow.members.record_activity(member_id, now)
+        rejected.sort(key=lambda bad: bad.line_no)
+        outcome = BatchOutcome(
+            posted=len(to_post),
+            duplicates=duplicates,
+            rejected=tuple(rejected),
+            points=sum(a.earned.points for a in to_post),
+        )
+        if record is not None:
+            await record(uow, outcome)
         await uow.commit()
-    rejected.sort(key=lambda bad: bad.line_no)
-    return BatchOutcome(
-        posted=len(to_post),
-        duplicates=duplicates,
-        rejected=tuple(rejected),
-        points=sum(a.earned.points for a in to_post),
-    )
+    return outcome
 
 
 async def _tier_multipliers(uow: UnitOfWork, member_ids: list[int]) -> dict[int, Decimal]:
@@ -322,10 +331,11 @@ def _summed(claims: Sequence[CounterClaim], sign: int = 1) -> list[CounterClaim]
 def _duplicate_or_reject(line: SettlementLine, same_request: bool, rejected: list[BadLine]) -> int:
     if same_request:
         return 1
-    rejected.append(BadLine(line.line_no, "reference: already imported with different details"))
+    message = "reference: already imported with different details"
+    rejected.append(BadLine(line.line_no, message, ErrorCode.IDEMPOTENCY_KEY_REUSED))
     return 0
 
 
 def _bad(line: SettlementLine, error: DomainError) -> BadLine:
     field = error.field[-1] if error.field else "line"
-    return BadLine(line.line_no, f"{field}: {error.message}")
+    return BadLine(line.line_no, f"{field}: {error.message}", error.code)

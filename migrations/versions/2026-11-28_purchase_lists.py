@@ -1,7 +1,7 @@
 """purchase lists
 
 Revision ID: 3e7b91c4d2a6
-Revises: 5d2a8c4e7b19
+Revises: 5d2f8b1c7e34
 Create Date: 2026-11-28 00:00:00+00:00
 
 Indexes for the lists newest first: a member's purchases and a merchant's purchases and refunds on
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3e7b91c4d2a6"
-down_revision: str | Sequence[str] | None = "5d2a8c4e7b19"
+down_revision: str | Sequence[str] | None = "5d2f8b1c7e34"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -36,7 +36,6 @@ def upgrade() -> None:
         sa.Column("enrolled_on", sa.Date(), nullable=False),
         sa.Column("idle_since", sa.Date(), nullable=False),
         sa.Column("refreshed_on", sa.Date(), nullable=False),
-        _member_fk("member_profiles"),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_profiles")),
     )
     op.create_table(
@@ -45,7 +44,6 @@ def upgrade() -> None:
         sa.Column("category", sa.String(20), nullable=False),
         sa.Column("purchases_90", sa.Integer(), nullable=False),
         sa.Column("spend_365", sa.BigInteger(), nullable=False),
-        _member_fk("member_category_profiles"),
         sa.PrimaryKeyConstraint("member_id", "category", name=op.f("pk_member_category_profiles")),
     )
     op.create_table(

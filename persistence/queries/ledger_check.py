@@ -33,6 +33,11 @@ The invariants (the ledger's contract; see DESIGN.md "Points are money"):
   OFFER_USAGE_MISMATCH     an offer's counters == what its awards gave less what refunds gave back
                            (the definition campaignReport's totals follow too)
   AWARD_FUNDING_MISMATCH   every award's funding rows add up to what it gave
+  FUNDING_JOURNAL_MISMATCH per purchase and merchant or partner funder, its award_funding points ==
+                           what the purchase's EARN entry took from the funder's account, and what
+                           the purchase's refunds and rejection gave back to that account is between
+                           0 and that (statements read awards from award_funding and returns from
+                           the journal: this is what makes them add up to the funding accounts)
   AWARD_REFUND_OUT_OF_RANGE  refunds gave back from an award between 0 and what it gave (points and
                            money), so every net figure of campaignReport is between 0 and the gross
   AUDIT_ROW_ALTERED / AUDIT_CHAIN_BROKEN / AUDIT_HEAD_MISMATCH
@@ -99,6 +104,7 @@ class ViolationKind(StrEnum):
     ENTRY_MISSING = "ENTRY_MISSING"
     OFFER_USAGE_MISMATCH = "OFFER_USAGE_MISMATCH"
     AWARD_FUNDING_MISMATCH = "AWARD_FUNDING_MISMATCH"
+    FUNDING_JOURNAL_MISMATCH = "FUNDING_JOURNAL_MISMATCH"
     AWARD_REFUND_OUT_OF_RANGE = "AWARD_REFUND_OUT_OF_RANGE"
     AUDIT_ROW_ALTERED = "AUDIT_ROW_ALTERED"
     AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN"
@@ -165,6 +171,7 @@ async def verify_ledger(engine: AsyncEngine, *, limit_per_check: int | None = No
             checker.facts_without_entries,
             checker.offer_usage,
             checker.award_funding,
+            checker.funding_journal,
             checker.award_refunds,
             checker.reviews,
         ):
@@ -227,6 +234,7 @@ _ORIGIN_TABLES = {
     OriginType.REFUND.value: refunds,
 }
 _DEBT = AccountKind.MEMBER_DEBT.value
+_FUNDER_KINDS = [AccountKind.MERCHANT_FUNDING.value, AccountKind.PARTNER_FUNDING.value]
 _REVIEW = AccountKind.MEMBER_REVIEW.value
 
 
@@ -712,6 +720,90 @@ class _Checker:
                 ViolationKind.AWARD_FUNDING_MISMATCH,
                 f"award {row.id} is not funded for exactly what it gave",
                 member_id=row.member_id,
+            )
+
+    # (j') award funding rows agree with the funding accounts' journal lines, per purchase and funder.
+    async def funding_journal(self) -> None:
+        a, f, e, j = purchase_awards.c, award_funding.c, journal_entries.c, journal_lines.c
+        account = case(
+            (f.funder_kind == "MERCHANT", AccountKind.MERCHANT_FUNDING.value),
+            else_=AccountKind.PARTNER_FUNDING.value,
+        )
+        funded = (
+            select(
+                a.purchase_id.label("purchase_id"),
+                account.label("kind"),
+                f.funder_id.label("owner"),
+                f.points,
+            )
+            .join(award_funding, f.award_id == a.id)
+            .where(f.funder_kind.in_(["MERCHANT", "PARTNER"]))
+        )
+        funders = j.account_kind.in_(_FUNDER_KINDS)
+        earned = (
+            select(e.origin_id, j.account_kind, j.owner_id, j.amount)
+            .join(journal_entries, e.id == j.entry_id)
+            .where(funders, e.kind == EntryKind.EARN.value, e.origin_type == OriginType.PURCHASE.value)
+        )
+        both = union_all(funded, earned).subquery()
+        statement = (
+            select(both.c.purchase_id, both.c.kind, both.c.owner, func.sum(both.c.points).label("off"))
+            .group_by(both.c.purchase_id, both.c.kind, both.c.owner)
+            .having(func.sum(both.c.points) != 0)
+            .order_by(both.c.purchase_id, both.c.kind, both.c.owner)
+        )
+        for row in await self._rows(statement):
+            self._add(
+                ViolationKind.FUNDING_JOURNAL_MISMATCH,
+                f"purchase {row.purchase_id}: {row.kind} {row.owner}'s award funding and its EARN line "
+                f"differ by {_n(row.off)} points",
+                origin_id=row.purchase_id,
+            )
+        rows = funded.subquery()
+        paid = (
+            select(rows.c.purchase_id, rows.c.kind, rows.c.owner, func.sum(rows.c.points).label("paid"))
+            .group_by(rows.c.purchase_id, rows.c.kind, rows.c.owner)
+            .subquery()
+        )
+        back = union_all(
+            select(refunds.c.purchase_id, j.account_kind, j.owner_id, j.amount)
+            .join(journal_entries, e.id == j.entry_id)
+            .join(refunds, refunds.c.id == e.origin_id)
+            .where(funders, e.kind == EntryKind.REFUND.value, e.origin_type == OriginType.REFUND.value),
+            select(e.origin_id, j.account_kind, j.owner_id, j.amount)
+            .join(journal_entries, e.id == j.entry_id)
+            .where(funders, e.kind == EntryKind.REJECT.value, e.origin_type == OriginType.PURCHASE.value),
+        ).subquery()
+        returned = (
+            select(
+                back.c.purchase_id,
+                back.c.account_kind,
+                back.c.owner_id,
+                func.sum(back.c.amount).label("back"),
+            )
+            .group_by(back.c.purchase_id, back.c.account_kind, back.c.owner_id)
+            .subquery()
+        )
+        given = func.coalesce(paid.c.paid, 0)
+        out_of_range = (
+            select(
+                returned.c.purchase_id, returned.c.account_kind, returned.c.owner_id, returned.c.back, given
+            )
+            .outerjoin(
+                paid,
+                (paid.c.purchase_id == returned.c.purchase_id)
+                & (paid.c.kind == returned.c.account_kind)
+                & (paid.c.owner == returned.c.owner_id),
+            )
+            .where(or_(returned.c.back < 0, returned.c.back > given))
+            .order_by(returned.c.purchase_id)
+        )
+        for row in await self._rows(out_of_range):
+            self._add(
+                ViolationKind.FUNDING_JOURNAL_MISMATCH,
+                f"purchase {row.purchase_id}: refunds gave {row.account_kind} {row.owner_id} back "
+                f"{_n(row.back)} points of the {_n(row[4])} its awards took",
+                origin_id=row.purchase_id,
             )
 
     # (k) refunds give back from an award no more than it gave, and never less than nothing.

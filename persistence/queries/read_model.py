@@ -312,9 +312,11 @@ class SqlReadModel:
 
         async def read(conn: AsyncConnection) -> tuple[int, list[Member]]:
             size = (
-                await conn.execute(select(func.count()).select_from(segment_sql.FACTS).where(where))
+                await conn.execute(select(func.count()).select_from(segment_sql.facts(rule)).where(where))
             ).scalar_one()
-            first = select(members.c.id).select_from(segment_sql.FACTS).where(where).order_by(members.c.id)
+            first = (
+                select(members.c.id).select_from(segment_sql.facts(rule)).where(where).order_by(members.c.id)
+            )
             rows = (await conn.execute(_MEMBERS.where(members.c.id.in_(first.limit(sample))))).all()
             return int(size), [self._member(row) for row in sorted(rows, key=lambda r: r.id)]
 

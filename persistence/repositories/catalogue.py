@@ -15,7 +15,7 @@ from domain.programme import Programme
 from domain.rewards import LimitPeriod, Reward
 from persistence import mapping
 from persistence.catalogue import PROGRAMME_ID, Catalogue
-from persistence.tables import merchants, partner_brands, rewards, tiers
+from persistence.tables import merchants, partner_brands, programme_currencies, rewards, tiers
 from persistence.tables import programme as programme_table
 
 
@@ -183,4 +183,14 @@ class SqlProgrammeRepository:
             update(programme_table).where(programme_table.c.id == PROGRAMME_ID).values(values)
         )
         # The next get() in this unit of work reads the row, this change included.
+        await self.catalogue.changed()
+
+    async def set_point_values(self, values: Mapping[str, Decimal]) -> None:
+        c = programme_currencies.c
+        for currency, value in sorted(values.items()):
+            result = await self.catalogue.conn.execute(
+                update(programme_currencies).where(c.currency == currency).values(point_value=str(value))
+            )
+            if result.rowcount != 1:
+                raise ValueError(f"not a programme currency: {currency}")
         await self.catalogue.changed()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, literal, select, update
+from sqlalchemy import Row, and_, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -118,6 +118,11 @@ class SqlSegmentRepository:
         if ids == []:
             return 0
         for table in (member_profiles, member_category_profiles):
+            if ids is None and self.conn.dialect.name == "postgresql":
+                # Every row goes: TRUNCATE frees the table at once (a DELETE would leave a million
+                # dead rows for VACUUM); it waits for readers of the table, which are single queries.
+                await self.conn.execute(text(f"TRUNCATE {table.name}"))
+                continue
             statement = delete(table)
             if ids is not None:
                 statement = statement.where(table.c.member_id.in_(ids))
@@ -156,13 +161,13 @@ class SqlSegmentRepository:
         where = segment_sql.condition(rule, ctx)
         if ids is not None:
             where = and_(where, members.c.id.in_(ids))
-        matching = select(members.c.id).select_from(segment_sql.FACTS).where(where)
+        matching = select(members.c.id).select_from(segment_sql.facts(rule)).where(where)
         sm = segment_members.c
         gone = delete(segment_members).where(sm.segment_id == segment_id, sm.member_id.not_in(matching))
         if ids is not None:
             gone = gone.where(sm.member_id.in_(ids))
         await self.conn.execute(gone)
-        found = select(literal(segment_id), members.c.id).select_from(segment_sql.FACTS).where(where)
+        found = select(literal(segment_id), members.c.id).select_from(segment_sql.facts(rule)).where(where)
         joined = self._insert()(segment_members).from_select(["segment_id", "member_id"], found)
         await self.conn.execute(joined.on_conflict_do_nothing())
 
@@ -198,6 +203,16 @@ class SqlSegmentRepository:
             select(members.c.external_ref, members.c.id).where(members.c.external_ref.in_(sorted(set(refs))))
         )
         return {row.external_ref: row.id for row in rows}
+
+    async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
+        rows = await self.conn.execute(
+            select(members.c.id, members.c.external_ref)
+            .join(segment_members, segment_members.c.member_id == members.c.id)
+            .where(segment_members.c.segment_id == segment_id)
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return [(row.id, row.external_ref) for row in rows]
 
     async def refresh_mark(self) -> RefreshMark:
         row = (await self.conn.execute(select(segment_refresh).where(segment_refresh.c.id == 1))).first()

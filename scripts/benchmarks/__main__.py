@@ -30,6 +30,7 @@ SECTIONS = (
     "hotspot",
     "risk",
     "profiles",
+    "segments",
     "read",
     "ledger",
     "purchases",
@@ -37,6 +38,7 @@ SECTIONS = (
     "import",
     "sqlite",
     "offers",
+    "statement",
 )
 
 
@@ -60,6 +62,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--purchases", type=int, default=1_000_000, help="purchases of the big member (section purchases)"
     )
     parser.add_argument("--import-rows", type=int, default=200_000, help="rows in the settlement file")
+    parser.add_argument(
+        "--segment-members", type=int, default=1_000_000, help="members of the segments' population"
+    )
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}"
     )
@@ -113,7 +118,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite", "offers"}
+    pg_sections = args.only - {"sqlite", "offers", "segments"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -130,6 +135,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                 await profiles_figure(args, report, server, data, tokens, secret, pool)
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
+            if "statement" in args.only:
+                from scripts.benchmarks import statement
+
+                await statement.figure(server, data, secret, report, progress)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()
@@ -137,6 +146,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             from scripts.benchmarks import settlement
 
             await settlement.figures(url, data, args.import_rows, report, progress)
+    if "segments" in args.only:
+        from scripts.benchmarks import segments
+
+        await segments.figures(url, args.segment_members, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
     if "offers" in args.only:

@@ -206,4 +206,10 @@ async def test_verify_ledger_finds_offer_counters_or_funding_that_do_not_match_t
         await conn.exec_driver_sql("UPDATE purchase_awards SET refunded_points = points + 1")
 
     kinds = sorted(v.kind.value for v in await check_ledger(backend.database.read_engine))
-    assert kinds == ["AWARD_FUNDING_MISMATCH", "AWARD_REFUND_OUT_OF_RANGE", "OFFER_USAGE_MISMATCH"]
+    # The partner's funding row no longer matches the EARN line that took its points either.
+    assert kinds == [
+        "AWARD_FUNDING_MISMATCH",
+        "AWARD_REFUND_OUT_OF_RANGE",
+        "FUNDING_JOURNAL_MISMATCH",
+        "OFFER_USAGE_MISMATCH",
+    ]

@@ -91,6 +91,14 @@ async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
         assert available == int(lots.get(member_id) or 0), f"member {member_id}: balance != lots"
     assert sum(stored.values()) > 0
 
+    # The demo segments mean something: each holds some members and not all of them.
+    async with backend.database.read_engine.connect() as conn:
+        sizes = dict((await conn.execute(select(t.segments.c.name, t.segments.c.size))).all())
+        profiles = await conn.execute(select(count).select_from(t.member_profiles))
+        assert profiles.scalar_one() == len(member_ids)
+    assert set(sizes) == {"Frequent diners", "Travellers at risk", "High-value dormant"}
+    assert all(0 < size < len(member_ids) for size in sizes.values()), sizes
+
 
 async def test_the_demo_shows_the_whole_points_lifecycle(backend: Backend) -> None:
     await seed(backend.database, FixedClock(TODAY))

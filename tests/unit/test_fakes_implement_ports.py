@@ -31,6 +31,7 @@ from tests.unit.fakes import (
     FakeRiskRepository,
     FakeSecurityEventLog,
     FakeSegmentRepository,
+    FakeSettlementImportRepository,
     FakeTierRepository,
     FakeTransferRepository,
     FakeUnitOfWork,
@@ -60,6 +61,7 @@ offers: ports.OfferRepository = FakeOfferRepository(db)
 tiers: ports.TierRepository = FakeTierRepository(db)
 audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
+settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
@@ -76,7 +78,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 22
+    assert len(UNIT_OF_WORK_PORTS) == 23
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -39,6 +39,7 @@ from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedem
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository, RiskTables, raise_risk_limits
 from tests.unit.fakes.segments import FakeSegmentRepository, SegmentTables
+from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 
@@ -66,6 +67,7 @@ __all__ = [
     "FakeRiskRepository",
     "FakeSecurityEventLog",
     "FakeSegmentRepository",
+    "FakeSettlementImportRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
     "FakeUnitOfWork",

@@ -111,3 +111,10 @@ class FakeProgrammeRepository(Repository):
         if unknown:
             raise ValueError(f"not programme settings: {sorted(unknown)}")
         self.t.programme = replace(self.t.programme, **settings)  # type: ignore[arg-type]
+
+    async def set_point_values(self, values: Mapping[str, Decimal]) -> None:
+        unknown = set(values) - self.t.programme.currencies
+        if unknown:
+            raise ValueError(f"not programme currencies: {sorted(unknown)}")
+        merged = {**self.t.programme.point_values, **values}
+        self.t.programme = replace(self.t.programme, point_values=merged)

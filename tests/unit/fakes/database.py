@@ -24,6 +24,7 @@ from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
 from tests.unit.fakes.segments import SegmentTables
+from tests.unit.fakes.settlement_imports import SettlementImportTables
 
 DEFAULT_PROGRAMME = Programme(
     name="Test Rewards",
@@ -109,6 +110,7 @@ class Tables:
     risk: RiskTables = field(default_factory=RiskTables)
     profiles: ProfileTables = field(default_factory=ProfileTables)
     segments: SegmentTables = field(default_factory=SegmentTables)
+    settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -208,6 +208,10 @@ class FakeSegmentRepository:
         wanted = set(refs)
         return {m.external_ref: m.id for m in self.t.members.values() if m.external_ref in wanted}
 
+    async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
+        ids = sorted(self.st.members.get(segment_id, set()))[:limit]
+        return [(i, self.t.members[i].external_ref) for i in ids]
+
     async def refresh_mark(self) -> RefreshMark:
         return self.st.mark
 

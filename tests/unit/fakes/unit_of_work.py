@@ -29,6 +29,7 @@ from tests.unit.fakes.redemptions import FakeRedemptionCodeRepository, FakeRedem
 from tests.unit.fakes.refunds import FakeRefundRepository
 from tests.unit.fakes.risk import FakeRiskRepository
 from tests.unit.fakes.segments import FakeSegmentRepository
+from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 
 
@@ -61,6 +62,7 @@ class FakeUnitOfWork:
         self.risk = FakeRiskRepository(self.db)
         self.profiles = FakeProfileRepository(self.db)
         self.segments = FakeSegmentRepository(self.db)
+        self.settlement_imports = FakeSettlementImportRepository(self.db)
 
     @property
     def committed(self) -> bool:

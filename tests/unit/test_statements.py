@@ -1,0 +1,310 @@
+"""The statements' arithmetic (domain/statements.py): points valued half to even once per line, periods
+half-open, and refunds netted in their own period so that a funder's lines follow its journal account
+to the point and a fully refunded award nets to nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain.clock import FixedClock
+from domain.errors import ErrorCode, Validation
+from domain.ledger import Account, AccountKind
+from domain.offers import FundedCost, FunderKind
+from domain.programme import Programme
+from domain.refunds import award_net, cumulative_share, funders_returns
+from domain.services.programme import UpdateProgramme, update_programme
+from domain.statements import (
+    Event,
+    FundedPurchase,
+    FunderStatement,
+    GivenAward,
+    Period,
+    RefundStep,
+    funder_csv,
+    funder_statement,
+    lines,
+    parse_point_value,
+    period,
+    points_value_minor,
+    purchase_events,
+    totals,
+)
+from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.test_services import ADMIN, raised
+
+T0 = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
+BANK = (FunderKind.PARTNER, 7)
+SHOP = (FunderKind.MERCHANT, 3)
+ACCOUNTS = {BANK: Account(AccountKind.PARTNER_FUNDING, 7), SHOP: Account(AccountKind.MERCHANT_FUNDING, 3)}
+
+
+@pytest.mark.parametrize(
+    ("points", "value", "currency", "minor"),
+    [
+        (1, "0.01", "CNY", 1),
+        (1, "0.005", "CNY", 0),  # half a fen: to the even 0
+        (3, "0.005", "CNY", 2),  # 1.5 fen: to the even 2
+        (5, "0.005", "CNY", 2),  # 2.5 fen: to the even 2
+        (7, "0.005", "CNY", 4),  # 3.5 fen: to the even 4
+        (-3, "0.005", "CNY", -2),  # taken back: symmetric
+        (3, "0.5", "JPY", 2),  # no minor unit: 1.5 yen to 2
+        (100, "0.0125", "HKD", 125),
+        (1_000_000, "0.01", "CNY", 1_000_000),
+        (10, "0", "CNY", 0),
+    ],
+)
+def test_a_line_is_valued_half_to_even_in_minor_units(
+    points: int, value: str, currency: str, minor: int
+) -> None:
+    assert points_value_minor(points, Decimal(value), currency) == minor
+
+
+def test_a_total_adds_its_lines_values_and_never_values_again() -> None:
+    events = [
+        Event(T0, offer_id=1, currency="CNY", given=1, points=1),
+        Event(T0, offer_id=2, currency="CNY", given=1, points=1),
+    ]
+    found = lines(events, Period(T0, T0 + timedelta(days=1)), {"CNY": Decimal("0.005")})
+    # Each line is half a fen, to the even 0; the total is 0, not the 1 fen two points are worth.
+    assert [line.points_value_minor for line in found] == [0, 0]
+    [total] = totals(found, {"CNY": Decimal("0.005")})
+    assert (total.points, total.points_value_minor) == (2, 0)
+
+
+def test_a_period_is_half_open_and_lines_fall_on_their_utc_day() -> None:
+    within = period(T0, T0 + timedelta(days=1))
+    events = [
+        Event(T0 - timedelta(microseconds=1), 1, "CNY", given=1, points=5),  # before: out
+        Event(T0, 1, "CNY", given=1, points=10),  # the first instant: in
+        Event(T0 + timedelta(minutes=59), 1, "CNY", given=1, points=20),  # the same day
+        Event(T0 + timedelta(hours=1), 1, "CNY", given=1, points=40),  # the next UTC day
+        Event(T0 + timedelta(hours=1), 2, "HKD", given=1, points=80),  # another offer and currency
+        Event(T0 + timedelta(days=1), 1, "CNY", given=1, points=160),  # the end: out
+    ]
+    found = lines(events, within, {})
+    assert [(str(line.day), line.offer_id, line.currency, line.given, line.points) for line in found] == [
+        ("2026-10-31", 1, "CNY", 2, 30),
+        ("2026-11-01", 1, "CNY", 1, 40),
+        ("2026-11-01", 2, "HKD", 1, 80),
+    ]
+    assert [(t.currency, t.points, t.points_value_minor) for t in totals(found, {})] == [
+        ("CNY", 70, 0),
+        ("HKD", 80, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (T0, T0),
+        (T0, T0 - timedelta(seconds=1)),
+        (T0, T0 + timedelta(days=366, microseconds=1)),
+        (T0.replace(tzinfo=None), T0 + timedelta(days=1)),
+    ],
+)
+def test_bad_periods_are_refused(start: datetime, end: datetime) -> None:
+    with pytest.raises(Validation):
+        period(start, end)
+
+
+def test_a_year_and_a_day_is_the_longest_period() -> None:
+    assert period(T0, T0 + timedelta(days=366)).end == T0 + timedelta(days=366)
+
+
+@pytest.mark.parametrize("value", ["0.0000001", "-0.01", "1000.01", "NaN", "Infinity", "", "one"])
+def test_bad_point_values_are_refused(value: str) -> None:
+    with pytest.raises(Validation):
+        parse_point_value(value, ("value",))
+
+
+def _award(
+    award_id: int,
+    offer_id: int,
+    points: int,
+    discount: int,
+    cashback: int,
+    shares: dict[tuple[FunderKind, int], int],
+) -> GivenAward:
+    """An award split between funders by percent, as split_cost splits it (rest to the first)."""
+    funders = sorted(shares, key=lambda f: (f[0].value, f[1]))
+    p = [points * shares[f] // 100 for f in funders]
+    m = [(discount + cashback) * shares[f] // 100 for f in funders]
+    p[0] += points - sum(p)
+    m[0] += discount + cashback - sum(m)
+    funding = tuple(FundedCost(f[0], f[1], pp, mm) for f, pp, mm in zip(funders, p, m, strict=True))
+    return GivenAward(award_id, offer_id, "CNY", T0, discount, cashback, funding)
+
+
+def _journal_returns(
+    base: int, awards: list[GivenAward], amount: int, refunds: list[int]
+) -> list[dict[tuple[FunderKind, int], int]]:
+    """What the ledger gives back to each funder account per refund: refunds.funders_returns over the
+    EARN entry's legs (the issuance takes the base points)."""
+    earned = base + sum(c.points for a in awards for c in a.funding)
+    legs = [(Account(AccountKind.ISSUANCE), base)] + [
+        (ACCOUNTS[f], sum(c.points for a in awards for c in a.funding if (c.kind, c.funder_id) == f))
+        for f in (BANK, SHOP)
+    ]
+    steps: list[dict[tuple[FunderKind, int], int]] = []
+    refunded = reversed_before = 0
+    for refund in refunds:
+        refunded += refund
+        reversed_after = cumulative_share(earned, refunded, amount)
+        back = dict(funders_returns(legs, reversed_before, reversed_after))
+        steps.append({f: back.get(ACCOUNTS[f], 0) for f in (BANK, SHOP)})
+        reversed_before = reversed_after
+    return steps
+
+
+def test_refunds_net_in_their_own_period_and_a_full_refund_nets_to_nothing() -> None:
+    bonus = _award(1, 10, 77, 0, 0, {BANK: 60, SHOP: 40})
+    cashback = _award(2, 20, 0, 0, 1_500, {SHOP: 70, BANK: 30})
+    discount = _award(3, 30, 0, 1_000, 0, {BANK: 100})
+    awards = [bonus, cashback, discount]
+    amount, refunds = 30_000, [4_001, 3_333, 22_666]
+    returns = _journal_returns(300, awards, amount, refunds)
+
+    for funder in (BANK, SHOP):
+        steps = tuple(
+            RefundStep(T0 + timedelta(days=n + 1), refund, returns[n][funder])
+            for n, refund in enumerate(refunds)
+        )
+        purchase = FundedPurchase(amount, tuple(awards), steps)
+        events = purchase_events(purchase, funder)
+        first = funder_statement(funder, Period(T0, T0 + timedelta(days=1)), events, {"CNY": Decimal("0.01")})
+        rest = funder_statement(funder, Period(T0 + timedelta(days=1), T0 + timedelta(days=9)), events, {})
+        paid = [c for a in awards for c in a.funding if (c.kind, c.funder_id) == funder]
+        # The purchase's day holds the awards in full; the refunds' days hold what came back.
+        [gross] = first.totals
+        assert (gross.given, gross.points, gross.money_minor) == (
+            len(paid),
+            sum(c.points for c in paid),
+            sum(c.money_minor for c in paid),
+        )
+        assert all(line.points <= 0 and line.money_minor <= 0 for line in rest.lines)
+        assert str(rest.lines[0].day) == "2026-11-01"
+        # All refunded: nothing is left, for points, money and cashback alike.
+        [back] = rest.totals
+        assert (back.points, back.money_minor, back.cashback_minor) == (
+            -gross.points,
+            -gross.money_minor,
+            -gross.cashback_minor,
+        )
+        assert back.returned == len(paid)
+
+
+def test_points_follow_the_journal_and_money_follows_the_offers_budget_after_every_refund() -> None:
+    rng = random.Random(13)
+    for _ in range(300):
+        awards = [
+            _award(
+                n,
+                n,
+                rng.randint(0, 500),
+                rng.randint(0, 900),
+                rng.randint(0, 900),
+                rng.choice([{BANK: 100}, {BANK: 55, SHOP: 45}, {SHOP: 33, BANK: 67}]),
+            )
+            for n in range(1, rng.randint(2, 4))
+        ]
+        amount = rng.randint(1, 99_999)
+        cuts = sorted(rng.sample(range(1, amount), min(3, amount - 1))) if amount > 1 else []
+        refunds = [b - a for a, b in zip([0, *cuts], [*cuts, amount], strict=True)]
+        base = rng.randint(0, 2_000)
+        returns = _journal_returns(base, awards, amount, refunds)
+        for funder in (BANK, SHOP):
+            steps = tuple(
+                RefundStep(T0 + timedelta(hours=n + 1), r, returns[n][funder]) for n, r in enumerate(refunds)
+            )
+            events = purchase_events(FundedPurchase(amount, tuple(awards), steps), funder)
+            refunded = 0
+            for n, refund in enumerate(refunds):
+                refunded += refund
+                upto = [e for e in events if e.at <= T0 + timedelta(hours=n + 1)]
+                paid = [c for a in awards for c in a.funding if (c.kind, c.funder_id) == funder]
+                # Points: what the funder paid less what the journal gave back so far, exactly.
+                given_back = sum(r[funder] for r in returns[: n + 1])
+                assert sum(e.points for e in upto) == sum(c.points for c in paid) - given_back
+                # Money: what award_net says the funder's parts still hold (campaignReport's netting).
+                held = 0
+                for award in awards:
+                    money_back = cumulative_share(
+                        award.discount_minor + award.cashback_minor, refunded, amount
+                    )
+                    net = award_net(award.discount_minor, award.cashback_minor, award.funding, 0, money_back)
+                    held += sum(c.money_minor for c in net.funding if (c.kind, c.funder_id) == funder)
+                assert sum(e.money_minor for e in upto) == held
+                cashback = sum(e.cashback_minor for e in upto)
+                assert 0 <= cashback <= sum(e.money_minor for e in upto)
+            assert sum(e.points for e in events) == 0
+            assert sum(e.money_minor for e in events) == 0
+            assert sum(e.cashback_minor for e in events) == 0
+
+
+def test_a_rejection_takes_the_points_back_but_not_the_money() -> None:
+    award = _award(1, 10, 40, 0, 500, {BANK: 100})
+    rejected = RefundStep(T0 + timedelta(days=1), 0, 40, rejected=True)
+    events = purchase_events(FundedPurchase(10_000, (award,), (rejected,)), BANK)
+    assert [(e.given, e.returned, e.points, e.money_minor) for e in events] == [
+        (1, 0, 40, 500),
+        (0, 0, -40, 0),
+    ]
+
+
+def test_the_csv_holds_the_period_the_lines_and_a_total_per_currency() -> None:
+    events = [Event(T0, 10, "CNY", given=2, points=150, money_minor=300, cashback_minor=100)]
+    statement: FunderStatement = funder_statement(
+        BANK, Period(T0, T0 + timedelta(days=1)), events, {"CNY": Decimal("0.01")}
+    )
+    rows = list(csv.reader(io.StringIO(funder_csv(statement, {10: 'Tea, "the good one"'}))))
+    assert rows == [
+        ["period", T0.isoformat(), (T0 + timedelta(days=1)).isoformat()],
+        [
+            "day",
+            "offer_id",
+            "offer_name",
+            "currency",
+            "awards_given",
+            "awards_refunded",
+            "points",
+            "money_minor",
+            "cashback_minor",
+            "points_value_minor",
+        ],
+        ["2026-10-31", "10", 'Tea, "the good one"', "CNY", "2", "0", "150", "300", "100", "150"],
+        ["total", "", "", "CNY", "2", "0", "150", "300", "100", "150"],
+    ]
+
+
+async def test_an_admin_sets_point_values_per_accepted_currency_and_others_keep_theirs() -> None:
+    db = FakeDatabase()
+    clock = FixedClock(T0)
+
+    async def update(*values: tuple[str, str]) -> Programme:
+        command = UpdateProgramme(point_values=values)
+        return await update_programme(command, actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock)
+
+    assert (await update(("cny", "0.01"), ("HKD", "0.012"))).point_values == {
+        "CNY": Decimal("0.01"),
+        "HKD": Decimal("0.012"),
+    }
+    assert (await update(("HKD", "0.0125"))).point_values == {
+        "CNY": Decimal("0.01"),
+        "HKD": Decimal("0.0125"),
+    }
+    assert len(db.tables.audit) == 2
+    for values, field in [
+        ((("USD", "0.01"),), ("pointValues", "currency")),  # not a currency the programme accepts
+        ((("CNY", "0.01"), ("cny", "0.02")), ("pointValues", "currency")),  # named twice
+        ((("CNY", "0.0000001"),), ("pointValues", "value")),
+    ]:
+        refusal = await raised(update(*values))
+        assert (refusal.code, refusal.field) == (ErrorCode.VALIDATION, field)
+    assert db.programme.point_values == {"CNY": Decimal("0.01"), "HKD": Decimal("0.0125")}
+    assert len(db.tables.audit) == 2
