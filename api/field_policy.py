@@ -165,6 +165,7 @@ POLICY: dict[str, TypePolicy] = {
             "eligibleOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
             "redemptions": OWNER_AND_ADMIN,
+            "purchases": OWNER_AND_ADMIN,
         },
     ),
     "MemberContact": TypePolicy(
@@ -265,6 +266,12 @@ for _name in [
     "RiskRule",  # riskRules and riskReviews: admins only
     "RiskReview",
     "RiskRuleOutcome",
+    # purchases and refunds: a merchant's own (ADMIN names one); their totals are the same list's
+    "MerchantPurchaseConnection",
+    "MerchantRefundConnection",
+    "PurchaseTotals",
+    "RefundTotals",
+    "MoneyTotal",
     "PointValue",
     "PartnerStatement",  # partnerStatement: admins and the partner itself
     "MerchantStatement",  # merchantStatement: admins and the merchant itself

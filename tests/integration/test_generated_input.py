@@ -449,13 +449,21 @@ def minimal(name: str, type_: GraphQLInputType, serial: int, through: Path = ())
     return default(name, type_, serial)
 
 
-def leaves(type_: GraphQLInputType, path: Path = ()) -> list[tuple[Path, GraphQLInputType]]:
-    """Each scalar or enum place in `type_` (through the first item of lists of objects)."""
+def leaves(
+    type_: GraphQLInputType, path: Path = (), inside: frozenset[str] = frozenset()
+) -> list[tuple[Path, GraphQLInputType]]:
+    """Each scalar or enum place in `type_` (through the first item of lists of objects); an input
+    type inside itself (a segment rule's rules) is walked once."""
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
     if isinstance(inner, GraphQLList) and not is_leaf_type(get_named_type(inner)):
-        return leaves(inner.of_type, (*path, 0))
+        return leaves(inner.of_type, (*path, 0), inside)
     if isinstance(inner, GraphQLInputObjectType):
-        return [leaf for name, field in inner.fields.items() for leaf in leaves(field.type, (*path, name))]
+        if inner.name in inside:
+            return []
+        within = inside | {inner.name}
+        return [
+            leaf for name, field in inner.fields.items() for leaf in leaves(field.type, (*path, name), within)
+        ]
     return [(path, type_)]
 
 
