@@ -44,6 +44,7 @@ from domain.clock import Clock, SystemClock
 from persistence.engine import Database, create_database
 from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
+from persistence.queries.purchase_lists import SqlPurchaseLists
 from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
 from persistence.queries.statements import SqlStatementReader
@@ -71,6 +72,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.verifier = TokenVerifier(settings)
         self.database = database
         self.reader = SqlReadModel(database.read_engine)
+        self.purchase_lists = SqlPurchaseLists(database.read_engine)
         self.settlement_imports = SqlSettlementImportReader(database.read_engine)
         self.statements = SqlStatementReader(database.read_engine)
         self.wallet_offers = SqlOfferWalletReader(database.read_engine)
@@ -157,6 +159,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             wallet_offers=self.wallet_offers,
+            purchase_lists=self.purchase_lists,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,
             settlement_imports=self.settlement_imports,

@@ -14,7 +14,14 @@ from api.loaders import Loaders
 from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
-from domain.ports import OfferWalletReader, ReadModel, SettlementImportReader, StatementReader, UnitOfWork
+from domain.ports import (
+    OfferWalletReader,
+    PurchaseLists,
+    ReadModel,
+    SettlementImportReader,
+    StatementReader,
+    UnitOfWork,
+)
 
 
 @dataclass
@@ -30,6 +37,7 @@ class Context:
     read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
     wallet_offers: OfferWalletReader  # me.eligibleOffers' reads of the member's purchases
+    purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock
     settlement_imports: SettlementImportReader

@@ -169,6 +169,7 @@ POLICY: dict[str, TypePolicy] = {
             "eligibleOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
             "redemptions": OWNER_AND_ADMIN,
+            "purchases": OWNER_AND_ADMIN,
         },
     ),
     "MemberContact": TypePolicy(
@@ -197,6 +198,12 @@ POLICY: dict[str, TypePolicy] = {
         why=REACHED + " (funders, admins, and members it is eligible for)",
         fields={
             "usage": seen_by(
+                admin=FULL,
+                merchant=Rule(Access.FULL, only_if=_funds),
+                partner=Rule(Access.FULL, only_if=_funds),
+            ),
+            # Whom it is aimed at is the marketer's business: admins and its funders.
+            "segmentIds": seen_by(
                 admin=FULL,
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
@@ -270,6 +277,12 @@ for _name in [
     "RiskRule",  # riskRules and riskReviews: admins only
     "RiskReview",
     "RiskRuleOutcome",
+    # purchases and refunds: a merchant's own (ADMIN names one); their totals are the same list's
+    "MerchantPurchaseConnection",
+    "MerchantRefundConnection",
+    "PurchaseTotals",
+    "RefundTotals",
+    "MoneyTotal",
     "PointValue",
     "PartnerStatement",  # partnerStatement: admins and the partner itself
     "MerchantStatement",  # merchantStatement: admins and the merchant itself

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry import relay
 from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_everything
 from api.context import Info
 from api.errors import bad_input
-from api.permissions import ADMIN, AUTHENTICATED, MEMBER, MERCHANT
+from api.permissions import ADMIN, ADMIN_OR_MERCHANT, AUTHENTICATED, MEMBER, MERCHANT
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
 from api.types.ids import try_decode_id
@@ -19,6 +20,15 @@ from api.types.members import Member, load_member
 from api.types.nodes import not_found
 from api.types.offers import CampaignReport, Offer, OfferStatus, load_usage
 from api.types.pagination import After, First, connection
+from api.types.purchase_lists import (
+    MerchantIdArg,
+    MerchantPurchaseConnection,
+    MerchantPurchaseFilter,
+    MerchantRefundConnection,
+    MerchantRefundFilter,
+    merchant_purchases,
+    merchant_refunds,
+)
 from api.types.security import AuditLogEntry, AuditLogFilter, SecurityEvent
 from api.types.settlement_imports import SettlementImport
 from api.types.tiers import Tier
@@ -43,6 +53,24 @@ class MemberFilter:
     email: str | None = strawberry.field(
         default=None,
         description="Only members with this email address (exact, ignoring case), by keyed hash.",
+    )
+    referral_code: str | None = strawberry.field(
+        default=None, description="Only the member with this referral code (exact)."
+    )
+    tier_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only members holding this tier (those on the entry tier hold none)."
+    )
+    name: str | None = strawberry.field(
+        default=None,
+        description="Only members with this display name, exact: the programme holds no names, the display "
+        "name is the member's phone, else its email, stored only encrypted, so it is matched by keyed hash "
+        "(an email when it has an @, else a phone number) and never by substring.",
+    )
+    created_from: datetime | None = strawberry.field(
+        default=None, description="Only members enrolled at or after this time."
+    )
+    created_to: datetime | None = strawberry.field(
+        default=None, description="Only members enrolled before this time."
     )
 
 
@@ -108,11 +136,28 @@ class Query:
             ("externalRef", given.external_ref),
             ("phone", given.phone),
             ("email", given.email),
+            ("referralCode", given.referral_code),
+            ("name", given.name),
         ):
             if value is not None and not validation.is_storable(value):
                 raise bad_input(f"`{name}` must be text without NUL or lone surrogates")
+        tier_id = None
+        if given.tier_id is not None:
+            tier_id = try_decode_id(given.tier_id, "Tier")
+            if tier_id is None:
+                raise bad_input("`tierId` is not a tier's id")
+        if given.created_from and given.created_to and given.created_from >= given.created_to:
+            raise bad_input("`createdFrom` must be before `createdTo`")
         where = MemberQuery(
-            status=given.status, external_ref=given.external_ref, phone=given.phone, email=given.email
+            status=given.status,
+            external_ref=given.external_ref,
+            phone=given.phone,
+            email=given.email,
+            referral_code=given.referral_code,
+            tier_id=tier_id,
+            name=given.name,
+            enrolled_from=given.created_from,
+            enrolled_to=given.created_to,
         )
         return await connection(
             first=first,
@@ -121,6 +166,40 @@ class Query:
             key=lambda m: m.id,
             node=lambda m: Member.from_domain(m, listed=True),
         )
+
+    @strawberry.field(
+        permission_classes=ADMIN_OR_MERCHANT,
+        description="A merchant's purchases newest first, for reconciliation, with totals: a MERCHANT its "
+        "own, ADMIN the merchant it names.",
+    )
+    async def purchases(
+        self,
+        info: Info,
+        merchant_id: MerchantIdArg = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            MerchantPurchaseFilter | None, strawberry.argument(description="Omitted: every purchase.")
+        ] = None,
+    ) -> MerchantPurchaseConnection:
+        return await merchant_purchases(info, merchant_id, first, after, filter)
+
+    @strawberry.field(
+        permission_classes=ADMIN_OR_MERCHANT,
+        description="A merchant's refunds newest first, for reconciliation, with totals: a MERCHANT its "
+        "own, ADMIN the merchant it names.",
+    )
+    async def refunds(
+        self,
+        info: Info,
+        merchant_id: MerchantIdArg = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            MerchantRefundFilter | None, strawberry.argument(description="Omitted: every refund.")
+        ] = None,
+    ) -> MerchantRefundConnection:
+        return await merchant_refunds(info, merchant_id, first, after, filter)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,

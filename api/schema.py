@@ -49,6 +49,7 @@ from api.settings import CostBudgets
 from api.types.activity import Adjustment, Purchase, Redemption, Refund
 from api.types.movements import Expiration, MemberAward, Transfer
 from api.types.offers import Offer
+from api.types.scalars import SCALARS
 from api.types.statements import StatementQueries
 from api.types.tiers import Tier
 
@@ -134,7 +135,7 @@ def build_schema(
         mutation=Mutation,
         types=[Purchase, Refund, Redemption, Adjustment, Offer, Tier, Transfer, Expiration, MemberAward],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
+        config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100, scalar_map=SCALARS),
     )
     guard_schema(schema._schema)  # what each role sees of each field (api/field_policy.py)
     return schema

@@ -52,6 +52,7 @@ def to_json(offer: Offer) -> dict[str, Any]:
             "first_purchase": e.first_purchase.value if e.first_purchase else None,
             "referred_only": e.referred_only,
             "tier_ids": None if e.tier_ids is None else sorted(e.tier_ids),
+            "segment_ids": None if e.segment_ids is None else sorted(e.segment_ids),
             "dormant_only": e.dormant_only,
             "segment": {
                 "regions": sorted(s.regions),
@@ -114,6 +115,7 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
             first_purchase=FirstPurchase(e["first_purchase"]) if e.get("first_purchase") else None,
             referred_only=e.get("referred_only", False),
             tier_ids=None if e.get("tier_ids") is None else frozenset(e["tier_ids"]),
+            segment_ids=None if e.get("segment_ids") is None else frozenset(e["segment_ids"]),
             dormant_only=e.get("dormant_only", False),
             segment=Segment(
                 regions=frozenset(s["regions"]),

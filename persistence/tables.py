@@ -134,6 +134,9 @@ class TierRow(Base):
 class MemberRow(Base):
     __tablename__ = "members"
     __table_args__ = (
+        # The admin's member search: by tier, and by enrolment date.
+        Index("ix_members_tier_id_id", "tier_id", "id"),
+        Index("ix_members_enrolled_at_id", "enrolled_at", "id"),
         # The forfeiture job looks for closed members whose points' grace has ended.
         Index(
             "ix_members_points_forfeit_at_closed",
@@ -238,6 +241,7 @@ class PurchaseRow(Base):
     __table_args__ = (
         Index("ix_purchases_member_id_id", "member_id", "id"),
         Index("ix_purchases_merchant_id_member_id", "merchant_id", "member_id"),
+        Index("ix_purchases_merchant_id_reference", "merchant_id", "reference"),
         # The maturation job looks for purchases whose pending points are due.
         Index(
             "ix_purchases_matures_at_pending",
@@ -245,8 +249,6 @@ class PurchaseRow(Base):
             postgresql_where=text("points_pending > 0"),
             sqlite_where=text("points_pending > 0"),
         ),
-        # Tier qualification sums a member's purchases in a rolling window.
-        Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
         # A merchant's statement reads its purchases, refunds and captures recorded in a period.
         Index("ix_purchases_merchant_id_created_at", "merchant_id", "created_at"),
         CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
@@ -276,6 +278,7 @@ class RefundRow(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         Index("ix_refunds_member_id_id", "member_id", "id"),
+        Index("ix_refunds_merchant_id_reference", "merchant_id", "reference"),
         Index("ix_refunds_merchant_id_created_at", "merchant_id", "created_at"),
         Index("ix_refunds_created_at", "created_at"),  # a funder's statement: the period's refunds
     )
@@ -898,3 +901,19 @@ risk_counters = _table(RiskCounterRow)
 risk_reviews = _table(RiskReviewRow)
 settlement_imports = _table(SettlementImportRow)
 settlement_import_errors = _table(SettlementImportErrorRow)
+
+# Lists newest first (persistence/queries/purchase_lists.py): a page is one range of these indexes,
+# however long the history. The member's also serves tier qualification's rolling window.
+Index(
+    "ix_purchases_member_history",
+    purchases.c.member_id,
+    purchases.c.occurred_at.desc(),
+    purchases.c.id.desc(),
+)
+Index(
+    "ix_purchases_merchant_history",
+    purchases.c.merchant_id,
+    purchases.c.occurred_at.desc(),
+    purchases.c.id.desc(),
+)
+Index("ix_refunds_merchant_history", refunds.c.merchant_id, refunds.c.created_at.desc(), refunds.c.id.desc())

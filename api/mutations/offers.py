@@ -168,6 +168,11 @@ class CreateOfferInput:
         description="Only members of these tiers (a member without a tier is in the entry tier); "
         "omitted, null or empty: every tier.",
     )
+    segment_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None,
+        description="Only members of any of these ACTIVE segments, as last refreshed; omitted, null or "
+        "empty: no segment condition. Changing them versions the offer like any edit.",
+    )
     dormant_only: bool = strawberry.field(
         default=False,
         description="A win-back offer: only members dormant when the purchase begins (it wakes them).",
@@ -363,6 +368,9 @@ def _offer_from(input: CreateOfferInput) -> do.Offer:
             tier_ids=None
             if input.tier_ids is None
             else frozenset(decode_id(i, "Tier", "tierIds") for i in input.tier_ids),
+            segment_ids=None
+            if input.segment_ids is None
+            else frozenset(decode_id(i, "Segment", "segmentIds") for i in input.segment_ids),
             dormant_only=input.dormant_only,
             segment=do.Segment(
                 regions=frozenset(segment.regions),

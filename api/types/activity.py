@@ -23,9 +23,11 @@ from api.types.nodes import LoadedNode
 from domain import purchases as dp
 from domain import refunds as drf
 from domain import rewards as dr
+from domain.purchase_lists import purchase_status
 
 if TYPE_CHECKING:
     from api.types.offers import OfferAward
+    from api.types.purchase_lists import PurchaseStatus
     from api.types.vouchers import Voucher
 
 
@@ -49,6 +51,10 @@ class Purchase(LoadedNode[dp.Purchase]):
     member_id: strawberry.Private[int]
     merchant_id: strawberry.Private[int]
     refunded_minor: strawberry.Private[int]
+
+    @strawberry.field(description="Where it stands: pending, settled, partially or wholly refunded.")
+    def status(self) -> Annotated[PurchaseStatus, strawberry.lazy("api.types.purchase_lists")]:
+        return purchase_status(self.amount.amount_minor, self.refunded_minor, self.points_pending)
 
     @strawberry.field(description="What refunds gave back so far, in the purchase's currency.")
     def refunded_amount(self) -> Money:

@@ -20,10 +20,11 @@ from domain import ledger as dl
 from domain import members as dm
 
 if TYPE_CHECKING:
-    from api.types.activity import Redemption
+    from api.types.activity import Purchase, Redemption
     from api.types.insights import MemberInsights
     from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
+    from api.types.purchase_lists import MemberPurchaseFilter
     from api.types.tiers import Tier, TierChange, TierProgress
 
 _ORIGIN_TYPE_NAMES = {
@@ -282,6 +283,24 @@ class Member(LoadedNode[dm.Member]):
         return await connection(
             first=first, after=after, fetch=fetch, key=lambda p: p.id, node=LedgerEntry.from_domain
         )
+
+    @strawberry.field(
+        description="The member's purchases, newest first, each with its offers, points and refunds (the "
+        "MEMBER itself, as me.purchases, and ADMIN; empty for others)."
+    )
+    async def purchases(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated[MemberPurchaseFilter, strawberry.lazy("api.types.purchase_lists")] | None,
+            strawberry.argument(description="Omitted: every purchase."),
+        ] = None,
+    ) -> relay.Connection[Annotated[Purchase, strawberry.lazy("api.types.activity")]]:
+        from api.types.purchase_lists import member_purchases
+
+        return await member_purchases(info, self.id, first, after, filter)
 
     @strawberry.field(
         description="Offers this member can use now, each with why it applies and what it would give on "

@@ -227,6 +227,9 @@ class Offer(LoadedNode[do.Offer]):
     tier_ids: list[relay.GlobalID] | None = strawberry.field(
         description="Only these tiers; null: every tier."
     )
+    segment_ids: list[relay.GlobalID] | None = strawberry.field(
+        description="Only members of any of these segments; null: no segment condition."
+    )
     dormant_only: bool = strawberry.field(description="A win-back offer, for dormant members only.")
     uses_left: int | None = strawberry.field(
         description="In me.eligibleOffers: the member's uses left this period (null: no per-member limit)."
@@ -308,6 +311,9 @@ class Offer(LoadedNode[do.Offer]):
             referrer_points=o.referrer_points,
             referred_only=e.referred_only,
             tier_ids=None if e.tier_ids is None else [encode_id("Tier", i) for i in sorted(e.tier_ids)],
+            segment_ids=None
+            if e.segment_ids is None
+            else [encode_id("Segment", i) for i in sorted(e.segment_ids)],
             dormant_only=e.dormant_only,
             uses_left=uses_left,
             reasons=list(reasons),

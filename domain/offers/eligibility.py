@@ -41,16 +41,24 @@ def ineligible(offer: Offer, facts: PurchaseFacts, usage: Usage) -> SkipReason |
         return SkipReason.MINIMUM_SPEND
     if rules.first_purchase is not None and rules.first_purchase not in facts.firsts:
         return SkipReason.NOT_FIRST_PURCHASE
-    return member_refusal(offer, facts.member, facts.at, usage, facts.tier_id)
+    return member_refusal(offer, facts.member, facts.at, usage, facts.tier_id, facts.segment_ids)
 
 
 def member_refusal(
-    offer: Offer, member: Member, at: datetime, usage: Usage, tier_id: int | None = None
+    offer: Offer,
+    member: Member,
+    at: datetime,
+    usage: Usage,
+    tier_id: int | None = None,
+    segment_ids: frozenset[int] = frozenset(),
 ) -> SkipReason | None:
     """What about this member, now, rules the offer out: segment, tier, dormancy, newness, limits.
-    `tier_id` is the member's effective tier (`domain.tiers.effective_tier_id`)."""
+    `tier_id` is the member's effective tier (`domain.tiers.effective_tier_id`); `segment_ids` the
+    segments it belongs to."""
     rules = offer.eligibility
     if not rules.segment.matches(member):
+        return SkipReason.SEGMENT
+    if rules.segment_ids is not None and not rules.segment_ids & segment_ids:
         return SkipReason.SEGMENT
     if rules.tier_ids is not None and tier_id not in rules.tier_ids:
         return SkipReason.TIER
@@ -102,6 +110,7 @@ def open_to(
     category: MerchantCategory | None = None,
     tier_id: int | None = None,
     has_coupon: bool = False,
+    segment_ids: frozenset[int] = frozenset(),
 ) -> bool:
     """Whether the member could use the offer now, wherever it applies (for a wallet's list).
     A coupon-only offer needs `has_coupon`, one of its coupons in the wallet. `tier_id`: the
@@ -115,7 +124,7 @@ def open_to(
         return False
     if category is not None and rules.categories and category not in rules.categories:
         return False
-    return member_refusal(offer, member, at, usage, tier_id) is None
+    return member_refusal(offer, member, at, usage, tier_id, segment_ids) is None
 
 
 def uses_left(offer: Offer, usage: Usage) -> int | None:

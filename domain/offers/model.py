@@ -153,6 +153,8 @@ class Eligibility:
     referred_only: bool = False  # only members who enrolled with a referral code
     segment: Segment = field(default_factory=Segment)
     tier_ids: frozenset[int] | None = None  # only members of these tiers; None: every tier
+    # Only members of any of these segments (their materialised membership); None: anyone.
+    segment_ids: frozenset[int] | None = None
     dormant_only: bool = False  # win-back (沉睡用戶喚醒): only members dormant before this purchase
 
 
@@ -236,6 +238,7 @@ class PurchaseFacts:
     firsts: frozenset[FirstPurchase] = frozenset()
     referrer_active: bool = False  # the member who referred this one can earn (read only when asked)
     tier_id: int | None = None  # the member's tier, the entry tier when it holds none (domain.tiers)
+    segment_ids: frozenset[int] = frozenset()  # the member's segments (read only when a live offer asks)
 
 
 @dataclass(frozen=True, slots=True)

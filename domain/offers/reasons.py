@@ -58,6 +58,8 @@ def _who(offer: Offer, names: Names) -> list[str]:
         said.append("referred members")
     if rules.dormant_only:
         said.append("welcome back")
+    if rules.segment_ids:
+        said.append("picked for members like you")  # which segment is the marketer's business
     if rules.first_purchase is not None:
         said.append(_first(offer, names))
     return said

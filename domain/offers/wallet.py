@@ -75,6 +75,7 @@ class Wallet:
     usage: Mapping[int, Usage]  # by offer id, in the current cap period
     coupon_offer_ids: frozenset[int] = frozenset()  # offers with an unused coupon or code in the wallet
     bought: Bought = Bought()
+    segment_ids: frozenset[int] = frozenset()  # the member's segments
 
     def usage_of(self, offer: Offer) -> Usage:
         return self.usage.get(offer.id, Usage())
@@ -119,7 +120,17 @@ def refusal(
     if offer.requires_coupon and not holds_one:
         return Unusable.NO_COUPON
     usage = wallet.usage_of(offer)
-    if not open_to(offer, wallet.member, wallet.at, usage, channel, category, wallet.tier_id, holds_one):
+    if not open_to(
+        offer,
+        wallet.member,
+        wallet.at,
+        usage,
+        channel,
+        category,
+        wallet.tier_id,
+        holds_one,
+        wallet.segment_ids,
+    ):
         return Unusable.NOT_OPEN
     if first_purchase_made(offer, wallet.bought):
         return Unusable.FIRST_PURCHASE_MADE
@@ -234,6 +245,7 @@ def basket_facts(offer: Offer, wallet: Wallet, facts: PurchaseFacts) -> Purchase
         coupon_offer_id=offer.id if offer.requires_coupon else None,
         firsts=frozenset() if first is None else frozenset({first}),
         tier_id=wallet.tier_id,
+        segment_ids=wallet.segment_ids,
     )
 
 

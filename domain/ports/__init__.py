@@ -18,6 +18,7 @@ from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
 from domain.ports.profiles import ProfileRepository
+from domain.ports.purchase_lists import PurchaseLists
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.read_model import ExpiringPoints, MemberFilter, ReadModel
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
@@ -47,6 +48,7 @@ __all__ = [
     "PartnerRepository",
     "ProfileRepository",
     "ProgrammeRepository",
+    "PurchaseLists",
     "PurchaseRepository",
     "ReadModel",
     "RedemptionCodeRepository",

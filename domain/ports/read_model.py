@@ -37,6 +37,13 @@ class MemberFilter:
     external_ref: str | None = None
     phone: str | None = None  # exact, after normalisation (spaces and dashes do not count)
     email: str | None = None  # exact, ignoring case
+    referral_code: str | None = None
+    tier_id: int | None = None  # the tier it holds (members on the entry tier hold none)
+    # The display name is the member's phone, else its email (the programme holds no names), stored
+    # only encrypted: matched exactly, by keyed hash, as `phone` or `email` are.
+    name: str | None = None
+    enrolled_from: datetime | None = None  # inclusive
+    enrolled_to: datetime | None = None  # exclusive
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,10 @@ class SegmentRepository(Protocol):
         """The members these externalRefs name (unknown refs are left out)."""
         ...
 
+    async def member_segments(self, member_id: int) -> frozenset[int]:
+        """The ACTIVE segments the member belongs to (as materialised)."""
+        ...
+
     async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
         """(member id, externalRef) of the segment's members by member id, at most `limit`."""
         ...

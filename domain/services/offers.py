@@ -22,6 +22,7 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.programme import Programme
+from domain.segments import SegmentStatus
 from domain.services.admin import audit_event
 from domain.services.common import existing_member, require_role
 
@@ -55,6 +56,12 @@ async def _checked_against_catalogue(uow: UnitOfWork, offer: Offer) -> Offer:
         unknown = sorted(checked.eligibility.tier_ids - known)
         if unknown:
             raise NotFound(f"no tier {unknown[0]}", ("tierIds",))
+    for segment_id in sorted(checked.eligibility.segment_ids or ()):
+        segment = await uow.segments.get(segment_id)
+        if segment is None:
+            raise NotFound(f"no segment {segment_id}", ("segmentIds",))
+        if segment.status is not SegmentStatus.ACTIVE:
+            raise Validation(f"segment {segment_id} is archived", ("segmentIds",))
     for share in checked.funding:
         if share.kind is FunderKind.MERCHANT and await uow.merchants.get(share.funder_id or 0) is None:
             raise NotFound(f"no merchant {share.funder_id}", ("funding", "funderId"))
@@ -250,9 +257,9 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
             raise Validation(
                 "sign-up offers and red packets take no coupon flag and no referrer points", ("trigger",)
             )
-        if rules.tier_ids is not None or rules.dormant_only:
+        if rules.tier_ids is not None or rules.dormant_only or rules.segment_ids is not None:
             raise Validation(
-                "sign-up offers and red packets take no tier or dormancy condition", ("trigger",)
+                "sign-up offers and red packets take no tier, dormancy or segment condition", ("trigger",)
             )
         if offer.trigger is Trigger.RED_PACKET:
             limits = replace(limits, per_member=1, per_member_period=CapPeriod.OFFER)  # one per member
@@ -262,6 +269,8 @@ def _checked(offer: Offer, programme: Programme) -> Offer:
     eligibility = offer.eligibility
     if eligibility.tier_ids is not None and not eligibility.tier_ids:
         eligibility = replace(eligibility, tier_ids=None)  # an empty list places no condition, as elsewhere
+    if eligibility.segment_ids is not None and not eligibility.segment_ids:
+        eligibility = replace(eligibility, segment_ids=None)
     return replace(
         offer,
         name=name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -50,6 +51,17 @@ async def with_firsts(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]
     if not any(o.eligibility.first_purchase for o in offers):
         return facts
     return replace(facts, firsts=await uow.purchases.firsts(facts.member.id, facts.merchant))
+
+
+async def segments_if_asked(uow: UnitOfWork, member_id: int, offers: Sequence[Offer]) -> frozenset[int]:
+    """The member's segments, read (one indexed lookup) only when a live offer is aimed at segments."""
+    if not any(o.eligibility.segment_ids for o in offers):
+        return frozenset()
+    return await uow.segments.member_segments(member_id)
+
+
+async def with_segments(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> PurchaseFacts:
+    return replace(facts, segment_ids=await segments_if_asked(uow, facts.member.id, offers))
 
 
 async def with_referrer(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer]) -> PurchaseFacts:
@@ -128,6 +140,7 @@ async def qualify_purchase(
         )
         offers = await uow.offers.live()
         facts = await with_referrer(uow, await with_firsts(uow, facts, offers), offers)
+        facts = await with_segments(uow, facts, offers)
         candidates = eligible(facts, offers)
         periods = {o.id: cap_period_start(o, now) for o in candidates if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in candidates], member.id, periods) if candidates else {}
@@ -223,6 +236,7 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             facts = replace(facts, coupon_offer_id=coupon.offer_id)
         facts = await with_firsts(uow, facts, offers)
         facts = await with_referrer(uow, facts, offers)
+        facts = await with_segments(uow, facts, offers)
         base_points, awards = await apply_offers(uow, facts, offers)
         if coupon is not None:
             await _use_coupon(uow, coupon, facts, offers, awards)

@@ -40,6 +40,7 @@ from domain.offers.wallet import PROGRAMME_SAMPLE, TYPICAL_DAYS
 from domain.ports import OfferWalletReader, UnitOfWork
 from domain.programme import Programme
 from domain.services.common import existing_member
+from domain.services.purchases import segments_if_asked
 from domain.tiers import Tier, earn_multiplier, effective_tier
 
 
@@ -89,13 +90,16 @@ async def usable_offers(
         ladder = await uow.tiers.ladder()
         tier = effective_tier(member, ladder)
         coupons = frozenset(c.offer_id for c in await uow.offers.wallet(member.id) if not c.used_up)
-        wallet = Wallet(member, now, None if tier is None else tier.id, {}, coupons)
+        live = await uow.offers.live()
+        segments = await segments_if_asked(uow, member.id, live)
+        wallet = Wallet(member, now, None if tier is None else tier.id, {}, coupons, segment_ids=segments)
         # Usage and past purchases are read only for the offers the rest leaves in.
-        offers = [o for o in await uow.offers.live() if refusal(o, wallet, channel, category) is None]
+        offers = [o for o in live if refusal(o, wallet, channel, category) is None]
         periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
         programme = await uow.programme.get()
-    wallet = Wallet(member, now, wallet.tier_id, usage, coupons, await _bought(reader, member, offers))
+    bought = await _bought(reader, member, offers)
+    wallet = Wallet(member, now, wallet.tier_id, usage, coupons, bought, segments)
     offers = [o for o in offers if refusal(o, wallet, channel, category) is None]
     named = {i for o in offers for i in o.eligibility.merchant_ids}
     merchants = {m.id: m for m in await reader.merchants(named)} if named else {}

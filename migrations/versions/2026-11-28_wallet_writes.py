@@ -1,7 +1,7 @@
 """wallet writes
 
 Revision ID: b7d3f19a6c42
-Revises: 5d2f8b1c7e34
+Revises: 3e7b91c4d2a6
 Create Date: 2026-11-28 00:00:00+00:00
 
 Vouchers for redeemed rewards (only the code's hash is kept), a member's marketing consent and its
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7d3f19a6c42"
-down_revision: str | Sequence[str] | None = "5d2f8b1c7e34"
+down_revision: str | Sequence[str] | None = "3e7b91c4d2a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

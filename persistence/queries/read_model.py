@@ -8,7 +8,7 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.audit import AuditEntry, AuditFilter
@@ -31,7 +31,7 @@ from domain.vouchers import Voucher
 from persistence import mapping, offer_codec, segment_sql
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
-from persistence.personal_data import vault_for
+from persistence.personal_data import PersonalDataVault, vault_for
 from persistence.repositories.segments import segment as segment_of
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.repositories.vouchers import voucher
@@ -357,6 +357,16 @@ class SqlReadModel:
             statement = statement.where(members.c.phone_lookup == self.vault.phone_lookup(where.phone))
         if where.email is not None:
             statement = statement.where(members.c.email_lookup == self.vault.email_lookup(where.email))
+        if where.name is not None:
+            statement = statement.where(_by_name(where.name, self.vault))
+        if where.referral_code is not None:
+            statement = statement.where(members.c.referral_code == where.referral_code)
+        if where.tier_id is not None:
+            statement = statement.where(members.c.tier_id == where.tier_id)
+        if where.enrolled_from is not None:
+            statement = statement.where(members.c.enrolled_at >= where.enrolled_from)
+        if where.enrolled_to is not None:
+            statement = statement.where(members.c.enrolled_at < where.enrolled_to)
         return [self._member(row) for row in await self._rows(statement)]
 
     def _member(self, row: Row[Any]) -> Member:
@@ -566,6 +576,13 @@ class SqlReadModel:
         if before is not None:
             statement = statement.where(tier_changes.c.id < before)
         return [mapping.tier_change(row) for row in await self._rows(statement)]
+
+
+def _by_name(name: str, vault: PersonalDataVault) -> ColumnElement[bool]:
+    """The display name is an email when it has an @, else a phone number: one keyed-hash index."""
+    if "@" in name:
+        return members.c.email_lookup == vault.email_lookup(name)
+    return members.c.phone_lookup == vault.phone_lookup(name)
 
 
 async def _campaign_totals(conn: AsyncConnection, offer_id: int) -> CampaignTotals:

@@ -204,6 +204,14 @@ class SqlSegmentRepository:
         )
         return {row.external_ref: row.id for row in rows}
 
+    async def member_segments(self, member_id: int) -> frozenset[int]:
+        rows = await self.conn.execute(
+            select(segment_members.c.segment_id)
+            .join(segments, segments.c.id == segment_members.c.segment_id)
+            .where(segment_members.c.member_id == member_id, s.status == SegmentStatus.ACTIVE.value)
+        )
+        return frozenset(rows.scalars())
+
     async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
         rows = await self.conn.execute(
             select(members.c.id, members.c.external_ref)

@@ -33,6 +33,7 @@ SECTIONS = (
     "segments",
     "read",
     "ledger",
+    "purchases",
     "cost",
     "import",
     "sqlite",
@@ -57,6 +58,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--clients", default="1,8,32", help="earn concurrency levels (default 1,8,32)")
     parser.add_argument("--big-ledger", type=int, default=1_000_000, help="entries of the big member")
+    parser.add_argument(
+        "--purchases", type=int, default=1_000_000, help="purchases of the big member (section purchases)"
+    )
     parser.add_argument("--import-rows", type=int, default=200_000, help="rows in the settlement file")
     parser.add_argument(
         "--segment-members", type=int, default=1_000_000, help="members of the segments' population"
@@ -119,7 +123,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
         if data is None:
-            data = await dataset.build(url, big_entries=args.big_ledger if "ledger" in args.only else 0)
+            data = await dataset.build(url, big_entries=big_member_entries(args))
         top = max(args.clients)
         # Pool: the clients a worker can be serving at once, so no request waits for a connection.
         pool = args.pool or max(4, -(-top // args.workers))
@@ -323,6 +327,20 @@ async def pg_figures(
         )
     if "ledger" in args.only:
         await ledger_figures(report, server, data, tokens, top, seconds)
+    if "purchases" in args.only:
+        from scripts.benchmarks import purchases
+
+        progress(
+            f"me.purchases for members with {dataset.SMALL_LEDGER:,} and {data.big_entries:,} purchases ..."
+        )
+        await purchases.figures(report, server, data, tokens, top, seconds, paired)
+
+
+def big_member_entries(args: argparse.Namespace) -> int:
+    """The big member's purchases (one ledger entry each): what the ledger and purchases sections ask."""
+    wanted = [args.big_ledger] if "ledger" in args.only else []
+    wanted += [args.purchases] if "purchases" in args.only else []
+    return max(wanted, default=0)
 
 
 async def ledger_figures(

@@ -156,7 +156,8 @@ async def existing(url: str) -> Dataset | None:
 
 
 async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, entries: int) -> None:
-    """`entries` one-point purchases for one member, each with its journal entry, lines and lot."""
+    """`entries` one-point purchases for one member, each with its journal entry, lines and lot; one a
+    minute back from now, so a history is spread in time as a real one is."""
     step = 250_000
     for start in range(0, entries, step):
         count = min(step, entries - start)
@@ -168,8 +169,9 @@ async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, en
                         INSERT INTO purchases (member_id, merchant_id, amount_minor, currency,
                                                channel, occurred_at, reference, points_earned,
                                                points_pending, created_at)
-                        SELECT :member, :merchant, 100, 'CNY', 'OFFLINE', now(), NULL, 1, 0, now()
-                        FROM generate_series(1, :count)
+                        SELECT :member, :merchant, 100, 'CNY', 'OFFLINE',
+                               now() - (:start + n) * interval '1 minute', NULL, 1, 0, now()
+                        FROM generate_series(1, :count) AS n
                         RETURNING id
                     ), e AS (
                         INSERT INTO journal_entries (member_id, kind, origin_type, origin_id, description,
@@ -186,7 +188,7 @@ async def _grow_ledger(engine: AsyncEngine, member_id: int, merchant_id: int, en
                     SELECT :member, id, 1, 1, now(), now() + interval '24 months' FROM e
                     """
                 ),
-                {"member": member_id, "merchant": merchant_id, "count": count},
+                {"member": member_id, "merchant": merchant_id, "count": count, "start": start},
             )
             await conn.execute(
                 update(tables.member_balances)

@@ -457,6 +457,30 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
                 label=root,
             )
 
+    # A merchant's reconciliation lists: the merchant itself and admins (naming it) read them; other
+    # merchants, members, partners and processors are refused.
+    for root in ("purchases", "refunds"):
+        query = root_query(root, f'(first: 5, merchantId: "{world.merchant.gid}")')
+        admin_answer = await answer(world, "admin", query)
+        readers = set()
+        for role in VIEWERS:
+            body = await world.world.given.gql.post(query, None, world.tokens[role])
+            if "errors" in body:
+                assert {e["extensions"]["code"] for e in body["errors"]} <= {"UNAUTHENTICATED", "FORBIDDEN"}
+                continue
+            readers.add(role)
+            checker.descend(
+                role,
+                _field("Query", root).type,
+                body["data"][root],
+                {fp.Viewer.ADMIN: admin_answer},
+                root,
+                owner=None,
+                listed=False,
+                label=root,
+            )
+        assert readers == {"merchant", "admin"}, root
+
     # A report: what partners and funding merchants see of members is aggregates only.
     [live] = [gid for label, gid, _ in world.world.objects if label.startswith("a live offer")]
     report = f'query {{ campaignReport(offerId: "{live}") {{ {selection(_object("CampaignReport"))} }} }}'

@@ -450,20 +450,19 @@ def minimal(name: str, type_: GraphQLInputType, serial: int, through: Path = ())
 
 
 def leaves(
-    type_: GraphQLInputType, path: Path = (), within: frozenset[str] = frozenset()
+    type_: GraphQLInputType, path: Path = (), inside: frozenset[str] = frozenset()
 ) -> list[tuple[Path, GraphQLInputType]]:
-    """Each scalar or enum place in `type_` (through the first item of lists of objects). An input
-    type that holds itself (a rule of rules) is walked once: its inner levels have the same places."""
+    """Each scalar or enum place in `type_` (through the first item of lists of objects); an input
+    type inside itself (a segment rule's rules) is walked once."""
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
     if isinstance(inner, GraphQLList) and not is_leaf_type(get_named_type(inner)):
-        return leaves(inner.of_type, (*path, 0), within)
+        return leaves(inner.of_type, (*path, 0), inside)
     if isinstance(inner, GraphQLInputObjectType):
-        if inner.name in within:
+        if inner.name in inside:
             return []
+        within = inside | {inner.name}
         return [
-            leaf
-            for name, field in inner.fields.items()
-            for leaf in leaves(field.type, (*path, name), within | {inner.name})
+            leaf for name, field in inner.fields.items() for leaf in leaves(field.type, (*path, name), within)
         ]
     return [(path, type_)]
 

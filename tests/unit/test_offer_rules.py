@@ -131,6 +131,16 @@ def test_a_referred_only_offer_skips_a_member_who_came_without_a_referral() -> N
     assert evaluate(facts(member=referred), [referred_only], {}).bonus_points == 50
 
 
+def test_a_segment_offer_applies_to_members_of_any_of_its_segments_only() -> None:
+    aimed = offer(1, points=50, eligibility=Eligibility(segment_ids=frozenset({7, 9})))
+
+    assert reasons(aimed) == [SkipReason.SEGMENT]  # in no segment
+    assert reasons(aimed, segment_ids=frozenset({8})) == [SkipReason.SEGMENT]
+    assert evaluate(facts(segment_ids=frozenset({9, 11})), [aimed], {}).bonus_points == 50
+    anyone = offer(2, points=5, eligibility=Eligibility(segment_ids=None))
+    assert evaluate(facts(), [anyone], {}).bonus_points == 5
+
+
 def test_referrer_points_go_only_to_an_active_referrer_of_this_buyer() -> None:
     bonus = offer(1, points=50, referrer_points=20)
     referred = replace(MEMBER, referred_by=42)

@@ -208,6 +208,13 @@ class FakeSegmentRepository:
         wanted = set(refs)
         return {m.external_ref: m.id for m in self.t.members.values() if m.external_ref in wanted}
 
+    async def member_segments(self, member_id: int) -> frozenset[int]:
+        return frozenset(
+            segment_id
+            for segment_id, members in self.st.members.items()
+            if member_id in members and self.st.segments[segment_id].status is SegmentStatus.ACTIVE
+        )
+
     async def member_refs(self, segment_id: int, limit: int) -> list[tuple[int, str]]:
         ids = sorted(self.st.members.get(segment_id, set()))[:limit]
         return [(i, self.t.members[i].external_ref) for i in ids]
