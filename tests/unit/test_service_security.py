@@ -49,7 +49,8 @@ def test_a_lockout_is_audited_against_the_caller_with_what_was_guessed() -> None
 
 def test_a_lockout_without_a_secret_audits_none() -> None:
     after = lockout_audit(lockout(None)).after
-    assert after is not None and after["secret"] is None
+    assert after is not None
+    assert after["secret"] is None
 
 
 def test_refusals_are_audited_as_a_count_since_a_time() -> None:
