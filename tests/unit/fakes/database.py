@@ -127,6 +127,9 @@ class FakeDatabase:
     def __init__(self, programme: Programme = DEFAULT_PROGRAMME) -> None:
         self.tables = Tables(programme=programme)
         self._ids = itertools.count(1)
+        # Members whose balance rows another transaction holds: `skip_locked` leaves them out, as
+        # SKIP LOCKED does; a lock that waits gets them (the other transaction has finished).
+        self.locked_elsewhere: set[int] = set()
 
     def next_id(self) -> int:
         return next(self._ids)

@@ -51,7 +51,8 @@ class FakeLedgerRepository(Repository):
     async def lock_balances(
         self, member_ids: Collection[int], *, skip_locked: bool = False
     ) -> dict[int, Balance]:
-        return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
+        busy = self.db.locked_elsewhere if skip_locked else set()
+        return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances and m not in busy}
 
 
 class FakeLotRepository(Repository):
