@@ -177,12 +177,13 @@ async def test_the_longest_tag_and_region_are_accepted(
     ("contact", "message", "field"),
     [
         (Contact(phone="138 1234 abc"), "a phone number holds digits, spaces, + and -", ("contact", "phone")),
+        (Contact(phone="138X5678"), "a phone number holds digits, spaces, + and -", ("contact", "phone")),
         (Contact(phone="1" * 33), "must be at most 32 characters", ("contact", "phone")),
         (Contact(email="li.example.com"), "not an email address", ("contact", "email")),
         (Contact(email="li @example.com"), "not an email address", ("contact", "email")),
         (Contact(email="l" * 243 + "@example.com"), "must be at most 254 characters", ("contact", "email")),
     ],
-    ids=["phone-letters", "phone-long", "email-no-at", "email-space", "email-long"],
+    ids=["phone-letters", "phone-x", "phone-long", "email-no-at", "email-space", "email-long"],
 )
 async def test_a_bad_phone_or_email_is_validation_with_its_field(
     db: FakeDatabase,
@@ -256,6 +257,18 @@ async def test_enrolling_a_known_external_ref_says_so(
     error = await raised(enroll_member(EnrollMember("CRM-1"), actor=ADMIN, uow=uow, clock=clock))
 
     assert error.message == "a member with this externalRef is already enrolled"
+
+
+async def test_a_known_external_ref_is_refused_before_its_referral_code_is_looked_up(
+    db: FakeDatabase, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    await given_member(db, "CRM-1")
+
+    error = await raised(
+        enroll_member(EnrollMember("CRM-1", referral_code="NOSUCH22"), actor=ADMIN, uow=uow, clock=clock)
+    )
+
+    assert (error.code, error.field) == (ErrorCode.ALREADY_EXISTS, ("externalRef",))
 
 
 async def test_a_referred_member_is_audited_with_its_referrer(db: FakeDatabase, clock: FixedClock) -> None:

@@ -357,3 +357,31 @@ async def test_a_cancel_needs_a_reason_of_at_most_500_characters(reason: str, me
     assert (error.code, error.message, error.field) == (ErrorCode.VALIDATION, message, ("reason",))
     assert db.tables == before
     assert (await cancel(db, ADMIN, mug.id, reason="r" * 500)).points == 100
+
+
+async def test_a_cancel_retried_with_its_key_answers_the_same_and_returns_the_points_once() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    await given_lot(db, member.id, 100, LATER)
+    mug = await redeemed(db, member.id, (await given_reward(db)).id)
+
+    first = await cancel(db, ADMIN, mug.id)
+    again = await cancel(db, ADMIN, mug.id)
+
+    assert again == first
+    assert isinstance(again, RedemptionResult)
+    assert balance(db, member.id).available == 100
+
+
+async def test_a_redemption_partly_given_back_returns_only_the_rest() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    await given_lot(db, member.id, 100, LATER)
+    mug = await redeemed(db, member.id, (await given_reward(db)).id)
+    db.tables.redemptions[mug.id] = replace(mug, points_returned=30)
+
+    result = await cancel(db, ADMIN, mug.id)
+
+    assert result.points == 70
+    assert db.tables.redemptions[mug.id].points_returned == 100
+    assert balance(db, member.id).available == 70

@@ -269,6 +269,26 @@ async def test_rejection_returns_the_held_points_to_issuance_and_the_purchase_ea
     assert uow.commits == 1
 
 
+async def test_an_approval_is_booked_at_its_decision_and_a_retry_answers_the_same() -> None:
+    db = FakeDatabase()
+    member_id, review_id = await held_purchase(db)
+    later = NOW + timedelta(days=2)
+
+    first = await decide_risk_review(
+        DecideRiskReview(review_id, True, "d-1"), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(later)
+    )
+    again = await decide_risk_review(
+        DecideRiskReview(review_id, True, "d-1"), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(later)
+    )
+
+    assert again == first
+    assert isinstance(again, RiskReviewResult)
+    assert first.status == "APPROVED"
+    [approved] = [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.APPROVE]
+    assert approved.at == later
+    assert balance(db, member_id).available == 300_000
+
+
 async def test_deciding_an_unknown_review_is_not_found_and_changes_nothing_but_its_key() -> None:
     db = FakeDatabase()
     before = snapshot(db)
