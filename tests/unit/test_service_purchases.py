@@ -18,13 +18,25 @@ from domain.ledger import Account, AccountKind
 from domain.members import MemberStatus
 from domain.merchants import Channel
 from domain.money import Money
-from domain.offers import Eligibility, FunderKind, FundingShare, Limits, Mechanic, Offer, SkipReason, Window
+from domain.offers import (
+    CapPeriod,
+    Eligibility,
+    FirstPurchase,
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    SkipReason,
+    Window,
+)
 from domain.results import PurchaseResult
 from domain.risk import RiskAction
 from domain.services.pos_redemptions import create_redemption_code
-from domain.services.purchases import post_purchase, qualify_purchase
+from domain.services.purchases import cap_periods, post_purchase, qualify_purchase
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 from tests.unit.fakes.member_links import linked
+from tests.unit.fakes.risk import raise_risk_limits
 from tests.unit.test_services import (
     LATER,
     assert_unchanged_but_for_idempotency,
@@ -603,3 +615,88 @@ async def test_a_processor_dry_run_names_the_member_by_id() -> None:
 
     assert (answer.member_id, answer.evaluation.base_points) == (member.id, 10)
     assert db.tables.journal == {}
+
+
+# --- offers' claims -------------------------------------------------------------------------------
+
+
+async def test_an_award_whose_claim_loses_a_race_is_dropped_and_the_base_earn_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_offer(db, points=50)
+    uow = FakeUnitOfWork(db)
+
+    async def spent(*_: object) -> SkipReason:
+        return SkipReason.BUDGET_EXHAUSTED  # another purchase took the last of the budget
+
+    monkeypatch.setattr(uow.offers, "claim", spent)
+    result = await post_purchase(
+        PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), "p-1"),
+        actor=merchant_actor(merchant.id),
+        uow=uow,
+        clock=FixedClock(NOW),
+    )
+
+    assert (result.points_earned, result.awards) == (10, [])
+    assert db.tables.purchase_awards == {}
+    assert balance(db, member.id).available == 10
+
+
+async def test_a_capped_award_is_claimed_and_kept_in_its_cap_period_an_uncapped_one_in_none() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    daily = await given_offer(db, points=5, limits=Limits(per_member=1, per_member_period=CapPeriod.DAY))
+    always = await given_offer(db, points=7)
+    at = NOW + timedelta(hours=3)
+
+    result = await post_purchase(
+        PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), "p-1"),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(at),
+    )
+
+    midnight = datetime(2024, 3, 1, tzinfo=UTC)
+    assert result.points_earned == 10 + 5 + 7
+    assert {row.award.offer_id: row.cap_period_start for row in db.tables.purchase_awards.values()} == {
+        daily.id: midnight,
+        always.id: None,
+    }
+    assert db.tables.offer_member_uses == {(daily.id, member.id, midnight): 1}
+    assert cap_periods([daily, always], [a for _, a in db.tables.awards], at) == {daily.id: midnight}
+    assert cap_periods([daily, always], [], at) == {}
+
+
+async def test_a_first_purchase_offer_is_given_on_the_first_purchase_only() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_offer(db, points=100, eligibility=Eligibility(first_purchase=FirstPurchase.EVER))
+
+    first = await buy(db, merchant.id, member.id, 1_000, "p-1")
+    second = await buy(db, merchant.id, member.id, 1_000, "p-2")
+
+    assert (first.points_earned, second.points_earned) == (110, 10)
+
+
+async def test_a_purchase_earning_past_the_32_bit_limit_says_so() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_offer(db, points=2**31 - 10)
+    raise_risk_limits(db)
+    linked(db, merchant.id, member.id)
+    before = snapshot(db)
+
+    error = await raised(buy(db, merchant.id, member.id, 1_000))
+
+    assert (error.code, error.message, error.field) == (
+        ErrorCode.VALIDATION,
+        "this amount earns more points than one purchase may",
+        ("amount", "amountMinor"),
+    )
+    assert db.tables == before
