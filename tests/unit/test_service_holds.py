@@ -3,13 +3,14 @@ for after the batch, the points back with their lots' dates, a reward's unit bac
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.clock import FixedClock
 from domain.commands import AuthorizeRedemption
-from domain.ledger import EntryKind
+from domain.ledger import EntryKind, OriginType
 from domain.rewards import RedemptionKind, RedemptionStatus
 from domain.services import holds
 from domain.services.holds import HoldReleaseRun, merchant_name, release_held, run_hold_release
@@ -198,3 +199,60 @@ async def test_holds_are_read_in_batches_after_the_last_id_seen(monkeypatch: pyt
     assert run == HoldReleaseRun(3, 60)
     assert progress == [2, 3]
     assert balance(db, member.id).available == 100
+
+
+async def test_a_hold_voided_or_gone_between_the_batch_and_its_release_counts_nothing() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 100, LATER)
+    voided = await hold(db, member.id, merchant.id, "a-1", points=10)
+    gone = await hold(db, member.id, merchant.id, "a-2", points=20)
+    factories = 0
+
+    def factory() -> FakeUnitOfWork:
+        nonlocal factories
+        factories += 1
+        if factories == 2:  # after the batch was read: one hold voided, one row no longer there
+            db.tables.redemptions[voided] = replace(
+                db.tables.redemptions[voided], status=RedemptionStatus.VOIDED
+            )
+            del db.tables.redemptions[gone]
+        return FakeUnitOfWork(db)
+
+    run = await run_hold_release(factory, FixedClock(LAPSED))
+
+    assert run == HoldReleaseRun(0, 0)
+    assert [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.RELEASE] == []
+
+
+async def test_the_first_redemption_of_all_is_released_too() -> None:
+    db = FakeDatabase()
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        # the very first row: redemption ids start at 1, as in the database
+        first = await seed.redemptions.add(
+            member_id=2,
+            reward_id=None,
+            points=70,
+            status=RedemptionStatus.AUTHORIZED,
+            at=NOW,
+            kind=RedemptionKind.POS,
+            hold_expires_at=LAPSED,
+        )
+        await seed.commit()
+    member = await given_member(db)
+    assert (first.id, member.id) == (1, 2)
+    db.tables.balances[member.id] = replace(db.tables.balances[member.id], held=70, lifetime_earned=70)
+
+    run = await run_hold_release(lambda: FakeUnitOfWork(db), FixedClock(LAPSED))
+
+    assert run == HoldReleaseRun(1, 70)
+    assert db.tables.redemptions[first.id].status is RedemptionStatus.EXPIRED
+    [released] = [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.RELEASE]
+    assert (released.entry.member_id, released.entry.origin_type, released.entry.origin_id) == (
+        member.id,
+        OriginType.REDEMPTION,
+        first.id,
+    )
+    assert released.entry.description == "Released: the hold at a merchant expired"

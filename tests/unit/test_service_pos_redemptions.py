@@ -13,11 +13,12 @@ from domain.actors import Actor, Role
 from domain.clock import FixedClock
 from domain.commands import AuthorizeRedemption, CaptureRedemption, PostPurchase, VoidRedemption
 from domain.errors import ErrorCode
-from domain.ledger import Account, AccountKind, EntryKind, Posting
+from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting
 from domain.members import MemberStatus
 from domain.money import Money
 from domain.results import IssuedCode, RedemptionResult
-from domain.rewards import Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.rewards import LimitPeriod, Redemption, RedemptionKind, RedemptionStatus, Reward
+from domain.risk import RuleKind
 from domain.services.pos_redemptions import (
     INVALID_CODE,
     authorize_redemption,
@@ -26,6 +27,7 @@ from domain.services.pos_redemptions import (
     void_redemption,
 )
 from domain.services.purchases import post_purchase
+from domain.tiers import Tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 from tests.unit.fakes.member_links import linked
 from tests.unit.test_services import (
@@ -676,3 +678,117 @@ async def test_voiding_a_hold_of_points_leaves_stock_alone() -> None:
     await void(db, merchant_id, hold_id)
 
     assert db.tables.rewards[reward.id].stock == 3
+
+
+async def test_a_well_formed_code_padded_past_the_longest_input_is_invalid_without_a_look_up() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 10, LATER)
+    code = await code_for(db, member.id)
+    before = snapshot(db)
+
+    refusals = [
+        await raised(authorize(db, merchant.id, code + " " * 31, points=10)),
+        await raised(authorize(db, 404, code + " " * 31, points=10)),  # not even the merchant is read
+    ]
+
+    assert [(e.code, e.message, e.field) for e in refusals] == [
+        (ErrorCode.VALIDATION, INVALID_CODE, ("code",))
+    ] * 2
+    assert db.tables == before
+
+
+async def test_a_reward_held_at_a_pos_follows_the_rewards_rules_for_the_member_today() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 200, LATER)
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        gold = await seed.tiers.add(Tier(0, "GOLD", "Gold", 2, min_points=1), NOW)
+        daily = await seed.rewards.add(
+            name="Tea",
+            cost_points=20,
+            stock=None,
+            active=True,
+            at=NOW,
+            per_member_limit=1,
+            limit_period=LimitPeriod.DAY,
+        )
+        golden = await seed.rewards.add(
+            name="Cup", cost_points=30, stock=None, active=True, at=NOW, tier_ids=frozenset({gold.id})
+        )
+        await seed.commit()
+    db.tables.members[member.id] = replace(db.tables.members[member.id], tier_id=gold.id)
+
+    first = await authorize(db, merchant.id, await code_for(db, member.id), "a-1", reward_id=daily.id)
+    again = await raised(authorize(db, merchant.id, await code_for(db, member.id), "a-2", reward_id=daily.id))
+    tomorrow = NOW + timedelta(days=1)
+    next_day = await authorize(
+        db, merchant.id, await code_for(db, member.id, tomorrow), "a-3", tomorrow, reward_id=daily.id
+    )
+    for_gold = await authorize(db, merchant.id, await code_for(db, member.id), "a-4", reward_id=golden.id)
+
+    assert (first.points, next_day.points, for_gold.points) == (20, 20, 30)
+    assert (again.code, again.message, again.field) == (
+        ErrorCode.LIMIT_REACHED,
+        "this reward can be redeemed 1 times per day",
+        ("rewardId",),
+    )
+
+
+async def test_a_pos_hold_soon_after_a_big_earning_is_refused_by_risk_control() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    burn = next(r for r in db.tables.risk.rules.values() if r.kind is RuleKind.EARN_AND_BURN)
+    db.tables.risk.rules[burn.id] = replace(burn, limit=99)
+    await post_purchase(
+        PostPurchase(linked(db, merchant.id, member.id), Money(10_000, "CNY"), "p-1"),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW - timedelta(minutes=5)),
+    )
+    code = await code_for(db, member.id)
+    before = snapshot(db)
+
+    error = await raised(authorize(db, merchant.id, code, points=10))
+
+    assert (error.code, error.message) == (
+        ErrorCode.RISK_REVIEW,
+        "refused by risk control: an earning of 100 points in the last 30 minutes, over 99",
+    )
+    assert db.tables.redemptions == before.redemptions
+    assert db.tables.redemption_codes == before.redemption_codes  # the code is still unused
+
+
+async def test_a_capture_books_the_spend_and_the_rest_on_the_hold_at_its_time() -> None:
+    db = FakeDatabase()
+    member_id, merchant_id, hold_id = await held(db)
+    at = NOW + timedelta(minutes=2)
+
+    await capture(db, merchant_id, hold_id, at=at, points=100)
+
+    booked = {p.entry.kind: p for p in db.tables.journal.values() if p.entry.origin_id == hold_id}
+    assert {kind: (p.entry.member_id, p.entry.origin_type, p.at) for kind, p in booked.items()} == {
+        EntryKind.HOLD: (member_id, OriginType.REDEMPTION, NOW),
+        EntryKind.REDEEM: (member_id, OriginType.REDEMPTION, at),
+        EntryKind.RELEASE: (member_id, OriginType.REDEMPTION, at),
+    }
+
+
+async def test_a_capture_or_void_retried_with_its_key_answers_the_same() -> None:
+    db = FakeDatabase()
+    _, merchant_id, captured_id = await held(db)
+    member = await given_member(db, "CRM-2")
+    await given_lot(db, member.id, 100, LATER)
+    voided = await authorize(db, merchant_id, await code_for(db, member.id), "a-2", points=10)
+
+    captured = await capture(db, merchant_id, captured_id, "c-1", points=100)
+    voided_first = await void(db, merchant_id, voided.redemption_id, "v-1")
+
+    assert await capture(db, merchant_id, captured_id, "c-1", points=100) == captured
+    assert await void(db, merchant_id, voided.redemption_id, "v-1") == voided_first
+    assert isinstance(captured, RedemptionResult)
+    assert balance(db, member.id).available == 100
