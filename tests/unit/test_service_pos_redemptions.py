@@ -133,7 +133,12 @@ async def test_a_code_is_issued_to_an_active_member_for_five_minutes_and_only_it
     assert redemption_codes.well_formed(issued.code)
     [(stored_hash, row)] = db.tables.redemption_codes.items()
     assert stored_hash == redemption_codes.code_hash(issued.code)
-    assert (row.member_id, row.expires_at, row.used_at) == (member.id, NOW + timedelta(minutes=5), None)
+    assert (row.member_id, row.expires_at, row.created_at, row.used_at) == (
+        member.id,
+        NOW + timedelta(minutes=5),
+        NOW,
+        None,
+    )
     assert uow.commits == 1
 
 
@@ -160,7 +165,7 @@ async def test_after_five_taken_codes_no_code_is_issued(monkeypatch: pytest.Monk
     monkeypatch.setattr(redemption_codes, "new_code", lambda: next(draws))
     before = snapshot(db)
 
-    with pytest.raises(RuntimeError, match="could not draw an unused redemption code"):
+    with pytest.raises(RuntimeError, match=r"^could not draw an unused redemption code$"):
         await create_redemption_code(
             actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
         )
@@ -792,3 +797,18 @@ async def test_a_capture_or_void_retried_with_its_key_answers_the_same() -> None
     assert await void(db, merchant_id, voided.redemption_id, "v-1") == voided_first
     assert isinstance(captured, RedemptionResult)
     assert balance(db, member.id).available == 100
+
+
+async def test_an_authorization_retried_with_its_key_answers_the_same_and_holds_once() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 100, LATER)
+    code = await code_for(db, member.id)
+
+    first = await authorize(db, merchant.id, code, "a-1", points=30)
+    again = await authorize(db, merchant.id, code, "a-1", points=30)
+
+    assert again == first
+    assert isinstance(again, RedemptionResult)
+    assert balance(db, member.id).held == 30

@@ -109,7 +109,7 @@ async def test_after_five_taken_references_no_link_is_made(monkeypatch: pytest.M
     draws = iter([taken.member_ref] * 5 + [member_links.new_member_ref()])
     monkeypatch.setattr(member_links, "new_member_ref", lambda: next(draws))
 
-    with pytest.raises(RuntimeError, match="could not draw an unused member reference"):
+    with pytest.raises(RuntimeError, match=r"^could not draw an unused member reference$"):
         await link_merchant(shop.id, actor=member_actor(second.id), uow=FakeUnitOfWork(db), now=NOW)
 
     assert len(db.tables.member_links) == 1

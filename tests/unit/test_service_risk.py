@@ -210,7 +210,7 @@ def test_rejection_gives_the_points_back_to_their_funders_skipping_a_funder_of_n
 
 
 def test_a_funding_that_does_not_add_up_is_a_bug_not_a_rejection() -> None:
-    with pytest.raises(ValueError, match="review 7: the earning's funding does not add up to its points"):
+    with pytest.raises(ValueError, match=r"^review 7: the earning's funding does not add up to its points$"):
         reject_entry(REVIEW, [(Account(AccountKind.ISSUANCE), 249)])
 
 

@@ -41,6 +41,7 @@ class PostedEntry:
 class IdempotencyRow:
     request_hash: str
     response: dict[str, object]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class AwardRow:
 class RedemptionCodeRow:
     member_id: int
     expires_at: datetime
+    created_at: datetime
     used_at: datetime | None = None
 
 
