@@ -120,6 +120,12 @@ async def test_a_debit_first_expires_points_past_their_date() -> None:
     assert taken.points == -30
     assert balance(db, member.id).available == 0
     assert [lot.remaining for lot in lots_of(db, member.id)] == [0, 0]
+    [debit] = [
+        i
+        for i, p in db.tables.journal.items()
+        if p.entry.kind is EntryKind.ADJUST and p.entry.postings[0].amount < 0
+    ]
+    assert db.tables.lot_draws_at[debit] == NOW
 
 
 async def test_a_credit_leaves_expired_points_for_the_expiry_job() -> None:

@@ -244,6 +244,8 @@ async def test_authorizing_points_holds_them_from_the_soonest_lots_until_the_hol
         (50, LATER),
     ]
     assert db.tables.redemption_codes[redemption_codes.code_hash(code)].used_at == NOW
+    [held_entry] = [i for i, p in db.tables.journal.items() if p.entry.kind is EntryKind.HOLD]
+    assert db.tables.lot_draws_at == {held_entry: NOW}
 
 
 async def test_authorizing_a_reward_holds_its_cost_and_takes_it_from_stock() -> None:

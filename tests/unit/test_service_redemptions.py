@@ -93,6 +93,7 @@ async def test_a_redemption_spends_the_cost_from_the_soonest_lots_and_is_request
         (0, SOON),
         (20, LATER),
     ]
+    assert db.tables.lot_draws_at == {spent.id: NOW}
 
 
 async def test_points_expired_by_now_are_not_spent() -> None:

@@ -85,6 +85,7 @@ class Tables:
     journal: dict[int, PostedEntry] = field(default_factory=dict)
     lots: dict[int, PointsLot] = field(default_factory=dict)
     lot_draws: list[tuple[int, LotDraw]] = field(default_factory=list)  # (entry id, draw)
+    lot_draws_at: dict[int, datetime] = field(default_factory=dict)  # entry id -> when its draws were made
     purchases: dict[int, Purchase] = field(default_factory=dict)
     purchase_terms: dict[int, PurchaseTerms] = field(default_factory=dict)  # by purchase id
     refunds: dict[int, Refund] = field(default_factory=dict)

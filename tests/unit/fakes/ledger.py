@@ -88,6 +88,7 @@ class FakeLotRepository(Repository):
                 raise RuntimeError(f"lot {draw.lot_id} has less than {draw.points} points left")
             self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)
             self.t.lot_draws.append((entry_id, draw))
+            self.t.lot_draws_at[entry_id] = at
 
     async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
         drawn = []
