@@ -11,14 +11,18 @@ import pytest
 
 from domain.actors import Actor, Role
 from domain.clock import FixedClock
-from domain.commands import RedeemReward
+from domain.commands import PostPurchase, RedeemReward
 from domain.errors import ErrorCode
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting
+from domain.money import Money
 from domain.results import RedemptionResult
 from domain.rewards import LimitPeriod, Redemption, RedemptionStatus, Reward
+from domain.risk import RuleKind
+from domain.services.purchases import post_purchase
 from domain.services.redemptions import redeem_reward, redeemable_reward
 from domain.tiers import Tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.member_links import linked
 from tests.unit.test_services import (
     LATER,
     SOON,
@@ -26,8 +30,10 @@ from tests.unit.test_services import (
     balance,
     given_lot,
     given_member,
+    given_merchant,
     lots_of,
     member_actor,
+    merchant_actor,
     raised,
     snapshot,
 )
@@ -79,7 +85,14 @@ async def test_a_redemption_spends_the_cost_from_the_soonest_lots_and_is_request
     assert (b.available, b.lifetime_redeemed) == (20, 40)
     assert db.tables.rewards[reward.id].stock == 1
     [spent] = [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.REDEEM]
-    assert (spent.entry.origin_type, spent.entry.origin_id, spent.entry.description, spent.at) == (
+    assert (
+        spent.entry.member_id,
+        spent.entry.origin_type,
+        spent.entry.origin_id,
+        spent.entry.description,
+        spent.at,
+    ) == (
+        member.id,
         OriginType.REDEMPTION,
         redemption.id,
         "Redeemed for Mug",
@@ -253,3 +266,28 @@ async def test_a_per_member_limit_counts_the_redemptions_of_its_period(
         assert_unchanged_but_for_idempotency(db, before)
     else:
         assert (await redeem(db, member.id, reward.id, "r-3")).points == 40
+
+
+async def test_a_redemption_soon_after_a_big_earning_is_refused_by_risk_control() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    burn = next(r for r in db.tables.risk.rules.values() if r.kind is RuleKind.EARN_AND_BURN)
+    db.tables.risk.rules[burn.id] = replace(burn, limit=99)
+    await post_purchase(
+        PostPurchase(linked(db, merchant.id, member.id), Money(10_000, "CNY"), "p-1"),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW - timedelta(minutes=5)),
+    )
+    reward = await given_reward(db)
+    before = snapshot(db)
+
+    error = await raised(redeem(db, member.id, reward.id))
+
+    assert (error.code, error.message) == (
+        ErrorCode.RISK_REVIEW,
+        "refused by risk control: an earning of 100 points in the last 30 minutes, over 99",
+    )
+    assert (db.tables.redemptions, db.tables.rewards) == (before.redemptions, before.rewards)
+    assert balance(db, member.id) == before.balances[member.id]
