@@ -446,3 +446,95 @@ async def test_the_evaluation_counts_each_kind_of_change_and_reports_progress_pe
     assert db.tables.members[grace.id].tier_grace_until == NOW + timedelta(days=db.programme.tier_grace_days)
     assert db.tables.members[busy.id].tier_grace_until is None  # left for the next run
     assert classic.id not in {c.to_tier_id for c in db.tables.tier_changes}
+
+
+async def test_a_spend_threshold_is_kept_in_its_currencys_code_and_an_update_keeps_it_unless_named() -> None:
+    db = FakeDatabase()
+
+    tier = await create(db, CreateTier("gold", "Gold", 2, min_spend=Money(50_000, " cny ")))
+    renamed = await update(db, UpdateTier(tier.id, name="Gold+"))
+
+    assert tier.min_spend == Money(50_000, "CNY")
+    assert renamed.min_spend == Money(50_000, "CNY")
+
+
+async def test_a_purchase_checks_under_the_members_lock_taking_it_only_when_not_yet_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    classic, gold, platinum = await ladder(db)
+    member = await given_member(db)
+    uow = FakeUnitOfWork(db)
+    taken: list[list[int]] = []
+    lock = uow.ledger.lock_balances
+
+    async def spy(member_ids: list[int], *, skip_locked: bool = False) -> object:
+        taken.append(list(member_ids))
+        return await lock(member_ids, skip_locked=skip_locked)
+
+    monkeypatch.setattr(uow.ledger, "lock_balances", spy)
+    async with uow:
+        await upgrade_after_purchase(uow, member, [classic, gold, platinum], db.programme, NOW, locked=True)
+        assert taken == []
+        await upgrade_after_purchase(uow, member, [classic, gold, platinum], db.programme, NOW, locked=False)
+        assert taken == [[member.id]]
+
+
+async def test_the_evaluation_counts_every_change_and_every_busy_member_and_goes_on_past_them() -> None:
+    db = FakeDatabase()
+    first = await given_member(db, "CRM-1")  # id 1: the first member of all is evaluated too
+    classic = await create(db, CreateTier("classic", "Classic", 1))
+    gold = await create(db, CreateTier("gold", "Gold", 2, min_points=1_000, min_spend=Money(500_000, "CNY")))
+    busy = [await given_member(db, f"CRM-B{i}") for i in range(2)]
+    spenders = [await given_member(db, f"CRM-S{i}") for i in range(2)]
+    for member in (first, *busy, *spenders):
+        # spend reaches gold, points do not: the spend is counted in the ladder's currency
+        purchase_id = db.next_id()
+        db.tables.purchases[purchase_id] = Purchase(
+            purchase_id, member.id, 1, Money(500_000, "CNY"), Channel.OFFLINE, NOW, None, 10, 0, NOW
+        )
+        db.tables.purchase_terms[purchase_id] = PurchaseTerms()
+    db.locked_elsewhere = {m.id for m in busy}
+    at = NOW + timedelta(hours=1)
+
+    run = await run_tier_evaluation(lambda: FakeUnitOfWork(db), FixedClock(at))
+
+    assert run == TierRun(members=3, upgraded=3, downgraded=0, skipped=2)
+    assert [
+        (c.member_id, c.from_tier_id, c.to_tier_id, c.qualification, c.created_at)
+        for c in db.tables.tier_changes
+    ] == [(m.id, classic.id, gold.id, Qualification(10, 500_000), at) for m in (first, *spenders)]
+
+
+async def test_a_ladder_without_an_entry_tier_is_evaluated_too() -> None:
+    db = FakeDatabase()
+    gold = await create(db, CreateTier("gold", "Gold", 2, min_points=1_000))
+    member = await given_member(db)
+    await bought(db, member.id, 1_000)
+
+    run = await run_tier_evaluation(lambda: FakeUnitOfWork(db), FixedClock(NOW))
+
+    assert (run.members, run.upgraded) == (1, 1)
+    assert db.tables.members[member.id].tier_id == gold.id
+
+
+async def test_a_member_gone_between_the_batch_and_its_evaluation_is_passed_over() -> None:
+    db = FakeDatabase()
+    _, gold, _ = await ladder(db)
+    gone = await given_member(db, "CRM-1")
+    stays = await given_member(db, "CRM-2")
+    for member in (gone, stays):
+        db.tables.members[member.id] = replace(db.tables.members[member.id], tier_id=gold.id)
+    factories = 0
+
+    def factory() -> FakeUnitOfWork:
+        nonlocal factories
+        factories += 1
+        if factories == 3:  # after the batch was read
+            del db.tables.members[gone.id]
+        return FakeUnitOfWork(db)
+
+    run = await run_tier_evaluation(factory, FixedClock(NOW))
+
+    assert (run.members, run.grace_started) == (1, 1)
+    assert [c.member_id for c in db.tables.tier_changes] == [stays.id]
