@@ -27,6 +27,7 @@ from domain.offers import (
     Limits,
     Mechanic,
     Offer,
+    OfferStatus,
     SkipReason,
     Window,
 )
@@ -34,6 +35,7 @@ from domain.results import PurchaseResult
 from domain.risk import RiskAction
 from domain.services.pos_redemptions import create_redemption_code
 from domain.services.purchases import cap_periods, post_purchase, qualify_purchase
+from domain.tiers import Tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 from tests.unit.fakes.member_links import linked
 from tests.unit.fakes.risk import raise_risk_limits
@@ -58,13 +60,14 @@ PROCESSOR = Actor(Role.PROCESSOR, "bank", processor_id=1, request_id="req-9")
 
 async def given_offer(db: FakeDatabase, **fields: object) -> Offer:
     values: dict[str, object] = {
+        "mechanic": Mechanic.BONUS_POINTS,
         "window": OPEN,
         "funding": (FundingShare(FunderKind.PROGRAMME, None, 100),),
         "points": 50,
     } | fields
     seed = FakeUnitOfWork(db)
     async with seed:
-        draft = Offer(id=0, version=0, name="bonus", mechanic=Mechanic.BONUS_POINTS, **values)  # type: ignore[arg-type]
+        draft = Offer(id=0, version=0, name="bonus", **values)  # type: ignore[arg-type]
         offer = await seed.offers.add(draft, NOW)
         await seed.commit()
     return offer
@@ -700,3 +703,130 @@ async def test_a_purchase_earning_past_the_32_bit_limit_says_so() -> None:
         ("amount", "amountMinor"),
     )
     assert db.tables == before
+
+
+# --- offers' usage, coupons' owners, money budgets ------------------------------------------------
+
+
+async def test_a_runner_up_is_given_when_the_members_cap_on_the_first_choice_is_used_up() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    once = await given_offer(db, points=50, exclusive_group="spring", priority=2, limits=Limits(per_member=1))
+    runner_up = await given_offer(db, points=20, exclusive_group="spring", priority=1)
+
+    first = await buy(db, merchant.id, member.id, 1_000, "p-1")
+    second = await buy(db, merchant.id, member.id, 1_000, "p-2")
+
+    assert (first.points_earned, second.points_earned) == (60, 30)
+    assert [a.offer_id for _, a in db.tables.awards] == [once.id, runner_up.id]
+
+
+async def test_a_coupon_in_the_members_own_wallet_is_used_by_it() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    offer = await given_offer(db, requires_coupon=True, points=70)
+    await given_coupon(db, offer.id, "MINE", member_id=member.id)
+
+    result = await buy(db, merchant.id, member.id, 1_000, coupon_code="MINE")
+
+    assert result.points_earned == 80
+    [coupon] = db.tables.coupons.values()
+    assert (coupon.uses, coupon.member_id) == (1, member.id)
+
+
+async def test_a_coupon_of_a_paused_offer_does_not_apply_as_the_offer_is_not_active() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    offer = await given_offer(db, requires_coupon=True)
+    await given_coupon(db, offer.id, "PAUSED", max_uses=5)
+    db.tables.offers[offer.id] = replace(offer, status=OfferStatus.PAUSED)
+    linked(db, merchant.id, member.id)
+    before = snapshot(db)
+
+    error = await raised(buy(db, merchant.id, member.id, 1_000, coupon_code="PAUSED"))
+
+    assert (error.code, error.message, error.field) == (
+        ErrorCode.VALIDATION,
+        "the coupon does not apply to this purchase (NOT_ACTIVE)",
+        ("couponCode",),
+    )
+    assert db.tables == before
+
+
+async def test_cashback_money_is_claimed_against_the_offers_money_budget() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    offer = await given_offer(
+        db,
+        mechanic=Mechanic.CASHBACK_MONEY,
+        points=0,
+        percent=Decimal(10),
+        limits=Limits(budget_money=Money(150, "CNY")),
+    )
+
+    first = await buy(db, merchant.id, member.id, 1_000, "p-1")  # 100 back
+    second = await buy(db, merchant.id, member.id, 1_000, "p-2")  # 100 more would pass the budget
+
+    assert [len(r.awards) for r in (first, second)] == [1, 0]
+    assert db.tables.offer_usage[offer.id].money_minor == 100
+
+
+# --- the dry run, as the purchase would be --------------------------------------------------------
+
+
+async def test_a_dry_run_earns_at_the_members_tier_and_sees_its_tier_and_first_purchase_offers() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        await seed.tiers.add(Tier(0, "CLASSIC", "Classic", 1), NOW)
+        gold = await seed.tiers.add(
+            Tier(0, "GOLD", "Gold", 2, min_points=1, earn_multiplier=Decimal("1.5")), NOW
+        )
+        await seed.commit()
+    db.tables.members[member.id] = replace(db.tables.members[member.id], tier_id=gold.id)
+    for_gold = await given_offer(db, points=5, eligibility=Eligibility(tier_ids=frozenset({gold.id})))
+    first = await given_offer(db, points=7, eligibility=Eligibility(first_purchase=FirstPurchase.EVER))
+    here_online = await given_offer(
+        db,
+        points=11,
+        eligibility=Eligibility(merchant_ids=frozenset({merchant.id}), channels=frozenset({Channel.ONLINE})),
+    )
+    daily = await given_offer(db, points=13, limits=Limits(per_member=1, per_member_period=CapPeriod.DAY))
+
+    answer = await qualify_purchase(
+        QualifyPurchase(Money(1_001, "CNY"), linked(db, merchant.id, member.id), channel=Channel.ONLINE),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    assert answer.evaluation.base_points == 15  # 10.01 x 1.5, rounded down
+    assert sorted(a.offer_id for a in answer.evaluation.awards) == sorted(
+        [for_gold.id, first.id, here_online.id, daily.id]
+    )
+    assert answer.evaluation.skipped == ()
+
+
+async def test_a_dry_run_for_a_referred_member_shows_the_offer_that_pays_its_referrer() -> None:
+    db = FakeDatabase()
+    referrer = await given_member(db, "CRM-1")
+    friend = await given_member(db, "CRM-2")
+    db.tables.members[friend.id] = replace(db.tables.members[friend.id], referred_by=referrer.id)
+    merchant = await given_merchant(db)
+    offer = await given_offer(db, points=20, referrer_points=30)
+
+    answer = await qualify_purchase(
+        QualifyPurchase(Money(1_000, "CNY"), linked(db, merchant.id, friend.id)),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    assert [(a.offer_id, a.points) for a in answer.evaluation.awards] == [(offer.id, 20)]
+    assert db.tables.journal == {}
