@@ -830,3 +830,51 @@ async def test_a_dry_run_for_a_referred_member_shows_the_offer_that_pays_its_ref
 
     assert [(a.offer_id, a.points) for a in answer.evaluation.awards] == [(offer.id, 20)]
     assert db.tables.journal == {}
+
+
+async def test_a_code_from_the_wallet_serves_one_checkout_earning_then_no_more() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    issued = await create_redemption_code(
+        actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+
+    def by_code(key: str) -> PostPurchase:
+        return PostPurchase(PresentedMember(code=issued.code), Money(1_000, "CNY"), key)
+
+    first = await post_purchase(
+        by_code("p-1"), actor=merchant_actor(merchant.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+    again = await raised(
+        post_purchase(
+            by_code("p-2"), actor=merchant_actor(merchant.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+        )
+    )
+
+    assert (first.member_id, first.points_earned) == (member.id, 10)
+    assert (again.code, again.field) == (ErrorCode.NOT_FOUND, ("memberCode",))
+
+
+async def test_a_purchase_gets_its_tier_and_channel_offers() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        await seed.tiers.add(Tier(0, "CLASSIC", "Classic", 1), NOW)
+        gold = await seed.tiers.add(Tier(0, "GOLD", "Gold", 2, min_points=1), NOW)
+        await seed.commit()
+    db.tables.members[member.id] = replace(db.tables.members[member.id], tier_id=gold.id)
+    for_gold = await given_offer(db, points=5, eligibility=Eligibility(tier_ids=frozenset({gold.id})))
+    online = await given_offer(db, points=11, eligibility=Eligibility(channels=frozenset({Channel.ONLINE})))
+
+    result = await post_purchase(
+        PostPurchase(linked(db, merchant.id, member.id), Money(1_000, "CNY"), "p-1", channel=Channel.ONLINE),
+        actor=merchant_actor(merchant.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    assert result.points_earned == 10 + 5 + 11
+    assert sorted(a.offer_id for _, a in db.tables.awards) == sorted([for_gold.id, online.id])
