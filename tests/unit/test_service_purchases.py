@@ -17,7 +17,7 @@ from domain.errors import ErrorCode
 from domain.ledger import Account, AccountKind
 from domain.members import MemberStatus
 from domain.merchants import Channel
-from domain.money import Money
+from domain.money import MAX_INT, Money
 from domain.offers import (
     CapPeriod,
     Eligibility,
@@ -32,7 +32,7 @@ from domain.offers import (
     Window,
 )
 from domain.results import PurchaseResult
-from domain.risk import RiskAction
+from domain.risk import RiskAction, RuleKind
 from domain.services.pos_redemptions import create_redemption_code
 from domain.services.purchases import cap_periods, post_purchase, qualify_purchase
 from domain.tiers import Tier
@@ -878,3 +878,113 @@ async def test_a_purchase_gets_its_tier_and_channel_offers() -> None:
 
     assert result.points_earned == 10 + 5 + 11
     assert sorted(a.offer_id for _, a in db.tables.awards) == sorted([for_gold.id, online.id])
+
+
+# --- limits, windows and risk at their edges ------------------------------------------------------
+
+
+async def test_a_purchase_earning_exactly_the_largest_32_bit_int_is_posted() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_offer(db, points=MAX_INT - 10)
+    raise_risk_limits(db)
+
+    result = await buy(db, merchant.id, member.id, 1_000)
+
+    assert result.points_earned == MAX_INT
+    assert balance(db, member.id).available == MAX_INT
+
+
+async def test_a_one_day_return_window_keeps_the_points_pending_for_a_day() -> None:
+    db = FakeDatabase()
+    db.tables.programme = replace(db.tables.programme, pending_days=1)
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+
+    result = await buy(db, merchant.id, member.id, 1_000)
+
+    assert (result.points_pending, balance(db, member.id).pending) == (10, 10)
+    assert db.tables.purchase_terms[result.purchase_id].matures_at == NOW + timedelta(days=1)
+
+
+async def test_a_held_purchase_answers_with_nothing_pending() -> None:
+    db = FakeDatabase()
+    db.tables.programme = replace(db.tables.programme, pending_days=7)
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+
+    result = await buy(db, merchant.id, member.id, 30_000_001)
+
+    assert (result.points_earned, result.points_pending) == (300_000, 0)
+
+
+async def test_a_purchase_of_one_point_over_a_holding_rule_is_held() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    [velocity] = [r for r in db.tables.risk.rules.values() if r.kind is RuleKind.MEMBER_VELOCITY]
+    db.tables.risk.rules[velocity.id] = replace(velocity, limit=0)
+
+    result = await buy(db, merchant.id, member.id, 100)
+
+    assert (result.points_earned, result.review_id is not None) == (1, True)
+    assert balance(db, member.id).under_review == 1
+
+
+async def test_the_risk_counters_are_the_members_and_a_refusal_is_audited_on_the_member() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await buy(db, merchant.id, member.id, 1_000, "p-1")
+    [cny] = [r for r in db.tables.risk.rules.values() if r.currency == "CNY"]
+    db.tables.risk.rules[cny.id] = replace(cny, action=RiskAction.REFUSE)
+
+    await raised(buy(db, merchant.id, member.id, 30_000_001, "p-2"))
+
+    member_scopes = {k.scope.value for k in db.tables.risk.counters if k.owner_id == member.id}
+    assert member_scopes == {"MEMBER_DAY", "MEMBER_HISTORY", "MEMBER_WINDOW"}
+    [refused] = [e for e in db.tables.audit if e.action == "security.risk_refused"]
+    assert (refused.target_id, refused.member_id) == (member.id, member.id)
+
+
+async def test_a_purchase_paying_a_referrer_locks_both_members_rows_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    referrer = await given_member(db, "CRM-1")
+    friend = await given_member(db, "CRM-2")
+    loner = await given_member(db, "CRM-3")
+    db.tables.members[friend.id] = replace(db.tables.members[friend.id], referred_by=referrer.id)
+    merchant = await given_merchant(db)
+    await given_offer(db, points=20, referrer_points=30)
+    taken: list[list[int]] = []
+
+    async def purchase(member_id: int, key: str) -> None:
+        uow = FakeUnitOfWork(db)
+        lock = uow.ledger.lock_balances
+
+        async def spy(member_ids: list[int], *, skip_locked: bool = False) -> object:
+            taken.append(sorted(member_ids))
+            return await lock(member_ids, skip_locked=skip_locked)
+
+        monkeypatch.setattr(uow.ledger, "lock_balances", spy)
+        await post_purchase(
+            PostPurchase(linked(db, merchant.id, member_id), Money(1_000, "CNY"), key),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=FixedClock(NOW),
+        )
+
+    await purchase(friend.id, "p-1")
+    friend_locks = list(taken)
+    taken.clear()
+    await purchase(loner.id, "p-2")
+    loner_locks = list(taken)
+    taken.clear()
+    db.tables.offers.clear()  # no offer pays referrers now
+    await purchase(friend.id, "p-3")
+
+    assert friend_locks[0] == sorted([friend.id, referrer.id])
+    assert all(ids == [loner.id] for ids in loner_locks)
+    assert all(ids == [friend.id] for ids in taken)  # a referrer paid nothing is not locked
