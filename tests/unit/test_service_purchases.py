@@ -669,6 +669,10 @@ async def test_a_capped_award_is_claimed_and_kept_in_its_cap_period_an_uncapped_
         daily.id: midnight,
         always.id: None,
     }
+    assert {
+        (row.purchase_id, row.member_id, row.currency, row.created_at)
+        for row in db.tables.purchase_awards.values()
+    } == {(result.purchase_id, member.id, "CNY", at)}
     assert db.tables.offer_member_uses == {(daily.id, member.id, midnight): 1}
     assert cap_periods([daily, always], [a for _, a in db.tables.awards], at) == {daily.id: midnight}
     assert cap_periods([daily, always], [], at) == {}
@@ -982,9 +986,82 @@ async def test_a_purchase_paying_a_referrer_locks_both_members_rows_at_once(
     await purchase(loner.id, "p-2")
     loner_locks = list(taken)
     taken.clear()
-    db.tables.offers.clear()  # no offer pays referrers now
+    db.tables.offers.clear()  # now the one offer that pays referrers is not given to this purchase
+    await given_offer(
+        db, points=20, referrer_points=30, eligibility=Eligibility(minimum_spend=Money(9_999, "CNY"))
+    )
     await purchase(friend.id, "p-3")
 
     assert friend_locks[0] == sorted([friend.id, referrer.id])
     assert all(ids == [loner.id] for ids in loner_locks)
     assert all(ids == [friend.id] for ids in taken)  # a referrer paid nothing is not locked
+
+
+async def test_a_purchase_takes_the_members_lock_once_for_its_tier_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        await seed.tiers.add(Tier(0, "CLASSIC", "Classic", 1), NOW)
+        await seed.tiers.add(Tier(0, "GOLD", "Gold", 2, min_points=1_000), NOW)
+        await seed.commit()
+    calls: list[int] = []
+
+    async def purchase(minor: int, key: str) -> None:
+        uow = FakeUnitOfWork(db)
+        lock = uow.ledger.lock_balances
+
+        async def spy(member_ids: list[int], *, skip_locked: bool = False) -> object:
+            calls.append(len(member_ids))
+            return await lock(member_ids, skip_locked=skip_locked)
+
+        monkeypatch.setattr(uow.ledger, "lock_balances", spy)
+        await post_purchase(
+            PostPurchase(linked(db, merchant.id, member.id), Money(minor, "CNY"), key),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=FixedClock(NOW),
+        )
+
+    await purchase(99, "p-0")  # earns nothing: no posting, the tier check takes the lock
+    nothing = list(calls)
+    calls.clear()
+    await purchase(100, "p-1")  # one point: the posting takes it, the tier check holds it already
+
+    assert (nothing, calls) == ([1], [1])
+
+
+async def test_a_member_asks_for_itself_whoever_it_names() -> None:
+    db = FakeDatabase()
+    member = await given_member(db, "CRM-1")
+    other = await given_member(db, "CRM-2")
+    merchant = await given_merchant(db)
+
+    answer = await qualify_purchase(
+        QualifyPurchase(Money(1_000, "CNY"), PresentedMember(member_id=other.id), merchant_id=merchant.id),
+        actor=member_actor(member.id),
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    assert answer.member_id == member.id
+
+
+async def test_a_held_purchases_review_names_its_merchant() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+
+    result = await buy(db, merchant.id, member.id, 30_000_001)
+
+    assert result.review_id is not None
+    review = db.tables.risk.reviews[result.review_id]
+    assert (review.member_id, review.purchase_id, review.merchant_id, review.points) == (
+        member.id,
+        result.purchase_id,
+        merchant.id,
+        300_000,
+    )

@@ -64,6 +64,8 @@ class AwardRow:
     refunded_points: int = 0
     refunded_money_minor: int = 0
     use_returned: bool = False
+    currency: str | None = None  # the purchase's, which the award's money is in
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
