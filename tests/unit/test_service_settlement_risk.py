@@ -7,19 +7,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import FixedClock
+from domain.errors import ErrorCode
 from domain.ledger import MAX_BALANCE, Account, AccountKind
 from domain.members import Balance
 from domain.merchants import Channel
 from domain.money import Money
-from domain.risk import RiskAction, RuleKind
+from domain.risk import Counted, RiskAction, RuleKind
 from domain.services.settlement import import_settlement_batch, line_digest
 from domain.settlement import BadLine, BatchOutcome, SettlementLine
+from domain.tiers import Tier
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork, linked
-from tests.unit.test_services import balance, given_member, given_merchant, lots_of
+from tests.unit.test_services import balance, given_member, given_merchant, lots_of, raised
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)
@@ -171,3 +174,99 @@ def test_a_lines_digest_is_what_it_asks_for_apart_from_its_place_in_the_file() -
         line_digest(replace(online, channel=None))
         == hashlib.sha256(fields.removesuffix("ONLINE").encode()).hexdigest()
     )
+
+
+async def test_each_line_counts_in_the_counters_and_a_later_line_sees_the_earlier_ones() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1")
+    set_rule(db, RuleKind.MEMBER_VELOCITY, action=RiskAction.REFUSE, limit=2, window_minutes=10)
+
+    outcome = await settle(
+        db,
+        merchant_id,
+        line(2, "S-1", refs["CRM-1"], 10_000),
+        line(3, "S-2", refs["CRM-1"], 20_000),
+        line(4, "S-3", refs["CRM-1"], 30_000),  # the third purchase in the window: refused
+    )
+
+    member_id = next(iter(db.tables.members))
+    assert outcome.rejected == (
+        BadLine(4, "amount: refused by risk control: purchase 3 in 10 minutes, over 2"),
+    )
+    counted = {k.scope.value: c for k, c in db.tables.risk.counters.items() if k.owner_id == member_id}
+    assert counted["MEMBER_HISTORY"] == Counted(2, 300, 30_000)
+    assert counted["MEMBER_DAY"] == Counted(2, 300, 0)
+    merchant_day = [c for k, c in db.tables.risk.counters.items() if k.scope.value == "MERCHANT_DAY"]
+    assert [k.owner_id for k in db.tables.risk.counters if k.scope.value == "MERCHANT_DAY"] == [merchant_id]
+    assert merchant_day == [Counted(2, 300, 0)]
+
+
+async def test_a_line_over_the_amount_rule_is_held_on_its_own_amount() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1")
+
+    outcome = await settle(
+        db, merchant_id, line(2, "S-1", refs["CRM-1"], 30_000_001), line(3, "S-2", refs["CRM-1"], 100)
+    )
+
+    assert (outcome.posted, outcome.rejected) == (2, ())
+    [review] = db.tables.risk.reviews.values()
+    assert review.points == 300_000
+    assert [o.kind for o in review.outcomes] == [RuleKind.PURCHASE_AMOUNT]
+
+
+async def test_bad_risky_and_over_limit_lines_are_all_reported() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1", "CRM-2")
+    set_rule(db, RuleKind.MEMBER_DAILY_POINTS, action=RiskAction.REFUSE, limit=150)
+    rich = sorted(db.tables.members)[1]
+    db.tables.balances[rich] = Balance(rich, MAX_BALANCE - 50, 0, 0, MAX_BALANCE - 50, 0)
+
+    outcome = await settle(
+        db,
+        merchant_id,
+        line(2, "S-1", "MR-NOBODY", 1_000),
+        line(3, "S-2", refs["CRM-1"], 20_000),  # 200 today: refused
+        line(4, "S-3", refs["CRM-2"], 99),  # earns nothing: posted
+        line(5, "S-4", refs["CRM-2"], 6_000),  # 60: past the balance limit
+        line(6, "S-5", refs["CRM-2"], 5_100),  # 51: past it too
+    )
+
+    assert [bad.line_no for bad in outcome.rejected] == [2, 3, 5, 6]
+    assert outcome.rejected[2] == BadLine(5, f"amount: a member's balance cannot exceed {MAX_BALANCE} points")
+    assert (outcome.posted, outcome.points) == (1, 0)
+
+
+async def test_a_member_holding_a_tier_the_ladder_no_longer_has_earns_at_the_entry_tier() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1")
+    seed = FakeUnitOfWork(db)
+    async with seed:
+        await seed.tiers.add(Tier(0, "CLASSIC", "Classic", 1, earn_multiplier=Decimal(2)), NOW)
+        await seed.commit()
+    member_id = next(iter(db.tables.members))
+    db.tables.members[member_id] = replace(db.tables.members[member_id], tier_id=404)
+
+    outcome = await settle(db, merchant_id, line(2, "S-1", refs["CRM-1"], 10_000))
+
+    assert outcome.points == 200
+
+
+async def test_what_is_stored_for_a_line_and_a_caller_that_is_no_merchant() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1")
+
+    await settle(db, merchant_id, line(2, "S-1", refs["CRM-1"], 10_000))
+    anonymous = await raised(
+        import_settlement_batch(
+            [], actor=Actor(Role.MERCHANT, "pos"), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+        )
+    )
+    unknown = await raised(settle(db, 404))
+
+    row = db.tables.idempotency[(f"merchant:{merchant_id}:settlement", "S-1")]
+    assert (row.response, row.created_at) == ({"result": {"points_earned": 100}}, NOW)
+    [purchase] = db.tables.purchases.values()
+    assert (purchase.created_at, purchase.occurred_at, purchase.merchant_id) == (NOW, YESTERDAY, merchant_id)
+    assert (anonymous.code, anonymous.message) == (ErrorCode.NOT_FOUND, "the token names no merchant")
+    assert (unknown.code, unknown.message) == (ErrorCode.NOT_FOUND, "the merchant does not exist")
