@@ -259,6 +259,7 @@ async def test_inside_a_return_window_the_points_are_pending_until_it_ends() -> 
     assert db.tables.purchase_terms[result.purchase_id].matures_at == NOW + timedelta(days=7)
     [posted] = db.tables.journal.values()
     assert posted.entry.postings[-1].account == Account(AccountKind.MEMBER_PENDING, member.id)
+    assert posted.at == NOW
 
 
 async def test_a_held_purchase_waits_in_review_instead_of_the_return_window_and_is_audited() -> None:

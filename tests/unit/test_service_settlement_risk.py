@@ -270,3 +270,13 @@ async def test_what_is_stored_for_a_line_and_a_caller_that_is_no_merchant() -> N
     assert (purchase.created_at, purchase.occurred_at, purchase.merchant_id) == (NOW, YESTERDAY, merchant_id)
     assert (anonymous.code, anonymous.message) == (ErrorCode.NOT_FOUND, "the token names no merchant")
     assert (unknown.code, unknown.message) == (ErrorCode.NOT_FOUND, "the merchant does not exist")
+
+
+async def test_a_line_keeps_the_channel_it_names() -> None:
+    db = FakeDatabase()
+    merchant_id, refs = await given_shop(db, "CRM-1")
+
+    await settle(db, merchant_id, replace(line(2, "S-1", refs["CRM-1"], 1_000), channel=Channel.ONLINE))
+
+    [purchase] = db.tables.purchases.values()
+    assert purchase.channel is Channel.ONLINE

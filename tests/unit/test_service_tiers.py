@@ -538,3 +538,29 @@ async def test_a_member_gone_between_the_batch_and_its_evaluation_is_passed_over
 
     assert (run.members, run.grace_started) == (1, 1)
     assert [c.member_id for c in db.tables.tier_changes] == [stays.id]
+
+
+async def test_a_purchase_reaching_a_spend_threshold_upgrades_at_once_and_is_dated() -> None:
+    db = FakeDatabase()
+    classic = await create(db, CreateTier("classic", "Classic", 1))
+    gold = await create(db, CreateTier("gold", "Gold", 2, min_spend=Money(500_000, "CNY")))
+    member = await given_member(db)
+    purchase_id = db.next_id()
+    db.tables.purchases[purchase_id] = Purchase(
+        purchase_id, member.id, 1, Money(500_000, "CNY"), Channel.OFFLINE, NOW, None, 0, 0, NOW
+    )
+    db.tables.purchase_terms[purchase_id] = PurchaseTerms()
+    uow = FakeUnitOfWork(db)
+
+    async with uow:
+        decision = await upgrade_after_purchase(uow, member, [classic, gold], db.programme, NOW, locked=True)
+        await uow.commit()
+
+    assert decision is not None
+    assert decision.to_tier == gold
+    [change] = db.tables.tier_changes
+    assert (change.to_tier_id, change.qualification, change.created_at) == (
+        gold.id,
+        Qualification(0, 500_000),
+        NOW,
+    )
