@@ -98,6 +98,7 @@ async def test_points_given_leave_the_sender_and_reach_the_receiver_with_their_e
         == f"Transfer from member {sender.referral_code} to member {receiver.referral_code}"
     )
     assert db.tables.lot_draws[-2:] == [(posted.id, LotDraw(soon, 100)), (posted.id, LotDraw(later, 50))]
+    assert db.tables.lot_draws_at[posted.id] == NOW
     assert [
         (lot.points, lot.remaining, lot.earned_at, lot.expires_at) for lot in lots_of(db, receiver.id)
     ] == [

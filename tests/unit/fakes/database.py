@@ -45,6 +45,7 @@ class PostedEntry:
 class IdempotencyRow:
     request_hash: str
     response: dict[str, object]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,15 @@ class AwardRow:
     refunded_points: int = 0
     refunded_money_minor: int = 0
     use_returned: bool = False
+    currency: str | None = None  # the purchase's, which the award's money is in
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RedemptionCodeRow:
     member_id: int
     expires_at: datetime
+    created_at: datetime
     used_at: datetime | None = None
 
 
@@ -87,6 +91,7 @@ class Tables:
     journal: dict[int, PostedEntry] = field(default_factory=dict)
     lots: dict[int, PointsLot] = field(default_factory=dict)
     lot_draws: list[tuple[int, LotDraw]] = field(default_factory=list)  # (entry id, draw)
+    lot_draws_at: dict[int, datetime] = field(default_factory=dict)  # entry id -> when its draws were made
     purchases: dict[int, Purchase] = field(default_factory=dict)
     purchase_terms: dict[int, PurchaseTerms] = field(default_factory=dict)  # by purchase id
     refunds: dict[int, Refund] = field(default_factory=dict)
@@ -135,6 +140,9 @@ class FakeDatabase:
     def __init__(self, programme: Programme = DEFAULT_PROGRAMME) -> None:
         self.tables = Tables(programme=programme)
         self._ids = itertools.count(1)
+        # Members whose balance rows another transaction holds: `skip_locked` leaves them out, as
+        # SKIP LOCKED does; a lock that waits gets them (the other transaction has finished).
+        self.locked_elsewhere: set[int] = set()
 
     def next_id(self) -> int:
         return next(self._ids)

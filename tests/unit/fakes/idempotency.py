@@ -17,7 +17,7 @@ class FakeIdempotencyStore(Repository):
         if (earlier := await self.stored(scope, key)) is not None:
             return earlier
         # Stored as JSON by the real store: a response that does not survive the round trip fails here.
-        self.t.idempotency[(scope, key)] = IdempotencyRow(request_hash, json.loads(json.dumps(response)))
+        self.t.idempotency[(scope, key)] = IdempotencyRow(request_hash, json.loads(json.dumps(response)), at)
         return None
 
     async def stored(self, scope: str, key: str) -> StoredResponse | None:

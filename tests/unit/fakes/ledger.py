@@ -51,7 +51,8 @@ class FakeLedgerRepository(Repository):
     async def lock_balances(
         self, member_ids: Collection[int], *, skip_locked: bool = False
     ) -> dict[int, Balance]:
-        return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances}
+        busy = self.db.locked_elsewhere if skip_locked else set()
+        return {m: self.t.balances[m] for m in sorted(member_ids) if m in self.t.balances and m not in busy}
 
 
 class FakeLotRepository(Repository):
@@ -87,6 +88,7 @@ class FakeLotRepository(Repository):
                 raise RuntimeError(f"lot {draw.lot_id} has less than {draw.points} points left")
             self.t.lots[draw.lot_id] = replace(lot, remaining=lot.remaining - draw.points)
             self.t.lot_draws.append((entry_id, draw))
+            self.t.lot_draws_at[entry_id] = at
 
     async def drawn_by(self, origin_type: OriginType, origin_id: int, kind: EntryKind) -> list[DrawnPoints]:
         drawn = []

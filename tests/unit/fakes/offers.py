@@ -85,7 +85,15 @@ class FakeOfferRepository(Repository):
     ) -> None:
         periods = cap_periods or {}
         for award in awards:
-            row = AwardRow(self.db.next_id(), purchase_id, member_id, award, periods.get(award.offer_id))
+            row = AwardRow(
+                self.db.next_id(),
+                purchase_id,
+                member_id,
+                award,
+                periods.get(award.offer_id),
+                currency=currency,
+                created_at=at,
+            )
             self.t.purchase_awards[row.id] = row
 
     async def claim(

@@ -115,7 +115,7 @@ class FakeRedemptionCodeRepository(Repository):
     async def add(self, member_id: int, code_hash: str, expires_at: datetime, at: datetime) -> bool:
         if code_hash in self.t.redemption_codes:
             return False
-        self.t.redemption_codes[code_hash] = RedemptionCodeRow(member_id, expires_at)
+        self.t.redemption_codes[code_hash] = RedemptionCodeRow(member_id, expires_at, at)
         return True
 
     async def use(self, code_hash: str, now: datetime) -> int | None:
