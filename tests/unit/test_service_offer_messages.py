@@ -13,6 +13,7 @@ from tests.unit.test_services import raised
 
 SIGN_UP_CONDITIONS = "sign-up offers and red packets give bonus points, with no purchase conditions"
 NO_COUPON_FLAG = "sign-up offers and red packets take no coupon flag and no referrer points"
+NO_MEMBER_CONDITIONS = "sign-up offers and red packets take no tier, dormancy or segment condition"
 MESSAGES = {
     "blank name": "must not be blank",
     "ends at its start": "must be after startsAt",
@@ -53,7 +54,7 @@ MESSAGES = {
     "sign-up multiplier": SIGN_UP_CONDITIONS,
     "sign-up at a category": SIGN_UP_CONDITIONS,
     "red packet with a coupon flag": NO_COUPON_FLAG,
-    "sign-up for dormant members": "sign-up offers and red packets take no tier or dormancy condition",
+    "sign-up for dormant members": NO_MEMBER_CONDITIONS,
 }
 
 
@@ -80,7 +81,7 @@ def test_every_bad_offer_has_its_message() -> None:
         ({"trigger": Trigger.RED_PACKET, "referrer_points": 5}, NO_COUPON_FLAG),
         (
             {"trigger": Trigger.SIGN_UP, "eligibility": Eligibility(tier_ids=frozenset({1}))},
-            "sign-up offers and red packets take no tier or dormancy condition",
+            NO_MEMBER_CONDITIONS,
         ),
     ],
     ids=["first-purchase", "referrer-points", "tiers"],
