@@ -234,7 +234,7 @@ POLICY: dict[str, TypePolicy] = {
         owner=lambda v: v.member_id,
         default=EVERYONE,
         why=REACHED + " (Redemption.voucher: the member and admins; redeemVoucher: the merchant)",
-        # Shown once, to the member it belongs to; null in every other answer anyway.
+        # The member's to show; not even admins read it (a merchant is handed it by the member).
         fields={"code": seen_by(member_self=FULL)},
     ),
     "SettlementImport": reached("from settlementImport, which answers only the merchant that uploaded it"),

@@ -41,6 +41,7 @@ class Voucher:
     created_at: datetime
     used_at: datetime | None = None
     merchant_id: int | None = None  # the merchant that redeemed it
+    code: str | None = None  # as the member's wallet shows it (None where it cannot be unsealed)
 
     def shown_status(self, now: datetime) -> VoucherStatus:
         """EXPIRED from its date on, even before the job has given the points back."""

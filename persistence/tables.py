@@ -339,7 +339,8 @@ class RedemptionCodeRow(Base):
 
 
 class VoucherRow(Base):
-    """What a redeemed reward's member shows to be handed it; only the code's hash is kept."""
+    """What a redeemed reward's member shows to be handed it: found by the code's hash; the code itself
+    kept only sealed with the personal-data keys, so the member's wallet can show it again."""
 
     __tablename__ = "vouchers"
     __table_args__ = (
@@ -355,6 +356,7 @@ class VoucherRow(Base):
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_sealed: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -87,7 +87,7 @@ class SqlAlchemyUnitOfWork:
         self.risk = SqlRiskRepository(conn, catalogue)
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
         self.segments = SqlSegmentRepository(conn)
-        self.vouchers = SqlVoucherRepository(conn)
+        self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
         return self
 
     async def __aexit__(

@@ -31,8 +31,8 @@ VoucherStatus = dv.VoucherStatus
 )
 class Voucher:
     code: str | None = strawberry.field(
-        description="The code, shown once: in redeemReward's answer to the MEMBER (only its hash is "
-        "stored, so it cannot be shown again); null everywhere else and for everyone else."
+        description="The code the member shows (as text or a QR code): to the MEMBER it belongs to only; "
+        "null for everyone else, and once it is no longer ACTIVE."
     )
     expires_at: datetime = strawberry.field(description="Until when it may be redeemed.")
     used_at: datetime | None = strawberry.field(description="When a merchant redeemed it.")
@@ -46,8 +46,9 @@ class Voucher:
 
     @classmethod
     def from_domain(cls, v: dv.Voucher, code: str | None = None) -> Voucher:
+        shown = code or v.code
         return cls(
-            code=code,
+            code=shown if v.status is dv.VoucherStatus.ACTIVE else None,
             expires_at=v.expires_at,
             used_at=v.used_at,
             created_at=v.created_at,

@@ -10,7 +10,14 @@ from domain.vouchers import Voucher, VoucherStatus
 
 class VoucherRepository(Protocol):
     async def add(
-        self, *, redemption_id: int, member_id: int, code_hash: str, expires_at: datetime, at: datetime
+        self,
+        *,
+        redemption_id: int,
+        member_id: int,
+        code: str,
+        code_hash: str,
+        expires_at: datetime,
+        at: datetime,
     ) -> Voucher: ...
     async def by_code(self, code_hash: str) -> Voucher | None: ...
     async def for_redemption(self, redemption_id: int) -> Voucher | None: ...

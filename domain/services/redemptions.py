@@ -107,6 +107,7 @@ async def redeem_reward(
         voucher = await uow.vouchers.add(
             redemption_id=redemption.id,
             member_id=member.id,
+            code=code,
             code_hash=vouchers.code_hash(code),
             expires_at=now + timedelta(days=valid_days),
             at=now,

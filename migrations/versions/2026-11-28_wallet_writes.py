@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("redemption_id", ID, nullable=False),
         sa.Column("member_id", ID, nullable=False),
         sa.Column("code_hash", sa.String(64), nullable=False),
+        sa.Column("code_sealed", sa.Text(), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("expires_at", UTC_DATETIME, nullable=False),
         sa.Column("used_at", UTC_DATETIME, nullable=True),

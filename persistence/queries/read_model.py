@@ -215,7 +215,9 @@ class SqlReadModel:
         return await self._by_ids("redemptions", ids, mapping.redemption)
 
     async def vouchers(self, redemption_ids: Sequence[int]) -> list[Voucher | None]:
-        return await self._by_ids("vouchers", redemption_ids, voucher, key="redemption_id")
+        return await self._by_ids(
+            "vouchers", redemption_ids, lambda row: voucher(row, self.vault), key="redemption_id"
+        )
 
     async def adjustments(self, ids: Sequence[int]) -> list[Adjustment | None]:
         return await self._by_ids("adjustments", ids, mapping.adjustment)

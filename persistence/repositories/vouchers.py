@@ -7,10 +7,11 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.vouchers import Voucher, VoucherStatus
+from persistence.personal_data import PersonalDataVault
 from persistence.tables import vouchers
 
 
-def voucher(row: Row[Any]) -> Voucher:
+def voucher(row: Row[Any], vault: PersonalDataVault) -> Voucher:
     return Voucher(
         id=row.id,
         redemption_id=row.redemption_id,
@@ -20,15 +21,31 @@ def voucher(row: Row[Any]) -> Voucher:
         created_at=row.created_at,
         used_at=row.used_at,
         merchant_id=row.merchant_id,
+        code=_unsealed(row.code_sealed, vault),
     )
 
 
+def _unsealed(sealed: str | None, vault: PersonalDataVault) -> str | None:
+    try:
+        return vault.open(sealed)
+    except Exception:  # a retired key: the voucher still works by its hash
+        return None
+
+
 class SqlVoucherRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, vault: PersonalDataVault) -> None:
         self.conn = conn
+        self.vault = vault
 
     async def add(
-        self, *, redemption_id: int, member_id: int, code_hash: str, expires_at: datetime, at: datetime
+        self,
+        *,
+        redemption_id: int,
+        member_id: int,
+        code: str,
+        code_hash: str,
+        expires_at: datetime,
+        at: datetime,
     ) -> Voucher:
         row = (
             await self.conn.execute(
@@ -37,6 +54,7 @@ class SqlVoucherRepository:
                     redemption_id=redemption_id,
                     member_id=member_id,
                     code_hash=code_hash,
+                    code_sealed=self.vault.seal(code),
                     status=VoucherStatus.ACTIVE.value,
                     expires_at=expires_at,
                     created_at=at,
@@ -44,16 +62,16 @@ class SqlVoucherRepository:
                 .returning(*vouchers.c)
             )
         ).one()
-        return voucher(row)
+        return voucher(row, self.vault)
 
     async def by_code(self, code_hash: str) -> Voucher | None:
         row = (await self.conn.execute(select(vouchers).where(vouchers.c.code_hash == code_hash))).first()
-        return voucher(row) if row else None
+        return voucher(row, self.vault) if row else None
 
     async def for_redemption(self, redemption_id: int) -> Voucher | None:
         statement = select(vouchers).where(vouchers.c.redemption_id == redemption_id)
         row = (await self.conn.execute(statement)).first()
-        return voucher(row) if row else None
+        return voucher(row, self.vault) if row else None
 
     async def settle(
         self, redemption_id: int, to_status: VoucherStatus, at: datetime, merchant_id: int | None = None

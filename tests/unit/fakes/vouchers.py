@@ -11,11 +11,20 @@ from tests.unit.fakes.database import Repository
 
 class FakeVoucherRepository(Repository):
     async def add(
-        self, *, redemption_id: int, member_id: int, code_hash: str, expires_at: datetime, at: datetime
+        self,
+        *,
+        redemption_id: int,
+        member_id: int,
+        code: str,
+        code_hash: str,
+        expires_at: datetime,
+        at: datetime,
     ) -> Voucher:
         if code_hash in self.t.vouchers:
             raise RuntimeError("this code hash is taken (a unique violation)")
-        voucher = Voucher(self.db.next_id(), redemption_id, member_id, VoucherStatus.ACTIVE, expires_at, at)
+        voucher = Voucher(
+            self.db.next_id(), redemption_id, member_id, VoucherStatus.ACTIVE, expires_at, at, code=code
+        )
         self.t.vouchers[code_hash] = voucher
         return voucher
 
