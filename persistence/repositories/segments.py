@@ -161,9 +161,13 @@ class SqlSegmentRepository:
         where = segment_sql.condition(rule, ctx)
         if ids is not None:
             where = and_(where, members.c.id.in_(ids))
-        matching = select(members.c.id).select_from(segment_sql.facts(rule)).where(where)
         sm = segment_members.c
-        gone = delete(segment_members).where(sm.segment_id == segment_id, sm.member_id.not_in(matching))
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into one hash anti-join, where NOT IN over a
+        # million ids outgrows work_mem and is probed row by row (quadratic).
+        still = (
+            select(literal(1)).select_from(segment_sql.facts(rule)).where(where, members.c.id == sm.member_id)
+        )
+        gone = delete(segment_members).where(sm.segment_id == segment_id, ~still.exists())
         if ids is not None:
             gone = gone.where(sm.member_id.in_(ids))
         await self.conn.execute(gone)
