@@ -383,9 +383,11 @@ class MemberActivityDayRow(Base):
     profile's counters (domain/profiles.py), net of refunds; rows past the retention are dropped."""
 
     __tablename__ = "member_activity_days"
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    # Counters written by every purchase: no foreign keys, whose checks would take a share lock on the
+    # member's and the merchant's rows in every earn (the purchase row already references both).
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(Id, primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     purchases: Mapped[int] = mapped_column(Integer)

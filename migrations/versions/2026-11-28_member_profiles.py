@@ -33,12 +33,6 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("purchases", sa.Integer(), nullable=False),
         sa.Column("spend_minor", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_member_activity_days_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["merchant_id"], ["merchants.id"], name=op.f("fk_member_activity_days_merchant_id_merchants")
-        ),
         sa.PrimaryKeyConstraint(
             "member_id", "day", "merchant_id", "channel", "currency", name=op.f("pk_member_activity_days")
         ),
