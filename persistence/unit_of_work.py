@@ -71,7 +71,7 @@ class SqlAlchemyUnitOfWork:
         self.programme = SqlProgrammeRepository(catalogue)
         self.ledger = SqlLedgerRepository(conn)
         self.lots = SqlLotRepository(conn)
-        self.purchases = SqlPurchaseRepository(conn)
+        self.purchases = SqlPurchaseRepository(conn, counting=self.count_profiles)
         self.redemptions = SqlRedemptionRepository(conn)
         self.redemption_codes = SqlRedemptionCodeRepository(conn)
         self.adjustments = SqlAdjustmentRepository(conn)

@@ -11,6 +11,7 @@ from domain.money import Money
 from domain.offers import (
     FirstPurchase,
 )
+from domain.profiles import ActivityChange
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.risk import Counted, CounterClaim, CounterKey
 
@@ -32,10 +33,10 @@ class PurchaseRepository(Protocol):
         coupon_id: int | None = None,
     ) -> Purchase: ...
     async def add_claiming(
-        self, claims: Sequence[CounterClaim], /, **purchase: Any
+        self, claims: Sequence[CounterClaim], activity: Sequence[ActivityChange], /, **purchase: Any
     ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
-        """`add(**purchase)`, and `RiskRepository.claim(claims)` in the same round trip where the
-        store can: the earning's risk counters as they stood before it."""
+        """`add(**purchase)`, `RiskRepository.claim(claims)` and `ProfileRepository.add(activity)` in
+        the same round trip where the store can: the earning's risk counters as they stood before it."""
         ...
 
     async def get(self, purchase_id: int) -> Purchase | None: ...

@@ -251,8 +251,18 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # assessed. Refused, everything rolls back; held, the points go to the review balance.
         movement = Movement(MovementKind.EARN, member.id, points, now, earned.amount, merchant.id)
         rules = await uow.risk.rules()
+        # The member's profile counts the purchase in this transaction, in the same round trip.
+        activity = purchase_activity(
+            member.id,
+            merchant.id,
+            earned.channel,
+            earned.amount.currency,
+            earned.amount.amount_minor,
+            occurred_at,
+        )
         purchase, counted = await uow.purchases.add_claiming(
             earning_claims(movement, rules),
+            [activity],
             member_id=member.id,
             merchant_id=merchant.id,
             amount=earned.amount,
@@ -265,15 +275,6 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             matures_at=matures_at,
             coupon_id=None if coupon is None else coupon.id,
         )
-        activity = purchase_activity(
-            member.id,
-            merchant.id,
-            earned.channel,
-            earned.amount.currency,
-            earned.amount.amount_minor,
-            occurred_at,
-        )
-        await uow.profiles.add([activity])  # the member's profile counts it in this transaction
         risk = assess(movement, earning_figures(movement, counted), rules)
         if risk.refused:
             raise refusal(risk, ("amount",), member_id=member.id)

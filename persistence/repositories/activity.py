@@ -6,35 +6,64 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, column, exists, func, insert, literal, select, text, update
+from sqlalchemy import JSON, TextualSelect, column, exists, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.merchants import Channel, Merchant
 from domain.money import Money
 from domain.offers import FirstPurchase
+from domain.profiles import ActivityChange, merged
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.rewards import NOT_COUNTED, Redemption, RedemptionKind, RedemptionStatus
 from domain.risk import Counted, CounterClaim, CounterKey
 from persistence import bulk, mapping
+from persistence.repositories.profiles import add_activity
 from persistence.repositories.risk import CLAIM_ROWS, claim_counters, claim_params, counted_before
 from persistence.tables import adjustments, merchants, purchases, redemptions, transfers
 
 # Built once: the hot path skips building the statement and computing its cache key.
 _INSERT_PURCHASE = insert(purchases).returning(*purchases.c)
-# PostgreSQL: the purchase and its risk counter claims in one statement (one round trip on the hot path).
-_INSERT_PURCHASE_CLAIMING = text(
-    "WITH claim AS ("
-    + CLAIM_ROWS
-    + "), p AS (INSERT INTO purchases (member_id, merchant_id, amount_minor, currency, channel, occurred_at,"
-    " reference, points_earned, points_pending, matures_at, coupon_id, created_at)"
-    " VALUES (:member_id, :merchant_id, :amount_minor, CAST(:currency AS VARCHAR), CAST(:channel AS VARCHAR),"
-    " CAST(:occurred_at AS TIMESTAMPTZ), CAST(:reference AS VARCHAR), :points_earned, :points_pending,"
-    " CAST(:matures_at AS TIMESTAMPTZ), CAST(:coupon_id AS BIGINT), CAST(:created_at AS TIMESTAMPTZ))"
-    " RETURNING *)"
-    " SELECT " + ", ".join(f"p.{c.name}" for c in purchases.c) + ","
-    " (SELECT json_agg(json_build_array(scope, owner_id, period, detail, count, points, amount_minor))"
-    " FROM claim) AS claimed FROM p"
-).columns(*purchases.c, column("claimed", JSON))
+# PostgreSQL: the purchase, its risk counter claims and the profile's day counters in one statement
+# (one round trip on the hot path); built once for each of the parts an earn may leave out.
+_ACTIVITY_ROWS = (
+    "INSERT INTO member_activity_days AS a"
+    " (member_id, day, merchant_id, channel, currency, purchases, spend_minor)"
+    " SELECT * FROM unnest(CAST(:act_members AS BIGINT[]), CAST(:act_days AS DATE[]),"
+    " CAST(:act_merchants AS BIGINT[]), CAST(:act_channels AS VARCHAR[]), CAST(:act_currencies AS VARCHAR[]),"
+    " CAST(:act_purchases AS BIGINT[]), CAST(:act_spends AS BIGINT[]))"
+    " ON CONFLICT (member_id, day, merchant_id, channel, currency) DO UPDATE"
+    " SET purchases = a.purchases + excluded.purchases, spend_minor = a.spend_minor + excluded.spend_minor"
+)
+
+
+def _insert_purchase_with(claiming: bool, counting: bool) -> TextualSelect:
+    parts = [f"claim AS ({CLAIM_ROWS})"] if claiming else []
+    parts += [f"act AS ({_ACTIVITY_ROWS})"] if counting else []
+    claimed = (
+        "(SELECT json_agg(json_build_array(scope, owner_id, period, detail, count, points, amount_minor))"
+        " FROM claim)"
+        if claiming
+        else "CAST(NULL AS JSON)"
+    )
+    return text(
+        "WITH "
+        + "".join(f"{part}, " for part in parts)
+        + "p AS (INSERT INTO purchases (member_id, merchant_id, amount_minor, currency, channel, occurred_at,"
+        " reference, points_earned, points_pending, matures_at, coupon_id, created_at)"
+        " VALUES (:member_id, :merchant_id, :amount_minor, CAST(:currency AS VARCHAR),"
+        " CAST(:channel AS VARCHAR), CAST(:occurred_at AS TIMESTAMPTZ), CAST(:reference AS VARCHAR),"
+        " :points_earned, :points_pending,"
+        " CAST(:matures_at AS TIMESTAMPTZ), CAST(:coupon_id AS BIGINT), CAST(:created_at AS TIMESTAMPTZ))"
+        " RETURNING *)"
+        " SELECT " + ", ".join(f"p.{c.name}" for c in purchases.c) + f", {claimed} AS claimed FROM p"
+    ).columns(*purchases.c, column("claimed", JSON))
+
+
+_INSERT_PURCHASE_WITH = {
+    (claiming, counting): _insert_purchase_with(claiming, counting)
+    for claiming in (False, True)
+    for counting in (False, True)
+}
 _PURCHASE_COLUMNS = (
     "member_id",
     "merchant_id",
@@ -51,8 +80,10 @@ _PURCHASE_COLUMNS = (
 
 
 class SqlPurchaseRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, *, counting: bool = True) -> None:
+        """`counting=False` (PROFILES=false): `add_claiming` leaves the profile's counters as they are."""
         self.conn = conn
+        self.counting = counting
 
     async def add(
         self,
@@ -91,14 +122,17 @@ class SqlPurchaseRepository:
         return mapping.purchase(row)
 
     async def add_claiming(
-        self, claims: Sequence[CounterClaim], /, **purchase: Any
+        self, claims: Sequence[CounterClaim], activity: Sequence[ActivityChange], /, **purchase: Any
     ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
-        if not claims:
-            return await self.add(**purchase), {}
+        changes = merged(activity) if self.counting else []
         if not bulk.is_postgres(self.conn):
-            return await self.add(**purchase), await claim_counters(self.conn, claims)
+            added = await self.add(**purchase)
+            await add_activity(self.conn, changes)
+            return added, await claim_counters(self.conn, claims) if claims else {}
+        if not claims and not changes:
+            return await self.add(**purchase), {}
         amount: Money = purchase["amount"]
-        params = claim_params(claims) | {
+        params = (claim_params(claims) if claims else {}) | {
             "member_id": purchase["member_id"],
             "merchant_id": purchase["merchant_id"],
             "amount_minor": amount.amount_minor,
@@ -112,7 +146,18 @@ class SqlPurchaseRepository:
             "coupon_id": purchase.get("coupon_id"),
             "created_at": purchase["at"],
         }
-        row = (await self.conn.execute(_INSERT_PURCHASE_CLAIMING, params)).one()
+        if changes:
+            params |= {
+                "act_members": [c.member_id for c in changes],
+                "act_days": [c.day for c in changes],
+                "act_merchants": [c.merchant_id for c in changes],
+                "act_channels": [c.channel.value for c in changes],
+                "act_currencies": [c.currency for c in changes],
+                "act_purchases": [c.purchases for c in changes],
+                "act_spends": [c.spend_minor for c in changes],
+            }
+        statement = _INSERT_PURCHASE_WITH[(bool(claims), bool(changes))]
+        row = (await self.conn.execute(statement, params)).one()
         return mapping.purchase(row), counted_before(claims, row.claimed or [])
 
     async def add_many(self, new: Sequence[NewPurchase], at: datetime) -> list[int]:

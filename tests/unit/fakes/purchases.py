@@ -11,9 +11,11 @@ from domain.merchants import Channel, Merchant
 from domain.money import Money
 from domain.movements import Transfer
 from domain.offers import FirstPurchase
+from domain.profiles import ActivityChange
 from domain.purchases import Adjustment, NewPurchase, Purchase, ReasonCode
 from domain.risk import Counted, CounterClaim, CounterKey
 from tests.unit.fakes.database import PurchaseTerms, Repository
+from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.risk import FakeRiskRepository
 
 
@@ -53,9 +55,11 @@ class FakePurchaseRepository(Repository):
         return purchase
 
     async def add_claiming(
-        self, claims: Sequence[CounterClaim], /, **purchase: Any
+        self, claims: Sequence[CounterClaim], activity: Sequence[ActivityChange], /, **purchase: Any
     ) -> tuple[Purchase, Mapping[CounterKey, Counted]]:
-        return await self.add(**purchase), await FakeRiskRepository(self.db).claim(claims)
+        added = await self.add(**purchase)
+        await FakeProfileRepository(self.db).add(activity)
+        return added, await FakeRiskRepository(self.db).claim(claims)
 
     async def add_many(self, purchases: Sequence[NewPurchase], at: datetime) -> list[int]:
         return [
