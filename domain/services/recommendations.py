@@ -61,6 +61,10 @@ async def recommended_offers(
         return []
     named = {i for line in lines for i in line.offer.eligibility.merchant_ids}
     merchants = {m.id: m for m in await reader.merchants(named)} if named else {}
+    if category is not None:  # an offer only at merchants of another category is not for this one
+        lines = [line for line in lines if _in_category(line.offer, merchants, category)]
+    if not lines:
+        return []
     now = clock.now()
     currency = profile_currency(programme, ladder)
     by_id = {line.offer.id: line for line in lines}
@@ -95,3 +99,8 @@ def _candidate(line: UsableOffer, merchants: dict[int, Merchant], currency: str)
             ]
         ),
     )
+
+
+def _in_category(offer: Offer, merchants: dict[int, Merchant], category: MerchantCategory) -> bool:
+    where = categories_of(offer, merchants)
+    return not where or category in where
