@@ -21,6 +21,7 @@ minor unit): the same inputs give the same order on every machine. Ties go to th
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,10 +33,14 @@ from domain.money import MINOR_UNITS, Money, format_money
 from domain.profiles import LONGEST_WINDOW, DayActivity, window_start
 
 PPM = 1_000_000  # affinity and urgency are in parts per million; value in millionths of a minor unit
-FLOOR = PPM // 10  # a member without purchases still sees offers, by value and urgency
+FLOOR = PPM // 50  # a member without purchases still sees offers, by value and urgency
 GENERAL_SHARE = PPM // 4  # an offer for every category, as a quarter of the member's spend
+# An offer only at some merchants: the member's share in their category counts this many times less
+# than its spend at them (it may not go to those merchants).
+ELSEWHERE_IN_CATEGORY = 4
 RECENCY_DAYS = 30  # recency halves the weight of a share when the last purchase was this long ago
 ENDS_SOON_DAYS = 7
+SOON_SECONDS = ENDS_SOON_DAYS * 86_400
 END_WEIGHT = PPM // 2
 BUDGET_WEIGHT = PPM // 2
 SECONDS_A_DAY = 86_400
@@ -161,20 +166,26 @@ def value_micro(candidate: Candidate, point_micro: int) -> int:
 
 
 def affinity_ppm(candidate: Candidate, member: Taste) -> int:
-    category = (
-        GENERAL_SHARE
-        if not candidate.categories
-        else _weighted(member, [member.categories.get(c) for c in candidate.categories])
-    )
+    if not candidate.categories:
+        category = GENERAL_SHARE
+    else:
+        category = _weighted(member, [member.categories.get(c) for c in candidate.categories])
+    if not candidate.merchant_ids:
+        return FLOOR + category
+    # Only at its merchants: the category says less than the member's spend there does.
     merchant = _weighted(member, [member.merchants.get(m) for m in candidate.merchant_ids])
-    return FLOOR + category + merchant
+    return FLOOR + category // ELSEWHERE_IN_CATEGORY + merchant
 
 
 def urgency_ppm(candidate: Candidate, now: datetime) -> int:
-    seconds_left = max(int((candidate.ends_at - now).total_seconds()), 0)
-    soon = ENDS_SOON_DAYS * SECONDS_A_DAY
-    ending = END_WEIGHT * soon // (soon + seconds_left)
-    spent = 0 if candidate.budget_left_ppm is None else PPM - min(max(candidate.budget_left_ppm, 0), PPM)
+    return _urgency(candidate, now.timestamp())
+
+
+def _urgency(candidate: Candidate, now_s: float) -> int:
+    seconds_left = max(int(candidate.ends_at.timestamp() - now_s), 0)
+    ending = END_WEIGHT * SOON_SECONDS // (SOON_SECONDS + seconds_left)
+    left = candidate.budget_left_ppm
+    spent = 0 if left is None else PPM - min(max(left, 0), PPM)
     return PPM + ending + BUDGET_WEIGHT * spent // PPM
 
 
@@ -185,28 +196,49 @@ def recommend(
     now: datetime,
     point_values: Mapping[str, Decimal],
     merchant_names: Mapping[int, str],
+    first: int | None = None,
 ) -> list[Recommendation]:
-    """The candidates best first (highest score, then lowest offer id), each with its reasons."""
+    """The candidates best first (highest score, then lowest offer id), each with its reasons; only
+    the `first` of them when given (every candidate is scored and ranked either way)."""
+    now_s = now.timestamp()
     point_micro: dict[str, int] = {}
-    ranked = []
+    affinities: dict[tuple[frozenset[MerchantCategory], frozenset[int]], int] = {}
+    scored = []
     for c in candidates:
-        if c.currency not in point_micro:
-            point_micro[c.currency] = point_value_micro(point_values, c.currency)
-        value = value_micro(c, point_micro[c.currency])
-        affinity = affinity_ppm(c, member)
-        urgency = urgency_ppm(c, now)
-        ranked.append(
-            Recommendation(
-                c.offer_id,
-                value * affinity * urgency,
-                value,
-                affinity,
-                urgency,
-                tuple(reasons(c, member, value, now, merchant_names)),
-            )
+        point = point_micro.get(c.currency)
+        if point is None:
+            point = point_micro[c.currency] = point_value_micro(point_values, c.currency)
+        value = max(c.money_minor * PPM + c.points * point, PPM)  # as value_micro
+        key = (c.categories, c.merchant_ids)
+        affinity = affinities.get(key)
+        if affinity is None:  # offers at the same merchants or categories share it
+            affinity = affinities[key] = affinity_ppm(c, member)
+        # As urgency_ppm, inlined: this loop is the listing's cost.
+        left_s = c.ends_at.timestamp() - now_s
+        urgency = PPM + END_WEIGHT * SOON_SECONDS // (SOON_SECONDS + (int(left_s) if left_s > 0 else 0))
+        left = c.budget_left_ppm
+        if left is not None:
+            urgency += BUDGET_WEIGHT * (PPM - (0 if left < 0 else PPM if left > PPM else left)) // PPM
+        scored.append((-(value * affinity * urgency), c.offer_id, value, affinity, urgency, c))
+    # (score, id) is unique: the sort never compares candidates.
+    best = sorted(scored) if first is None else heapq.nsmallest(first, scored)
+    return [
+        Recommendation(
+            c.offer_id,
+            -score,
+            value,
+            affinity,
+            urgency,
+            tuple(reasons(c, member, value, now, merchant_names)),
         )
-    ranked.sort(key=lambda r: r.rank)
-    return ranked
+        for score, _, value, affinity, urgency, c in best
+    ]
+
+
+def _reasons(
+    candidate: Candidate, member: Taste, value: int, now: datetime, names: Mapping[int, str]
+) -> tuple[Reason, ...]:
+    return tuple(reasons(candidate, member, value, now, names))
 
 
 def reasons(

@@ -107,9 +107,9 @@ async def recommended_connection(
     when the member itself reads them (an admin looking is no exposure)."""
     limit = page_size(first)
     merchant = await _context_merchant(info, context)
-    lines = (
-        await _recommended(info, member_id, context, merchant) if owns_member_data(info, member_id) else []
-    )
+    owner = owns_member_data(info, member_id)
+    # One more than the page: whether there is a next page.
+    lines = await _recommended(info, member_id, context, merchant, limit + 1) if owner else []
     page = lines[:limit]
     actor = info.context.actor
     if page and actor is not None and actor.role is Role.MEMBER and actor.member_id == member_id:
@@ -161,7 +161,7 @@ async def _context_merchant(info: Info, context: RecommendationContext | None) -
 
 
 async def _recommended(
-    info: Info, member_id: int, context: RecommendationContext | None, merchant: Merchant | None
+    info: Info, member_id: int, context: RecommendationContext | None, merchant: Merchant | None, first: int
 ) -> list[Recommended]:
     ctx = info.context
     activity = await ctx.loaders.activity.load(member_id)
@@ -181,6 +181,7 @@ async def _recommended(
                 activity=activity,
                 programme=programme,
                 ladder=ladder,
+                first=first,
             ),
         )
     except NotFound:  # a token for a member that no longer exists lists nothing

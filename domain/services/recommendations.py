@@ -47,9 +47,11 @@ async def recommended_offers(
     activity: Sequence[DayActivity],
     programme: Programme,
     ladder: Sequence[Tier],
+    first: int | None = None,
 ) -> list[Recommended]:
-    """Best for the member first. With a merchant, only the offers that could apply there, estimated
-    on the member's basket in the merchant's category."""
+    """Best for the member first, the `first` of them when given (every offer is ranked; only those
+    are explained). With a merchant, only the offers that could apply there, estimated on the
+    member's basket in the merchant's category."""
     if merchant is not None and category is None:
         category = merchant.category
     lines = await usable_offers(
@@ -74,6 +76,7 @@ async def recommended_offers(
         now=now,
         point_values=programme.point_values,
         merchant_names={m.id: m.name for m in merchants.values()},
+        first=first,
     )
     return [Recommended(by_id[r.offer_id], r) for r in ranked]
 

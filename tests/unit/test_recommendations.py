@@ -98,12 +98,14 @@ def test_category_share_weighted_by_recency() -> None:
     assert affinity_ppm(offer(categories=frozenset({DINING, GROCERY})), both) == FLOOR + PPM // 2
 
 
-def test_merchant_spend_adds_to_the_category_term() -> None:
+def test_an_offer_at_named_merchants_counts_the_spend_there_and_a_quarter_of_the_category() -> None:
     taste_ = member(10_000, {DINING: Habit(4, 4_000, TODAY)}, {7: Habit(3, 2_000, TODAY)})
     at_seven = offer(categories=frozenset({DINING}), merchant_ids=frozenset({7}))
     at_eight = offer(categories=frozenset({DINING}), merchant_ids=frozenset({8}))
-    assert affinity_ppm(at_seven, taste_) == FLOOR + 400_000 + 200_000
-    assert affinity_ppm(at_eight, taste_) == FLOOR + 400_000
+    anywhere_dining = offer(categories=frozenset({DINING}))
+    assert affinity_ppm(at_seven, taste_) == FLOOR + 400_000 // 4 + 200_000
+    assert affinity_ppm(at_eight, taste_) == FLOOR + 400_000 // 4
+    assert affinity_ppm(anywhere_dining, taste_) == FLOOR + 400_000
 
 
 # Urgency
@@ -148,8 +150,8 @@ def test_score_is_value_times_affinity_times_urgency_best_first_ties_by_id() -> 
     assert [r.offer_id for r in ranked] == [4, 1, 2, 3]
     first = ranked[0]
     assert first.score == first.value_micro * first.affinity_ppm * first.urgency_ppm
-    assert (first.value_micro, first.affinity_ppm, first.urgency_ppm) == (500 * PPM, 900_000, 1_437_500)
-    # Travel: 1,000 at the floor against 500 at 0.9 affinity.
+    assert (first.value_micro, first.affinity_ppm, first.urgency_ppm) == (500 * PPM, 820_000, 1_437_500)
+    # Travel: 1,000 at the floor against 500 at 0.82 affinity.
     assert ranked[3].affinity_ppm == FLOOR
 
 
@@ -248,3 +250,35 @@ def test_taste_sums_the_years_rows_and_keeps_the_last_purchase_day() -> None:
     assert got.categories[GROCERY] == Habit(1, 0, TODAY - timedelta(days=10))
     assert got.merchants[9] == Habit(1, 0, TODAY)
     assert date(2026, 1, 1) <= got.today
+
+
+def test_the_ranking_scores_each_factor_as_the_factor_functions_do_and_explains_only_the_first() -> None:
+    diner = member(10_000, {DINING: Habit(8, 6_000, TODAY - timedelta(days=9))}, {3: Habit(2, 900, TODAY)})
+    candidates = [
+        offer(
+            i,
+            categories=frozenset({DINING}) if i % 2 else frozenset(),
+            merchant_ids=frozenset({3}) if i % 3 == 0 else frozenset(),
+            money_minor=100 * i,
+            points=7 * i,
+            ends_at=NOW + timedelta(hours=13 * i),
+            budget_left_ppm=None if i % 4 == 0 else 60_000 * i - 200_000,
+        )
+        for i in range(1, 13)
+    ]
+    values = {"CNY": Decimal("0.02")}
+    ranked = recommend(candidates, diner, now=NOW, point_values=values, merchant_names={}, first=3)
+
+    expected = sorted(
+        (
+            -(value_micro(c, 2 * PPM) * affinity_ppm(c, diner) * urgency_ppm(c, NOW)),
+            c.offer_id,
+            value_micro(c, 2 * PPM),
+            affinity_ppm(c, diner),
+            urgency_ppm(c, NOW),
+        )
+        for c in candidates
+    )[:3]
+    got = [(-r.score, r.offer_id, r.value_micro, r.affinity_ppm, r.urgency_ppm) for r in ranked]
+    assert got == expected
+    assert len(recommend(candidates, diner, now=NOW, point_values=values, merchant_names={})) == 12
