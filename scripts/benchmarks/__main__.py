@@ -166,6 +166,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("recommendations: ranking 1,000 live offers; hit rate at 5 on a generated population ...")
         recommendations.figures(report, args.seed)
+        await recommendations.exposure_figures(report, ROOT / "var")
     if "risk" in args.only:
         from scripts.benchmarks import risk
 
