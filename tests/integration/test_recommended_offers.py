@@ -211,6 +211,21 @@ async def test_with_flushing_off_each_listing_is_written_at_once(backend: Backen
     assert await exposures(backend) == {(dining, diner.raw): 2}
 
 
+async def test_a_page_says_whether_more_follow(backend: Backend, given: Scenario) -> None:
+    diner, _, _, _ = await planted(given)
+    for name in ("Dining bonus", "Grocery bonus", "Travel bonus"):
+        await offer(given, name, categories=[name.split()[0].upper()])
+    token = given.tokens.member(diner.raw)
+
+    def pages(first: int) -> Any:
+        return given.gql.data(RECOMMENDED, {"first": first}, token)
+
+    two, three = await pages(2), await pages(3)
+
+    assert [len(p["me"]["recommendedOffers"]["edges"]) for p in (two, three)] == [2, 3]
+    assert [p["me"]["recommendedOffers"]["pageInfo"]["hasNextPage"] for p in (two, three)] == [True, False]
+
+
 async def test_a_merchant_context_lists_only_the_offers_that_apply_there(
     backend: Backend, given: Scenario
 ) -> None:
