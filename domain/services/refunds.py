@@ -77,15 +77,18 @@ async def refund_purchase(
         purchase = await uow.refunds.purchase(found.id)
         assert purchase is not None
         amount = refund_amount(purchase, cmd.amount)
-        points = points_to_reverse(purchase, amount)
         review = await uow.risk.review_of_purchase(purchase.id) if purchase.points_earned else None
         if review is not None and review.status is ReviewStatus.OPEN:
-            raise RiskRefused(
+            refused = RiskRefused(
                 "the purchase's points are under risk review: an admin approves or rejects them first",
                 ("purchaseId",),
             )
+            refused.member_id = member_id  # the audit log names whose purchase it was
+            raise refused
         if review is not None and review.status is ReviewStatus.REJECTED:
             points = PointsToReverse(0, purchase.points_refunded, 0)  # the rejection took them all back
+        else:
+            points = points_to_reverse(purchase, amount)
         if not await uow.refunds.take(purchase, amount, points):
             # Whatever changes the purchase row locks the member's row first, so this means a broken
             # invariant: refuse as the conditional update did, or fail loudly.

@@ -90,10 +90,12 @@ async def decide(given: Scenario, mutation: str, review: str, key: str) -> dict[
     return data["approveRiskReview" if mutation is APPROVE else "rejectRiskReview"]  # type: ignore[no-any-return]
 
 
-async def refund(given: Scenario, merchant: Ids, purchase: str, key: str) -> dict[str, Any]:
+async def refund(
+    given: Scenario, merchant: Ids, purchase: str, key: str, amount: dict[str, Any] | None = None
+) -> dict[str, Any]:
     data = await given.gql.data(
         REFUND,
-        {"input": {"purchaseId": purchase, "idempotencyKey": key}},
+        {"input": {"purchaseId": purchase, "idempotencyKey": key, "amount": amount}},
         given.tokens.merchant(merchant.raw),
     )
     return data["refundPurchase"]  # type: ignore[no-any-return]
@@ -216,12 +218,17 @@ async def test_rejection_reverses_the_points_and_a_later_refund_takes_none_again
 
     refused = await refund(given, merchant, posted["purchase"]["id"], "early")
     rejected = await decide(given, REJECT, review["id"], "r1")
+    part = await refund(
+        given, merchant, posted["purchase"]["id"], "part", {"amountMinor": 700_000_000, "currency": "USD"}
+    )
     refunded = await refund(given, merchant, posted["purchase"]["id"], "later")
 
     assert refused["refund"] is None
     assert refused["errors"][0]["code"] == "RISK_REVIEW"
     assert refused["errors"][0]["field"] == ["purchaseId"]
     assert rejected["review"]["status"] == "REJECTED"
+    assert part["errors"] == []  # in part too: the rejection already took every point back
+    assert part["refund"] == {"pointsReversed": 0, "debtCreated": 0}
     assert refunded["errors"] == []
     assert refunded["refund"] == {"pointsReversed": 0, "debtCreated": 0}
     assert await balance(given, member) == {

@@ -29,7 +29,7 @@ from domain.offers import (
 )
 from domain.results import RedPacketResult
 from domain.services.admin import enroll_member
-from domain.services.bonuses import open_red_packet
+from domain.services.bonuses import give_sign_up_bonuses, open_red_packet
 from domain.services.offers import change_offer_status, create_offer, generate_coupons
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork, PostedEntry
 from tests.unit.steps import buy
@@ -117,6 +117,7 @@ async def test_enrolling_gives_each_live_sign_up_bonus_booked_against_its_funder
         Posting(Account.available(member.id), 100),
     )
     assert first.entry.description == "Welcome bonus: sign_up bonus"
+    assert first.at == second.at == NOW
     assert second.entry.postings[-1] == Posting(Account.available(member.id), 7)
     assert [(lot.points, lot.expires_at) for lot in lots_of(db, member.id)] == [(100, EXPIRES), (7, EXPIRES)]
     assert db.tables.offer_usage[welcome.id] == Usage(100, 0, 1)
@@ -188,6 +189,7 @@ async def test_a_referred_members_purchase_pays_its_referrer_the_offers_referrer
         Posting(Account.available(referrer.id), 25),
     )
     assert posted.entry.description == "Referral bonus: CRM-2"
+    assert posted.at == NOW
     assert [(lot.points, lot.expires_at) for lot in lots_of(db, referrer.id)] == [(25, EXPIRES)]
     assert db.tables.offer_usage[promo.id].points == 35  # the buyer's and the referrer's share of the budget
 
@@ -245,9 +247,13 @@ async def test_a_red_packet_gives_its_points_once_per_member(clock: FixedClock) 
     assert opened == RedPacketResult(member.id, packet.id, 88)
     assert balance(db, member.id) == Balance(member.id, 88, 0, 0, 88, 0)
     [award] = db.tables.member_awards.values()
-    assert (award.reason, award.points, award.offer_id) == ("RED_PACKET", 88, packet.id)
+    assert award == MemberAward(award.id, member.id, packet.id, "RED_PACKET", 88, None, NOW)
     [posted] = award_entries(db)
+    assert (posted.entry.member_id, posted.entry.origin_id, posted.at) == (member.id, award.id, NOW)
     assert posted.entry.description == "Red packet: red_packet bonus"
+    assert [(lot.points, lot.remaining, lot.earned_at, lot.expires_at) for lot in lots_of(db, member.id)] == [
+        (88, 88, NOW, EXPIRES)
+    ]
     [coupon] = db.tables.coupons.values()
     assert (coupon.code, coupon.uses) == ("CNY2024", 1)
     assert db.tables.offer_usage[packet.id] == Usage(88, 0, 1)
@@ -271,7 +277,11 @@ async def test_a_shared_code_opens_as_often_as_it_allows_and_no_more(clock: Fixe
     before = snapshot(db)
     used_up = await raised(open_packet(db, clock, members[2].id, "k-2"))
 
-    assert (used_up.code, used_up.message) == (ErrorCode.LIMIT_REACHED, "this red packet's code is used up")
+    assert (used_up.code, used_up.field, used_up.message) == (
+        ErrorCode.LIMIT_REACHED,
+        ("code",),
+        "this red packet's code is used up",
+    )
     assert_unchanged_but_for_idempotency(db, before)  # its claim on the budget was rolled back
     assert db.tables.offer_usage[packet.id].uses == 2
 
@@ -285,7 +295,11 @@ async def test_a_red_packet_budget_gives_while_a_whole_packet_fits(clock: FixedC
     await open_packet(db, clock, members[1].id, "k-1")
     spent = await raised(open_packet(db, clock, members[2].id, "k-2"))
 
-    assert (spent.code, spent.field) == (ErrorCode.OFFER_BUDGET_EXHAUSTED, ("code",))
+    assert (spent.code, spent.field, spent.message) == (
+        ErrorCode.OFFER_BUDGET_EXHAUSTED,
+        ("code",),
+        "this red packet's budget is spent",
+    )
     assert [balance(db, m.id).available for m in members] == [50, 50, 0]
 
 
@@ -329,6 +343,7 @@ async def test_unknown_codes_and_codes_of_other_offers_are_not_found_as_wrong_gu
     for code in ("NOPE", "SHOP"):
         refused = await raised(open_packet(db, clock, member.id, f"k-{code}", code))
         assert (refused.code, refused.field, refused.wrong_code) == (ErrorCode.NOT_FOUND, ("code",), True)
+        assert refused.message == "no such red packet"
     assert balance(db, member.id).available == 0
 
 
@@ -342,7 +357,11 @@ async def test_a_paused_red_packet_and_a_locked_member_are_refused(clock: FixedC
     await change_offer_status(packet.id, OfferStatus.PAUSED, actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock)
     paused = await raised(open_packet(db, clock, member.id, "k-2"))
 
-    assert (paused.code, paused.message) == (ErrorCode.VALIDATION, "this red packet is not open now")
+    assert (paused.code, paused.field, paused.message) == (
+        ErrorCode.VALIDATION,
+        ("code",),
+        "this red packet is not open now",
+    )
     assert db.tables.member_awards == {}
 
 
@@ -362,7 +381,11 @@ async def test_a_single_use_packet_code_in_another_members_wallet_is_refused(clo
     theirs = await raised(open_packet(db, clock, other.id, "k-1", coupon.code))
     mine = await open_packet(db, clock, owner.id, "k-2", coupon.code.lower())
 
-    assert (theirs.code, theirs.message) == (ErrorCode.VALIDATION, "this red packet is another member's")
+    assert (theirs.code, theirs.field, theirs.message) == (
+        ErrorCode.VALIDATION,
+        ("code",),
+        "this red packet is another member's",
+    )
     assert mine.points == 10
 
 
@@ -426,3 +449,49 @@ async def test_a_red_packet_code_is_at_most_40_characters(clock: FixedClock) -> 
         ErrorCode.VALIDATION,
         ("code",),
     )
+
+
+async def test_a_sign_up_offer_whose_last_use_a_concurrent_enrolment_took_is_skipped_and_the_next_given(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = FakeDatabase()
+    once = await offer(db, Trigger.SIGN_UP, 100, limits=Limits(max_uses=1))
+    always = await offer(db, Trigger.SIGN_UP, 5)
+    uow = FakeUnitOfWork(db)
+    usage = uow.offers.usage
+
+    async def read_then_raced(*args: Any) -> Any:
+        read = await usage(*args)
+        db.tables.offer_usage[once.id] = Usage(100, 0, 1)  # another enrolment commits the last use
+        return read
+
+    monkeypatch.setattr(uow.offers, "usage", read_then_raced)
+
+    member = await enroll_member(EnrollMember(external_ref="CRM-1"), actor=ADMIN, uow=uow, clock=clock)
+
+    assert balance(db, member.id).available == 5
+    assert [(a.member_id, a.offer_id) for a in db.tables.member_awards.values()] == [(member.id, always.id)]
+
+
+async def test_a_sign_up_offer_once_per_member_welcomes_every_member(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    welcome = await offer(db, Trigger.SIGN_UP, 100, limits=Limits(per_member=1))
+
+    members = [await enrol(db, clock, f"CRM-{n}") for n in range(2)]
+
+    assert [balance(db, m.id).available for m in members] == [100, 100]
+    assert db.tables.offer_usage[welcome.id].uses == 2
+
+
+async def test_the_sign_up_bonuses_given_add_up_to_the_total_returned(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    uow = FakeUnitOfWork(db)
+    async with uow:
+        assert await give_sign_up_bonuses(uow, member, db.programme, NOW) == 0  # no sign-up offer
+    await offer(db, Trigger.SIGN_UP, 100)
+    await offer(db, Trigger.SIGN_UP, 7)
+    await offer(db, Trigger.SIGN_UP, 3)
+
+    async with uow:
+        assert await give_sign_up_bonuses(uow, member, db.programme, NOW) == 110

@@ -10,16 +10,18 @@ import pytest
 
 import domain.services.expiry as expiry
 from domain.clock import FixedClock
+from domain.commands import TransferPoints
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting, transfer
 from domain.lots import LotDraw
 from domain.members import Balance
 from domain.movements import Expiration
 from domain.programme import ExpiryPolicy
-from domain.services.expiry import ExpiryRun, run_expiry
+from domain.services.expiry import ExpiryRun, expire_member_lots, run_expiry
 from domain.services.posting import post_entry
+from domain.services.transfers import transfer_points
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork, PostedEntry
 from tests.unit.steps import buy
-from tests.unit.test_services import balance, given_lot, given_member, given_merchant
+from tests.unit.test_services import balance, given_lot, given_member, given_merchant, member_actor
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 DUE = datetime(2024, 6, 30, tzinfo=UTC)
@@ -82,13 +84,15 @@ async def test_what_is_left_of_a_lot_expires_at_its_date_and_not_a_microsecond_b
         Posting(Account.available(member.id), -220),
         Posting(Account(AccountKind.EXPIRY), 220),
     )
-    assert posted.entry.origin_type is OriginType.EXPIRATION
+    assert (posted.entry.member_id, posted.entry.origin_type) == (member.id, OriginType.EXPIRATION)
+    assert posted.at == DUE
     assert posted.entry.description == "Expired (valid until 2024-06-30)"
     assert db.tables.expirations == {
         posted.entry.origin_id: Expiration(posted.entry.origin_id, member.id, 220, DUE)
     }
     assert (db.tables.lots[due].remaining, db.tables.lots[later].remaining) == (0, 200)
     assert db.tables.lot_draws[-1] == (posted.id, LotDraw(due, 220))
+    assert db.tables.lot_draws_at[posted.id] == DUE
     assert balance(db, member.id) == Balance(member.id, 200, 0, 0, 500, 80)
 
 
@@ -154,3 +158,54 @@ async def test_points_earned_at_the_end_of_month_policy_expire_at_that_months_la
     clock.at = last_instant
     assert await expire(db, clock) == ExpiryRun(1, 100)
     assert balance(db, member.id) == Balance(member.id, 0, 0, 0, 100, 0)
+
+
+async def test_the_job_leaves_a_member_another_transaction_holds_for_its_next_run(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    busy = await given_member(db, "CRM-1")
+    free = await given_member(db, "CRM-2")
+    await given_lot(db, busy.id, 300, DUE)
+    await given_lot(db, free.id, 100, DUE)
+    clock.at = DUE
+    db.locked_elsewhere = {busy.id}
+
+    assert await expire(db, clock) == ExpiryRun(1, 100)
+    assert balance(db, busy.id).available == 300
+    assert balance(db, free.id).available == 0
+
+    db.locked_elsewhere = set()
+    assert await expire(db, clock) == ExpiryRun(1, 300)
+    assert balance(db, busy.id).available == 0
+
+
+async def test_a_debit_waits_for_the_members_lock_and_expires_its_points_first(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    giver = await given_member(db, "CRM-1")
+    await given_member(db, "CRM-2")
+    due = await given_lot(db, giver.id, 300, DUE)
+    later = await given_lot(db, giver.id, 50, LATER)
+    clock.at = DUE
+    db.locked_elsewhere = {giver.id}  # until the transaction holding it ends: a debit waits for it
+
+    await transfer_points(
+        TransferPoints(40, "t-1", to_external_ref="CRM-2"),
+        actor=member_actor(giver.id),
+        uow=FakeUnitOfWork(db),
+        clock=clock,
+    )
+
+    [posted] = expire_entries(db)
+    assert posted.entry.postings[0] == Posting(Account.available(giver.id), -300)
+    assert (db.tables.lots[due].remaining, db.tables.lots[later].remaining) == (0, 10)
+    assert balance(db, giver.id).available == 10
+
+
+async def test_expiring_a_member_with_nothing_due_expires_no_points(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    await given_lot(db, member.id, 300, LATER)
+    uow = FakeUnitOfWork(db)
+    async with uow:
+        assert await expire_member_lots(uow, member.id, DUE) == 0
+        assert await expire_member_lots(uow, member.id, LATER) == 300
+    assert expire_entries(db) == []  # never committed

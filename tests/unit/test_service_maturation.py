@@ -3,6 +3,7 @@ window has passed, not a moment before, once, in a lot dated from that day."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -157,3 +158,48 @@ async def test_without_a_return_window_nothing_is_ever_pending(clock: FixedClock
 
     assert await mature(db, clock) == MaturationRun(0, 0)
     assert balance(db, member.id) == Balance(member.id, 100, 0, 0, 100, 0)
+
+
+async def test_a_member_another_transaction_holds_is_left_for_the_next_run_and_the_rest_mature(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maturation, "BATCH", 2)
+    db = pending_db()
+    merchant = await given_merchant(db)
+    busy = await given_member(db, "CRM-1")
+    free = await given_member(db, "CRM-2")
+    held = await buy(db, clock, merchant.id, busy.id, 1_000, "pos-1")
+    await buy(db, clock, merchant.id, free.id, 2_000, "pos-2")
+    clock.at = NOW + WINDOW
+    db.locked_elsewhere = {busy.id}
+    progress: list[int] = []
+
+    def step(purchases: int) -> None:
+        progress.append(purchases)
+        if len(progress) > 5:
+            raise AssertionError("the run keeps coming back to the same purchases")
+
+    run = await run_maturation(lambda: FakeUnitOfWork(db), clock, step)
+
+    assert run == MaturationRun(1, 20)
+    assert progress == [1]  # one batch of both: the held one skipped, the other matured
+    assert balance(db, busy.id) == Balance(busy.id, 0, 10, 0, 10, 0)
+    assert balance(db, free.id) == Balance(free.id, 20, 0, 0, 20, 0)
+    assert db.tables.purchases[held.purchase_id].points_pending == 10
+
+    db.locked_elsewhere = set()
+    assert await mature(db, clock) == MaturationRun(1, 10)
+    assert balance(db, busy.id) == Balance(busy.id, 10, 0, 0, 10, 0)
+
+
+async def test_the_very_first_purchase_matures_too(clock: FixedClock) -> None:
+    db = pending_db()
+    merchant = await given_merchant(db)
+    member = await given_member(db)
+    db._ids = itertools.count(1)  # an SQL table numbers its own rows from 1: this purchase is number 1
+    bought = await buy(db, clock, merchant.id, member.id, 1_000, "pos-1")
+    assert bought.purchase_id == 1
+    clock.at = NOW + WINDOW
+
+    assert await mature(db, clock) == MaturationRun(1, 10)
+    assert balance(db, member.id).available == 10

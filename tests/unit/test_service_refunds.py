@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from domain.actors import Actor, Role
 from domain.clock import FixedClock
-from domain.commands import AuthorizeRedemption, CaptureRedemption, RedeemReward, RefundPurchase
+from domain.commands import (
+    AuthorizeRedemption,
+    CaptureRedemption,
+    DecideRiskReview,
+    RedeemReward,
+    RefundPurchase,
+)
 from domain.errors import ErrorCode
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting
 from domain.lots import LotDraw
@@ -24,9 +31,12 @@ from domain.services.maturation import run_maturation
 from domain.services.pos_redemptions import authorize_redemption, capture_redemption, create_redemption_code
 from domain.services.redemptions import redeem_reward
 from domain.services.refunds import refund_purchase
+from domain.services.risk import decide_risk_review
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork, PostedEntry
 from tests.unit.steps import buy, refund
 from tests.unit.test_services import (
+    ADMIN,
+    assert_unchanged_but_for_idempotency,
     balance,
     given_lot,
     given_member,
@@ -529,3 +539,280 @@ async def test_the_merchants_refund_reference_is_at_most_100_characters(clock: F
 
     assert (too_long.code, too_long.field) == (ErrorCode.VALIDATION, ("reference",))
     assert longest.reference == "R" * 100
+
+
+# --- risk reviews ----------------------------------------------------------------------------------
+
+
+async def held_purchase(db: FakeDatabase, clock: FixedClock) -> tuple[int, int, int, int]:
+    """A purchase so large its points are held for review: (member, merchant, purchase, review)."""
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    bought = await buy(db, clock, merchant.id, member.id, 30_000_001, "big")
+    assert bought.review_id is not None
+    return member.id, merchant.id, bought.purchase_id, bought.review_id
+
+
+async def decide(db: FakeDatabase, clock: FixedClock, review_id: int, approve: bool) -> None:
+    await decide_risk_review(
+        DecideRiskReview(review_id, approve, f"d-{review_id}"),
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=clock,
+    )
+
+
+async def test_a_purchase_whose_points_are_under_review_is_not_refunded_until_decided(
+    clock: FixedClock,
+) -> None:
+    db = FakeDatabase()
+    member_id, merchant_id, purchase_id, _ = await held_purchase(db, clock)
+    before = snapshot(db)
+
+    refused = await raised(refund(db, clock, merchant_id, purchase_id, "r-1", 1_000))
+
+    assert (refused.code, refused.field, refused.message) == (
+        ErrorCode.RISK_REVIEW,
+        ("purchaseId",),
+        "the purchase's points are under risk review: an admin approves or rejects them first",
+    )
+    event = db.tables.audit.pop()  # the refusal is audited, naming the member; nothing else changed
+    assert (event.action, event.target_type, event.target_id, event.member_id) == (
+        "security.risk_refused",
+        "Member",
+        member_id,
+        member_id,
+    )
+    assert event.after == {"reason": refused.message}
+    assert_unchanged_but_for_idempotency(db, before)
+    assert balance(db, member_id).under_review == 300_000
+
+
+async def test_after_a_rejection_a_refund_gives_the_money_back_and_takes_no_points(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member_id, merchant_id, purchase_id, review_id = await held_purchase(db, clock)
+    await decide(db, clock, review_id, approve=False)
+    before = balance(db, member_id)
+
+    half = await refund(db, clock, merchant_id, purchase_id, "r-1", 15_000_000)
+    rest = await refund(db, clock, merchant_id, purchase_id, "r-2")
+
+    assert [(r.points_reversed, r.debt_created) for r in (half, rest)] == [(0, 0), (0, 0)]
+    assert entries(db, EntryKind.REFUND) == []
+    assert balance(db, member_id) == before
+    purchase = db.tables.purchases[purchase_id]
+    assert (purchase.refunded_minor, purchase.points_refunded, purchase.points_pending) == (
+        30_000_001,
+        300_000,
+        0,
+    )
+
+
+async def test_after_an_approval_a_refund_takes_the_points_back_like_any_other(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member_id, merchant_id, purchase_id, review_id = await held_purchase(db, clock)
+    await decide(db, clock, review_id, approve=True)
+
+    result = await refund(db, clock, merchant_id, purchase_id, "r-1", 10_000_000)
+
+    # 300_000 x 10_000_000 // 30_000_001
+    assert (result.points_reversed, result.debt_created) == (99_999, 0)
+    assert balance(db, member_id).available == 300_000 - 99_999
+    assert db.tables.purchases[purchase_id].points_refunded == 99_999
+
+
+# --- the purchase's profile counters ---------------------------------------------------------------
+
+
+async def test_the_refunded_money_comes_off_the_purchases_day_and_the_last_refund_takes_the_purchase_off(
+    clock: FixedClock,
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")
+    [key] = db.tables.profiles.activity
+    assert key == (member.id, NOW.date(), merchant.id, db.tables.purchases[bought.purchase_id].channel, "CNY")
+    assert db.tables.profiles.activity[key] == (1, 10_000)
+    clock.at += timedelta(days=3)  # the refund counts on the purchase's day, not its own
+
+    await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 4_000)
+    assert db.tables.profiles.activity == {key: (1, 6_000)}
+    await refund(db, clock, merchant.id, bought.purchase_id, "r-2", 5_999)
+    assert db.tables.profiles.activity == {key: (1, 1)}
+    await refund(db, clock, merchant.id, bought.purchase_id, "r-3", 1)
+    assert db.tables.profiles.activity == {key: (0, 0)}
+
+
+# --- where the points come from, more --------------------------------------------------------------
+
+
+async def test_the_purchases_own_lot_goes_first_even_when_another_expires_sooner(clock: FixedClock) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    sooner = await given_lot(db, member.id, 50, datetime(2025, 6, 1, tzinfo=UTC))
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")  # expires 2026-03-01
+    own = max(db.tables.lots)
+    clock.at += timedelta(minutes=30)
+
+    await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 4_000)
+
+    [posted] = entries(db, EntryKind.REFUND)
+    assert db.tables.lot_draws == [(posted.id, LotDraw(own, 40))]
+    assert db.tables.lot_draws_at[posted.id] == clock.now()
+    assert [db.tables.lots[i].remaining for i in (own, sooner)] == [60, 50]
+
+
+# --- points paid at the till, more -----------------------------------------------------------------
+
+
+async def pay_at_till(
+    db: FakeDatabase,
+    clock: FixedClock,
+    merchant_id: int,
+    member_id: int,
+    purchase_id: int,
+    points: int,
+    key: str,
+) -> int:
+    code = await create_redemption_code(actor=member_actor(member_id), uow=FakeUnitOfWork(db), clock=clock)
+    hold = await authorize_redemption(
+        AuthorizeRedemption(code=code.code, idempotency_key=f"a-{key}", points=points),
+        actor=merchant_actor(merchant_id),
+        uow=FakeUnitOfWork(db),
+        clock=clock,
+    )
+    await capture_redemption(
+        CaptureRedemption(hold.redemption_id, f"c-{key}", purchase_id=purchase_id),
+        actor=merchant_actor(merchant_id),
+        uow=FakeUnitOfWork(db),
+        clock=clock,
+    )
+    return hold.redemption_id
+
+
+async def test_each_payment_in_points_comes_back_on_its_own_and_a_refund_returns_their_sum(
+    clock: FixedClock,
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 1_000, datetime(2025, 1, 1, tzinfo=UTC))
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")  # 100 points
+    small = await pay_at_till(db, clock, merchant.id, member.id, bought.purchase_id, 10, "1")
+    large = await pay_at_till(db, clock, merchant.id, member.id, bought.purchase_id, 500, "2")
+    clock.at += timedelta(hours=2)
+
+    first = await refund(db, clock, merchant.id, bought.purchase_id, "r-1", 500)  # 1/20: 0 of 10, 25 of 500
+    assert first.points_returned == 25
+    assert [db.tables.redemptions[r].points_returned for r in (small, large)] == [0, 25]
+    [returned] = entries(db, EntryKind.RETURN)
+    assert returned.at == clock.now()
+    assert returned.entry.member_id == member.id
+    assert returned.entry.description == "Returned: points paid at Tea House, refunded"
+    new_lot = db.tables.lots[max(db.tables.lots)]
+    assert (new_lot.member_id, new_lot.points, new_lot.earned_at) == (member.id, 25, clock.now())
+
+    rest = await refund(db, clock, merchant.id, bought.purchase_id, "r-2")
+
+    assert rest.points_returned == 10 + 475
+    assert [db.tables.redemptions[r].points_returned for r in (small, large)] == [10, 500]
+    assert refund_row(db, rest).points_returned == 485
+    assert balance(db, member.id).available == 1_000 + 100 - 510 + 510 - 100
+
+
+# --- a broken invariant ----------------------------------------------------------------------------
+
+
+async def test_a_purchase_changed_without_its_members_lock_is_refused_as_it_now_stands(
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")
+    uow = FakeUnitOfWork(db)
+    take = uow.refunds.take
+
+    async def refunded_meanwhile(*args: Any) -> bool:
+        # a writer that broke the lock order refunded 70.00 behind this refund's back
+        row = db.tables.purchases[bought.purchase_id]
+        db.tables.purchases[bought.purchase_id] = replace(row, refunded_minor=7_000)
+        return await take(*args)
+
+    monkeypatch.setattr(uow.refunds, "take", refunded_meanwhile)
+
+    refused = await raised(
+        refund_purchase(
+            RefundPurchase(bought.purchase_id, "r-1", Money(5_000, "CNY")),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=clock,
+        )
+    )
+
+    assert (refused.code, refused.field, refused.message) == (
+        ErrorCode.VALIDATION,
+        ("amount",),
+        "only 30.00 CNY of the purchase is left to refund",
+    )
+
+
+async def test_a_purchase_whose_points_changed_without_its_members_lock_fails_loudly(
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase(replace(DEFAULT_PROGRAMME, pending_days=14))
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")
+    uow = FakeUnitOfWork(db)
+    take = uow.refunds.take
+
+    async def matured_meanwhile(*args: Any) -> bool:
+        row = db.tables.purchases[bought.purchase_id]
+        db.tables.purchases[bought.purchase_id] = replace(row, points_pending=0)
+        return await take(*args)
+
+    monkeypatch.setattr(uow.refunds, "take", matured_meanwhile)
+
+    with pytest.raises(RuntimeError) as failed:
+        await refund_purchase(
+            RefundPurchase(bought.purchase_id, "r-1", Money(5_000, "CNY")),
+            actor=merchant_actor(merchant.id),
+            uow=uow,
+            clock=clock,
+        )
+
+    assert str(failed.value) == (
+        f"purchase {bought.purchase_id} changed while its member's balance row was locked"
+    )
+
+
+async def test_a_payment_in_points_returned_without_its_members_lock_fails_loudly(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    merchant = await given_merchant(db)
+    await given_lot(db, member.id, 1_000, datetime(2025, 1, 1, tzinfo=UTC))
+    bought = await buy(db, clock, merchant.id, member.id, 10_000, "pos-1")
+    paid = await pay_at_till(db, clock, merchant.id, member.id, bought.purchase_id, 200, "1")
+    uow = FakeUnitOfWork(db)
+    add_returned = uow.redemptions.add_returned
+
+    async def returned_meanwhile(*args: Any) -> bool:
+        row = db.tables.redemptions[paid]
+        db.tables.redemptions[paid] = replace(row, points_returned=1)
+        return await add_returned(*args)
+
+    monkeypatch.setattr(uow.redemptions, "add_returned", returned_meanwhile)
+
+    with pytest.raises(RuntimeError) as failed:
+        await refund_purchase(
+            RefundPurchase(bought.purchase_id, "r-1"), actor=merchant_actor(merchant.id), uow=uow, clock=clock
+        )
+
+    assert str(failed.value) == f"redemption {paid} changed while its member's row was locked"

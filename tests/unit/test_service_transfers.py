@@ -17,6 +17,7 @@ from domain.lots import LotDraw
 from domain.members import Balance, MemberStatus
 from domain.movements import Transfer
 from domain.results import TransferResult
+from domain.risk import RuleKind
 from domain.services.transfers import transfer_points
 from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork
 from tests.unit.test_services import (
@@ -97,6 +98,7 @@ async def test_points_given_leave_the_sender_and_reach_the_receiver_with_their_e
         posted.entry.description
         == f"Transfer from member {sender.referral_code} to member {receiver.referral_code}"
     )
+    assert posted.at == NOW
     assert db.tables.lot_draws[-2:] == [(posted.id, LotDraw(soon, 100)), (posted.id, LotDraw(later, 50))]
     assert db.tables.lot_draws_at[posted.id] == NOW
     assert [
@@ -234,19 +236,34 @@ async def test_expired_points_cannot_be_given_they_expire_first(clock: FixedCloc
     assert [(lot.points, lot.expires_at) for lot in lots_of(db, receiver.id)] == [(40, LATER)]
 
 
+NAME_ONE = "name the receiver by toReferralCode or by toExternalRef"
+
+
 @pytest.mark.parametrize(
-    ("code", "ref", "field", "error"),
+    ("code", "ref", "field", "error", "message"),
     [
-        (None, None, ("toReferralCode",), ErrorCode.VALIDATION),
-        ("ABC", "CRM-2", ("toReferralCode",), ErrorCode.VALIDATION),
-        ("NOSUCH", None, ("toReferralCode",), ErrorCode.NOT_FOUND),
-        (None, "CRM-404", ("toExternalRef",), ErrorCode.NOT_FOUND),
-        (None, "CRM-1", ("toExternalRef",), ErrorCode.VALIDATION),  # oneself
-        (None, "CRM-3", ("toExternalRef",), ErrorCode.MEMBER_LOCKED),  # a locked receiver
+        (None, None, ("toReferralCode",), ErrorCode.VALIDATION, NAME_ONE),
+        ("ABC", "CRM-2", ("toReferralCode",), ErrorCode.VALIDATION, NAME_ONE),
+        ("NOSUCH", None, ("toReferralCode",), ErrorCode.NOT_FOUND, "no such member"),
+        (None, "CRM-404", ("toExternalRef",), ErrorCode.NOT_FOUND, "no such member"),
+        (None, "", ("toExternalRef",), ErrorCode.VALIDATION, "must not be blank"),
+        (None, "CRM-1", ("toExternalRef",), ErrorCode.VALIDATION, "points cannot be given to oneself"),
+        (
+            None,
+            "CRM-3",
+            ("toExternalRef",),
+            ErrorCode.MEMBER_LOCKED,
+            "the receiving member cannot take points",
+        ),
     ],
 )
 async def test_a_receiver_that_cannot_take_the_points_is_refused_and_nothing_moves(
-    clock: FixedClock, code: str | None, ref: str | None, field: tuple[str, ...], error: ErrorCode
+    clock: FixedClock,
+    code: str | None,
+    ref: str | None,
+    field: tuple[str, ...],
+    error: ErrorCode,
+    message: str,
 ) -> None:
     db = FakeDatabase()
     sender = await given_member(db, "CRM-1")
@@ -257,7 +274,7 @@ async def test_a_receiver_that_cannot_take_the_points_is_refused_and_nothing_mov
 
     refused = await raised(give(db, clock, sender.id, 10, "t-1", to_code=code, to_ref=ref))
 
-    assert (refused.code, refused.field) == (error, field)
+    assert (refused.code, refused.field, refused.message) == (error, field, message)
     assert_unchanged_but_for_idempotency(db, before)
 
 
@@ -299,7 +316,10 @@ async def test_only_a_member_gives_its_own_points(clock: FixedClock, actor: Acto
         )
     )
 
-    assert refused.code is (ErrorCode.FORBIDDEN if actor.role is Role.ADMIN else ErrorCode.NOT_FOUND)
+    if actor.role is Role.ADMIN:
+        assert refused.code is ErrorCode.FORBIDDEN
+    else:
+        assert (refused.code, refused.message) == (ErrorCode.NOT_FOUND, "the token names no member")
 
 
 async def test_a_receiver_who_owes_points_repays_the_debt_first(clock: FixedClock) -> None:
@@ -341,3 +361,31 @@ async def test_a_receiver_is_named_in_at_most_16_or_64_characters(
     refused = await raised(give(db, clock, sender.id, 10, "t-1", to_code=code, to_ref=ref))
 
     assert (refused.code, refused.field) == (error, field)
+
+
+async def test_points_from_too_many_members_in_a_day_are_refused_for_the_receiver_counting_each_once(
+    clock: FixedClock,
+) -> None:
+    db = FakeDatabase()
+    sender = await given_member(db, "CRM-1")
+    receiver = await given_member(db, "CRM-2")
+    await given_lot(db, sender.id, 100, LATER)
+    [fan_in] = [r for r in db.tables.risk.rules.values() if r.kind is RuleKind.TRANSFER_FAN_IN]
+    db.tables.risk.rules[fan_in.id] = replace(fan_in, limit=2)
+    # the sender gave earlier today: it is one of the two, not a third
+    db.tables.risk.transfers = [(receiver.id, sender.id, NOW), (receiver.id, 900, NOW)]
+
+    allowed = await give(db, clock, sender.id, 10, "t-1", to_ref="CRM-2")
+    assert allowed.points == 10
+
+    db.tables.risk.transfers.append((receiver.id, 901, NOW))
+    before = snapshot(db)
+    refused = await raised(give(db, clock, sender.id, 10, "t-2", to_ref="CRM-2"))
+
+    assert (refused.code, refused.message) == (
+        ErrorCode.RISK_REVIEW,
+        "refused by risk control: points from 3 members today, over 2",
+    )
+    event = db.tables.audit.pop()
+    assert (event.action, event.member_id) == ("security.risk_refused", receiver.id)
+    assert_unchanged_but_for_idempotency(db, before)

@@ -143,6 +143,9 @@ class FakeDatabase:
         # Members whose balance rows another transaction holds: `skip_locked` leaves them out, as
         # SKIP LOCKED does; a lock that waits gets them (the other transaction has finished).
         self.locked_elsewhere: set[int] = set()
+        # PostgreSQL books an entry touching one member in one statement (`post_at_once`); SQLite
+        # never does and every entry takes the general path. Off here, as on SQLite.
+        self.posts_at_once = False
 
     def next_id(self) -> int:
         return next(self._ids)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from domain.ledger import EntryKind, JournalEntry, OriginType
+from domain.ledger import EntryKind, JournalEntry, OriginType, apply_change, within_limits
 from domain.lots import DrawnPoints, LotDraw, NewLot, PointsLot
 from domain.members import Balance
 from domain.movements import Expiration
@@ -43,7 +43,25 @@ class FakeLedgerRepository(Repository):
             self.t.members[row.member_id] = replace(member, last_activity_at=at, dormant_since=None)
 
     async def post_at_once(self, entry: JournalEntry, at: datetime, lots: Sequence[NewLot]) -> int | None:
-        return None  # no one-statement optimisation here: every posting takes the general path
+        """As the PostgreSQL statement does when `db.posts_at_once`: an entry touching one member is
+        booked at once when its balance stays within limits and it is no credit to a member who owes
+        points; anything else (None) is left to the general path."""
+        members = entry.member_ids()
+        if not self.db.posts_at_once or len(members) != 1:
+            return None
+        [member_id] = members
+        if any(lot.member_id != member_id for lot in lots):
+            raise ValueError("a lot belongs to the member whose entry creates it")
+        before = self.t.balances.get(member_id)
+        if before is None or (before.debt > 0 and entry.credits_available(member_id)):
+            return None
+        after = apply_change(before, entry.balance_changes()[member_id])
+        if not within_limits(after):
+            return None
+        active = entry.is_activity and member_id == entry.member_id
+        return await self.apply(
+            PostingDecision(entry, tuple(lots), (RowChange(member_id, before, after, active),)), at
+        )
 
     async def balance(self, member_id: int) -> Balance | None:
         return self.t.balances.get(member_id)

@@ -100,6 +100,11 @@ class FakeOfferRepository(Repository):
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
     ) -> SkipReason | None:
         per_member = offer.limits.per_member
+        if per_member is not None and not (isinstance(member_id, int) and isinstance(period_start, datetime)):
+            # offer_member_usage's key is (offer_id, member_id, period_start): none of them NULL
+            raise ValueError(
+                f"a member cap's row needs a member and a period: {member_id!r}, {period_start!r}"
+            )
         member_key = (offer.id, member_id, period_start)
         if per_member is not None and self.t.offer_member_uses.get(member_key, 0) >= per_member:
             return SkipReason.MEMBER_LIMIT_REACHED

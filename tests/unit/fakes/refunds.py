@@ -31,7 +31,13 @@ class FakeRefundRepository(Repository):
         )
 
     async def lock_offer_counters(self, purchase: RefundablePurchase) -> None:
-        return None  # one transaction at a time here: nothing to wait for
+        # One transaction at a time here: nothing to wait for. The rows are still looked up as the
+        # SQL does, so a purchase that is not one fails here as it would there.
+        for row in self.t.purchase_awards.values():
+            if row.purchase_id == purchase.id and not row.use_returned:
+                self.t.offer_usage.get(row.award.offer_id)
+        if purchase.coupon_id is not None:
+            self.t.coupons.get(purchase.coupon_id)
 
     async def take(self, purchase: RefundablePurchase, amount_minor: int, points: PointsToReverse) -> bool:
         row = self.t.purchases.get(purchase.id)
