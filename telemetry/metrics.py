@@ -169,10 +169,3 @@ def exposition() -> bytes:
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """A /metrics listener of its own, for processes that are not the app (scheduler, worker)."""
     start_http_server(port, addr=host, registry=registry())
-
-
-def mark_process_dead(pid: int) -> None:
-    """For a server's master process when a worker exits: drop the worker's live gauges."""
-    path = multiprocess_dir()
-    if path is not None:
-        multiprocess.mark_process_dead(pid, path)
