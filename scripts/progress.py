@@ -26,7 +26,8 @@ class ProgressBar:
     def __init__(self, stream: TextIO, label: str, unit: str, total: int | None) -> None:
         self.total = total
         self.done = 0
-        console = Console(file=stream)
+        # Shown only where the caller found a terminal (or was told to draw): drawn as on one.
+        console = Console(file=stream, force_terminal=True)
         self.progress = Progress(
             TextColumn(f"{label:8}"),
             BarColumn(bar_width=24),
