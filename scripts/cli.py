@@ -9,6 +9,7 @@ own help. Modules are imported only by the subcommand that needs them, so `loyal
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -82,7 +83,9 @@ def worker(ctx: typer.Context) -> None:
             raise
         typer.echo("the outbox worker (scripts/worker.py) is not installed in this version", err=True)
         raise typer.Exit(1) from None
-    raise typer.Exit(module.main(list(ctx.args)) or 0)
+    main = module.main
+    # Its main may or may not take the arguments (argparse's main(argv) or a plain main()).
+    raise typer.Exit((main(list(ctx.args)) if inspect.signature(main).parameters else main()) or 0)
 
 
 if __name__ == "__main__":

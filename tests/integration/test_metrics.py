@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from api.settings import Settings
+from scripts.jobs import run_jobs
+from telemetry.metrics import set_outbox_lag
 from tests.builders import Scenario
 from tests.conftest import JWT_SECRET, Backend
 from tests.integration.test_serve import ROOT, _free_port, _wait_for
@@ -92,6 +95,23 @@ async def test_rate_limit_refusals_are_counted(settings: Settings, backend: Back
         ]
     assert statuses == [200, 429, 429]
     assert sample("loyalty_rate_limit_refusals_total", limit="request") - before == 2
+
+
+async def test_job_runs_are_counted_and_timed(backend: Backend) -> None:
+    runs = sample("loyalty_job_runs_total", job="mature", outcome="ok")
+    timed = sample("loyalty_job_duration_seconds_count", job="mature")
+
+    await run_jobs(backend.url, ["mature", "mature"], show_progress=False)
+
+    assert sample("loyalty_job_runs_total", job="mature", outcome="ok") - runs == 2
+    assert sample("loyalty_job_duration_seconds_count", job="mature") - timed == 2
+
+
+def test_the_outbox_lag_is_what_the_worker_last_set() -> None:
+    set_outbox_lag(12.5)
+    assert sample("loyalty_outbox_lag_seconds") == 12.5
+    set_outbox_lag(-3)  # a clock step backwards is no lag
+    assert sample("loyalty_outbox_lag_seconds") == 0
 
 
 @pytest.mark.parametrize(
@@ -171,16 +191,28 @@ def _worker_pids(metrics_dir: Path) -> set[str]:
     return {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("*.db")}
 
 
+def _post(port: int, query: str) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as refused:  # a document that does not validate: 400
+        return refused.code, json.load(refused)
+
+
 def test_metrics_of_two_workers_are_added_up(two_workers: tuple[int, Path]) -> None:
     port, metrics_dir = two_workers
-    requests = 40
-    for _ in range(requests):
-        body = json.dumps({"query": "query TwoWorkers { __typename }"}).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/graphql", data=body, headers={"content-type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            assert json.load(answer) == {"data": {"__typename": "Query"}}
+    requests, failing = 40, 10
+    answers = [
+        _post(port, "query TwoWorkers { noSuchField }" if n < failing else "query TwoWorkers { __typename }")
+        for n in range(requests)
+    ]
+    assert answers[failing:] == [(200, {"data": {"__typename": "Query"}})] * (requests - failing)
+    assert all("errors" in body for _, body in answers[:failing])
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
@@ -194,3 +226,10 @@ def test_metrics_of_two_workers_are_added_up(two_workers: tuple[int, Path]) -> N
         if s.name == "loyalty_graphql_request_seconds_count" and s.labels.get("operation") == "TwoWorkers"
     ]
     assert counted == [requests]
+    errors = [
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "loyalty_errors_total" and s.labels.get("source") == "graphql"
+    ]
+    assert sum(errors) == failing
