@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,12 +16,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from api.app import create_app
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
 from api.tracing import stop_sql_tracing
 from persistence.engine import Database, create_database
 from telemetry.logs import configure_logging, remove_logging, scrub
 from tests.builders import ENROLL
 from tests.conftest import TEST_VAULT, Backend, Tokens
+from tests.integration.test_production_settings import production
 
 PHONE = "+86 138 0013 8000"
 EMAIL = "wang.fang.2093@example.com"
@@ -126,3 +128,17 @@ async def test_a_request_is_traced_with_its_operation_and_its_sql(
     assert sql, names
     # One trace: the operation and its statements hang under the request.
     assert {s.context.trace_id for s in [*operation, *sql]} == {trace_id}
+
+
+def test_operating_settings_from_the_environment(tmp_path: Path) -> None:
+    var = {"VAR_DIR": str(tmp_path / "var")}
+    development = Settings.from_env(var)
+    assert (development.log_format, development.tracing, development.metrics_token) == ("text", False, None)
+    live = production(tmp_path, JWT_ALLOW_HS256="1", JWT_SECRET="s" * 32)
+    assert live.log_format == "json"
+    assert Settings.from_env({**var, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}).tracing
+    assert Settings.from_env({**var, "TRACING": "true"}).tracing
+    with pytest.raises(ConfigurationError, match="LOG_FORMAT"):
+        Settings.from_env({**var, "LOG_FORMAT": "xml"})
+    with pytest.raises(ConfigurationError, match="METRICS_TOKEN"):
+        Settings.from_env({**var, "METRICS_TOKEN": "short"})
