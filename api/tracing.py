@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from opentelemetry.instrumentation.starlette import StarletteInstrumentor
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+# The SDK, the exporter and the instrumentations are imported only where tracing is on: together they
+# add most of a second to a worker's start.
 _configured: TracerProvider | None = None
 
 
@@ -27,8 +28,10 @@ def exporting_provider() -> TracerProvider:
     """The process's provider, exporting over OTLP/HTTP; made once and installed as the global one."""
     global _configured
     if _configured is None:
-        # Imported here: the exporter pulls in protobuf, which a process without tracing never needs.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         name = os.environ.get("OTEL_SERVICE_NAME", "loyalty-ledger")
         _configured = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
@@ -39,6 +42,9 @@ def exporting_provider() -> TracerProvider:
 
 def instrument(app: Starlette, engines: Sequence[AsyncEngine], provider: trace.TracerProvider) -> None:
     """Spans for the app's requests and for the SQL its engines run."""
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.instrumentation.starlette import StarletteInstrumentor
+
     StarletteInstrumentor.instrument_app(app, tracer_provider=provider)
     instrumentor = SQLAlchemyInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
@@ -51,4 +57,6 @@ def instrument(app: Starlette, engines: Sequence[AsyncEngine], provider: trace.T
 
 
 def stop_sql_tracing() -> None:
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
     SQLAlchemyInstrumentor().uninstrument()
