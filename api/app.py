@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException  # strawberry's HTTP errors (a dependency of strawberry)
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,6 +28,7 @@ from api.exposure_buffer import ExposureBuffer
 from api.graphiql import PAGE_HTML, STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
 from api.health import healthz, readyz
 from api.loaders import Loaders
+from api.metrics import metrics_endpoint
 from api.middleware import (
     DATA_POLICY,
     BodySizeLimitMiddleware,
@@ -40,6 +42,7 @@ from api.schema import build_schema
 from api.settings import Settings
 from api.settlement_upload import SettlementUpload
 from api.settlement_worker import SettlementWorker
+from api.tracing import exporting_provider, instrument
 from domain.actors import Actor
 from domain.clock import Clock, SystemClock
 from domain.ports import ExposureLog
@@ -58,7 +61,15 @@ logger = logging.getLogger("loyalty.api")
 
 
 class LoyaltyGraphQL(GraphQL[Context, None]):
-    def __init__(self, *, settings: Settings, database: Database, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        limits: Limits,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
         super().__init__(
             build_schema(
                 max_depth=settings.max_query_depth,
@@ -67,6 +78,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
                 introspection=settings.introspection,
                 cost_budgets=settings.cost_budgets,
                 request_timeout_seconds=settings.request_timeout_seconds,
+                tracer_provider=tracer_provider,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
@@ -224,11 +236,20 @@ def _refuse_constant(name: str) -> object:
     raise _NonFiniteNumber(f"{name} is not a JSON number")
 
 
-def create_app(settings: Settings, database: Database | None = None, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+) -> Starlette:
     """With `database` given, the caller owns it; otherwise the app builds and disposes its own.
-    Rate limits count in Redis when REDIS_URL is set, else in this process's memory."""
+    Rate limits count in Redis when REDIS_URL is set, else in this process's memory. Traces go to
+    `tracer_provider` when given (tests), else over OTLP when settings.tracing (api/tracing.py)."""
     owned = database is None
     db = database or open_database(settings)
+    if tracer_provider is None and settings.tracing:
+        tracer_provider = exporting_provider()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -250,7 +271,11 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
                 await db.dispose()
 
     graphql = LoyaltyGraphQL(
-        settings=settings, database=db, clock=clock or SystemClock(), limits=Limits(settings)
+        settings=settings,
+        database=db,
+        clock=clock or SystemClock(),
+        limits=Limits(settings),
+        tracer_provider=tracer_provider,
     )
 
     def writes() -> SqlAlchemyUnitOfWork:
@@ -273,6 +298,9 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         Route("/settlements", upload, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz(lambda: not_ready_reason(db.read_engine))),
+        Route(
+            "/metrics", metrics_endpoint(settings.metrics_token, open_without_token=not settings.production)
+        ),
     ]
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))
@@ -287,6 +315,8 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         ],
         lifespan=lifespan,
     )
+    if tracer_provider is not None:
+        instrument(app, [db.write_engine, db.read_engine], tracer_provider)
     app.state.database = db
     app.state.refusals = graphql.refusals  # for tests: the counts not yet written
     app.state.exposures = graphql.exposure_buffer  # likewise, the exposures (None when written at once)

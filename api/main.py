@@ -2,6 +2,7 @@
 
 Built at import time, once per worker process; each worker owns (and on shutdown disposes) its
 database engines. Migrations are not run here: `scripts/serve` runs them once, before the workers.
+Logging is configured here, in each worker: JSON lines or text (LOG_FORMAT; telemetry/logs.py).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ import logging
 
 from api.app import create_app
 from api.settings import Settings
+from telemetry.logs import configure_logging
 
-# A no-op when the host process (tests, an embedding server) has already configured logging.
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+settings = Settings.from_env()
+configure_logging(settings.log_format)
 logging.getLogger("loyalty").setLevel(logging.INFO)
-# /readyz asks alembic for the current revision, which would log two INFO lines per probe.
-logging.getLogger("alembic").setLevel(logging.WARNING)
 
-app = create_app(Settings.from_env())
+app = create_app(settings)

@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from telemetry.logs import REQUEST_ID
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # A JSON answer needs no script, style or frame: whatever a browser makes of it runs nothing.
@@ -162,7 +164,12 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        # Every log line written while this request runs carries its id (telemetry/logs.py).
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 class BodyTooLarge(Exception):

@@ -32,6 +32,7 @@ from starlette.types import Scope
 from api.settings import ANONYMOUS, Settings
 from domain.actors import Actor
 from domain.security import Secret
+from telemetry.metrics import count_refusal
 
 logger = logging.getLogger("loyalty.api")
 
@@ -123,17 +124,23 @@ class Limits:
         else:
             items = self.per_role.get(actor.role.value) or self.per_role["merchant"]
             key = principal_of(actor)
-        return await self._guarded(
+        refused = await self._guarded(
             "request", lambda: self._hit_all(self.requests, items, "requests", key), None
         )
+        if refused is not None:
+            count_refusal("request")
+        return refused
 
     async def code_creation_refused(self, actor: Actor) -> int | None:
         """Count one code created; the seconds to wait when the member made too many lately."""
-        return await self._guarded(
+        refused = await self._guarded(
             "code creation",
             lambda: self._hit_all(self.requests, self.code_creation, "codes", principal_of(actor)),
             None,
         )
+        if refused is not None:
+            count_refusal("code_creation")
+        return refused
 
     async def locked_out(self, secret: Secret, actor: Actor) -> int | None:
         """The seconds left of this caller's cool-down for this kind of code, or None."""
@@ -144,7 +151,10 @@ class Limits:
                 return None
             return seconds_until((await self.exact.get_window_stats(self.lockout, *key)).reset_time)
 
-        return await self._guarded("guessing", check, None)
+        locked = await self._guarded("guessing", check, None)
+        if locked is not None:
+            count_refusal("guessing")
+        return locked
 
     async def wrong_code(self, secret: Secret, actor: Actor) -> bool:
         """Count a wrong code; True for the one call that starts a lockout, however many run at once

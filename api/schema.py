@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import TracerProvider
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -18,6 +19,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -26,6 +28,7 @@ from api.cost import QueryLimits
 from api.errors import code_unavailable, is_unexpected, log_errors
 from api.field_policy import guard_schema
 from api.issued_ids import IssuedIdLiterals, IssuedIdVariables
+from api.metrics import OperationMetrics
 from api.mutations.account import AccountMutations
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
@@ -108,6 +111,7 @@ def build_schema(
     introspection: bool = True,
     cost_budgets: CostBudgets | None = None,
     request_timeout_seconds: float = 10.0,
+    tracer_provider: TracerProvider | None = None,
 ) -> strawberry.Schema:
     # The limiters' rule classes are built once: each limiter makes a new class when constructed,
     # and a new class per request would make every request miss the validation cache.
@@ -127,9 +131,12 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryLimits(budgets=budgets, timeout_seconds=request_timeout_seconds),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
+        OperationMetrics,  # after MaskErrors: it counts the errors as the client gets them
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if tracer_provider is not None:
+        extensions.append(lambda: OpenTelemetryExtension(tracer_provider=tracer_provider))
     schema = LoyaltySchema(
         query=Query,
         mutation=Mutation,

@@ -42,6 +42,7 @@ DEFAULT_GRAPHIQL_ASSETS_DIR = Path(__file__).resolve().parent.parent / "graphiql
 SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"})
 ENVIRONMENTS = frozenset({"development", "production"})
+LOG_FORMATS = frozenset({"json", "text"})
 
 
 class ConfigurationError(ValueError):
@@ -120,6 +121,11 @@ class Settings:
     # Offer exposures (me.recommendedOffers' listings) are held in memory and written in batches
     # this often (api/exposure_buffer.py); 0 writes each listing at once, in its own transaction.
     exposure_flush_seconds: float = 1.0
+    # Operating it (README): who may read /metrics (api/metrics.py), traces (api/tracing.py), and
+    # the log lines' format (telemetry/logs.py): json in production, text at a developer's terminal.
+    metrics_token: str | None = None
+    tracing: bool = False
+    log_format: str = "text"
 
     @property
     def production(self) -> bool:
@@ -167,6 +173,10 @@ class Settings:
         if self.request_timeout_seconds <= 0:
             raise ConfigurationError("REQUEST_TIMEOUT_SECONDS must be positive")
         self._check_personal_data_keys()
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigurationError(f"LOG_FORMAT must be json or text, not {self.log_format!r}")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ConfigurationError("METRICS_TOKEN needs at least 16 characters")
 
     def _check_personal_data_keys(self) -> None:
         """Production refuses to start without keys of its own; elsewhere they may be left out only
@@ -293,6 +303,9 @@ class Settings:
             guess_cooldown_seconds=int(env.get("GUESS_COOLDOWN_SECONDS", "900")),
             personal_data_keys=data_keys,
             personal_data_lookup_key=lookup_key,
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            tracing=_flag(env.get("TRACING", "false")) or bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")),
+            log_format=env.get("LOG_FORMAT", "json" if production else "text").strip().lower(),
         )
 
 

@@ -43,6 +43,7 @@ from persistence.repositories.segments import SqlSegmentRepository
 from persistence.repositories.settlement_imports import SqlSettlementImportRepository
 from persistence.repositories.tiers import SqlTierRepository
 from persistence.repositories.vouchers import SqlVoucherRepository
+from telemetry.metrics import count_postings
 
 
 class SqlAlchemyUnitOfWork:
@@ -129,6 +130,8 @@ class SqlAlchemyUnitOfWork:
                 ) from error
             raise
         self._committed = True
+        count_postings(self.ledger.posted)  # what the metrics count is what committed
+        self.ledger.posted.clear()
 
     def _lost(self) -> DomainError:
         if self._committed:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from domain.ports import UnitOfWork
 from domain.services.settlement import import_settlement_batch
 from domain.settlement import BadLine, SettlementLine, parse_settlement
+from scripts.progress import ProgressBar
 
 if TYPE_CHECKING:
     from persistence.personal_data import PersonalDataVault
@@ -91,7 +91,11 @@ async def import_file(
     started = time.perf_counter()
     summary = ImportSummary()
     actor = Actor(role=Role.MERCHANT, subject=f"import:{merchant_id}", merchant_id=merchant_id)
-    bar = ProgressBar(sys.stderr, count_lines(path), started) if progress and sys.stderr.isatty() else None
+    bar = (
+        ProgressBar(sys.stderr, "import", "lines", count_lines(path))
+        if progress and sys.stderr.isatty()
+        else None
+    )
     batch: list[SettlementLine] = []
     pending: list[BadLine] = []  # parse errors not yet reported: they wait for the batch before them
     inflight: asyncio.Task[None] | None = None
@@ -130,7 +134,7 @@ async def import_file(
 
         inflight = asyncio.create_task(run())
 
-    redraw = asyncio.create_task(bar.run()) if bar is not None else None
+    redraw = asyncio.create_task(_redraw(bar)) if bar is not None else None
     try:
         # errors="surrogateescape": an undecodable byte spoils only the field it is in (the parser
         # reports it), not the whole import; utf-8-sig drops the byte-order mark spreadsheets write.
@@ -142,7 +146,7 @@ async def import_file(
             for item in items:
                 summary.lines += 1
                 if bar is not None:
-                    bar.line_no = item.line_no
+                    bar.update(item.line_no)
                 if isinstance(item, SettlementLine):
                     batch.append(item)
                     if len(batch) >= batch_size:
@@ -174,6 +178,12 @@ async def import_file(
     return summary
 
 
+async def _redraw(bar: ProgressBar) -> None:
+    while True:
+        bar.draw()
+        await asyncio.sleep(REDRAW_SECONDS)
+
+
 def count_lines(path: Path) -> int | None:
     """Physical lines in the file, or None when counting would cost a noticeable extra read."""
     try:
@@ -187,43 +197,6 @@ def count_lines(path: Path) -> int | None:
     except OSError:
         return None  # the import itself will report it
     return count + (last != b"\n")  # a last line without a newline still counts
-
-
-class ProgressBar:
-    """One status line on a terminal, redrawn in place with \\r by a task at most 10 times a second."""
-
-    def __init__(self, stream: TextIO, total: int | None, started: float) -> None:
-        self.stream = stream
-        self.total = total
-        self.started = started
-        self.line_no = 0  # the last line read; set by the importer, read by the redraw task
-
-    async def run(self) -> None:
-        while True:
-            self.draw()
-            await asyncio.sleep(REDRAW_SECONDS)
-
-    def draw(self) -> None:
-        elapsed = time.perf_counter() - self.started
-        rate = self.line_no / elapsed if elapsed > 0 else 0.0
-        if self.total:
-            done = min(self.line_no, self.total)
-            filled = done * 24 // self.total
-            status = (
-                f"[{'#' * filled}{'.' * (24 - filled)}] {done:,}/{self.total:,} lines"
-                f" {done * 100 // self.total}%"
-            )
-        else:
-            status = f"{self.line_no:,} lines"
-        status += f"  {rate:,.0f} lines/s  {elapsed:,.1f} s"
-        # Never wider than the terminal: a wrapped line cannot be redrawn with \r.
-        width = shutil.get_terminal_size().columns - 1
-        self.stream.write("\r" + status[:width] + "\x1b[K")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:

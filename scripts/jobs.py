@@ -8,20 +8,18 @@ Each job is idempotent, works in batches, and is safe to run in two processes at
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
 what the first holds, and re-checks under the lock that the work is still due. `all` runs every
 job in the order the lifecycle needs (pending points mature before lots expire). By hand, a
-progress bar shows on stderr; every run ends with one summary line per job on stdout.
+progress bar (rich) shows on stderr; every run ends with one summary line per job on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TextIO
 from uuid import uuid4
 
 from sqlalchemy import Date, bindparam, text
@@ -48,6 +46,8 @@ from persistence.migrate import upgrade_to_head
 from persistence.personal_data import PersonalDataVault
 from persistence.tables import UtcDateTime
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from scripts.progress import ProgressBar
+from telemetry.metrics import count_job_run
 
 UowFactory = Callable[[], UnitOfWork]
 Progress = Callable[[int], None]
@@ -188,34 +188,6 @@ JOBS = {
 }
 
 
-class ProgressBar:
-    """One line on a terminal, redrawn in place: `done` of an estimated `total`."""
-
-    def __init__(self, stream: TextIO, label: str, unit: str, total: int) -> None:
-        self.stream = stream
-        self.label = label
-        self.unit = unit
-        self.total = total
-        self.started = time.perf_counter()
-
-    def __call__(self, done: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        total = max(self.total, done, 1)
-        filled = done * 24 // total
-        line = (
-            f"{self.label:8} [{'#' * filled}{'.' * (24 - filled)}] {done:,}/{total:,} {self.unit}"
-            f"  {rate:,.0f}/s  {elapsed:,.1f} s"
-        )
-        width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn with \r
-        self.stream.write("\r" + line[:width] + "\x1b[K")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
-
-
 async def _due(engine: AsyncEngine, job: Job, now: datetime) -> int:
     async with engine.connect() as conn:
         window, dormant = (
@@ -257,10 +229,17 @@ async def run_jobs(
             if show_progress:
                 total = await _due(database.write_engine, job, clock.now())
                 bar = ProgressBar(sys.stderr, job.name, job.unit, total)
-            summary = await job.run(uow, clock, bar or (lambda _: None))
-            if bar is not None:
-                bar.clear()
-            lines.append(f"{job.name}: {summary} in {time.perf_counter() - started:.1f} s")
+            try:
+                summary = await job.run(uow, clock, bar or (lambda _: None))
+            except BaseException:
+                count_job_run(job.name, time.perf_counter() - started, ok=False)
+                raise
+            finally:
+                if bar is not None:
+                    bar.clear()
+            seconds = time.perf_counter() - started
+            count_job_run(job.name, seconds, ok=True)
+            lines.append(f"{job.name}: {summary} in {seconds:.1f} s")
     finally:
         await database.dispose()
     return lines

@@ -1,7 +1,8 @@
 """`scripts/serve`: migrate, seed an empty database with demo data, say how to get tokens, run uvicorn.
 
 Environment: HOST (127.0.0.1), PORT (8000), WORKERS (1), SEED_DEMO (1; 0 when LOYALTY_ENV=production),
-ACCESS_LOG (1), DATABASE_URL (the SQLite file var/loyalty.db) and the rest of api/settings.py. Migrations
+ACCESS_LOG (1), DATABASE_URL (the SQLite file var/loyalty.db), PROMETHEUS_MULTIPROC_DIR (var/prometheus
+when WORKERS > 1) and the rest of api/settings.py. Migrations
 run here, once, synchronously and before any event loop; the workers then import `api.main:app`, which
 does not migrate.
 The output never holds a token: it is kept in terminals, CI logs and process supervisors' files, where a
@@ -15,6 +16,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy import select
@@ -30,6 +32,8 @@ from persistence import tables
 from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
 from scripts.seed_demo import seed_if_empty, summary
+from telemetry.logs import configure_logging
+from telemetry.metrics import MULTIPROC_ENV
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,10 @@ def main() -> None:
     # One log line per request costs about a tenth of a cheap request; production logs at the proxy.
     access_log = _flag("ACCESS_LOG")
 
+    configure_logging(settings.log_format)
+    metrics_dir = prepare_metrics_dir(settings.var_dir, workers)
+    if metrics_dir is not None:
+        print(f"metrics of the {workers} workers are added up in {metrics_dir}", flush=True)
     print(f"migrating {make_url(settings.database_url).render_as_string()} ...", flush=True)
     upgrade_to_head(settings.database_url, migration_keys(settings))  # sync: alembic runs its own loop
     found = asyncio.run(prepare(settings, seed_demo=seed_demo))
@@ -135,6 +143,14 @@ def main() -> None:
         print(f"\n  http://{host}:{port}/graphql (tokens come from your identity provider)\n", flush=True)
 
     # No `server` header: it only tells a scanner which versions to try.
+    if workers > 1:
+        # Each worker is a fresh process that imports the module uvicorn runs from. From uvicorn's own
+        # (small) entry point it answers the supervisor's health checks at once; importing this one,
+        # which loads the whole app before the worker's health thread starts, outlasted the check's
+        # 5 seconds on a busy machine and had the workers killed in a loop.
+        flags = ["--no-server-header", *([] if access_log else ["--no-access-log"])]
+        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port)]
+        os.execv(sys.executable, [*command, "--workers", str(workers), *flags])
     uvicorn.run(
         "api.main:app",
         host=host,
@@ -142,7 +158,24 @@ def main() -> None:
         workers=workers,
         access_log=access_log,
         server_header=False,
+        log_config=None,  # logging is api/main.py's (telemetry/logs.py)
     )
+
+
+def prepare_metrics_dir(var_dir: Path, workers: int) -> Path | None:
+    """Prometheus' multiprocess mode for several workers: each writes its values to files in one
+    directory, emptied here so that a restart starts from zero, and /metrics adds them up. The
+    directory is PROMETHEUS_MULTIPROC_DIR when set, else var/prometheus when WORKERS > 1. One worker
+    needs none: it runs in this process, where the metrics were set up already."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if not given and workers <= 1:
+        return None
+    path = Path(given) if given else var_dir / "prometheus"
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)  # inherited by the workers uvicorn starts
+    return path
 
 
 def _flag(name: str, default: bool = True) -> bool:

@@ -22,6 +22,7 @@ from domain.errors import DomainError, TooManyAttempts, Unavailable
 from domain.ports import UnitOfWork
 from domain.security import Secret, SecurityEvent, SecurityEventKind
 from domain.services.security import record_security_event
+from telemetry.metrics import count_errors
 
 T = TypeVar("T")
 logger = logging.getLogger("loyalty.api")
@@ -50,6 +51,7 @@ async def run_use_case(
             refusal = TooManyAttempts(
                 f"too many wrong codes: try again in {retry_after} seconds", (field,), retry_after
             )
+            count_errors("payload", [refusal.code.value])
             return None, [UserError.from_domain(refusal)]
     try:
         uow_factory = context.read_uow_factory if reads_only else context.uow_factory
@@ -58,6 +60,7 @@ async def run_use_case(
         guessed = _guessed(guessing, error)
         if guessed is not None:
             await _count_wrong_code(context, actor, guessed)
+        count_errors("payload", [error.code.value])
         return None, [UserError.from_domain(error)]
 
 

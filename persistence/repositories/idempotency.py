@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import StoredResponse
 from persistence.tables import idempotency_keys
+from telemetry.metrics import count_replay
 
 
 def _claim(insert: Callable[[Table], Any]) -> Any:
@@ -85,6 +86,7 @@ class SqlIdempotencyStore:
         earlier = await self.stored(scope, key)
         if earlier is None:
             raise RuntimeError(f"idempotency key {scope}/{key} conflicted but is not stored")
+        count_replay(key_reused=earlier.request_hash != request_hash)
         return earlier
 
     async def stored(self, scope: str, key: str) -> StoredResponse | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -106,6 +107,8 @@ class RowChangedUnderLock(RuntimeError):
 class SqlLedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        # Entries written in this transaction, by kind: the unit of work counts them once committed.
+        self.posted: Counter[str] = Counter()
 
     async def lock_balances(
         self, member_ids: Collection[int], *, skip_locked: bool = False
@@ -142,6 +145,7 @@ class SqlLedgerRepository:
         await self.conn.execute(insert(journal_lines), [_line(entry_id, p) for p in entry.postings])
         if decision.lots:
             await self.conn.execute(insert(points_lots), [_lot_row(lot, entry_id) for lot in decision.lots])
+        self.posted[entry.kind.value] += 1
         return int(entry_id)
 
     async def apply_many(self, decisions: Sequence[PostingDecision], at: datetime) -> list[int]:
@@ -184,6 +188,7 @@ class SqlLedgerRepository:
                 for lot in decision.lots
             ],
         )
+        self.posted.update(d.entry.kind.value for d in decisions)
         return entry_ids
 
     async def _write_rows(self, rows: Sequence[RowChange], at: datetime) -> None:
@@ -253,6 +258,7 @@ class SqlLedgerRepository:
         entry_id = (await self.conn.execute(statement, params)).scalar()
         if entry_id is None:
             return None
+        self.posted[entry.kind.value] += 1
         if len(lots) > 1:
             await self.conn.execute(insert(points_lots), [_lot_row(lot, int(entry_id)) for lot in lots])
         return int(entry_id)
