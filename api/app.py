@@ -49,6 +49,7 @@ from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
 from persistence.queries.statements import SqlStatementReader
 from persistence.queries.wallet_offers import SqlOfferWalletReader
+from persistence.repositories.experiments import SqlAssignmentLog
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -76,6 +77,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.settlement_imports = SqlSettlementImportReader(database.read_engine)
         self.statements = SqlStatementReader(database.read_engine)
         self.wallet_offers = SqlOfferWalletReader(database.read_engine)
+        self.assignments = SqlAssignmentLog(database.write_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -159,6 +161,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             wallet_offers=self.wallet_offers,
+            assignments=self.assignments,
             purchase_lists=self.purchase_lists,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,

@@ -22,6 +22,7 @@ from domain.ports import (
     StatementReader,
     UnitOfWork,
 )
+from domain.ports.experiments import AssignmentLog
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Context:
     read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
     wallet_offers: OfferWalletReader  # me.eligibleOffers' reads of the member's purchases
+    assignments: AssignmentLog  # the arms a wallet listing assigns members to
     purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock

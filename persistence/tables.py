@@ -656,6 +656,19 @@ class CouponRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ExperimentAssignmentRow(Base):
+    """A member's arm in an offer's experiment, recorded the first time the member is evaluated for the
+    offer (earn, wallet listing); the first record stands. No foreign keys: checking them would take a
+    share lock on the member's and the offer's rows in every earn (as the day counters found)."""
+
+    __tablename__ = "experiment_assignments"
+    offer_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the version it began at
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    arm: Mapped[str] = mapped_column(String(40))
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PurchaseAwardRow(Base):
     """What one offer gave one purchase, at the offer version it used."""
 
@@ -894,6 +907,7 @@ offer_funders = _table(OfferFunderRow)
 offer_member_usage = _table(OfferMemberUsageRow)
 coupons = _table(CouponRow)
 purchase_awards = _table(PurchaseAwardRow)
+experiment_assignments = _table(ExperimentAssignmentRow)
 award_funding = _table(AwardFundingRow)
 member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)

@@ -9,8 +9,10 @@ import inspect
 import pytest
 
 from domain import ports
+from domain.ports.experiments import AssignmentLog
 from tests.unit.fakes import (
     FakeAdjustmentRepository,
+    FakeAssignmentLog,
     FakeAuditLog,
     FakeDatabase,
     FakeIdempotencyStore,
@@ -67,6 +69,7 @@ vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
+assignment_log: AssignmentLog = FakeAssignmentLog(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
 # The port each attribute of the unit of work must implement, by the attribute's name.
@@ -105,4 +108,11 @@ def test_the_wallet_offer_reader_fake_has_every_method_of_its_port() -> None:
     fake = FakeOfferWalletReader(FakeDatabase())
     for method in port_methods(ports.OfferWalletReader):
         wanted = list(inspect.signature(getattr(ports.OfferWalletReader, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method
+
+
+def test_the_assignment_log_fake_has_every_method_of_its_port() -> None:
+    fake = FakeAssignmentLog(FakeDatabase())
+    for method in port_methods(AssignmentLog):
+        wanted = list(inspect.signature(getattr(AssignmentLog, method)).parameters.values())[1:]
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method

@@ -23,6 +23,7 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
+from tests.unit.fakes.experiments import FakeAssignmentLog
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_PROGRAMME",
     "AwardRow",
     "FakeAdjustmentRepository",
+    "FakeAssignmentLog",
     "FakeAuditLog",
     "FakeDatabase",
     "FakeIdempotencyStore",

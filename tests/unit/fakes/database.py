@@ -106,6 +106,8 @@ class Tables:
     offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
     offer_member_uses: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
     purchase_awards: dict[int, AwardRow] = field(default_factory=dict)
+    # (offer id, experiment id, member id) -> (arm, assigned at): the first record stands
+    assignments: dict[tuple[int, int, int], tuple[str, datetime]] = field(default_factory=dict)
     member_awards: dict[int, MemberAward] = field(default_factory=dict)
     coupons: dict[int, Coupon] = field(default_factory=dict)
     tiers: dict[int, Tier] = field(default_factory=dict)
