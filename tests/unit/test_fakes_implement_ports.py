@@ -15,6 +15,7 @@ from tests.unit.fakes import (
     FakeAssignmentLog,
     FakeAuditLog,
     FakeDatabase,
+    FakeExposureLog,
     FakeIdempotencyStore,
     FakeLedgerRepository,
     FakeLotRepository,
@@ -70,6 +71,8 @@ settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepos
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 assignment_log: AssignmentLog = FakeAssignmentLog(db)
+exposure_log: ports.ExposureLog = FakeExposureLog()
+exposure_store: ports.ExposureStore = FakeExposureLog()
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
 # The port each attribute of the unit of work must implement, by the attribute's name.
@@ -115,4 +118,13 @@ def test_the_assignment_log_fake_has_every_method_of_its_port() -> None:
     fake = FakeAssignmentLog(FakeDatabase())
     for method in port_methods(AssignmentLog):
         wanted = list(inspect.signature(getattr(AssignmentLog, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method
+
+
+@pytest.mark.parametrize("port", [ports.ExposureLog, ports.ExposureStore])
+def test_the_exposure_log_fake_has_every_method_of_its_ports(port: type) -> None:
+    fake = FakeExposureLog()
+    for method in port_methods(port):
+        assert inspect.iscoroutinefunction(getattr(fake, method)), method
+        wanted = list(inspect.signature(getattr(port, method)).parameters.values())[1:]
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method

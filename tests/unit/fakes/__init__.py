@@ -23,7 +23,11 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
+<<<<<<< HEAD
 from tests.unit.fakes.experiments import FakeAssignmentLog
+=======
+from tests.unit.fakes.exposures import FakeExposureLog
+>>>>>>> d
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -53,6 +57,7 @@ __all__ = [
     "FakeAssignmentLog",
     "FakeAuditLog",
     "FakeDatabase",
+    "FakeExposureLog",
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
