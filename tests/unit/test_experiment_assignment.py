@@ -69,7 +69,8 @@ def test_each_arm_presents_its_variant_and_the_holdout_is_not_offered() -> None:
     plain = offer(2)
 
     shown, recorded = assigned(eight, [plain, CASHBACK])
-    assert [o.id for o in shown] == [2, 1] and shown[1].percent == Decimal(8)
+    assert [o.id for o in shown] == [2, 1]
+    assert shown[1].percent == Decimal(8)
     assert recorded == [Assignment(1, 3, eight, "eight")]
     shown, recorded = assigned(held, [CASHBACK, plain])
     assert shown == [plain]
@@ -80,7 +81,8 @@ def test_each_arm_presents_its_variant_and_the_holdout_is_not_offered() -> None:
 def test_the_variant_parameter_is_what_the_engine_awards() -> None:
     five = in_arm(CASHBACK, "five")
     eight = in_arm(CASHBACK, "eight")
-    assert five is not None and eight is not None
+    assert five is not None
+    assert eight is not None
     # 100.00 CNY at 1 point per yuan: 5% and 8% cashback as points
     assert evaluate(facts(10_000), [five], {}).bonus_points == 5
     assert evaluate(facts(10_000), [eight], {}).bonus_points == 8
@@ -89,7 +91,8 @@ def test_the_variant_parameter_is_what_the_engine_awards() -> None:
 def test_a_variant_may_change_only_the_message() -> None:
     message = Experiment(3, NOW, 0, (Variant("plain", 1), Variant("urgent", 1, name="Last days: 5% back")))
     armed = in_arm(offer(1, Mechanic.CASHBACK_POINTS, percent=Decimal(5), experiment=message), "urgent")
-    assert armed is not None and (armed.name, armed.percent) == ("Last days: 5% back", Decimal(5))
+    assert armed is not None
+    assert (armed.name, armed.percent) == ("Last days: 5% back", Decimal(5))
 
 
 @pytest.mark.parametrize(

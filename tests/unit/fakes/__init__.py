@@ -23,11 +23,8 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
-<<<<<<< HEAD
 from tests.unit.fakes.experiments import FakeAssignmentLog
-=======
 from tests.unit.fakes.exposures import FakeExposureLog
->>>>>>> d
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
