@@ -23,6 +23,7 @@ from domain.ports import (
     StatementReader,
     UnitOfWork,
 )
+from domain.ports.campaigns import CampaignArmsReader
 from domain.ports.experiments import AssignmentLog
 
 
@@ -40,6 +41,7 @@ class Context:
     reader: ReadModel
     wallet_offers: OfferWalletReader  # me.eligibleOffers' reads of the member's purchases
     assignments: AssignmentLog  # the arms a wallet listing assigns members to
+    campaign_arms: CampaignArmsReader  # campaignReport's figures per arm of an experiment
     purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock

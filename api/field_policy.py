@@ -208,11 +208,16 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
+            # Members never learn their arm, nor that a holdout exists: admins only.
+            "experiment": seen_by(admin=FULL),
             # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
             "reasons": EVERYONE,
             "estimate": EVERYONE,
         },
     ),
+    "OfferExperiment": reached("from Offer.experiment, which only admins see"),
+    "OfferVariant": reached("inside OfferExperiment, which only admins see"),
+    "ExperimentAssignment": reached("inside OfferExperiment.assignments, which only admins see"),
     "OfferEstimate": reached(
         "from Offer.estimate, filled only in Member.eligibleOffers (the member, admins)"
     ),
@@ -265,6 +270,15 @@ for _name in [
     "SegmentPreview",
     "CampaignReport",
     "CampaignMoney",
+    # campaignReport's experiment section: admins and the offer's funders, like the report
+    "CampaignExperiment",
+    "CampaignArm",
+    "SpendInterval",
+    "ConversionTest",
+    "ArmFunderCost",
+    "SampleRatioCheck",
+    "BudgetBurn",
+    "CampaignSeriesPoint",
     "FundedCost",
     "FundingShare",
     "OfferAward",
@@ -307,7 +321,7 @@ _ANSWERS = (
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
-    "CloseMyAccountPayload ReopenMemberPayload"
+    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)
