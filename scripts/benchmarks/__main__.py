@@ -39,6 +39,7 @@ SECTIONS = (
     "sqlite",
     "offers",
     "statement",
+    "campaign",
 )
 
 
@@ -118,7 +119,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite", "offers", "segments"}
+    pg_sections = args.only - {"sqlite", "offers", "segments", "campaign"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -152,6 +153,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         await segments.figures(url, args.segment_members, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
+    if "campaign" in args.only:
+        from scripts.benchmarks import campaign
+
+        await campaign.figures(url, report, progress)
     if "offers" in args.only:
         from scripts.benchmarks import offers
 
