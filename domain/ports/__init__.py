@@ -11,6 +11,7 @@ from domain.ports.catalogue import (
     ProgrammeRepository,
     RewardRepository,
 )
+from domain.ports.guards import GuardRepository
 from domain.ports.idempotency import IdempotencyStore, StoredResponse
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
@@ -36,6 +37,7 @@ __all__ = [
     "AdjustmentRepository",
     "AuditLog",
     "ExpiringPoints",
+    "GuardRepository",
     "IdempotencyStore",
     "LedgerRepository",
     "LotRepository",

@@ -23,6 +23,7 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
+from tests.unit.fakes.guards import FakeGuardRepository, GuardTables
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -51,6 +52,7 @@ __all__ = [
     "FakeAdjustmentRepository",
     "FakeAuditLog",
     "FakeDatabase",
+    "FakeGuardRepository",
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
@@ -75,6 +77,7 @@ __all__ = [
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
+    "GuardTables",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",
