@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import validation
@@ -241,12 +242,21 @@ async def change_offer_status(
             raise Validation("an archived offer cannot be changed", ("offerId",))
         if offer.status is status:
             return offer
-        await uow.offers.set_status(offer_id, status, now)
-        changed = replace(offer, status=status)
-        await uow.audit.record(
-            audit_event(actor, f"{status.value.lower()}Offer", "Offer", offer_id, offer, changed, now)
-        )
+        changed = await set_offer_status(uow, offer, status, actor, now)
         await uow.commit()
+    return changed
+
+
+async def set_offer_status(
+    uow: UnitOfWork, offer: Offer, status: OfferStatus, actor: Actor, now: datetime
+) -> Offer:
+    """Store the offer's new status and audit it, inside the caller's open unit of work (which commits):
+    change_offer_status's step, shared with the guards job, which pauses in its own transaction."""
+    await uow.offers.set_status(offer.id, status, now)
+    changed = replace(offer, status=status)
+    await uow.audit.record(
+        audit_event(actor, f"{status.value.lower()}Offer", "Offer", offer.id, offer, changed, now)
+    )
     return changed
 
 

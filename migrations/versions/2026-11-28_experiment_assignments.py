@@ -1,7 +1,7 @@
 """experiment assignments
 
 Revision ID: 5c2e8a7d41f9
-Revises: c5a1e7d94b23
+Revises: c5a1e7d94b23, 5c2e8a917d04
 Create Date: 2026-11-28 02:45:00+00:00
 
 Members' arms in offers' experiments (variants and holdout), recorded the first time each member is
@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c2e8a7d41f9"
-down_revision: str | Sequence[str] | None = "c5a1e7d94b23"
+# Also where the exposures (c5a1e7d94b23) and the guards (5c2e8a917d04), both after b7d3f19a6c42, meet.
+down_revision: str | Sequence[str] | None = ("c5a1e7d94b23", "5c2e8a917d04")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

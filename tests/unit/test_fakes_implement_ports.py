@@ -16,6 +16,7 @@ from tests.unit.fakes import (
     FakeAuditLog,
     FakeDatabase,
     FakeExposureLog,
+    FakeGuardRepository,
     FakeIdempotencyStore,
     FakeLedgerRepository,
     FakeLotRepository,
@@ -68,6 +69,7 @@ audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
+guards: ports.GuardRepository = FakeGuardRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 assignment_log: AssignmentLog = FakeAssignmentLog(db)
@@ -88,7 +90,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 24
+    assert len(UNIT_OF_WORK_PORTS) == 25
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

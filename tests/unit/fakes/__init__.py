@@ -25,6 +25,7 @@ from tests.unit.fakes.database import (
 )
 from tests.unit.fakes.experiments import FakeAssignmentLog
 from tests.unit.fakes.exposures import FakeExposureLog
+from tests.unit.fakes.guards import FakeGuardRepository, GuardTables
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -55,6 +56,7 @@ __all__ = [
     "FakeAuditLog",
     "FakeDatabase",
     "FakeExposureLog",
+    "FakeGuardRepository",
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
@@ -79,6 +81,7 @@ __all__ = [
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
+    "GuardTables",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",

@@ -21,6 +21,7 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
+from tests.unit.fakes.guards import GuardTables
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
@@ -120,6 +121,7 @@ class Tables:
     segments: SegmentTables = field(default_factory=SegmentTables)
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
+    guards: GuardTables = field(default_factory=GuardTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:
