@@ -89,7 +89,7 @@ class SqlAlchemyUnitOfWork:
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
         self.segments = SqlSegmentRepository(conn)
         self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
-        self.guards = SqlGuardRepository(conn)
+        self.guards = SqlGuardRepository(conn, catalogue)
         return self
 
     async def __aexit__(

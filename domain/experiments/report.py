@@ -241,6 +241,21 @@ def build_report(
     )
 
 
+def overall_roi(report: ExperimentReport) -> tuple[int, Fraction | None]:
+    """The variants together against the holdout: their participants, and ROI = (the incremental
+    spend of every variant arm x the margin rate - their cost) / their cost (None without cost, or
+    when an arm has no holdout figure to compare with). What an ROI guard reads."""
+    variants = [a for a in report.arms if a.evaluation is not None]
+    participants = sum(a.figures.participants for a in variants)
+    increments = [a.evaluation.incremental_spend for a in variants if a.evaluation is not None]
+    cost = sum(a.cost_minor for a in variants)
+    if not increments or any(i is None for i in increments) or cost <= 0:
+        return participants, None
+    margin = Fraction(report.experiment.margin_bp, 10_000)
+    incremental = sum((i for i in increments if i is not None), Fraction(0))
+    return participants, (incremental * margin - cost) / cost
+
+
 def burn(offer: Offer, usage: Usage, at: datetime) -> BudgetBurn:
     limits = offer.limits
     window = offer.window

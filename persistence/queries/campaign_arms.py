@@ -62,67 +62,13 @@ class SqlCampaignArmsReader:
         return await self._read(read)
 
     async def member_spend(self, query: ArmQuery) -> list[MemberSpend]:
-        a = experiment_assignments.c
-        scoped = _scoped(query, query.pre_since)
-        in_period = scoped.c.occurred_at >= query.since
-        statement = (
-            select(
-                a.arm,
-                a.member_id,
-                func.coalesce(func.sum(case((in_period, scoped.c.kept), else_=0)), 0),
-                func.count(case((in_period, 1))),
-                func.coalesce(func.sum(case((~in_period, scoped.c.kept), else_=0)), 0),
-            )
-            .select_from(experiment_assignments)
-            .outerjoin(scoped, scoped.c.member_id == a.member_id)
-            .where(*_assigned(query))
-            .group_by(a.arm, a.member_id)
-        )
-
-        async def read(conn: AsyncConnection) -> list[MemberSpend]:
-            return [
-                MemberSpend(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]))
-                for r in await conn.execute(statement)
-            ]
-
-        return await self._read(read)
+        return await self._read(lambda conn: member_spend(conn, query))
 
     async def exposed(self, query: ArmQuery) -> dict[str, int]:
-        a, e = experiment_assignments.c, offer_exposures.c
-        statement = (
-            select(a.arm, func.count(func.distinct(e.member_id)))
-            .select_from(experiment_assignments)
-            .join(offer_exposures, and_(e.offer_id == a.offer_id, e.member_id == a.member_id))
-            .where(*_assigned(query), e.last_at >= query.since, e.first_at < query.until)
-            .group_by(a.arm)
-        )
-
-        async def read(conn: AsyncConnection) -> dict[str, int]:
-            return {r[0]: int(r[1]) for r in await conn.execute(statement)}
-
-        return await self._read(read)
+        return await self._read(lambda conn: exposed(conn, query))
 
     async def costs(self, query: ArmQuery) -> list[ArmCost]:
-        a, f = experiment_assignments.c, award_funding.c
-        statement = (
-            _awards(query, a.arm, f.funder_kind, f.funder_id, func.sum(f.points), func.sum(f.money_minor))
-            .join(award_funding, f.award_id == purchase_awards.c.id)
-            .group_by(a.arm, f.funder_kind, f.funder_id)
-        )
-
-        async def read(conn: AsyncConnection) -> list[ArmCost]:
-            return [
-                ArmCost(
-                    r[0],
-                    FunderKind(r[1]),
-                    None if r[1] == FunderKind.PROGRAMME.value else int(r[2]),
-                    int(r[3]),
-                    int(r[4]),
-                )
-                for r in await conn.execute(statement)
-            ]
-
-        return await self._read(read)
+        return await self._read(lambda conn: costs(conn, query))
 
     async def series(self, query: ArmQuery, granularity: Granularity) -> list[SeriesRow]:
         a, pa = experiment_assignments.c, purchase_awards.c
@@ -159,6 +105,59 @@ class SqlCampaignArmsReader:
             ]
 
         return await self._read(read)
+
+
+async def member_spend(conn: AsyncConnection, query: ArmQuery) -> list[MemberSpend]:
+    """One row per assigned member: the statistics need the member-level sample."""
+    a = experiment_assignments.c
+    scoped = _scoped(query, query.pre_since)
+    in_period = scoped.c.occurred_at >= query.since
+    statement = (
+        select(
+            a.arm,
+            a.member_id,
+            func.coalesce(func.sum(case((in_period, scoped.c.kept), else_=0)), 0),
+            func.count(case((in_period, 1))),
+            func.coalesce(func.sum(case((~in_period, scoped.c.kept), else_=0)), 0),
+        )
+        .select_from(experiment_assignments)
+        .outerjoin(scoped, scoped.c.member_id == a.member_id)
+        .where(*_assigned(query))
+        .group_by(a.arm, a.member_id)
+    )
+    rows = await conn.execute(statement)
+    return [MemberSpend(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+async def exposed(conn: AsyncConnection, query: ArmQuery) -> dict[str, int]:
+    a, e = experiment_assignments.c, offer_exposures.c
+    statement = (
+        select(a.arm, func.count(func.distinct(e.member_id)))
+        .select_from(experiment_assignments)
+        .join(offer_exposures, and_(e.offer_id == a.offer_id, e.member_id == a.member_id))
+        .where(*_assigned(query), e.last_at >= query.since, e.first_at < query.until)
+        .group_by(a.arm)
+    )
+    return {r[0]: int(r[1]) for r in await conn.execute(statement)}
+
+
+async def costs(conn: AsyncConnection, query: ArmQuery) -> list[ArmCost]:
+    a, f = experiment_assignments.c, award_funding.c
+    statement = (
+        _awards(query, a.arm, f.funder_kind, f.funder_id, func.sum(f.points), func.sum(f.money_minor))
+        .join(award_funding, f.award_id == purchase_awards.c.id)
+        .group_by(a.arm, f.funder_kind, f.funder_id)
+    )
+    return [
+        ArmCost(
+            r[0],
+            FunderKind(r[1]),
+            None if r[1] == FunderKind.PROGRAMME.value else int(r[2]),
+            int(r[3]),
+            int(r[4]),
+        )
+        for r in await conn.execute(statement)
+    ]
 
 
 def _assigned(query: ArmQuery) -> list[ColumnElement[bool]]:

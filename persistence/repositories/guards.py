@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.experiments import report as dr
 from domain.experiments.guards import GuardKind, OfferGuard, RoiReading
-from domain.offers import OfferStatus
+from domain.offers import OfferStatus, Usage
+from persistence import offer_codec
+from persistence.catalogue import Catalogue
+from persistence.queries import campaign_arms
 from persistence.tables import offer_guards, offers
 
 
@@ -29,8 +34,9 @@ def guard(row: Row[Any]) -> OfferGuard:
 
 
 class SqlGuardRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, catalogue: Catalogue) -> None:
         self.conn = conn
+        self.catalogue = catalogue
 
     async def replace(self, offer_id: int, guards: Sequence[OfferGuard], at: datetime) -> list[OfferGuard]:
         await self.conn.execute(delete(offer_guards).where(offer_guards.c.offer_id == offer_id))
@@ -81,7 +87,28 @@ class SqlGuardRepository:
         return (await self.conn.execute(statement)).rowcount == 1
 
     async def roi_reading(self, offer_id: int, at: datetime) -> RoiReading | None:
-        # The campaign report's figures (experiment arms against the holdout, cost from the ledger, the
-        # campaign's margin rate) are not computed here yet: with no reading, ROI guards do not fire.
-        # The report's query implements this method.
-        return None
+        """campaignReport's experiment figures over the offer's experiment up to `at`, with the same
+        queries (persistence/queries/campaign_arms.py): None when the offer runs no experiment (no
+        holdout, no incremental spend to speak of)."""
+        row = (await self.conn.execute(select(offers).where(offers.c.id == offer_id))).first()
+        if row is None:
+            return None
+        offer = offer_codec.from_json(row.id, row.version, OfferStatus(row.status), row.definition)
+        experiment = offer.experiment
+        if experiment is None:
+            return None
+        programme = await self.catalogue.programme()
+        currency = dr.report_currency(offer, programme.currencies)
+        query = dr.arm_query(offer, experiment, currency, at)
+        report = dr.build_report(
+            offer,
+            query,
+            programme.point_values.get(currency, Decimal(0)),
+            await campaign_arms.member_spend(self.conn, query),
+            {},
+            await campaign_arms.costs(self.conn, query),
+            [],
+            Usage(),
+        )
+        participants, roi = dr.overall_roi(report)
+        return RoiReading(participants, roi)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -17,10 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from domain.actors import Actor, Role
+from domain.clock import SystemClock
 from domain.experiments.assignment import arm_of
 from domain.experiments.evaluation import ArmSample, compare_arm
+from domain.experiments.guards import GuardKind, OfferGuard
 from domain.experiments.model import HOLDOUT, Experiment, Variant
 from domain.experiments.statistics import sample_ratio
+from domain.services.guards import run_guards, set_offer_guards
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
 from tests.integration.test_offers_api import create_offer, partner
@@ -40,6 +45,7 @@ OFFER = """query($id: ID!) { node(id: $id) { ... on Offer {
   version percent experiment { experimentId startedAt holdoutShare
     assignments(first: 50) { edges { node { memberId arm assignedAt } } pageInfo { hasNextPage } } }
 } } }"""
+OFFER_STATUS = """query($id: ID!) { node(id: $id) { ... on Offer { status } } }"""
 LISTED = """query { me { eligibleOffers(first: 20) { edges { node { id name percent } } } } }"""
 EARN = """mutation($input: PostPurchaseInput!) {
   postPurchase(input: $input) {
@@ -439,3 +445,34 @@ async def test_only_admins_and_the_funding_partner_read_the_report(backend: Back
         assert (report is not None) == readable, token
         if readable:
             assert report["experiment"]["experimentId"] == t.experiment.id
+
+
+async def test_an_roi_guard_reads_the_reports_figures_and_pauses_a_losing_experiment_once(
+    backend: Backend, given: Scenario
+) -> None:
+    t = await trial(given)
+    await start(given, t)
+    for member in t.members:  # the variants' members spend less than the holdout's: a loss
+        await listed(given, member)
+        spend = 20_000 if t.arm(member) == HOLDOUT else 10_000
+        await earn(given, t.merchant, member, spend, key=f"roi-{member.raw}")
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(backend.database.write_engine)
+
+    admin = Actor(Role.ADMIN, "admin@test")
+    guard = OfferGuard(t.offer.raw, GuardKind.ROI, min_participants=4, min_roi_percent=0)
+    await set_offer_guards(t.offer.raw, [guard], actor=admin, uow=uow(), clock=SystemClock())
+    async with (reading_uow := uow()):
+        reading = await reading_uow.guards.roi_reading(t.offer.raw, datetime.now(UTC))
+    assert reading is not None
+    variants = [m for m in t.members if t.arm(m) != HOLDOUT]
+    assert reading.participants == len(variants)
+    assert reading.roi is not None
+    assert reading.roi < 0
+
+    first = await run_guards(uow, SystemClock())
+    second = await run_guards(uow, SystemClock())
+    assert (first.fired, second.fired) == (1, 0)
+    offer = (await given.gql.data(OFFER_STATUS, {"id": t.offer.gid}, given.admin))["node"]
+    assert offer["status"] == "PAUSED"
