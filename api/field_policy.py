@@ -167,6 +167,7 @@ POLICY: dict[str, TypePolicy] = {
             "insights": OWNER_AND_ADMIN,
             "ledger": OWNER_AND_ADMIN,
             "eligibleOffers": OWNER_AND_ADMIN,
+            "recommendedOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
             "redemptions": OWNER_AND_ADMIN,
             "purchases": OWNER_AND_ADMIN,
@@ -210,7 +211,8 @@ POLICY: dict[str, TypePolicy] = {
             ),
             # Members never learn their arm, nor that a holdout exists: admins only.
             "experiment": seen_by(admin=FULL),
-            # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
+            # Filled only in Member.eligibleOffers and Member.recommendedOffers (OWNER_AND_ADMIN above);
+            # empty or null elsewhere.
             "reasons": EVERYONE,
             "estimate": EVERYONE,
         },
@@ -218,6 +220,8 @@ POLICY: dict[str, TypePolicy] = {
     "OfferExperiment": reached("from Offer.experiment, which only admins see"),
     "OfferVariant": reached("inside OfferExperiment, which only admins see"),
     "ExperimentAssignment": reached("inside OfferExperiment.assignments, which only admins see"),
+    "RecommendedOffer": reached("inside Member.recommendedOffers, which only the member and admins see"),
+    "RecommendationReason": reached("inside RecommendedOffer, which only the member and admins see"),
     "OfferEstimate": reached(
         "from Offer.estimate, filled only in Member.eligibleOffers (the member, admins)"
     ),
