@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -37,13 +38,23 @@ async def record_assignments(conn: AsyncConnection, assignments: Sequence[Assign
 
 
 class SqlAssignmentLog:
-    """The wallet listing's arms, committed on their own in a short transaction of the writer."""
+    """The wallet listing's arms, committed on their own in a short transaction of the writer. The
+    arms this process has recorded are remembered (the latest `REMEMBERED`), so listing the same
+    offers to the same member again writes nothing: on SQLite every write waits for the one writer."""
+
+    REMEMBERED = 100_000
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._recorded: OrderedDict[tuple[int, int, int], None] = OrderedDict()
 
     async def record(self, assignments: Sequence[Assignment], at: datetime) -> None:
-        if not assignments:
+        new = [a for a in assignments if (a.offer_id, a.experiment_id, a.member_id) not in self._recorded]
+        if not new:
             return
         async with self.engine.begin() as conn:
-            await record_assignments(conn, assignments, at)
+            await record_assignments(conn, new, at)
+        for a in new:  # recorded (or found recorded): the first record stands either way
+            self._recorded[(a.offer_id, a.experiment_id, a.member_id)] = None
+        while len(self._recorded) > self.REMEMBERED:
+            self._recorded.popitem(last=False)
