@@ -39,6 +39,7 @@ SECTIONS = (
     "sqlite",
     "offers",
     "statement",
+    "experiments",
 )
 
 
@@ -118,7 +119,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite", "offers", "segments"}
+    pg_sections = args.only - {"sqlite", "offers", "segments", "experiments"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -157,6 +158,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("offer evaluation, 10 to 1,000 live offers ...")
         offers.figures(report)
+    if "experiments" in args.only:
+        from scripts.benchmarks import experiments
+
+        progress("experiment evaluation, 10,000 to 1,000,000 members ...")
+        experiments.figures(report)
     if "risk" in args.only:
         from scripts.benchmarks import risk
 
