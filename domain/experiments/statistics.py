@@ -105,7 +105,8 @@ def _moments(values: Sequence[float]) -> tuple[float, float | None]:
     Whole numbers, as spend in minor units is, are summed exactly as integers, so the variance
     (n sum x^2 - (sum x)^2) / (n (n - 1)) is exact up to its one final rounding. Other values take two
     passes: the mean by `math.fsum`, then the squared deviations, all positive, summed plainly (relative
-    error below n * 2^-53). The loops are `map`s over C functions: a million members take milliseconds.
+    error below n * 2^-53). The loops are `map`s over C functions: a million values take tens of
+    milliseconds.
     """
     n = len(values)
     total = sum(values)
@@ -172,7 +173,8 @@ def two_proportions(
         z        = (p_t - p_c) / sqrt(p (1 - p) (1/n_t + 1/n_c)),  p-value = erfc(|z| / sqrt 2)
         interval = (p_t - p_c) -/+ z_{(1+confidence)/2} sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)  (Wald)
     The test pools because under its null the rates are equal; the interval does not, because it
-    describes the difference as it is (Agresti, Categorical Data Analysis, 3rd ed., 3.1.2 and 3.1.4).
+    describes the difference as it is (Agresti, Categorical Data Analysis, 3rd ed., on comparing two
+    proportions).
     The normal approximation wants a handful of successes and failures in each arm.
     An empty arm gives None rates; no success or no failure at all gives z and p None.
     """
@@ -242,7 +244,7 @@ def cuped(
     pooled, theta = cov(Y, X) / var(X); each Y becomes Y - theta (X - mean X), which keeps every arm's
     expected mean (X does not depend on the arm, by randomization) and removes the part of the variance
     X explains; then `welch` on the adjusted values (Deng, Xu, Kohavi, Walker, "Improving the Sensitivity
-    of Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM 2013, section 3).
+    of Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM 2013).
     When X does not vary, theta is 0 and the estimate is the unadjusted one.
     """
     first, second = operator.itemgetter(0), operator.itemgetter(1)
