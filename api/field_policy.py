@@ -306,6 +306,7 @@ for _name in [
     "MerchantStatement",  # merchantStatement: admins and the merchant itself
     "StatementLine",
     "StatementTotal",
+    "OfferGuard",  # offerGuards and setOfferGuards: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -325,7 +326,7 @@ _ANSWERS = (
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
-    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload"
+    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

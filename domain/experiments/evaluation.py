@@ -21,7 +21,7 @@ from domain.experiments.statistics import (
     Estimate,
     ProportionTest,
     SampleRatio,
-    cuped,
+    cuped_columns,
     msprt,
     roi,
     sample_ratio,
@@ -114,11 +114,7 @@ def compare_arm(arm: ArmSample, holdout: ArmSample, confidence: float = 0.95) ->
         incremental = (figures.spend_per_member - control.spend_per_member) * arm.assigned
     adjusted = None
     if arm.pre_spend and holdout.pre_spend:
-        adjusted = cuped(
-            list(zip(arm.spend, arm.pre_spend, strict=True)),
-            list(zip(holdout.spend, holdout.pre_spend, strict=True)),
-            confidence,
-        )
+        adjusted = cuped_columns(arm.spend, arm.pre_spend, holdout.spend, holdout.pre_spend, confidence)
     return ArmEvaluation(
         figures=figures,
         control=holdout.arm,

@@ -14,7 +14,9 @@ blanks for the rest.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -97,13 +99,28 @@ class AlwaysValid:
     tau: float | None
 
 
-def _mean(values: Sequence[float]) -> float:
-    return math.fsum(values) / len(values)
+def _moments(values: Sequence[float]) -> tuple[float, float | None]:
+    """The mean and the sample variance (n - 1 in the denominator; None below two values).
 
-
-def _variance(values: Sequence[float], mean: float) -> float:
-    """The sample variance (n - 1 in the denominator), in two passes for accuracy."""
-    return math.fsum((value - mean) ** 2 for value in values) / (len(values) - 1)
+    Whole numbers, as spend in minor units is, are summed exactly as integers, so the variance
+    (n sum x^2 - (sum x)^2) / (n (n - 1)) is exact up to its one final rounding. Other values take two
+    passes: the mean by `math.fsum`, then the squared deviations, all positive, summed plainly (relative
+    error below n * 2^-53). The loops are `map`s over C functions: a million values take tens of
+    milliseconds.
+    """
+    n = len(values)
+    total = sum(values)
+    if isinstance(total, int):
+        mean = total / n
+        if n < 2:
+            return mean, None
+        squares = sum(map(operator.mul, values, values))
+        return mean, (n * squares - total * total) / (n * (n - 1))
+    mean = math.fsum(values) / n
+    if n < 2:
+        return mean, None
+    deviations = list(map(operator.sub, values, itertools.repeat(mean)))
+    return mean, sum(map(operator.mul, deviations, deviations)) / (n - 1)
 
 
 def _no_estimate(difference: float | None) -> Estimate:
@@ -125,12 +142,12 @@ def welch(treatment: Sequence[float], control: Sequence[float], confidence: floa
     _check_confidence(confidence)
     if not treatment or not control:
         return _no_estimate(None)
-    mean_t, mean_c = _mean(treatment), _mean(control)
+    (mean_t, variance_t), (mean_c, variance_c) = _moments(treatment), _moments(control)
     difference = mean_t - mean_c
-    if len(treatment) < 2 or len(control) < 2:
+    if variance_t is None or variance_c is None:
         return _no_estimate(difference)
-    share_t = _variance(treatment, mean_t) / len(treatment)
-    share_c = _variance(control, mean_c) / len(control)
+    share_t = variance_t / len(treatment)
+    share_c = variance_c / len(control)
     squared_error = share_t + share_c
     std_error = math.sqrt(squared_error)
     if std_error == 0:
@@ -156,7 +173,8 @@ def two_proportions(
         z        = (p_t - p_c) / sqrt(p (1 - p) (1/n_t + 1/n_c)),  p-value = erfc(|z| / sqrt 2)
         interval = (p_t - p_c) -/+ z_{(1+confidence)/2} sqrt(p_t(1-p_t)/n_t + p_c(1-p_c)/n_c)  (Wald)
     The test pools because under its null the rates are equal; the interval does not, because it
-    describes the difference as it is (Agresti, Categorical Data Analysis, 3rd ed., 3.1.2 and 3.1.4).
+    describes the difference as it is (Agresti, Categorical Data Analysis, 3rd ed., on comparing two
+    proportions).
     The normal approximation wants a handful of successes and failures in each arm.
     An empty arm gives None rates; no success or no failure at all gives z and p None.
     """
@@ -226,26 +244,59 @@ def cuped(
     pooled, theta = cov(Y, X) / var(X); each Y becomes Y - theta (X - mean X), which keeps every arm's
     expected mean (X does not depend on the arm, by randomization) and removes the part of the variance
     X explains; then `welch` on the adjusted values (Deng, Xu, Kohavi, Walker, "Improving the Sensitivity
-    of Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM 2013, section 3).
+    of Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM 2013).
     When X does not vary, theta is 0 and the estimate is the unadjusted one.
     """
-    if not treatment or not control:
+    first, second = operator.itemgetter(0), operator.itemgetter(1)
+    return cuped_columns(
+        list(map(first, treatment)),
+        list(map(second, treatment)),
+        list(map(first, control)),
+        list(map(second, control)),
+        confidence,
+    )
+
+
+def cuped_columns(
+    metric_t: Sequence[float],
+    covariate_t: Sequence[float],
+    metric_c: Sequence[float],
+    covariate_c: Sequence[float],
+    confidence: float = 0.95,
+) -> CupedEstimate:
+    """`cuped` on columns rather than pairs (the same member at the same index of an arm's two
+    columns), which spares building a million tuples."""
+    if len(metric_t) != len(covariate_t) or len(metric_c) != len(covariate_c):
+        raise ValueError("one covariate per metric value")
+    if not metric_t or not metric_c:
         return CupedEstimate(None, None, None, None, None)
-    pairs = [*treatment, *control]
-    ys = [y for y, _ in pairs]
-    xs = [x for _, x in pairs]
-    mean_y, mean_x = _mean(ys), _mean(xs)
-    spread_x = math.fsum((x - mean_x) ** 2 for x in xs)
-    theta = math.fsum((x - mean_x) * (y - mean_y) for y, x in pairs) / spread_x if spread_x > 0 else 0.0
-    adjusted_t = [y - theta * (x - mean_x) for y, x in treatment]
-    adjusted_c = [y - theta * (x - mean_x) for y, x in control]
+    ys_t, xs_t, ys_c, xs_c = metric_t, covariate_t, metric_c, covariate_c
+    ys, xs = [*ys_t, *ys_c], [*xs_t, *xs_c]
+    n = len(ys)
+    sum_y, sum_x = sum(ys), sum(xs)
+    if isinstance(sum_y, int) and isinstance(sum_x, int):
+        # Whole numbers: theta as a ratio of exact integer sums, rounded once.
+        mean_x = sum_x / n
+        spread = n * sum(map(operator.mul, xs, xs)) - sum_x * sum_x
+        theta = (n * sum(map(operator.mul, xs, ys)) - sum_x * sum_y) / spread if spread else 0.0
+    else:
+        mean_x, mean_y = math.fsum(xs) / n, math.fsum(ys) / n
+        dx = list(map(operator.sub, xs, itertools.repeat(mean_x)))
+        dy = list(map(operator.sub, ys, itertools.repeat(mean_y)))
+        spread_x = sum(map(operator.mul, dx, dx))
+        theta = math.fsum(map(operator.mul, dx, dy)) / spread_x if spread_x > 0 else 0.0
+
+    def adjust(ys: Sequence[float], xs: Sequence[float]) -> list[float]:
+        shifts = map(operator.mul, itertools.repeat(theta), map(operator.sub, xs, itertools.repeat(mean_x)))
+        return list(map(operator.sub, ys, shifts))
+
+    adjusted_t, adjusted_c = adjust(ys_t, xs_t), adjust(ys_c, xs_c)
     estimate = welch(adjusted_t, adjusted_c, confidence)
+    raw = _moments(ys)[1]
     reduction = None
-    if len(pairs) >= 2:
-        raw = _variance(ys, mean_y)
-        adjusted = [*adjusted_t, *adjusted_c]
-        if raw > 0:
-            reduction = 1 - _variance(adjusted, _mean(adjusted)) / raw
+    if raw is not None and raw > 0:
+        adjusted = _moments([*adjusted_t, *adjusted_c])[1]
+        reduction = None if adjusted is None else 1 - adjusted / raw
     return CupedEstimate(
         difference=estimate.difference,
         low=estimate.low,
@@ -289,11 +340,10 @@ def msprt(
         raise ValueError("alpha must be strictly between 0 and 1")
     if not treatment or not control:
         return AlwaysValid(None, None, None, None, tau)
-    mean_t, mean_c = _mean(treatment), _mean(control)
+    (mean_t, variance_t), (mean_c, variance_c) = _moments(treatment), _moments(control)
     difference = mean_t - mean_c
-    if len(treatment) < 2 or len(control) < 2:
+    if variance_t is None or variance_c is None:
         return AlwaysValid(difference, None, None, None, tau)
-    variance_t, variance_c = _variance(treatment, mean_t), _variance(control, mean_c)
     v = variance_t / len(treatment) + variance_c / len(control)
     if tau is None:
         pooled = ((len(treatment) - 1) * variance_t + (len(control) - 1) * variance_c) / (

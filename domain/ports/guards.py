@@ -30,6 +30,6 @@ class GuardRepository(Protocol):
     async def roi_reading(self, offer_id: int, at: datetime) -> RoiReading | None:
         """The ROI guard's data source: the offer's participants and ROI over its window up to `at`,
         as its campaign report computes them (experiment arms against the holdout, cost by funder from
-        the ledger, margin rate from the campaign settings). The campaign report's query implements
-        this; until it does, the SQL repository answers None and ROI guards never fire."""
+        the ledger, margin rate from the campaign settings), with the campaign report's queries; None
+        for an offer without an experiment (no holdout to compare with): its ROI guard never fires."""
         ...

@@ -516,6 +516,33 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
             label="campaignReport",
         )
 
+    # An offer's guard rules: admins only.
+    given = world.world.given
+    set_guards = await given.gql.data(
+        "mutation($i: SetOfferGuardsInput!) { setOfferGuards(input: $i) { errors { code } } }",
+        {"i": {"offerId": live, "guards": [{"kind": "ROI", "minParticipants": 10}]}},
+        given.admin,
+    )
+    assert set_guards["setOfferGuards"]["errors"] == [], set_guards
+    guards = f'query {{ offerGuards(offerId: "{live}") {{ {selection(_object("OfferGuard"))} }} }}'
+    admin_guards = await answer(world, "admin", guards)
+    assert len(admin_guards["offerGuards"]) == 1
+    for role in VIEWERS:
+        body = await given.gql.post(guards, None, world.tokens[role])
+        if role != "admin":
+            assert {e["extensions"]["code"] for e in body["errors"]} <= {"UNAUTHENTICATED", "FORBIDDEN"}
+            continue
+        checker.descend(
+            role,
+            _field("Query", "offerGuards").type,
+            body["data"]["offerGuards"],
+            {fp.Viewer.ADMIN: admin_guards},
+            "offerGuards",
+            owner=None,
+            listed=False,
+            label="offerGuards",
+        )
+
     # A settlement import: the merchant that uploaded it reads all of it; no one else reads it.
     selected = selection(_object("SettlementImport"))
     imported = f'query {{ settlementImport(id: "{world.settlement_import}") {{ {selected} }} }}'

@@ -6,6 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.experiments.evaluation import (
     ArmSample,
@@ -118,3 +120,44 @@ def test_inconsistent_rows_are_refused() -> None:
         ArmSample("A", 2, 2, 3, [0, 1], [])
     with pytest.raises(ValueError, match="no expected share for arm"):
         evaluate_experiment([VARIANT], HOLDOUT, {"B": 0.5})
+
+
+@st.composite
+def tiny_arm(draw: st.DrawFn, name: str) -> ArmSample:
+    """An arm of at most four members, any spend (nothing at all, the same for everyone, or wild)."""
+    spend = draw(st.lists(st.integers(0, 10**9), max_size=4))
+    pre = draw(
+        st.one_of(st.just([]), st.lists(st.integers(0, 10**9), min_size=len(spend), max_size=len(spend)))
+    )
+    buyers = sum(1 for s in spend if s > 0)
+    return ArmSample(name, len(spend), draw(st.integers(0, len(spend))), buyers, spend, pre)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tiny_arm("A"),
+    tiny_arm("holdout"),
+    st.floats(0.5, 0.999),
+    st.sampled_from([{"A": 0.5, "holdout": 0.5}, {"A": 1.0, "holdout": 0.0}, {"A": 0.9, "holdout": 0.1}]),
+)
+def test_a_tiny_experiment_never_crashes_the_report(
+    arm: ArmSample, holdout: ArmSample, confidence: float, shares: dict[str, float]
+) -> None:
+    result = evaluate_experiment([arm], holdout, shares, confidence)
+    [evaluated] = result.arms
+    welch_estimate = evaluated.incremental_spend_per_member
+    if arm.assigned and holdout.assigned:
+        assert welch_estimate.difference is not None
+        assert evaluated.incremental_spend is not None
+    else:
+        assert (welch_estimate.difference, evaluated.incremental_spend) == (None, None)
+    # an interval, when there is one, holds the estimate
+    for low, mid, high in (
+        (welch_estimate.low, welch_estimate.difference, welch_estimate.high),
+        (evaluated.always_valid.low, evaluated.always_valid.difference, evaluated.always_valid.high),
+    ):
+        if low is not None and high is not None and mid is not None:
+            assert low <= mid <= high
+    p_values = (welch_estimate.p_value, evaluated.conversion.p_value, evaluated.always_valid.p_value)
+    assert all(p is None or 0 <= p <= 1 for p in p_values)
+    assert result.sample_ratio.mismatch in (True, False)

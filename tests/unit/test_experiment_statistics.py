@@ -20,6 +20,7 @@ from domain.experiments.statistics import (
     SAMPLE_RATIO_MISMATCH_P,
     TAU_EFFECT_SIZE,
     cuped,
+    cuped_columns,
     msprt,
     roi,
     sample_ratio,
@@ -171,6 +172,17 @@ def test_welch_matches_scipy_on_any_integer_spend(treatment: list[int], control:
     interval = reference.confidence_interval(0.95)
     assert close(estimate.low, interval.low, abs_=1e-7)
     assert close(estimate.high, interval.high, abs_=1e-7)
+
+
+def test_whole_numbers_and_their_floats_give_the_same_estimate() -> None:
+    # spend is summed exactly as integers; the same spend as floats takes the two-pass route
+    treatment, control = SHAPES["spend, zero-inflated"]
+    as_ints = welch([int(v) for v in treatment], [int(v) for v in control])
+    as_floats = welch(treatment, control)
+    for name in ("difference", "std_error", "degrees_of_freedom", "p_value", "low", "high"):
+        assert close(getattr(as_ints, name), getattr(as_floats, name), rel=1e-12), name
+    huge = [10**15 + v for v in (1, 2, 3, 4)]  # the exact sums keep digits a float sum of squares loses
+    assert welch(huge, [10**15, 10**15 + 2]).std_error == math.sqrt((5 / 3) / 4 + 2 / 2)
 
 
 def test_welch_degenerate_inputs_give_blanks_not_errors() -> None:
@@ -329,6 +341,37 @@ def test_cuped_matches_numpy_regression_and_scipy(n_t: int, n_c: int, seed: int)
     assert close(result.variance_reduction, 1 - np.var(adjusted, ddof=1) / np.var(y, ddof=1))
     # the pooled fit removes the squared correlation's share of the variance
     assert close(result.variance_reduction, np.corrcoef(y, x)[0, 1] ** 2, rel=1e-6)
+
+
+def test_cuped_on_whole_numbers_matches_numpy() -> None:
+    # spend in minor units: the exact integer sums give what numpy's float regression gives
+    rng = np.random.default_rng(8)
+    treatment = [(round(y), round(x)) for y, x in _pre_and_period(rng, 3000, 250.0)]
+    control = [(round(y), round(x)) for y, x in _pre_and_period(rng, 800, 0.0)]
+    y = np.array([p[0] for p in treatment + control], dtype=float)
+    x = np.array([p[1] for p in treatment + control], dtype=float)
+    theta = np.cov(y, x, ddof=1)[0, 1] / np.var(x, ddof=1)
+    adjusted_t = np.array([p[0] - theta * (p[1] - x.mean()) for p in treatment])
+    adjusted_c = np.array([p[0] - theta * (p[1] - x.mean()) for p in control])
+    reference = stats.ttest_ind(adjusted_t, adjusted_c, equal_var=False)
+    result = cuped(treatment, control)
+    assert close(result.theta, theta)
+    assert close(result.p_value, reference.pvalue, rel=1e-8)
+    assert close(result.std_error, math.sqrt(adjusted_t.var(ddof=1) / 3000 + adjusted_c.var(ddof=1) / 800))
+    floats = cuped([(float(a), float(b)) for a, b in treatment], [(float(a), float(b)) for a, b in control])
+    assert close(floats.theta, result.theta or 0, rel=1e-12)
+    assert close(floats.low, result.low or 0, rel=1e-12)
+
+
+def test_cuped_on_columns_is_cuped_on_pairs() -> None:
+    rng = np.random.default_rng(9)
+    treatment, control = _pre_and_period(rng, 50, 10.0), _pre_and_period(rng, 40, 0.0)
+    columns = cuped_columns(
+        [y for y, _ in treatment], [x for _, x in treatment], [y for y, _ in control], [x for _, x in control]
+    )
+    assert columns == cuped(treatment, control)
+    with pytest.raises(ValueError, match="one covariate per metric value"):
+        cuped_columns([1.0, 2.0], [1.0], [1.0, 2.0], [1.0, 2.0])
 
 
 def test_cuped_narrows_the_interval_when_the_covariate_explains_spend() -> None:
