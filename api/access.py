@@ -140,6 +140,7 @@ async def member_eligible_offers(
                 uow=context.read_uow_factory(),
                 reader=context.wallet_offers,
                 clock=context.clock,
+                log=context.assignments,
             ),
         )
     except NotFound:  # a token for a member that no longer exists lists nothing

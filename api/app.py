@@ -49,11 +49,13 @@ from domain.ports import ExposureLog
 from persistence.engine import Database, create_database
 from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
+from persistence.queries.campaign_arms import SqlCampaignArmsReader
 from persistence.queries.purchase_lists import SqlPurchaseLists
 from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
 from persistence.queries.statements import SqlStatementReader
 from persistence.queries.wallet_offers import SqlOfferWalletReader
+from persistence.repositories.experiments import SqlAssignmentLog
 from persistence.repositories.exposures import SqlExposureLog
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -91,6 +93,8 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.settlement_imports = SqlSettlementImportReader(database.read_engine)
         self.statements = SqlStatementReader(database.read_engine)
         self.wallet_offers = SqlOfferWalletReader(database.read_engine)
+        self.assignments = SqlAssignmentLog(database.write_engine)
+        self.campaign_arms = SqlCampaignArmsReader(database.read_engine)
         self.snapshot_engine = _snapshot_reads(database)
         self.clock = clock
         self.limits = limits
@@ -182,6 +186,8 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             wallet_offers=self.wallet_offers,
+            assignments=self.assignments,
+            campaign_arms=self.campaign_arms,
             purchase_lists=self.purchase_lists,
             loaders=Loaders(self.reader, self.clock),
             clock=self.clock,

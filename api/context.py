@@ -23,6 +23,8 @@ from domain.ports import (
     StatementReader,
     UnitOfWork,
 )
+from domain.ports.campaigns import CampaignArmsReader
+from domain.ports.experiments import AssignmentLog
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Context:
     read_uow_factory: Callable[[], UnitOfWork]
     reader: ReadModel
     wallet_offers: OfferWalletReader  # me.eligibleOffers' reads of the member's purchases
+    assignments: AssignmentLog  # the arms a wallet listing assigns members to
+    campaign_arms: CampaignArmsReader  # campaignReport's figures per arm of an experiment
     purchase_lists: PurchaseLists
     loaders: Loaders
     clock: Clock

@@ -209,12 +209,17 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
+            # Members never learn their arm, nor that a holdout exists: admins only.
+            "experiment": seen_by(admin=FULL),
             # Filled only in Member.eligibleOffers and Member.recommendedOffers (OWNER_AND_ADMIN above);
             # empty or null elsewhere.
             "reasons": EVERYONE,
             "estimate": EVERYONE,
         },
     ),
+    "OfferExperiment": reached("from Offer.experiment, which only admins see"),
+    "OfferVariant": reached("inside OfferExperiment, which only admins see"),
+    "ExperimentAssignment": reached("inside OfferExperiment.assignments, which only admins see"),
     "RecommendedOffer": reached("inside Member.recommendedOffers, which only the member and admins see"),
     "RecommendationReason": reached("inside RecommendedOffer, which only the member and admins see"),
     "OfferEstimate": reached(
@@ -269,6 +274,15 @@ for _name in [
     "SegmentPreview",
     "CampaignReport",
     "CampaignMoney",
+    # campaignReport's experiment section: admins and the offer's funders, like the report
+    "CampaignExperiment",
+    "CampaignArm",
+    "SpendInterval",
+    "ConversionTest",
+    "ArmFunderCost",
+    "SampleRatioCheck",
+    "BudgetBurn",
+    "CampaignSeriesPoint",
     "FundedCost",
     "FundingShare",
     "OfferAward",
@@ -292,6 +306,7 @@ for _name in [
     "MerchantStatement",  # merchantStatement: admins and the merchant itself
     "StatementLine",
     "StatementTotal",
+    "OfferGuard",  # offerGuards and setOfferGuards: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -311,7 +326,7 @@ _ANSWERS = (
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
-    "CloseMyAccountPayload ReopenMemberPayload"
+    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

@@ -12,8 +12,10 @@ from api.access import funds_offer, lists_inactive_rewards, offer_funder, sees_e
 from api.context import Info
 from api.errors import bad_input
 from api.permissions import ADMIN, ADMIN_OR_MERCHANT, AUTHENTICATED, MEMBER, MERCHANT
+from api.types.campaign_arms import experiment_report
 from api.types.catalogue import Merchant, PartnerBrand, Reward
 from api.types.enums import MemberStatus
+from api.types.experiments import Granularity, GranularityArgument
 from api.types.ids import try_decode_id
 from api.types.links import MerchantLink
 from api.types.members import Member, load_member
@@ -31,6 +33,7 @@ from api.types.purchase_lists import (
 )
 from api.types.security import AuditLogEntry, AuditLogFilter, SecurityEvent
 from api.types.settlement_imports import SettlementImport
+from api.types.statements import StatementPeriod
 from api.types.tiers import Tier
 from domain import validation
 from domain.audit import AuditFilter
@@ -237,6 +240,15 @@ class Query:
         self,
         info: Info,
         offer_id: Annotated[relay.GlobalID, strawberry.argument(description="The offer's global id.")],
+        period: Annotated[
+            StatementPeriod | None,
+            strawberry.argument(
+                description="The experiment's arms over this period (at most 366 days; 31 by HOUR); "
+                "omitted: from the experiment's start to now or the offer's end. The totals above "
+                "cover the offer's whole life."
+            ),
+        ] = None,
+        granularity: GranularityArgument = Granularity.DAY,
     ) -> CampaignReport | None:
         found = try_decode_id(offer_id, "Offer")
         offer = None if found is None else await info.context.loaders.offers.load(found)
@@ -244,7 +256,9 @@ class Query:
             return None
         node = Offer.from_domain(offer)
         totals = await info.context.reader.campaign_totals(offer.id)
-        return CampaignReport.from_domain(node, totals, await load_usage(info, offer.id))
+        usage = await load_usage(info, offer.id)
+        arms = await experiment_report(info, offer, period, granularity)
+        return CampaignReport.from_domain(node, totals, usage, arms)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,

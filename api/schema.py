@@ -32,6 +32,7 @@ from api.metrics import OperationMetrics
 from api.mutations.account import AccountMutations
 from api.mutations.admin import AdminMutations
 from api.mutations.fulfilment import FulfilmentMutations
+from api.mutations.guards import GuardMutations, GuardQueries
 from api.mutations.links import LinkMutations
 from api.mutations.members import MemberMutations
 from api.mutations.offers import OfferMutations, OfferQueries
@@ -76,13 +77,21 @@ class Mutation(
     SegmentMutations,
     VoucherMutations,
     AccountMutations,
+    GuardMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
 class Query(
-    QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries, StatementQueries
+    QueryRoot,
+    ProgrammeQueries,
+    OfferQueries,
+    RiskQueries,
+    ProfileQueries,
+    SegmentQueries,
+    StatementQueries,
+    GuardQueries,
 ):
     pass
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.experiments.model import Experiment, Variant
 from domain.members import IncomeBand
 from domain.merchants import Channel, MerchantCategory
 from domain.money import Money
@@ -83,6 +84,7 @@ def to_json(offer: Offer) -> dict[str, Any]:
         "requires_coupon": offer.requires_coupon,
         "trigger": offer.trigger.value,
         "referrer_points": offer.referrer_points,
+        "experiment": _experiment(offer.experiment),
     }
 
 
@@ -144,6 +146,7 @@ def from_json(offer_id: int, version: int, status: OfferStatus, d: dict[str, Any
         trigger=Trigger(d.get("trigger", Trigger.PURCHASE.value)),
         referrer_points=d.get("referrer_points", 0),
         status=status,
+        experiment=_from_experiment(d.get("experiment")),
     )
 
 
@@ -153,3 +156,49 @@ def _money(m: Money | None) -> list[Any] | None:
 
 def _from_money(value: list[Any] | None) -> Money | None:
     return None if value is None else Money(int(value[0]), str(value[1]))
+
+
+def _experiment(e: Experiment | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "id": e.id,
+        "started_at": e.started_at.isoformat(),
+        "holdout_bp": e.holdout_bp,
+        "margin_bp": e.margin_bp,
+        "variants": [
+            {
+                "key": v.key,
+                "weight": v.weight,
+                "name": v.name,
+                "points": v.points,
+                "multiplier": None if v.multiplier is None else str(v.multiplier),
+                "percent": None if v.percent is None else str(v.percent),
+                "amount": _money(v.amount),
+            }
+            for v in e.variants
+        ],
+    }
+
+
+def _from_experiment(d: dict[str, Any] | None) -> Experiment | None:
+    if d is None:
+        return None
+    return Experiment(
+        id=d["id"],
+        started_at=datetime.fromisoformat(d["started_at"]),
+        holdout_bp=d["holdout_bp"],
+        margin_bp=d.get("margin_bp", 0),
+        variants=tuple(
+            Variant(
+                key=v["key"],
+                weight=v["weight"],
+                name=v["name"],
+                points=v["points"],
+                multiplier=None if v["multiplier"] is None else Decimal(v["multiplier"]),
+                percent=None if v["percent"] is None else Decimal(v["percent"]),
+                amount=_from_money(v["amount"]),
+            )
+            for v in d["variants"]
+        ),
+    )

@@ -669,6 +669,46 @@ class CouponRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ExperimentAssignmentRow(Base):
+    """A member's arm in an offer's experiment, recorded the first time the member is evaluated for the
+    offer (earn, wallet listing); the first record stands. No foreign keys: checking them would take a
+    share lock on the member's and the offer's rows in every earn (as the day counters found)."""
+
+    __tablename__ = "experiment_assignments"
+    offer_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the version it began at
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    arm: Mapped[str] = mapped_column(String(40))
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OfferGuardRow(Base):
+    """A guard rule on an offer (domain/experiments/guards.py): at most one of each kind, armed until
+    `fired_at` records the one time it paused the offer."""
+
+    __tablename__ = "offer_guards"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "kind", name="uq_offer_guards_offer_id_kind"),
+        # The job's scan: unfired guards, by id.
+        Index(
+            "ix_offer_guards_armed",
+            "id",
+            postgresql_where=text("fired_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    tolerance_percent: Mapped[int] = mapped_column(Integer)
+    min_used_percent: Mapped[int] = mapped_column(Integer)
+    min_participants: Mapped[int] = mapped_column(BigInteger)
+    min_roi_percent: Mapped[int] = mapped_column(Integer)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fired_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PurchaseAwardRow(Base):
     """What one offer gave one purchase, at the offer version it used."""
 
@@ -907,7 +947,9 @@ offer_versions = _table(OfferVersionRow)
 offer_funders = _table(OfferFunderRow)
 offer_member_usage = _table(OfferMemberUsageRow)
 coupons = _table(CouponRow)
+offer_guards = _table(OfferGuardRow)
 purchase_awards = _table(PurchaseAwardRow)
+experiment_assignments = _table(ExperimentAssignmentRow)
 award_funding = _table(AwardFundingRow)
 member_awards = _table(MemberAwardRow)
 idempotency_keys = _table(IdempotencyKeyRow)

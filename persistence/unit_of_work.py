@@ -29,6 +29,7 @@ from persistence.repositories.catalogue import (
     SqlProgrammeRepository,
     SqlRewardRepository,
 )
+from persistence.repositories.guards import SqlGuardRepository
 from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.member_links import SqlMemberLinkRepository
@@ -89,6 +90,7 @@ class SqlAlchemyUnitOfWork:
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
         self.segments = SqlSegmentRepository(conn)
         self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
+        self.guards = SqlGuardRepository(conn, catalogue)
         return self
 
     async def __aexit__(

@@ -1,8 +1,9 @@
 """`scripts/jobs`: the scheduled work of the points lifecycle, run by hand or from cron: pending
 points mature, lapsed POS holds are released, unused vouchers expire (their points come back), lots
 expire, closed members' kept points are forfeited when their grace ends, tiers are evaluated, idle
-members become dormant; and uploaded settlement files are posted (`settlements`, which the server's
-own worker also does unless SETTLEMENT_WORKER=false).
+members become dormant; uploaded settlement files are posted (`settlements`, which the server's
+own worker also does unless SETTLEMENT_WORKER=false); and offers whose guard rules trip are paused
+(`guards`: domain/experiments/guards.py).
 
 Each job is idempotent, works in batches, and is safe to run in two processes at once: a job
 locks each member's balance row with SKIP LOCKED (on PostgreSQL), so a second process passes over
@@ -34,6 +35,7 @@ from domain.programme import add_months
 from domain.services.closure import run_closure_forfeiture
 from domain.services.dormancy import run_dormancy
 from domain.services.expiry import run_expiry
+from domain.services.guards import run_guards
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
 from domain.services.profiles import prune_activity
@@ -118,6 +120,11 @@ async def _settlements(uow: UowFactory, clock: Clock, progress: Progress) -> str
     return f"{run.lines:,} lines of {run.imports:,} settlement files posted"
 
 
+async def _guards(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_guards(uow, clock, progress)
+    return f"{run.checked:,} armed offer guards checked, {run.fired:,} fired and paused their offer"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -183,6 +190,14 @@ JOBS = {
             "SELECT coalesce(sum(total_lines - lines_done), 0) FROM settlement_imports"
             " WHERE status IN ('QUEUED', 'RUNNING')",
             _settlements,
+        ),
+        # Last: the figures it reads include what the jobs before it posted.
+        Job(
+            "guards",
+            "guards",
+            "SELECT count(*) FROM offer_guards g JOIN offers o ON o.id = g.offer_id"
+            " WHERE g.fired_at IS NULL AND o.status = 'ACTIVE'",
+            _guards,
         ),
     )
 }

@@ -83,6 +83,7 @@ from persistence import tables as tables_module
 from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from scripts.seed_experiment import seed_experiment
 
 HISTORY_DAYS = 120
 MEMBER_COUNT = 20
@@ -336,6 +337,8 @@ async def seed(database: Database, clock: Clock) -> None:
         s.at(midnight + timedelta(hours=23, minutes=55))
         await run_maturation(s.uow, s.clock)
 
+    # A finished experiment with a visible lift (scripts/seed_experiment.py), its clock set back.
+    await seed_experiment(s, today, partner_ids["SkyWing Airlines"], ADMIN, CARD_PROCESSING)
     await _lifecycle(s, members, clock.now())
 
     # One member is locked on the last evening, pending a fraud review.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
@@ -32,6 +32,7 @@ from api.types.offers import (
 )
 from domain import commands
 from domain import offers as do
+from domain.experiments.model import Experiment, Variant
 from domain.money import Money as DomainMoney
 from domain.security import Secret
 from domain.services.bonuses import open_red_packet
@@ -40,6 +41,7 @@ from domain.services.offers import (
     claim_coupon,
     create_offer,
     generate_coupons,
+    set_offer_experiment,
     update_offer,
 )
 from domain.services.purchases import qualify_purchase
@@ -281,6 +283,74 @@ class ArchiveOfferInput(OfferIdInput):
     pass
 
 
+@strawberry.type(description="The offer's new version with its experiment, or why nothing changed.")
+class SetOfferExperimentPayload(OfferPayload):
+    pass
+
+
+@strawberry.input(description="A variant: its key and weight, and what it changes (ADMIN).")
+class OfferVariantInput:
+    key: str = strawberry.field(description="Its name in reports, unique in the experiment; not 'holdout'.")
+    weight: int = strawberry.field(description="Its share of the non-holdout members, relative; positive.")
+    name: str | None = strawberry.field(
+        default=None, description="The message: the offer's name in this arm; omitted: unchanged."
+    )
+    points: int | None = strawberry.field(default=None, description="BONUS_POINTS offers: the points.")
+    multiplier: Decimal | None = strawberry.field(
+        default=None, description="POINTS_MULTIPLIER offers: the factor."
+    )
+    percent: Decimal | None = strawberry.field(
+        default=None, description="PERCENT_DISCOUNT and cashback offers: the percentage."
+    )
+    amount: MoneyInput | None = strawberry.field(
+        default=None, description="INSTANT_DISCOUNT and SPEND_AND_SAVE offers: the amount off."
+    )
+
+
+@strawberry.input(description="An experiment: a holdout share and variants (ADMIN).")
+class OfferExperimentInput:
+    holdout_share: int = strawberry.field(
+        description="Basis points of members (0 to 5000) who are not offered it: the control."
+    )
+    variants: list[OfferVariantInput] = strawberry.field(
+        description="1 to 10 variants; they split the other members by weight."
+    )
+    margin_rate: int = strawberry.field(
+        default=0, description="The gross margin on spend, in basis points, that the report's ROI counts."
+    )
+
+
+@strawberry.input(description="The offer and its experiment; null ends the experiment (ADMIN).")
+class SetOfferExperimentInput:
+    offer_id: relay.GlobalID = strawberry.field(description="The purchase offer.")
+    experiment: OfferExperimentInput | None = strawberry.field(
+        description="The experiment; null: none. New keys, weights or holdout begin a new experiment."
+    )
+
+
+def _experiment_from(input: OfferExperimentInput | None) -> Experiment | None:
+    if input is None:
+        return None
+    return Experiment(
+        id=0,
+        started_at=datetime.min.replace(tzinfo=UTC),  # set by the use case
+        holdout_bp=input.holdout_share,
+        margin_bp=input.margin_rate,
+        variants=tuple(
+            Variant(
+                key=v.key,
+                weight=v.weight,
+                name=v.name,
+                points=v.points,
+                multiplier=v.multiplier,
+                percent=v.percent,
+                amount=_money(v.amount),
+            )
+            for v in input.variants
+        ),
+    )
+
+
 P = TypeVar("P", bound=OfferPayload)
 
 
@@ -496,6 +566,30 @@ class OfferMutations:
             info, lambda actor, uow, clock: update_offer(changed(), actor=actor, uow=uow, clock=clock)
         )
         return UpdateOfferPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Give a purchase offer an experiment (variants and a holdout), change it or end it: "
+        "a new version of the offer, audited (ADMIN).",
+    )
+    async def set_offer_experiment(
+        self,
+        info: Info,
+        input: Annotated[
+            SetOfferExperimentInput, strawberry.argument(description="The offer and its experiment.")
+        ],
+    ) -> SetOfferExperimentPayload:
+        result, errors = await run_use_case(
+            info,
+            lambda actor, uow, clock: set_offer_experiment(
+                decode_id(input.offer_id, "Offer", "offerId"),
+                _experiment_from(input.experiment),
+                actor=actor,
+                uow=uow,
+                clock=clock,
+            ),
+        )
+        return SetOfferExperimentPayload(offer=Offer.from_domain(result) if result else None, errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Codes for a coupon-only offer (ADMIN).")
     async def generate_coupons(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -16,8 +17,12 @@ from api.types.enums import Channel, IncomeBand, MerchantCategory, describe_valu
 from api.types.ids import encode_id
 from api.types.nodes import LoadedNode
 from api.types.offer_estimates import OfferEstimate
+from api.types.offer_experiments import OfferExperiment
 from domain import money as dmoney
 from domain import offers as do
+
+if TYPE_CHECKING:
+    from api.types.experiments import CampaignExperiment
 
 strawberry.enum(do.Mechanic, name="OfferMechanic", description="What an offer gives.")
 describe_values(
@@ -246,6 +251,13 @@ class Offer(LoadedNode[do.Offer]):
     )
     source: strawberry.Private[do.Offer]
 
+    @strawberry.field(
+        description="Its experiment (variants, holdout, members' arms): ADMIN only; null without one."
+    )
+    def experiment(self) -> OfferExperiment | None:
+        found = self.source.experiment
+        return None if found is None else OfferExperiment.from_domain(self.id, found)
+
     @strawberry.field(description="What it has given so far: ADMIN and its funders (PARTNER, MERCHANT) only.")
     async def usage(self, info: Info) -> OfferUsage | None:
         found = await info.context.reader.offer_usage([self.id])
@@ -427,9 +439,21 @@ class CampaignReport:
     )
     funding: list[FundedCost] = strawberry.field(description="Each funder's share of the net totals.")
     usage: OfferUsage | None = strawberry.field(description="What the offer's limits have counted so far.")
+    experiment: Annotated[CampaignExperiment, strawberry.lazy("api.types.experiments")] | None = (
+        strawberry.field(
+            description="Its experiment's arms over the period (each variant and the holdout); "
+            "null without one."
+        )
+    )
 
     @classmethod
-    def from_domain(cls, offer: Offer, totals: do.CampaignTotals, usage: OfferUsage | None) -> CampaignReport:
+    def from_domain(
+        cls,
+        offer: Offer,
+        totals: do.CampaignTotals,
+        usage: OfferUsage | None,
+        experiment: CampaignExperiment | None = None,
+    ) -> CampaignReport:
         return cls(
             offer=offer,
             purchases=totals.purchases,
@@ -441,4 +465,5 @@ class CampaignReport:
             ],
             funding=[FundedCost.from_domain(f) for f in totals.funding],
             usage=usage,
+            experiment=experiment,
         )

@@ -182,6 +182,7 @@ async def _recommended(
                 programme=programme,
                 ladder=ladder,
                 first=first,
+                log=ctx.assignments,
             ),
         )
     except NotFound:  # a token for a member that no longer exists lists nothing

@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain.experiments.model import Experiment
 from domain.members import IncomeBand, Member
 from domain.merchants import Channel, Merchant, MerchantCategory
 from domain.money import Money
@@ -196,6 +197,7 @@ class Offer:
     trigger: Trigger = Trigger.PURCHASE
     referrer_points: int = 0  # BONUS_POINTS: also given to the member who referred this one
     status: OfferStatus = OfferStatus.ACTIVE
+    experiment: Experiment | None = None  # variants and a holdout (domain.experiments)
 
 
 @dataclass(frozen=True, slots=True)

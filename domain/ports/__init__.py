@@ -12,6 +12,7 @@ from domain.ports.catalogue import (
     RewardRepository,
 )
 from domain.ports.exposures import ExposureLog, ExposureStore
+from domain.ports.guards import GuardRepository
 from domain.ports.idempotency import IdempotencyStore, StoredResponse
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
@@ -39,6 +40,7 @@ __all__ = [
     "ExpiringPoints",
     "ExposureLog",
     "ExposureStore",
+    "GuardRepository",
     "IdempotencyStore",
     "LedgerRepository",
     "LotRepository",

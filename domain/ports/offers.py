@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from domain.experiments.model import Assignment
 from domain.merchants import Merchant
 from domain.offers import (
     Award,
@@ -72,4 +73,9 @@ class OfferRepository(Protocol):
     ) -> SkipReason | None:
         """Count one award against the offer's budget and caps, atomically in this transaction;
         returns the limit that refuses it, having changed nothing, or None."""
+        ...
+
+    async def record_assignments(self, assignments: Sequence[Assignment], at: datetime) -> None:
+        """Record members' arms the first time they are evaluated for an experiment's offer; an
+        assignment already recorded stays as it is (first wins), in this transaction."""
         ...

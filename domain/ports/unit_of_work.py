@@ -11,6 +11,7 @@ from domain.ports.catalogue import (
     ProgrammeRepository,
     RewardRepository,
 )
+from domain.ports.guards import GuardRepository
 from domain.ports.idempotency import IdempotencyStore
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
@@ -80,6 +81,8 @@ class UnitOfWork(Protocol):
     def vouchers(self) -> VoucherRepository: ...
     @property
     def settlement_imports(self) -> SettlementImportRepository: ...
+    @property
+    def guards(self) -> GuardRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

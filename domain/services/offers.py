@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import validation
@@ -11,6 +12,8 @@ from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
 from domain.errors import AlreadyExists, LimitReached, NotFound, UnknownCode, Validation
+from domain.experiments.arms import check_experiment, with_variant
+from domain.experiments.model import Experiment
 from domain.offers import (
     CapPeriod,
     Coupon,
@@ -27,6 +30,52 @@ from domain.services.admin import audit_event
 from domain.services.common import existing_member, require_role
 
 MAX_FUNDERS = 5
+
+
+async def set_offer_experiment(
+    offer_id: int,
+    experiment: Experiment | None,
+    *,
+    actor: Actor,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> Offer:
+    """Give an offer an experiment (variants and a holdout), change it, or end it (None): a new
+    version of the offer, audited like any edit. New arms (keys, weights or holdout) start a new
+    experiment, whose id is that version; changing only parameters, messages or the margin keeps
+    the experiment and every member's arm."""
+    require_role(actor, Role.ADMIN)
+    now = clock.now()
+    async with uow:
+        current = await uow.offers.get(offer_id)
+        if current is None:
+            raise NotFound("no such offer", ("offerId",))
+        if current.status is OfferStatus.ARCHIVED:
+            raise Validation("an archived offer cannot be changed", ("offerId",))
+        if experiment is not None:
+            experiment = checked_experiment(current, experiment, await uow.programme.get())
+            running = current.experiment
+            if running is not None and running.same_arms(experiment):
+                experiment = replace(experiment, id=running.id, started_at=running.started_at)
+            else:
+                experiment = replace(experiment, id=current.version + 1, started_at=now)
+        stored = await uow.offers.update(replace(current, experiment=experiment), now)
+        await uow.audit.record(
+            audit_event(actor, "setOfferExperiment", "Offer", offer_id, current, stored, now)
+        )
+        await uow.commit()
+    return stored
+
+
+def checked_experiment(offer: Offer, experiment: Experiment, programme: Programme) -> Experiment:
+    """The experiment's own checks, then each variant's offer through the offer's checks."""
+    checked = check_experiment(offer, experiment)
+    for i, variant in enumerate(checked.variants):
+        try:
+            _checked(with_variant(offer, variant), programme)
+        except Validation as error:
+            raise Validation(error.message, ("variants", str(i), *(error.field or ()))) from error
+    return checked
 
 
 async def create_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Offer:
@@ -82,6 +131,9 @@ async def update_offer(offer: Offer, *, actor: Actor, uow: UnitOfWork, clock: Cl
         if current.status is OfferStatus.ARCHIVED:
             raise Validation("an archived offer cannot be changed", ("offerId",))
         checked = replace(await _checked_against_catalogue(uow, offer), status=current.status)
+        if current.experiment is not None:  # the experiment stays; its variants must fit the new terms
+            programme = await uow.programme.get()
+            checked = replace(checked, experiment=checked_experiment(checked, current.experiment, programme))
         used = await uow.offers.usage_of(offer.id)
         limits = checked.limits
         if limits.budget_points is not None and limits.budget_points < used.points:
@@ -190,12 +242,21 @@ async def change_offer_status(
             raise Validation("an archived offer cannot be changed", ("offerId",))
         if offer.status is status:
             return offer
-        await uow.offers.set_status(offer_id, status, now)
-        changed = replace(offer, status=status)
-        await uow.audit.record(
-            audit_event(actor, f"{status.value.lower()}Offer", "Offer", offer_id, offer, changed, now)
-        )
+        changed = await set_offer_status(uow, offer, status, actor, now)
         await uow.commit()
+    return changed
+
+
+async def set_offer_status(
+    uow: UnitOfWork, offer: Offer, status: OfferStatus, actor: Actor, now: datetime
+) -> Offer:
+    """Store the offer's new status and audit it, inside the caller's open unit of work (which commits):
+    change_offer_status's step, shared with the guards job, which pauses in its own transaction."""
+    await uow.offers.set_status(offer.id, status, now)
+    changed = replace(offer, status=status)
+    await uow.audit.record(
+        audit_event(actor, f"{status.value.lower()}Offer", "Offer", offer.id, offer, changed, now)
+    )
     return changed
 
 

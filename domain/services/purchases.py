@@ -12,6 +12,7 @@ from domain.clock import Clock
 from domain.commands import PostPurchase, PresentedMember, QualifyPurchase
 from domain.earning import earn_entry, earn_lot, earn_rate, earning, purchase_time
 from domain.errors import Forbidden, LimitReached, NotFound, UnknownCode, Validation
+from domain.experiments.arms import assigned
 from domain.members import Member, MemberStatus
 from domain.money import MAX_INT, points_for_spend
 from domain.offers import (
@@ -81,6 +82,11 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
     others stand as evaluated (so under such a race a member may miss an exclusive group's runner-up).
     """
     candidates = eligible(facts, offers)
+    # Experiments: the member's arm decides its variant, and a holdout member is not offered it;
+    # the arm is recorded the first time (one insert that keeps what is there, by offer id).
+    candidates, assignments = assigned(facts.member.id, candidates)
+    if assignments:
+        await uow.offers.record_assignments(assignments, facts.at)
     if not candidates:
         return points_for_spend(facts.amount, facts.base_rate), []
     periods = {o.id: cap_period_start(o, facts.at) for o in candidates if o.limits.per_member is not None}
@@ -138,7 +144,7 @@ async def qualify_purchase(
             rate,
             tier_id=None if tier is None else tier.id,
         )
-        offers = await uow.offers.live()
+        offers, _ = assigned(member.id, await uow.offers.live())  # as its arms present them
         facts = await with_referrer(uow, await with_firsts(uow, facts, offers), offers)
         facts = await with_segments(uow, facts, offers)
         candidates = eligible(facts, offers)

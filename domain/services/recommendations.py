@@ -10,6 +10,7 @@ from domain.clock import Clock
 from domain.merchants import Channel, Merchant, MerchantCategory
 from domain.offers import Offer, categories_of
 from domain.ports import OfferWalletReader, UnitOfWork
+from domain.ports.experiments import AssignmentLog
 from domain.profiles import DayActivity, profile_currency, utc_day
 from domain.programme import Programme
 from domain.recommendations import Candidate, Recommendation, budget_left_ppm, recommend, taste
@@ -48,6 +49,7 @@ async def recommended_offers(
     programme: Programme,
     ladder: Sequence[Tier],
     first: int | None = None,
+    log: AssignmentLog | None = None,
 ) -> list[Recommended]:
     """Best for the member first, the `first` of them when given (every offer is ranked; only those
     are explained). With a merchant, only the offers that could apply there, estimated on the
@@ -55,7 +57,7 @@ async def recommended_offers(
     if merchant is not None and category is None:
         category = merchant.category
     lines = await usable_offers(
-        member_id, channel=channel, category=category, uow=uow, reader=reader, clock=clock
+        member_id, channel=channel, category=category, uow=uow, reader=reader, clock=clock, log=log
     )
     if merchant is not None:
         lines = [line for line in lines if applies_at(line.offer, merchant, channel)]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.clock import Clock
 from domain.earning import earn_rate
+from domain.experiments.arms import assigned
 from domain.members import Member, MemberStatus
 from domain.merchants import Channel, Merchant, MerchantCategory
 from domain.money import Money
@@ -39,6 +40,7 @@ from domain.offers import (
 )
 from domain.offers.wallet import PROGRAMME_SAMPLE, TYPICAL_DAYS
 from domain.ports import OfferWalletReader, UnitOfWork
+from domain.ports.experiments import AssignmentLog
 from domain.programme import Programme
 from domain.services.common import existing_member
 from domain.services.purchases import segments_if_asked
@@ -81,9 +83,11 @@ async def usable_offers(
     uow: UnitOfWork,
     reader: OfferWalletReader,
     clock: Clock,
+    log: AssignmentLog | None = None,
 ) -> list[UsableOffer]:
     """The offers this member can use now (narrowed to a channel or category when asked), best for
-    it first, then soonest ending, then by id. Reads are per listing, never per offer."""
+    it first, then soonest ending, then by id. Reads are per listing, never per offer. The arms of
+    the experiments the member is evaluated for are recorded in `log` (None: not recorded)."""
     now = clock.now()
     async with uow:
         member = await existing_member(uow, member_id)
@@ -97,9 +101,13 @@ async def usable_offers(
         wallet = Wallet(member, now, None if tier is None else tier.id, {}, coupons, segment_ids=segments)
         # Usage and past purchases are read only for the offers the rest leaves in.
         offers = [o for o in live if refusal(o, wallet, channel, category) is None]
+        # Experiments: each offer as the member's arm presents it; its holdouts are not listed.
+        offers, assignments = assigned(member.id, offers)
         periods = {o.id: cap_period_start(o, now) for o in offers if o.limits.per_member is not None}
         usage = await uow.offers.usage([o.id for o in offers], member.id, periods) if offers else {}
         programme = await uow.programme.get()
+    if assignments and log is not None:
+        await log.record(assignments, now)
     bought = await _bought(reader, member, offers)
     wallet = Wallet(member, now, wallet.tier_id, usage, coupons, bought, segments)
     offers = [o for o in offers if refusal(o, wallet, channel, category) is None]

@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import AlreadyExists
+from domain.experiments.model import Assignment
 from domain.merchants import Merchant
 from domain.offers import Award, Coupon, FunderKind, Offer, OfferStatus, SkipReason, Usage
 from persistence import offer_codec
 from persistence.catalogue import Catalogue
 from persistence.constraints import is_unique_violation
+from persistence.repositories.experiments import record_assignments
 from persistence.tables import (
     award_funding,
     coupons,
@@ -121,6 +123,9 @@ class SqlOfferRepository:
                 for share in offer.funding
             ],
         )
+
+    async def record_assignments(self, assignments: Sequence[Assignment], at: datetime) -> None:
+        await record_assignments(self.conn, assignments, at)
 
     async def update(self, offer: Offer, at: datetime) -> Offer:
         """Store `offer` as the next version of the offer with its id; past awards keep theirs."""

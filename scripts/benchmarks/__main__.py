@@ -39,7 +39,9 @@ SECTIONS = (
     "sqlite",
     "offers",
     "statement",
+    "campaign",
     "recommendations",
+    "experiments",
 )
 
 
@@ -118,7 +120,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     url = bench_url()
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("BENCH_DATABASE_URL must name a PostgreSQL database")
-    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations"}
+    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations", "campaign", "experiments"}
     if pg_sections and not ceilings.pgbench_available():
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
@@ -156,6 +158,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         await segments.figures(url, args.segment_members, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
+    if "campaign" in args.only:
+        from scripts.benchmarks import campaign
+
+        await campaign.figures(url, report, progress)
     if "offers" in args.only:
         from scripts.benchmarks import offers
 
@@ -167,6 +173,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         progress("recommendations: ranking 1,000 live offers; hit rate at 5 on a generated population ...")
         recommendations.figures(report, args.seed)
         await recommendations.exposure_figures(report, ROOT / "var")
+    if "experiments" in args.only:
+        from scripts.benchmarks import experiments
+
+        progress("experiment evaluation, 10,000 to 1,000,000 members ...")
+        experiments.figures(report)
     if "risk" in args.only:
         from scripts.benchmarks import risk
 

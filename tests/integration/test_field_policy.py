@@ -39,6 +39,7 @@ from domain.services.settlement_imports import run_settlement_imports
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
+from tests.integration.test_experiments import SET_EXPERIMENT
 from tests.integration.test_node_scope import World, build, type_of
 from tests.integration.test_offers_api import CLAIM, GENERATE, create_offer
 from tests.integration.test_tiers import create_tier
@@ -300,6 +301,18 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
     assert valued["updateProgramme"]["errors"] == [], valued
     gold = await create_tier(given, code="GOLD", name="Gold", rank=2, minPoints=100)
     assert gold["errors"] == [], gold
+    # The live offer runs an experiment (no holdout, so every member still gets it): its report has
+    # arms, and the purchase below is assigned, awarded and costed in them.
+    [live] = [gid for label, gid, _ in world.objects if label.startswith("a live offer")]
+    experiment = {
+        "holdoutShare": 0,
+        "marginRate": 3000,
+        "variants": [{"key": "more", "weight": 1, "points": 40}],
+    }
+    armed = await given.gql.data(
+        SET_EXPERIMENT, {"input": {"offerId": live, "experiment": experiment}}, given.admin
+    )
+    assert armed["setOfferExperiment"]["errors"] == [], armed
     posted = await given.purchase(Ids(merchant), alice, 20_000, key="p-gold")
     assert posted["errors"] == [], posted
     # The friend's huge purchase waits for risk review: the queue has something to show.
@@ -483,7 +496,12 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
 
     # A report: what partners and funding merchants see of members is aggregates only.
     [live] = [gid for label, gid, _ in world.world.objects if label.startswith("a live offer")]
-    report = f'query {{ campaignReport(offerId: "{live}") {{ {selection(_object("CampaignReport"))} }} }}'
+    # A fixed period: the default one ends now, which moves between the roles' requests.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=2)).isoformat()
+    span = f'{{from: "{start}", to: "{end}"}}'
+    fields = selection(_object("CampaignReport"))
+    report = f'query {{ campaignReport(offerId: "{live}", period: {span}) {{ {fields} }} }}'
     admin_report = await answer(world, "admin", report)
     for role in ("merchant", "partner", "admin"):
         data = await answer(world, role, report)
@@ -496,6 +514,33 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
             owner=None,
             listed=False,
             label="campaignReport",
+        )
+
+    # An offer's guard rules: admins only.
+    given = world.world.given
+    set_guards = await given.gql.data(
+        "mutation($i: SetOfferGuardsInput!) { setOfferGuards(input: $i) { errors { code } } }",
+        {"i": {"offerId": live, "guards": [{"kind": "ROI", "minParticipants": 10}]}},
+        given.admin,
+    )
+    assert set_guards["setOfferGuards"]["errors"] == [], set_guards
+    guards = f'query {{ offerGuards(offerId: "{live}") {{ {selection(_object("OfferGuard"))} }} }}'
+    admin_guards = await answer(world, "admin", guards)
+    assert len(admin_guards["offerGuards"]) == 1
+    for role in VIEWERS:
+        body = await given.gql.post(guards, None, world.tokens[role])
+        if role != "admin":
+            assert {e["extensions"]["code"] for e in body["errors"]} <= {"UNAUTHENTICATED", "FORBIDDEN"}
+            continue
+        checker.descend(
+            role,
+            _field("Query", "offerGuards").type,
+            body["data"]["offerGuards"],
+            {fp.Viewer.ADMIN: admin_guards},
+            "offerGuards",
+            owner=None,
+            listed=False,
+            label="offerGuards",
         )
 
     # A settlement import: the merchant that uploaded it reads all of it; no one else reads it.

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from domain.clock import FixedClock
+from domain.experiments import report as dr
+from domain.experiments.model import HOLDOUT
 from domain.ledger import AccountKind
+from domain.offers import Usage
 from persistence import tables as t
+from persistence.queries.campaign_arms import SqlCampaignArmsReader
 from persistence.queries.ledger_check import check_ledger
+from persistence.queries.read_model import SqlReadModel
 from scripts.seed_demo import seed
+from scripts.seed_experiment import NAME, PANEL
 from tests.conftest import Backend
 
 TODAY = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -25,7 +32,7 @@ async def test_seed_demo_builds_a_consistent_demo(backend: Backend) -> None:
     await seed(backend.database, FixedClock(TODAY))
 
     count = func.count()
-    assert await _scalar(backend, select(count).select_from(t.members)) == 20
+    assert await _scalar(backend, select(count).select_from(t.members)) == 20 + PANEL
     assert await _scalar(backend, select(count).select_from(t.partner_brands)) >= 2
     assert await _scalar(backend, select(count).select_from(t.rewards)) == 5
     assert await _scalar(backend, select(count).select_from(t.purchases)) > 100
@@ -146,3 +153,41 @@ async def test_the_demo_shows_the_whole_points_lifecycle(backend: Backend) -> No
     assert {"REQUESTED", "FULFILLED", "CANCELLED", "AUTHORIZED", "CAPTURED"} <= statuses
     assert (refunds, transfers) == (2, 1)
     assert await check_ledger(backend.database.read_engine) == []
+
+
+async def test_the_demo_has_a_finished_experiment_with_a_visible_lift(backend: Backend) -> None:
+    await seed(backend.database, FixedClock(TODAY))
+    reader = SqlReadModel(backend.database.read_engine)
+    arms = SqlCampaignArmsReader(backend.database.read_engine)
+    [offer] = [o for o in await reader.offer_page(None, 50, None, None) if o.name == NAME]
+    experiment = offer.experiment
+    assert experiment is not None
+    assert offer.window.ends_at < TODAY, "finished"
+    query = dr.arm_query(offer, experiment, "CNY", TODAY)
+    members = await arms.member_spend(query)
+    assert len(members) == PANEL, "every panel member was assigned when its wallet listed the offer"
+    programme = await reader.programme()
+    report = dr.build_report(
+        offer,
+        query,
+        programme.point_values.get("CNY", Decimal(0)),
+        members,
+        await arms.exposed(query),
+        await arms.costs(query),
+        await arms.series(query, dr.Granularity.DAY),
+        Usage(),
+    )
+    by_arm = {a.figures.arm: a for a in report.arms}
+    assert set(by_arm) == {"five", "eight", HOLDOUT}
+    assert not report.sample_ratio.mismatch
+    eight = by_arm["eight"].evaluation
+    assert eight is not None
+    welch = eight.incremental_spend_per_member
+    assert welch.low is not None
+    assert welch.low > 0, "the 8% arm spends more than the holdout, its 95% interval above 0"
+    assert eight.cuped is not None
+    assert eight.cuped.low is not None
+    assert eight.cuped.low > 0
+    assert by_arm["eight"].cost_minor > 0
+    assert by_arm[HOLDOUT].cost_minor == 0
+    assert len(report.series) > 10

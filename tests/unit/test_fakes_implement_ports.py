@@ -9,11 +9,14 @@ import inspect
 import pytest
 
 from domain import ports
+from domain.ports.experiments import AssignmentLog
 from tests.unit.fakes import (
     FakeAdjustmentRepository,
+    FakeAssignmentLog,
     FakeAuditLog,
     FakeDatabase,
     FakeExposureLog,
+    FakeGuardRepository,
     FakeIdempotencyStore,
     FakeLedgerRepository,
     FakeLotRepository,
@@ -66,8 +69,10 @@ audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
+guards: ports.GuardRepository = FakeGuardRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
+assignment_log: AssignmentLog = FakeAssignmentLog(db)
 exposure_log: ports.ExposureLog = FakeExposureLog()
 exposure_store: ports.ExposureStore = FakeExposureLog()
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
@@ -85,7 +90,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 24
+    assert len(UNIT_OF_WORK_PORTS) == 25
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 
@@ -108,6 +113,13 @@ def test_the_wallet_offer_reader_fake_has_every_method_of_its_port() -> None:
     fake = FakeOfferWalletReader(FakeDatabase())
     for method in port_methods(ports.OfferWalletReader):
         wanted = list(inspect.signature(getattr(ports.OfferWalletReader, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method
+
+
+def test_the_assignment_log_fake_has_every_method_of_its_port() -> None:
+    fake = FakeAssignmentLog(FakeDatabase())
+    for method in port_methods(AssignmentLog):
+        wanted = list(inspect.signature(getattr(AssignmentLog, method)).parameters.values())[1:]
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method
 
 

@@ -23,7 +23,9 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
+from tests.unit.fakes.experiments import FakeAssignmentLog
 from tests.unit.fakes.exposures import FakeExposureLog
+from tests.unit.fakes.guards import FakeGuardRepository, GuardTables
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -50,9 +52,11 @@ __all__ = [
     "DEFAULT_PROGRAMME",
     "AwardRow",
     "FakeAdjustmentRepository",
+    "FakeAssignmentLog",
     "FakeAuditLog",
     "FakeDatabase",
     "FakeExposureLog",
+    "FakeGuardRepository",
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
@@ -77,6 +81,7 @@ __all__ = [
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
+    "GuardTables",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",

@@ -21,6 +21,7 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
+from tests.unit.fakes.guards import GuardTables
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
@@ -106,6 +107,8 @@ class Tables:
     offer_usage: dict[int, Usage] = field(default_factory=dict)  # member_uses unused here
     offer_member_uses: dict[tuple[int, int, datetime], int] = field(default_factory=dict)
     purchase_awards: dict[int, AwardRow] = field(default_factory=dict)
+    # (offer id, experiment id, member id) -> (arm, assigned at): the first record stands
+    assignments: dict[tuple[int, int, int], tuple[str, datetime]] = field(default_factory=dict)
     member_awards: dict[int, MemberAward] = field(default_factory=dict)
     coupons: dict[int, Coupon] = field(default_factory=dict)
     tiers: dict[int, Tier] = field(default_factory=dict)
@@ -118,6 +121,7 @@ class Tables:
     segments: SegmentTables = field(default_factory=SegmentTables)
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
+    guards: GuardTables = field(default_factory=GuardTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

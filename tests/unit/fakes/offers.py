@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.errors import AlreadyExists
+from domain.experiments.model import Assignment
 from domain.merchants import Merchant
 from domain.movements import MemberAward
 from domain.offers import Award, Coupon, FunderKind, Offer, OfferIndex, OfferStatus, SkipReason, Usage
@@ -27,6 +28,10 @@ class FakeOfferRepository(Repository):
         stored = replace(offer, version=current.version + 1)
         self.t.offers[offer.id] = replace(stored, status=current.status)  # the status is set_status's
         return stored
+
+    async def record_assignments(self, assignments: Sequence[Assignment], at: datetime) -> None:
+        for a in assignments:
+            self.t.assignments.setdefault((a.offer_id, a.experiment_id, a.member_id), (a.arm, at))
 
     async def usage_of(self, offer_id: int) -> Usage:
         if offer_id not in self.t.offers:

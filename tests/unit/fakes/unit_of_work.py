@@ -13,6 +13,7 @@ from tests.unit.fakes.catalogue import (
     FakeRewardRepository,
 )
 from tests.unit.fakes.database import FakeDatabase, Tables
+from tests.unit.fakes.guards import FakeGuardRepository
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -65,6 +66,7 @@ class FakeUnitOfWork:
         self.segments = FakeSegmentRepository(self.db)
         self.vouchers = FakeVoucherRepository(self.db)
         self.settlement_imports = FakeSettlementImportRepository(self.db)
+        self.guards = FakeGuardRepository(self.db)
 
     @property
     def committed(self) -> bool:

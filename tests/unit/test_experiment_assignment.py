@@ -1,0 +1,120 @@
+"""Experiments on offers, pure (`domain/experiments`): the assignment is a stable hash, the split
+follows the shares within tolerance over many members, each arm presents its variant, the holdout is
+not offered it, and an experiment is checked before it is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import Validation
+from domain.experiments.arms import assigned, check_experiment, in_arm
+from domain.experiments.assignment import arm_of, bucket
+from domain.experiments.model import HOLDOUT, Assignment, Experiment, Variant
+from domain.money import Money
+from domain.offers import Mechanic, Trigger, evaluate
+from tests.unit.test_offers import NOW, facts, offer
+
+AB = Experiment(
+    id=3,
+    started_at=NOW,
+    holdout_bp=1_000,
+    variants=(Variant("five", 1, percent=Decimal(5)), Variant("eight", 1, percent=Decimal(8))),
+)
+CASHBACK = offer(1, Mechanic.CASHBACK_POINTS, percent=Decimal(5), experiment=AB)
+
+
+def test_the_bucket_is_sha256_of_offer_experiment_and_member_mod_10000() -> None:
+    digest = hashlib.sha256(b"offer:1:experiment:3:member:42").digest()
+    assert bucket(1, 3, 42) == int.from_bytes(digest[:8], "big") % 10_000
+
+
+def test_the_arm_is_the_same_on_every_call_and_changes_with_the_experiment() -> None:
+    arms = [arm_of(1, AB, m) for m in range(1, 2_001)]
+    assert arms == [arm_of(1, AB, m) for m in range(1, 2_001)]
+    other = Experiment(4, NOW, AB.holdout_bp, AB.variants)
+    moved = sum(a != arm_of(1, other, m) for m, a in enumerate(arms, start=1))
+    assert moved > 500  # a new experiment reshuffles (about 58% of members change arm)
+
+
+def test_the_holdout_is_the_low_buckets_and_the_variants_split_the_rest_by_weight() -> None:
+    weighted = Experiment(3, NOW, 2_000, (Variant("a", 1), Variant("b", 3)))
+    for member in range(1, 3_000):
+        position = bucket(1, 3, member)
+        expected = HOLDOUT if position < 2_000 else ("a" if (position - 2_000) * 4 // 8_000 < 1 else "b")
+        assert arm_of(1, weighted, member) == expected
+
+
+@pytest.mark.parametrize(
+    ("holdout_bp", "weights"),
+    [(1_000, (1, 1)), (5_000, (1,)), (0, (1, 2, 7)), (2_500, (3, 1))],
+)
+def test_over_100000_members_each_arm_gets_its_share_within_one_percentage_point(
+    holdout_bp: int, weights: tuple[int, ...]
+) -> None:
+    experiment = Experiment(9, NOW, holdout_bp, tuple(Variant(f"v{i}", w) for i, w in enumerate(weights)))
+    counts = Counter(arm_of(17, experiment, member) for member in range(1, 100_001))
+    for arm, share in experiment.shares().items():
+        # 4 standard errors of a proportion over 100,000 is at most 0.0063
+        assert abs(counts[arm] / 100_000 - share) < 0.0065, (arm, counts[arm], share)
+    assert sum(counts.values()) == 100_000
+
+
+def test_each_arm_presents_its_variant_and_the_holdout_is_not_offered() -> None:
+    eight = next(m for m in range(1, 100) if arm_of(1, AB, m) == "eight")
+    held = next(m for m in range(1, 100) if arm_of(1, AB, m) == HOLDOUT)
+    plain = offer(2)
+
+    shown, recorded = assigned(eight, [plain, CASHBACK])
+    assert [o.id for o in shown] == [2, 1]
+    assert shown[1].percent == Decimal(8)
+    assert recorded == [Assignment(1, 3, eight, "eight")]
+    shown, recorded = assigned(held, [CASHBACK, plain])
+    assert shown == [plain]
+    assert recorded == [Assignment(1, 3, held, HOLDOUT)]
+    assert in_arm(CASHBACK, HOLDOUT) is None
+
+
+def test_the_variant_parameter_is_what_the_engine_awards() -> None:
+    five = in_arm(CASHBACK, "five")
+    eight = in_arm(CASHBACK, "eight")
+    assert five is not None
+    assert eight is not None
+    # 100.00 CNY at 1 point per yuan: 5% and 8% cashback as points
+    assert evaluate(facts(10_000), [five], {}).bonus_points == 5
+    assert evaluate(facts(10_000), [eight], {}).bonus_points == 8
+
+
+def test_a_variant_may_change_only_the_message() -> None:
+    message = Experiment(3, NOW, 0, (Variant("plain", 1), Variant("urgent", 1, name="Last days: 5% back")))
+    armed = in_arm(offer(1, Mechanic.CASHBACK_POINTS, percent=Decimal(5), experiment=message), "urgent")
+    assert armed is not None
+    assert (armed.name, armed.percent) == ("Last days: 5% back", Decimal(5))
+
+
+@pytest.mark.parametrize(
+    ("experiment", "field"),
+    [
+        (Experiment(0, NOW, 5_001, (Variant("a", 1),)), ("holdoutShare",)),
+        (Experiment(0, NOW, -1, (Variant("a", 1),)), ("holdoutShare",)),
+        (Experiment(0, NOW, 100, ()), ("variants",)),
+        (Experiment(0, NOW, 100, (Variant("a", 1), Variant("a", 2))), ("variants", "key")),
+        (Experiment(0, NOW, 100, (Variant("holdout", 1),)), ("variants", "key")),
+        (Experiment(0, NOW, 100, (Variant("a", 0),)), ("variants", "0", "weight")),
+        (Experiment(0, NOW, 100, (Variant("a", 1), Variant("b", 1, points=5))), ("variants", "1", "points")),
+        (Experiment(0, NOW, 100, (Variant("a", 1, amount=Money(5, "CNY")),)), ("variants", "0", "amount")),
+        (Experiment(0, NOW, 100, (Variant("a", 1),), margin_bp=10_001), ("marginRate",)),
+    ],
+)
+def test_a_bad_experiment_is_refused_naming_its_field(experiment: Experiment, field: tuple[str, ...]) -> None:
+    with pytest.raises(Validation) as refused:
+        check_experiment(CASHBACK, experiment)
+    assert refused.value.field == field
+
+
+def test_only_purchase_offers_carry_experiments() -> None:
+    with pytest.raises(Validation):
+        check_experiment(offer(1, trigger=Trigger.SIGN_UP), AB)
