@@ -63,6 +63,7 @@ DEFAULT_SCHEDULE: Mapping[str, float] = {
     "segments": 600,
     "profiles": 86400,
     "settlements": 60,
+    "guards": 60,  # a guard pauses an offer whose budget would run out early: soon, not hourly
 }
 # The advisory lock's key: any 64-bit number the programme's other locks do not use.
 ADVISORY_KEY = 0x4C6F79616C747953  # "LoyaltyS"
