@@ -22,6 +22,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import InvalidToken, TokenVerifier
+from api.console import POLICY as CONSOLE_POLICY
+from api.console import console_routes
 from api.context import Context
 from api.graphiql import PAGE_HTML, STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
 from api.health import healthz, readyz
@@ -256,12 +258,15 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
         Route("/healthz", healthz),
         Route("/readyz", readyz(lambda: not_ready_reason(db.read_engine))),
     ]
+    routes.append(console_routes(graphql, graphql.verifier))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
+            Middleware(
+                SecurityHeadersMiddleware, html_policy=html_policy, path_policies={"/console": CONSOLE_POLICY}
+            ),
             Middleware(RequestIdMiddleware),
             Middleware(
                 BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, own_limits={"/settlements"}
