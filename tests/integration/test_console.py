@@ -153,6 +153,13 @@ async def test_posts_from_another_origin_or_without_the_token_change_nothing(
     offer = _offer_form(csrf_of(form), "Cross-site offer")
     elsewhere = await http.post("/console/offers/new", data=offer, headers={"origin": "https://evil.example"})
     assert elsewhere.status_code == 403
+    cross_site = await http.post("/console/offers/new", data=offer, headers={"sec-fetch-site": "cross-site"})
+    assert cross_site.status_code == 403
+    sign_in_elsewhere = await http.post(
+        "/console/sign-in", data={"token": tokens.admin()}, headers={"sec-fetch-site": "same-site"}
+    )
+    assert sign_in_elsewhere.status_code == 403
+    assert "set-cookie" not in sign_in_elsewhere.headers
     missing = await http.post("/console/offers/new", data={**offer, "csrf": ""})
     assert missing.status_code == 403
     other_session = await http.post(
