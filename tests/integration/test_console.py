@@ -268,8 +268,12 @@ async def test_a_held_earning_is_approved_from_the_queue(
     review = reviews["riskReviews"]["edges"][0]["node"]
     assert review["status"] == "OPEN"
     await sign_in(http, tokens.admin("risk@console"))
-    queue = await http.get("/console/risk")
     key = number(review["id"])
+    detail = await http.get(f"/console/members/{member.raw}")
+    assert f"Approve review {key}" in detail.text  # the member's own holds
+    other = await given.member()
+    assert f"Approve review {key}" not in (await http.get(f"/console/members/{other.raw}")).text
+    queue = await http.get("/console/risk")
     assert f"Approve review {key}" in queue.text
     approved = await http.post(f"/console/risk/{key}/approve", data={"csrf": csrf_of(queue)})
     assert approved.status_code == 303
@@ -294,3 +298,21 @@ async def test_programme_settings_are_changed_through_the_api(
     assert saved.status_code == 303, saved.text
     programme = await given.gql.data("query { programme { holdMinutes } }", token=given.admin)
     assert programme["programme"]["holdMinutes"] == 45
+
+
+MEMBER_REVIEWS = (
+    """query($m: ID!) { riskReviews(first: 10, filter: {memberId: $m}) { edges { node { id } } } }"""
+)
+
+
+async def test_the_review_queue_filters_by_member(given: Scenario) -> None:
+    merchant, held, other = await given.merchant(), await given.member(), await given.member()
+    assert (await given.card_purchase(merchant, held.gid, 40_000_000, key="held"))["errors"] == []
+    assert (await given.card_purchase(merchant, other.gid, 100, key="small"))["errors"] == []
+    mine = await given.gql.data(MEMBER_REVIEWS, {"m": held.gid}, given.admin)
+    assert len(mine["riskReviews"]["edges"]) == 1
+    theirs = await given.gql.data(MEMBER_REVIEWS, {"m": other.gid}, given.admin)
+    assert theirs["riskReviews"]["edges"] == []
+    wrong = await given.gql.post(MEMBER_REVIEWS, {"m": merchant.gid}, given.admin)
+    assert wrong["data"] is None
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

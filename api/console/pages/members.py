@@ -1,5 +1,5 @@
-"""Members: search, and one member's detail (balance, ledger, purchases, tier history, points under
-risk review). Contact data is not asked for until the admin clicks "Reveal contact": that post reads
+"""Members: search, and one member's detail (balance, ledger, purchases, tier history, its risk
+holds). Contact data is not asked for until the admin clicks "Reveal contact": that post reads
 member(id) { contact }, which the API audits as a personal-data read (one row per member per request);
 the page view before it selects no contact at all, so it writes no audit row."""
 
@@ -32,6 +32,9 @@ DETAIL = """query($id: ID!, $reveal: Boolean!) {
                                           pointsEarned pointsPending status merchant { name } } } }
     tierHistory(first: 10) { edges { node { reason fromTier { name } toTier { name } qualifyingPoints
                                             createdAt } } }
+  }
+  riskReviews(first: 10, filter: {memberId: $id}) {
+    edges { node { id points status createdAt decidedAt decidedBy outcomes { reason } } }
   }
 }"""
 
@@ -85,10 +88,12 @@ async def _detail(page: Page, *, reveal: bool) -> Response:
     member = answer.data.get("member")
     if member is None:
         return page.render("missing.html", status_code=404, title="No such member", what="member")
+    reviews = (answer.data.get("riskReviews") or {}).get("edges", [])
     return page.render(
         "member.html",
         title=f"Member {member['externalRef'] or key}",
         member=member,
+        reviews=[{**edge["node"], "key": local_id(edge["node"]["id"])} for edge in reviews],
         key=key,
         revealed=reveal,
         errors=answer.messages(),
