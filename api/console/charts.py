@@ -63,6 +63,27 @@ def burn_gauge(title: str, used: int, budget: int, shown: str) -> Markup:
     )
 
 
+def sparkline(title: str, values: Sequence[int], width: int = 160, height: int = 36) -> Markup:
+    """A small line of values in order (a segment's daily sizes), scaled to its own range; one value
+    is a flat line. The title says the first and last figures."""
+    if not values:
+        return Markup("")
+    low, high = min(values), max(values)
+    span = max(1, high - low)
+    steps = max(1, len(values) - 1)
+    room_x, room_y = width - 4, height - 8
+    points = " ".join(
+        f"{2 + i * room_x // steps},{4 + (high - v) * room_y // span}" for i, v in enumerate(values)
+    )
+    if len(values) == 1:
+        points += f" {2 + room_x},{4 + (high - values[0]) * room_y // span}"
+    return Markup(
+        f'<svg class="spark" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<polyline class="line" points="{points}"/></svg>'
+    )
+
+
 def percent_of(part: int, whole: int) -> str:
     """A share in whole percent, rounded down, without floats."""
     return "-" if whole <= 0 else f"{part * 100 // whole}%"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.console import _safe_next
-from api.console.charts import Bar, bar_chart, burn_gauge, percent_of
+from api.console.charts import Bar, bar_chart, burn_gauge, percent_of, sparkline
 from api.console.ids import global_id, local_id
 from api.console.pages.segments import Row, condition, rules_of
 from api.console.session import csrf_token, csrf_valid
@@ -103,3 +103,10 @@ def test_builder_rows_become_conditions_of_the_right_kind() -> None:
     assert rules_of([one, two], "any") == {
         "any": [{"condition": condition(one)}, {"condition": condition(two)}]
     }
+
+
+def test_a_sparkline_spans_its_own_range() -> None:
+    line = sparkline("sizes", [10, 20, 15])
+    assert 'points="2,32 80,4 158,18"' in line  # low at the bottom (4 + 28), high at the top
+    assert 'points="2,4 158,4"' in sparkline("one day", [7])
+    assert sparkline("nothing", []) == ""

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.console import charts
 from api.console.client import JsonObject
 from api.console.ids import local_id
 from api.console.web import Console, Form, Page
 
 LIST = """query($after: String) {
-  segments(first: 50, after: $after, status: ACTIVE) {
-    edges { node { id name description kind size refreshedAt version } }
+  segments(first: 20, after: $after, status: ACTIVE) {
+    edges { node { id name description kind size refreshedAt version sizes(days: 30) { day size } } }
     pageInfo { hasNextPage endCursor }
   }
 }"""
@@ -148,12 +150,21 @@ async def build(page: Page) -> Response:
     return await _page(page, rows, join, preview=preview, problems=answer.messages())
 
 
+def _trend(segment: JsonObject) -> Markup:
+    sizes = [day["size"] for day in segment["sizes"]]
+    if not sizes:
+        return Markup("")
+    days = len(sizes)
+    title = f"{segment['name']}: {sizes[0]:,} to {sizes[-1]:,} members over {days} day{'s' * (days != 1)}"
+    return charts.sparkline(title, sizes)
+
+
 async def _page(
     page: Page, rows: list[Row], join: str, preview: JsonObject | None, problems: list[str]
 ) -> Response:
     answer = await page.query(LIST, {"after": page.param("after") or None})
     connection = answer.need("segments")
-    segments = [edge["node"] for edge in connection["edges"]]
+    segments = [{**edge["node"], "trend": _trend(edge["node"])} for edge in connection["edges"]]
     sample = [{**m, "key": local_id(m["id"])} for m in (preview or {}).get("sample", [])]
     return page.render(
         "segments.html",
