@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -70,6 +70,35 @@ def set_session(response: Response, request: Request, token: str) -> None:
 def clear_session(response: Response, request: Request) -> None:
     response.delete_cookie(
         COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+NOTICE_COOKIE = "console_notice"
+MAX_NOTICE = 600
+
+
+def set_notice(response: Response, request: Request, text: str) -> None:
+    response.set_cookie(
+        NOTICE_COOKIE,
+        quote(text[:MAX_NOTICE], safe=""),
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def notice(request: Request) -> str:
+    return unquote(request.cookies.get(NOTICE_COOKIE, ""))[:MAX_NOTICE]
+
+
+def clear_notice(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        NOTICE_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
     )
 
 

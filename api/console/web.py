@@ -64,13 +64,14 @@ class Page:
     def param(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default).strip()
 
-    @staticmethod
-    def redirect(path: str, notice: str | None = None) -> RedirectResponse:
-        """After a post, to a page (post/redirect/get), with what happened in one line."""
-        target = f"{PREFIX}{path}"
+    def redirect(self, path: str, notice: str | None = None) -> RedirectResponse:
+        """After a post, to a page (post/redirect/get), with what happened in one line. The line rides
+        in a cookie the next page reads once, not in the URL, so no link can make the console say
+        something it did not."""
+        response = RedirectResponse(f"{PREFIX}{path}", status_code=303)
         if notice:
-            target += ("&" if "?" in target else "?") + urlencode({"notice": notice})
-        return RedirectResponse(target, status_code=303)
+            session.set_notice(response, self.request, notice)
+        return response
 
 
 View = Callable[[Page], Awaitable[Response]]
@@ -96,15 +97,19 @@ class Console:
         self.templates.filters["urlpart"] = lambda value: quote(str(value), safe="")
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        notice = session.notice(request)
         page = self.templates.get_template(template).render(
             nav=self.nav,
             path=request.url.path,
             prefix=PREFIX,
-            notice=request.query_params.get("notice", ""),
+            notice=notice,
             signed_in=context.pop("signed_in", True),
             **{"csrf": "", **context},
         )
-        return HTMLResponse(page, status_code=status_code)
+        response = HTMLResponse(page, status_code=status_code)
+        if notice:
+            session.clear_notice(response, request)  # shown once
+        return response
 
     def page(self, view: View) -> Endpoint:
         """A GET: an admin's session, or the sign-in form."""

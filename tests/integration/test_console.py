@@ -316,3 +316,15 @@ async def test_the_review_queue_filters_by_member(given: Scenario) -> None:
     wrong = await given.gql.post(MEMBER_REVIEWS, {"m": merchant.gid}, given.admin)
     assert wrong["data"] is None
     assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_notice_is_shown_once_and_never_taken_from_the_url(
+    http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await sign_in(http, tokens.admin())
+    page = await http.get("/console/settings", params={"notice": "Call +1 555 0100 to verify your account"})
+    assert "555 0100" not in page.text
+    saved = await http.post("/console/settings", data={"csrf": csrf_of(page), "holdMinutes": "30"})
+    assert "notice" not in saved.headers["location"]
+    assert "Programme settings saved." in (await http.get(saved.headers["location"])).text
+    assert "Programme settings saved." not in (await http.get(saved.headers["location"])).text
