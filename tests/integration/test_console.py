@@ -328,3 +328,53 @@ async def test_a_notice_is_shown_once_and_never_taken_from_the_url(
     assert "notice" not in saved.headers["location"]
     assert "Programme settings saved." in (await http.get(saved.headers["location"])).text
     assert "Programme settings saved." not in (await http.get(saved.headers["location"])).text
+
+
+CREATE_OFFER = """mutation($i: CreateOfferInput!) {
+  createOffer(input: $i) { offer { id } errors { message } }
+}"""
+PARTNER = 'mutation { createPartnerBrand(input: {name: "Sky Air", kind: AIRLINE}) { partnerBrand { id } } }'
+KEPT = """query($id: ID!) { node(id: $id) { ... on Offer {
+  version points categories channels daysOfWeek fromHour toHour priority exclusiveGroup
+  segment { regions anyTags bornFrom } funding { kind funderId percent } perMember perMemberPeriod
+} } }"""
+
+
+async def test_editing_an_offer_keeps_what_the_form_does_not_show(
+    http: httpx.AsyncClient, tokens: Tokens, given: Scenario
+) -> None:
+    partner = await given.gql.data(PARTNER, token=given.admin)
+    partner_id = partner["createPartnerBrand"]["partnerBrand"]["id"]
+    offer = {
+        "name": "Lunch, weekdays",
+        "mechanic": "BONUS_POINTS",
+        "startsAt": "2026-01-01T00:00:00Z",
+        "endsAt": "2036-01-01T00:00:00Z",
+        "points": 20,
+        "categories": ["DINING"],
+        "channels": ["OFFLINE"],
+        "daysOfWeek": [1, 2, 3, 4, 5],
+        "fromHour": 11,
+        "toHour": 14,
+        "priority": 3,
+        "exclusiveGroup": "lunch",
+        "segment": {"regions": ["Shanghai"], "anyTags": ["coffee"], "bornFrom": 1980},
+        "funding": [
+            {"kind": "PROGRAMME", "percent": 40},
+            {"kind": "PARTNER", "funderId": partner_id, "percent": 60},
+        ],
+        "limits": {"perMember": 2, "perMemberPeriod": "WEEK"},
+    }
+    created = await given.gql.data(CREATE_OFFER, {"i": offer}, given.admin)
+    gid = created["createOffer"]["offer"]["id"]
+    before = (await given.gql.data(KEPT, {"id": gid}, given.admin))["node"]
+
+    await sign_in(http, tokens.admin())
+    edit = await http.get(f"/console/offers/{number(gid)}/edit")
+    assert "Shared by PROGRAMME 40%, PARTNER 60%; kept as it is." in edit.text
+    form = _offer_form(csrf_of(edit), "Lunch, weekdays", points="30", budgetPoints="", perMember="2")
+    saved = await http.post(f"/console/offers/{number(gid)}/edit", data=form)
+    assert saved.status_code == 303, saved.text
+
+    after = (await given.gql.data(KEPT, {"id": gid}, given.admin))["node"]
+    assert after == {**before, "version": before["version"] + 1, "points": 30}
