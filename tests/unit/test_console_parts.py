@@ -8,6 +8,7 @@ import pytest
 from api.console import _safe_next
 from api.console.charts import Bar, bar_chart, burn_gauge, percent_of, sparkline
 from api.console.ids import global_id, local_id
+from api.console.pages.audit import _change
 from api.console.pages.segments import Row, condition, rules_of
 from api.console.session import csrf_token, csrf_valid
 from api.console.web import minor, when
@@ -110,3 +111,12 @@ def test_a_sparkline_spans_its_own_range() -> None:
     assert 'points="2,32 80,4 158,18"' in line  # low at the bottom (4 + 28), high at the top
     assert 'points="2,4 158,4"' in sparkline("one day", [7])
     assert sparkline("nothing", []) == ""
+
+
+def test_an_audit_row_shows_the_fields_that_changed() -> None:
+    before = {"status": "ACTIVE", "points": 50, "name": "Lunch"}
+    after = {"status": "PAUSED", "points": 50, "name": "Lunch", "note": "x" * 100}
+    assert _change(before, after) == ['note: null → "' + "x" * 58 + "…", 'status: "ACTIVE" → "PAUSED"']
+    assert _change(None, {"id": 1}) == ['set: {"id": 1}']
+    assert _change({"id": 1}, None) == ['before: {"id": 1}']
+    assert _change(None, None) == []

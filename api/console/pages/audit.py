@@ -1,4 +1,5 @@
-"""The audit log, newest first, filtered by actor, action or member; each row with its hash link."""
+"""The audit log, newest first, filtered by actor, action or member: each row's changed fields in
+short, and its whole before and after behind a disclosure (no script needed)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ async def audit_log(page: Page) -> Response:
         {
             **edge["node"],
             "change": _change(edge["node"]["before"], edge["node"]["after"]),
+            "full": _full(edge["node"]["before"], edge["node"]["after"]),
         }
         for edge in connection["edges"]
     ]
@@ -50,14 +52,29 @@ async def audit_log(page: Page) -> Response:
     )
 
 
-def _change(before: object, after: object) -> str:
-    """Before and after in one line; the log holds contact data only masked."""
-    parts = []
-    if before is not None:
-        parts.append(f"before {json.dumps(before, ensure_ascii=False, sort_keys=True)}")
+def _change(before: object, after: object) -> list[str]:
+    """What changed, one line per field: `field: old -> new` when both sides are objects, else the
+    side there is. The log holds contact data only masked."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            f"{name}: {_short(before.get(name))} → {_short(after.get(name))}"
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        ]
     if after is not None:
-        parts.append(f"after {json.dumps(after, ensure_ascii=False, sort_keys=True)}")
-    return "; ".join(parts)
+        return [f"{'set' if before is None else 'after'}: {_short(after, 160)}"]
+    if before is not None:
+        return [f"before: {_short(before, 160)}"]
+    return []
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _full(before: object, after: object) -> str:
+    return json.dumps({"before": before, "after": after}, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 def routes(console: Console) -> list[Route]:
