@@ -378,3 +378,22 @@ async def test_editing_an_offer_keeps_what_the_form_does_not_show(
 
     after = (await given.gql.data(KEPT, {"id": gid}, given.admin))["node"]
     assert after == {**before, "version": before["version"] + 1, "points": 30}
+
+
+async def test_a_members_ledger_pages_back_through_older_movements(
+    http: httpx.AsyncClient, tokens: Tokens, given: Scenario
+) -> None:
+    member = await given.member()
+    for n in range(23):  # adjustments of 1 to 23 points: 23 movements, newest the largest
+        assert (await given.adjust(member, n + 1, key=f"adjust-{n}"))["errors"] == []
+    await sign_in(http, tokens.admin())
+    first = await http.get(f"/console/members/{member.raw}")
+    older = re.search(r'href="(/console/members/\d+\?ledger=[^"#]+)#ledger">Older movements', first.text)
+    assert older, first.text
+    second = await http.get(older.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert "Older movements" not in second.text
+    assert "Newest</a>" in second.text
+    rows = re.findall(r"<td>ADJUST</td><td>MEMBER_AVAILABLE</td><td class=\"num\">(\d+)</td>", first.text)
+    rest = re.findall(r"<td>ADJUST</td><td>MEMBER_AVAILABLE</td><td class=\"num\">(\d+)</td>", second.text)
+    assert [int(p) for p in rows + rest] == list(range(23, 0, -1))

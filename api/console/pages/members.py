@@ -19,7 +19,7 @@ SEARCH = """query($first: Int!, $after: String, $filter: MemberFilter) {
   }
 }"""
 
-DETAIL = """query($id: ID!, $reveal: Boolean!) {
+DETAIL = """query($id: ID!, $reveal: Boolean!, $ledgerAfter: String, $purchasesAfter: String) {
   member(id: $id) {
     id externalRef displayName status statusReason referralCode enrolledAt lastActivityAt dormantSince
     contact @include(if: $reveal) { phone email }
@@ -27,9 +27,15 @@ DETAIL = """query($id: ID!, $reveal: Boolean!) {
     tierProgress { nextTier { name } pointsNeeded qualifyingPoints graceUntil }
     balance { available pending held lifetimeEarned lifetimeRedeemed debt underReview
               expiringSoon { points expiresAt } }
-    ledger(first: 20) { edges { node { kind account points description createdAt } } }
-    purchases(first: 10) { edges { node { occurredAt reference amount { amountMinor currency }
-                                          pointsEarned pointsPending status merchant { name } } } }
+    ledger(first: 20, after: $ledgerAfter) {
+      edges { node { kind account points description createdAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+    purchases(first: 10, after: $purchasesAfter) {
+      edges { node { occurredAt reference amount { amountMinor currency } pointsEarned pointsPending status
+                     merchant { name } } }
+      pageInfo { hasNextPage endCursor }
+    }
     tierHistory(first: 10) { edges { node { reason fromTier { name } toTier { name } qualifyingPoints
                                             createdAt } } }
   }
@@ -84,7 +90,14 @@ async def reveal(page: Page) -> Response:
 
 async def _detail(page: Page, *, reveal: bool) -> Response:
     key = int(page.request.path_params["key"])
-    answer = await page.query(DETAIL, {"id": global_id("Member", key), "reveal": reveal})
+    variables = {
+        "id": global_id("Member", key),
+        "reveal": reveal,
+        # Older movements and purchases, a page at a time (the cursors the API gave).
+        "ledgerAfter": page.param("ledger") or None,
+        "purchasesAfter": page.param("purchases") or None,
+    }
+    answer = await page.query(DETAIL, variables)
     member = answer.data.get("member")
     if member is None:
         return page.render("missing.html", status_code=404, title="No such member", what="member")
@@ -96,6 +109,7 @@ async def _detail(page: Page, *, reveal: bool) -> Response:
         reviews=[{**edge["node"], "key": local_id(edge["node"]["id"])} for edge in reviews],
         key=key,
         revealed=reveal,
+        paged=bool(variables["ledgerAfter"] or variables["purchasesAfter"]),
         errors=answer.messages(),
     )
 
