@@ -25,6 +25,7 @@ from api.auth import InvalidToken, TokenVerifier
 from api.console import POLICY as CONSOLE_POLICY
 from api.console import console_routes
 from api.context import Context
+from api.exposure_buffer import ExposureBuffer
 from api.graphiql import PAGE_HTML, STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
 from api.health import healthz, readyz
 from api.loaders import Loaders
@@ -43,6 +44,7 @@ from api.settlement_upload import SettlementUpload
 from api.settlement_worker import SettlementWorker
 from domain.actors import Actor
 from domain.clock import Clock, SystemClock
+from domain.ports import ExposureLog
 from persistence.engine import Database, create_database
 from persistence.migrate import MigrationKeys, not_ready_reason
 from persistence.personal_data import PersonalDataVault, share
@@ -51,6 +53,7 @@ from persistence.queries.read_model import SqlReadModel
 from persistence.queries.settlement_imports import SqlSettlementImportReader
 from persistence.queries.statements import SqlStatementReader
 from persistence.queries.wallet_offers import SqlOfferWalletReader
+from persistence.repositories.exposures import SqlExposureLog
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 logger = logging.getLogger("loyalty.api")
@@ -83,6 +86,14 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.limits = limits
         self.profiles = settings.profiles
         self.refusals = RefusalAudit(lambda: SqlAlchemyUnitOfWork(database.write_engine), clock)
+        # Exposures go to the write pool in their own transactions, never a member's write's.
+        exposure_log = SqlExposureLog(database.write_engine)
+        self.exposure_buffer = (
+            ExposureBuffer(exposure_log, settings.exposure_flush_seconds)
+            if settings.exposure_flush_seconds > 0
+            else None
+        )
+        self.exposures: ExposureLog = self.exposure_buffer or exposure_log
 
     async def authenticate(self, scope: Scope) -> tuple[Actor | None, str | None]:
         """The caller, or why its token was refused; once per request, kept in the scope's state."""
@@ -166,6 +177,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             settlement_imports=self.settlement_imports,
             statements=self.statements,
+            exposures=self.exposures,
         )
 
 
@@ -223,9 +235,15 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         posting = asyncio.create_task(worker.run()) if settings.settlement_worker else None
+        buffer = graphql.exposure_buffer
+        exposing = asyncio.create_task(buffer.run()) if buffer is not None else None
         try:
             yield {}
         finally:
+            if exposing is not None and buffer is not None:
+                buffer.stop()  # it writes the listings of the last interval
+                await asyncio.gather(exposing, return_exceptions=True)
+                await buffer.flush()  # any listed while it wrote
             if posting is not None:
                 posting.cancel()  # a batch in flight rolls back; the next worker posts it
                 await asyncio.gather(posting, return_exceptions=True)
@@ -276,4 +294,5 @@ def create_app(settings: Settings, database: Database | None = None, clock: Cloc
     )
     app.state.database = db
     app.state.refusals = graphql.refusals  # for tests: the counts not yet written
+    app.state.exposures = graphql.exposure_buffer  # likewise, the exposures (None when written at once)
     return app

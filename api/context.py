@@ -15,6 +15,7 @@ from api.rate_limits import Limits
 from domain.actors import Actor
 from domain.clock import Clock
 from domain.ports import (
+    ExposureLog,
     OfferWalletReader,
     PurchaseLists,
     ReadModel,
@@ -42,6 +43,7 @@ class Context:
     clock: Clock
     settlement_imports: SettlementImportReader
     statements: StatementReader
+    exposures: ExposureLog  # offers listed to members (me.recommendedOffers), batched
     # An admin's reads of members' personal data in this request, audited in batches (personal_reads).
     personal_reads: DataLoader[tuple[int, str], None] | None = None
 

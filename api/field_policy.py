@@ -167,6 +167,7 @@ POLICY: dict[str, TypePolicy] = {
             "insights": OWNER_AND_ADMIN,
             "ledger": OWNER_AND_ADMIN,
             "eligibleOffers": OWNER_AND_ADMIN,
+            "recommendedOffers": OWNER_AND_ADMIN,
             "coupons": OWNER_AND_ADMIN,
             "redemptions": OWNER_AND_ADMIN,
             "purchases": OWNER_AND_ADMIN,
@@ -208,11 +209,14 @@ POLICY: dict[str, TypePolicy] = {
                 merchant=Rule(Access.FULL, only_if=_funds),
                 partner=Rule(Access.FULL, only_if=_funds),
             ),
-            # Filled only in Member.eligibleOffers (OWNER_AND_ADMIN above); empty or null elsewhere.
+            # Filled only in Member.eligibleOffers and Member.recommendedOffers (OWNER_AND_ADMIN above);
+            # empty or null elsewhere.
             "reasons": EVERYONE,
             "estimate": EVERYONE,
         },
     ),
+    "RecommendedOffer": reached("inside Member.recommendedOffers, which only the member and admins see"),
+    "RecommendationReason": reached("inside RecommendedOffer, which only the member and admins see"),
     "OfferEstimate": reached(
         "from Offer.estimate, filled only in Member.eligibleOffers (the member, admins)"
     ),

@@ -117,6 +117,9 @@ class Settings:
     # Members' behavioural profiles: each purchase and refund adds to the member's day counters.
     # PROFILES=false stops that (insights then show only what was counted before), e.g. to measure it.
     profiles: bool = True
+    # Offer exposures (me.recommendedOffers' listings) are held in memory and written in batches
+    # this often (api/exposure_buffer.py); 0 writes each listing at once, in its own transaction.
+    exposure_flush_seconds: float = 1.0
 
     @property
     def production(self) -> bool:
@@ -260,6 +263,7 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
             graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
             profiles=_flag(env.get("PROFILES", "true")),
+            exposure_flush_seconds=float(env.get("EXPOSURE_FLUSH_SECONDS", "1")),
             graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),

@@ -378,6 +378,19 @@ class MemberLinkRow(Base):
     unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class OfferExposureRow(Base):
+    """How often an offer was listed to a member on a UTC day (domain/exposures.py), for evaluating it."""
+
+    __tablename__ = "offer_exposures"
+    # Counters written in batches by the exposure buffer: no foreign keys to check on every row.
+    offer_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    listings: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MemberActivityDayRow(Base):
     """A member's purchases and spend for one UTC day at one merchant, channel and currency: the
     profile's counters (domain/profiles.py), net of refunds; rows past the retention are dropped."""
@@ -867,6 +880,7 @@ redemption_codes = _table(RedemptionCodeRow)
 vouchers = _table(VoucherRow)
 member_links = _table(MemberLinkRow)
 member_activity_days = _table(MemberActivityDayRow)
+offer_exposures = _table(OfferExposureRow)
 lifecycle_rules = _table(LifecycleRulesRow)
 member_profiles = _table(MemberProfileRow)
 member_category_profiles = _table(MemberCategoryProfileRow)

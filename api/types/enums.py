@@ -13,7 +13,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from domain import ledger, members, merchants, purchases, rewards
+from domain import ledger, members, merchants, purchases, recommendations, rewards
 
 E = TypeVar("E", bound=Enum)
 
@@ -204,3 +204,23 @@ describe_values(
     },
 )
 LedgerAccount = ledger.AccountKind
+strawberry.enum(
+    recommendations.ReasonCode,
+    name="RecommendationReasonCode",
+    description="Why an offer is recommended to the member; the reason's other fields carry its figures.",
+)
+describe_values(
+    recommendations.ReasonCode,
+    {
+        recommendations.ReasonCode.OFTEN_AT_MERCHANT: "The member often buys at a merchant the offer "
+        "names (merchantName, purchases: its purchases there over the last 365 days).",
+        recommendations.ReasonCode.CATEGORY_SHARE: "A large share of the member's spend over the last 365 "
+        "days is in the offer's category (category, shareBasisPoints).",
+        recommendations.ReasonCode.HIGH_VALUE: "The offer gives at least a tenth of the member's typical "
+        "basket (amount: discount, cashback and points at the programme's point value).",
+        recommendations.ReasonCode.ENDS_SOON: "The offer ends within 7 days (days, rounded up).",
+        recommendations.ReasonCode.BUDGET_LOW: "A quarter or less of the offer's budget is left "
+        "(shareBasisPoints left).",
+    },
+)
+RecommendationReasonCode = recommendations.ReasonCode

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from api.types.links import MerchantLink
     from api.types.offers import Coupon, Offer
     from api.types.purchase_lists import MemberPurchaseFilter
+    from api.types.recommendations import RecommendationContext, RecommendedOffer
     from api.types.tiers import Tier, TierChange, TierProgress
 
 _ORIGIN_TYPE_NAMES = {
@@ -329,6 +330,28 @@ class Member(LoadedNode[dm.Member]):
             lines=lines,
             node=lambda line: Offer.from_domain(line.offer, line.uses_left, line.reasons, line.estimate),
         )
+
+    @strawberry.field(
+        description="Offers this member can use now, ranked for it: what each gives on its typical "
+        "basket, times its affinity (spend share and recency in the offer's categories and merchants), "
+        "times urgency (ends soon, budget running out), each with reasons to show. Each listing the "
+        "member itself reads is recorded as an exposure of the offers listed (the MEMBER itself and "
+        "ADMIN; empty for others)."
+    )
+    async def recommended_offers(
+        self,
+        info: Info,
+        first: First = None,
+        context: Annotated[
+            Annotated[RecommendationContext, strawberry.lazy("api.types.recommendations")] | None,
+            strawberry.argument(description="Where the member is about to buy; omitted: anywhere."),
+        ] = None,
+    ) -> relay.Connection[
+        Annotated[RecommendedOffer, strawberry.lazy("api.types.recommendations")]  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
+    ]:
+        from api.types.recommendations import recommended_connection
+
+        return await recommended_connection(info, self.id, first, context)
 
     @strawberry.field(
         description="Coupons in the member's wallet (the MEMBER itself and ADMIN; empty for others)."

@@ -11,6 +11,7 @@ from domain.ports.catalogue import (
     ProgrammeRepository,
     RewardRepository,
 )
+from domain.ports.exposures import ExposureLog, ExposureStore
 from domain.ports.idempotency import IdempotencyStore, StoredResponse
 from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
@@ -36,6 +37,8 @@ __all__ = [
     "AdjustmentRepository",
     "AuditLog",
     "ExpiringPoints",
+    "ExposureLog",
+    "ExposureStore",
     "IdempotencyStore",
     "LedgerRepository",
     "LotRepository",

@@ -4,7 +4,7 @@ give on the member's typical basket, best for the member first (`domain.offers.w
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.clock import Clock
@@ -21,6 +21,7 @@ from domain.offers import (
     Spend,
     Trigger,
     Unusable,
+    Usage,
     Wallet,
     cap_period_start,
     categories_of,
@@ -52,6 +53,7 @@ class UsableOffer:
     uses_left: int | None  # this cap period; None without a per-member limit
     reasons: tuple[str, ...]
     estimate: Estimate | None  # None: no basket to estimate on (nobody bought there, no minimum spend)
+    usage: Usage = field(default_factory=Usage)  # what the offer has given so far, against its budget
 
     @property
     def rank(self) -> tuple[int, datetime, int]:
@@ -128,6 +130,7 @@ async def usable_offers(
                 uses_left(offer, wallet.usage_of(offer)),
                 tuple(reasons(offer, names)),
                 gives if isinstance(gives, Estimate) else None,
+                wallet.usage_of(offer),
             )
         )
     return sorted(listed, key=lambda line: line.rank)

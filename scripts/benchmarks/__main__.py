@@ -39,6 +39,7 @@ SECTIONS = (
     "sqlite",
     "offers",
     "statement",
+    "recommendations",
     "console",
 )
 
@@ -73,6 +74,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--reuse",
         action="store_true",
         help="keep the PostgreSQL data set of an earlier run (faster, less clean)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=7, help="seed of the recommendations' generated population (default 7)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
@@ -115,11 +119,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     url = bench_url()
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("BENCH_DATABASE_URL must name a PostgreSQL database")
-    if not ceilings.pgbench_available():
+    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations"}
+    if pg_sections and not ceilings.pgbench_available():
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite", "offers", "segments"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -163,6 +167,12 @@ async def run(args: argparse.Namespace, report: Report) -> None:
 
         progress("offer evaluation, 10 to 1,000 live offers ...")
         offers.figures(report)
+    if "recommendations" in args.only:
+        from scripts.benchmarks import recommendations
+
+        progress("recommendations: ranking 1,000 live offers; hit rate at 5 on a generated population ...")
+        recommendations.figures(report, args.seed)
+        await recommendations.exposure_figures(report, ROOT / "var")
     if "risk" in args.only:
         from scripts.benchmarks import risk
 

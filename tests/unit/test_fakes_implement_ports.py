@@ -13,6 +13,7 @@ from tests.unit.fakes import (
     FakeAdjustmentRepository,
     FakeAuditLog,
     FakeDatabase,
+    FakeExposureLog,
     FakeIdempotencyStore,
     FakeLedgerRepository,
     FakeLotRepository,
@@ -67,6 +68,8 @@ vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
+exposure_log: ports.ExposureLog = FakeExposureLog()
+exposure_store: ports.ExposureStore = FakeExposureLog()
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
 
 # The port each attribute of the unit of work must implement, by the attribute's name.
@@ -105,4 +108,13 @@ def test_the_wallet_offer_reader_fake_has_every_method_of_its_port() -> None:
     fake = FakeOfferWalletReader(FakeDatabase())
     for method in port_methods(ports.OfferWalletReader):
         wanted = list(inspect.signature(getattr(ports.OfferWalletReader, method)).parameters.values())[1:]
+        assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method
+
+
+@pytest.mark.parametrize("port", [ports.ExposureLog, ports.ExposureStore])
+def test_the_exposure_log_fake_has_every_method_of_its_ports(port: type) -> None:
+    fake = FakeExposureLog()
+    for method in port_methods(port):
+        assert inspect.iscoroutinefunction(getattr(fake, method)), method
+        wanted = list(inspect.signature(getattr(port, method)).parameters.values())[1:]
         assert list(inspect.signature(getattr(fake, method)).parameters.values()) == wanted, method

@@ -23,6 +23,7 @@ from tests.unit.fakes.database import (
     RedemptionCodeRow,
     Tables,
 )
+from tests.unit.fakes.exposures import FakeExposureLog
 from tests.unit.fakes.idempotency import FakeIdempotencyStore
 from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
@@ -51,6 +52,7 @@ __all__ = [
     "FakeAdjustmentRepository",
     "FakeAuditLog",
     "FakeDatabase",
+    "FakeExposureLog",
     "FakeIdempotencyStore",
     "FakeLedgerRepository",
     "FakeLotRepository",
