@@ -23,6 +23,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import InvalidToken, TokenVerifier
+from api.console import POLICY as CONSOLE_POLICY
+from api.console import console_routes
 from api.context import Context
 from api.exposure_buffer import ExposureBuffer
 from api.graphiql import PAGE_HTML, STATIC_PATH, GraphiQLStaticFiles, asset_files, graphiql_page
@@ -308,12 +310,15 @@ def create_app(
             "/metrics", metrics_endpoint(settings.metrics_token, open_without_token=not settings.production)
         ),
     ]
+    routes.append(console_routes(graphql, graphql.verifier))
     if settings.graphiql:
         routes.append(Mount(STATIC_PATH, GraphiQLStaticFiles(asset_files(settings.graphiql_assets_dir))))
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeadersMiddleware, html_policy=html_policy),
+            Middleware(
+                SecurityHeadersMiddleware, html_policy=html_policy, path_policies={"/console": CONSOLE_POLICY}
+            ),
             Middleware(RequestIdMiddleware),
             Middleware(
                 BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, own_limits={"/settlements"}

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
@@ -24,10 +24,13 @@ DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form
 
 class SecurityHeadersMiddleware:
     """Every response, whoever made it (a route, strawberry, the body cap, an error), is neither sniffed,
-    stored nor framed; an HTML page gets `html_policy` as its Content-Security-Policy, data DATA_POLICY.
+    stored nor framed; an HTML page gets `html_policy` as its Content-Security-Policy (or the policy of
+    its path's prefix in `path_policies`: the console's pages have their own), data DATA_POLICY.
     Outermost, so that it also covers the 413 of the body cap and answers a crash with a 500 of its own."""
 
-    def __init__(self, app: ASGIApp, html_policy: str = DATA_POLICY) -> None:
+    def __init__(
+        self, app: ASGIApp, html_policy: str = DATA_POLICY, path_policies: Mapping[str, str] | None = None
+    ) -> None:
         self.app = app
         common = [
             (b"x-content-type-options", b"nosniff"),
@@ -37,6 +40,10 @@ class SecurityHeadersMiddleware:
         ]
         self.data_headers = [*common, (b"content-security-policy", DATA_POLICY.encode())]
         self.html_headers = [*common, (b"content-security-policy", html_policy.encode())]
+        self.path_headers = [
+            (prefix, [*common, (b"content-security-policy", policy.encode())])
+            for prefix, policy in (path_policies or {}).items()
+        ]
         self.replaced = {name for name, _ in self.data_headers} | {b"server"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,7 +60,7 @@ class SecurityHeadersMiddleware:
                 html = any(
                     k.lower() == b"content-type" and v.lower().startswith(b"text/html") for k, v in headers
                 )
-                ours = self.html_headers if html else self.data_headers
+                ours = self._html_headers(scope["path"]) if html else self.data_headers
                 message = {**message, "headers": [*headers, *ours]}
             await send(message)
 
@@ -67,6 +74,12 @@ class SecurityHeadersMiddleware:
                     scope, receive, send_with_headers
                 )
             raise
+
+    def _html_headers(self, path: str) -> list[tuple[bytes, bytes]]:
+        for prefix, headers in self.path_headers:
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return headers
+        return self.html_headers
 
 
 def page_policy(html: str, *, runtime_styles: bool = False) -> str:

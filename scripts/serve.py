@@ -98,6 +98,7 @@ def banner(settings: Settings, host: str, port: int, principals: list[Principal]
     lines = [
         "",
         f"  {'GraphiQL' if settings.graphiql else 'GraphQL '}:  http://{shown_host}:{port}/graphql",
+        f"  Console:   http://{shown_host}:{port}/console (sign in with an admin token)",
         f"  Database:  {url}",
         "",
         "  Tokens: make one with scripts/token and send it as `Authorization: Bearer <token>`:",

@@ -10,10 +10,10 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
-from api.errors import UserError
+from api.errors import UserError, bad_input
 from api.mutations.payload import retrying, run_use_case
 from api.permissions import ADMIN
-from api.types.ids import decode_id
+from api.types.ids import decode_id, try_decode_id
 from api.types.pagination import After, First, connection
 from api.types.risk import RiskAction, RiskReview, RiskReviewStatus, RiskRule
 from domain import commands
@@ -30,6 +30,9 @@ from domain.services.risk import decide_risk_review, update_risk_rule
 class RiskReviewFilter:
     status: RiskReviewStatus | None = strawberry.field(
         default=None, description="Only reviews in this status."
+    )
+    member_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only this member's reviews (a Member id)."
     )
 
 
@@ -110,11 +113,16 @@ class RiskQueries:
         ] = None,
     ) -> relay.Connection[RiskReview]:  # type: ignore[type-var]  # relay pages any type; its Node bound is for node(id) only
         status = None if filter is None else filter.status
+        member_id = None
+        if filter is not None and filter.member_id is not None:
+            member_id = try_decode_id(filter.member_id, "Member")
+            if member_id is None:
+                raise bad_input("`memberId` is not a member's id")
 
         async def fetch(before: int | None, limit: int) -> list[DomainReview]:
             async def read() -> list[DomainReview]:
                 async with info.context.read_uow_factory() as uow:
-                    return await uow.risk.review_page(status, before, limit)
+                    return await uow.risk.review_page(status, before, limit, member_id)
 
             return await retrying(info, read)
 

@@ -59,7 +59,7 @@ class RiskRepository(Protocol):
         ...
 
     async def review_page(
-        self, status: ReviewStatus | None, before: int | None, limit: int
+        self, status: ReviewStatus | None, before: int | None, limit: int, member_id: int | None = None
     ) -> list[RiskReview]:
-        """Newest first."""
+        """Newest first; one member's only when `member_id` is given."""
         ...

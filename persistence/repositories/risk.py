@@ -167,9 +167,11 @@ class SqlRiskRepository:
         )
 
     async def review_page(
-        self, status: ReviewStatus | None, before: int | None, limit: int
+        self, status: ReviewStatus | None, before: int | None, limit: int, member_id: int | None = None
     ) -> list[RiskReview]:
         statement = select(risk_reviews).order_by(risk_reviews.c.id.desc()).limit(limit)
+        if member_id is not None:  # ix_risk_reviews_member_id_id
+            statement = statement.where(risk_reviews.c.member_id == member_id)
         if status is not None:
             statement = statement.where(risk_reviews.c.status == status.value)
         if before is not None:

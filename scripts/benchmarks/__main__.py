@@ -42,6 +42,7 @@ SECTIONS = (
     "campaign",
     "recommendations",
     "experiments",
+    "console",
 )
 
 
@@ -145,6 +146,11 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                 from scripts.benchmarks import statement
 
                 await statement.figure(server, data, secret, report, progress)
+            if "console" in args.only:
+                from scripts.benchmarks import console
+
+                progress(f"the console's member page against its query, {max(args.clients)} clients ...")
+                await console.figure(report, server, data, tokens, max(args.clients), args.seconds, paired)
             report.add(Figure("memory", "peak RSS per worker", server.peak_rss_mb(), "MiB", target_max=150))
         finally:
             server.stop()

@@ -62,8 +62,10 @@ async def run_load(
     clients: int,
     seconds: float,
     warmup: float = 1.0,
+    method: str = "POST",
 ) -> LoadResult:
-    """Drive `clients` connections for `warmup` + `seconds`; only the measured window is counted."""
+    """Drive `clients` connections for `warmup` + `seconds`; only the measured window is counted. A GET
+    (a page) sends no body."""
     result = LoadResult(clients=clients, seconds=seconds)
     start = time.perf_counter()
     measure_from = start + warmup
@@ -71,12 +73,14 @@ async def run_load(
 
     async def client(number: int) -> None:
         head = "".join(f"{k}: {v}\r\n" for k, v in headers(number).items())
-        prefix = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n{head}"
+        prefix = (
+            f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n{head}"
+        )
         reader, writer = await asyncio.open_connection(host, port)
         n = 0
         try:
             while True:
-                payload = body(number, n)
+                payload = body(number, n) if method == "POST" else b""
                 n += 1
                 sent = time.perf_counter()
                 if sent >= stop_at:

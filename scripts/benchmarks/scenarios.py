@@ -104,6 +104,13 @@ class Tokens:
     def member(self, member_id: int) -> dict[str, str]:
         return self._header(Role.MEMBER, member_id=member_id)
 
+    def admin(self) -> dict[str, str]:
+        return self._header(Role.ADMIN)
+
+    def console(self) -> dict[str, str]:
+        """An admin's console session: its token in the session cookie."""
+        return {"Cookie": f"console_session={self.admin()['Authorization'].removeprefix('Bearer ')}"}
+
     def _header(self, role: Role, **ids: int) -> dict[str, str]:
         token = issue_token(
             self.settings, role=role, subject=f"bench-{role.value}", ttl_seconds=6 * 3600, **ids

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,10 @@ from tests.conftest import JWT_SECRET
 
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "var" / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS") or REPO / "var" / "test-artifacts")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-SERVER_START_SECONDS = 120  # a bound on waiting for a broken server, not an assertion about speed
+SERVER_START_SECONDS = 300  # a bound on waiting for a broken server, not an assertion about speed
 
 
 def _browser_missing() -> str | None:
@@ -64,6 +65,9 @@ class Server:
     def admin_token(self) -> str:
         return issue_token(self.settings, role=Role.ADMIN, subject="admin@browser-test")
 
+    def processor_token(self) -> str:
+        return issue_token(self.settings, role=Role.PROCESSOR, subject="cards-1", processor_id=1)
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -73,7 +77,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("browser-server")
+    with _serving(tmp_path_factory.mktemp("browser-server"), seed_demo=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def demo_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server over the demo data `scripts/serve` loads into an empty database."""
+    with _serving(tmp_path_factory.mktemp("demo-server"), seed_demo=True) as running:
+        yield running
+
+
+@contextmanager
+def _serving(tmp: Path, *, seed_demo: bool) -> Iterator[Server]:
     port = _free_port()
     database_url = f"sqlite+aiosqlite:///{tmp / 'browser.db'}"
     env = {
@@ -83,7 +99,7 @@ def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) ->
         "DATABASE_URL": database_url,
         "JWT_SECRET": JWT_SECRET,
         "VAR_DIR": str(tmp / "var"),
-        "SEED_DEMO": "0",
+        "SEED_DEMO": "1" if seed_demo else "0",
         "ACCESS_LOG": "0",
         "GRAPHIQL": "true",
         "GRAPHIQL_ASSETS_DIR": str(DEFAULT_GRAPHIQL_ASSETS_DIR),  # the files the skip check found
@@ -148,6 +164,7 @@ def browser(browser_available: None, tmp_path: Path) -> Iterator[Chrome]:
 
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Path:
-    """Where the test keeps its screenshot: var/test-artifacts/<test name>.png."""
+    """Where the test keeps its screenshot: var/test-artifacts/<test name>.png (BROWSER_ARTIFACTS
+    names another folder)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{request.node.name}.png"

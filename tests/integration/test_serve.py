@@ -33,6 +33,7 @@ def test_the_banner_names_the_commands_and_holds_no_token() -> None:
 
     assert JWT.search(text) is None, text
     assert "scripts/token --role admin" in text
+    assert "http://127.0.0.1:8000/console" in text
     assert "scripts/token --role merchant --merchant-id 3" in text
     assert "scripts/token --role member --member-id 7" in text
     assert "scripts/token --role partner --partner-id 2" in text

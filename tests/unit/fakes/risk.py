@@ -120,12 +120,14 @@ class FakeRiskRepository:
         self.db.tables.purchases[purchase_id] = replace(purchase, points_refunded=purchase.points_earned)
 
     async def review_page(
-        self, status: ReviewStatus | None, before: int | None, limit: int
+        self, status: ReviewStatus | None, before: int | None, limit: int, member_id: int | None = None
     ) -> list[RiskReview]:
         found = [
             r
             for r in sorted(self.r.reviews.values(), key=lambda r: -r.id)
-            if (status is None or r.status is status) and (before is None or r.id < before)
+            if (status is None or r.status is status)
+            and (before is None or r.id < before)
+            and (member_id is None or r.member_id == member_id)
         ]
         return found[:limit]
 
