@@ -117,6 +117,9 @@ class Settings:
     # Members' behavioural profiles: each purchase and refund adds to the member's day counters.
     # PROFILES=false stops that (insights then show only what was counted before), e.g. to measure it.
     profiles: bool = True
+    # Business events to the outbox (README, "Events and webhooks"). OUTBOX_ENABLED=false writes none:
+    # only to measure what the outbox costs the earn path.
+    outbox: bool = True
 
     @property
     def production(self) -> bool:
@@ -260,6 +263,7 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE", "loyalty-api"),
             graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
             profiles=_flag(env.get("PROFILES", "true")),
+            outbox=_flag(env.get("OUTBOX_ENABLED", "true")),
             graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),

@@ -34,6 +34,7 @@ from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepositor
 from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.outbox import SqlOutbox
 from persistence.repositories.profiles import SqlProfileRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
@@ -48,9 +49,10 @@ from persistence.repositories.vouchers import SqlVoucherRepository
 class SqlAlchemyUnitOfWork:
     """Re-enterable: each `async with` opens a fresh connection and transaction."""
 
-    def __init__(self, engine: AsyncEngine, *, profiles: bool = True) -> None:
+    def __init__(self, engine: AsyncEngine, *, profiles: bool = True, outbox: bool = True) -> None:
         self.engine = engine
         self.count_profiles = profiles  # members' day counters (PROFILES): off only to measure them
+        self.outbox_enabled = outbox  # business events (OUTBOX_ENABLED): off only to measure them
         self._conn: AsyncConnection | None = None
         self._committed = False  # by an earlier `async with` of this unit of work
 
@@ -88,6 +90,7 @@ class SqlAlchemyUnitOfWork:
         self.profiles = SqlProfileRepository(conn, counting=self.count_profiles)
         self.segments = SqlSegmentRepository(conn)
         self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
+        self.outbox = SqlOutbox(conn, enabled=self.outbox_enabled)
         return self
 
     async def __aexit__(
@@ -119,6 +122,7 @@ class SqlAlchemyUnitOfWork:
         assert self._conn is not None, "commit outside the unit of work"
         # Audit rows are appended last, just before COMMIT: see SqlAuditLog.
         await self.audit.flush()
+        await self.outbox.flush()  # the events of exactly what commits
         try:
             await self._conn.commit()
         except Exception as error:

@@ -17,6 +17,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
 from domain.ports.purchase_lists import PurchaseLists
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
@@ -45,6 +46,7 @@ __all__ = [
     "MerchantRepository",
     "OfferRepository",
     "OfferWalletReader",
+    "Outbox",
     "PartnerRepository",
     "ProfileRepository",
     "ProgrammeRepository",

@@ -17,6 +17,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
@@ -80,6 +81,8 @@ class UnitOfWork(Protocol):
     def vouchers(self) -> VoucherRepository: ...
     @property
     def settlement_imports(self) -> SettlementImportRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -21,6 +21,7 @@ from tests.unit.fakes import (
     FakeMerchantRepository,
     FakeOfferRepository,
     FakeOfferWalletReader,
+    FakeOutbox,
     FakePartnerRepository,
     FakeProfileRepository,
     FakeProgrammeRepository,
@@ -65,6 +66,7 @@ audit: ports.AuditLog = FakeAuditLog(db)
 security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
+outbox: ports.Outbox = FakeOutbox(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
@@ -82,7 +84,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 24
+    assert len(UNIT_OF_WORK_PORTS) == 25
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -29,6 +29,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
@@ -59,6 +60,7 @@ __all__ = [
     "FakeMerchantRepository",
     "FakeOfferRepository",
     "FakeOfferWalletReader",
+    "FakeOutbox",
     "FakePartnerRepository",
     "FakeProfileRepository",
     "FakeProgrammeRepository",

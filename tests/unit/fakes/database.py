@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.audit import AuditEvent
+from domain.events import Event
 from domain.ledger import JournalEntry
 from domain.lots import LotDraw, PointsLot
 from domain.members import Balance, Member
@@ -118,6 +119,7 @@ class Tables:
     segments: SegmentTables = field(default_factory=SegmentTables)
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
+    outbox: list[Event] = field(default_factory=list)  # committed with the rest, or rolled back
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -19,6 +19,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
@@ -65,6 +66,7 @@ class FakeUnitOfWork:
         self.segments = FakeSegmentRepository(self.db)
         self.vouchers = FakeVoucherRepository(self.db)
         self.settlement_imports = FakeSettlementImportRepository(self.db)
+        self.outbox = FakeOutbox(self.db)
 
     @property
     def committed(self) -> bool:
