@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,9 @@ class Receiver:
     answer: Callable[[dict[str, Any]], int] = lambda _: 204
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    delay_seconds: float = 0.0  # how long each request takes: a slow receiver
+    in_flight: dict[str, int] = field(default_factory=dict)  # requests being served, by event id
+    overlapping: int = 0  # requests that came while another for the same event was being served
 
     @property
     def url(self) -> str:
@@ -53,7 +57,15 @@ class Receiver:
                     self.end_headers()
                     return
                 body = json.loads(raw)
+                msg_id = headers["webhook-id"]
+                with receiver.lock:
+                    receiver.overlapping += bool(receiver.in_flight.get(msg_id))
+                    receiver.in_flight[msg_id] = receiver.in_flight.get(msg_id, 0) + 1
+                if receiver.delay_seconds:
+                    time.sleep(receiver.delay_seconds)
                 status = receiver.answer(body)
+                with receiver.lock:
+                    receiver.in_flight[msg_id] -= 1
                 with receiver.lock:
                     if 200 <= status < 300:
                         receiver.got.append(Received(headers["webhook-id"], body, headers))
