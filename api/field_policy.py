@@ -288,6 +288,8 @@ for _name in [
     "MerchantStatement",  # merchantStatement: admins and the merchant itself
     "StatementLine",
     "StatementTotal",
+    "WebhookSubscription",  # webhookSubscriptions and the webhook mutations: admins only
+    "WebhookDelivery",  # webhookDeliveries and redeliverWebhookEvent: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -307,7 +309,9 @@ _ANSWERS = (
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
-    "CloseMyAccountPayload ReopenMemberPayload"
+    "CloseMyAccountPayload ReopenMemberPayload CreateWebhookSubscriptionPayload "
+    "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
+    "RedeliverWebhookEventPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

@@ -43,6 +43,7 @@ from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.mutations.vouchers import VoucherMutations
+from api.mutations.webhooks import WebhookMutations, WebhookQueries
 from api.operations import RequireOperationName
 from api.queries import Query as QueryRoot
 from api.settings import CostBudgets
@@ -73,13 +74,21 @@ class Mutation(
     SegmentMutations,
     VoucherMutations,
     AccountMutations,
+    WebhookMutations,
 ):
     pass
 
 
 @strawberry.type(description="Reads; none of them changes anything.")
 class Query(
-    QueryRoot, ProgrammeQueries, OfferQueries, RiskQueries, ProfileQueries, SegmentQueries, StatementQueries
+    QueryRoot,
+    ProgrammeQueries,
+    OfferQueries,
+    RiskQueries,
+    ProfileQueries,
+    SegmentQueries,
+    StatementQueries,
+    WebhookQueries,
 ):
     pass
 

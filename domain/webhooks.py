@@ -108,3 +108,21 @@ def backoff_seconds(
 
 def after_failure(attempts: int, max_attempts: int = MAX_ATTEMPTS) -> DeliveryStatus:
     return DeliveryStatus.DEAD if attempts >= max_attempts else DeliveryStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event for one subscription, and how its delivery goes."""
+
+    id: int
+    event_id: str
+    type: str
+    member_id: int | None
+    subscription_id: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    last_status_code: int | None
+    created_at: datetime
+    delivered_at: datetime | None

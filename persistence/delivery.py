@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from domain.webhooks import (
+    Delivery,
     DeliveryStatus,
     OwnerKind,
     Subscription,
@@ -56,22 +57,6 @@ class Claimed:
     secrets: tuple[str, ...]  # the current secret, then the previous one during a rotation
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryRow:
-    id: int
-    event_id: str
-    type: str
-    member_id: int | None
-    subscription_id: int
-    status: DeliveryStatus
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    last_status_code: int | None
-    created_at: datetime
-    delivered_at: datetime | None
-
-
 def subscription_of(row: Any) -> Subscription:
     return Subscription(
         id=row.id,
@@ -94,36 +79,10 @@ class SqlDeliveryStore:
     # Subscriptions
 
     async def add_subscription(
-        self,
-        *,
-        transport: Transport,
-        url: str,
-        event_types: list[str],
-        owner_kind: OwnerKind,
-        owner_id: int | None,
-        description: str | None,
-        secret: str,
-        at: datetime,
+        self, *, transport: Transport = Transport.WEBHOOK, **values: Any
     ) -> Subscription:
-        values = {
-            "transport": transport.value,
-            "url": url,
-            "event_types": event_types,
-            "owner_kind": owner_kind.value,
-            "owner_id": owner_id,
-            "description": description,
-            "secret": secret,
-            "status": SubscriptionStatus.ACTIVE.value,
-            "created_at": at,
-            "updated_at": at,
-        }
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    insert(webhook_subscriptions).values(values).returning(webhook_subscriptions)
-                )
-            ).one()
-        return subscription_of(row)
+            return await add_subscription(conn, transport=transport, **values)
 
     async def subscription(self, subscription_id: int) -> Subscription | None:
         async with self.engine.connect() as conn:
@@ -156,39 +115,11 @@ class SqlDeliveryStore:
             at=at,
         )
 
-    async def update_subscription(
-        self, subscription_id: int, at: datetime, **values: Any
-    ) -> Subscription | None:
-        async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(webhook_subscriptions)
-                    .where(webhook_subscriptions.c.id == subscription_id)
-                    .values(**values, updated_at=at)
-                    .returning(webhook_subscriptions)
-                )
-            ).one_or_none()
-        return None if row is None else subscription_of(row)
-
     async def rotate_secret(
         self, subscription_id: int, new_secret: str, old_valid_until: datetime, at: datetime
     ) -> Subscription | None:
-        """The new secret signs from now on; the old one also signs until `old_valid_until`."""
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(webhook_subscriptions)
-                    .where(webhook_subscriptions.c.id == subscription_id)
-                    .values(
-                        previous_secret=webhook_subscriptions.c.secret,
-                        previous_until=old_valid_until,
-                        secret=new_secret,
-                        updated_at=at,
-                    )
-                    .returning(webhook_subscriptions)
-                )
-            ).one_or_none()
-        return None if row is None else subscription_of(row)
+            return await rotate_secret(conn, subscription_id, new_secret, old_valid_until, at)
 
     # Dispatch
 
@@ -353,78 +284,19 @@ class SqlDeliveryStore:
                 )
             )
 
-    async def redeliver(self, event_id: str, subscription_id: int, now: datetime) -> DeliveryRow | None:
-        """Send the event to the subscription again, now, with a fresh count of attempts: a DEAD or
-        DELIVERED delivery goes back to PENDING; an event the subscription never had gets one. None
-        when there is no such event or subscription."""
+    async def redeliver(self, event_id: str, subscription_id: int, now: datetime) -> Delivery | None:
         async with self.engine.begin() as conn:
-            event = (
-                await conn.execute(
-                    select(outbox_events.c.id, outbox_events.c.member_id).where(
-                        outbox_events.c.event_id == event_id
-                    )
-                )
-            ).one_or_none()
-            sub = (
-                await conn.execute(
-                    select(webhook_subscriptions.c.id).where(webhook_subscriptions.c.id == subscription_id)
-                )
-            ).one_or_none()
-            if event is None or sub is None:
-                return None
-            changed = await conn.execute(
-                update(webhook_deliveries)
-                .where(
-                    webhook_deliveries.c.event_seq == event.id,
-                    webhook_deliveries.c.subscription_id == subscription_id,
-                )
-                .values(
-                    status=DeliveryStatus.PENDING.value,
-                    attempts=0,
-                    next_attempt_at=now,
-                    delivered_at=None,
-                )
-            )
-            if changed.rowcount == 0:
-                await conn.execute(
-                    insert(webhook_deliveries).values(
-                        event_seq=event.id,
-                        subscription_id=subscription_id,
-                        member_id=event.member_id,
-                        status=DeliveryStatus.PENDING.value,
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            rows = await _deliveries(
-                conn,
-                and_(
-                    webhook_deliveries.c.event_seq == event.id,
-                    webhook_deliveries.c.subscription_id == subscription_id,
-                ),
-                1,
-            )
-        return rows[0]
+            return await redeliver(conn, event_id, subscription_id, now)
 
     async def deliveries(
         self,
-        *,
         status: DeliveryStatus | None = None,
         subscription_id: int | None = None,
-        limit: int = 50,
         before_id: int | None = None,
-    ) -> list[DeliveryRow]:
-        """Newest first."""
-        conditions = []
-        if status is not None:
-            conditions.append(webhook_deliveries.c.status == status.value)
-        if subscription_id is not None:
-            conditions.append(webhook_deliveries.c.subscription_id == subscription_id)
-        if before_id is not None:
-            conditions.append(webhook_deliveries.c.id < before_id)
+        limit: int = 50,
+    ) -> list[Delivery]:
         async with self.engine.connect() as conn:
-            return await _deliveries(conn, and_(True, *conditions), limit)
+            return await deliveries(conn, status, subscription_id, before_id, limit)
 
     async def counts(self) -> dict[DeliveryStatus, int]:
         async with self.engine.connect() as conn:
@@ -441,7 +313,7 @@ class SqlDeliveryStore:
             return int(found.scalar() or 0)
 
 
-async def _deliveries(conn: AsyncConnection, where: Any, limit: int) -> list[DeliveryRow]:
+async def _deliveries(conn: AsyncConnection, where: Any, limit: int) -> list[Delivery]:
     found = await conn.execute(
         select(webhook_deliveries, outbox_events.c.event_id, outbox_events.c.type)
         .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_seq)
@@ -450,7 +322,7 @@ async def _deliveries(conn: AsyncConnection, where: Any, limit: int) -> list[Del
         .limit(bindparam("limit", limit))
     )
     return [
-        DeliveryRow(
+        Delivery(
             id=r.id,
             event_id=r.event_id,
             type=r.type,
@@ -474,3 +346,198 @@ def _signing_secrets(
     if previous and previous_until is not None and previous_until > now:
         return (secret, previous)
     return (secret,)
+
+
+class SqlWebhookRepository:
+    """The admins' side, in the unit of work's transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add_subscription(
+        self,
+        *,
+        url: str,
+        event_types: list[str],
+        owner_kind: OwnerKind,
+        owner_id: int | None,
+        description: str | None,
+        secret: str,
+        at: datetime,
+    ) -> Subscription:
+        return await add_subscription(
+            self.conn,
+            transport=Transport.WEBHOOK,
+            url=url,
+            event_types=event_types,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+            description=description,
+            secret=secret,
+            at=at,
+        )
+
+    async def subscription(self, subscription_id: int) -> Subscription | None:
+        row = (
+            await self.conn.execute(
+                select(webhook_subscriptions).where(webhook_subscriptions.c.id == subscription_id)
+            )
+        ).one_or_none()
+        return None if row is None else subscription_of(row)
+
+    async def subscriptions(self) -> list[Subscription]:
+        found = await self.conn.execute(select(webhook_subscriptions).order_by(webhook_subscriptions.c.id))
+        return [subscription_of(row) for row in found]
+
+    async def update_subscription(
+        self,
+        subscription_id: int,
+        *,
+        url: str | None,
+        event_types: list[str] | None,
+        description: str | None,
+        status: SubscriptionStatus | None,
+        at: datetime,
+    ) -> Subscription | None:
+        changes: dict[str, Any] = {"updated_at": at}
+        if url is not None:
+            changes["url"] = url
+        if event_types is not None:
+            changes["event_types"] = event_types
+        if description is not None:
+            changes["description"] = description
+        if status is not None:
+            changes["status"] = status.value
+        row = (
+            await self.conn.execute(
+                update(webhook_subscriptions)
+                .where(webhook_subscriptions.c.id == subscription_id)
+                .values(**changes)
+                .returning(webhook_subscriptions)
+            )
+        ).one_or_none()
+        return None if row is None else subscription_of(row)
+
+    async def rotate_secret(
+        self, subscription_id: int, new_secret: str, old_valid_until: datetime, at: datetime
+    ) -> Subscription | None:
+        return await rotate_secret(self.conn, subscription_id, new_secret, old_valid_until, at)
+
+    async def redeliver(self, event_id: str, subscription_id: int, at: datetime) -> Delivery | None:
+        return await redeliver(self.conn, event_id, subscription_id, at)
+
+    async def deliveries(
+        self,
+        status: DeliveryStatus | None,
+        subscription_id: int | None,
+        before_id: int | None,
+        limit: int,
+    ) -> list[Delivery]:
+        return await deliveries(self.conn, status, subscription_id, before_id, limit)
+
+
+async def add_subscription(
+    conn: AsyncConnection,
+    *,
+    transport: Transport,
+    url: str,
+    event_types: list[str],
+    owner_kind: OwnerKind,
+    owner_id: int | None,
+    description: str | None,
+    secret: str,
+    at: datetime,
+) -> Subscription:
+    values = {
+        "transport": transport.value,
+        "url": url,
+        "event_types": event_types,
+        "owner_kind": owner_kind.value,
+        "owner_id": owner_id,
+        "description": description,
+        "secret": secret,
+        "status": SubscriptionStatus.ACTIVE.value,
+        "created_at": at,
+        "updated_at": at,
+    }
+    row = (
+        await conn.execute(insert(webhook_subscriptions).values(values).returning(webhook_subscriptions))
+    ).one()
+    return subscription_of(row)
+
+
+async def rotate_secret(
+    conn: AsyncConnection, subscription_id: int, new_secret: str, old_valid_until: datetime, at: datetime
+) -> Subscription | None:
+    row = (
+        await conn.execute(
+            update(webhook_subscriptions)
+            .where(webhook_subscriptions.c.id == subscription_id)
+            .values(
+                previous_secret=webhook_subscriptions.c.secret,
+                previous_until=old_valid_until,
+                secret=new_secret,
+                updated_at=at,
+            )
+            .returning(webhook_subscriptions)
+        )
+    ).one_or_none()
+    return None if row is None else subscription_of(row)
+
+
+async def redeliver(
+    conn: AsyncConnection, event_id: str, subscription_id: int, now: datetime
+) -> Delivery | None:
+    event = (
+        await conn.execute(
+            select(outbox_events.c.id, outbox_events.c.member_id).where(outbox_events.c.event_id == event_id)
+        )
+    ).one_or_none()
+    if event is None:
+        return None
+    changed = await conn.execute(
+        update(webhook_deliveries)
+        .where(
+            webhook_deliveries.c.event_seq == event.id,
+            webhook_deliveries.c.subscription_id == subscription_id,
+        )
+        .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now, delivered_at=None)
+    )
+    if changed.rowcount == 0:
+        await conn.execute(
+            insert(webhook_deliveries).values(
+                event_seq=event.id,
+                subscription_id=subscription_id,
+                member_id=event.member_id,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    [delivery] = await _deliveries(
+        conn,
+        and_(
+            webhook_deliveries.c.event_seq == event.id,
+            webhook_deliveries.c.subscription_id == subscription_id,
+        ),
+        1,
+    )
+    return delivery
+
+
+async def deliveries(
+    conn: AsyncConnection,
+    status: DeliveryStatus | None,
+    subscription_id: int | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Delivery]:
+    conditions = []
+    if status is not None:
+        conditions.append(webhook_deliveries.c.status == status.value)
+    if subscription_id is not None:
+        conditions.append(webhook_deliveries.c.subscription_id == subscription_id)
+    if before_id is not None:
+        conditions.append(webhook_deliveries.c.id < before_id)
+    return await _deliveries(conn, and_(True, *conditions), limit)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from persistence.catalogue import Catalogue, cache_for
+from persistence.delivery import SqlWebhookRepository
 from persistence.disconnects import is_disconnect
 from persistence.personal_data import vault_for
 from persistence.repositories.activity import (
@@ -91,6 +92,7 @@ class SqlAlchemyUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
         self.outbox = SqlOutbox(conn, enabled=self.outbox_enabled)
+        self.webhooks = SqlWebhookRepository(conn)
         return self
 
     async def __aexit__(

@@ -32,6 +32,7 @@ from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.ports.vouchers import VoucherRepository
 from domain.ports.wallet_offers import OfferWalletReader
+from domain.ports.webhooks import WebhookRepository
 
 __all__ = [
     "AdjustmentRepository",
@@ -70,4 +71,5 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VoucherRepository",
+    "WebhookRepository",
 ]

@@ -27,6 +27,7 @@ from domain.ports.segments import SegmentRepository
 from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.vouchers import VoucherRepository
+from domain.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -83,6 +84,8 @@ class UnitOfWork(Protocol):
     def settlement_imports(self) -> SettlementImportRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

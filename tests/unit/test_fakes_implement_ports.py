@@ -38,6 +38,7 @@ from tests.unit.fakes import (
     FakeTransferRepository,
     FakeUnitOfWork,
     FakeVoucherRepository,
+    FakeWebhookRepository,
 )
 
 db = FakeDatabase()
@@ -67,6 +68,7 @@ security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 outbox: ports.Outbox = FakeOutbox(db)
+webhooks: ports.WebhookRepository = FakeWebhookRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 uow_factory: ports.UnitOfWorkFactory = lambda: FakeUnitOfWork(db)  # noqa: E731
@@ -84,7 +86,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 25
+    assert len(UNIT_OF_WORK_PORTS) == 26
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

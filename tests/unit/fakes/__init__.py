@@ -45,6 +45,7 @@ from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.fakes.vouchers import FakeVoucherRepository
 from tests.unit.fakes.wallet_offers import FakeOfferWalletReader
+from tests.unit.fakes.webhooks import FakeWebhookRepository
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -77,6 +78,7 @@ __all__ = [
     "FakeTransferRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
+    "FakeWebhookRepository",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",

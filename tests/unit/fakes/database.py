@@ -22,6 +22,7 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
+from domain.webhooks import Delivery, Subscription
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
@@ -120,6 +121,9 @@ class Tables:
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
     outbox: list[Event] = field(default_factory=list)  # committed with the rest, or rolled back
+    webhook_subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    webhook_secrets: dict[int, tuple[str, ...]] = field(default_factory=dict)  # current, then previous
+    webhook_deliveries: dict[int, Delivery] = field(default_factory=dict)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

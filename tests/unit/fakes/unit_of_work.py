@@ -33,6 +33,7 @@ from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.vouchers import FakeVoucherRepository
+from tests.unit.fakes.webhooks import FakeWebhookRepository
 
 
 class FakeUnitOfWork:
@@ -67,6 +68,7 @@ class FakeUnitOfWork:
         self.vouchers = FakeVoucherRepository(self.db)
         self.settlement_imports = FakeSettlementImportRepository(self.db)
         self.outbox = FakeOutbox(self.db)
+        self.webhooks = FakeWebhookRepository(self.db)
 
     @property
     def committed(self) -> bool:
