@@ -16,6 +16,7 @@ from domain import events
 from domain.clock import FixedClock
 from domain.events import Event, EventType
 from domain.services.dormancy import run_dormancy
+from scripts.event_catalogue import table
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 from tests.unit.steps import buy
 from tests.unit.test_services import given_member, given_merchant
@@ -163,3 +164,9 @@ async def test_events_added_in_a_unit_of_work_that_does_not_commit_are_gone() ->
     async with (uow := FakeUnitOfWork(db)):
         await uow.outbox.add(events.points_adjusted(member_id=1, adjustment_id=1, points=5, at=AT))
     assert db.tables.outbox == []
+
+
+def test_the_readme_catalogue_is_the_one_the_schemas_make() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    copied = readme.split("<!-- catalogue -->\n")[1].split("<!-- /catalogue -->")[0]
+    assert copied == table(), "run `python -m scripts.event_catalogue` and paste it into the README"
