@@ -250,11 +250,14 @@ class SqlDeliveryStore:
             ]
         return claimed
 
-    async def delivered(self, delivery_id: int, at: datetime, status_code: int | None) -> None:
+    async def delivered(self, delivery_ids: list[int], at: datetime, status_code: int | None) -> None:
+        """A round's successes in one statement (their status codes differ only in the 2xx)."""
+        if not delivery_ids:
+            return
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(webhook_deliveries)
-                .where(webhook_deliveries.c.id == delivery_id)
+                .where(webhook_deliveries.c.id.in_(delivery_ids))
                 .values(
                     status=DeliveryStatus.DELIVERED.value,
                     delivered_at=at,

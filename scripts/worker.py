@@ -195,7 +195,14 @@ class Worker:
         dispatched = await self.store.dispatch(self.clock())
         claimed = await self.store.claim(self.clock(), self.settings.batch, self.settings.lease_seconds)
         if claimed:
-            await asyncio.gather(*(self._deliver(c) for c in claimed))
+            sent = await asyncio.gather(*(self._deliver(c) for c in claimed))
+            done = [c for c, ok in zip(claimed, sent, strict=True) if ok]
+            now = self.clock()
+            await self.store.delivered([c.delivery_id for c in done], now, None)
+            self.delivered += len(done)
+            if self.on_delivered is not None:
+                for c in done:
+                    self.on_delivered(c, now)
         return dispatched + len(claimed)
 
     async def run(self, *, once: bool = False) -> None:
@@ -208,21 +215,18 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), self.settings.poll_seconds)
 
-    async def _deliver(self, claimed: Claimed) -> None:
+    async def _deliver(self, claimed: Claimed) -> bool:
+        """Send one; a failure is recorded at once, a success with the round's others."""
         sender: WebhookSender | NatsPublisher | None
         sender = self.nats if claimed.transport is Transport.NATS else self.webhooks
         try:
             if sender is None:
                 raise Failure("NATS_URL is not set on this worker")
-            status_code = await sender.send(claimed)
+            await sender.send(claimed)
         except Failure as failure:
             await self._failed(claimed, str(failure), failure.status_code)
-            return
-        now = self.clock()
-        await self.store.delivered(claimed.delivery_id, now, status_code or None)
-        self.delivered += 1
-        if self.on_delivered is not None:
-            self.on_delivered(claimed, now)
+            return False
+        return True
 
     async def _failed(self, claimed: Claimed, error: str, status_code: int | None) -> None:
         status = after_failure(claimed.attempts, self.settings.max_attempts)

@@ -114,7 +114,9 @@ class WebhookDelivery:
     attempts: int = strawberry.field(description="Attempts made so far.")
     next_attempt_at: datetime = strawberry.field(description="When a PENDING delivery is next tried.")
     last_error: str | None = strawberry.field(description="Why the last attempt failed (null: it did not).")
-    last_status_code: int | None = strawberry.field(description="The receiver's last HTTP status, if any.")
+    last_status_code: int | None = strawberry.field(
+        description="The HTTP status of the last failed attempt, when the receiver answered."
+    )
     created_at: datetime = strawberry.field(description="When the event was fanned out to it.")
     delivered_at: datetime | None = strawberry.field(description="When the receiver accepted it.")
 

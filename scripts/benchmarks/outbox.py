@@ -126,7 +126,6 @@ async def figures(
                 ),
                 {"url": f"http://127.0.0.1:{port}/hooks", "secret": new_secret(), "now": now},
             )
-            start_seq = (await conn.execute(text("SELECT coalesce(max(id), 0) FROM outbox_events"))).scalar()
         env = {**os.environ, "DATABASE_URL": data.url, "WORKER_POLL_SECONDS": "0.05", "WORKER_BATCH": "200"}
         env.pop("NATS_URL", None)
         worker = _start(
@@ -139,6 +138,32 @@ async def figures(
             ],
             env=env,
         )
+        # The worker is up once a probe event has come through; only then does the load start.
+        probe = f"probe-{port}"
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox_events (event_id, type, version, occurred_at, payload, dispatched) "
+                    "VALUES (:id, 'points.adjusted', 1, :now, '{}', false)"
+                ),
+                {"id": probe, "now": datetime.now(UTC)},
+            )
+        for _ in range(1200):
+            async with engine.connect() as conn:
+                done = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM webhook_deliveries d JOIN outbox_events e "
+                            "ON e.id = d.event_seq WHERE e.event_id = :id AND d.status = 'DELIVERED'"
+                        ),
+                        {"id": probe},
+                    )
+                ).scalar()
+            if done:
+                break
+            await asyncio.sleep(0.1)
+        async with engine.connect() as conn:
+            start_seq = (await conn.execute(text("SELECT max(id) FROM outbox_events"))).scalar()
         load = await earn(server)(seconds)
         # Let the worker finish what the load left, then stop it and the receiver.
         for _ in range(600):
