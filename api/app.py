@@ -101,6 +101,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.limits = limits
         self.profiles = settings.profiles
+        self.outbox = settings.outbox
         self.refusals = RefusalAudit(lambda: SqlAlchemyUnitOfWork(database.write_engine), clock)
         # Exposures go to the write pool in their own transactions, never a member's write's.
         exposure_log = SqlExposureLog(database.write_engine)
@@ -184,7 +185,9 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
             client_address=client_address(request.scope),
             response=response if isinstance(response, Response) else None,
             limits=self.limits,
-            uow_factory=lambda: SqlAlchemyUnitOfWork(self.database.write_engine, profiles=self.profiles),
+            uow_factory=lambda: SqlAlchemyUnitOfWork(
+                self.database.write_engine, profiles=self.profiles, outbox=self.outbox
+            ),
             read_uow_factory=lambda: SqlAlchemyUnitOfWork(self.snapshot_engine),
             reader=self.reader,
             wallet_offers=self.wallet_offers,
@@ -287,7 +290,7 @@ def create_app(
     )
 
     def writes() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(db.write_engine, profiles=settings.profiles)
+        return SqlAlchemyUnitOfWork(db.write_engine, profiles=settings.profiles, outbox=settings.outbox)
 
     worker = SettlementWorker(writes, graphql.clock, settings.settlement_poll_seconds)
     upload = SettlementUpload(

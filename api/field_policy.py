@@ -307,6 +307,8 @@ for _name in [
     "StatementLine",
     "StatementTotal",
     "OfferGuard",  # offerGuards and setOfferGuards: admins only
+    "WebhookSubscription",  # webhookSubscriptions and the webhook mutations: admins only
+    "WebhookDelivery",  # webhookDeliveries and redeliverWebhookEvent: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -327,6 +329,9 @@ _ANSWERS = (
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
     "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload"
+    "CloseMyAccountPayload ReopenMemberPayload CreateWebhookSubscriptionPayload "
+    "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
+    "RedeliverWebhookEventPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

@@ -47,6 +47,7 @@ from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
 from api.mutations.vouchers import VoucherMutations
+from api.mutations.webhooks import WebhookMutations, WebhookQueries
 from api.operations import RequireOperationName
 from api.queries import Query as QueryRoot
 from api.settings import CostBudgets
@@ -78,6 +79,7 @@ class Mutation(
     VoucherMutations,
     AccountMutations,
     GuardMutations,
+    WebhookMutations,
 ):
     pass
 
@@ -92,6 +94,7 @@ class Query(
     SegmentQueries,
     StatementQueries,
     GuardQueries,
+    WebhookQueries,
 ):
     pass
 

@@ -126,6 +126,9 @@ class Settings:
     metrics_token: str | None = None
     tracing: bool = False
     log_format: str = "text"
+    # Business events to the outbox (README, "Events and webhooks"). OUTBOX_ENABLED=false writes none:
+    # only to measure what the outbox costs the earn path.
+    outbox: bool = True
 
     @property
     def production(self) -> bool:
@@ -274,6 +277,7 @@ class Settings:
             graphiql=_flag(env.get("GRAPHIQL", "false" if production else "true")),
             profiles=_flag(env.get("PROFILES", "true")),
             exposure_flush_seconds=float(env.get("EXPOSURE_FLUSH_SECONDS", "1")),
+            outbox=_flag(env.get("OUTBOX_ENABLED", "true")),
             graphiql_assets_dir=Path(env.get("GRAPHIQL_ASSETS_DIR") or DEFAULT_GRAPHIQL_ASSETS_DIR),
             introspection=_flag(env.get("INTROSPECTION", "false" if production else "true")),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "10")),

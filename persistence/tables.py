@@ -906,6 +906,89 @@ class SettlementImportErrorRow(Base):
     message: Mapped[str] = mapped_column(Text)
 
 
+class OutboxEventRow(Base):
+    """A business event, written in the transaction that caused it (domain/events.py). The delivery
+    worker fans each one out to the matching subscriptions (`webhook_deliveries`) and marks it
+    dispatched; until then the partial index holds it, so finding new events reads only those."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index(
+            "ix_outbox_events_undispatched",
+            "id",
+            postgresql_where=text("NOT dispatched"),
+            sqlite_where=text("NOT dispatched"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dispatched: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class WebhookSubscriptionRow(Base):
+    """Where events go: a webhook URL (signed with `secret`, and during a rotation also with
+    `previous_secret` until `previous_until`), or the NATS JetStream transport; for a partner, a
+    merchant or an app, filtered by event type (none listed: every type)."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    transport: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    owner_kind: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one subscription: PENDING (due at `next_attempt_at`; a worker that takes it
+    pushes that forward by its lease, so a worker killed mid-send leaves it due again), DELIVERED, or
+    DEAD after the last attempt (an admin may redeliver it)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_seq", name="uq_webhook_deliveries_subscription_event"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'PENDING'"),
+            sqlite_where=text("status = 'PENDING'"),
+        ),
+        # A member's earlier undelivered event, for the order check.
+        Index(
+            "ix_webhook_deliveries_member_order",
+            "subscription_id",
+            "member_id",
+            "event_seq",
+            postgresql_where=text("status = 'PENDING'"),
+            sqlite_where=text("status = 'PENDING'"),
+        ),
+        Index("ix_webhook_deliveries_event_seq", "event_seq"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    member_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 def _table(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
@@ -961,6 +1044,9 @@ risk_counters = _table(RiskCounterRow)
 risk_reviews = _table(RiskReviewRow)
 settlement_imports = _table(SettlementImportRow)
 settlement_import_errors = _table(SettlementImportErrorRow)
+outbox_events = _table(OutboxEventRow)
+webhook_subscriptions = _table(WebhookSubscriptionRow)
+webhook_deliveries = _table(WebhookDeliveryRow)
 
 # Lists newest first (persistence/queries/purchase_lists.py): a page is one range of these indexes,
 # however long the history. The member's also serves tier qualification's rolling window.

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import DomainError, OutcomeUnknown, Unavailable
 from persistence.catalogue import Catalogue, cache_for
+from persistence.delivery import SqlWebhookRepository
 from persistence.disconnects import is_disconnect
 from persistence.personal_data import vault_for
 from persistence.repositories.activity import (
@@ -35,6 +36,7 @@ from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepositor
 from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
 from persistence.repositories.offers import SqlOfferRepository
+from persistence.repositories.outbox import SqlOutbox
 from persistence.repositories.profiles import SqlProfileRepository
 from persistence.repositories.redemption_codes import SqlRedemptionCodeRepository
 from persistence.repositories.refunds import SqlRefundRepository
@@ -50,9 +52,10 @@ from telemetry.metrics import count_postings
 class SqlAlchemyUnitOfWork:
     """Re-enterable: each `async with` opens a fresh connection and transaction."""
 
-    def __init__(self, engine: AsyncEngine, *, profiles: bool = True) -> None:
+    def __init__(self, engine: AsyncEngine, *, profiles: bool = True, outbox: bool = True) -> None:
         self.engine = engine
         self.count_profiles = profiles  # members' day counters (PROFILES): off only to measure them
+        self.outbox_enabled = outbox  # business events (OUTBOX_ENABLED): off only to measure them
         self._conn: AsyncConnection | None = None
         self._committed = False  # by an earlier `async with` of this unit of work
 
@@ -91,6 +94,8 @@ class SqlAlchemyUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.vouchers = SqlVoucherRepository(conn, vault_for(self.engine))
         self.guards = SqlGuardRepository(conn, catalogue)
+        self.outbox = SqlOutbox(conn, enabled=self.outbox_enabled)
+        self.webhooks = SqlWebhookRepository(conn)
         return self
 
     async def __aexit__(
@@ -122,6 +127,7 @@ class SqlAlchemyUnitOfWork:
         assert self._conn is not None, "commit outside the unit of work"
         # Audit rows are appended last, just before COMMIT: see SqlAuditLog.
         await self.audit.flush()
+        await self.outbox.flush()  # the events of exactly what commits
         try:
             await self._conn.commit()
         except Exception as error:

@@ -19,6 +19,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
 from domain.ports.purchase_lists import PurchaseLists
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
@@ -33,6 +34,7 @@ from domain.ports.tiers import TierRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.ports.vouchers import VoucherRepository
 from domain.ports.wallet_offers import OfferWalletReader
+from domain.ports.webhooks import WebhookRepository
 
 __all__ = [
     "AdjustmentRepository",
@@ -50,6 +52,7 @@ __all__ = [
     "MerchantRepository",
     "OfferRepository",
     "OfferWalletReader",
+    "Outbox",
     "PartnerRepository",
     "ProfileRepository",
     "ProgrammeRepository",
@@ -73,4 +76,5 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VoucherRepository",
+    "WebhookRepository",
 ]

@@ -28,9 +28,9 @@ class MemberRepository(Protocol):
         ERASED. The member's ledger, lots and history stay as they are."""
         ...
 
-    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> list[int]:
         """Mark up to `limit` ACTIVE members not yet dormant whose last activity is at or before
-        `inactive_since` as dormant since `now`; returns how many. Rows another transaction holds
+        `inactive_since` as dormant since `now`; returns their ids. Rows another transaction holds
         (a member acting right now) are skipped, not waited for."""
         ...
 

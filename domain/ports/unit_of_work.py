@@ -18,6 +18,7 @@ from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
 from domain.ports.offers import OfferRepository
+from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
 from domain.ports.purchases import AdjustmentRepository, PurchaseRepository, TransferRepository
 from domain.ports.redemptions import RedemptionCodeRepository, RedemptionRepository
@@ -27,6 +28,7 @@ from domain.ports.segments import SegmentRepository
 from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
 from domain.ports.vouchers import VoucherRepository
+from domain.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -83,6 +85,10 @@ class UnitOfWork(Protocol):
     def settlement_imports(self) -> SettlementImportRepository: ...
     @property
     def guards(self) -> GuardRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

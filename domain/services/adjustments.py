@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
@@ -70,6 +70,11 @@ async def adjust_points(
             draws = draw_from_lots(await uow.lots.spendable(member.id), -cmd.points)
             await uow.lots.consume(entry_id, member.id, draws, now)
         after = await uow.ledger.balance(member.id)
+        await uow.outbox.add(
+            events.points_adjusted(
+                member_id=member.id, adjustment_id=adjustment.id, points=cmd.points, at=now
+            )
+        )
         await uow.audit.record(
             AuditEvent(
                 actor=actor.subject,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import OpenRedPacket
@@ -51,6 +51,17 @@ async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Progr
             now,
             earn_lot(member.id, offer.points, now, programme),
         )
+        await uow.outbox.add(
+            events.offer_awarded(
+                member_id=member.id,
+                offer_id=offer.id,
+                purchase_id=None,
+                points=offer.points,
+                discount_minor=0,
+                cashback_minor=0,
+                at=now,
+            )
+        )
         given += offer.points
     return given
 
@@ -84,6 +95,17 @@ async def give_referral_bonuses(
             ),
             now,
             earn_lot(referrer_id, points, now, programme),
+        )
+        await uow.outbox.add(
+            events.offer_awarded(
+                member_id=referrer_id,
+                offer_id=offer.id,
+                purchase_id=purchase_id,
+                points=points,
+                discount_minor=0,
+                cashback_minor=0,
+                at=now,
+            )
         )
 
 
@@ -123,6 +145,17 @@ async def open_red_packet(
             bonus_entry(member.id, award_id, offer.points, offer.funding, f"Red packet: {offer.name}"),
             now,
             earn_lot(member.id, offer.points, now, programme),
+        )
+        await uow.outbox.add(
+            events.offer_awarded(
+                member_id=member.id,
+                offer_id=offer.id,
+                purchase_id=None,
+                points=offer.points,
+                discount_minor=0,
+                cashback_minor=0,
+                at=now,
+            )
         )
         return RedPacketResult(member.id, offer.id, offer.points)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain import events
 from domain.clock import Clock
 from domain.ports import UnitOfWork
 
@@ -33,8 +34,15 @@ async def run_dormancy(
     marked = 0
     while True:
         async with (uow := uow_factory()):
-            count = await uow.members.mark_dormant(inactive_since, now, BATCH)
+            marked_ids = await uow.members.mark_dormant(inactive_since, now, BATCH)
+            await uow.outbox.add(
+                *(
+                    events.member_dormant(member_id=m, inactive_since=inactive_since, at=now)
+                    for m in marked_ids
+                )
+            )
             await uow.commit()
+        count = len(marked_ids)
         marked += count
         if progress is not None and count:
             progress(marked)

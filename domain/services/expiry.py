@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import events
 from domain.clock import Clock
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import LotDraw
@@ -55,6 +56,9 @@ async def expire_member_lots(
         now,
     )
     await uow.lots.consume(entry_id, member_id, [LotDraw(lot.id, lot.remaining) for lot in lots], now)
+    await uow.outbox.add(
+        events.points_expired(member_id=member_id, expiration_id=expiration_id, points=points, at=now)
+    )
     return points
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import CancelRedemption, FulfilRedemption
@@ -57,6 +57,14 @@ async def fulfil_redemption(
             raise AlreadyFinalized("this redemption was resolved meanwhile", ("redemptionId",))
         await uow.vouchers.settle(redemption.id, VoucherStatus.VOID, now)  # handed over without it
         fulfilled = replace(redemption, status=RedemptionStatus.FULFILLED, finalized_at=now)
+        await uow.outbox.add(
+            events.redemption_fulfilled(
+                member_id=redemption.member_id,
+                redemption_id=redemption.id,
+                reward_id=redemption.reward_id,
+                at=now,
+            )
+        )
         await uow.audit.record(
             audit_event(actor, "fulfilRedemption", "Redemption", redemption.id, redemption, fulfilled, now)
         )
@@ -107,6 +115,15 @@ async def give_back(
         status=RedemptionStatus.CANCELLED,
         points_returned=redemption.points_returned + points,
         finalized_at=now,
+    )
+    await uow.outbox.add(
+        events.redemption_cancelled(
+            member_id=member_id,
+            redemption_id=redemption.id,
+            reward_id=redemption.reward_id,
+            points_returned=points,
+            at=now,
+        )
     )
     return cancelled, points
 

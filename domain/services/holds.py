@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import events
 from domain.clock import Clock
 from domain.ledger import Account, AccountKind, EntryKind, OriginType, transfer
 from domain.lots import NewLot, given_back
@@ -80,6 +81,15 @@ async def _release_lapsed(
         released = await release_held(uow, hold, 0, f"Released: the hold at {name} expired", now)
         if hold.reward_id is not None:
             await uow.rewards.give_back_one(hold.reward_id)
+        await uow.outbox.add(
+            events.redemption_voided(
+                member_id=hold.member_id,
+                redemption_id=hold.id,
+                merchant_id=hold.merchant_id,
+                points_returned=released,
+                at=now,
+            )
+        )
         await uow.commit()
         return released
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain import events
 from domain.clock import Clock
 from domain.earning import earn_lot, mature_entry
 from domain.ports import UnitOfWork
@@ -47,6 +48,11 @@ async def run_maturation(
                         mature_entry(member_id, purchase_id, taken),
                         now,
                         earn_lot(member_id, taken, now, programme),
+                    )
+                    await uow.outbox.add(
+                        events.points_matured(
+                            member_id=member_id, purchase_id=purchase_id, points=taken, at=now
+                        )
                     )
                     await uow.commit()
                     purchases += 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.audit import AuditEvent
 from domain.clock import Clock
@@ -192,6 +192,9 @@ async def generate_coupons(
         if shared_code is not None and await uow.offers.coupon(codes[0]) is not None:
             raise AlreadyExists("this code is taken", ("sharedCode",))
         made = await uow.offers.add_coupons(offer_id, codes, uses, now)
+        await uow.outbox.add(
+            events.coupon_issued(member_id=None, offer_id=offer_id, coupon_ids=[c.id for c in made], at=now)
+        )
         await uow.audit.record(
             AuditEvent(
                 actor.subject,
@@ -224,6 +227,11 @@ async def claim_coupon(code: str, *, actor: Actor, uow: UnitOfWork, clock: Clock
             if found.member_id == member.id:
                 return found
             raise LimitReached("this coupon is already claimed or cannot be claimed", ("code",))
+        await uow.outbox.add(
+            events.coupon_issued(
+                member_id=member.id, offer_id=claimed.offer_id, coupon_ids=[claimed.id], at=clock.now()
+            )
+        )
         await uow.commit()
     return claimed
 

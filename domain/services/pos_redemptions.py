@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from domain import redemption_codes, validation
+from domain import events, redemption_codes, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import AuthorizeRedemption, CaptureRedemption, VoidRedemption
@@ -130,6 +130,20 @@ async def authorize_redemption(
         if reward is not None and not await uow.rewards.take_one(reward.id, reward.cost_points):
             raise RewardOutOfStock("this reward is out of stock", ("rewardId",))
         balance = await uow.ledger.balance(member.id)
+        await uow.outbox.add(
+            events.redemption_held(
+                member_id=member.id,
+                redemption_id=hold.id,
+                merchant_id=merchant.id,
+                points=points,
+                expires_at=until,
+                at=now,
+            )
+        )
+        if member.dormant_since is not None:
+            await uow.outbox.add(
+                events.member_woken(member_id=member.id, dormant_since=member.dormant_since, at=now)
+            )
         return RedemptionResult.of(hold, points, None if balance is None else balance.available)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)
@@ -215,6 +229,15 @@ async def capture_redemption(
             purchase_id=cmd.purchase_id,
             finalized_at=now,
         )
+        await uow.outbox.add(
+            events.redemption_captured(
+                member_id=hold.member_id,
+                redemption_id=hold.id,
+                merchant_id=hold.merchant_id,
+                points=points,
+                at=now,
+            )
+        )
         return RedemptionResult.of(captured, points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)
@@ -239,6 +262,15 @@ async def void_redemption(
         if hold.reward_id is not None:
             await uow.rewards.give_back_one(hold.reward_id)
         voided = replace(hold, status=RedemptionStatus.VOIDED, finalized_at=now)
+        await uow.outbox.add(
+            events.redemption_voided(
+                member_id=hold.member_id,
+                redemption_id=hold.id,
+                merchant_id=hold.merchant_id,
+                points_returned=released,
+                at=now,
+            )
+        )
         return RedemptionResult.of(voided, released)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedemptionResult, work=work)

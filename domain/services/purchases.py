@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import PostPurchase, PresentedMember, QualifyPurchase
@@ -21,6 +21,7 @@ from domain.offers import (
     Offer,
     PurchaseFacts,
     SkipReason,
+    Usage,
     cap_period_start,
     eligible,
     evaluate,
@@ -28,6 +29,7 @@ from domain.offers import (
 )
 from domain.ports import UnitOfWork
 from domain.profiles import purchase_activity
+from domain.purchases import Purchase
 from domain.results import PurchaseResult, QualifyResult
 from domain.risk import (
     Movement,
@@ -101,7 +103,35 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
         points = award.points + referrer_points(offer, facts)
         if await uow.offers.claim(offer, facts.member.id, period, points, money) is None:
             awards.append(award)
+            await uow.outbox.add(*budget_crossed(offer, usage.get(offer.id), points, money, facts.at))
     return evaluation.base_points, awards
+
+
+def budget_crossed(
+    offer: Offer, before: Usage | None, points: int, money_minor: int, at: datetime
+) -> list[events.Event]:
+    """The budget warning and exhaustion this award crosses, by the usage this transaction read (a
+    concurrent award may make one be told twice or not at all; the counters themselves stay exact)."""
+    used = before or Usage()
+    budget_money = offer.limits.budget_money
+    return [
+        *events.budget_events(
+            offer_id=offer.id,
+            budget=offer.limits.budget_points,
+            before=used.points,
+            after=used.points + points,
+            unit="POINTS",
+            at=at,
+        ),
+        *events.budget_events(
+            offer_id=offer.id,
+            budget=None if budget_money is None else budget_money.amount_minor,
+            before=used.money_minor,
+            after=used.money_minor + money_minor,
+            unit="MONEY_MINOR",
+            at=at,
+        ),
+    ]
 
 
 def cap_periods(offers: list[Offer], awards: list[Award], at: datetime) -> dict[int, datetime]:
@@ -157,6 +187,49 @@ async def qualify_purchase(
         available_points=0 if balance is None else balance.available,
         presented_by_code=cmd.member is not None and cmd.member.code is not None,
     )
+
+
+def purchase_events(
+    purchase: Purchase, awards: Sequence[Award], matures_at: datetime | None, *, held: bool, at: datetime
+) -> list[events.Event]:
+    """A posted purchase's events: the purchase, its pending points, each offer's award."""
+    posted = events.purchase_posted(
+        member_id=purchase.member_id,
+        purchase_id=purchase.id,
+        merchant_id=purchase.merchant_id,
+        amount_minor=purchase.amount.amount_minor,
+        currency=purchase.amount.currency,
+        channel=purchase.channel.value,
+        points=purchase.points_earned,
+        pending=matures_at is not None,
+        held=held,
+        purchased_at=purchase.occurred_at,
+        at=at,
+    )
+    out = [posted]
+    if matures_at is not None and purchase.points_earned > 0:
+        out.append(
+            events.points_pending(
+                member_id=purchase.member_id,
+                purchase_id=purchase.id,
+                points=purchase.points_earned,
+                matures_at=matures_at,
+                at=at,
+            )
+        )
+    out.extend(
+        events.offer_awarded(
+            member_id=purchase.member_id,
+            offer_id=a.offer_id,
+            purchase_id=purchase.id,
+            points=a.points,
+            discount_minor=a.discount_minor,
+            cashback_minor=a.cashback_minor,
+            at=at,
+        )
+        for a in awards
+    )
+    return out
 
 
 async def _usable_coupon(uow: UnitOfWork, code: str, member_id: int) -> Coupon:
@@ -318,6 +391,11 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
         # a purchase that lifts the member into a higher tier upgrades it at once.
         await upgrade_after_purchase(uow, member, ladder, programme, now, locked=points > 0)
         result = PurchaseResult.of(purchase, awards)
+        await uow.outbox.add(*purchase_events(purchase, awards, matures_at, held=held, at=now))
+        if member.dormant_since is not None:
+            await uow.outbox.add(
+                events.member_woken(member_id=member.id, dormant_since=member.dormant_since, at=now)
+            )
         if held:
             review = await uow.risk.add_review(
                 member_id=member.id,
@@ -329,6 +407,16 @@ async def post_purchase(cmd: PostPurchase, *, actor: Actor, uow: UnitOfWork, clo
             )
             result = replace(
                 result, review_id=review.id, risk_notice=f"held for risk review: {risk.summary()}"
+            )
+            await uow.outbox.add(
+                events.risk_held(
+                    member_id=member.id,
+                    review_id=review.id,
+                    purchase_id=purchase.id,
+                    points=points,
+                    rules=[o.kind.value for o in risk.outcomes],
+                    at=now,
+                )
             )
             await uow.audit.record(
                 risk_decision_event(

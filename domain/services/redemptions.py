@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from domain import vouchers
+from domain import events, vouchers
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import RedeemReward
@@ -113,6 +113,19 @@ async def redeem_reward(
             at=now,
         )
         result = RedemptionResult.of(redemption, reward.cost_points)
+        await uow.outbox.add(
+            events.redemption_requested(
+                member_id=member.id,
+                redemption_id=redemption.id,
+                reward_id=reward.id,
+                points=reward.cost_points,
+                at=now,
+            )
+        )
+        if member.dormant_since is not None:
+            await uow.outbox.add(
+                events.member_woken(member_id=member.id, dormant_since=member.dormant_since, at=now)
+            )
         return replace(
             result, voucher=asdict(vouchers.VoucherResult.of(voucher, reward.id)), voucher_code=code
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import RefundPurchase
@@ -124,6 +124,18 @@ async def refund_purchase(
             refund_id, points_reversed=points.points, debt_created=reversal.debt, points_returned=returned
         )
         await give_back_to_offers(uow, purchase, purchase.refunded_minor + amount)
+        await uow.outbox.add(
+            events.points_refunded(
+                member_id=member_id,
+                refund_id=refund_id,
+                purchase_id=purchase.id,
+                amount_minor=amount,
+                currency=purchase.amount.currency,
+                points=points.points,
+                debt=reversal.debt,
+                at=now,
+            )
+        )
         return RefundResult.of(refund)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RefundResult, work=work)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import DecideRiskReview, UpdateRiskRule
@@ -128,6 +128,15 @@ async def decide_risk_review(
                 uow, reject_entry(review, await uow.refunds.earn_funding(review.purchase_id)), now
             )
             await uow.risk.take_back_purchase_points(review.purchase_id)
+        await uow.outbox.add(
+            events.risk_decided(
+                approved=cmd.approve,
+                member_id=review.member_id,
+                review_id=review.id,
+                points=review.points,
+                at=now,
+            )
+        )
         action = "approveRiskReview" if cmd.approve else "rejectRiskReview"
         await uow.audit.record(audit_event(actor, action, "RiskReview", review.id, found, review, now))
         return RiskReviewResult.of(review)

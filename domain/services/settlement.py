@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from domain import member_links
+from domain import events, member_links
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.earning import Earning, earn_entry, earn_lot, earning, purchase_time
@@ -200,6 +200,25 @@ async def import_settlement_batch(
                     actor, "security.risk_hold", a.member_id, facts | {"rules": decision.summary()}, now
                 )
                 await uow.audit.record(event)
+                await uow.outbox.add(
+                    events.risk_held(
+                        member_id=a.member_id,
+                        review_id=review.id,
+                        purchase_id=purchase_id,
+                        points=a.earned.points,
+                        rules=[o.kind.value for o in decision.outcomes],
+                        at=now,
+                    )
+                )
+        await uow.outbox.add(
+            *(
+                e
+                for a, purchase_id in posted
+                for e in _settled_events(
+                    a, purchase_id, merchant.id, matures_at(a), a.line.reference in held, now
+                )
+            )
+        )
         # A line that earned nothing has no entry to say the member shopped: as postPurchase does,
         # record that it acted (its balance row is locked with the others').
         earned_nothing = {a.member_id for a in to_post if not a.earned.points}
@@ -231,6 +250,38 @@ async def _tier_multipliers(uow: UnitOfWork, member_ids: list[int]) -> dict[int,
         member_id: earn_multiplier(entry if tier_id is None else by_id.get(tier_id, entry))
         for member_id, tier_id in held.items()
     }
+
+
+def _settled_events(
+    a: _Accepted, purchase_id: int, merchant_id: int, matures_at: datetime | None, held: bool, now: datetime
+) -> list[events.Event]:
+    """A settled line's events: the purchase, and its pending points."""
+    out = [
+        events.purchase_posted(
+            member_id=a.member_id,
+            purchase_id=purchase_id,
+            merchant_id=merchant_id,
+            amount_minor=a.earned.amount.amount_minor,
+            currency=a.earned.amount.currency,
+            channel=a.earned.channel.value,
+            points=a.earned.points,
+            pending=matures_at is not None,
+            held=held,
+            purchased_at=a.occurred_at,
+            at=now,
+        )
+    ]
+    if matures_at is not None and a.earned.points:
+        out.append(
+            events.points_pending(
+                member_id=a.member_id,
+                purchase_id=purchase_id,
+                points=a.earned.points,
+                matures_at=matures_at,
+                at=now,
+            )
+        )
+    return out
 
 
 def line_digest(line: SettlementLine) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import CreateTier, Unchanged, UpdateTier
@@ -159,7 +159,18 @@ async def upgrade_after_purchase(
     decision = decide_on_purchase(ladder, member, q)
     if decision is None or not await uow.tiers.apply(member, decision, q, now):
         return None
+    await uow.outbox.add(tier_event(member.id, decision, now))
     return decision
+
+
+def tier_event(member_id: int, decision: TierDecision, now: datetime) -> events.Event:
+    return events.tier_changed(
+        member_id=member_id,
+        from_tier_id=None if decision.from_tier is None else decision.from_tier.id,
+        to_tier_id=None if decision.to_tier is None else decision.to_tier.id,
+        reason=decision.reason.value,
+        at=now,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +222,7 @@ async def run_tier_evaluation(
                 q = await uow.tiers.qualification(member.id, since, ladder_currency(ladder))
                 decision = decide(ladder, member, q, now, programme.tier_grace_days)
                 if decision is not None and await uow.tiers.apply(member, decision, q, now):
+                    await uow.outbox.add(tier_event(member.id, decision, now))
                     await uow.commit()
                     counts[decision.reason] += 1
         after = ids[-1]

@@ -3,7 +3,7 @@ programme's monthly limit; the receiver's new lots keep the expiry dates of the 
 
 from __future__ import annotations
 
-from domain import validation
+from domain import events, validation
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.commands import TransferPoints
@@ -84,6 +84,23 @@ async def transfer_points(
             [NewLot(receiver.id, draw.points, now, expiry[draw.lot_id]) for draw in draws],
         )
         await uow.lots.consume(entry_id, sender.id, draws, now)
+        await uow.outbox.add(
+            *(
+                events.points_transferred(
+                    member_id=side,
+                    transfer_id=transfer_id,
+                    sender_id=sender.id,
+                    recipient_id=receiver.id,
+                    points=cmd.points,
+                    at=now,
+                )
+                for side in (sender.id, receiver.id)
+            )
+        )
+        if sender.dormant_since is not None:
+            await uow.outbox.add(
+                events.member_woken(member_id=sender.id, dormant_since=sender.dormant_since, at=now)
+            )
         return TransferResult(transfer_id, sender.id, receiver.id, cmd.points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=TransferResult, work=work)

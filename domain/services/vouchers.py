@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain import vouchers
+from domain import events, vouchers
 from domain.actors import Actor, Role
 from domain.clock import Clock
 from domain.errors import AlreadyFinalized, DomainError, Expired, Forbidden, InvalidCode, UnknownCode
@@ -91,6 +91,14 @@ async def redeem_voucher(cmd: RedeemVoucher, *, actor: Actor, uow: UnitOfWork, c
             audit_event(actor, "redeemVoucher", "Redemption", redemption.id, redemption, fulfilled, now)
         )
         used = replace(voucher, status=VoucherStatus.USED, used_at=now, merchant_id=merchant_id)
+        await uow.outbox.add(
+            events.redemption_fulfilled(
+                member_id=redemption.member_id,
+                redemption_id=redemption.id,
+                reward_id=redemption.reward_id,
+                at=now,
+            )
+        )
         return VoucherResult.of(used, redemption.reward_id)
 
     # The code as normalised: a retry typed in other case or with dashes is the same request.

@@ -54,6 +54,7 @@ _MARK_DORMANT = (
         member_balances.c.last_activity_at <= bindparam("inactive_since"),
     )
     .values(dormant_since=bindparam("now"))
+    .returning(member_balances.c.member_id)
 )
 
 
@@ -224,8 +225,8 @@ class SqlMemberRepository:
             .values(last_activity_at=at, dormant_since=None)
         )
 
-    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> list[int]:
         result = await self.conn.execute(
             _MARK_DORMANT, {"inactive_since": inactive_since, "now": now, "limit": limit}
         )
-        return result.rowcount
+        return sorted(result.scalars())

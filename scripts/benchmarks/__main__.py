@@ -30,6 +30,7 @@ SECTIONS = (
     "hotspot",
     "risk",
     "profiles",
+    "outbox",
     "segments",
     "read",
     "ledger",
@@ -140,6 +141,23 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             await pg_figures(args, report, server, data, tokens)
             if "profiles" in args.only:
                 await profiles_figure(args, report, server, data, tokens, secret, pool)
+            if "outbox" in args.only:
+                from scripts.benchmarks import outbox
+
+                await outbox.figures(
+                    server,
+                    data,
+                    tokens,
+                    secret,
+                    args.workers,
+                    pool,
+                    max(args.clients),
+                    args.seconds,
+                    report,
+                    measure,
+                    paired,
+                    progress,
+                )
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
             if "statement" in args.only:

@@ -36,6 +36,7 @@ from domain.clock import SystemClock
 from domain.security import Secret, SecurityEvent, SecurityEventKind
 from domain.services.security import record_security_event
 from domain.services.settlement_imports import run_settlement_imports
+from persistence.delivery import SqlDeliveryStore
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.builders import Ids, Scenario
 from tests.conftest import Backend
@@ -347,6 +348,22 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
     await run_settlement_imports(
         lambda: SqlAlchemyUnitOfWork(writes), SystemClock(), lambda _: None, worker="matrix"
     )
+    # A webhook subscription, and the events so far fanned out to it: deliveries to list.
+    subscribed = await given.gql.data(
+        "mutation($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) "
+        "{ errors { code } } }",
+        {
+            "i": {
+                "url": "https://hooks.example/in",
+                "eventTypes": [],
+                "ownerKind": "MERCHANT",
+                "ownerId": merchant,
+            }
+        },
+        given.admin,
+    )
+    assert subscribed["createWebhookSubscription"]["errors"] == [], subscribed
+    assert await SqlDeliveryStore(writes).dispatch(now) > 0
     return Matrix(
         world,
         member_ids={
@@ -428,6 +445,8 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
         ("partnerBrands", "(first: 5)"),
         ("rewards", "(first: 5)"),
         ("offers", "(first: 5)"),
+        ("webhookSubscriptions", ""),
+        ("webhookDeliveries", "(first: 5)"),
     ]:
         query = root_query(root, args)
         admin_answer = None if root in ("me", "memberLinks") else await answer(world, "admin", query)

@@ -261,10 +261,10 @@ async def test_dormancy_marks_idle_active_members_up_to_the_limit_and_activity_w
         later = AT + timedelta(days=1)
         await uow.members.record_activity(ids[2], later)
 
-        assert await uow.members.mark_dormant(AT - timedelta(microseconds=1), later, 10) == 0
-        assert await uow.members.mark_dormant(AT, later, 1) == 1
-        assert await uow.members.mark_dormant(AT, later, 10) == 1
-        assert await uow.members.mark_dormant(AT, later, 10) == 0
+        assert await uow.members.mark_dormant(AT - timedelta(microseconds=1), later, 10) == []
+        assert len(await uow.members.mark_dormant(AT, later, 1)) == 1
+        assert len(await uow.members.mark_dormant(AT, later, 10)) == 1
+        assert await uow.members.mark_dormant(AT, later, 10) == []
         assert [uow.db.tables.members[i].dormant_since for i in ids] == [later, later, None, None]
 
         await uow.members.record_activity(ids[0], later)

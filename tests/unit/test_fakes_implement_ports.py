@@ -25,6 +25,7 @@ from tests.unit.fakes import (
     FakeMerchantRepository,
     FakeOfferRepository,
     FakeOfferWalletReader,
+    FakeOutbox,
     FakePartnerRepository,
     FakeProfileRepository,
     FakeProgrammeRepository,
@@ -41,6 +42,7 @@ from tests.unit.fakes import (
     FakeTransferRepository,
     FakeUnitOfWork,
     FakeVoucherRepository,
+    FakeWebhookRepository,
 )
 
 db = FakeDatabase()
@@ -70,6 +72,8 @@ security_events: ports.SecurityEventLog = FakeSecurityEventLog(db)
 vouchers: ports.VoucherRepository = FakeVoucherRepository(db)
 settlement_imports: ports.SettlementImportRepository = FakeSettlementImportRepository(db)
 guards: ports.GuardRepository = FakeGuardRepository(db)
+outbox: ports.Outbox = FakeOutbox(db)
+webhooks: ports.WebhookRepository = FakeWebhookRepository(db)
 uow: ports.UnitOfWork = FakeUnitOfWork(db)
 wallet_offers: ports.OfferWalletReader = FakeOfferWalletReader(db)
 assignment_log: AssignmentLog = FakeAssignmentLog(db)
@@ -90,7 +94,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 25
+    assert len(UNIT_OF_WORK_PORTS) == 27
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

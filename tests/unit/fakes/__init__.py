@@ -32,6 +32,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
@@ -47,6 +48,7 @@ from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.fakes.vouchers import FakeVoucherRepository
 from tests.unit.fakes.wallet_offers import FakeOfferWalletReader
+from tests.unit.fakes.webhooks import FakeWebhookRepository
 
 __all__ = [
     "DEFAULT_PROGRAMME",
@@ -65,6 +67,7 @@ __all__ = [
     "FakeMerchantRepository",
     "FakeOfferRepository",
     "FakeOfferWalletReader",
+    "FakeOutbox",
     "FakePartnerRepository",
     "FakeProfileRepository",
     "FakeProgrammeRepository",
@@ -82,6 +85,7 @@ __all__ = [
     "FakeUnitOfWork",
     "FakeVoucherRepository",
     "GuardTables",
+    "FakeWebhookRepository",
     "IdempotencyRow",
     "MemberLinkRow",
     "PostedEntry",

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.audit import AuditEvent
+from domain.events import Event
 from domain.ledger import JournalEntry
 from domain.lots import LotDraw, PointsLot
 from domain.members import Balance, Member
@@ -22,6 +23,7 @@ from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
 from tests.unit.fakes.guards import GuardTables
+from domain.webhooks import Delivery, Subscription
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
@@ -122,6 +124,10 @@ class Tables:
     vouchers: dict[str, Voucher] = field(default_factory=dict)  # by code hash
     settlement_imports: SettlementImportTables = field(default_factory=SettlementImportTables)
     guards: GuardTables = field(default_factory=GuardTables)
+    outbox: list[Event] = field(default_factory=list)  # committed with the rest, or rolled back
+    webhook_subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    webhook_secrets: dict[int, tuple[str, ...]] = field(default_factory=dict)  # current, then previous
+    webhook_deliveries: dict[int, Delivery] = field(default_factory=dict)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

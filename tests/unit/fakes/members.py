@@ -124,7 +124,7 @@ class FakeMemberRepository(Repository):
     async def record_activity(self, member_id: int, at: datetime) -> None:
         self.t.touch(member_id, at)
 
-    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> int:
+    async def mark_dormant(self, inactive_since: datetime, now: datetime, limit: int) -> list[int]:
         # No row is ever held by another transaction here, so none is skipped.
         due = [
             m
@@ -136,4 +136,4 @@ class FakeMemberRepository(Repository):
         ][:limit]
         for member in due:
             self.t.members[member.id] = replace(member, dormant_since=now)
-        return len(due)
+        return [m.id for m in due]

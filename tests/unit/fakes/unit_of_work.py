@@ -20,6 +20,7 @@ from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
 from tests.unit.fakes.offers import FakeOfferRepository
+from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository
 from tests.unit.fakes.purchases import (
     FakeAdjustmentRepository,
@@ -33,6 +34,7 @@ from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.fakes.settlement_imports import FakeSettlementImportRepository
 from tests.unit.fakes.tiers import FakeTierRepository
 from tests.unit.fakes.vouchers import FakeVoucherRepository
+from tests.unit.fakes.webhooks import FakeWebhookRepository
 
 
 class FakeUnitOfWork:
@@ -67,6 +69,8 @@ class FakeUnitOfWork:
         self.vouchers = FakeVoucherRepository(self.db)
         self.settlement_imports = FakeSettlementImportRepository(self.db)
         self.guards = FakeGuardRepository(self.db)
+        self.outbox = FakeOutbox(self.db)
+        self.webhooks = FakeWebhookRepository(self.db)
 
     @property
     def committed(self) -> bool:

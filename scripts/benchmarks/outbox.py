@@ -1,0 +1,216 @@
+"""The outbox section: earn with the outbox on beside a second server with OUTBOX_ENABLED=false
+(A B B A), and the lag from an earning's commit to its webhook's arrival at a local receiver while
+the earn load runs, with one delivery worker (scripts/worker) in its own process.
+
+The lag is measured from the event's `occurred_at` (the use case's clock, read before its
+transaction commits) to the receiver's clock on arrival: an upper bound of commit to delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from domain.webhooks import new_secret
+from scripts.benchmarks import dataset, scenarios
+from scripts.benchmarks.load import LoadResult
+from scripts.benchmarks.report import Figure, Report
+from scripts.benchmarks.server import ROOT, Server
+
+Measure = Callable[..., Awaitable[LoadResult]]
+Paired = Callable[..., Awaitable[tuple[LoadResult, LoadResult]]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(
+    cmd: list[str], *, env: dict[str, str] | None = None, pipe: bool = False
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE if pipe else None)
+
+
+def _arrivals(path: Path) -> dict[str, float]:
+    """The receiver's first arrival of each event id (a redelivery comes later)."""
+    arrived: dict[str, float] = {}
+    for line in path.read_text().splitlines():
+        msg_id, at = line.split("\t")
+        arrived.setdefault(msg_id, float(at))
+    path.unlink()
+    return arrived
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+async def figures(
+    server: Server,
+    data: dataset.Dataset,
+    tokens: scenarios.Tokens,
+    secret: str,
+    workers: int,
+    pool: int,
+    clients: int,
+    seconds: float,
+    report: Report,
+    measure: Measure,
+    paired: Paired,
+    progress: Callable[[str], None],
+) -> None:
+    def earn(target: Server) -> Callable[[float], Awaitable[LoadResult]]:
+        return lambda secs: measure(
+            target,
+            clients=clients,
+            seconds=secs,
+            headers=lambda c: tokens.processor(),
+            body=scenarios.earn_bodies(data.member_ids, data.merchant_ids),
+            check=scenarios.earn_succeeded,
+        )
+
+    progress(f"earn with the outbox on and off, {clients} clients ...")
+    off = Server(
+        database_url=data.url,
+        workers=workers,
+        jwt_secret=secret,
+        pool_size=pool,
+        settings={"OUTBOX_ENABLED": "false"},
+    )
+    try:
+        on, without = await paired(earn(server), earn(off), seconds)
+    finally:
+        off.stop()
+    report.add(
+        Figure.from_load(
+            "outbox",
+            f"postPurchase, outbox on, {clients} clients",
+            on,
+            ceiling=without.ops,
+            ceiling_label="OUTBOX_ENABLED=false",
+            target_ratio=0.9,
+        )
+    )
+
+    progress(f"webhook delivery under the earn load, {clients} clients, one worker ...")
+    engine = create_async_engine(data.url)
+    port = _free_port()
+    out = Path(tempfile.mkstemp(suffix=".tsv")[1])
+    receiver = _start([sys.executable, "-m", "scripts.benchmarks.receiver", str(port), str(out)], pipe=True)
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        assert receiver.stdout is not None
+        receiver.stdout.readline()  # ready
+        async with engine.begin() as conn:
+            # Only this run's events: what earlier sections wrote counts as sent.
+            await conn.execute(text("UPDATE outbox_events SET dispatched = true WHERE NOT dispatched"))
+            await conn.execute(text("UPDATE webhook_subscriptions SET status = 'DISABLED'"))
+            now = datetime.now(UTC)
+            await conn.execute(
+                text(
+                    "INSERT INTO webhook_subscriptions (transport, url, event_types, owner_kind, secret, "
+                    "status, created_at, updated_at) VALUES ('WEBHOOK', :url, '[]', 'APP', :secret, "
+                    "'ACTIVE', :now, :now)"
+                ),
+                {"url": f"http://127.0.0.1:{port}/hooks", "secret": new_secret(), "now": now},
+            )
+        env = {**os.environ, "DATABASE_URL": data.url, "WORKER_POLL_SECONDS": "0.05", "WORKER_BATCH": "200"}
+        env.pop("NATS_URL", None)
+        worker = _start(
+            [
+                sys.executable,
+                "-c",
+                "import asyncio, sys; from scripts.worker import WorkerSettings, run_worker; "
+                "asyncio.run(run_worker(sys.argv[1], WorkerSettings.from_env(), once=False))",
+                data.url,
+            ],
+            env=env,
+        )
+        # The worker is up once a probe event has come through; only then does the load start.
+        probe = f"probe-{port}"
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox_events (event_id, type, version, occurred_at, payload, dispatched) "
+                    "VALUES (:id, 'points.adjusted', 1, :now, '{}', false)"
+                ),
+                {"id": probe, "now": datetime.now(UTC)},
+            )
+        for _ in range(1200):
+            async with engine.connect() as conn:
+                done = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM webhook_deliveries d JOIN outbox_events e "
+                            "ON e.id = d.event_seq WHERE e.event_id = :id AND d.status = 'DELIVERED'"
+                        ),
+                        {"id": probe},
+                    )
+                ).scalar()
+            if done:
+                break
+            await asyncio.sleep(0.1)
+        async with engine.connect() as conn:
+            start_seq = (await conn.execute(text("SELECT max(id) FROM outbox_events"))).scalar()
+        load = await earn(server)(seconds)
+        # Let the worker finish what the load left, then stop it and the receiver.
+        for _ in range(600):
+            async with engine.connect() as conn:
+                left = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM outbox_events e WHERE e.id > :s AND (NOT e.dispatched OR "
+                            "EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.id "
+                            "AND d.status = 'PENDING'))"
+                        ),
+                        {"s": start_seq},
+                    )
+                ).scalar()
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        async with engine.connect() as conn:
+            made = {
+                row[0]: row[1]
+                for row in await conn.execute(
+                    text("SELECT event_id, occurred_at FROM outbox_events WHERE id > :s"), {"s": start_seq}
+                )
+            }
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        receiver.terminate()
+        receiver.wait(30)
+        await engine.dispose()
+    arrived = _arrivals(out)
+    lags = [(arrived[i] - made[i].timestamp()) * 1000 for i in made if i in arrived]
+    missing = len(made) - len(lags)
+    p50 = _percentile(lags, 50) if lags else float("nan")
+    p99 = _percentile(lags, 99) if lags else float("nan")
+    report.add(
+        Figure(
+            "outbox",
+            f"webhook lag, commit to delivery, {clients} earn clients",
+            p99,
+            "ms p99",
+            target_max=1000,
+            p50_ms=p50,
+            p99_ms=p99,
+            errors=missing,
+            detail=f"{len(lags):,} events delivered during {load.ops:,.0f} earns/s; p50 {p50:.0f} ms"
+            + (f"; {missing} not delivered" if missing else ""),
+        )
+    )

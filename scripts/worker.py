@@ -1,0 +1,273 @@
+"""`scripts/worker`: delivers the outbox's business events (README, "Events and webhooks").
+
+Each round: fan new events out to the subscriptions that want them (one worker at a time), then
+claim due deliveries (FOR UPDATE SKIP LOCKED on PostgreSQL, so any number of workers share the
+work and never send one delivery at once) and send them: webhooks as signed HTTP POSTs (Standard
+Webhooks), and, when NATS_URL is set, every event to NATS JetStream. A failure is retried with
+exponential backoff and full jitter, and dead-lettered after WEBHOOK_MAX_ATTEMPTS; admins
+redeliver. A worker killed at any point loses nothing: what it had claimed is due again when its
+lease ends. `--once` delivers what is due now and exits (for cron and tests); otherwise it runs until
+SIGTERM or SIGINT. On SQLite run a single worker.
+
+Settings (environment): DATABASE_URL as for the server; NATS_URL (none: no NATS);
+WEBHOOK_MAX_ATTEMPTS (8), WEBHOOK_BACKOFF_SECONDS (2: the first retry's ceiling),
+WEBHOOK_TIMEOUT_SECONDS (10), WEBHOOK_LEASE_SECONDS (60: longer than a request may take),
+WORKER_POLL_SECONDS (0.1: the pause when nothing is due), WORKER_BATCH (100).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from api.app import migration_keys
+from api.settings import Settings
+from domain.webhooks import (
+    BACKOFF_BASE_SECONDS,
+    MAX_ATTEMPTS,
+    DeliveryStatus,
+    Transport,
+    after_failure,
+    backoff_seconds,
+    headers,
+)
+from persistence.delivery import Claimed, SqlDeliveryStore
+from persistence.engine import create_database
+from persistence.migrate import upgrade_to_head
+
+NATS_STREAM = "LOYALTY_EVENTS"
+NATS_SUBJECTS = "loyalty.events.>"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    max_attempts: int = MAX_ATTEMPTS
+    backoff_seconds: float = BACKOFF_BASE_SECONDS
+    timeout_seconds: float = 10.0
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.1
+    batch: int = 100
+    nats_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> WorkerSettings:
+        env = dict(os.environ) if env is None else env
+        return cls(
+            max_attempts=int(env.get("WEBHOOK_MAX_ATTEMPTS", MAX_ATTEMPTS)),
+            backoff_seconds=float(env.get("WEBHOOK_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS)),
+            timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+            lease_seconds=float(env.get("WEBHOOK_LEASE_SECONDS", "60")),
+            poll_seconds=float(env.get("WORKER_POLL_SECONDS", "0.1")),
+            batch=int(env.get("WORKER_BATCH", "100")),
+            nats_url=env.get("NATS_URL") or None,
+        )
+
+
+class Failure(Exception):
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def body_of(claimed: Claimed) -> bytes:
+    """What a receiver gets: the Standard Webhooks envelope (type, timestamp, data) with the event's
+    id, version and member."""
+    envelope = {
+        "id": claimed.event_id,
+        "type": claimed.type,
+        "version": claimed.version,
+        "timestamp": claimed.occurred_at.isoformat(),
+        "memberId": claimed.member_id,
+        "data": claimed.payload,
+    }
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+class WebhookSender:
+    def __init__(self, timeout: float) -> None:
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            follow_redirects=False,
+        )
+
+    async def send(self, claimed: Claimed) -> int:
+        body = body_of(claimed)
+        sent = headers(claimed.secrets, claimed.event_id, int(time.time()), body)
+        try:
+            response = await self.client.post(claimed.url, content=body, headers=sent)
+        except httpx.HTTPError as error:
+            raise Failure(f"{type(error).__name__}: {error}"[:500]) from error
+        if not 200 <= response.status_code < 300:
+            raise Failure(f"HTTP {response.status_code}", response.status_code)
+        return response.status_code
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class NatsPublisher:
+    """JetStream: subject loyalty.events.<type>, header Nats-Msg-Id = the event id, so the stream
+    drops a second publication of one event within its duplicate window."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.nc: Any = None
+        self.js: Any = None
+
+    async def connect(self) -> None:
+        import nats
+        from nats.js.api import StreamConfig
+        from nats.js.errors import NotFoundError
+
+        self.nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=3)
+        self.js = self.nc.jetstream()
+        try:
+            await self.js.stream_info(NATS_STREAM)
+        except NotFoundError:
+            await self.js.add_stream(StreamConfig(name=NATS_STREAM, subjects=[NATS_SUBJECTS]))
+
+    async def send(self, claimed: Claimed) -> int:
+        if self.js is None:
+            await self.connect()
+        try:
+            await self.js.publish(
+                f"loyalty.events.{claimed.type}",
+                body_of(claimed),
+                headers={"Nats-Msg-Id": claimed.event_id},
+                timeout=5,
+            )
+        except Exception as error:  # any NATS failure is a failed attempt, retried later
+            raise Failure(f"NATS {type(error).__name__}: {error}"[:500]) from error
+        return 0
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.drain()
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Worker:
+    store: SqlDeliveryStore
+    settings: WorkerSettings
+    clock: Clock = utc_now
+    webhooks: WebhookSender | None = None
+    nats: NatsPublisher | None = None
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    on_delivered: Callable[[Claimed, datetime], None] | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self.webhooks = WebhookSender(self.settings.timeout_seconds)
+        if self.settings.nats_url:
+            await self.store.ensure_nats(self.clock())
+            self.nats = NatsPublisher(self.settings.nats_url)
+
+    async def close(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.close()
+        if self.nats is not None:
+            await self.nats.close()
+
+    async def round(self) -> int:
+        """Dispatch what is new and send what is due; how much was done."""
+        dispatched = await self.store.dispatch(self.clock())
+        claimed = await self.store.claim(self.clock(), self.settings.batch, self.settings.lease_seconds)
+        if claimed:
+            sent = await asyncio.gather(*(self._deliver(c) for c in claimed))
+            done = [c for c, ok in zip(claimed, sent, strict=True) if ok]
+            now = self.clock()
+            await self.store.delivered([c.delivery_id for c in done], now, None)
+            self.delivered += len(done)
+            if self.on_delivered is not None:
+                for c in done:
+                    self.on_delivered(c, now)
+        return dispatched + len(claimed)
+
+    async def run(self, *, once: bool = False) -> None:
+        while not self.stopping.is_set():
+            done = await self.round()
+            if done:
+                continue
+            if once:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.settings.poll_seconds)
+
+    async def _deliver(self, claimed: Claimed) -> bool:
+        """Send one; a failure is recorded at once, a success with the round's others."""
+        sender: WebhookSender | NatsPublisher | None
+        sender = self.nats if claimed.transport is Transport.NATS else self.webhooks
+        try:
+            if sender is None:
+                raise Failure("NATS_URL is not set on this worker")
+            await sender.send(claimed)
+        except Failure as failure:
+            await self._failed(claimed, str(failure), failure.status_code)
+            return False
+        return True
+
+    async def _failed(self, claimed: Claimed, error: str, status_code: int | None) -> None:
+        status = after_failure(claimed.attempts, self.settings.max_attempts)
+        wait = backoff_seconds(claimed.attempts, base=self.settings.backoff_seconds)
+        await self.store.failed(
+            claimed.delivery_id,
+            status=status,
+            next_attempt_at=self.clock() + timedelta(seconds=wait),
+            error=error,
+            status_code=status_code,
+        )
+        self.failed += 1
+        if status is DeliveryStatus.DEAD:
+            self.dead += 1
+
+
+async def run_worker(database_url: str, settings: WorkerSettings, *, once: bool) -> Worker:
+    database = create_database(database_url)
+    worker = Worker(SqlDeliveryStore(database.write_engine), settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.stopping.set)
+    try:
+        await worker.start()
+        await worker.run(once=once)
+    finally:
+        await worker.close()
+        await database.dispose()
+    return worker
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/worker", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    upgrade_to_head(settings.database_url, migration_keys(settings))
+    worker = asyncio.run(run_worker(settings.database_url, WorkerSettings.from_env(), once=args.once))
+    print(f"worker: {worker.delivered:,} delivered, {worker.failed:,} failed attempts, {worker.dead:,} dead")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""The delivery worker on both databases, against a local receiver that verifies every signature
+with the Standard Webhooks library: every event reaches each subscription that wants it, once per
+success, in order per member; a failing receiver gets retries, then the delivery is dead and an
+admin redelivers it; a rotated secret signs with both secrets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.webhooks import DeliveryStatus, OwnerKind, Transport, new_secret
+from persistence.delivery import SqlDeliveryStore
+from scripts.worker import Worker, WorkerSettings
+from tests.builders import Scenario
+from tests.conftest import Backend
+from tests.integration.test_outbox_events import outbox
+from tests.webhook_receiver import Receiver
+
+FAST = WorkerSettings(max_attempts=3, backoff_seconds=0.0, timeout_seconds=5, lease_seconds=30, batch=50)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver(new_secret()).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+async def store(backend: Backend) -> SqlDeliveryStore:
+    return SqlDeliveryStore(backend.database.write_engine)
+
+
+@pytest.fixture
+async def worker(store: SqlDeliveryStore) -> AsyncIterator[Worker]:
+    made = Worker(store, FAST)
+    await made.start()
+    yield made
+    await made.close()
+
+
+async def subscribe(store: SqlDeliveryStore, receiver: Receiver, types: list[str] | None = None) -> int:
+    sub = await store.add_subscription(
+        transport=Transport.WEBHOOK,
+        url=receiver.url,
+        event_types=types or [],
+        owner_kind=OwnerKind.PARTNER,
+        owner_id=None,
+        description="test",
+        secret=receiver.secret,
+        at=datetime.now(UTC),
+    )
+    return sub.id
+
+
+async def drain(worker: Worker) -> None:
+    """Rounds until nothing is left to do now (a retry due later waits)."""
+    for _ in range(100):
+        if not await worker.round():
+            return
+    raise AssertionError("the worker never ran out of work")
+
+
+async def test_every_event_reaches_the_subscriptions_that_want_it_in_member_order(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    everything = await subscribe(store, receiver)
+    other = Receiver(new_secret()).start()
+    try:
+        adjusted_only = await subscribe(store, other, ["points.adjusted"])
+        alice, bob = await given.member("alice"), await given.member("bob")
+        for i in range(3):
+            assert (await given.adjust(alice, 10 + i, f"a{i}"))["errors"] == []
+            assert (await given.adjust(bob, 20 + i, f"b{i}"))["errors"] == []
+        merchant = await given.merchant()
+        assert (await given.purchase(merchant, alice, 1_000, "p1"))["errors"] == []
+
+        await drain(worker)
+
+        events = await outbox(backend)
+        assert sorted(receiver.ids()) == sorted(e["event_id"] for e in events)
+        assert sorted(other.ids()) == sorted(e["event_id"] for e in events if e["type"] == "points.adjusted")
+        for member in (alice, bob):  # each member's in the order they happened
+            mine = [e["event_id"] for e in events if e["member_id"] == member.raw]
+            assert [r.msg_id for r in receiver.got if r.body["memberId"] == member.raw] == mine
+        assert receiver.bad_signatures == other.bad_signatures == 0
+        [first] = [r for r in receiver.got if r.msg_id == events[0]["event_id"]]
+        assert first.body == {
+            "id": events[0]["event_id"],
+            "type": "points.adjusted",
+            "version": 1,
+            "timestamp": first.body["timestamp"],
+            "memberId": alice.raw,
+            "data": events[0]["payload"],
+        }
+        assert [r.body["data"]["points"] for r in receiver.got if r.body["memberId"] == alice.raw][:3] == [
+            10,
+            11,
+            12,
+        ]
+        counts = await store.counts()
+        assert counts == {DeliveryStatus.DELIVERED: len(events) + len(other.ids())}
+        assert {d.subscription_id for d in await store.deliveries()} == {everything, adjusted_only}
+        # Nothing new: another round sends nothing twice.
+        await drain(worker)
+        assert len(receiver.ids()) == len(events)
+    finally:
+        other.stop()
+
+
+async def test_a_failing_receiver_gets_retries_then_the_delivery_is_dead_until_redelivered(
+    given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    sub = await subscribe(store, receiver)
+    receiver.answer = lambda _: 503
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+
+    await drain(worker)
+
+    [dead] = await store.deliveries()
+    assert (dead.status, dead.attempts, dead.last_status_code, dead.last_error) == (
+        DeliveryStatus.DEAD,
+        3,
+        503,
+        "HTTP 503",
+    )
+    assert (receiver.refused, receiver.ids()) == (3, [])
+    assert (worker.failed, worker.dead) == (3, 1)
+
+    receiver.answer = lambda _: 200
+    again = await store.redeliver(dead.event_id, sub, datetime.now(UTC))
+    assert again is not None
+    assert (again.status, again.attempts) == (DeliveryStatus.PENDING, 0)
+    await drain(worker)
+    [done] = await store.deliveries()
+    assert (done.status, done.attempts, done.last_error) == (DeliveryStatus.DELIVERED, 1, None)
+    assert receiver.ids() == [dead.event_id]
+    assert await store.redeliver("no-such-event", sub, datetime.now(UTC)) is None
+
+
+async def test_a_members_next_event_waits_until_the_one_before_is_delivered_or_dead(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    refuse_first: dict[str, Any] = {"left": 1}
+
+    def answer(body: dict[str, Any]) -> int:
+        if body["data"]["points"] == 1 and refuse_first["left"]:
+            refuse_first["left"] -= 1
+            return 500
+        return 204
+
+    receiver.answer = answer
+    alice, bob = await given.member("alice"), await given.member("bob")
+    assert (await given.adjust(alice, 1, "a1"))["errors"] == []
+    assert (await given.adjust(alice, 2, "a2"))["errors"] == []
+    assert (await given.adjust(bob, 3, "b1"))["errors"] == []
+    # A retry is due a minute later: meanwhile alice's second event must wait, bob's need not.
+    slow = Worker(store, WorkerSettings(max_attempts=5, backoff_seconds=60.0, lease_seconds=30, batch=50))
+    await slow.start()
+    try:
+        await drain(slow)
+        assert [r.body["data"]["points"] for r in receiver.got] == [3]
+        later = datetime.now(UTC) + timedelta(minutes=2)
+        slow.clock = lambda: later
+        await drain(slow)
+    finally:
+        await slow.close()
+    assert [r.body["data"]["points"] for r in receiver.got] == [3, 1, 2]
+
+
+async def test_after_a_rotation_both_secrets_sign_until_the_old_ones_time_ends(
+    given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    sub = await subscribe(store, receiver)
+    old = receiver.secret
+    new = new_secret()
+    await store.rotate_secret(sub, new, datetime.now(UTC) + timedelta(hours=24), datetime.now(UTC))
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+
+    await drain(worker)  # the receiver still holds the old secret: verified
+
+    [got] = receiver.got
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    receiver.secret = new  # the receiver moves to the new secret
+    assert (await given.adjust(member, 6, "a2"))["errors"] == []
+    await drain(worker)
+    assert len(receiver.got) == 2
+    assert receiver.bad_signatures == 0
+    assert old != new
+
+
+async def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+    now = datetime.now(UTC)
+    assert await store.dispatch(now) == 1
+
+    [first] = await store.claim(now, 10, lease_seconds=30)  # a worker that then dies
+
+    assert await store.claim(now + timedelta(seconds=29), 10, lease_seconds=30) == []
+    [again] = await store.claim(now + timedelta(seconds=31), 10, lease_seconds=30)
+    assert (again.delivery_id, again.event_id, again.attempts) == (first.delivery_id, first.event_id, 2)
