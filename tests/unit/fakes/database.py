@@ -22,8 +22,8 @@ from domain.rewards import Redemption, Reward
 from domain.security import SecurityEvent
 from domain.tiers import Tier, TierChange
 from domain.vouchers import Voucher
-from tests.unit.fakes.guards import GuardTables
 from domain.webhooks import Delivery, Subscription
+from tests.unit.fakes.guards import GuardTables
 from tests.unit.fakes.member_links import MemberLinkRow
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
