@@ -328,8 +328,8 @@ _ANSWERS = (
     "UpdateProgrammePayload UpdateLifecycleRulesPayload UpdateTierPayload VoidRedemptionPayload "
     "ApproveRiskReviewPayload "
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
-    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload"
-    "CloseMyAccountPayload ReopenMemberPayload CreateWebhookSubscriptionPayload "
+    "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload "
+    "CreateWebhookSubscriptionPayload "
     "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
     "RedeliverWebhookEventPayload"
 )
