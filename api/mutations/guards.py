@@ -13,7 +13,7 @@ from api.errors import UserError
 from api.mutations.payload import retrying, run_use_case
 from api.permissions import ADMIN
 from api.types.enums import describe_values
-from api.types.ids import decode_id
+from api.types.ids import decode_id, try_decode_id
 from domain.actors import Actor
 from domain.clock import Clock
 from domain.experiments import guards as dg
@@ -124,14 +124,18 @@ def _guards(offer_id: int, given: list[OfferGuardInput]) -> list[dg.OfferGuard]:
 @strawberry.type
 class GuardQueries:
     @strawberry.field(
-        permission_classes=ADMIN, description="An offer's guard rules, fired or armed, by kind (ADMIN)."
+        permission_classes=ADMIN,
+        description="An offer's guard rules, fired or armed, by kind; empty when it has none, or the id "
+        "names no offer (ADMIN).",
     )
     async def offer_guards(
         self,
         info: Info,
         offer_id: Annotated[relay.GlobalID, strawberry.argument(description="The offer's global id.")],
     ) -> list[OfferGuard]:
-        offer = decode_id(offer_id, "Offer", "offerId")
+        offer = try_decode_id(offer_id, "Offer")
+        if offer is None:
+            return []  # as for an offer that has none: an id names an offer or nothing
 
         async def read() -> list[dg.OfferGuard]:
             async with info.context.read_uow_factory() as uow:
