@@ -271,5 +271,5 @@ async def test_a_file_whose_merchant_is_gone_fails_with_the_reason() -> None:
     assert (stored.status, stored.finished_at, stored.failure) == (
         ImportStatus.FAILED,
         NOW,
-        "no such merchant",
+        "the merchant does not exist",
     )
