@@ -245,3 +245,16 @@ async def test_expiring_passes_over_what_is_not_due_and_gives_nothing_back_for_a
     assert balance(db, other_member).available == 600
     expired = next(v for v in db.tables.vouchers.values() if v.redemption_id == settled_redemption)
     assert expired.status is VoucherStatus.EXPIRED
+
+
+async def test_one_key_for_two_vouchers_is_refused_as_reused() -> None:
+    db = FakeDatabase()
+    *_, first_code = await issued(db, "CRM-1")
+    *_, second_code = await issued(db, "CRM-2")
+
+    await present(db, first_code, "till-1")
+    reused = await raised(present(db, second_code, "till-1"))
+
+    assert (reused.code, reused.field) == (ErrorCode.IDEMPOTENCY_KEY_REUSED, ("idempotencyKey",))
+    second = next(v for v in db.tables.vouchers.values() if v.status is VoucherStatus.ACTIVE)
+    assert second.used_at is None
