@@ -12,12 +12,12 @@ from domain.commands import CreateTier
 from domain.merchants import Channel, MerchantCategory
 from domain.money import Money
 from domain.offers import Eligibility, Estimate, FunderKind, FundingShare, Mechanic, Offer, Window
-from domain.services.offers import create_offer
+from domain.services.offers import claim_coupon, create_offer, generate_coupons
 from domain.services.tiers import create_tier
 from domain.services.wallet_offers import UsableOffer, usable_offers
 from tests.unit.fakes import FakeDatabase, FakeOfferWalletReader, FakeUnitOfWork
 from tests.unit.steps import buy
-from tests.unit.test_services import ADMIN, given_member, given_merchant
+from tests.unit.test_services import ADMIN, given_member, given_merchant, member_actor
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=1), NOW + timedelta(days=10))
@@ -160,3 +160,29 @@ async def test_an_offer_for_a_tier_names_it() -> None:
     assert lines(await listed(db, member.id)) == [
         ("tiered", on(2_000, points=5, worth=5), ("Classic members", *UNTIL))
     ]
+
+
+async def test_a_coupon_only_offer_is_listed_once_its_coupon_is_in_the_wallet() -> None:
+    db = FakeDatabase()
+    member, other = await given_member(db), await given_member(db, "CRM-2")
+    coupon_only = await offer(db, "coupon", points=7, requires_coupon=True)
+    [made] = await generate_coupons(
+        coupon_only.id,
+        count=1,
+        shared_code=None,
+        max_uses=None,
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    before = await listed(db, member.id)
+    await claim_coupon(
+        made.code, actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+
+    assert before == []
+    assert lines(await listed(db, member.id)) == [
+        ("coupon", on(None, points=7, worth=7), ("a coupon in your wallet", *UNTIL))
+    ]
+    assert await listed(db, other.id) == []
