@@ -206,9 +206,14 @@ async def test_update_lifecycle_rules_is_for_admins_and_audited() -> None:
     assert await update_lifecycle_rules(wanted, actor=ADMIN, uow=FakeUnitOfWork(db), clock=clock) == wanted
     assert db.tables.profiles.lifecycle_rules == wanted
     [event] = db.tables.audit
-    assert (event.action, event.actor, event.before, event.after) == (
+    assert (event.action, event.actor, event.target_type, event.target_id, event.at) == (
         "updateLifecycleRules",
         "admin-ada",
+        "Programme",
+        1,
+        clock.now(),
+    )
+    assert (event.before, event.after) == (
         {
             "new_member_days": 30,
             "at_risk_after_days": 60,

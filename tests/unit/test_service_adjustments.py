@@ -11,13 +11,13 @@ import pytest
 from domain.clock import FixedClock
 from domain.commands import AdjustPoints
 from domain.errors import ErrorCode
-from domain.ledger import EntryKind
+from domain.ledger import Account, AccountKind, EntryKind, OriginType, Posting
 from domain.members import Balance
 from domain.money import MAX_INT
 from domain.purchases import ReasonCode
 from domain.results import AdjustmentResult
 from domain.services.adjustments import adjust_points
-from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes import DEFAULT_PROGRAMME, FakeDatabase, FakeUnitOfWork
 from tests.unit.test_services import ADMIN, LATER, balance, given_lot, given_member, lots_of, raised
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -145,3 +145,59 @@ async def test_an_unknown_member_is_not_found() -> None:
     error = await raised(adjust(db, 404, 5))
 
     assert (error.code, error.message, error.field) == (ErrorCode.NOT_FOUND, "no such member", ("memberId",))
+
+
+async def test_one_point_is_a_credit_booked_as_the_adjustment_and_audited_on_the_member() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+
+    result = await adjust(db, member.id, 1)
+
+    assert balance(db, member.id) == Balance(member.id, 1, 0, 0, 1, 0)
+    [lot] = lots_of(db, member.id)
+    assert (lot.points, lot.remaining, lot.earned_at, lot.expires_at) == (
+        1,
+        1,
+        NOW,
+        DEFAULT_PROGRAMME.expiry_for(NOW),
+    )
+    [posted] = [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.ADJUST]
+    assert (posted.entry.member_id, posted.entry.origin_type, posted.entry.origin_id, posted.at) == (
+        member.id,
+        OriginType.ADJUSTMENT,
+        result.adjustment_id,
+        NOW,
+    )
+    assert posted.entry.postings == (
+        Posting(Account(AccountKind.ADJUSTMENT), -1),
+        Posting(Account.available(member.id), 1),
+    )
+    [event] = db.tables.audit
+    assert (event.actor, event.action, event.target_type, event.target_id, event.at) == (
+        "admin-ada",
+        "adjustPoints",
+        "Member",
+        member.id,
+        NOW,
+    )
+
+
+async def test_a_debit_is_booked_from_the_wallet_to_the_adjustment_account() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    await given_lot(db, member.id, 10, LATER)
+
+    result = await adjust(db, member.id, -1)
+
+    assert balance(db, member.id).available == 9
+    [posted] = [p for p in db.tables.journal.values() if p.entry.kind is EntryKind.ADJUST]
+    assert (posted.entry.member_id, posted.entry.origin_type, posted.entry.origin_id, posted.at) == (
+        member.id,
+        OriginType.ADJUSTMENT,
+        result.adjustment_id,
+        NOW,
+    )
+    assert posted.entry.postings == (
+        Posting(Account.available(member.id), -1),
+        Posting(Account(AccountKind.ADJUSTMENT), 1),
+    )

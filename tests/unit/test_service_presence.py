@@ -88,6 +88,28 @@ async def test_a_malformed_code_or_reference_is_not_even_looked_up(db: FakeDatab
     ]
 
 
+async def test_a_code_given_as_a_reference_or_a_reference_given_as_a_code_presents_no_one(
+    db: FakeDatabase,
+) -> None:
+    member = await given_member(db)
+    shop = await given_merchant(db)
+    await given_code(db, member.id)
+    link = await link_merchant(shop.id, actor=member_actor(member.id), uow=FakeUnitOfWork(db), now=NOW)
+
+    code_as_ref = await raised(acting_for(db, shop.id, PresentedMember(ref=CODE)))
+    ref_as_code = await raised(acting_for(db, shop.id, PresentedMember(code=link.member_ref)))
+    ref_as_external = await raised(acting_for(db, shop.id, PresentedMember(external_ref=link.member_ref)))
+
+    assert [(e.code, e.field) for e in (code_as_ref, ref_as_code, ref_as_external)] == [
+        (ErrorCode.NOT_FOUND, ("memberRef",)),
+        (ErrorCode.NOT_FOUND, ("memberCode",)),
+        (ErrorCode.NOT_FOUND, ("memberExternalRef",)),
+    ]
+    # each is still good in its own field: the code was not used up by the refusals
+    assert await acting_for(db, shop.id, PresentedMember(code=CODE)) == member.id
+    assert await acting_for(db, shop.id, PresentedMember(ref=link.member_ref)) == member.id
+
+
 async def test_a_link_gives_a_reference_that_works_until_unlinked_and_relinking_gives_a_new_one(
     db: FakeDatabase,
 ) -> None:
@@ -174,5 +196,5 @@ async def test_a_processor_names_any_member_by_id_or_external_ref(db: FakeDataba
         by_ref = await raised(processor_member(uow, PresentedMember(ref="MR" + "2" * 20)))
 
     assert found.id == member.id
-    assert (missing.code, missing.field) == (ErrorCode.NOT_FOUND, (field,))
+    assert (missing.code, missing.message, missing.field) == (ErrorCode.NOT_FOUND, "no such member", (field,))
     assert (by_ref.code, by_ref.field) == (ErrorCode.VALIDATION, ("memberRef",))

@@ -97,7 +97,13 @@ async def test_one_past_either_end_is_validation_on_its_field_and_nothing_change
 
     refused = await raised(update(db, clock, **{name: value}))
 
-    assert (refused.code, refused.field) == (ErrorCode.VALIDATION, (RANGES[name][2],))
+    low, high, field = RANGES[name]
+    assert (refused.code, refused.field, refused.message) == (
+        ErrorCode.VALIDATION,
+        (field,),
+        # below zero is refused as a negative count before the range is looked at
+        "must not be negative" if value < 0 else f"must be between {low} and {high}",
+    )
     assert db.tables == before
 
 

@@ -299,12 +299,13 @@ async def test_an_admin_sets_point_values_per_accepted_currency_and_others_keep_
         "HKD": Decimal("0.0125"),
     }
     assert len(db.tables.audit) == 2
-    for values, field in [
-        ((("USD", "0.01"),), ("pointValues", "currency")),  # not a currency the programme accepts
-        ((("CNY", "0.01"), ("cny", "0.02")), ("pointValues", "currency")),  # named twice
-        ((("CNY", "0.0000001"),), ("pointValues", "value")),
+    for values, field, message in [
+        # not a currency the programme accepts
+        ((("USD", "0.01"),), ("pointValues", "currency"), "the programme accepts ['CNY', 'HKD', 'JPY']"),
+        ((("CNY", "0.01"), ("cny", "0.02")), ("pointValues", "currency"), "CNY is given twice"),
+        ((("CNY", "0.0000001"),), ("pointValues", "value"), "has at most 6 decimal places"),
     ]:
         refusal = await raised(update(*values))
-        assert (refusal.code, refusal.field) == (ErrorCode.VALIDATION, field)
+        assert (refusal.code, refusal.field, refusal.message) == (ErrorCode.VALIDATION, field, message)
     assert db.programme.point_values == {"CNY": Decimal("0.01"), "HKD": Decimal("0.0125")}
     assert len(db.tables.audit) == 2

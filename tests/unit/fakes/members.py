@@ -15,6 +15,9 @@ class FakeMemberRepository(Repository):
     it on the balance row and reads it back with the member."""
 
     async def get(self, member_id: int) -> Member | None:
+        if member_id is not None and not isinstance(member_id, int):
+            # PostgreSQL's driver refuses anything but an integer (or NULL) for an integer id
+            raise TypeError(f"a member id is an integer, not {member_id!r}")
         return self.t.members.get(member_id)
 
     async def get_by_external_ref(self, external_ref: str) -> Member | None:

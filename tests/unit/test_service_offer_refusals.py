@@ -1,0 +1,211 @@
+"""Offer administration's refusals and records over the fakes: each refusal with the message and field
+a client reads, changing nothing; coupons made as asked and audited; status changes audited with the
+offer before and after."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.clock import FixedClock
+from domain.errors import ErrorCode
+from domain.offers import Coupon, FunderKind, FundingShare, Mechanic, Offer, OfferStatus, Window
+from domain.services.offers import (
+    change_offer_status,
+    claim_coupon,
+    create_offer,
+    generate_coupons,
+    update_offer,
+)
+from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.test_services import ADMIN, given_member, member_actor, raised, snapshot
+
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+WINDOW = Window(NOW - timedelta(days=1), NOW + timedelta(days=10))
+PROGRAMME = (FundingShare(FunderKind.PROGRAMME, None, 100),)
+
+
+def draft(**fields: object) -> Offer:
+    values: dict[str, object] = {
+        "name": "Spring bonus",
+        "mechanic": Mechanic.BONUS_POINTS,
+        "window": WINDOW,
+        "funding": PROGRAMME,
+        "points": 10,
+    } | fields
+    return Offer(id=0, version=0, **values)  # type: ignore[arg-type]
+
+
+async def create(db: FakeDatabase, offer: Offer) -> Offer:
+    return await create_offer(offer, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+
+
+async def coupons(
+    db: FakeDatabase,
+    offer_id: int,
+    count: int | None = None,
+    shared: str | None = None,
+    uses: int | None = None,
+) -> list[Coupon]:
+    return await generate_coupons(
+        offer_id,
+        count=count,
+        shared_code=shared,
+        max_uses=uses,
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+
+async def test_a_shared_code_is_made_as_given_and_audited() -> None:
+    db = FakeDatabase()
+    offer = await create(db, draft(requires_coupon=True))
+
+    [made] = await generate_coupons(
+        offer.id,
+        count=None,
+        shared_code=" spring24 ",
+        max_uses=3,
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+
+    assert (made.offer_id, made.code, made.max_uses, made.uses, made.member_id) == (
+        offer.id,
+        "SPRING24",
+        3,
+        0,
+        None,
+    )
+    event = db.tables.audit[-1]
+    assert (event.actor, event.action, event.target_type, event.target_id, event.before, event.after) == (
+        "admin-ada",
+        "generateCoupons",
+        "Offer",
+        offer.id,
+        None,
+        {"coupons": 1},
+    )
+    assert (event.request_id, event.at) == ("req-1", NOW)
+
+
+async def test_coupon_requests_are_refused_with_their_reasons_and_make_nothing() -> None:
+    db = FakeDatabase()
+    plain = await create(db, draft())
+    coupon_only = await create(db, draft(name="Coupon only", requires_coupon=True))
+    await coupons(db, coupon_only.id, shared="TAKEN", uses=1)
+    before = snapshot(db)
+
+    errors = [
+        await raised(coupons(db, coupon_only.id)),
+        await raised(coupons(db, coupon_only.id, count=1, shared="X")),
+        await raised(coupons(db, coupon_only.id, count=10_001)),
+        await raised(coupons(db, coupon_only.id, shared="TWO WORDS", uses=1)),
+        await raised(coupons(db, coupon_only.id, shared="", uses=1)),
+        await raised(coupons(db, 404, count=1)),
+        await raised(coupons(db, plain.id, count=1)),
+        await raised(coupons(db, coupon_only.id, shared="taken", uses=5)),
+    ]
+
+    assert [(e.code, e.message, e.field) for e in errors] == [
+        (ErrorCode.VALIDATION, "give either count or sharedCode", ("count",)),
+        (ErrorCode.VALIDATION, "give either count or sharedCode", ("count",)),
+        (ErrorCode.VALIDATION, "at most 10000 at once", ("count",)),
+        (ErrorCode.VALIDATION, "no spaces", ("sharedCode",)),
+        (ErrorCode.VALIDATION, "must not be blank", ("sharedCode",)),
+        (ErrorCode.NOT_FOUND, "no such offer", ("offerId",)),
+        (ErrorCode.VALIDATION, "this offer does not take coupons", ("offerId",)),
+        (ErrorCode.ALREADY_EXISTS, "this code is taken", ("sharedCode",)),
+    ]
+    assert db.tables == before
+
+
+async def test_a_status_change_is_audited_with_the_offer_before_and_after() -> None:
+    db = FakeDatabase()
+    offer = await create(db, draft())
+    later = NOW + timedelta(hours=1)
+
+    paused = await change_offer_status(
+        offer.id, OfferStatus.PAUSED, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(later)
+    )
+
+    assert paused == db.tables.offers[offer.id]
+    assert paused.status is OfferStatus.PAUSED
+    event = db.tables.audit[-1]
+    assert (event.action, event.target_type, event.target_id, event.at) == (
+        "pausedOffer",
+        "Offer",
+        offer.id,
+        later,
+    )
+    assert event.before is not None
+    assert event.after is not None
+    assert (event.before["status"], event.after["status"]) == ("ACTIVE", "PAUSED")
+
+
+@pytest.mark.parametrize("archived", [False, True])
+async def test_status_changes_and_updates_name_the_offer_they_cannot_change(archived: bool) -> None:
+    db = FakeDatabase()
+    offer = await create(db, draft())
+    if archived:
+        await change_offer_status(
+            offer.id, OfferStatus.ARCHIVED, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+        )
+    target = offer.id if archived else 404
+    before = snapshot(db)
+
+    errors = [
+        await raised(
+            change_offer_status(
+                target, OfferStatus.ACTIVE, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+            )
+        ),
+        await raised(
+            update_offer(
+                replace(draft(), id=target), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+            )
+        ),
+    ]
+
+    expected = (
+        (ErrorCode.VALIDATION, "an archived offer cannot be changed", ("offerId",))
+        if archived
+        else (ErrorCode.NOT_FOUND, "no such offer", ("offerId",))
+    )
+    assert [(e.code, e.message, e.field) for e in errors] == [expected, expected]
+    assert db.tables == before
+
+
+async def test_a_coupon_is_claimed_once_into_one_wallet() -> None:
+    db = FakeDatabase()
+    first, second = await given_member(db, "CRM-1"), await given_member(db, "CRM-2")
+    offer = await create(db, draft(requires_coupon=True))
+    [made] = await coupons(db, offer.id, count=1)
+
+    claimed = await claim_coupon(
+        made.code.lower(), actor=member_actor(first.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+    again = await claim_coupon(
+        made.code, actor=member_actor(first.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+    taken = await raised(
+        claim_coupon(made.code, actor=member_actor(second.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    )
+    unknown = await raised(
+        claim_coupon("NOPE", actor=member_actor(second.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    )
+    too_long = await raised(
+        claim_coupon("C" * 41, actor=member_actor(second.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    )
+
+    assert (claimed.code, claimed.member_id) == (made.code, first.id)
+    assert again == claimed
+    assert [(e.code, e.message, e.field) for e in (taken, unknown, too_long)] == [
+        (ErrorCode.LIMIT_REACHED, "this coupon is already claimed or cannot be claimed", ("code",)),
+        (ErrorCode.NOT_FOUND, "no such coupon", ("code",)),
+        (ErrorCode.VALIDATION, "must be at most 40 characters", ("code",)),
+    ]
