@@ -167,7 +167,8 @@ def test_an_admin_works_through_the_console_on_demo_data(
                       "Budget burn over time (by day)"):  # fmt: skip
             assert title in titles, titles
         assert "Sample ratio mismatch" not in browser.page_source  # the demo splits as designed
-        steps.shot("04b-experiment-dashboard")
+        browser.execute_script("document.getElementById('panel-1').scrollIntoView()")
+        steps.shot("04b-experiment-dashboard")  # docs/console.png: conversion and incremental spend
         _full_page_shot(browser, steps.shots / "experiment-dashboard-full.png")
         browser.find_element(By.LINK_TEXT, "Its experiment").click()
         steps.heading(f"Experiment: {EXPERIMENT}")

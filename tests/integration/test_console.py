@@ -14,7 +14,7 @@ import pytest
 from api.console import POLICY
 from api.console.pages import arms, campaigns
 from api.console.session import COOKIE, csrf_token
-from api.console.web import basis_points, minor
+from api.console.web import basis_points, minor, points
 from tests.builders import Ids, Scenario
 from tests.conftest import Tokens
 from tests.integration.test_experiments import earn, listed, planted, start, trial
@@ -430,7 +430,11 @@ async def test_the_dashboard_shows_each_arms_figures_as_the_api_reports_them(
     assert "no-experiment" not in text
     for arm in experiment["arms"]:
         share = arm["participants"] * 10_000 // arm["assigned"]
-        assert f"{basis_points(share)} ({arm['participants']} of {arm['assigned']})" in text, arm["arm"]
+        top = max(a["participants"] * 10_000 // a["assigned"] for a in experiment["arms"])
+        assert f'width="{share * 280 // top}" height="22"/>' in text  # its bar, scaled to the largest
+        assert f">{basis_points(share)}</text>" in text, arm["arm"]
+        cells = [arm["arm"], points(arm["assigned"]), points(arm["exposed"]), points(arm["participants"])]
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) in text, arm["arm"]
         if arm["holdout"]:
             assert arm["incrementalSpendPerMember"] is None
             continue

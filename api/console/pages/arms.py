@@ -33,8 +33,8 @@ def conversion(report: JsonObject) -> Panel | None:
     bars, rows = [], []
     for arm in experiment["arms"]:
         share = arm["participants"] * 10_000 // arm["assigned"] if arm["assigned"] else 0
-        shown = f"{basis_points(share)} ({arm['participants']} of {arm['assigned']})"
-        bars.append(charts.Bar(arm["arm"], share, shown, "muted" if arm["holdout"] else "primary"))
+        tone = "muted" if arm["holdout"] else "primary"
+        bars.append(charts.Bar(arm["arm"], share, basis_points(share), tone))  # counts in the table
         test = arm["conversionTest"] or {}
         rows.append(
             [

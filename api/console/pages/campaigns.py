@@ -113,9 +113,9 @@ def _funder(line: JsonObject) -> str:
     return line["kind"].title() + (f" #{local_id(line['funderId'])}" if line.get("funderId") else "")
 
 
-# The dashboard's panels, in order: the offer's totals, then its experiment's arms (each None
-# without an experiment).
-PANELS: list[PanelBuilder] = [budget_burn, cost_by_funder, money_by_currency, *arms.PANELS]
+# The dashboard's panels, in order: its experiment's arms first (each None without an experiment),
+# then the offer's totals over its whole life.
+PANELS: list[PanelBuilder] = [*arms.PANELS, budget_burn, cost_by_funder, money_by_currency]
 
 
 async def dashboard(page: Page) -> Response:
