@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 
@@ -87,3 +88,82 @@ def sparkline(title: str, values: Sequence[int], width: int = 160, height: int =
 def percent_of(part: int, whole: int) -> str:
     """A share in whole percent, rounded down, without floats."""
     return "-" if whole <= 0 else f"{part * 100 // whole}%"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One row of a forest plot: an estimate and its interval, exact decimals (the API's Decimal),
+    any of them missing when the data were too few."""
+
+    label: str
+    estimate: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    tone: str = "primary"
+
+
+def forest(title: str, rows: Sequence[Interval]) -> Markup:
+    """Intervals on one shared axis with a line at zero (no difference): a whisker from low to high
+    and a dot at the estimate. Positions are computed in exact decimals, then rounded to pixels."""
+    ends = [v for r in rows for v in (r.low, r.high, r.estimate) if v is not None]
+    low, high = min([Decimal(0), *ends]), max([Decimal(0), *ends])
+    span = (high - low) or Decimal(1)
+    room = WIDTH - LABEL_WIDTH - 30
+    height = max(1, len(rows)) * (BAR_HEIGHT + GAP) + GAP + 18
+
+    def x(value: Decimal) -> int:
+        return LABEL_WIDTH + 10 + int((value - low) * room / span)
+
+    zero = x(Decimal(0))
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<line class="axis" x1="{zero}" y1="4" x2="{zero}" y2="{height - 18}"/>'
+        f'<text class="chart-value" x="{zero}" y="{height - 4}" text-anchor="middle">0</text>'
+    ]
+    for i, row in enumerate(rows):
+        y = GAP + i * (BAR_HEIGHT + GAP) + BAR_HEIGHT // 2
+        parts.append(
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 5}" text-anchor="end">'
+            f"{escape(row.label)}</text>"
+        )
+        if row.low is not None and row.high is not None:
+            parts.append(
+                f'<line class="whisker whisker-{escape(row.tone)}" x1="{x(row.low)}" y1="{y}"'
+                f' x2="{x(row.high)}" y2="{y}"/>'
+            )
+        if row.estimate is not None:
+            parts.append(
+                f'<circle class="dot dot-{escape(row.tone)}" cx="{x(row.estimate)}" cy="{y}" r="5"/>'
+            )
+        else:
+            parts.append(f'<text class="chart-value" x="{LABEL_WIDTH + 10}" y="{y + 5}">no data</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(title: str, labels: Sequence[str], values: Sequence[int], shown_last: str) -> Markup:
+    """A line of integer values over labelled buckets (cumulative cost by day or hour), from zero to
+    the largest value; the first and last bucket are written under the axis."""
+    if not values:
+        return Markup("")
+    height, left, bottom = 180, 20, 150
+    top = max(1, max(values))
+    steps = max(1, len(values) - 1)
+    room_x, room_y = WIDTH - left - 20, bottom - 20
+    drawn = " ".join(
+        f"{left + i * room_x // steps},{bottom - max(0, v) * room_y // top}" for i, v in enumerate(values)
+    )
+    if len(values) == 1:
+        drawn += f" {left + room_x},{bottom - max(0, values[0]) * room_y // top}"
+    return Markup(
+        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}"'
+        f' xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<line class="axis" x1="{left}" y1="{bottom}" x2="{left + room_x}" y2="{bottom}"/>'
+        f'<polyline class="series" points="{drawn}"/>'
+        f'<text class="chart-value" x="{left}" y="{bottom + 20}">{escape(labels[0])}</text>'
+        f'<text class="chart-value" x="{left + room_x}" y="{bottom + 20}" text-anchor="end">'
+        f"{escape(labels[-1])}</text>"
+        f'<text class="chart-value" x="{left + room_x}" y="14" text-anchor="end">{escape(shown_last)}</text>'
+        "</svg>"
+    )

@@ -93,6 +93,7 @@ class Console:
         self.templates.filters["when"] = when
         self.templates.filters["points"] = points
         self.templates.filters["minor"] = minor
+        self.templates.filters["bp"] = basis_points
         self.templates.filters["dtinput"] = lambda value: str(value or "")[:16]
         self.templates.filters["urlpart"] = lambda value: quote(str(value), safe="")
 
@@ -188,6 +189,14 @@ def when(value: str | None) -> str:
 
 def points(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+def basis_points(value: int | None) -> str:
+    """Basis points as a percent with two decimals, on integers."""
+    if value is None:
+        return "-"
+    whole, rest = divmod(value, 100)
+    return f"{whole}.{rest:02d}%"
 
 
 def minor(value: int | None, currency: str = "") -> str:

@@ -1,8 +1,9 @@
 """The console in a real browser, on the demo data `scripts/serve` loads: an admin signs in with a
 pasted token, finds a member and reveals its contact, creates an offer and pauses it, opens a
-campaign's dashboard, builds a segment rule and previews its size, approves a held earning and reads
-the audit log. Every file comes from the server and no Content-Security-Policy blocks anything. A
-screenshot of each step is kept (var/test-artifacts/, or BROWSER_ARTIFACTS)."""
+campaign's dashboard and the demo experiment's arms against its holdout, builds a segment rule and
+previews its size, approves a held earning and reads the audit log. Every file comes from the server
+and no Content-Security-Policy blocks anything. A screenshot of each step is kept
+(var/test-artifacts/, or BROWSER_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 WAIT_SECONDS = 60  # a bound on waiting for a broken page, not an assertion about speed
 OFFER = "Browser test weekend bonus"
+EXPERIMENT = "Lotus Tea House: 5% or 8% back"  # scripts/seed_experiment.py
 
 
 def _gid(type_name: str, number: int) -> str:
@@ -49,6 +51,26 @@ def _hold_an_earning(server: Server) -> None:
         headers={"Authorization": f"Bearer {server.processor_token()}"},
     )
     assert response.json()["data"]["postPurchase"]["errors"] == [], response.text
+
+
+def _offer_number(server: Server, name: str) -> int:
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": "query { offers(first: 100) { edges { node { id name } } } }"},
+        headers={"Authorization": f"Bearer {server.admin_token()}"},
+    )
+    [gid] = [e["node"]["id"] for e in response.json()["data"]["offers"]["edges"] if e["node"]["name"] == name]
+    return int(base64.b64decode(gid).decode().split(":")[1])
+
+
+def _full_page_shot(browser: Chrome, path: Path) -> None:
+    """The whole page, not only the window: the window made as tall as the page for one shot."""
+    size = browser.get_window_size()
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(size["width"], height + 120)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(path))
+    browser.set_window_size(size["width"], size["height"])
 
 
 class Steps:
@@ -135,6 +157,25 @@ def test_an_admin_works_through_the_console_on_demo_data(
         steps.heading("Campaign:")
         assert browser.find_elements(By.CSS_SELECTOR, "figure svg.chart")
         steps.shot("04-campaign")
+
+        # The demo's finished experiment: its arms against the holdout, then its experiment page.
+        browser.get(f"{demo_server.url}/console/campaigns/{_offer_number(demo_server, EXPERIMENT)}")
+        steps.heading(f"Campaign: {EXPERIMENT}")
+        titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.panel h2")]
+        for title in ("Conversion by arm against the holdout", "Incremental spend per member (95% intervals)",
+                      "Always-valid interval (mSPRT)", "Sample ratio check", "Return on cost",
+                      "Budget burn over time (by day)"):  # fmt: skip
+            assert title in titles, titles
+        assert "Sample ratio mismatch" not in browser.page_source  # the demo splits as designed
+        browser.execute_script("document.getElementById('panel-1').scrollIntoView()")
+        steps.shot("04b-experiment-dashboard")  # docs/console.png: conversion and incremental spend
+        _full_page_shot(browser, steps.shots / "experiment-dashboard-full.png")
+        browser.find_element(By.LINK_TEXT, "Its experiment").click()
+        steps.heading(f"Experiment: {EXPERIMENT}")
+        variants = steps.field("variants").text
+        assert "five" in variants
+        assert "eight" in variants
+        steps.shot("04c-experiment")
 
         # A segment rule built in the page (the row added by console.js) and its size previewed.
         steps.nav("Segments")

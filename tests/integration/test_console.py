@@ -12,9 +12,12 @@ import httpx
 import pytest
 
 from api.console import POLICY
+from api.console.pages import arms, campaigns
 from api.console.session import COOKIE, csrf_token
+from api.console.web import basis_points, minor, points
 from tests.builders import Ids, Scenario
 from tests.conftest import Tokens
+from tests.integration.test_experiments import earn, listed, planted, start, trial
 from tests.integration.test_security_headers import directives
 
 pytestmark = pytest.mark.asyncio
@@ -25,6 +28,8 @@ PAGES = ["/console/members", "/console/offers", "/console/segments", "/console/r
 PERSONAL_READS = """query { auditLog(first: 50, filter: {action: "personal_data.read"}) {
   edges { node { actor memberId after } } } }"""
 OFFER_STATUS = "query($id: ID!) { node(id: $id) { ... on Offer { name status budgetPoints points } } }"
+OFFER_EXPERIMENT = """query($id: ID!) { node(id: $id) { ... on Offer {
+  version experiment { holdoutShare marginRate variants { key weight name percent } } } } }"""
 REVIEWS = "query { riskReviews(first: 10) { edges { node { id status points } } } }"
 
 
@@ -397,3 +402,111 @@ async def test_a_members_ledger_pages_back_through_older_movements(
     rows = re.findall(r"<td>ADJUST</td><td>MEMBER_AVAILABLE</td><td class=\"num\">(\d+)</td>", first.text)
     rest = re.findall(r"<td>ADJUST</td><td>MEMBER_AVAILABLE</td><td class=\"num\">(\d+)</td>", second.text)
     assert [int(p) for p in rows + rest] == list(range(23, 0, -1))
+
+
+# --- experiments: the dashboard's arms and the offer's experiment form --------------------------------
+
+
+async def test_the_dashboard_shows_each_arms_figures_as_the_api_reports_them(
+    http: httpx.AsyncClient, tokens: Tokens, given: Scenario
+) -> None:
+    t = await trial(given)
+    await start(given, t)
+    spend = planted(t)
+    for member in t.members:
+        await listed(given, member)  # assigned
+        if spend[member.raw]:
+            await earn(given, t.merchant, member, spend[member.raw], key=f"in-{member.raw}")
+    await sign_in(http, tokens.admin())
+    variables = {"id": t.offer.gid, "granularity": "DAY"}
+    report = (await given.gql.data(campaigns.REPORT, variables, given.admin))["campaignReport"]
+    experiment = report["experiment"]
+    assert [a["arm"] for a in experiment["arms"]] == ["five", "eight", "holdout"]
+    assert sum(a["assigned"] for a in experiment["arms"]) == 16
+
+    page = await http.get(f"/console/campaigns/{t.offer.raw}")
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "no-experiment" not in text
+    for arm in experiment["arms"]:
+        share = arm["participants"] * 10_000 // arm["assigned"]
+        top = max(a["participants"] * 10_000 // a["assigned"] for a in experiment["arms"])
+        assert f'width="{share * 280 // top}" height="22"/>' in text  # its bar, scaled to the largest
+        assert f">{basis_points(share)}</text>" in text, arm["arm"]
+        cells = [arm["arm"], points(arm["assigned"]), points(arm["exposed"]), points(arm["participants"])]
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) in text, arm["arm"]
+        if arm["holdout"]:
+            assert arm["incrementalSpendPerMember"] is None
+            continue
+        for interval in (arm["incrementalSpendPerMember"], arm["cuped"], arm["alwaysValid"]):
+            assert f"<td>{arms._money(interval['estimate'], 'CNY')}</td>" in text, arm["arm"]
+        assert f"<td>{minor(arm['costMinor'], 'CNY')}</td>" in text
+        assert f"<td>{arms._money(arm['incrementalSpend'], 'CNY')}</td>" in text
+    spent = sum(p["costMinor"] for p in experiment["series"])
+    assert spent == sum(a["costMinor"] for a in experiment["arms"]) > 0
+    assert f"{minor(spent, 'CNY')} in the period" in text
+    titles = ["Conversion by arm against the holdout", "Incremental spend per member", "Always-valid",
+              "Sample ratio check", "Return on cost", "Cost by funder, per arm",
+              "Budget burn over time"]  # fmt: skip
+    for title in titles:
+        assert title in text, title
+    assert "Sample ratio mismatch" not in text  # an even 8 / 4 / 4 split, as designed
+    assert '<polyline class="series"' in text
+    hourly = await http.get(f"/console/campaigns/{t.offer.raw}", params={"granularity": "HOUR"})
+    assert "Budget burn over time (by hour)" in hourly.text
+
+
+async def test_an_offer_without_an_experiment_shows_the_empty_state(
+    http: httpx.AsyncClient, tokens: Tokens, given: Scenario
+) -> None:
+    t = await trial(given, members=0)
+    await sign_in(http, tokens.admin())
+    page = await http.get(f"/console/campaigns/{t.offer.raw}")
+    assert page.status_code == 200
+    assert 'id="no-experiment"' in page.text
+    assert "Conversion by arm" not in page.text
+
+
+async def test_the_experiment_form_sets_one_and_a_bad_one_shows_the_typed_error_and_changes_nothing(
+    http: httpx.AsyncClient, tokens: Tokens, given: Scenario
+) -> None:
+    t = await trial(given, members=0)
+    await sign_in(http, tokens.admin())
+    path = f"/console/offers/{t.offer.raw}/experiment"
+    form = await http.get(path)
+    assert form.status_code == 200
+    assert 'id="no-experiment"' in form.text
+    rows = {"key": ["five", "eight", "", ""], "weight": ["1", "3", "", ""],
+            "name": ["", "Eight back", "", ""], "percent": ["5", "8", "", ""], "points": [""] * 4,
+            "multiplier": [""] * 4, "amount_minor": [""] * 4, "amount_currency": ["CNY"] * 4}  # fmt: skip
+    csrf = csrf_of(form)
+    bad = await http.post(path, data={"csrf": csrf, "holdoutShare": "5001", "marginRate": "0", **rows})
+    assert bad.status_code == 422
+    assert "VALIDATION holdoutShare:" in bad.text
+    assert 'value="5001"' in bad.text  # what was typed is kept
+    offer = (await given.gql.data(OFFER_EXPERIMENT, {"id": t.offer.gid}, given.admin))["node"]
+    assert offer == {"version": 1, "experiment": None}
+    typo = await http.post(path, data={"csrf": csrf, "holdoutShare": "ten", "marginRate": "0", **rows})
+    assert typo.status_code == 422
+    assert "Holdout: a whole number" in typo.text
+
+    saved = await http.post(path, data={"csrf": csrf, "holdoutShare": "1000", "marginRate": "3000", **rows})
+    assert saved.status_code == 303, saved.text
+    shown = await http.get(saved.headers["location"])
+    assert "Experiment set (experiment #2)." in shown.text
+    assert "10.00% of members are not offered it" in shown.text
+    assert "<td>Eight back</td>" in shown.text
+    assert "percent 8% " in shown.text
+    offer = (await given.gql.data(OFFER_EXPERIMENT, {"id": t.offer.gid}, given.admin))["node"]
+    assert offer["experiment"] == {
+        "holdoutShare": 1000,
+        "marginRate": 3000,
+        "variants": [
+            {"key": "five", "weight": 1, "name": None, "percent": "5"},
+            {"key": "eight", "weight": 3, "name": "Eight back", "percent": "8"},
+        ],
+    }
+    ended = await http.post(path, data={"csrf": csrf_of(shown), "end": "1"})
+    assert ended.status_code == 303
+    offer = (await given.gql.data(OFFER_EXPERIMENT, {"id": t.offer.gid}, given.admin))["node"]
+    assert offer["experiment"] is None

@@ -3,11 +3,14 @@ paths, ids in URLs, money shown from minor units, and the segment builder's rows
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from api.console import _safe_next
-from api.console.charts import Bar, bar_chart, burn_gauge, percent_of, sparkline
+from api.console.charts import Bar, Interval, bar_chart, burn_gauge, forest, line_chart, percent_of, sparkline
 from api.console.ids import global_id, local_id
+from api.console.pages import arms
 from api.console.pages.audit import _change
 from api.console.pages.segments import Row, condition, rules_of
 from api.console.session import csrf_token, csrf_valid
@@ -120,3 +123,39 @@ def test_an_audit_row_shows_the_fields_that_changed() -> None:
     assert _change(None, {"id": 1}) == ['set: {"id": 1}']
     assert _change({"id": 1}, None) == ['before: {"id": 1}']
     assert _change(None, None) == []
+
+
+def test_a_forest_plot_puts_zero_and_each_interval_on_one_axis() -> None:
+    svg = forest(
+        "lift",
+        [Interval("a", Decimal(50), Decimal(-50), Decimal(150)), Interval("<b>", None, None, None)],
+    )
+    # axis from -50 to 150 over 560 - 170 - 30 = 360 pixels, starting at 180
+    assert '<line class="axis" x1="270"' in svg
+    assert 'x1="180" y1="21" x2="540" y2="21"' in svg
+    assert 'cx="360"' in svg
+    assert "&lt;b&gt;" in svg
+    assert "no data" in svg
+
+
+def test_a_line_rises_to_its_largest_value_and_names_its_ends() -> None:
+    svg = line_chart("burn", ["2026-01-01", "2026-01-02", "2026-01-03"], [0, 50, 100], "1.00 CNY")
+    assert 'points="20,150 280,85 540,20"' in svg
+    assert "2026-01-01" in svg
+    assert "2026-01-03" in svg
+    assert line_chart("none", [], [], "") == ""
+
+
+def test_a_flagged_sample_ratio_is_a_clear_warning_and_no_experiment_means_no_panels() -> None:
+    check = {"statistic": 40.5, "degreesOfFreedom": 2, "pValue": 0.0000001, "mismatch": True}
+    panel = arms.sample_ratio({"experiment": {"arms": [], "sampleRatio": check}})
+    assert panel is not None
+    assert panel.warning.startswith("Sample ratio mismatch")
+    assert panel.rows == [["40.50", "2", "< 0.001", "no"]]
+    assert all(build({"experiment": None}) is None for build in arms.PANELS)
+
+
+def test_money_per_member_is_shown_to_the_cent_from_exact_minor_units() -> None:
+    assert arms._money("123456.5", "CNY") == "1,234.56 CNY"  # half to even: 1234.565 -> 1234.56
+    assert arms._money("-250", "CNY") == "-2.50 CNY"
+    assert arms._money(None, "CNY") == "-"

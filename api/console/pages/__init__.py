@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from starlette.routing import Route
 
-from api.console.pages import audit, campaigns, members, offers, risk, segments, settings
+from api.console.pages import audit, campaigns, experiment, members, offers, risk, segments, settings
 from api.console.web import Console, NavItem
 
 Area = tuple[NavItem | None, Callable[[Console], list[Route]]]
@@ -16,6 +16,7 @@ AREAS: list[Area] = [
     (NavItem("Members", "/members"), members.routes),
     (NavItem("Offers", "/offers"), offers.routes),
     (None, campaigns.routes),  # reached from an offer's row
+    (None, experiment.routes),  # reached from an offer's form and its dashboard
     (NavItem("Segments", "/segments"), segments.routes),
     (NavItem("Risk reviews", "/risk"), risk.routes),
     (NavItem("Audit log", "/audit"), audit.routes),

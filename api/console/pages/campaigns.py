@@ -1,13 +1,9 @@
 """A campaign's dashboard: campaignReport's figures as plots, each panel with its table.
 
 Panels are a list of functions from the report to a panel, or None when the report has nothing for
-it: per-variant conversion against the holdout, lift with its interval and budget burn over time are
-panels to add here once the report carries them (add their fields to REPORT, append to PANELS)."""
+it; the experiment's panels (arms against the holdout) are in arms.py."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from starlette.responses import Response
@@ -16,35 +12,30 @@ from starlette.routing import Route
 from api.console import charts
 from api.console.client import JsonObject
 from api.console.ids import global_id, local_id
+from api.console.pages import arms
+from api.console.panel import Panel, PanelBuilder
 from api.console.web import Console, Page, minor, points
 
-REPORT = """query($id: ID!) {
-  campaignReport(offerId: $id) {
+REPORT = (
+    """query($id: ID!, $granularity: ReportGranularity!) {
+  campaignReport(offerId: $id, granularity: $granularity) {
     offer { id name mechanic status startsAt endsAt budgetPoints budgetMoney { amountMinor currency }
             maxUses }
     purchases members pointsAwarded
     money { currency spendMinor discountMinor cashbackMinor }
     funding { kind funderId points moneyMinor }
     usage { pointsUsed moneyUsedMinor uses }
+    experiment { """
+    + arms.FIELDS
+    + """ }
   }
 }"""
-
-
-@dataclass(frozen=True)
-class Panel:
-    title: str
-    chart: Markup
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    note: str = ""
-
-
-PanelBuilder = Callable[[JsonObject], "Panel | None"]
+)
 
 
 def budget_burn(report: JsonObject) -> Panel | None:
-    """How much of the offer's budgets and use cap is spent (today's totals: the report keeps no
-    history yet, so burn over time is a panel for later)."""
+    """How much of the offer's budgets and use cap is spent, today's totals (the experiment's burn
+    over time is its own panel)."""
     offer, usage = report["offer"], report["usage"] or {}
     gauges: list[Markup] = []
     rows: list[list[str]] = []
@@ -122,14 +113,15 @@ def _funder(line: JsonObject) -> str:
     return line["kind"].title() + (f" #{local_id(line['funderId'])}" if line.get("funderId") else "")
 
 
-# The dashboard's panels, in order. Later: conversion by variant against the holdout, lift with its
-# confidence interval, burn over time, each a PanelBuilder over the fields it adds to REPORT.
-PANELS: list[PanelBuilder] = [budget_burn, cost_by_funder, money_by_currency]
+# The dashboard's panels, in order: its experiment's arms first (each None without an experiment),
+# then the offer's totals over its whole life.
+PANELS: list[PanelBuilder] = [*arms.PANELS, budget_burn, cost_by_funder, money_by_currency]
 
 
 async def dashboard(page: Page) -> Response:
     key = int(page.request.path_params["key"])
-    answer = await page.query(REPORT, {"id": global_id("Offer", key)})
+    granularity = "HOUR" if page.param("granularity") == "HOUR" else "DAY"
+    answer = await page.query(REPORT, {"id": global_id("Offer", key), "granularity": granularity})
     report = answer.data.get("campaignReport")
     if report is None:
         return page.render("missing.html", status_code=404, title="No such campaign", what="campaign")
@@ -140,6 +132,7 @@ async def dashboard(page: Page) -> Response:
         report=report,
         key=key,
         panels=panels,
+        granularity=granularity,
         errors=answer.messages(),
     )
 
