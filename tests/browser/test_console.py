@@ -120,8 +120,11 @@ def test_an_admin_works_through_the_console_on_demo_data(
         # A member found by its reference; its contact hidden until revealed.
         Select(steps.field("by")).select_by_value("externalRef")
         steps.field("q").send_keys("DEMO-0001")
+        page = browser.find_element(By.TAG_NAME, "html")
         browser.find_element(By.CSS_SELECTOR, "form.search button").click()
-        steps.wait.until(ec.presence_of_element_located((By.LINK_TEXT, "DEMO-0001"))).click()
+        # The results are a new page: wait for the old one to go, or its own DEMO-0001 link goes stale.
+        steps.wait.until(ec.staleness_of(page))
+        steps.wait.until(ec.element_to_be_clickable((By.LINK_TEXT, "DEMO-0001"))).click()
         steps.heading("Member DEMO-0001")
         assert "demo01@example.com" not in browser.page_source
         assert "Hidden." in steps.field("contact-details").text
