@@ -171,6 +171,7 @@ class SqlMemberRepository:
                 region=profile.region,
                 income_band=profile.income_band.value if profile.income_band else None,
                 tags=list(profile.tags),
+                time_zone=profile.time_zone,
                 **mapping.contact_values(contact, self.vault),
                 marketing_consent=marketing_consent,
                 marketing_consent_at=marketing_consent_at,

@@ -28,6 +28,7 @@ from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
+from tests.unit.fakes.notifications import FakeNotificationLog, FakeTriggerRepository
 from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
@@ -59,6 +60,7 @@ __all__ = [
     "FakeMemberLinkRepository",
     "FakeMemberRepository",
     "FakeMerchantRepository",
+    "FakeNotificationLog",
     "FakeOfferRepository",
     "FakeOfferWalletReader",
     "FakeOutbox",
@@ -76,6 +78,7 @@ __all__ = [
     "FakeSettlementImportRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
+    "FakeTriggerRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
     "FakeWebhookRepository",
