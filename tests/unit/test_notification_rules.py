@@ -97,7 +97,8 @@ def test_a_service_notice_in_quiet_hours_is_emitted_to_wait_until_they_end() -> 
 @pytest.mark.parametrize(
     ("now", "ends"),
     [
-        # New York, spring forward (10 March 2024, 02:00 -> 03:00): 23:00 EST on the 9th; 08:00 EDT = 12:00 UTC.
+        # New York, spring forward (10 March 2024, 02:00 -> 03:00):
+        # 23:00 EST on the 9th; 08:00 EDT = 12:00 UTC.
         (datetime(2024, 3, 10, 4, 0, tzinfo=UTC), datetime(2024, 3, 10, 12, 0, tzinfo=UTC)),
         # Fall back (3 November 2024): 23:00 EDT on the 2nd; 08:00 EST = 13:00 UTC.
         (datetime(2024, 11, 3, 3, 0, tzinfo=UTC), datetime(2024, 11, 3, 13, 0, tzinfo=UTC)),
