@@ -31,7 +31,7 @@ class NotificationLog(Protocol):
         ...
 
     async def marketing_sent_since(self, member_id: int, since: datetime) -> int:
-        """Marketing notices sent (not suppressed) to the member at or after `since`."""
+        """Marketing notices sent (not suppressed) to the member after `since`."""
         ...
 
     async def expiring(self, now: datetime, until: datetime, after: int, limit: int) -> list[ExpiringLots]:

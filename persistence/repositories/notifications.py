@@ -53,7 +53,7 @@ class SqlNotificationLog:
             .where(
                 n.member_id == member_id,
                 n.category == Category.MARKETING.value,
-                n.created_at >= since,
+                n.created_at > since,  # sent exactly a week ago: out of the window
                 n.suppressed_reason.is_(None),
             )
         )

@@ -43,7 +43,7 @@ class FakeNotificationLog(Repository):
             if r.member_id == member_id
             and r.kind.category is Category.MARKETING
             and r.reason is None
-            and r.at >= since
+            and r.at > since
         )
 
     async def expiring(self, now: datetime, until: datetime, after: int, limit: int) -> list[ExpiringLots]:
