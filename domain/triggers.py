@@ -36,7 +36,7 @@ class ConditionKind(StrEnum):
     IN_SEGMENT = "IN_SEGMENT"  # the member is in the segment (segment_id)
     PURCHASE_CATEGORY = "PURCHASE_CATEGORY"  # the purchase's merchant is in the category
     FIRST_IN_CATEGORY = "FIRST_IN_CATEGORY"  # ... and the member never bought in it before
-    BALANCE_CROSSES = "BALANCE_CROSSES"  # available balance went from below threshold to at/above it
+    BALANCE_CROSSES = "BALANCE_CROSSES"  # the purchase took the available balance from below to at/above
 
 
 class ActionKind(StrEnum):
@@ -88,8 +88,10 @@ class Facts:
     segments: frozenset[int]
     category: MerchantCategory | None = None  # purchase events: the merchant's
     earlier_in_category: int = 0  # purchases the member made in `category` before this one
-    available: int = 0  # the member's available balance now
-    event_points: int = 0  # the points the event gave (purchase.posted: `points`)
+    # The member's available points either side of the event (purchase.posted: its journal entries,
+    # read from the ledger, so a replay sees the same figures); equal when the event moved none.
+    available_before: int = 0
+    available_after: int = 0
 
 
 def holds(condition: Condition, facts: Facts) -> bool:
@@ -102,8 +104,7 @@ def holds(condition: Condition, facts: Facts) -> bool:
             return facts.category is condition.category and facts.earlier_in_category == 0
         case ConditionKind.BALANCE_CROSSES:
             assert condition.threshold is not None
-            before = facts.available - facts.event_points
-            return before < condition.threshold <= facts.available
+            return facts.available_before < condition.threshold <= facts.available_after
 
 
 def matches(trigger: Trigger, facts: Facts) -> bool:
@@ -136,8 +137,11 @@ def validated(
                 raise Validation(f"{c.kind.value} needs a category", (*path, "category"))
             if event_type not in PURCHASE_EVENTS:
                 raise Validation(f"{c.kind.value} applies to purchase.posted only", (*path, "kind"))
-        if c.kind is ConditionKind.BALANCE_CROSSES and (c.threshold is None or c.threshold <= 0):
-            raise Validation("BALANCE_CROSSES needs a positive threshold", (*path, "threshold"))
+        if c.kind is ConditionKind.BALANCE_CROSSES:
+            if c.threshold is None or c.threshold <= 0:
+                raise Validation("BALANCE_CROSSES needs a positive threshold", (*path, "threshold"))
+            if event_type not in PURCHASE_EVENTS:
+                raise Validation("BALANCE_CROSSES applies to purchase.posted only", (*path, "kind"))
     for i, a in enumerate(actions):
         path = ("actions", str(i))
         if a.kind in (ActionKind.ISSUE_COUPON, ActionKind.AWARD_POINTS) and a.offer_id is None:

@@ -41,6 +41,11 @@ class TriggerRepository(Protocol):
         """The member's purchases at merchants of `category` before `purchase_id`."""
         ...
 
+    async def available_around(self, member_id: int, purchase_id: int) -> tuple[int, int] | None:
+        """The member's available points just before and just after the purchase's journal entries
+        (the same whenever asked); None when it has none (its points are pending or held)."""
+        ...
+
     async def without_purchase(
         self, enrolled_by: datetime, after: int, limit: int
     ) -> list[tuple[int, datetime]]:

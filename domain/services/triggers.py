@@ -214,17 +214,16 @@ async def _facts(uow: UnitOfWork, event: Event, member: Member, triggers: list[T
             earlier = await uow.triggers.earlier_in_category(
                 member.id, category, int(str(event.payload["purchaseId"]))
             )
-    available = 0
-    if ConditionKind.BALANCE_CROSSES in kinds:
-        balance = await uow.ledger.balance(member.id)
-        available = 0 if balance is None else balance.available
-    points = event.payload.get("points")
+    around = None
+    if ConditionKind.BALANCE_CROSSES in kinds and event.type is EventType.PURCHASE_POSTED:
+        around = await uow.triggers.available_around(member.id, int(str(event.payload["purchaseId"])))
+    before, after = around or (0, 0)
     return Facts(
         segments=segments,
         category=category,
         earlier_in_category=earlier,
-        available=available,
-        event_points=points if isinstance(points, int) and event.type is EventType.PURCHASE_POSTED else 0,
+        available_before=before,
+        available_after=after,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import Event, EventType
+from domain.ledger import AccountKind, OriginType
 from domain.members import MemberStatus
 from domain.merchants import MerchantCategory
 from domain.triggers import (
@@ -25,6 +26,8 @@ from domain.triggers import (
     conditions_to_json,
 )
 from persistence.tables import (
+    journal_entries,
+    journal_lines,
     member_nudges,
     members,
     merchants,
@@ -142,6 +145,25 @@ class SqlTriggerRepository:
             .where(p.member_id == member_id, p.id < purchase_id, merchants.c.category == category.value)
         )
         return int(found.scalar_one())
+
+    async def available_around(self, member_id: int, purchase_id: int) -> tuple[int, int] | None:
+        e, line = journal_entries.c, journal_lines.c
+        first, last = (
+            await self.conn.execute(
+                select(func.min(e.id), func.max(e.id)).where(
+                    e.member_id == member_id,
+                    e.origin_type == OriginType.PURCHASE.value,
+                    e.origin_id == purchase_id,
+                )
+            )
+        ).one()
+        if first is None:
+            return None
+        mine = (line.member_id == member_id, line.account_kind == AccountKind.MEMBER_AVAILABLE.value)
+        total = func.coalesce(func.sum(line.amount), 0)
+        before = (await self.conn.execute(select(total).where(*mine, line.entry_id < first))).scalar_one()
+        after = (await self.conn.execute(select(total).where(*mine, line.entry_id <= last))).scalar_one()
+        return int(before), int(after)
 
     async def without_purchase(
         self, enrolled_by: datetime, after: int, limit: int

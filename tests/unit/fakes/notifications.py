@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from domain.events import Event, EventType
+from domain.ledger import Account, OriginType
 from domain.members import MemberStatus
 from domain.merchants import MerchantCategory
 from domain.notifications import Category, NotificationKind, SuppressReason
@@ -125,6 +126,28 @@ class FakeTriggerRepository(Repository):
             and (m := self.t.merchants.get(p.merchant_id)) is not None
             and m.category is category
         )
+
+    async def available_around(self, member_id: int, purchase_id: int) -> tuple[int, int] | None:
+        ids = [
+            p.id
+            for p in self.t.journal.values()
+            if p.entry.member_id == member_id
+            and p.entry.origin_type is OriginType.PURCHASE
+            and p.entry.origin_id == purchase_id
+        ]
+        if not ids:
+            return None
+
+        def total(upto: int) -> int:
+            return sum(
+                posting.amount
+                for p in self.t.journal.values()
+                if p.id <= upto
+                for posting in p.entry.postings
+                if posting.account == Account.available(member_id)
+            )
+
+        return total(min(ids) - 1), total(max(ids))
 
     async def without_purchase(
         self, enrolled_by: datetime, after: int, limit: int
