@@ -290,6 +290,10 @@ for _name in [
     "StatementTotal",
     "WebhookSubscription",  # webhookSubscriptions and the webhook mutations: admins only
     "WebhookDelivery",  # webhookDeliveries and redeliverWebhookEvent: admins only
+    "Trigger",  # triggers and the trigger mutations: admins only
+    "TriggerCondition",
+    "TriggerAction",
+    "NotificationSuppression",  # notificationSuppressions: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -311,7 +315,7 @@ _ANSWERS = (
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
     "CloseMyAccountPayload ReopenMemberPayload CreateWebhookSubscriptionPayload "
     "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
-    "RedeliverWebhookEventPayload"
+    "RedeliverWebhookEventPayload TriggerPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

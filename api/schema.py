@@ -42,6 +42,7 @@ from api.mutations.risk import RiskMutations, RiskQueries
 from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
+from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.mutations.vouchers import VoucherMutations
 from api.mutations.webhooks import WebhookMutations, WebhookQueries
 from api.operations import RequireOperationName
@@ -75,6 +76,7 @@ class Mutation(
     VoucherMutations,
     AccountMutations,
     WebhookMutations,
+    TriggerMutations,
 ):
     pass
 
@@ -89,6 +91,7 @@ class Query(
     SegmentQueries,
     StatementQueries,
     WebhookQueries,
+    TriggerQueries,
 ):
     pass
 

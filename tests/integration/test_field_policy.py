@@ -434,6 +434,8 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
         ("offers", "(first: 5)"),
         ("webhookSubscriptions", ""),
         ("webhookDeliveries", "(first: 5)"),
+        ("triggers", ""),
+        ("notificationSuppressions", '(since: "2020-01-01T00:00:00Z")'),
     ]:
         query = root_query(root, args)
         admin_answer = None if root in ("me", "memberLinks") else await answer(world, "admin", query)
