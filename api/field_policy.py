@@ -315,7 +315,8 @@ _ANSWERS = (
     "RejectRiskReviewPayload UpdateRiskRulePayload RedeemVoucherPayload UpdateMyProfilePayload "
     "CloseMyAccountPayload ReopenMemberPayload CreateWebhookSubscriptionPayload "
     "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
-    "RedeliverWebhookEventPayload TriggerPayload"
+    "RedeliverWebhookEventPayload CreateTriggerPayload UpdateTriggerPayload PauseTriggerPayload "
+    "ResumeTriggerPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

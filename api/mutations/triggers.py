@@ -69,13 +69,36 @@ class UpdateTriggerInput:
     trigger: TriggerDefinitionInput = strawberry.field(description="Its new definition.")
 
 
-@strawberry.input(description="A trigger to pause or resume (ADMIN).")
-class TriggerStatusInput:
+@strawberry.input(description="A trigger to pause: events go by without firing it (ADMIN).")
+class PauseTriggerInput:
     trigger_id: relay.GlobalID = strawberry.field(description="The trigger.")
 
 
+@strawberry.input(description="A paused trigger to fire again, on events from now on (ADMIN).")
+class ResumeTriggerInput:
+    trigger_id: relay.GlobalID = strawberry.field(description="The trigger.")
+
+
+@strawberry.type(description="The trigger made, or why not.")
+class CreateTriggerPayload:
+    trigger: Trigger | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
 @strawberry.type(description="The trigger as it now stands, or why nothing changed.")
-class TriggerPayload:
+class UpdateTriggerPayload:
+    trigger: Trigger | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The trigger, now PAUSED, or why nothing changed.")
+class PauseTriggerPayload:
+    trigger: Trigger | None = strawberry.field(description="Null when errors is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
+
+
+@strawberry.type(description="The trigger, now ACTIVE, or why nothing changed.")
+class ResumeTriggerPayload:
     trigger: Trigger | None = strawberry.field(description="Null when errors is not empty.")
     errors: list[UserError] = strawberry.field(description="Why nothing changed; empty on success.")
 
@@ -106,8 +129,8 @@ def _definition(given: TriggerDefinitionInput) -> service.TriggerInput:
     return service.TriggerInput(given.name, event_type, conditions, actions)
 
 
-def _payload(made: dt.Trigger | None, errors: list[UserError]) -> TriggerPayload:
-    return TriggerPayload(trigger=None if made is None else Trigger.from_domain(made), errors=errors)
+def _shown(made: dt.Trigger | None) -> Trigger | None:
+    return None if made is None else Trigger.from_domain(made)
 
 
 @strawberry.type
@@ -149,14 +172,14 @@ class TriggerMutations:
         self,
         info: Info,
         input: Annotated[CreateTriggerInput, strawberry.argument(description="The trigger.")],
-    ) -> TriggerPayload:
+    ) -> CreateTriggerPayload:
         made, errors = await run_use_case(
             info,
             lambda actor, uow, clock: service.create_trigger(
                 _definition(input.trigger), actor=actor, uow=uow, clock=clock
             ),
         )
-        return _payload(made, errors)
+        return CreateTriggerPayload(trigger=_shown(made), errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Change a trigger's definition; audited (ADMIN)."
@@ -167,7 +190,7 @@ class TriggerMutations:
         input: Annotated[
             UpdateTriggerInput, strawberry.argument(description="The trigger and its definition.")
         ],
-    ) -> TriggerPayload:
+    ) -> UpdateTriggerPayload:
         made, errors = await run_use_case(
             info,
             lambda actor, uow, clock: service.update_trigger(
@@ -178,14 +201,14 @@ class TriggerMutations:
                 clock=clock,
             ),
         )
-        return _payload(made, errors)
+        return UpdateTriggerPayload(trigger=_shown(made), errors=errors)
 
     @strawberry.mutation(permission_classes=ADMIN, description="Stop a trigger firing; audited (ADMIN).")
     async def pause_trigger(
         self,
         info: Info,
-        input: Annotated[TriggerStatusInput, strawberry.argument(description="The trigger.")],
-    ) -> TriggerPayload:
+        input: Annotated[PauseTriggerInput, strawberry.argument(description="The trigger.")],
+    ) -> PauseTriggerPayload:
         made, errors = await run_use_case(
             info,
             lambda actor, uow, clock: service.set_trigger_status(
@@ -196,7 +219,7 @@ class TriggerMutations:
                 clock=clock,
             ),
         )
-        return _payload(made, errors)
+        return PauseTriggerPayload(trigger=_shown(made), errors=errors)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Let a paused trigger fire again; audited (ADMIN)."
@@ -204,8 +227,8 @@ class TriggerMutations:
     async def resume_trigger(
         self,
         info: Info,
-        input: Annotated[TriggerStatusInput, strawberry.argument(description="The trigger.")],
-    ) -> TriggerPayload:
+        input: Annotated[ResumeTriggerInput, strawberry.argument(description="The trigger.")],
+    ) -> ResumeTriggerPayload:
         made, errors = await run_use_case(
             info,
             lambda actor, uow, clock: service.set_trigger_status(
@@ -216,4 +239,4 @@ class TriggerMutations:
                 clock=clock,
             ),
         )
-        return _payload(made, errors)
+        return ResumeTriggerPayload(trigger=_shown(made), errors=errors)

@@ -23,10 +23,10 @@ CREATE = """mutation($i: CreateTriggerInput!) {
     errors { code field message }
   }
 }"""
-PAUSE = """mutation($i: TriggerStatusInput!) {
+PAUSE = """mutation($i: PauseTriggerInput!) {
   pauseTrigger(input: $i) { trigger { status } errors { code field } }
 }"""
-RESUME = """mutation($i: TriggerStatusInput!) {
+RESUME = """mutation($i: ResumeTriggerInput!) {
   resumeTrigger(input: $i) { trigger { status } errors { code field } }
 }"""
 UPDATE = """mutation($i: UpdateTriggerInput!) {
