@@ -9,10 +9,10 @@ import strawberry
 from strawberry import relay
 
 from api.context import Info
-from api.errors import UserError
+from api.errors import UserError, bad_input
 from api.mutations.payload import retrying, run_use_case
 from api.permissions import ADMIN
-from api.types.ids import decode_id
+from api.types.ids import decode_id, try_decode_id
 from api.types.pagination import After, First, connection
 from api.types.webhooks import (
     WebhookDelivery,
@@ -149,7 +149,9 @@ class WebhookQueries:
         status = None if filter is None else filter.status
         sub = None
         if filter is not None and filter.subscription_id is not None:
-            sub = decode_id(filter.subscription_id, "WebhookSubscription", "subscriptionId")
+            sub = try_decode_id(filter.subscription_id, "WebhookSubscription")
+            if sub is None:
+                raise bad_input("`subscriptionId` is not a webhook subscription's id")
 
         async def fetch(before: int | None, limit: int) -> list[Delivery]:
             async def read() -> list[Delivery]:
