@@ -142,7 +142,8 @@ class ReactionRun:
 async def run_reactions(
     uow_factory: Callable[[], UnitOfWork], clock: Clock, *, limit: int = BATCH, once: bool = True
 ) -> ReactionRun:
-    """Handle the outbox events no consumer has handled yet, a batch per transaction."""
+    """Handle the outbox events no consumer has handled yet, a batch per transaction; `once`: one
+    batch (the worker's round, which comes back at once while there is more)."""
     run = ReactionRun()
     while True:
         async with (uow := uow_factory()):
@@ -150,20 +151,27 @@ async def run_reactions(
             if not batch:
                 return run
             now = clock.now()
+            active: dict[EventType, list[Trigger]] = {}  # read once per batch and type
             for _, event in batch:
-                run.firings += await react(uow, event, now)
+                run.firings += await react(uow, event, now, active)
             await uow.triggers.reacted([seq for seq, _ in batch])
             await uow.commit()
         run.events += len(batch)
-        if once and len(batch) < limit:
+        if once or len(batch) < limit:
             return run
 
 
-async def react(uow: UnitOfWork, event: Event, at: datetime) -> int:
-    """Inside an open unit of work: what one event causes; the triggers it fired."""
+async def react(
+    uow: UnitOfWork, event: Event, at: datetime, active: dict[EventType, list[Trigger]] | None = None
+) -> int:
+    """Inside an open unit of work: what one event causes; the triggers it fired. `active` caches
+    the active triggers by event type across one batch."""
     if event.member_id is None:
         return 0
-    triggers = await uow.triggers.active_for(event.type)
+    active = {} if active is None else active
+    if event.type not in active:
+        active[event.type] = await uow.triggers.active_for(event.type)
+    triggers = active[event.type]
     if event.type is not EventType.TIER_CHANGED and not triggers:
         return 0
     member = await uow.members.get(event.member_id)
