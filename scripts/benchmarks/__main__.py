@@ -40,6 +40,7 @@ SECTIONS = (
     "sqlite",
     "offers",
     "statement",
+    "triggers",
 )
 
 
@@ -119,7 +120,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
     tokens = scenarios.Tokens(secret)
-    pg_sections = args.only - {"sqlite", "offers", "segments"}
+    pg_sections = args.only - {"sqlite", "offers", "segments", "triggers"}
     if pg_sections:
         progress(f"building the data set in {make_url(url).render_as_string()} ...")
         data = await dataset.existing(url) if args.reuse else None
@@ -168,6 +169,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         from scripts.benchmarks import segments
 
         await segments.figures(url, args.segment_members, report, progress)
+    if "triggers" in args.only:
+        from scripts.benchmarks import triggers
+
+        await triggers.figures(url, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
     if "offers" in args.only:
