@@ -147,6 +147,7 @@ class SqlMemberRepository:
                 region=None,
                 income_band=None,
                 tags=[],
+                time_zone=None,
                 phone_encrypted=None,
                 email_encrypted=None,
                 phone_lookup=None,
