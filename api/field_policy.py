@@ -309,6 +309,10 @@ for _name in [
     "OfferGuard",  # offerGuards and setOfferGuards: admins only
     "WebhookSubscription",  # webhookSubscriptions and the webhook mutations: admins only
     "WebhookDelivery",  # webhookDeliveries and redeliverWebhookEvent: admins only
+    "Trigger",  # triggers and the trigger mutations: admins only
+    "TriggerCondition",
+    "TriggerAction",
+    "NotificationSuppression",  # notificationSuppressions: admins only
 ]:
     POLICY[_name] = reached()
 # A reward redemption's voucher: its member and admins (merchants reach only their POS redemptions).
@@ -331,7 +335,8 @@ _ANSWERS = (
     "CloseMyAccountPayload ReopenMemberPayload SetOfferExperimentPayload SetOfferGuardsPayload "
     "CreateWebhookSubscriptionPayload "
     "UpdateWebhookSubscriptionPayload DisableWebhookSubscriptionPayload RotateWebhookSecretPayload "
-    "RedeliverWebhookEventPayload"
+    "RedeliverWebhookEventPayload CreateTriggerPayload UpdateTriggerPayload PauseTriggerPayload "
+    "ResumeTriggerPayload"
 )
 for _name in _ANSWERS.split():
     POLICY[_name] = reached(ANSWER)

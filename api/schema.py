@@ -46,6 +46,7 @@ from api.mutations.risk import RiskMutations, RiskQueries
 from api.mutations.segments import SegmentMutations, SegmentQueries
 from api.mutations.tiers import TierMutations
 from api.mutations.transfers import TransferMutations
+from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.mutations.vouchers import VoucherMutations
 from api.mutations.webhooks import WebhookMutations, WebhookQueries
 from api.operations import RequireOperationName
@@ -80,6 +81,7 @@ class Mutation(
     AccountMutations,
     GuardMutations,
     WebhookMutations,
+    TriggerMutations,
 ):
     pass
 
@@ -95,6 +97,7 @@ class Query(
     StatementQueries,
     GuardQueries,
     WebhookQueries,
+    TriggerQueries,
 ):
     pass
 

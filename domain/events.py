@@ -39,6 +39,8 @@ class EventType(StrEnum):
     RISK_REJECTED = "risk.rejected"
     BUDGET_WARNING = "budget.warning"
     BUDGET_EXHAUSTED = "budget.exhausted"
+    MEMBER_NO_PURCHASE = "member.no_purchase"
+    NOTIFICATION_REQUESTED = "notification.requested"
 
 
 # The version each type is emitted at now.
@@ -335,3 +337,33 @@ def budget_events(
     if before < budget <= after:
         events.append(event(EventType.BUDGET_EXHAUSTED, None, at, **fields))
     return events
+
+
+def member_no_purchase(*, member_id: int, enrolled_at: datetime, days: int, at: datetime) -> Event:
+    """The sign-up nudge job's: the member made no purchase in `days` days since enrolling."""
+    return event(EventType.MEMBER_NO_PURCHASE, member_id, at, enrolledAt=enrolled_at.isoformat(), days=days)
+
+
+def notification_requested(
+    *,
+    member_id: int,
+    notification_id: int,
+    kind: str,
+    category: str,
+    template: str,
+    parameters: dict[str, object],
+    not_before: datetime | None,
+    at: datetime,
+) -> Event:
+    """For a push gateway: which template to send the member, with ids and figures only."""
+    return event(
+        EventType.NOTIFICATION_REQUESTED,
+        member_id,
+        at,
+        notificationId=notification_id,
+        kind=kind,
+        category=category,
+        template=template,
+        parameters=parameters,
+        notBefore=_iso(not_before),
+    )

@@ -28,6 +28,7 @@ class Profile:
     region: str | None = None
     income_band: IncomeBand | None = None
     tags: tuple[str, ...] = ()
+    time_zone: str | None = None  # IANA name (Asia/Shanghai); None: UTC. Quiet hours are kept in it
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from domain.merchants import Merchant
 from domain.money import Money, points_for_spend
+from domain.notifications import NotificationSettings
 
 
 class ExpiryPolicy(StrEnum):
@@ -47,6 +48,21 @@ class Programme:
     # What one point is worth, in currency units (CNY 0.01: a fen), per currency; statements value
     # points with it (domain/statements.py). A currency without one values points at nothing.
     point_values: Mapping[str, Decimal] = field(default_factory=dict)
+    # Notifications (domain/notifications.py) and the sign-up nudge (domain/triggers.py).
+    expiry_notice_days: int = 7
+    marketing_per_week: int = 3
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(8, 0)
+    sign_up_nudge_days: int = 14  # a member with no purchase this long after enrolling is nudged
+
+    @property
+    def notification_settings(self) -> NotificationSettings:
+        return NotificationSettings(
+            expiry_notice_days=self.expiry_notice_days,
+            marketing_per_week=self.marketing_per_week,
+            quiet_start=self.quiet_hours_start,
+            quiet_end=self.quiet_hours_end,
+        )
 
     @property
     def currencies(self) -> frozenset[str]:

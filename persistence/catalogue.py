@@ -10,6 +10,7 @@ So a change is seen by every process from the next transaction that starts after
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import time
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
@@ -148,6 +149,11 @@ class Catalogue:
             voucher_valid_days=settings.voucher_valid_days,
             closure_policy=ClosurePolicy(settings.closure_policy),
             closure_grace_days=settings.closure_grace_days,
+            expiry_notice_days=settings.expiry_notice_days,
+            marketing_per_week=settings.marketing_per_week,
+            quiet_hours_start=time.fromisoformat(settings.quiet_hours_start),
+            quiet_hours_end=time.fromisoformat(settings.quiet_hours_end),
+            sign_up_nudge_days=settings.sign_up_nudge_days,
             earn_rates={r.currency: Decimal(r.points_per_unit) for r in rates},
             point_values={r.currency: Decimal(r.point_value) for r in rates if r.point_value is not None},
         )

@@ -37,6 +37,7 @@ def member(row: Row[Any], vault: PersonalDataVault) -> Member:
             region=row.region,
             income_band=IncomeBand(row.income_band) if row.income_band else None,
             tags=tuple(row.tags or ()),
+            time_zone=row.time_zone,
         ),
         contact=Contact(phone=vault.open(row.phone_encrypted), email=vault.open(row.email_encrypted)),
         tier_id=row.tier_id,
@@ -63,6 +64,7 @@ def member_values(m: Member, vault: PersonalDataVault) -> dict[str, Any]:
         "region": m.profile.region,
         "income_band": m.profile.income_band.value if m.profile.income_band else None,
         "tags": list(m.profile.tags),
+        "time_zone": m.profile.time_zone,
         **contact_values(m.contact, vault),
         "enrolled_at": m.enrolled_at,
     }

@@ -83,6 +83,11 @@ class ProgrammeRow(Base):
     voucher_valid_days: Mapped[int] = mapped_column(Integer, server_default="30")
     closure_policy: Mapped[str] = mapped_column(String(8), server_default="FORFEIT")
     closure_grace_days: Mapped[int] = mapped_column(Integer, server_default="30")
+    expiry_notice_days: Mapped[int] = mapped_column(Integer, server_default="7")
+    marketing_per_week: Mapped[int] = mapped_column(Integer, server_default="3")
+    quiet_hours_start: Mapped[str] = mapped_column(String(5), server_default="22:00")  # local HH:MM
+    quiet_hours_end: Mapped[str] = mapped_column(String(5), server_default="08:00")
+    sign_up_nudge_days: Mapped[int] = mapped_column(Integer, server_default="14")
     # Bumped by every change to the programme's settings or merchants; see persistence/catalogue.py.
     catalogue_version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
@@ -155,6 +160,7 @@ class MemberRow(Base):
     region: Mapped[str | None] = mapped_column(String(60))
     income_band: Mapped[str | None] = mapped_column(String(12))
     tags: Mapped[list[str]] = mapped_column(JSON)
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA name; quiet hours are kept in it
     # Contact data at rest: Fernet tokens, and HMAC-SHA256 of the normalised value for exact lookup
     # (persistence/personal_data.py). Never the plain value.
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -919,6 +925,12 @@ class OutboxEventRow(Base):
             postgresql_where=text("NOT dispatched"),
             sqlite_where=text("NOT dispatched"),
         ),
+        Index(
+            "ix_outbox_events_unreacted",
+            "id",
+            postgresql_where=text("NOT reacted"),
+            sqlite_where=text("NOT reacted"),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -928,6 +940,60 @@ class OutboxEventRow(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     dispatched: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Handled by the reactions consumer (tier notices, triggers: domain/services/triggers.py).
+    reacted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class NotificationRow(Base):
+    """Every notice the programme decided on: sent (a notification.requested event went with it) or
+    suppressed with the rule's reason. `key` makes a notice once only (an expiry day per member)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_member_sent", "member_id", "category", "created_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    suppressed_reason: Mapped[str | None] = mapped_column(String(20))  # None: sent
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TriggerRow(Base):
+    """A triggered campaign: on events of `event_type`, when `conditions` hold, do `actions`."""
+
+    __tablename__ = "triggers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TriggerFiringRow(Base):
+    """A trigger fired on an event: written in the transaction that makes its effects, and unique
+    per (trigger, event), so a replayed or concurrently processed event fires it once."""
+
+    __tablename__ = "trigger_firings"
+    __table_args__ = (UniqueConstraint("trigger_id", "event_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    trigger_id: Mapped[int] = mapped_column(ForeignKey("triggers.id"))
+    event_id: Mapped[str] = mapped_column(String(36))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    outcomes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberNudgeRow(Base):
+    """A member the sign-up nudge job told of (member.no_purchase): once per member."""
+
+    __tablename__ = "member_nudges"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class WebhookSubscriptionRow(Base):
@@ -1047,6 +1113,10 @@ settlement_import_errors = _table(SettlementImportErrorRow)
 outbox_events = _table(OutboxEventRow)
 webhook_subscriptions = _table(WebhookSubscriptionRow)
 webhook_deliveries = _table(WebhookDeliveryRow)
+notifications = _table(NotificationRow)
+triggers = _table(TriggerRow)
+trigger_firings = _table(TriggerFiringRow)
+member_nudges = _table(MemberNudgeRow)
 
 # Lists newest first (persistence/queries/purchase_lists.py): a page is one range of these indexes,
 # however long the history. The member's also serves tier qualification's rolling window.

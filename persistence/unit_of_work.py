@@ -35,6 +35,7 @@ from persistence.repositories.idempotency import SqlIdempotencyStore
 from persistence.repositories.ledger import SqlLedgerRepository, SqlLotRepository
 from persistence.repositories.member_links import SqlMemberLinkRepository
 from persistence.repositories.members import SqlMemberRepository
+from persistence.repositories.notifications import SqlNotificationLog
 from persistence.repositories.offers import SqlOfferRepository
 from persistence.repositories.outbox import SqlOutbox
 from persistence.repositories.profiles import SqlProfileRepository
@@ -45,6 +46,7 @@ from persistence.repositories.security_events import SqlSecurityEventLog
 from persistence.repositories.segments import SqlSegmentRepository
 from persistence.repositories.settlement_imports import SqlSettlementImportRepository
 from persistence.repositories.tiers import SqlTierRepository
+from persistence.repositories.triggers import SqlTriggerRepository
 from persistence.repositories.vouchers import SqlVoucherRepository
 from telemetry.metrics import count_postings
 
@@ -96,6 +98,8 @@ class SqlAlchemyUnitOfWork:
         self.guards = SqlGuardRepository(conn, catalogue)
         self.outbox = SqlOutbox(conn, enabled=self.outbox_enabled)
         self.webhooks = SqlWebhookRepository(conn)
+        self.notifications = SqlNotificationLog(conn)
+        self.triggers = SqlTriggerRepository(conn)
         return self
 
     async def __aexit__(

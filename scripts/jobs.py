@@ -38,10 +38,12 @@ from domain.services.expiry import run_expiry
 from domain.services.guards import run_guards
 from domain.services.holds import run_hold_release
 from domain.services.maturation import run_maturation
+from domain.services.notifications import run_expiry_notices
 from domain.services.profiles import prune_activity
 from domain.services.segments import run_segment_refresh
 from domain.services.settlement_imports import run_settlement_imports
 from domain.services.tiers import run_tier_evaluation
+from domain.services.triggers import run_reactions, run_sign_up_nudges
 from domain.services.vouchers import run_voucher_expiry
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
@@ -125,6 +127,24 @@ async def _guards(uow: UowFactory, clock: Clock, progress: Progress) -> str:
     return f"{run.checked:,} armed offer guards checked, {run.fired:,} fired and paused their offer"
 
 
+async def _notify_expiry(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    run = await run_expiry_notices(uow, clock, progress)
+    return f"{run.sent:,} pre-expiry notices sent, {run.suppressed:,} suppressed"
+
+
+async def _nudges(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    told = await run_sign_up_nudges(uow, clock)
+    progress(told)
+    return f"{told:,} members with no purchase since sign-up told (member.no_purchase)"
+
+
+async def _reactions(uow: UowFactory, clock: Clock, progress: Progress) -> str:
+    # What scripts/worker also does each round: tier notices and triggers over new outbox events.
+    run = await run_reactions(uow, clock, once=False)
+    progress(run.events)
+    return f"{run.events:,} events handled, {run.firings:,} triggers fired"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -171,6 +191,25 @@ JOBS = {
             "SELECT count(*) FROM member_balances b JOIN members m ON m.id = b.member_id"
             " WHERE m.status = 'ACTIVE' AND b.dormant_since IS NULL AND b.last_activity_at <= :dormant",
             _dormancy,
+        ),
+        Job(
+            "notify-expiry",
+            "members",
+            "SELECT count(DISTINCT member_id) FROM points_lots WHERE remaining > 0 AND expires_at > :now",
+            _notify_expiry,
+        ),
+        Job(
+            "nudges",
+            "members",
+            "SELECT count(*) FROM members m WHERE m.status = 'ACTIVE'"
+            " AND NOT EXISTS (SELECT 1 FROM member_nudges n WHERE n.member_id = m.id)",
+            _nudges,
+        ),
+        Job(
+            "reactions",
+            "events",
+            "SELECT count(*) FROM outbox_events WHERE NOT reacted",
+            _reactions,
         ),
         Job(
             "segments",

@@ -64,6 +64,9 @@ DEFAULT_SCHEDULE: Mapping[str, float] = {
     "profiles": 86400,
     "settlements": 60,
     "guards": 60,  # a guard pauses an offer whose budget would run out early: soon, not hourly
+    "notify-expiry": 3600,
+    "nudges": 3600,
+    "reactions": 60,  # scripts/worker also handles new events each round; this covers a setup without one
 }
 # The advisory lock's key: any 64-bit number the programme's other locks do not use.
 ADVISORY_KEY = 0x4C6F79616C747953  # "LoyaltyS"

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api.app import migration_keys, open_database
 from api.settings import Settings
@@ -51,10 +51,22 @@ from domain.commands import (
     TransferPoints,
 )
 from domain.errors import DomainError
+from domain.events import EventType
 from domain.members import Contact, IncomeBand, Profile
 from domain.merchants import Channel, MerchantCategory, MerchantChannel, PartnerKind
 from domain.money import Money
-from domain.offers import CapPeriod, Eligibility, FunderKind, FundingShare, Limits, Mechanic, Offer, Window
+from domain.notifications import NotificationKind
+from domain.offers import (
+    CapPeriod,
+    Eligibility,
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    Trigger,
+    Window,
+)
 from domain.programme import ExpiryPolicy
 from domain.purchases import ReasonCode
 from domain.services.adjustments import adjust_points
@@ -79,6 +91,8 @@ from domain.services.refunds import refund_purchase
 from domain.services.segments import CreateSegment, create_segment, run_segment_refresh
 from domain.services.tiers import create_tier, run_tier_evaluation
 from domain.services.transfers import transfer_points
+from domain.services.triggers import TriggerInput, create_trigger
+from domain.triggers import Action, ActionKind, Condition, ConditionKind
 from persistence import tables as tables_module
 from persistence.engine import Database
 from persistence.migrate import upgrade_to_head
@@ -351,6 +365,7 @@ async def seed(database: Database, clock: Clock) -> None:
         clock=s.clock,
     )
     await _segments(s, clock)
+    await _campaigns(s, clock, today)
 
 
 async def _segments(s: Seeder, clock: Clock) -> None:
@@ -359,6 +374,81 @@ async def _segments(s: Seeder, clock: Clock) -> None:
     await run_segment_refresh(s.uow, s.clock, full=True)
     for name, description, rule in DEMO_SEGMENTS:
         await create_segment(CreateSegment(name, description, rule), actor=ADMIN, uow=s.uow(), clock=s.clock)
+
+
+async def _campaigns(s: Seeder, clock: Clock, today: datetime) -> None:
+    """Triggered campaigns launched today (README, "Notifications and triggered campaigns"): the
+    history before them is marked handled, so they react to what members do from now on."""
+    s.at(clock.now())
+    async with s.database.write_engine.begin() as conn:
+        await conn.execute(update(tables_module.outbox_events).values(reacted=True))
+    season = Window(today - timedelta(days=1), today + timedelta(days=90), time_zone="Asia/Shanghai")
+    programme = (FundingShare(FunderKind.PROGRAMME, None, 100),)
+    hotel = await create_offer(
+        Offer(
+            id=0,
+            version=0,
+            name="Harbour View Hotels: 15% off your first stay",
+            mechanic=Mechanic.PERCENT_DISCOUNT,
+            window=season,
+            percent=Decimal(15),
+            cap=Money(30_000, "CNY"),
+            funding=programme,
+            eligibility=Eligibility(merchant_ids=frozenset({s.merchant_ids["Harbour View Hotels"]})),
+            requires_coupon=True,
+        ),
+        actor=ADMIN,
+        uow=s.uow(),
+        clock=s.clock,
+    )
+    nudge = await create_offer(
+        Offer(
+            id=0,
+            version=0,
+            name="First purchase nudge: 200 points",
+            mechanic=Mechanic.BONUS_POINTS,
+            window=season,
+            points=200,
+            trigger=Trigger.CAMPAIGN,
+            funding=programme,
+            limits=Limits(budget_points=20_000),
+        ),
+        actor=ADMIN,
+        uow=s.uow(),
+        clock=s.clock,
+    )
+    for name, event_type, conditions, actions in (
+        (
+            "A first trip: a hotel coupon",
+            EventType.PURCHASE_POSTED,
+            (Condition(ConditionKind.FIRST_IN_CATEGORY, category=MerchantCategory.TRAVEL),),
+            (Action(ActionKind.ISSUE_COUPON, offer_id=hotel.id),),
+        ),
+        (
+            "No purchase 14 days after sign-up: a nudge with a bonus",
+            EventType.MEMBER_NO_PURCHASE,
+            (),
+            (
+                Action(ActionKind.AWARD_POINTS, offer_id=nudge.id),
+                Action(ActionKind.NOTIFY, offer_id=nudge.id, template="first_purchase_nudge"),
+            ),
+        ),
+        (
+            "10,000 points: suggest a reward",
+            EventType.PURCHASE_POSTED,
+            (Condition(ConditionKind.BALANCE_CROSSES, threshold=10_000),),
+            (
+                Action(
+                    ActionKind.NOTIFY,
+                    template="reward_suggestion",
+                    notification=NotificationKind.OFFER_RECOMMENDED,
+                ),
+            ),
+        ),
+    ):
+        await create_trigger(
+            TriggerInput(name, event_type, conditions, actions), actor=ADMIN, uow=s.uow(), clock=s.clock
+        )
 
 
 _F, _OP = sg.SegmentField, sg.Operator

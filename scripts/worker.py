@@ -25,15 +25,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from api.app import migration_keys
+from api.app import migration_keys, personal_data_vault
 from api.settings import Settings
+from domain.clock import SystemClock
+from domain.services.triggers import run_reactions
 from domain.webhooks import (
     BACKOFF_BASE_SECONDS,
     MAX_ATTEMPTS,
@@ -46,6 +48,8 @@ from domain.webhooks import (
 from persistence.delivery import Claimed, SqlDeliveryStore
 from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
+from persistence.personal_data import PersonalDataVault
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 NATS_STREAM = "LOYALTY_EVENTS"
 NATS_SUBJECTS = "loyalty.events.>"
@@ -176,6 +180,9 @@ class Worker:
     failed: int = 0
     dead: int = 0
     on_delivered: Callable[[Claimed, datetime], None] | None = None
+    # Tier notices and triggered campaigns over new outbox events (domain/services/triggers.py):
+    # a batch per round, before the round's dispatch, so what they emit goes out in the same round.
+    reactions: Callable[[], Awaitable[int]] | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -192,6 +199,12 @@ class Worker:
 
     async def round(self) -> int:
         """Dispatch what is new and send what is due; how much was done."""
+        reacted = 0
+        if self.reactions is not None:
+            try:
+                reacted = await self.reactions()
+            except Exception as error:  # its batch rolled back and is retried; deliveries go on
+                print(f"worker: reactions failed, retried next round: {error!r}", file=sys.stderr)
         dispatched = await self.store.dispatch(self.clock())
         claimed = await self.store.claim(self.clock(), self.settings.batch, self.settings.lease_seconds)
         if claimed:
@@ -203,7 +216,7 @@ class Worker:
             if self.on_delivered is not None:
                 for c in done:
                     self.on_delivered(c, now)
-        return dispatched + len(claimed)
+        return reacted + dispatched + len(claimed)
 
     async def run(self, *, once: bool = False) -> None:
         while not self.stopping.is_set():
@@ -243,9 +256,17 @@ class Worker:
             self.dead += 1
 
 
-async def run_worker(database_url: str, settings: WorkerSettings, *, once: bool) -> Worker:
-    database = create_database(database_url)
-    worker = Worker(SqlDeliveryStore(database.write_engine), settings)
+async def run_worker(
+    database_url: str, settings: WorkerSettings, *, once: bool, vault: PersonalDataVault | None = None
+) -> Worker:
+    database = create_database(database_url, vault=vault)
+    engine = database.write_engine
+
+    async def reactions() -> int:
+        run = await run_reactions(lambda: SqlAlchemyUnitOfWork(engine), SystemClock(), once=True)
+        return run.events
+
+    worker = Worker(SqlDeliveryStore(engine), settings, reactions=reactions)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stopping.set)
@@ -264,7 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     upgrade_to_head(settings.database_url, migration_keys(settings))
-    worker = asyncio.run(run_worker(settings.database_url, WorkerSettings.from_env(), once=args.once))
+    worker = asyncio.run(
+        run_worker(
+            settings.database_url,
+            WorkerSettings.from_env(),
+            once=args.once,
+            vault=personal_data_vault(settings),
+        )
+    )
     print(f"worker: {worker.delivered:,} delivered, {worker.failed:,} failed attempts, {worker.dead:,} dead")
     return 0
 

@@ -39,6 +39,10 @@ class UpdateMyProfileInput:
     tags: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="Free labels offers may target (up to 20); null clears them."
     )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An IANA time zone (Asia/Shanghai) for its notifications' quiet hours; null: UTC.",
+    )
     phone: str | None = strawberry.field(
         default=strawberry.UNSET, description="Digits, spaces, + and -; stored encrypted."
     )
@@ -104,6 +108,7 @@ class AccountMutations:
             region=_kept(input.region),
             income_band=_kept(input.income_band),
             tags=KEEP if tags is strawberry.UNSET else tuple(tags or ()),
+            time_zone=_kept(input.time_zone),
             phone=_kept(input.phone),
             email=_kept(input.email),
             marketing_consent=KEEP

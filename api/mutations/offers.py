@@ -159,7 +159,8 @@ class CreateOfferInput:
         default=False, description="Applies only with one of its coupons."
     )
     trigger: Trigger = strawberry.field(
-        default=do.Trigger.PURCHASE, description="SIGN_UP: bonus points given once, at enrolment."
+        default=do.Trigger.PURCHASE,
+        description="SIGN_UP: bonus points given once, at enrolment; CAMPAIGN: given by a trigger's action.",
     )
     referrer_points: int = strawberry.field(
         default=0, description="Also given to the member who referred the buyer, when it applies."

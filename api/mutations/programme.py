@@ -82,6 +82,19 @@ class ProgrammeSettings:
     closure_grace_days: int = strawberry.field(
         description="Under the KEEP policy, days a closed member's points wait before they are forfeited."
     )
+    expiry_notice_days: int = strawberry.field(
+        description="Days before points expire that the member is told (POINTS_EXPIRING notices)."
+    )
+    marketing_per_week: int = strawberry.field(
+        description="At most this many marketing notifications to a member in any 7 days."
+    )
+    quiet_hours_start: str = strawberry.field(
+        description="Local time (HH:MM, the member's time zone) its quiet hours start: no marketing then."
+    )
+    quiet_hours_end: str = strawberry.field(description="Local time (HH:MM) its quiet hours end.")
+    sign_up_nudge_days: int = strawberry.field(
+        description="Days after enrolment without a purchase before member.no_purchase is told."
+    )
     currencies: list[str] = strawberry.field(description="ISO 4217 codes purchases may be in.")
     point_values: list[PointValue] = strawberry.field(
         description="What one point is worth, per currency that has a value set."
@@ -102,6 +115,11 @@ class ProgrammeSettings:
             voucher_valid_days=p.voucher_valid_days,
             closure_policy=p.closure_policy,
             closure_grace_days=p.closure_grace_days,
+            expiry_notice_days=p.expiry_notice_days,
+            marketing_per_week=p.marketing_per_week,
+            quiet_hours_start=p.quiet_hours_start.strftime("%H:%M"),
+            quiet_hours_end=p.quiet_hours_end.strftime("%H:%M"),
+            sign_up_nudge_days=p.sign_up_nudge_days,
             currencies=sorted(p.currencies),
             point_values=[PointValue(currency=c, value=str(v)) for c, v in sorted(p.point_values.items())],
         )
@@ -141,6 +159,19 @@ class UpdateProgrammeInput:
     )
     closure_grace_days: int | None = strawberry.field(
         default=None, description="Under KEEP, days a closed member's points wait (1 to 365)."
+    )
+    expiry_notice_days: int | None = strawberry.field(
+        default=None, description="Days before points expire that members are told (1 to 90)."
+    )
+    marketing_per_week: int | None = strawberry.field(
+        default=None, description="Marketing notifications a member may get in any 7 days (0 to 100)."
+    )
+    quiet_hours_start: str | None = strawberry.field(
+        default=None, description="HH:MM, in each member's time zone; equal to the end: no quiet hours."
+    )
+    quiet_hours_end: str | None = strawberry.field(default=None, description="HH:MM, local.")
+    sign_up_nudge_days: int | None = strawberry.field(
+        default=None, description="Days without a purchase after enrolment before the nudge (1 to 365)."
     )
     point_values: list[PointValueInput] | None = strawberry.field(
         default=None, description="What one point is worth, per currency named; others keep theirs."
@@ -184,6 +215,11 @@ class ProgrammeMutations:
             voucher_valid_days=input.voucher_valid_days,
             closure_policy=input.closure_policy,
             closure_grace_days=input.closure_grace_days,
+            expiry_notice_days=input.expiry_notice_days,
+            marketing_per_week=input.marketing_per_week,
+            quiet_hours_start=input.quiet_hours_start,
+            quiet_hours_end=input.quiet_hours_end,
+            sign_up_nudge_days=input.sign_up_nudge_days,
             point_values=tuple((v.currency, v.value) for v in input.point_values or ()),
         )
         programme, errors = await run_use_case(

@@ -45,6 +45,9 @@ class MemberProfile:
     region: str | None = strawberry.field(description="The member's region, as offers name it.")
     income_band: IncomeBand | None = strawberry.field(description="The member's income band.")
     tags: list[str] = strawberry.field(description="Free labels offers may target.")
+    time_zone: str | None = strawberry.field(
+        description="The member's IANA time zone (Asia/Shanghai): its quiet hours are kept in it; null: UTC."
+    )
 
 
 @strawberry.type(
@@ -402,6 +405,7 @@ class Member(LoadedNode[dm.Member]):
                 region=m.profile.region,
                 income_band=m.profile.income_band,
                 tags=list(m.profile.tags),
+                time_zone=m.profile.time_zone,
             ),
             source=m,
             listed=listed,

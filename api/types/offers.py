@@ -130,6 +130,7 @@ describe_values(
         do.Trigger.PURCHASE: "Applied by postPurchase.",
         do.Trigger.SIGN_UP: "A bonus given once, when the member enrols.",
         do.Trigger.RED_PACKET: "A points gift a member opens with one of the offer's codes.",
+        do.Trigger.CAMPAIGN: "Bonus points a triggered campaign's action gives (createTrigger).",
     },
 )
 Trigger = do.Trigger

@@ -42,6 +42,7 @@ class Trigger(StrEnum):
     PURCHASE = "PURCHASE"  # applied by postPurchase
     SIGN_UP = "SIGN_UP"  # a bonus given once, when the member enrols
     RED_PACKET = "RED_PACKET"  # a points gift a member opens with one of the offer's codes (紅包)
+    CAMPAIGN = "CAMPAIGN"  # bonus points a triggered campaign's action gives (domain/triggers.py)
 
 
 class OfferStatus(StrEnum):

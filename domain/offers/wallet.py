@@ -50,6 +50,7 @@ _SPENT = frozenset(
 class Unusable(StrEnum):
     NOT_OPEN = "NOT_OPEN"  # `open_to` refuses: paused, outside its window, another tier or segment ...
     SIGN_UP_DONE = "SIGN_UP_DONE"  # a sign-up bonus: given at enrolment only
+    CAMPAIGN_ONLY = "CAMPAIGN_ONLY"  # a campaign bonus: given by a trigger's action only
     NO_CODE = "NO_CODE"  # a red packet whose code is not in the wallet
     NO_COUPON = "NO_COUPON"  # coupon-only, with no unused coupon for it in the wallet
     FIRST_PURCHASE_MADE = "FIRST_PURCHASE_MADE"  # the member already bought where it asks for a first
@@ -114,6 +115,8 @@ def refusal(
     """Why the member cannot use the offer now, before its award is worked out; None if it can."""
     if offer.trigger is Trigger.SIGN_UP:
         return Unusable.SIGN_UP_DONE
+    if offer.trigger is Trigger.CAMPAIGN:
+        return Unusable.CAMPAIGN_ONLY
     holds_one = offer.id in wallet.coupon_offer_ids
     if offer.trigger is Trigger.RED_PACKET and not holds_one:
         return Unusable.NO_CODE

@@ -18,6 +18,7 @@ from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
+from domain.ports.notifications import ExpiringLots, NotificationLog
 from domain.ports.offers import OfferRepository
 from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
@@ -31,6 +32,7 @@ from domain.ports.segments import RefreshMark, SegmentRepository
 from domain.ports.settlement_imports import SettlementImportReader, SettlementImportRepository
 from domain.ports.statements import StatementReader
 from domain.ports.tiers import TierRepository
+from domain.ports.triggers import TriggerRepository
 from domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.ports.vouchers import VoucherRepository
 from domain.ports.wallet_offers import OfferWalletReader
@@ -39,6 +41,7 @@ from domain.ports.webhooks import WebhookRepository
 __all__ = [
     "AdjustmentRepository",
     "AuditLog",
+    "ExpiringLots",
     "ExpiringPoints",
     "ExposureLog",
     "ExposureStore",
@@ -50,6 +53,7 @@ __all__ = [
     "MemberLinkRepository",
     "MemberRepository",
     "MerchantRepository",
+    "NotificationLog",
     "OfferRepository",
     "OfferWalletReader",
     "Outbox",
@@ -73,6 +77,7 @@ __all__ = [
     "StoredResponse",
     "TierRepository",
     "TransferRepository",
+    "TriggerRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VoucherRepository",

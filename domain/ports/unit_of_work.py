@@ -17,6 +17,7 @@ from domain.ports.ledger import LedgerRepository, LotRepository
 from domain.ports.logs import AuditLog, SecurityEventLog
 from domain.ports.member_links import MemberLinkRepository
 from domain.ports.members import MemberRepository
+from domain.ports.notifications import NotificationLog
 from domain.ports.offers import OfferRepository
 from domain.ports.outbox import Outbox
 from domain.ports.profiles import ProfileRepository
@@ -27,6 +28,7 @@ from domain.ports.risk import RiskRepository
 from domain.ports.segments import SegmentRepository
 from domain.ports.settlement_imports import SettlementImportRepository
 from domain.ports.tiers import TierRepository
+from domain.ports.triggers import TriggerRepository
 from domain.ports.vouchers import VoucherRepository
 from domain.ports.webhooks import WebhookRepository
 
@@ -79,6 +81,10 @@ class UnitOfWork(Protocol):
     def profiles(self) -> ProfileRepository: ...
     @property
     def segments(self) -> SegmentRepository: ...
+    @property
+    def notifications(self) -> NotificationLog: ...
+    @property
+    def triggers(self) -> TriggerRepository: ...
     @property
     def vouchers(self) -> VoucherRepository: ...
     @property

@@ -15,6 +15,7 @@ from domain.errors import AlreadyExists, NotFound, Validation
 from domain.members import Contact, Member, MemberStatus, Profile, masked_contact
 from domain.merchants import Merchant, PartnerBrand
 from domain.money import parse_rate
+from domain.notifications import is_time_zone
 from domain.ports import UnitOfWork
 from domain.rewards import LimitPeriod, Reward
 from domain.services.bonuses import give_sign_up_bonuses
@@ -61,10 +62,14 @@ def clean_profile(profile: Profile, now: datetime) -> Profile:
     )
     if len(tags) > 20:
         raise Validation("at most 20 tags", ("profile", "tags"))
+    time_zone = validation.optional_text(profile.time_zone, ("profile", "timeZone"), max_length=64)
+    if time_zone is not None and not is_time_zone(time_zone):
+        raise Validation(f"unknown time zone {time_zone!r} (an IANA name)", ("profile", "timeZone"))
     return replace(
         profile,
         region=validation.optional_text(profile.region, ("profile", "region"), max_length=60),
         tags=tags,
+        time_zone=time_zone,
     )
 
 

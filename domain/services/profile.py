@@ -32,6 +32,7 @@ class UpdateMyProfile:
     region: str | Keep | None = KEEP
     income_band: IncomeBand | Keep | None = KEEP
     tags: tuple[str, ...] | Keep = KEEP
+    time_zone: str | Keep | None = KEEP
     phone: str | Keep | None = KEEP
     email: str | Keep | None = KEEP
     marketing_consent: bool | Keep = KEEP
@@ -55,7 +56,11 @@ async def update_my_profile(cmd: UpdateMyProfile, *, actor: Actor, uow: UnitOfWo
             replace(
                 member.profile,
                 **_given(  # type: ignore[arg-type]  # KEEP is filtered out
-                    birth_year=cmd.birth_year, region=cmd.region, income_band=cmd.income_band, tags=cmd.tags
+                    birth_year=cmd.birth_year,
+                    region=cmd.region,
+                    income_band=cmd.income_band,
+                    tags=cmd.tags,
+                    time_zone=cmd.time_zone,
                 ),
             ),
             now,

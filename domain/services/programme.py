@@ -5,6 +5,7 @@ closing an account does to its points, and what a point is worth."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import time
 from decimal import Decimal
 
 from domain import validation
@@ -33,6 +34,11 @@ class UpdateProgramme:
     voucher_valid_days: int | None = None
     closure_policy: ClosurePolicy | None = None
     closure_grace_days: int | None = None
+    expiry_notice_days: int | None = None
+    marketing_per_week: int | None = None
+    sign_up_nudge_days: int | None = None
+    quiet_hours_start: str | None = None  # local HH:MM
+    quiet_hours_end: str | None = None
     # (currency, what one point is worth in it), as given: a decimal in currency units.
     point_values: tuple[tuple[str, str], ...] = ()
 
@@ -48,7 +54,11 @@ _RANGES: dict[str, tuple[int, int, str]] = {
     "tier_grace_days": (0, 365, "tierGraceDays"),
     "voucher_valid_days": (1, 365, "voucherValidDays"),
     "closure_grace_days": (1, 365, "closureGraceDays"),
+    "expiry_notice_days": (1, 90, "expiryNoticeDays"),
+    "marketing_per_week": (0, 100, "marketingPerWeek"),
+    "sign_up_nudge_days": (1, 365, "signUpNudgeDays"),
 }
+_QUIET_HOURS = {"quiet_hours_start": "quietHoursStart", "quiet_hours_end": "quietHoursEnd"}
 
 
 def _checked(cmd: UpdateProgramme) -> dict[str, object]:
@@ -66,7 +76,22 @@ def _checked(cmd: UpdateProgramme) -> dict[str, object]:
         validation.non_negative_int(value, (field,))
         if not low <= value <= high:
             raise Validation(f"must be between {low} and {high}", (field,))
+    for name, field in _QUIET_HOURS.items():
+        given = changes.get(name)
+        if given is not None:
+            changes[name] = _local_time(str(given), field)
     return changes
+
+
+def _local_time(given: str, field: str) -> time:
+    """HH:MM on a 24-hour clock, to the minute."""
+    try:
+        parsed = time.fromisoformat(given.strip())
+    except ValueError as exc:
+        raise Validation("a time as HH:MM, e.g. 22:00", (field,)) from exc
+    if len(given.strip()) != 5 or parsed.tzinfo is not None:
+        raise Validation("a time as HH:MM, e.g. 22:00", (field,))
+    return parsed
 
 
 async def update_programme(cmd: UpdateProgramme, *, actor: Actor, uow: UnitOfWork, clock: Clock) -> Programme:

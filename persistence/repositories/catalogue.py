@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from enum import Enum
 
@@ -150,6 +150,8 @@ class SqlRewardRepository:
 
 def _stored(value: object) -> object:
     """A setting as its column holds it: an enum (the expiry policy) as its value."""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")  # quiet hours: local HH:MM
     return value.value if isinstance(value, Enum) else value
 
 
@@ -166,6 +168,11 @@ _SETTINGS = frozenset(
         "voucher_valid_days",
         "closure_policy",
         "closure_grace_days",
+        "expiry_notice_days",
+        "marketing_per_week",
+        "sign_up_nudge_days",
+        "quiet_hours_start",
+        "quiet_hours_end",
     }
 )
 

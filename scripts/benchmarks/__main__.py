@@ -44,6 +44,7 @@ SECTIONS = (
     "recommendations",
     "experiments",
     "console",
+    "triggers",
 )
 
 
@@ -122,7 +123,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     url = bench_url()
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("BENCH_DATABASE_URL must name a PostgreSQL database")
-    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations", "campaign", "experiments"}
+    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations", "campaign", "experiments", "triggers"}
     if pg_sections and not ceilings.pgbench_available():
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
@@ -180,6 +181,10 @@ async def run(args: argparse.Namespace, report: Report) -> None:
         from scripts.benchmarks import segments
 
         await segments.figures(url, args.segment_members, report, progress)
+    if "triggers" in args.only:
+        from scripts.benchmarks import triggers
+
+        await triggers.figures(url, report, progress)
     if "sqlite" in args.only:
         await sqlite_figures(args, report, tokens, secret)
     if "campaign" in args.only:

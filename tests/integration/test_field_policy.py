@@ -364,6 +364,30 @@ async def matrix_world(backend: Backend, given: Scenario) -> Matrix:
     )
     assert subscribed["createWebhookSubscription"]["errors"] == [], subscribed
     assert await SqlDeliveryStore(writes).dispatch(now) > 0
+    # A trigger with a condition and an action of each field, and a suppressed notice to count.
+    triggered = await given.gql.data(
+        "mutation($i: CreateTriggerInput!) { createTrigger(input: $i) { errors { code } } }",
+        {
+            "i": {
+                "trigger": {
+                    "name": "Big spenders",
+                    "eventType": "purchase.posted",
+                    "conditions": [{"kind": "BALANCE_CROSSES", "threshold": 10_000}],
+                    "actions": [{"kind": "NOTIFY", "template": "reward_suggestion"}],
+                }
+            }
+        },
+        given.admin,
+    )
+    assert triggered["createTrigger"]["errors"] == [], triggered
+    async with writes.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO notifications (member_id, kind, category, template, key, suppressed_reason,"
+                " created_at) VALUES (:m, 'CAMPAIGN', 'MARKETING', 'nudge', 'matrix', 'NO_CONSENT', :at)"
+            ),
+            {"m": member_id_of(world.members[0]), "at": now},
+        )
     return Matrix(
         world,
         member_ids={
@@ -447,6 +471,8 @@ async def test_every_field_as_every_role_is_what_the_policy_declares(
         ("offers", "(first: 5)"),
         ("webhookSubscriptions", ""),
         ("webhookDeliveries", "(first: 5)"),
+        ("triggers", ""),
+        ("notificationSuppressions", '(since: "2020-01-01T00:00:00Z")'),
     ]:
         query = root_query(root, args)
         admin_answer = None if root in ("me", "memberLinks") else await answer(world, "admin", query)

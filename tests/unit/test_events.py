@@ -67,6 +67,17 @@ def one_of_each() -> list[Event]:
         events.risk_decided(approved=True, member_id=1, review_id=14, points=50, at=AT),
         events.risk_decided(approved=False, member_id=1, review_id=14, points=50, at=AT),
         *events.budget_events(offer_id=11, budget=100, before=0, after=100, unit="POINTS", at=AT),
+        events.member_no_purchase(member_id=1, enrolled_at=AT, days=14, at=AT),
+        events.notification_requested(
+            member_id=1,
+            notification_id=15,
+            kind="POINTS_EXPIRING",
+            category="SERVICE",
+            template="points_expiring",
+            parameters={"points": 50, "expiresOn": "2026-12-01"},
+            not_before=AT,
+            at=AT,
+        ),
     ]
 
 

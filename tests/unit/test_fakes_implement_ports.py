@@ -23,6 +23,7 @@ from tests.unit.fakes import (
     FakeMemberLinkRepository,
     FakeMemberRepository,
     FakeMerchantRepository,
+    FakeNotificationLog,
     FakeOfferRepository,
     FakeOfferWalletReader,
     FakeOutbox,
@@ -40,6 +41,7 @@ from tests.unit.fakes import (
     FakeSettlementImportRepository,
     FakeTierRepository,
     FakeTransferRepository,
+    FakeTriggerRepository,
     FakeUnitOfWork,
     FakeVoucherRepository,
     FakeWebhookRepository,
@@ -61,6 +63,8 @@ member_links: ports.MemberLinkRepository = FakeMemberLinkRepository(db)
 risk: ports.RiskRepository = FakeRiskRepository(db)
 profiles: ports.ProfileRepository = FakeProfileRepository(db)
 segments: ports.SegmentRepository = FakeSegmentRepository(db)
+notification_log: ports.NotificationLog = FakeNotificationLog(db)
+trigger_repository: ports.TriggerRepository = FakeTriggerRepository(db)
 adjustments: ports.AdjustmentRepository = FakeAdjustmentRepository(db)
 transfers: ports.TransferRepository = FakeTransferRepository(db)
 refunds: ports.RefundRepository = FakeRefundRepository(db)
@@ -94,7 +98,7 @@ def port_methods(port: type) -> set[str]:
 
 
 def test_the_unit_of_work_names_every_write_side_port() -> None:
-    assert len(UNIT_OF_WORK_PORTS) == 27
+    assert len(UNIT_OF_WORK_PORTS) == 29
     assert UNIT_OF_WORK_PORTS["refunds"] is ports.RefundRepository
     assert UNIT_OF_WORK_PORTS["transfers"] is ports.TransferRepository
 

@@ -73,6 +73,7 @@ async def test_enrolment_keeps_a_cleaned_profile_and_contact_and_audits_the_cont
         "region": "Shanghai",
         "income_band": "HIGH",
         "tags": ["cake", "tea"],
+        "time_zone": None,
     }
     assert event.after["status"] == "ACTIVE"
     assert event.after["enrolled_at"] == str(NOW)

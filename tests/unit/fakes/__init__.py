@@ -31,6 +31,7 @@ from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository, MemberLinkRow, linked
 from tests.unit.fakes.members import FakeMemberRepository
+from tests.unit.fakes.notifications import FakeNotificationLog, FakeTriggerRepository
 from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository, ProfileTables
@@ -65,6 +66,7 @@ __all__ = [
     "FakeMemberLinkRepository",
     "FakeMemberRepository",
     "FakeMerchantRepository",
+    "FakeNotificationLog",
     "FakeOfferRepository",
     "FakeOfferWalletReader",
     "FakeOutbox",
@@ -82,6 +84,7 @@ __all__ = [
     "FakeSettlementImportRepository",
     "FakeTierRepository",
     "FakeTransferRepository",
+    "FakeTriggerRepository",
     "FakeUnitOfWork",
     "FakeVoucherRepository",
     "FakeWebhookRepository",

@@ -101,6 +101,11 @@ SETTINGS = frozenset(
         "voucher_valid_days",
         "closure_policy",
         "closure_grace_days",
+        "expiry_notice_days",
+        "marketing_per_week",
+        "sign_up_nudge_days",
+        "quiet_hours_start",
+        "quiet_hours_end",
     }
 )
 

@@ -25,6 +25,7 @@ from domain.vouchers import Voucher
 from domain.webhooks import Delivery, Subscription
 from tests.unit.fakes.guards import GuardTables
 from tests.unit.fakes.member_links import MemberLinkRow
+from tests.unit.fakes.notification_tables import NotificationTables
 from tests.unit.fakes.profiles import ProfileTables
 from tests.unit.fakes.risk import RiskTables
 from tests.unit.fakes.segments import SegmentTables
@@ -128,6 +129,7 @@ class Tables:
     webhook_subscriptions: dict[int, Subscription] = field(default_factory=dict)
     webhook_secrets: dict[int, tuple[str, ...]] = field(default_factory=dict)  # current, then previous
     webhook_deliveries: dict[int, Delivery] = field(default_factory=dict)
+    notifications: NotificationTables = field(default_factory=NotificationTables)
 
     @property
     def awards(self) -> list[tuple[int, Award]]:

@@ -19,6 +19,7 @@ from tests.unit.fakes.ledger import FakeLedgerRepository, FakeLotRepository
 from tests.unit.fakes.logs import FakeAuditLog, FakeSecurityEventLog
 from tests.unit.fakes.member_links import FakeMemberLinkRepository
 from tests.unit.fakes.members import FakeMemberRepository
+from tests.unit.fakes.notifications import FakeNotificationLog, FakeTriggerRepository
 from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.outbox import FakeOutbox
 from tests.unit.fakes.profiles import FakeProfileRepository
@@ -71,6 +72,8 @@ class FakeUnitOfWork:
         self.guards = FakeGuardRepository(self.db)
         self.outbox = FakeOutbox(self.db)
         self.webhooks = FakeWebhookRepository(self.db)
+        self.notifications = FakeNotificationLog(self.db)
+        self.triggers = FakeTriggerRepository(self.db)
 
     @property
     def committed(self) -> bool:
