@@ -9,7 +9,6 @@ own help. Modules are imported only by the subcommand that needs them, so `loyal
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -75,17 +74,10 @@ def serve(
 
 @app.command(context_settings=PASS_THROUGH, add_help_option=False)
 def worker(ctx: typer.Context) -> None:
-    """Publish the outbox's messages (scripts/worker), where that worker is installed."""
-    try:
-        module = importlib.import_module("scripts.worker")
-    except ModuleNotFoundError as exc:
-        if exc.name != "scripts.worker":
-            raise
-        typer.echo("the outbox worker (scripts/worker.py) is not installed in this version", err=True)
-        raise typer.Exit(1) from None
-    main = module.main
-    # Its main may or may not take the arguments (argparse's main(argv) or a plain main()).
-    raise typer.Exit((main(list(ctx.args)) if inspect.signature(main).parameters else main()) or 0)
+    """Deliver the outbox's business events and run the reactions to them (scripts/worker)."""
+    from scripts.worker import main
+
+    raise typer.Exit(main(list(ctx.args)) or 0)
 
 
 if __name__ == "__main__":

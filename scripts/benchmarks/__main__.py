@@ -123,7 +123,15 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     url = bench_url()
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("BENCH_DATABASE_URL must name a PostgreSQL database")
-    pg_sections = args.only - {"sqlite", "offers", "segments", "recommendations", "campaign", "experiments", "triggers"}
+    pg_sections = args.only - {
+        "sqlite",
+        "offers",
+        "segments",
+        "recommendations",
+        "campaign",
+        "experiments",
+        "triggers",
+    }
     if pg_sections and not ceilings.pgbench_available():
         raise SystemExit("pgbench is needed for the raw-SQL ceiling (Debian: postgresql-client / postgresql)")
     secret = secrets.token_urlsafe(48)
