@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -307,6 +307,20 @@ class SqlDeliveryStore:
                 select(webhook_deliveries.c.status, func.count()).group_by(webhook_deliveries.c.status)
             )
             return {DeliveryStatus(s): n for s, n in found}
+
+    async def oldest_waiting(self) -> datetime | None:
+        """When the oldest event still waiting happened: not yet fanned out, or with a delivery still
+        pending. Both minimums are read from partial indexes that hold only what waits."""
+        e, d = outbox_events.c, webhook_deliveries.c
+        first_new = select(func.min(e.id)).where(e.dispatched.is_(False)).scalar_subquery()
+        first_pending = (
+            select(func.min(d.event_seq)).where(d.status == DeliveryStatus.PENDING.value).scalar_subquery()
+        )
+        async with self.engine.connect() as conn:
+            found = await conn.execute(
+                select(func.min(e.occurred_at)).where(or_(e.id == first_new, e.id == first_pending))
+            )
+            return found.scalar()
 
     async def undispatched(self) -> int:
         async with self.engine.connect() as conn:

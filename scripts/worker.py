@@ -50,6 +50,8 @@ from persistence.engine import create_database
 from persistence.migrate import upgrade_to_head
 from persistence.personal_data import PersonalDataVault
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from telemetry.logs import configure_logging
+from telemetry.metrics import serve_metrics, set_outbox_lag
 
 NATS_STREAM = "LOYALTY_EVENTS"
 NATS_SUBJECTS = "loyalty.events.>"
@@ -165,6 +167,9 @@ class NatsPublisher:
 Clock = Callable[[], datetime]
 
 
+LAG_EVERY_SECONDS = 1.0  # the lag gauge is read this often: one small query, not one per round
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -218,8 +223,17 @@ class Worker:
                     self.on_delivered(c, now)
         return reacted + dispatched + len(claimed)
 
+    async def measure_lag(self) -> None:
+        """The outbox lag gauge (/metrics): how long the oldest waiting event has waited, 0 when none."""
+        oldest = await self.store.oldest_waiting()
+        set_outbox_lag(0.0 if oldest is None else (self.clock() - oldest).total_seconds())
+
     async def run(self, *, once: bool = False) -> None:
+        measured = 0.0
         while not self.stopping.is_set():
+            if time.monotonic() - measured >= LAG_EVERY_SECONDS:
+                await self.measure_lag()
+                measured = time.monotonic()
             done = await self.round()
             if done:
                 continue
@@ -285,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     upgrade_to_head(settings.database_url, migration_keys(settings))
+    configure_logging(settings.log_format)
+    if port := os.environ.get("METRICS_PORT"):  # the worker's own /metrics: the outbox lag, its jobs
+        serve_metrics(int(port), os.environ.get("METRICS_HOST", "127.0.0.1"))
     worker = asyncio.run(
         run_worker(
             settings.database_url,

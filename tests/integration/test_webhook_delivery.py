@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from domain.webhooks import DeliveryStatus, OwnerKind, Transport, new_secret
 from persistence.delivery import SqlDeliveryStore
@@ -209,3 +210,28 @@ async def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(
     assert await store.claim(now + timedelta(seconds=29), 10, lease_seconds=30) == []
     [again] = await store.claim(now + timedelta(seconds=31), 10, lease_seconds=30)
     assert (again.delivery_id, again.event_id, again.attempts) == (first.delivery_id, first.event_id, 2)
+
+
+async def test_the_outbox_lag_is_the_age_of_the_oldest_waiting_event_and_none_when_all_went(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    alice = await given.member("alice")
+    await drain(worker)  # what enrolment emitted goes first
+    assert await store.oldest_waiting() is None
+    before = datetime.now(UTC)
+    assert (await given.adjust(alice, 10, "a0"))["errors"] == []
+    oldest = await store.oldest_waiting()
+    assert oldest is not None
+    assert before - timedelta(seconds=1) <= oldest <= datetime.now(UTC)
+    await store.dispatch(datetime.now(UTC))  # fanned out, still pending: still waiting
+    assert await store.oldest_waiting() == oldest
+    later = Worker(store, FAST, clock=lambda: oldest + timedelta(seconds=7))
+    await later.measure_lag()
+    assert REGISTRY.get_sample_value("loyalty_outbox_lag_seconds") == 7.0
+
+    await drain(worker)
+
+    assert await store.oldest_waiting() is None
+    await later.measure_lag()
+    assert REGISTRY.get_sample_value("loyalty_outbox_lag_seconds") == 0.0
