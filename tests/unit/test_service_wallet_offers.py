@@ -9,9 +9,19 @@ from decimal import Decimal
 
 from domain.clock import FixedClock
 from domain.commands import CreateTier
-from domain.merchants import Channel, MerchantCategory
+from domain.merchants import Channel, Merchant, MerchantCategory, MerchantChannel, PartnerKind
 from domain.money import Money
-from domain.offers import Eligibility, Estimate, FunderKind, FundingShare, Mechanic, Offer, Window
+from domain.offers import (
+    Eligibility,
+    Estimate,
+    FirstPurchase,
+    FunderKind,
+    FundingShare,
+    Mechanic,
+    Offer,
+    Window,
+)
+from domain.segments import SegmentKind
 from domain.services.offers import claim_coupon, create_offer, generate_coupons
 from domain.services.tiers import create_tier
 from domain.services.wallet_offers import UsableOffer, usable_offers
@@ -184,5 +194,162 @@ async def test_a_coupon_only_offer_is_listed_once_its_coupon_is_in_the_wallet() 
     assert before == []
     assert lines(await listed(db, member.id)) == [
         ("coupon", on(None, points=7, worth=7), ("a coupon in your wallet", *UNTIL))
+    ]
+    assert await listed(db, other.id) == []
+
+
+async def given_shop(
+    db: FakeDatabase,
+    name: str,
+    *,
+    category: MerchantCategory = MerchantCategory.DINING,
+    channel: MerchantChannel = MerchantChannel.BOTH,
+    partner_id: int | None = None,
+    override: Decimal | None = None,
+) -> Merchant:
+    async with (seed := FakeUnitOfWork(db)):
+        merchant = await seed.merchants.add(
+            name=name,
+            category=category,
+            channel=channel,
+            partner_id=partner_id,
+            earn_rate_override=override,
+            at=NOW - timedelta(days=30),
+        )
+        await seed.commit()
+    return merchant
+
+
+async def given_brand(db: FakeDatabase, name: str) -> int:
+    async with (seed := FakeUnitOfWork(db)):
+        brand = await seed.partners.add(name=name, kind=PartnerKind.RETAIL, at=NOW - timedelta(days=30))
+        await seed.commit()
+    return brand.id
+
+
+def doubled(**rules: object) -> dict[str, object]:
+    return {
+        "mechanic": Mechanic.POINTS_MULTIPLIER,
+        "multiplier": Decimal(2),
+        "eligibility": Eligibility(**rules),
+    }  # type: ignore[arg-type]
+
+
+async def test_a_first_purchase_offer_is_listed_until_the_member_buys_where_it_asks() -> None:
+    db = FakeDatabase()
+    brand = await given_brand(db, "Bank of Tea")
+    shop = await given_shop(db, "Tea House")
+    branded = await given_shop(db, "Tea Corner", partner_id=brand)
+    elsewhere = await given_shop(db, "Noodle Bar")
+    member = await given_member(db)
+    await offer(
+        db,
+        "first here",
+        points=30,
+        eligibility=Eligibility(merchant_ids=frozenset({shop.id}), first_purchase=FirstPurchase.AT_MERCHANT),
+    )
+    await offer(
+        db,
+        "first at the brand",
+        points=40,
+        eligibility=Eligibility(partner_ids=frozenset({brand}), first_purchase=FirstPurchase.AT_PARTNER),
+    )
+    await buy(db, FixedClock(NOW), elsewhere.id, member.id, 1_000, "p-1")
+
+    before = lines(await listed(db, member.id))
+    await buy(db, FixedClock(NOW), shop.id, member.id, 1_000, "p-2")
+    after_shop = lines(await listed(db, member.id))
+    await buy(db, FixedClock(NOW), branded.id, member.id, 1_000, "p-3")
+
+    assert before == [
+        (
+            "first at the brand",
+            on(1_000, points=40, worth=40),
+            ("your first purchase at Bank of Tea", "at Bank of Tea merchants", *UNTIL),
+        ),
+        (
+            "first here",
+            on(1_000, points=30, worth=30),
+            ("your first purchase at Tea House", "at Tea House", *UNTIL),
+        ),
+    ]
+    assert after_shop == before[:1]
+    assert await listed(db, member.id) == []
+
+
+async def test_a_partner_brand_offer_names_the_brand_and_is_estimated_at_a_merchant_of_it() -> None:
+    db = FakeDatabase()
+    brand = await given_brand(db, "Bank of Tea")
+    plain = await given_shop(db, "Tea House", override=Decimal(3))
+    branded = await given_shop(db, "Tea Corner", partner_id=brand, override=Decimal(4))
+    member = await given_member(db)
+    await offer(db, "any of the brand", **doubled(partner_ids=frozenset({brand})))
+    await offer(
+        db,
+        "named",
+        **doubled(partner_ids=frozenset({brand}), merchant_ids=frozenset({plain.id, branded.id})),
+    )
+    await buy(db, FixedClock(NOW), plain.id, member.id, 2_000, "p-1")
+
+    assert lines(await listed(db, member.id)) == [
+        # Of the merchants it names, only Tea Corner is of the brand: its rate of 4 a unit.
+        (
+            "named",
+            on(2_000, points=80, worth=80),
+            ("at Tea House or Tea Corner at Bank of Tea merchants", *UNTIL),
+        ),
+        # Naming none: a stand-in merchant of the brand, at the base rate.
+        ("any of the brand", on(2_000, points=20, worth=20), ("at Bank of Tea merchants", *UNTIL)),
+    ]
+
+
+async def test_the_basket_is_taken_at_the_first_named_merchant_that_fits_else_at_a_stand_in() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    in_store = await given_shop(db, "Tea House", channel=MerchantChannel.OFFLINE, override=Decimal(3))
+    also = await given_shop(db, "Tea Corner", override=Decimal(4))
+    await offer(db, "both", **doubled(merchant_ids=frozenset({in_store.id, also.id})))
+    await offer(db, "in store only", **doubled(merchant_ids=frozenset({in_store.id})))
+    grocer = await given_shop(db, "Corner Shop", category=MerchantCategory.GROCERY, override=Decimal(5))
+    await offer(
+        db,
+        "grocery",
+        **doubled(
+            merchant_ids=frozenset({in_store.id, grocer.id}), categories=frozenset({MerchantCategory.GROCERY})
+        ),
+    )
+    await buy(db, FixedClock(NOW), in_store.id, member.id, 2_000, "p-1")
+    await buy(db, FixedClock(NOW), grocer.id, member.id, 2_000, "p-2")
+
+    anywhere = {name: gives for name, gives, _ in lines(await listed(db, member.id))}
+    online = {name: gives for name, gives, _ in lines(await listed(db, member.id, channel=Channel.ONLINE))}
+
+    # At Tea House's own rate of 3 a unit: 60 base points, doubled.
+    assert anywhere == {
+        "both": on(2_000, points=60, worth=60),
+        "in store only": on(2_000, points=60, worth=60),
+        "grocery": on(2_000, points=100, worth=100),  # at the grocer it names, 5 a unit
+    }
+    # Tea House sells in store only: online, the next merchant named (4 a unit).
+    assert online == {
+        "both": on(2_000, points=80, worth=80),
+        "in store only": on(2_000),  # none of its merchants sells online: it gives nothing there
+        "grocery": on(2_000, points=100, worth=100),
+    }
+
+
+async def test_a_segment_offer_is_listed_for_the_segments_members_only() -> None:
+    db = FakeDatabase()
+    member, other = await given_member(db), await given_member(db, "CRM-2")
+    async with (seed := FakeUnitOfWork(db)):
+        segment = await seed.segments.add(
+            name="tea lovers", description=None, kind=SegmentKind.STATIC, rule=None, at=NOW
+        )
+        await seed.commit()
+    db.tables.segments.members[segment.id] = {member.id}
+    await offer(db, "picked", points=9, eligibility=Eligibility(segment_ids=frozenset({segment.id})))
+
+    assert lines(await listed(db, member.id)) == [
+        ("picked", on(None, points=9, worth=9), ("picked for members like you", *UNTIL))
     ]
     assert await listed(db, other.id) == []
