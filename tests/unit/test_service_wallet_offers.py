@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from domain.clock import FixedClock
 from domain.commands import CreateTier
@@ -227,12 +228,13 @@ async def given_brand(db: FakeDatabase, name: str) -> int:
     return brand.id
 
 
-def doubled(**rules: object) -> dict[str, object]:
+def doubled(**rules: Any) -> dict[str, object]:
+    """A points multiplier of 2 under these eligibility rules."""
     return {
         "mechanic": Mechanic.POINTS_MULTIPLIER,
         "multiplier": Decimal(2),
         "eligibility": Eligibility(**rules),
-    }  # type: ignore[arg-type]
+    }
 
 
 async def test_a_first_purchase_offer_is_listed_until_the_member_buys_where_it_asks() -> None:
