@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from domain.clock import FixedClock
+from domain.commands import CreateTier
 from domain.errors import ErrorCode
-from domain.offers import Coupon, FunderKind, FundingShare, Mechanic, Offer, OfferStatus, Window
+from domain.merchants import PartnerKind
+from domain.offers import Coupon, Eligibility, FunderKind, FundingShare, Mechanic, Offer, OfferStatus, Window
+from domain.segments import SegmentKind, SegmentStatus
 from domain.services.offers import (
     change_offer_status,
     claim_coupon,
@@ -19,8 +23,9 @@ from domain.services.offers import (
     generate_coupons,
     update_offer,
 )
+from domain.services.tiers import create_tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
-from tests.unit.test_services import ADMIN, given_member, member_actor, raised, snapshot
+from tests.unit.test_services import ADMIN, given_member, given_merchant, member_actor, raised, snapshot
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=1), NOW + timedelta(days=10))
@@ -209,3 +214,67 @@ async def test_a_coupon_is_claimed_once_into_one_wallet() -> None:
         (ErrorCode.NOT_FOUND, "no such coupon", ("code",)),
         (ErrorCode.VALIDATION, "must be at most 40 characters", ("code",)),
     ]
+
+
+async def test_what_an_offer_names_must_exist_and_the_first_unknown_is_named() -> None:
+    db = FakeDatabase()
+    shop = await given_merchant(db)
+    async with (seed := FakeUnitOfWork(db)):
+        brand = await seed.partners.add(name="Bank of Tea", kind=PartnerKind.RETAIL, at=NOW)
+        live = await seed.segments.add(
+            name="live", description=None, kind=SegmentKind.STATIC, rule=None, at=NOW
+        )
+        old = await seed.segments.add(
+            name="old", description=None, kind=SegmentKind.STATIC, rule=None, at=NOW
+        )
+        await seed.commit()
+    db.tables.segments.segments[old.id] = replace(old, status=SegmentStatus.ARCHIVED)
+    gold = await create_tier(
+        CreateTier("gold", "Gold", 1), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+    before = snapshot(db)
+
+    def naming(**rules: Any) -> Offer:
+        return draft(eligibility=Eligibility(**rules))
+
+    errors = [
+        await raised(create(db, offer))
+        for offer in (
+            naming(merchant_ids=frozenset({905, shop.id, 904})),
+            naming(partner_ids=frozenset({905, brand.id, 904})),
+            naming(tier_ids=frozenset({905, gold.id, 904})),
+            naming(segment_ids=frozenset({905, live.id, 904})),
+            naming(segment_ids=frozenset({live.id, old.id})),
+            draft(funding=(FundingShare(FunderKind.MERCHANT, 904, 100),)),
+            draft(funding=(FundingShare(FunderKind.PARTNER, 904, 100),)),
+            draft(funding=(FundingShare(FunderKind.PARTNER, shop.id, 100),)),  # a merchant, not a brand
+        )
+    ]
+
+    assert [(e.code, e.message, e.field) for e in errors] == [
+        (ErrorCode.NOT_FOUND, "no merchant 904", ("merchantIds",)),
+        (ErrorCode.NOT_FOUND, "no partner brand 904", ("partnerIds",)),
+        (ErrorCode.NOT_FOUND, "no tier 904", ("tierIds",)),
+        (ErrorCode.NOT_FOUND, "no segment 904", ("segmentIds",)),
+        (ErrorCode.VALIDATION, f"segment {old.id} is archived", ("segmentIds",)),
+        (ErrorCode.NOT_FOUND, "no merchant 904", ("funding", "funderId")),
+        (ErrorCode.NOT_FOUND, "no partner brand 904", ("funding", "funderId")),
+        (ErrorCode.NOT_FOUND, f"no partner brand {shop.id}", ("funding", "funderId")),
+    ]
+    assert db.tables == before
+    named = await create(
+        db,
+        replace(
+            naming(
+                merchant_ids=frozenset({shop.id}),
+                partner_ids=frozenset({brand.id}),
+                tier_ids=frozenset({gold.id}),
+                segment_ids=frozenset({live.id}),
+            ),
+            funding=(
+                FundingShare(FunderKind.MERCHANT, shop.id, 60),
+                FundingShare(FunderKind.PARTNER, brand.id, 40),
+            ),
+        ),
+    )
+    assert db.tables.offers[named.id].eligibility == named.eligibility
