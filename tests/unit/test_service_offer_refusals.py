@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,18 @@ from domain.clock import FixedClock
 from domain.commands import CreateTier
 from domain.errors import ErrorCode
 from domain.merchants import PartnerKind
-from domain.offers import Coupon, Eligibility, FunderKind, FundingShare, Mechanic, Offer, OfferStatus, Window
+from domain.money import Money
+from domain.offers import (
+    Coupon,
+    Eligibility,
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    OfferStatus,
+    Window,
+)
 from domain.segments import SegmentKind, SegmentStatus
 from domain.services.offers import (
     change_offer_status,
@@ -25,6 +37,7 @@ from domain.services.offers import (
 )
 from domain.services.tiers import create_tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.steps import buy
 from tests.unit.test_services import ADMIN, given_member, given_merchant, member_actor, raised, snapshot
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -278,3 +291,35 @@ async def test_what_an_offer_names_must_exist_and_the_first_unknown_is_named() -
         ),
     )
     assert db.tables.offers[named.id].eligibility == named.eligibility
+
+
+async def test_a_money_budget_may_equal_the_cashback_already_given_but_not_go_below_it() -> None:
+    db = FakeDatabase()
+    member, shop = await given_member(db), await given_merchant(db)
+    cashback = await create(
+        db,
+        draft(
+            mechanic=Mechanic.CASHBACK_MONEY,
+            percent=Decimal(10),
+            limits=Limits(budget_money=Money(10_000, "CNY")),
+        ),
+    )
+    await buy(db, FixedClock(NOW), shop.id, member.id, 2_500, "p-1")
+    assert db.tables.offer_usage[cashback.id].money_minor == 250
+    before = snapshot(db)
+
+    def budget(minor: int) -> Offer:
+        return replace(cashback, limits=Limits(budget_money=Money(minor, "CNY")))
+
+    below = await raised(
+        update_offer(budget(249), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    )
+
+    assert (below.code, below.message, below.field) == (
+        ErrorCode.VALIDATION,
+        "the money already given is more than that",
+        ("limits", "budgetMoney"),
+    )
+    assert db.tables == before
+    exact = await update_offer(budget(250), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    assert exact.limits.budget_money == Money(250, "CNY")
