@@ -18,8 +18,10 @@ from domain.offers import (
     FirstPurchase,
     FunderKind,
     FundingShare,
+    Limits,
     Mechanic,
     Offer,
+    Usage,
     Window,
 )
 from domain.segments import SegmentKind
@@ -237,13 +239,17 @@ def doubled(**rules: Any) -> dict[str, object]:
     }
 
 
-async def test_a_first_purchase_offer_is_listed_until_the_member_buys_where_it_asks() -> None:
+async def test_a_first_purchase_offer_is_listed_only_to_members_who_never_bought_where_it_asks() -> None:
     db = FakeDatabase()
     brand = await given_brand(db, "Bank of Tea")
     shop = await given_shop(db, "Tea House")
     branded = await given_shop(db, "Tea Corner", partner_id=brand)
     elsewhere = await given_shop(db, "Noodle Bar")
-    member = await given_member(db)
+    regular, brand_fan, newcomer = [await given_member(db, ref) for ref in ("CRM-1", "CRM-2", "CRM-3")]
+    # Bought before the offers existed, so no offer was used: only where they bought keeps them out.
+    await buy(db, FixedClock(NOW), shop.id, regular.id, 1_000, "p-1")
+    await buy(db, FixedClock(NOW), branded.id, brand_fan.id, 1_000, "p-2")
+    await buy(db, FixedClock(NOW), elsewhere.id, brand_fan.id, 1_000, "p-3")
     await offer(
         db,
         "first here",
@@ -256,27 +262,84 @@ async def test_a_first_purchase_offer_is_listed_until_the_member_buys_where_it_a
         points=40,
         eligibility=Eligibility(partner_ids=frozenset({brand}), first_purchase=FirstPurchase.AT_PARTNER),
     )
-    await buy(db, FixedClock(NOW), elsewhere.id, member.id, 1_000, "p-1")
+    await offer(db, "first ever", points=50, eligibility=Eligibility(first_purchase=FirstPurchase.EVER))
 
-    before = lines(await listed(db, member.id))
-    await buy(db, FixedClock(NOW), shop.id, member.id, 1_000, "p-2")
-    after_shop = lines(await listed(db, member.id))
-    await buy(db, FixedClock(NOW), branded.id, member.id, 1_000, "p-3")
-
-    assert before == [
-        (
-            "first at the brand",
-            on(1_000, points=40, worth=40),
-            ("your first purchase at Bank of Tea", "at Bank of Tea merchants", *UNTIL),
-        ),
-        (
-            "first here",
-            on(1_000, points=30, worth=30),
-            ("your first purchase at Tea House", "at Tea House", *UNTIL),
-        ),
+    at_brand = ("your first purchase at Bank of Tea", "at Bank of Tea merchants", *UNTIL)
+    here = ("your first purchase at Tea House", "at Tea House", *UNTIL)
+    assert lines(await listed(db, regular.id)) == [
+        ("first at the brand", on(1_000, points=40, worth=40), at_brand)
     ]
-    assert after_shop == before[:1]
-    assert await listed(db, member.id) == []
+    assert lines(await listed(db, brand_fan.id)) == [("first here", on(1_000, points=30, worth=30), here)]
+    assert lines(await listed(db, newcomer.id)) == [
+        ("first ever", on(1_000, points=50, worth=50), ("your first purchase", *UNTIL)),
+        ("first at the brand", on(1_000, points=40, worth=40), at_brand),
+        ("first here", on(1_000, points=30, worth=30), here),
+    ]
+
+
+async def test_an_offer_whose_award_no_longer_fits_its_budget_is_left_out_and_the_rest_say_their_usage() -> (
+    None
+):
+    db = FakeDatabase()
+    member = await given_member(db)
+    shop = await given_shop(db, "Tea House")
+    nearly_spent = await offer(db, "nearly spent", points=60, limits=Limits(budget_points=100))
+    used = await offer(db, "used", points=5)
+    await buy(db, FixedClock(NOW), shop.id, member.id, 1_000, "p-1")  # each gives its points once
+
+    found = await listed(db, member.id)
+
+    # 40 points are left of the budget: the next award of 60 does not fit.
+    assert [(o.offer.id, o.usage) for o in found] == [(used.id, Usage(5, 0, 1))]
+    assert db.tables.offer_usage[nearly_spent.id] == Usage(60, 0, 1)
+
+
+async def test_the_estimate_applies_the_members_tier_multiplier() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    shop = await given_shop(db, "Tea House")
+    await create_tier(
+        CreateTier("classic", "Classic", 1, earn_multiplier=Decimal(3)),
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+    await offer(db, "double", **doubled())
+    await buy(db, FixedClock(NOW), shop.id, member.id, 2_000, "p-1")
+
+    # 20 base points, tripled by the tier: 60, doubled by the offer: 60 more.
+    assert lines(await listed(db, member.id)) == [("double", on(2_000, points=60, worth=60), UNTIL)]
+
+
+async def test_without_purchases_of_its_own_in_the_offers_category_the_programmes_are_taken() -> None:
+    db = FakeDatabase()
+    member, other = await given_member(db), await given_member(db, "CRM-2")
+    dining = await given_shop(db, "Tea House")
+    grocer = await given_shop(db, "Corner Shop", category=MerchantCategory.GROCERY)
+    await offer(db, "dining", **doubled(categories=frozenset({MerchantCategory.DINING})))
+    await buy(db, FixedClock(NOW), grocer.id, member.id, 9_000, "p-1")
+    await buy(db, FixedClock(NOW), dining.id, other.id, 3_000, "p-2")
+
+    assert lines(await listed(db, member.id)) == [
+        ("dining", on(3_000, points=30, worth=30), ("dining", *UNTIL))
+    ]
+
+
+async def test_an_offer_of_a_category_naming_no_merchant_is_estimated_at_a_stand_in_of_it() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    dining = await given_shop(db, "Tea House")
+    grocer = await given_shop(db, "Corner Shop", category=MerchantCategory.GROCERY)
+    await offer(db, "dining", **doubled(categories=frozenset({MerchantCategory.DINING})))
+    await offer(db, "in store", points=7, eligibility=Eligibility(channels=frozenset({Channel.OFFLINE})))
+    await buy(db, FixedClock(NOW), dining.id, member.id, 2_000, "p-1")
+    await buy(db, FixedClock(NOW), grocer.id, member.id, 6_000, "p-2")  # bought more often as a grocer
+    await buy(db, FixedClock(NOW), grocer.id, member.id, 6_000, "p-3")
+
+    assert lines(await listed(db, member.id)) == [
+        ("dining", on(2_000, points=20, worth=20), ("dining", *UNTIL)),
+        ("in store", on(4_666, points=7, worth=7), ("in store", *UNTIL)),
+    ]
 
 
 async def test_a_partner_brand_offer_names_the_brand_and_is_estimated_at_a_merchant_of_it() -> None:
