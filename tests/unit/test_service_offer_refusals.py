@@ -14,7 +14,7 @@ import pytest
 from domain.clock import FixedClock
 from domain.commands import CreateTier
 from domain.errors import ErrorCode
-from domain.merchants import PartnerKind
+from domain.merchants import Channel, PartnerKind
 from domain.money import Money
 from domain.offers import (
     Coupon,
@@ -25,6 +25,7 @@ from domain.offers import (
     Mechanic,
     Offer,
     OfferStatus,
+    Trigger,
     Window,
 )
 from domain.segments import SegmentKind, SegmentStatus
@@ -323,3 +324,78 @@ async def test_a_money_budget_may_equal_the_cashback_already_given_but_not_go_be
     assert db.tables == before
     exact = await update_offer(budget(250), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
     assert exact.limits.budget_money == Money(250, "CNY")
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        Eligibility(merchant_ids=frozenset({1})),
+        Eligibility(partner_ids=frozenset({1})),
+        Eligibility(channels=frozenset({Channel.ONLINE})),
+        Eligibility(minimum_spend=Money(1_000, "CNY")),
+    ],
+    ids=["merchants", "partners", "channels", "minimum-spend"],
+)
+async def test_a_sign_up_offer_takes_no_purchase_condition(rules: Eligibility) -> None:
+    db = FakeDatabase()
+
+    refused = await raised(create(db, draft(trigger=Trigger.SIGN_UP, eligibility=rules)))
+
+    assert (refused.code, refused.message, refused.field) == (
+        ErrorCode.VALIDATION,
+        "sign-up offers and red packets give bonus points, with no purchase conditions",
+        ("trigger",),
+    )
+    assert db.tables.offers == {}
+
+
+async def test_a_red_packet_takes_no_segment_condition() -> None:
+    refused = await raised(
+        create(
+            FakeDatabase(),
+            draft(trigger=Trigger.RED_PACKET, eligibility=Eligibility(segment_ids=frozenset())),
+        )
+    )
+
+    assert (refused.message, refused.field) == (
+        "sign-up offers and red packets take no tier, dormancy or segment condition",
+        ("trigger",),
+    )
+
+
+@pytest.mark.parametrize("path", ["threshold", "cap", "minimumSpend", "budgetMoney"])
+async def test_every_money_term_is_checked_on_its_own_field(path: str) -> None:
+    def with_money(money: Money) -> Offer:
+        every: dict[str, dict[str, object]] = {
+            "threshold": {
+                "mechanic": Mechanic.SPEND_AND_SAVE,
+                "amount": Money(100, "CNY"),
+                "threshold": money,
+            },
+            "cap": {"mechanic": Mechanic.PERCENT_DISCOUNT, "percent": Decimal(10), "cap": money},
+            "minimumSpend": {"eligibility": Eligibility(minimum_spend=money)},
+            "budgetMoney": {"limits": Limits(budget_money=money)},
+        }
+        return draft(**every[path])
+
+    db = FakeDatabase()
+    foreign = await raised(create(db, with_money(Money(5_000, "USD"))))
+    nothing = await raised(create(db, with_money(Money(0, "CNY"))))
+
+    assert [(e.code, e.message, e.field) for e in (foreign, nothing)] == [
+        (ErrorCode.VALIDATION, "currency 'USD' is not accepted by this programme", (path, "currency")),
+        (ErrorCode.VALIDATION, "must be greater than zero", (path, "amountMinor"))
+        if path != "threshold"
+        # a threshold of nothing is never above the amount off: the mechanic's own check says so first
+        else (ErrorCode.VALIDATION, "spend-and-save needs a threshold above the amount off", ("threshold",)),
+    ]
+    assert db.tables.offers == {}
+
+
+async def test_the_widest_hours_and_days_and_an_empty_segment_list_are_accepted() -> None:
+    db = FakeDatabase()
+    widest = replace(WINDOW, from_hour=0, to_hour=24, days_of_week=frozenset({1, 7}))
+
+    offer = await create(db, draft(window=widest, eligibility=Eligibility(segment_ids=frozenset())))
+
+    assert (offer.window, offer.eligibility.segment_ids) == (widest, None)
