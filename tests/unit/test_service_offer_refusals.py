@@ -399,3 +399,22 @@ async def test_the_widest_hours_and_days_and_an_empty_segment_list_are_accepted(
     offer = await create(db, draft(window=widest, eligibility=Eligibility(segment_ids=frozenset())))
 
     assert (offer.window, offer.eligibility.segment_ids) == (widest, None)
+
+
+async def test_a_mechanics_terms_are_finite_and_spend_and_save_needs_its_amount() -> None:
+    db = FakeDatabase()
+
+    errors = [
+        await raised(create(db, draft(mechanic=Mechanic.POINTS_MULTIPLIER, multiplier=Decimal("NaN")))),
+        await raised(create(db, draft(mechanic=Mechanic.BONUS_POINTS, multiplier=Decimal("Infinity")))),
+        await raised(create(db, draft(mechanic=Mechanic.CASHBACK_POINTS, percent=Decimal("NaN")))),
+        await raised(create(db, draft(mechanic=Mechanic.SPEND_AND_SAVE, threshold=Money(5_000, "CNY")))),
+    ]
+
+    assert [(e.code, e.message, e.field) for e in errors] == [
+        (ErrorCode.VALIDATION, "must be a finite number", ("multiplier",)),
+        (ErrorCode.VALIDATION, "must be a finite number", ("multiplier",)),
+        (ErrorCode.VALIDATION, "must be a finite number", ("percent",)),
+        (ErrorCode.VALIDATION, "the amount off is required", ("amount",)),
+    ]
+    assert db.tables.offers == {}
