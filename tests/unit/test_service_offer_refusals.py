@@ -418,3 +418,19 @@ async def test_a_mechanics_terms_are_finite_and_spend_and_save_needs_its_amount(
         (ErrorCode.VALIDATION, "the amount off is required", ("amount",)),
     ]
     assert db.tables.offers == {}
+
+
+async def test_an_update_is_audited_as_the_admins_change_to_that_offer() -> None:
+    db = FakeDatabase()
+    offer = await create(db, draft())
+
+    await update_offer(replace(offer, points=20), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+
+    event = db.tables.audit[-1]
+    assert (event.actor, event.action, event.target_type, event.target_id, event.request_id) == (
+        "admin-ada",
+        "updateOffer",
+        "Offer",
+        offer.id,
+        "req-1",
+    )
