@@ -21,6 +21,7 @@ from domain.offers import (
     Limits,
     Mechanic,
     Offer,
+    Trigger,
     Usage,
     Window,
 )
@@ -418,3 +419,27 @@ async def test_a_segment_offer_is_listed_for_the_segments_members_only() -> None
         ("picked", on(None, points=9, worth=9), ("picked for members like you", *UNTIL))
     ]
     assert await listed(db, other.id) == []
+
+
+async def test_a_red_packet_in_the_wallet_says_its_points_whatever_the_members_basket() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    shop = await given_shop(db, "Tea House")
+    await buy(db, FixedClock(NOW), shop.id, member.id, 2_000, "p-1")
+    packet = await offer(db, "packet", points=88, trigger=Trigger.RED_PACKET)
+    [made] = await generate_coupons(
+        packet.id,
+        count=1,
+        shared_code=None,
+        max_uses=None,
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=FixedClock(NOW),
+    )
+    await claim_coupon(
+        made.code, actor=member_actor(member.id), uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+
+    assert [(name, gives) for name, gives, _ in lines(await listed(db, member.id))] == [
+        ("packet", on(None, points=88, worth=88))
+    ]
