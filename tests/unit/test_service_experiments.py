@@ -14,10 +14,10 @@ from domain.clock import FixedClock
 from domain.errors import ErrorCode
 from domain.experiments.assignment import arm_of
 from domain.experiments.model import HOLDOUT, Experiment, Variant
-from domain.merchants import MerchantCategory
+from domain.merchants import Channel, MerchantCategory
 from domain.offers import Eligibility, Mechanic, Offer
 from domain.services.offers import set_offer_experiment, update_offer
-from domain.services.wallet_offers import usable_offers
+from domain.services.wallet_offers import UsableOffer, usable_offers
 from tests.unit.fakes import FakeAssignmentLog, FakeDatabase, FakeOfferWalletReader, FakeUnitOfWork
 from tests.unit.test_service_offers import NOW, create, draft
 from tests.unit.test_services import ADMIN, given_member, member_actor, raised, snapshot
@@ -142,3 +142,45 @@ async def test_the_wallet_records_each_arm_once_and_lists_no_holdout() -> None:
     assert {key[2]: arm for key, (arm, _) in db.tables.assignments.items()} == {
         m.id: arm_of(offer.id, armed.experiment, m.id) for m in members
     }
+
+
+async def test_the_wallet_records_no_arm_for_an_offer_of_another_channel_or_category_nor_without_a_log() -> (
+    None
+):
+    db = FakeDatabase()
+    offer = await create(
+        db,
+        cashback(
+            eligibility=Eligibility(
+                categories=frozenset({MerchantCategory.DINING}), channels=frozenset({Channel.OFFLINE})
+            )
+        ),
+    )
+    armed = await set_offer_experiment(offer.id, AB, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+    assert armed.experiment is not None
+    member = await given_member(db)
+    log = FakeAssignmentLog(db)
+
+    async def listing(
+        channel: Channel | None, category: MerchantCategory | None, *, logged: bool = True
+    ) -> list[UsableOffer]:
+        return await usable_offers(
+            member.id,
+            channel=channel,
+            category=category,
+            uow=FakeUnitOfWork(db),
+            reader=FakeOfferWalletReader(db),
+            clock=LATER,
+            log=log if logged else None,
+        )
+
+    assert await listing(Channel.ONLINE, None) == []
+    assert await listing(None, MerchantCategory.GROCERY) == []
+    await listing(None, None, logged=False)
+    assert db.tables.assignments == {}
+
+    await listing(Channel.OFFLINE, MerchantCategory.DINING)
+
+    assert list(db.tables.assignments.values()) == [
+        (arm_of(offer.id, armed.experiment, member.id), LATER.now())
+    ]

@@ -6,12 +6,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from domain.clock import FixedClock
+from domain.commands import CreateTier
 from domain.errors import ErrorCode
-from domain.offers import Coupon, FunderKind, FundingShare, Mechanic, Offer, OfferStatus, Window
+from domain.merchants import Channel, PartnerKind
+from domain.money import Money
+from domain.offers import (
+    Coupon,
+    Eligibility,
+    FunderKind,
+    FundingShare,
+    Limits,
+    Mechanic,
+    Offer,
+    OfferStatus,
+    Trigger,
+    Window,
+)
+from domain.segments import SegmentKind, SegmentStatus
 from domain.services.offers import (
     change_offer_status,
     claim_coupon,
@@ -19,8 +36,10 @@ from domain.services.offers import (
     generate_coupons,
     update_offer,
 )
+from domain.services.tiers import create_tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
-from tests.unit.test_services import ADMIN, given_member, member_actor, raised, snapshot
+from tests.unit.steps import buy
+from tests.unit.test_services import ADMIN, given_member, given_merchant, member_actor, raised, snapshot
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=1), NOW + timedelta(days=10))
@@ -209,3 +228,209 @@ async def test_a_coupon_is_claimed_once_into_one_wallet() -> None:
         (ErrorCode.NOT_FOUND, "no such coupon", ("code",)),
         (ErrorCode.VALIDATION, "must be at most 40 characters", ("code",)),
     ]
+
+
+async def test_what_an_offer_names_must_exist_and_the_first_unknown_is_named() -> None:
+    db = FakeDatabase()
+    shop = await given_merchant(db)
+    async with (seed := FakeUnitOfWork(db)):
+        brand = await seed.partners.add(name="Bank of Tea", kind=PartnerKind.RETAIL, at=NOW)
+        live = await seed.segments.add(
+            name="live", description=None, kind=SegmentKind.STATIC, rule=None, at=NOW
+        )
+        old = await seed.segments.add(
+            name="old", description=None, kind=SegmentKind.STATIC, rule=None, at=NOW
+        )
+        await seed.commit()
+    db.tables.segments.segments[old.id] = replace(old, status=SegmentStatus.ARCHIVED)
+    gold = await create_tier(
+        CreateTier("gold", "Gold", 1), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW)
+    )
+    before = snapshot(db)
+
+    def naming(**rules: Any) -> Offer:
+        return draft(eligibility=Eligibility(**rules))
+
+    errors = [
+        await raised(create(db, offer))
+        for offer in (
+            naming(merchant_ids=frozenset({905, shop.id, 904})),
+            naming(partner_ids=frozenset({905, brand.id, 904})),
+            naming(tier_ids=frozenset({905, gold.id, 904})),
+            naming(segment_ids=frozenset({905, live.id, 904})),
+            naming(segment_ids=frozenset({live.id, old.id})),
+            draft(funding=(FundingShare(FunderKind.MERCHANT, 904, 100),)),
+            draft(funding=(FundingShare(FunderKind.PARTNER, 904, 100),)),
+            draft(funding=(FundingShare(FunderKind.PARTNER, shop.id, 100),)),  # a merchant, not a brand
+        )
+    ]
+
+    assert [(e.code, e.message, e.field) for e in errors] == [
+        (ErrorCode.NOT_FOUND, "no merchant 904", ("merchantIds",)),
+        (ErrorCode.NOT_FOUND, "no partner brand 904", ("partnerIds",)),
+        (ErrorCode.NOT_FOUND, "no tier 904", ("tierIds",)),
+        (ErrorCode.NOT_FOUND, "no segment 904", ("segmentIds",)),
+        (ErrorCode.VALIDATION, f"segment {old.id} is archived", ("segmentIds",)),
+        (ErrorCode.NOT_FOUND, "no merchant 904", ("funding", "funderId")),
+        (ErrorCode.NOT_FOUND, "no partner brand 904", ("funding", "funderId")),
+        (ErrorCode.NOT_FOUND, f"no partner brand {shop.id}", ("funding", "funderId")),
+    ]
+    assert db.tables == before
+    named = await create(
+        db,
+        replace(
+            naming(
+                merchant_ids=frozenset({shop.id}),
+                partner_ids=frozenset({brand.id}),
+                tier_ids=frozenset({gold.id}),
+                segment_ids=frozenset({live.id}),
+            ),
+            funding=(
+                FundingShare(FunderKind.MERCHANT, shop.id, 60),
+                FundingShare(FunderKind.PARTNER, brand.id, 40),
+            ),
+        ),
+    )
+    assert db.tables.offers[named.id].eligibility == named.eligibility
+
+
+async def test_a_money_budget_may_equal_the_cashback_already_given_but_not_go_below_it() -> None:
+    db = FakeDatabase()
+    member, shop = await given_member(db), await given_merchant(db)
+    cashback = await create(
+        db,
+        draft(
+            mechanic=Mechanic.CASHBACK_MONEY,
+            percent=Decimal(10),
+            limits=Limits(budget_money=Money(10_000, "CNY")),
+        ),
+    )
+    await buy(db, FixedClock(NOW), shop.id, member.id, 2_500, "p-1")
+    assert db.tables.offer_usage[cashback.id].money_minor == 250
+    before = snapshot(db)
+
+    def budget(minor: int) -> Offer:
+        return replace(cashback, limits=Limits(budget_money=Money(minor, "CNY")))
+
+    below = await raised(
+        update_offer(budget(249), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    )
+
+    assert (below.code, below.message, below.field) == (
+        ErrorCode.VALIDATION,
+        "the money already given is more than that",
+        ("limits", "budgetMoney"),
+    )
+    assert db.tables == before
+    exact = await update_offer(budget(250), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+    assert exact.limits.budget_money == Money(250, "CNY")
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        Eligibility(merchant_ids=frozenset({1})),
+        Eligibility(partner_ids=frozenset({1})),
+        Eligibility(channels=frozenset({Channel.ONLINE})),
+        Eligibility(minimum_spend=Money(1_000, "CNY")),
+    ],
+    ids=["merchants", "partners", "channels", "minimum-spend"],
+)
+async def test_a_sign_up_offer_takes_no_purchase_condition(rules: Eligibility) -> None:
+    db = FakeDatabase()
+
+    refused = await raised(create(db, draft(trigger=Trigger.SIGN_UP, eligibility=rules)))
+
+    assert (refused.code, refused.message, refused.field) == (
+        ErrorCode.VALIDATION,
+        "sign-up offers and red packets give bonus points, with no purchase conditions",
+        ("trigger",),
+    )
+    assert db.tables.offers == {}
+
+
+async def test_a_red_packet_takes_no_segment_condition() -> None:
+    refused = await raised(
+        create(
+            FakeDatabase(),
+            draft(trigger=Trigger.RED_PACKET, eligibility=Eligibility(segment_ids=frozenset())),
+        )
+    )
+
+    assert (refused.message, refused.field) == (
+        "sign-up offers and red packets take no tier, dormancy or segment condition",
+        ("trigger",),
+    )
+
+
+@pytest.mark.parametrize("path", ["threshold", "cap", "minimumSpend", "budgetMoney"])
+async def test_every_money_term_is_checked_on_its_own_field(path: str) -> None:
+    def with_money(money: Money) -> Offer:
+        every: dict[str, dict[str, object]] = {
+            "threshold": {
+                "mechanic": Mechanic.SPEND_AND_SAVE,
+                "amount": Money(100, "CNY"),
+                "threshold": money,
+            },
+            "cap": {"mechanic": Mechanic.PERCENT_DISCOUNT, "percent": Decimal(10), "cap": money},
+            "minimumSpend": {"eligibility": Eligibility(minimum_spend=money)},
+            "budgetMoney": {"limits": Limits(budget_money=money)},
+        }
+        return draft(**every[path])
+
+    db = FakeDatabase()
+    foreign = await raised(create(db, with_money(Money(5_000, "USD"))))
+    nothing = await raised(create(db, with_money(Money(0, "CNY"))))
+
+    assert [(e.code, e.message, e.field) for e in (foreign, nothing)] == [
+        (ErrorCode.VALIDATION, "currency 'USD' is not accepted by this programme", (path, "currency")),
+        (ErrorCode.VALIDATION, "must be greater than zero", (path, "amountMinor"))
+        if path != "threshold"
+        # a threshold of nothing is never above the amount off: the mechanic's own check says so first
+        else (ErrorCode.VALIDATION, "spend-and-save needs a threshold above the amount off", ("threshold",)),
+    ]
+    assert db.tables.offers == {}
+
+
+async def test_the_widest_hours_and_days_and_an_empty_segment_list_are_accepted() -> None:
+    db = FakeDatabase()
+    widest = replace(WINDOW, from_hour=0, to_hour=24, days_of_week=frozenset({1, 7}))
+
+    offer = await create(db, draft(window=widest, eligibility=Eligibility(segment_ids=frozenset())))
+
+    assert (offer.window, offer.eligibility.segment_ids) == (widest, None)
+
+
+async def test_a_mechanics_terms_are_finite_and_spend_and_save_needs_its_amount() -> None:
+    db = FakeDatabase()
+
+    errors = [
+        await raised(create(db, draft(mechanic=Mechanic.POINTS_MULTIPLIER, multiplier=Decimal("NaN")))),
+        await raised(create(db, draft(mechanic=Mechanic.BONUS_POINTS, multiplier=Decimal("Infinity")))),
+        await raised(create(db, draft(mechanic=Mechanic.CASHBACK_POINTS, percent=Decimal("NaN")))),
+        await raised(create(db, draft(mechanic=Mechanic.SPEND_AND_SAVE, threshold=Money(5_000, "CNY")))),
+    ]
+
+    assert [(e.code, e.message, e.field) for e in errors] == [
+        (ErrorCode.VALIDATION, "must be a finite number", ("multiplier",)),
+        (ErrorCode.VALIDATION, "must be a finite number", ("multiplier",)),
+        (ErrorCode.VALIDATION, "must be a finite number", ("percent",)),
+        (ErrorCode.VALIDATION, "the amount off is required", ("amount",)),
+    ]
+    assert db.tables.offers == {}
+
+
+async def test_an_update_is_audited_as_the_admins_change_to_that_offer() -> None:
+    db = FakeDatabase()
+    offer = await create(db, draft())
+
+    await update_offer(replace(offer, points=20), actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(NOW))
+
+    event = db.tables.audit[-1]
+    assert (event.actor, event.action, event.target_type, event.target_id, event.request_id) == (
+        "admin-ada",
+        "updateOffer",
+        "Offer",
+        offer.id,
+        "req-1",
+    )
