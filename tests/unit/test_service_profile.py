@@ -58,11 +58,17 @@ async def test_every_field_given_is_stored_cleaned_and_the_change_audited_with_c
     assert event.before is not None
     assert event.after is not None
     assert (event.before["profile"], event.before["contact"]) == (
-        {"birth_year": None, "region": None, "income_band": None, "tags": []},
+        {"birth_year": None, "region": None, "income_band": None, "tags": [], "time_zone": None},
         {"phone": None, "email": None},
     )
     assert (event.after["profile"], event.after["contact"]) == (
-        {"birth_year": 1988, "region": "Suzhou", "income_band": "HIGH", "tags": ["coffee", "tea"]},
+        {
+            "birth_year": 1988,
+            "region": "Suzhou",
+            "income_band": "HIGH",
+            "tags": ["coffee", "tea"],
+            "time_zone": None,
+        },
         {"phone": "138****5678", "email": "l***@example.cn"},
     )
 
