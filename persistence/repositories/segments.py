@@ -162,10 +162,8 @@ class SqlSegmentRepository:
         if ids is not None:
             where = and_(where, members.c.id.in_(ids))
         sm = segment_members.c
-        if self.conn.dialect.name == "postgresql":
-            await self._refresh_members_once(segment_id, rule, where, ids)
-            return
-        # NOT EXISTS, not NOT IN: one hash anti-join, where NOT IN over a million ids is probed row by row.
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into one hash anti-join, where NOT IN over a
+        # million ids outgrows work_mem and is probed row by row (quadratic).
         still = (
             select(literal(1)).select_from(segment_sql.facts(rule)).where(where, members.c.id == sm.member_id)
         )
@@ -176,30 +174,6 @@ class SqlSegmentRepository:
         found = select(literal(segment_id), members.c.id).select_from(segment_sql.facts(rule)).where(where)
         joined = self._insert()(segment_members).from_select(["segment_id", "member_id"], found)
         await self.conn.execute(joined.on_conflict_do_nothing())
-
-    async def _refresh_members_once(
-        self, segment_id: int, rule: Rule, where: Any, ids: list[int] | None
-    ) -> None:
-        """PostgreSQL: the rule is evaluated over the population once (a CTE referenced twice is
-        materialised), the leavers deleted in a data-modifying CTE and only the joiners inserted, in
-        one statement; two passes, one per step, took twice as long over a million members. Both
-        steps read the same snapshot, so the insert's anti-join still sees the rows being deleted:
-        those are leavers, never joiners."""
-        sm = segment_members.c
-        found = select(members.c.id.label("member_id")).select_from(segment_sql.facts(rule)).where(where)
-        matching = found.cte("matching")
-        stays = select(literal(1)).where(matching.c.member_id == sm.member_id)
-        gone = delete(segment_members).where(sm.segment_id == segment_id, ~stays.exists())
-        if ids is not None:
-            gone = gone.where(sm.member_id.in_(ids))
-        already = select(literal(1)).where(sm.segment_id == segment_id, sm.member_id == matching.c.member_id)
-        joiners = select(literal(segment_id), matching.c.member_id).where(~already.exists())
-        statement = (
-            insert(segment_members)
-            .from_select(["segment_id", "member_id"], joiners)
-            .add_cte(gone.returning(sm.member_id).cte("gone"))
-        )
-        await self.conn.execute(statement)
 
     async def set_members(self, segment_id: int, member_ids: Sequence[int]) -> None:
         await self.conn.execute(delete(segment_members).where(segment_members.c.segment_id == segment_id))
