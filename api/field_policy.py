@@ -274,6 +274,7 @@ for _name in [
     "SegmentPreview",
     "CampaignReport",
     "CampaignMoney",
+    "CampaignBonuses",
     # campaignReport's experiment section: admins and the offer's funders, like the report
     "CampaignExperiment",
     "CampaignArm",

@@ -63,6 +63,18 @@ describe_values(
 )
 FunderKind = do.FunderKind
 strawberry.enum(
+    do.BonusReason, name="BonusReason", description="Why an offer gave points outside a purchase."
+)
+describe_values(
+    do.BonusReason,
+    {
+        do.BonusReason.SIGN_UP: "A SIGN_UP offer's bonus, at enrolment.",
+        do.BonusReason.RED_PACKET: "A red-packet coupon opened by the member.",
+        do.BonusReason.TRIGGER: "A triggered campaign's AWARD_POINTS action.",
+    },
+)
+BonusReason = do.BonusReason
+strawberry.enum(
     do.CapPeriod,
     name="CapPeriod",
     description="The period an offer's per-member limit counts in; OFFER: its whole life.",
@@ -425,6 +437,27 @@ class CampaignMoney:
 
 
 @strawberry.type(
+    description="Points an offer gave outside purchases for one reason; each is one use of the offer."
+)
+class CampaignBonuses:
+    reason: BonusReason = strawberry.field(description="Why they were given.")
+    awards: int = strawberry.field(description="Bonuses given.")
+    members: int = strawberry.field(description="Members given one.")
+    points: int = strawberry.field(description="Points they gave.")
+    funding: list[FundedCost] = strawberry.field(description="Each funder's share of those points.")
+
+    @classmethod
+    def from_domain(cls, b: do.BonusTotals) -> CampaignBonuses:
+        return cls(
+            reason=b.reason,
+            awards=b.awards,
+            members=b.members,
+            points=b.points,
+            funding=[FundedCost.from_domain(f) for f in b.funding],
+        )
+
+
+@strawberry.type(
     description=(
         "What an offer has done so far, net of refunds: what refunds gave back to the offer's budget "
         "is out of every figure, so the totals agree with usage."
@@ -438,7 +471,13 @@ class CampaignReport:
     money: list[CampaignMoney] = strawberry.field(
         description="Spend, discount and cashback, one entry per currency."
     )
-    funding: list[FundedCost] = strawberry.field(description="Each funder's share of the net totals.")
+    funding: list[FundedCost] = strawberry.field(
+        description="Each funder's share of the purchases' net totals (bonuses carry their own)."
+    )
+    bonuses: list[CampaignBonuses] = strawberry.field(
+        description="What it gave outside purchases (sign-up, red packets, triggered campaigns), one "
+        "entry per reason; with purchases they make up its usage. Referral bonuses are in pointsAwarded."
+    )
     usage: OfferUsage | None = strawberry.field(description="What the offer's limits have counted so far.")
     experiment: Annotated[CampaignExperiment, strawberry.lazy("api.types.experiments")] | None = (
         strawberry.field(
@@ -465,6 +504,7 @@ class CampaignReport:
                 for c, spend, d, cb in totals.by_currency
             ],
             funding=[FundedCost.from_domain(f) for f in totals.funding],
+            bonuses=[CampaignBonuses.from_domain(b) for b in totals.bonuses],
             usage=usage,
             experiment=experiment,
         )

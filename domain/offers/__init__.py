@@ -42,7 +42,7 @@ from domain.offers.model import (
 )
 from domain.offers.periods import cap_period_start, period_start
 from domain.offers.reasons import Names, reasons
-from domain.offers.reports import CampaignTotals
+from domain.offers.reports import BonusReason, BonusTotals, CampaignTotals
 from domain.offers.wallet import (
     Bought,
     Estimate,
@@ -63,6 +63,8 @@ from domain.offers.wallet import (
 
 __all__ = [
     "Award",
+    "BonusReason",
+    "BonusTotals",
     "Bought",
     "CampaignTotals",
     "CapPeriod",

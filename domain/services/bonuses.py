@@ -14,6 +14,7 @@ from domain.errors import LimitReached, NotFound, OfferBudgetExhausted, UnknownC
 from domain.members import Member
 from domain.offers import (
     Award,
+    BonusReason,
     Offer,
     OfferStatus,
     PurchaseFacts,
@@ -29,9 +30,9 @@ from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
 from domain.services.posting import post_entry
 
-SIGN_UP = "SIGN_UP"
-REFERRAL = "REFERRAL"
-RED_PACKET = "RED_PACKET"
+SIGN_UP = BonusReason.SIGN_UP.value
+REFERRAL = "REFERRAL"  # rides the referee's purchase, so not a BonusReason
+RED_PACKET = BonusReason.RED_PACKET.value
 
 
 async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Programme, now: datetime) -> int:

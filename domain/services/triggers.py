@@ -27,7 +27,7 @@ from domain.events import Event, EventType
 from domain.members import Member, MemberStatus
 from domain.merchants import MerchantCategory
 from domain.notifications import NotificationKind
-from domain.offers import OfferStatus, SkipReason
+from domain.offers import BonusReason, OfferStatus, SkipReason
 from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
@@ -48,7 +48,7 @@ from domain.triggers import (
     validated,
 )
 
-TRIGGER = "TRIGGER"  # member_awards.reason of a trigger's award
+TRIGGER = BonusReason.TRIGGER.value  # member_awards.reason of a trigger's award
 BATCH = 100
 
 # Admin use cases

@@ -32,6 +32,7 @@ from persistence import mapping, offer_codec, segment_sql
 from persistence.catalogue import Catalogue, cache_for
 from persistence.disconnects import read_retrying
 from persistence.personal_data import PersonalDataVault, vault_for
+from persistence.queries.campaign_bonuses import bonus_totals
 from persistence.repositories.segments import segment as segment_of
 from persistence.repositories.tiers import NO_CURRENCY, load_ladder, qualification_statement
 from persistence.repositories.vouchers import voucher
@@ -670,4 +671,5 @@ async def _campaign_totals(conn: AsyncConnection, offer_id: int) -> CampaignTota
         int(head[2]),
         tuple((c, spend, off, back) for c, (spend, off, back) in sorted(by_currency.items())),
         costs,
+        await bonus_totals(conn, offer_id),
     )

@@ -18,9 +18,9 @@ from domain.services.notifications import NoticeRun, run_expiry_notices
 from domain.services.triggers import TriggerInput, create_trigger, run_reactions, run_sign_up_nudges
 from domain.triggers import Action, ActionKind, Condition, ConditionKind
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from tests.builders import Ids, Scenario
+from tests.builders import Ids, Scenario, global_id
 from tests.conftest import Backend
-from tests.integration.test_offers_api import create_offer
+from tests.integration.test_offers_api import create_offer, partner
 from tests.integration.test_outbox_events import check_against_schemas, outbox
 from tests.integration.test_refunds import rows
 from tests.unit.test_services import ADMIN
@@ -51,14 +51,16 @@ async def trigger(
     return made.id
 
 
-async def bonus_offer(given: Scenario, points: int, budget: int | None = None) -> int:
+async def bonus_offer(
+    given: Scenario, points: int, budget: int | None = None, funding: list[dict[str, Any]] | None = None
+) -> int:
     created = await create_offer(
         given,
         name="Campaign bonus",
         mechanic="BONUS_POINTS",
         points=points,
         trigger="CAMPAIGN",
-        funding=[{"kind": "PROGRAMME", "percent": 100}],
+        funding=funding or [{"kind": "PROGRAMME", "percent": 100}],
         limits={"budgetPoints": budget},
         startsAt=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
         endsAt=(datetime.now(UTC) + timedelta(days=30)).isoformat(),
@@ -131,7 +133,16 @@ async def test_first_travel_purchase_gives_a_hotel_coupon_and_awards_stay_within
     )
     assert hotel["errors"] == [], hotel
     hotel_id = Ids(hotel["offer"]["id"]).raw
-    bonus = await bonus_offer(given, 300, budget=600)
+    bank = await partner(given)
+    bonus = await bonus_offer(
+        given,
+        300,
+        budget=600,
+        funding=[
+            {"kind": "PARTNER", "funderId": bank.gid, "percent": 25},
+            {"kind": "PROGRAMME", "percent": 75},
+        ],
+    )
     coupon_trigger = await trigger(
         backend,
         EventType.PURCHASE_POSTED,
@@ -171,6 +182,33 @@ async def test_first_travel_purchase_gives_a_hotel_coupon_and_awards_stay_within
     firings = await rows(backend, f"SELECT count(*) FROM trigger_firings WHERE trigger_id = {coupon_trigger}")
     assert firings == [(3,)]
     check_against_schemas(await outbox(backend))
+
+    # The campaign's report counts the triggered awards, each funder's share from their journal entries.
+    report = (await given.gql.data(BONUS_REPORT, {"id": global_id("Offer", bonus)}, given.admin))[
+        "campaignReport"
+    ]
+    awarded = {member_id for member_id, _, _ in awards}
+    assert report["purchases"] == 0
+    assert report["bonuses"] == [
+        {
+            "reason": "TRIGGER",
+            "awards": 2,
+            "members": len(awarded),
+            "points": 600,
+            "funding": [
+                {"kind": "PARTNER", "funderId": bank.gid, "points": 150},
+                {"kind": "PROGRAMME", "funderId": None, "points": 450},
+            ],
+        }
+    ]
+    assert report["usage"]["uses"] == 2
+
+
+BONUS_REPORT = """query($id: ID!) {
+  campaignReport(offerId: $id) {
+    purchases bonuses { reason awards members points funding { kind funderId points } } usage { uses }
+  }
+}"""
 
 
 async def test_balance_crossing_and_the_sign_up_nudge(backend: Backend, given: Scenario) -> None:
