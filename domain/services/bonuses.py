@@ -28,6 +28,7 @@ from domain.programme import Programme
 from domain.results import RedPacketResult
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.offer_claims import claim_award
 from domain.services.posting import post_entry
 
 SIGN_UP = BonusReason.SIGN_UP.value
@@ -43,7 +44,7 @@ async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Progr
     usage = await uow.offers.usage([o.id for o in offers], member.id, {})
     given = 0
     for offer in sign_up_bonuses(offers, member, now, usage):
-        if await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0) is not None:
+        if await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now) is not None:
             continue  # its budget or limit went to a concurrent enrolment
         award_id = await uow.offers.record_member_award(member.id, offer, SIGN_UP, offer.points, None, now)
         await post_entry(
@@ -132,7 +133,7 @@ async def open_red_packet(
             raise Validation("this red packet is not open now", ("code",))
         if coupon.member_id not in (None, member.id):
             raise Validation("this red packet is another member's", ("code",))
-        refused = await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0)
+        refused = await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now)
         if refused is SkipReason.BUDGET_EXHAUSTED:
             raise OfferBudgetExhausted("this red packet's budget is spent", ("code",))
         if refused is not None:

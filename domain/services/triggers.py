@@ -33,6 +33,7 @@ from domain.programme import Programme
 from domain.services.admin import audit_event
 from domain.services.common import require_role
 from domain.services.notifications import notify
+from domain.services.offer_claims import claim_award
 from domain.services.offers import new_coupon_code
 from domain.services.posting import post_entry
 from domain.triggers import (
@@ -277,7 +278,7 @@ async def _act(
             )
         )
         return Outcome.DONE
-    refused = await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0)
+    refused = await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now)
     if refused is not None:
         return _refusal(refused)
     award_id = await uow.offers.record_member_award(member.id, offer, TRIGGER, offer.points, None, now)
