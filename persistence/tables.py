@@ -1011,8 +1011,9 @@ class WebhookSubscriptionRow(Base):
     owner_kind: Mapped[str] = mapped_column(String(10))
     owner_id: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    # Sealed with the personal-data keys (persistence/delivery.py): a Fernet token, 140 characters.
+    secret: Mapped[str] = mapped_column(String(250))
+    previous_secret: Mapped[str | None] = mapped_column(String(250))
     previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
