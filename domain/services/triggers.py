@@ -35,7 +35,7 @@ from domain.services.common import require_role
 from domain.services.notifications import notify
 from domain.services.offer_claims import claim_award
 from domain.services.offers import new_coupon_code
-from domain.services.posting import post_entry
+from domain.services.posting import lock_members, post_entry
 from domain.triggers import (
     Action,
     ActionKind,
@@ -269,6 +269,7 @@ async def _act(
         return Outcome.OFFER_NOT_LIVE
     if action.kind is ActionKind.ISSUE_COUPON:
         # The coupon's use counts against the offer's budget and caps when a purchase presents it.
+        await lock_members(uow, [member.id])  # its event in the member's commit order (lock order)
         code = new_coupon_code()
         made = await uow.offers.add_coupons(offer.id, [code], 1, now)
         await uow.offers.claim_coupon(code, member.id, now)
