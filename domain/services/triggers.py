@@ -27,7 +27,7 @@ from domain.events import Event, EventType
 from domain.members import Member, MemberStatus
 from domain.merchants import MerchantCategory
 from domain.notifications import NotificationKind
-from domain.offers import BonusReason, OfferStatus, SkipReason
+from domain.offers import BonusReason, OfferStatus, SkipReason, cap_period_start
 from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
@@ -277,7 +277,9 @@ async def _act(
             )
         )
         return Outcome.DONE
-    refused = await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0)
+    # The member cap's period is the one `now` falls in (a monthly cap lets one award a month), as for
+    # purchases; for a cap over the offer's life that is the offer's start.
+    refused = await uow.offers.claim(offer, member.id, cap_period_start(offer, now), offer.points, 0)
     if refused is not None:
         return _refusal(refused)
     award_id = await uow.offers.record_member_award(member.id, offer, TRIGGER, offer.points, None, now)
