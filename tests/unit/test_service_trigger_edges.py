@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain import events
 from domain.audit import AuditEvent
 from domain.clock import FixedClock
@@ -21,6 +23,7 @@ from domain.services.triggers import (
     ReactionRun,
     TriggerInput,
     create_trigger,
+    react,
     run_reactions,
     run_sign_up_nudges,
     set_trigger_status,
@@ -28,7 +31,10 @@ from domain.services.triggers import (
 )
 from domain.triggers import Action, ActionKind, Condition, ConditionKind, TriggerStatus
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
-from tests.unit.test_service_triggers import NOW, offer, replay, trigger, wallet
+from tests.unit.fakes.notifications import FakeTriggerRepository
+from tests.unit.fakes.segments import FakeSegmentRepository
+from tests.unit.steps import buy
+from tests.unit.test_service_triggers import NOW, merchant, offer, replay, trigger, wallet
 from tests.unit.test_services import ADMIN, balance, given_member, member_actor, raised
 
 NOTIFY = Action(ActionKind.NOTIFY, template="hi")
@@ -167,19 +173,7 @@ async def test_purchase_conditions_fail_for_an_unknown_merchant_or_a_purchase_th
     await trigger(
         db, EventType.PURCHASE_POSTED, [Condition(ConditionKind.BALANCE_CROSSES, threshold=1)], [NOTIFY]
     )
-    posted = events.purchase_posted(
-        member_id=ann.id,
-        purchase_id=999,  # no journal entry of it: the balance did not move
-        merchant_id=999,  # no such merchant: no category
-        amount_minor=100,
-        currency="CNY",
-        channel="POS",
-        points=0,
-        pending=False,
-        held=False,
-        purchased_at=NOW,
-        at=NOW,
-    )
+    posted = posted_at_unknown_merchant(ann.id)
     await emit(db, posted)
     assert await run(db) == ReactionRun(events=1, firings=0)
 
@@ -532,3 +526,80 @@ async def test_each_idle_member_is_told_once_with_the_programmes_days() -> None:
         (i, NOW, {"enrolledAt": enrolled.isoformat(), "days": 3}) for i in ids
     ]
     assert await run_sign_up_nudges(lambda: FakeUnitOfWork(db), FixedClock(NOW)) == 0
+
+
+# --- what the consumer reads ----------------------------------------------------------------------
+
+
+def calls_to(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[tuple[object, ...]]:
+    """Record each call of a fake repository's method (its arguments), still calling it."""
+    calls: list[tuple[object, ...]] = []
+    original = getattr(cls, name)
+
+    async def recorded(self: object, *args: object) -> object:
+        calls.append(args)
+        return await original(self, *args)
+
+    monkeypatch.setattr(cls, name, recorded)
+    return calls
+
+
+async def test_the_active_triggers_are_read_once_per_batch_and_event_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = FakeDatabase()
+    ann = await given_member(db)
+    await trigger(db, IDLE, [], [NOTIFY])
+    await emit(db, idle(ann.id), idle(ann.id), idle(None), idle(ann.id))
+    reads = calls_to(monkeypatch, FakeTriggerRepository, "active_for")
+    assert await run(db) == ReactionRun(events=4, firings=3)
+    assert reads == [(IDLE,)]  # the event with no member reads none
+
+
+async def test_react_alone_reads_the_active_triggers_itself() -> None:
+    db = FakeDatabase()
+    ann = await given_member(db)
+    await trigger(db, IDLE, [], [NOTIFY])
+    async with (uow := FakeUnitOfWork(db)):
+        assert await react(uow, idle(ann.id), NOW) == 1
+        await uow.commit()
+    assert outcomes(db) == [["SUPPRESSED"]]
+
+
+async def test_the_consumer_reads_only_the_facts_the_conditions_need(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = FakeDatabase()
+    shop = await merchant(db, MerchantCategory.RETAIL, "Shop")
+    ann = await given_member(db)
+    segments = calls_to(monkeypatch, FakeSegmentRepository, "member_segments")
+    earlier = calls_to(monkeypatch, FakeTriggerRepository, "earlier_in_category")
+    around = calls_to(monkeypatch, FakeTriggerRepository, "available_around")
+    await trigger(db, EventType.PURCHASE_POSTED, [], [NOTIFY])
+    await buy(db, FixedClock(NOW), shop.id, ann.id, 1_000, "k1")
+    assert await run(db) == ReactionRun(events=1, firings=1)
+    assert (segments, earlier, around) == ([], [], [])
+    # A first-in-category condition asks for the earlier purchases only when the merchant has one.
+    await trigger(
+        db,
+        EventType.PURCHASE_POSTED,
+        [Condition(ConditionKind.FIRST_IN_CATEGORY, category=MerchantCategory.TRAVEL)],
+        [NOTIFY],
+    )
+    await emit(db, posted_at_unknown_merchant(ann.id))
+    await run(db)
+    assert (segments, earlier, around) == ([], [], [])
+
+
+def posted_at_unknown_merchant(member_id: int) -> Event:
+    return events.purchase_posted(
+        member_id=member_id,
+        purchase_id=999,  # no journal entry of it: the balance did not move
+        merchant_id=999,  # no such merchant: no category
+        amount_minor=100,
+        currency="CNY",
+        channel="POS",
+        points=0,
+        pending=False,
+        held=False,
+        purchased_at=NOW,
+        at=NOW,
+    )
