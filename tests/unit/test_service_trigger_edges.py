@@ -32,6 +32,7 @@ from domain.services.triggers import (
 from domain.triggers import Action, ActionKind, Condition, ConditionKind, TriggerStatus
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 from tests.unit.fakes.notifications import FakeTriggerRepository
+from tests.unit.fakes.offers import FakeOfferRepository
 from tests.unit.fakes.segments import FakeSegmentRepository
 from tests.unit.steps import buy
 from tests.unit.test_service_triggers import NOW, merchant, offer, replay, trigger, wallet
@@ -603,3 +604,45 @@ def posted_at_unknown_merchant(member_id: int) -> Event:
         purchased_at=NOW,
         at=NOW,
     )
+
+
+async def test_a_coupon_is_made_and_claimed_at_the_events_handling(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = FakeDatabase()
+    ann = await given_member(db)
+    hotel = await offer(db, Trigger.PURCHASE, 500, requires_coupon=True)
+    await trigger(db, IDLE, [], [Action(ActionKind.ISSUE_COUPON, offer_id=hotel.id)])
+    made = calls_to(monkeypatch, FakeOfferRepository, "add_coupons")
+    claimed = calls_to(monkeypatch, FakeOfferRepository, "claim_coupon")
+    await emit(db, idle(ann.id))
+    later = NOW + timedelta(hours=1)
+    await run(db, at=later)
+    [coupon] = db.tables.coupons.values()
+    assert made == [(hotel.id, [coupon.code], 1, later)]
+    assert claimed == [(coupon.code, ann.id, later)]
+
+
+async def test_the_nudge_job_reads_idle_members_a_hundred_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = FakeDatabase()
+    enrolled = NOW - timedelta(days=20)
+    async with (seed := FakeUnitOfWork(db)):
+        ids = [
+            (
+                await seed.members.add(
+                    external_ref=f"M{i}",
+                    profile=Profile(),
+                    contact=Contact(),
+                    referral_code=f"R{i}",
+                    referred_by=None,
+                    at=enrolled,
+                )
+            ).id
+            for i in range(101)
+        ]
+        await seed.commit()
+    reads = calls_to(monkeypatch, FakeTriggerRepository, "without_purchase")
+    marks = calls_to(monkeypatch, FakeTriggerRepository, "mark_nudged")
+    assert await run_sign_up_nudges(lambda: FakeUnitOfWork(db), FixedClock(NOW)) == 101
+    cutoff = NOW - timedelta(days=14)
+    assert reads == [(cutoff, 0, 100), (cutoff, ids[99], 100), (cutoff, ids[100], 100)]
+    assert marks == [(i, NOW) for i in ids]
+    assert [e.member_id for e in of_type(db, EventType.MEMBER_NO_PURCHASE)] == ids
