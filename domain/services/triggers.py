@@ -21,21 +21,21 @@ from datetime import datetime, timedelta
 from domain import events
 from domain.actors import Actor, Role
 from domain.clock import Clock
-from domain.earning import bonus_entry, earn_lot
 from domain.errors import NotFound
 from domain.events import Event, EventType
 from domain.members import Member, MemberStatus
 from domain.merchants import MerchantCategory
 from domain.notifications import NotificationKind
-from domain.offers import BonusReason, OfferStatus, SkipReason
+from domain.offers import BonusReason, OfferStatus, SkipReason, cap_period_start
 from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
+from domain.services.bonuses import give_bonus
 from domain.services.common import require_role
 from domain.services.notifications import notify
 from domain.services.offer_claims import claim_award
 from domain.services.offers import new_coupon_code
-from domain.services.posting import lock_members, post_entry
+from domain.services.posting import lock_members
 from domain.triggers import (
     Action,
     ActionKind,
@@ -279,27 +279,14 @@ async def _act(
             )
         )
         return Outcome.DONE
-    refused = await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now)
+    # The member cap's period is the one `now` falls in (a monthly cap lets one award a month), as for
+    # purchases; for a cap over the offer's life that is the offer's start.
+    period = cap_period_start(offer, now)
+    refused = await claim_award(uow, offer, member.id, period, offer.points, 0, now)
     if refused is not None:
         return _refusal(refused)
-    award_id = await uow.offers.record_member_award(member.id, offer, TRIGGER, offer.points, None, now)
-    await post_entry(
-        uow,
-        bonus_entry(member.id, award_id, offer.points, offer.funding, f"Campaign bonus: {offer.name}"),
-        now,
-        earn_lot(member.id, offer.points, now, programme),
-    )
-    await uow.outbox.add(
-        events.offer_awarded(
-            member_id=member.id,
-            offer_id=offer.id,
-            purchase_id=None,
-            points=offer.points,
-            discount_minor=0,
-            cashback_minor=0,
-            at=now,
-        )
-    )
+    description = f"Campaign bonus: {offer.name}"
+    await give_bonus(uow, member.id, offer, TRIGGER, offer.points, None, description, programme, now)
     return Outcome.DONE
 
 
