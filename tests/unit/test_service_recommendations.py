@@ -5,7 +5,7 @@ their own."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -291,6 +291,38 @@ async def test_the_arm_of_an_experiment_offer_is_recorded_in_the_log_given() -> 
     await recommended(db, member.id, log=FakeAssignmentLog(db))
 
     assert list(db.tables.assignments.values()) == [(arm_of(armed.id, armed.experiment, member.id), NOW)]
+
+
+class CountingReader(FakeOfferWalletReader):
+    merchant_reads = 0
+
+    async def merchants(self, ids: Collection[int]) -> list[Merchant]:
+        self.merchant_reads += 1
+        return await super().merchants(ids)
+
+
+async def test_no_merchant_is_read_when_no_offer_names_one() -> None:
+    db = FakeDatabase()
+    member = await given_member(db)
+    await offer(db, "open", points=10)
+    await offer(db, "dining", points=20, eligibility=Eligibility(categories=frozenset({DINING})))
+    reader = CountingReader(db)
+
+    found = await recommended_offers(
+        member.id,
+        channel=None,
+        category=DINING,
+        merchant=None,
+        uow=FakeUnitOfWork(db),
+        reader=reader,
+        clock=CLOCK,
+        activity=(),
+        programme=db.tables.programme,
+        ladder=(),
+    )
+
+    assert names(found) == ["open", "dining"]
+    assert reader.merchant_reads == 0
 
 
 # The parts
