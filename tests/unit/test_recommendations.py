@@ -351,7 +351,7 @@ def test_the_ranking_computes_urgency_as_urgency_ppm_at_the_edges() -> None:
     cases = [
         (offer(1, ends_at=NOW - timedelta(hours=1)), PPM + PPM // 2),  # ended: as ending now
         (offer(2, ends_at=NOW + timedelta(seconds=1)), PPM + 500_000 * 604_800 // 604_801),
-        (offer(3, ends_at=far, budget_left_ppm=-1), PPM + 5_000 + PPM // 2),  # overspent: all spent
+        (offer(3, ends_at=far, budget_left_ppm=-PPM // 2), PPM + 5_000 + PPM // 2),  # overspent: all spent
         (offer(4, ends_at=far, budget_left_ppm=PPM + 1), PPM + 5_000),  # more than all left: none spent
     ]
     for candidate, urgency in cases:
@@ -435,6 +435,8 @@ def test_value_reason_from_a_tenth_of_the_basket_in_whole_minor_units() -> None:
         "Worth about 10.00 CNY on your usual 100.00 CNY purchase",
         amount=Money(1_000, "CNY"),
     )
+    [exactly_a_tenth] = reasons(candidate, NOBODY, 1_000 * PPM, NOW, {})
+    assert exactly_a_tenth == high
     assert reasons(candidate, NOBODY, 1_000 * PPM - 1, NOW, {}) == []
 
 
