@@ -235,12 +235,6 @@ def recommend(
     ]
 
 
-def _reasons(
-    candidate: Candidate, member: Taste, value: int, now: datetime, names: Mapping[int, str]
-) -> tuple[Reason, ...]:
-    return tuple(reasons(candidate, member, value, now, names))
-
-
 def reasons(
     candidate: Candidate, member: Taste, value: int, now: datetime, merchant_names: Mapping[int, str]
 ) -> list[Reason]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from api.exposure_buffer import ExposureBuffer
 from domain.exposures import Exposure, exposures_of, merged
@@ -20,6 +23,22 @@ def test_a_listing_is_one_exposure_of_each_offer_on_its_utc_day() -> None:
         Exposure(3, 4, DAY, 1, late_in_shanghai, late_in_shanghai),
         Exposure(1, 4, DAY, 1, late_in_shanghai, late_in_shanghai),
     ]
+
+
+@pytest.fixture
+def eight_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone at UTC+8 (a POSIX rule: no zone database needed)."""
+    monkeypatch.setenv("TZ", "XST-8")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("eight_hours_east")
+def test_the_day_is_the_utc_one_not_the_servers() -> None:
+    evening = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # already 29 November at UTC+8
+    assert [e.day for e in exposures_of(4, [3], evening)] == [DAY]
 
 
 def test_merged_sums_listings_and_keeps_first_and_last_in_key_order() -> None:

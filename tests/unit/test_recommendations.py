@@ -282,3 +282,180 @@ def test_the_ranking_scores_each_factor_as_the_factor_functions_do_and_explains_
     got = [(-r.score, r.offer_id, r.value_micro, r.affinity_ppm, r.urgency_ppm) for r in ranked]
     assert got == expected
     assert len(recommend(candidates, diner, now=NOW, point_values=values, merchant_names={})) == 12
+
+
+# Edges, each at its boundary
+
+
+def test_taste_keeps_the_first_day_of_the_year_and_adds_up_each_merchants_rows() -> None:
+    rows = [
+        day(364, 5, DINING, 700),  # the window's first day: 365 days counting today
+        day(365, 5, DINING, 900),  # the day before it: left out
+        day(1, 8, GROCERY, -500, n=0),  # a refund's row read first: no purchase day of its own
+        day(10, 8, GROCERY, 800),
+        day(3, 7, DINING, 2_000),
+        day(40, 7, DINING, 1_000, n=2),
+    ]
+    got = taste(rows, currency="CNY", today=TODAY)
+
+    assert got.merchants == {
+        5: Habit(1, 700, TODAY - timedelta(days=364)),
+        8: Habit(1, 300, TODAY - timedelta(days=10)),
+        7: Habit(3, 3_000, TODAY - timedelta(days=3)),
+    }
+    assert got.spend_minor == 4_000
+
+
+def test_a_year_of_refunds_only_is_no_spend_not_a_negative_one() -> None:
+    got = taste([day(2, 8, GROCERY, -500, n=0)], currency="CNY", today=TODAY)
+    assert (got.spend_minor, got.categories[GROCERY]) == (0, Habit(0, -500, None))
+
+
+def test_a_point_in_a_currency_without_known_minor_units_is_valued_as_with_two() -> None:
+    assert point_value_micro({"XTS": Decimal("0.01")}, "XTS") == PPM
+    assert point_value_micro({"XTS": Decimal("0.03")}, "XTS") == 3 * PPM
+
+
+def test_budget_left_ignores_an_empty_budget_and_rounds_down() -> None:
+    assert budget_left_ppm([(0, 0)]) is None
+    assert budget_left_ppm([(1, 0)]) == PPM
+    assert budget_left_ppm([(3, 1)]) == 666_666
+
+
+def test_shares_and_recency_round_down_at_each_step() -> None:
+    # A third of the spend (333,333 ppm), last bought 30 days ago (recency 500,000): 249,999.75.
+    third_a_month_ago = member(9_000, {DINING: Habit(1, 3_000, TODAY - timedelta(days=30))}, {})
+    assert affinity_ppm(offer(categories=frozenset({DINING})), third_a_month_ago) == FLOOR + 249_999
+    # 60 days ago: recency 333,333, the term 222,221.8.
+    two_months_ago = member(9_000, {DINING: Habit(1, 3_000, TODAY - timedelta(days=60))}, {})
+    assert affinity_ppm(offer(categories=frozenset({DINING})), two_months_ago) == FLOOR + 222_221
+    # Only at a merchant the member never bought at: a quarter of 249,999, rounded down.
+    at_seven = offer(categories=frozenset({DINING}), merchant_ids=frozenset({7}))
+    assert affinity_ppm(at_seven, third_a_month_ago) == FLOOR + 62_499
+
+
+def test_affinity_without_spend_to_share_or_a_day_to_date_it() -> None:
+    dining = offer(categories=frozenset({DINING}))
+    # Bought there only in another currency: no share of the spend.
+    assert affinity_ppm(dining, member(10_000, {DINING: Habit(1, 0, TODAY)}, {})) == FLOOR
+    # No spend at all in the year, yet a category on record.
+    assert affinity_ppm(dining, member(0, {DINING: Habit(1, 0, TODAY)}, {})) == FLOOR
+    # Spend without a purchase day (refund rows only): the share at half weight.
+    assert affinity_ppm(dining, member(10_000, {DINING: Habit(0, 5_000, None)}, {})) == FLOOR + 250_000
+    # The smallest spend there is: all of it, today.
+    assert affinity_ppm(dining, member(1, {DINING: Habit(1, 1, TODAY)}, {})) == FLOOR + PPM
+
+
+def test_the_ranking_computes_urgency_as_urgency_ppm_at_the_edges() -> None:
+    far = NOW + timedelta(days=693)  # the end adds 5,000
+    cases = [
+        (offer(1, ends_at=NOW - timedelta(hours=1)), PPM + PPM // 2),  # ended: as ending now
+        (offer(2, ends_at=NOW + timedelta(seconds=1)), PPM + 500_000 * 604_800 // 604_801),
+        (offer(3, ends_at=far, budget_left_ppm=-PPM // 2), PPM + 5_000 + PPM // 2),  # overspent: all spent
+        (offer(4, ends_at=far, budget_left_ppm=PPM + 1), PPM + 5_000),  # more than all left: none spent
+    ]
+    for candidate, urgency in cases:
+        [ranked] = recommend([candidate], NOBODY, now=NOW, point_values={}, merchant_names={})
+        assert (ranked.urgency_ppm, urgency_ppm(candidate, NOW)) == (urgency, urgency)
+
+
+def test_the_ranking_gives_each_offer_its_reasons() -> None:
+    candidate = offer(ends_at=NOW + timedelta(days=2), budget_left_ppm=0)
+    [ranked] = recommend([candidate], NOBODY, now=NOW, point_values={}, merchant_names={})
+    assert ranked.reasons == tuple(reasons(candidate, NOBODY, ranked.value_micro, NOW, {}))
+    assert [r.code for r in ranked.reasons] == [ReasonCode.ENDS_SOON, ReasonCode.BUDGET_LOW]
+
+
+def often_reason(merchants: dict[int, Habit], names: dict[int, str]) -> Reason | None:
+    candidate = offer(merchant_ids=frozenset(merchants), basket_minor=None)
+    found = reasons(candidate, member(10_000, {}, merchants), PPM, NOW, names)
+    return found[0] if found else None
+
+
+def test_the_merchant_named_is_the_one_bought_at_most_then_the_lowest_id_from_two_purchases() -> None:
+    most = often_reason({5: Habit(3, 100, TODAY), 9: Habit(4, 100, TODAY)}, {5: "Five", 9: "Nine"})
+    tied = often_reason({9: Habit(4, 100, TODAY), 5: Habit(4, 100, TODAY)}, {5: "Five", 9: "Nine"})
+    two = often_reason({5: Habit(2, 100, TODAY)}, {})
+    once = often_reason({5: Habit(1, 100, TODAY)}, {5: "Five"})
+
+    assert most is not None
+    assert (most.merchant_id, most.purchases) == (9, 4)
+    assert tied is not None
+    assert tied.merchant_id == 5
+    assert two == Reason(
+        ReasonCode.OFTEN_AT_MERCHANT,
+        "You often shop at this merchant (2 purchases this year)",
+        merchant_id=5,
+        merchant_name="this merchant",
+        purchases=2,
+    )
+    assert once is None
+
+
+def category_reason(spend: int, categories: dict[MerchantCategory, Habit]) -> Reason | None:
+    candidate = offer(categories=frozenset(categories), basket_minor=None)
+    found = reasons(candidate, member(spend, categories, {}), PPM, NOW, {})
+    return found[0] if found else None
+
+
+def test_the_category_named_is_the_largest_share_then_the_first_by_name_from_15_percent() -> None:
+    largest = category_reason(10_000, {DINING: Habit(1, 2_000, TODAY), TRAVEL: Habit(1, 5_000, TODAY)})
+    tied = category_reason(10_000, {TRAVEL: Habit(1, 3_000, TODAY), GROCERY: Habit(1, 3_000, TODAY)})
+    at_threshold = category_reason(10_000, {DINING: Habit(1, 1_500, TODAY)})
+    below = category_reason(10_000, {DINING: Habit(1, 1_499, TODAY)})
+
+    assert largest is not None
+    assert (largest.category, largest.share_basis_points) == (TRAVEL, 5_000)
+    assert tied is not None
+    assert tied.category == GROCERY
+    assert at_threshold is not None
+    assert at_threshold.message == "15% of your spending this year is on dining"
+    assert below is None
+
+
+def test_the_category_share_of_little_or_no_spend() -> None:
+    online = MerchantCategory.ONLINE_SHOPPING
+    assert category_reason(1, {online: Habit(1, 1, TODAY)}) == Reason(
+        ReasonCode.CATEGORY_SHARE,
+        "100% of your spending this year is on online shopping",
+        category=online,
+        share_basis_points=10_000,
+    )
+    assert category_reason(0, {DINING: Habit(1, 0, TODAY)}) is None
+    # Refunded there: no share, even of a tiny year's spend.
+    assert category_reason(5, {DINING: Habit(1, -300, TODAY)}) is None
+
+
+def test_value_reason_from_a_tenth_of_the_basket_in_whole_minor_units() -> None:
+    candidate = offer(basket_minor=10_000, money_minor=1_000, points=0)
+    worth = 1_000 * PPM + PPM // 2  # half a fen more, from points
+    [high] = reasons(candidate, NOBODY, worth, NOW, {})
+    assert high == Reason(
+        ReasonCode.HIGH_VALUE,
+        "Worth about 10.00 CNY on your usual 100.00 CNY purchase",
+        amount=Money(1_000, "CNY"),
+    )
+    [exactly_a_tenth] = reasons(candidate, NOBODY, 1_000 * PPM, NOW, {})
+    assert exactly_a_tenth == high
+    assert reasons(candidate, NOBODY, 1_000 * PPM - 1, NOW, {}) == []
+
+
+def test_ends_soon_from_seven_days_left_and_today_for_at_most_one() -> None:
+    def ends(left: timedelta) -> list[Reason]:
+        return reasons(offer(ends_at=NOW + left, basket_minor=None), NOBODY, PPM, NOW, {})
+
+    assert ends(timedelta(days=7)) == [Reason(ReasonCode.ENDS_SOON, "Ends in 7 days", days=7)]
+    assert ends(timedelta(days=2)) == [Reason(ReasonCode.ENDS_SOON, "Ends in 2 days", days=2)]
+    assert ends(timedelta(days=1)) == [Reason(ReasonCode.ENDS_SOON, "Ends today", days=1)]
+    assert ends(timedelta(0)) == [Reason(ReasonCode.ENDS_SOON, "Ends today", days=0)]
+    assert ends(-timedelta(hours=3)) == [Reason(ReasonCode.ENDS_SOON, "Ends today", days=0)]
+
+
+def test_budget_low_from_a_quarter_left_and_none_below_nothing() -> None:
+    def low(left: int) -> list[Reason]:
+        return reasons(offer(budget_left_ppm=left, basket_minor=None), NOBODY, PPM, NOW, {})
+
+    assert low(250_000) == [
+        Reason(ReasonCode.BUDGET_LOW, "Only 25% of its budget is left", share_basis_points=2_500)
+    ]
+    assert low(-5) == [Reason(ReasonCode.BUDGET_LOW, "Only 0% of its budget is left", share_basis_points=0)]
