@@ -29,8 +29,8 @@ def arm_of(offer_id: int, experiment: Experiment, member_id: int) -> str:
     total = sum(v.weight for v in experiment.variants)
     scaled = (position - experiment.holdout_bp) * total // (SHARES - experiment.holdout_bp)
     reached = 0
-    for variant in experiment.variants:
+    for variant in experiment.variants[:-1]:
         reached += variant.weight
         if scaled < reached:
             return variant.key
-    return experiment.variants[-1].key  # unreachable: scaled < total
+    return experiment.variants[-1].key  # the rest, up to the total: scaled < total

@@ -118,3 +118,19 @@ def test_a_bad_experiment_is_refused_naming_its_field(experiment: Experiment, fi
 def test_only_purchase_offers_carry_experiments() -> None:
     with pytest.raises(Validation):
         check_experiment(offer(1, trigger=Trigger.SIGN_UP), AB)
+
+
+def test_the_holdout_ends_just_below_holdout_bp_and_the_first_variant_starts_at_it() -> None:
+    assert bucket(1, 3, 11) == 25  # member 11's bucket in experiment 3 of offer 1
+    variants = (Variant("a", 1), Variant("b", 1))
+    assert arm_of(1, Experiment(3, NOW, 25, variants), 11) == "a"
+    assert arm_of(1, Experiment(3, NOW, 26, variants), 11) == HOLDOUT
+
+
+def test_the_last_variant_takes_the_top_of_the_range_and_the_middle_one_its_own() -> None:
+    # Weights 1, 1, 2 over the variants' range [0, 10,000): a 1/4, b 1/4, c the top half.
+    three = Experiment(3, NOW, 0, (Variant("a", 1), Variant("b", 1), Variant("c", 2)))
+    for member in range(1, 400):
+        position = bucket(1, 3, member)
+        expected = "a" if position < 2_500 else "b" if position < 5_000 else "c"
+        assert arm_of(1, three, member) == expected
