@@ -205,12 +205,13 @@ def test_points_are_valued_in_the_reports_currency_minor_units() -> None:
 def test_each_arms_funders_are_ordered_by_kind_then_id_and_the_holdouts_costs_are_its_own() -> None:
     costs = [
         dr.ArmCost("a", FunderKind.PARTNER, 9, 1, 0),
-        dr.ArmCost("a", FunderKind.PARTNER, 2, 2, 0),
+        dr.ArmCost("a", FunderKind.PARTNER, 1, 2, 0),
         dr.ArmCost("a", FunderKind.PARTNER, None, 3, 0),
         dr.ArmCost(HOLDOUT, FunderKind.MERCHANT, 5, 40, 60),
     ]
     a, _, held = scenario(costs=costs).arms
-    assert [(f.funder_id, f.points) for f in a.funding] == [(None, 3), (2, 2), (9, 1)]
+    # no funder id sorts as 0, before the first id
+    assert [(f.funder_id, f.points) for f in a.funding] == [(None, 3), (1, 2), (9, 1)]
     assert held.funding == (dr.FunderCost(FunderKind.MERCHANT, 5, 40, 40, 60),)
     assert held.cost_minor == 100
 
