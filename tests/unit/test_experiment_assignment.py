@@ -262,3 +262,13 @@ def test_the_last_variant_takes_the_top_of_the_range_and_the_middle_one_its_own(
         position = bucket(1, 3, member)
         expected = "a" if position < 2_500 else "b" if position < 5_000 else "c"
         assert arm_of(1, three, member) == expected
+
+
+def test_a_bucket_on_a_variants_upper_edge_is_in_the_next_variant() -> None:
+    # Weights 1, 1, 2 without a holdout: a is [0, 2500), b [2500, 5000), c [5000, 10000).
+    assert (bucket(1, 3, 12_647), bucket(1, 3, 986), bucket(1, 3, 6_491)) == (2_500, 5_000, 7_500)
+    three = Experiment(3, NOW, 0, (Variant("a", 1), Variant("b", 1), Variant("c", 2)))
+    assert [arm_of(1, three, m) for m in (12_647, 986, 6_491)] == ["b", "c", "c"]
+    # with a holdout of 2,500 the variants' range is [2500, 10000): a gets up to 4375
+    held = Experiment(3, NOW, 2_500, (Variant("a", 1), Variant("b", 1), Variant("c", 2)))
+    assert [arm_of(1, held, m) for m in (12_647, 986, 6_491)] == ["a", "b", "c"]
