@@ -138,6 +138,7 @@ def test_roi_fires_below_its_floor_after_enough_participants() -> None:
     fired = roi_trip(ROI, RoiReading(participants=100, roi=Fraction(-1, 2)))
     assert fired is not None
     assert fired.reason == "ROI -50.0% after 100 participants, below the floor of 0%"
+    assert fired.kind is GuardKind.ROI
     assert roi_trip(ROI, RoiReading(participants=100, roi=Fraction(0))) is None  # break even is not below
 
 
