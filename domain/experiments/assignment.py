@@ -25,12 +25,14 @@ def arm_of(offer_id: int, experiment: Experiment, member_id: int) -> str:
     position = bucket(offer_id, experiment.id, member_id)
     if position < experiment.holdout_bp:
         return HOLDOUT
-    # Scale the position in the variants' range to the weights' total, in integers.
+    # The position in the variants' range, scaled to the weights' total, is below `reached` exactly when
+    # offset < reached * span: compared in integers, without a division.
     total = sum(v.weight for v in experiment.variants)
-    scaled = (position - experiment.holdout_bp) * total // (SHARES - experiment.holdout_bp)
+    offset = (position - experiment.holdout_bp) * total
+    span = SHARES - experiment.holdout_bp
     reached = 0
-    for variant in experiment.variants:
+    for variant in experiment.variants[:-1]:
         reached += variant.weight
-        if scaled < reached:
+        if offset < reached * span:
             return variant.key
-    return experiment.variants[-1].key  # unreachable: scaled < total
+    return experiment.variants[-1].key  # the rest: offset < total * span

@@ -65,6 +65,14 @@ def test_the_confidence_carries_to_every_interval() -> None:
     result = compare_arm(VARIANT, HOLDOUT, confidence=0.9)
     assert result.incremental_spend_per_member == welch(VARIANT.spend, HOLDOUT.spend, 0.9)
     assert result.always_valid == msprt(VARIANT.spend, HOLDOUT.spend, alpha=1 - 0.9)
+    assert result.cuped == cuped(
+        list(zip(VARIANT.spend, VARIANT.pre_spend, strict=True)),
+        list(zip(HOLDOUT.spend, HOLDOUT.pre_spend, strict=True)),
+        0.9,
+    )
+    assert result.cuped != compare_arm(VARIANT, HOLDOUT).cuped
+    everyone = evaluate_experiment([VARIANT], HOLDOUT, {"B": 0.5, "holdout": 0.5}, confidence=0.9)
+    assert everyone.arms == (result,)
 
 
 def test_no_pre_period_means_no_cuped() -> None:
@@ -120,6 +128,8 @@ def test_inconsistent_rows_are_refused() -> None:
         ArmSample("A", 2, 2, 3, [0, 1], [])
     with pytest.raises(ValueError, match="no expected share for arm"):
         evaluate_experiment([VARIANT], HOLDOUT, {"B": 0.5})
+    with pytest.raises(ValueError, match=r"^no expected share for arm\(s\) B, holdout$"):
+        evaluate_experiment([VARIANT], HOLDOUT, {})
 
 
 @st.composite

@@ -100,6 +100,36 @@ def test_burn_rate_judges_only_inside_the_window_and_with_a_budget() -> None:
     assert burn_rate_trip(BURN, offer(), Usage(points=1000), START + timedelta(days=9)) is not None
 
 
+def test_burn_rate_at_the_windows_end_gives_no_verdict_even_over_budget() -> None:
+    assert burn_rate_trip(BURN, offer(), Usage(points=1001), END) is None
+    assert burn_rate_trip(BURN, offer(), Usage(points=1001), END - timedelta(microseconds=1)) is not None
+
+
+def test_burn_rate_ignores_a_zero_budget_and_judges_a_budget_of_one() -> None:
+    now = START + timedelta(days=5)
+    assert burn_rate_trip(BURN, offer(budget_points=0), Usage(points=5), now) is None
+    assert burn_rate_trip(BURN, offer(budget_points=1), Usage(points=1), now) is not None
+
+
+def test_burn_rate_minimum_share_is_used_times_100_against_budget_times_percent() -> None:
+    # 499 of 10,000 is 4.99%: below 5% even though 499 * 101 would pass 50,000
+    guard = replace(BURN, min_used_percent=5)
+    now = START + timedelta(seconds=30)
+    assert burn_rate_trip(guard, offer(budget_points=10_000), Usage(points=499), now) is None
+    assert burn_rate_trip(guard, offer(budget_points=10_000), Usage(points=500), now) is not None
+
+
+def test_burn_rate_reason_floors_the_run_out_time_and_the_windows_share() -> None:
+    # 2.5 days * 1000 / 252 is 857,142,857,142.857... microseconds: floored, not rounded
+    fired = burn_rate_trip(BURN, offer(), Usage(points=252), START + timedelta(days=2, hours=12))
+    assert fired is not None
+    assert (START + timedelta(microseconds=857_142_857_142)).isoformat() in fired.reason
+    # 7,190 of the window's 14,400 minutes is 49.93%: the reason says 49%
+    late = burn_rate_trip(BURN, offer(), Usage(points=600), START + timedelta(days=4, hours=23, minutes=50))
+    assert late is not None
+    assert " spent in 49% of the window" in late.reason
+
+
 # --- ROI -------------------------------------------------------------------------------------------
 
 
@@ -108,6 +138,7 @@ def test_roi_fires_below_its_floor_after_enough_participants() -> None:
     fired = roi_trip(ROI, RoiReading(participants=100, roi=Fraction(-1, 2)))
     assert fired is not None
     assert fired.reason == "ROI -50.0% after 100 participants, below the floor of 0%"
+    assert fired.kind is GuardKind.ROI
     assert roi_trip(ROI, RoiReading(participants=100, roi=Fraction(0))) is None  # break even is not below
 
 
@@ -149,26 +180,51 @@ def test_checked_guards_come_back_armed_for_the_offer() -> None:
     assert checked_guards(offer(), []) == ()
 
 
+def test_checked_guards_keep_every_setting_given() -> None:
+    burn = replace(BURN, tolerance_percent=20, min_used_percent=7)
+    roi = replace(ROI, min_participants=250, min_roi_percent=-15)
+    assert checked_guards(offer(), [burn, roi]) == (burn, roi)
+
+
+TOLERANCE = "tolerancePercent must be between 0 and 1000"
+ROI_FLOOR = "minRoiPercent must be between -1000 and 100000"
+
+
 @pytest.mark.parametrize(
-    ("target", "guards", "field"),
+    ("target", "guards", "field", "message"),
     [
-        (offer(), [BURN, BURN], ("guards",)),
-        (offer(budget_points=None), [BURN], ("guards", "0", "kind")),
-        (offer(), [ROI, replace(BURN, tolerance_percent=-1)], ("guards", "1", "tolerancePercent")),
-        (offer(), [replace(BURN, tolerance_percent=1001)], ("guards", "0", "tolerancePercent")),
-        (offer(), [replace(BURN, min_used_percent=101)], ("guards", "0", "minUsedPercent")),
-        (offer(), [replace(ROI, min_participants=-1)], ("guards", "0", "minParticipants")),
-        (offer(), [replace(ROI, min_roi_percent=-1001)], ("guards", "0", "minRoiPercent")),
-        (offer(), [replace(ROI, min_roi_percent=100_001)], ("guards", "0", "minRoiPercent")),
-        (offer(status=OfferStatus.ARCHIVED), [ROI], ("offerId",)),
+        (offer(), [BURN, BURN], ("guards",), "at most one guard of each kind"),
+        (
+            offer(budget_points=None),
+            [BURN],
+            ("guards", "0", "kind"),
+            "a burn-rate guard needs an offer with a budget",
+        ),
+        (offer(), [ROI, replace(BURN, tolerance_percent=-1)], ("guards", "1", "tolerancePercent"), TOLERANCE),
+        (offer(), [replace(BURN, tolerance_percent=1001)], ("guards", "0", "tolerancePercent"), TOLERANCE),
+        (
+            offer(),
+            [replace(BURN, min_used_percent=101)],
+            ("guards", "0", "minUsedPercent"),
+            "minUsedPercent must be between 0 and 100",
+        ),
+        (
+            offer(),
+            [replace(ROI, min_participants=-1)],
+            ("guards", "0", "minParticipants"),
+            "minParticipants cannot be negative",
+        ),
+        (offer(), [replace(ROI, min_roi_percent=-1001)], ("guards", "0", "minRoiPercent"), ROI_FLOOR),
+        (offer(), [replace(ROI, min_roi_percent=100_001)], ("guards", "0", "minRoiPercent"), ROI_FLOOR),
+        (offer(status=OfferStatus.ARCHIVED), [ROI], ("offerId",), "an archived offer cannot be guarded"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(
-    target: Offer, guards: list[OfferGuard], field: tuple[str, ...]
+    target: Offer, guards: list[OfferGuard], field: tuple[str, ...], message: str
 ) -> None:
     with pytest.raises(Validation) as refused:
         checked_guards(target, guards)
-    assert refused.value.field == field
+    assert (refused.value.field, refused.value.message) == (field, message)
 
 
 def test_settings_at_their_limits_are_taken() -> None:

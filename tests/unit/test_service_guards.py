@@ -9,14 +9,16 @@ from fractions import Fraction
 
 import pytest
 
+from domain.actors import Role
 from domain.clock import FixedClock
 from domain.errors import ErrorCode
 from domain.experiments.guards import GuardKind, OfferGuard, RoiReading
 from domain.offers import FunderKind, FundingShare, Limits, Mechanic, Offer, OfferStatus, Usage, Window
 from domain.services import guards as guards_service
-from domain.services.guards import apply_guard, run_guards, set_offer_guards
+from domain.services.guards import OfferGuards, apply_guard, guard_actor, run_guards, set_offer_guards
 from domain.services.offers import change_offer_status, create_offer
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
+from tests.unit.fakes.guards import FakeGuardRepository
 from tests.unit.test_services import ADMIN, member_actor, raised, snapshot
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
@@ -74,6 +76,7 @@ async def test_an_admin_sets_guards_and_it_is_audited() -> None:
         "Offer",
         offer.id,
     )
+    assert event.at == START + timedelta(hours=1)
     assert event.before == {"offer_id": offer.id, "guards": []}
     assert event.after is not None
     assert [g["kind"] for g in event.after["guards"]] == ["BURN_RATE", "ROI"]  # type: ignore[attr-defined]
@@ -100,7 +103,11 @@ async def test_refusals_change_nothing() -> None:
     missing = await raised(
         set_offer_guards(offer.id + 99, [ROI], actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(START))
     )
-    assert (missing.code, missing.field) == (ErrorCode.NOT_FOUND, ("offerId",))
+    assert (missing.code, missing.field, missing.message) == (
+        ErrorCode.NOT_FOUND,
+        ("offerId",),
+        "no such offer",
+    )
     forbidden = await raised(
         set_offer_guards(
             offer.id, [ROI], actor=member_actor(1), uow=FakeUnitOfWork(db), clock=FixedClock(START)
@@ -127,13 +134,19 @@ async def test_a_burn_rate_guard_pauses_its_offer_once_and_it_is_audited() -> No
     assert fired.fired_reason is not None
     assert fired.fired_reason.startswith("501 of a budget of 1,000 points spent in 50% of the window")
     fire, pause = db.tables.audit[-2:]
-    assert (fire.action, fire.actor, fire.target_id) == (
+    assert (fire.action, fire.actor, fire.target_type, fire.target_id, fire.at) == (
         "fireOfferGuard",
         f"offer-guard:{burn.id}:BURN_RATE",
+        "Offer",
         offer.id,
+        HALFWAY,
     )
+    assert fire.before is not None
+    assert (fire.before["id"], fire.before["fired_at"], fire.before["fired_reason"]) == (burn.id, None, None)
     assert fire.after is not None
     assert fire.after["fired_reason"] == fired.fired_reason
+    assert fire.after["fired_at"] == str(HALFWAY)
+    assert pause.at == HALFWAY
     assert (pause.action, pause.actor) == ("pausedOffer", f"offer-guard:{burn.id}:BURN_RATE")
     assert pause.before is not None
     assert pause.after is not None
@@ -220,3 +233,66 @@ async def test_a_guard_another_process_fired_first_is_not_fired_again() -> None:
     assert db.tables.offers[offer.id].status is OfferStatus.ACTIVE
     assert db.tables.guards.guards[burn.id].fired_reason == "the other process"
     assert len(db.tables.audit) == audited
+
+
+async def test_setting_guards_returns_and_audits_them_for_the_offer_with_what_they_replaced() -> None:
+    db = FakeDatabase()
+    offer = await given_offer(db)
+    [first] = await guard(db, offer, BURN)
+    stored = await set_offer_guards(
+        offer.id, [ROI], actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(START + timedelta(hours=2))
+    )
+    assert stored == OfferGuards(offer.id, (replace(ROI, id=stored.guards[0].id, offer_id=offer.id),))
+    assert db.tables.guards.created_at[stored.guards[0].id] == START + timedelta(hours=2)
+    event = db.tables.audit[-1]
+    assert event.before is not None
+    assert event.after is not None
+    assert [g["id"] for g in event.before["guards"]] == [first.id]  # type: ignore[attr-defined]
+    assert event.after["offer_id"] == offer.id
+
+
+async def test_only_an_roi_guard_reads_the_campaign_figures_and_as_of_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[tuple[int, datetime]] = []
+    read = FakeGuardRepository.roi_reading
+
+    async def recorded(self: FakeGuardRepository, offer_id: int, at: datetime) -> RoiReading | None:
+        asked.append((offer_id, at))
+        return await read(self, offer_id, at)
+
+    monkeypatch.setattr(FakeGuardRepository, "roi_reading", recorded)
+    db = FakeDatabase()
+    offer = await given_offer(db)
+    await guard(db, offer, BURN)
+    assert await run(db, HALFWAY) == (1, 0)
+    assert asked == []
+    await guard(db, offer, ROI)
+    assert await run(db, HALFWAY) == (1, 0)
+    assert asked == [(offer.id, HALFWAY)]
+
+
+async def test_a_guard_whose_offer_stopped_or_went_since_the_scan_does_not_fire() -> None:
+    db = FakeDatabase()
+    offer = await given_offer(db)
+    [burn] = await guard(db, offer, BURN)
+    spent(db, offer, 900)
+    await change_offer_status(
+        offer.id, OfferStatus.PAUSED, actor=ADMIN, uow=FakeUnitOfWork(db), clock=FixedClock(START)
+    )
+    assert await apply_guard(lambda: FakeUnitOfWork(db), FixedClock(HALFWAY), burn) is False
+    del db.tables.offers[offer.id]
+    assert await apply_guard(lambda: FakeUnitOfWork(db), FixedClock(HALFWAY), burn) is False
+    assert db.tables.guards.guards[burn.id].fired_at is None
+
+
+async def test_the_scan_starts_before_the_first_guard_id() -> None:
+    db = FakeDatabase()
+    offer = await given_offer(db)
+    db.tables.guards.guards[1] = replace(BURN, id=1, offer_id=offer.id)
+    assert await run(db, HALFWAY) == (1, 0)
+
+
+def test_a_guards_pause_is_done_with_an_admins_authority_in_its_own_name() -> None:
+    actor = guard_actor(replace(ROI, id=12))
+    assert (actor.role, actor.subject) == (Role.ADMIN, "offer-guard:12:ROI")

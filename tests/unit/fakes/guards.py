@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class GuardTables:
     guards: dict[int, OfferGuard] = field(default_factory=dict)
     roi_readings: dict[int, RoiReading] = field(default_factory=dict)  # by offer id
+    created_at: dict[int, datetime] = field(default_factory=dict)  # by guard id, as the table keeps it
 
 
 class FakeGuardRepository:
@@ -40,6 +41,7 @@ class FakeGuardRepository:
                 raise RuntimeError("one guard of each kind per offer (a unique violation)")
             stored = replace(g, id=self.db.next_id(), offer_id=offer_id, fired_at=None, fired_reason=None)
             self.gt.guards[stored.id] = stored
+            self.gt.created_at[stored.id] = at
         return await self.for_offer(offer_id)
 
     async def for_offer(self, offer_id: int) -> list[OfferGuard]:
