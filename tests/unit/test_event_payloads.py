@@ -359,3 +359,15 @@ def test_budget_events_carry_the_offer_the_unit_the_budget_and_the_use() -> None
     fields = {"offerId": 7, "unit": "MONEY", "budget": 1_000, "used": 1_200}
     assert told(warning) == (EventType.BUDGET_WARNING, 1, None, AT, {"percent": 80, **fields})
     assert told(exhausted) == (EventType.BUDGET_EXHAUSTED, 1, None, AT, fields)
+
+
+def test_the_warning_threshold_is_exact_for_a_budget_a_float_cannot_hold() -> None:
+    # 80% of 10**17 + 1 is 80_000_000_000_000_000.8: the first use past it is ...001. A float
+    # rounds it to 8e16, which would warn one unit early.
+    budget = 10**17 + 1
+    early = events.budget_events(offer_id=1, budget=budget, before=0, after=8 * 10**16, unit="MONEY", at=AT)
+    on_time = events.budget_events(
+        offer_id=1, budget=budget, before=0, after=8 * 10**16 + 1, unit="MONEY", at=AT
+    )
+    assert early == []
+    assert [e.type for e in on_time] == [EventType.BUDGET_WARNING]
