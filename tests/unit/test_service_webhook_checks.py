@@ -425,3 +425,44 @@ async def test_only_an_admin_updates_rotates_or_redelivers() -> None:
     assert {updated.code, rotated.code, redelivered.code} == {ErrorCode.FORBIDDEN}
     assert db.tables.webhook_subscriptions == {sub_id: made.subscription}
     assert db.tables.webhook_secrets == {sub_id: (made.secret,)}
+
+
+class UpdateSpy(FakeWebhookRepository):
+    """Keeps the time each update is stamped with (the fake itself does not keep it)."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        super().__init__(db)
+        self.stamped: list[datetime] = []
+
+    async def update_subscription(
+        self,
+        subscription_id: int,
+        *,
+        url: str | None,
+        event_types: list[str] | None,
+        description: str | None,
+        status: SubscriptionStatus | None,
+        at: datetime,
+    ) -> Subscription | None:
+        self.stamped.append(at)
+        return await super().update_subscription(
+            subscription_id, url=url, event_types=event_types, description=description, status=status, at=at
+        )
+
+
+async def test_an_update_is_stamped_with_the_clocks_time() -> None:
+    db = FakeDatabase()
+    made = await subscribe(db)
+    uow = FakeUnitOfWork(db)
+    uow.webhooks = spy = UpdateSpy(db)
+    await update_webhook_subscription(
+        made.subscription.id,
+        url=None,
+        event_types=None,
+        description=None,
+        status=SubscriptionStatus.DISABLED,
+        actor=ADMIN,
+        uow=uow,
+        clock=CLOCK,
+    )
+    assert spy.stamped == [NOW]
