@@ -12,6 +12,8 @@ admin operations (subscriptions, redelivery, the deliveries list).
   by a lease and commits. A worker killed mid-send leaves the delivery due again when the lease ends:
   nothing is lost, and the receiver may see the event twice (at least once; `webhook-id` is the
   event id, for its de-duplication).
+- Signing secrets are stored sealed with the personal-data keys (`PERSONAL_DATA_KEYS`, rotated by
+  `scripts/rotate-personal-data`), opened only when a claimed delivery is signed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from domain.webhooks import (
+    SECRET_PREFIX,
     Delivery,
     DeliveryStatus,
     OwnerKind,
@@ -32,6 +35,7 @@ from domain.webhooks import (
     SubscriptionStatus,
     Transport,
 )
+from persistence.personal_data import PersonalDataVault, vault_for
 from persistence.tables import outbox_events, webhook_deliveries, webhook_subscriptions
 
 _DISPATCH_LOCK = 0x6C6F79616C7479  # any constant: the advisory lock that lets one dispatcher run at a time
@@ -175,6 +179,7 @@ class SqlDeliveryStore:
     # Claim and outcome
 
     async def claim(self, now: datetime, limit: int, lease_seconds: float) -> list[Claimed]:
+        vault = vault_for(self.engine)
         d, earlier = _LATER, _EARLIER
         blocked = exists().where(
             earlier.c.subscription_id == d.c.subscription_id,
@@ -244,7 +249,7 @@ class SqlDeliveryStore:
                     subscription_id=r.subscription_id,
                     transport=Transport(r.transport),
                     url=r.url,
-                    secrets=_signing_secrets(r.secret, r.previous_secret, r.previous_until, now),
+                    secrets=_signing_secrets(vault, r.secret, r.previous_secret, r.previous_until, now),
                 )
                 for r in found
             ]
@@ -358,11 +363,25 @@ async def _deliveries(conn: AsyncConnection, where: Any, limit: int) -> list[Del
 
 
 def _signing_secrets(
-    secret: str, previous: str | None, previous_until: datetime | None, now: datetime
+    vault: PersonalDataVault,
+    secret: str,
+    previous: str | None,
+    previous_until: datetime | None,
+    now: datetime,
 ) -> tuple[str, ...]:
     if previous and previous_until is not None and previous_until > now:
-        return (secret, previous)
-    return (secret,)
+        return (open_secret(vault, secret), open_secret(vault, previous))
+    return (open_secret(vault, secret),)
+
+
+def open_secret(vault: PersonalDataVault, stored: str) -> str:
+    """A stored signing secret in the clear. One stored before secrets were sealed is still plain
+    (it has the secrets' prefix, which no sealed token has) until `scripts/rotate-personal-data`."""
+    if not stored or stored.startswith(SECRET_PREFIX):
+        return stored
+    opened = vault.open(stored)
+    assert opened is not None
+    return opened
 
 
 class SqlWebhookRepository:
@@ -472,7 +491,7 @@ async def add_subscription(
         "owner_kind": owner_kind.value,
         "owner_id": owner_id,
         "description": description,
-        "secret": secret,
+        "secret": vault_for(conn.engine).seal(secret) if secret else secret,
         "status": SubscriptionStatus.ACTIVE.value,
         "created_at": at,
         "updated_at": at,
@@ -493,7 +512,7 @@ async def rotate_secret(
             .values(
                 previous_secret=webhook_subscriptions.c.secret,
                 previous_until=old_valid_until,
-                secret=new_secret,
+                secret=vault_for(conn.engine).seal(new_secret),
                 updated_at=at,
             )
             .returning(webhook_subscriptions)

@@ -267,7 +267,7 @@ def profile_figures(today: date, currency: str, dialect: Dialect, member_ids: li
     ).select_from(members.outerjoin(w, w.c.member_id == m.id))
     if member_ids is not None:
         statement = statement.where(m.id.in_(member_ids))
-    return statement
+    return statement.order_by(m.id)  # in key order: see category_figures
 
 
 def category_figures(today: date, currency: str, member_ids: list[int] | None) -> Any:
@@ -284,6 +284,9 @@ def category_figures(today: date, currency: str, member_ids: list[int] | None) -
         .join(merchants, merchants.c.id == a.merchant_id)
         .where(a.day >= since365, a.day <= _day(today))
         .group_by(a.member_id, merchants.c.category)
+        # In the primary key's order: the rows fill its b-tree page after page. In the hash
+        # aggregate's order each lands on a random page (19 s against 11.5 s for 3,000,000 rows).
+        .order_by(a.member_id, merchants.c.category)
     )
     if member_ids is not None:
         statement = statement.where(a.member_id.in_(member_ids))

@@ -458,12 +458,14 @@ class SegmentRow(Base):
 
 
 class SegmentMemberRow(Base):
-    """Materialised membership: offers read it on the earn path, so it is one indexed lookup."""
+    """Materialised membership: offers read it on the earn path, so it is one indexed lookup. No
+    foreign keys: only the refresh writes it, from members and segments that are never deleted, and
+    their checks were two thirds of the cost of writing a large segment."""
 
     __tablename__ = "segment_members"
     __table_args__ = (Index("ix_segment_members_member_id", "member_id"),)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
 
 
 class SegmentSizeRow(Base):
@@ -1009,8 +1011,9 @@ class WebhookSubscriptionRow(Base):
     owner_kind: Mapped[str] = mapped_column(String(10))
     owner_id: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    # Sealed with the personal-data keys (persistence/delivery.py): a Fernet token, 140 characters.
+    secret: Mapped[str] = mapped_column(String(250))
+    previous_secret: Mapped[str | None] = mapped_column(String(250))
     previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

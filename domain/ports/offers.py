@@ -70,9 +70,11 @@ class OfferRepository(Protocol):
 
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
-    ) -> SkipReason | None:
+    ) -> SkipReason | Usage:
         """Count one award against the offer's budget and caps, atomically in this transaction;
-        returns the limit that refuses it, having changed nothing, or None."""
+        returns the limit that refuses it, having changed nothing, or the offer's counters with the
+        award (points, money, uses; read under the row's lock this transaction now holds, so they
+        are exact)."""
         ...
 
     async def record_assignments(self, assignments: Sequence[Assignment], at: datetime) -> None:

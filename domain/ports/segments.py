@@ -51,17 +51,18 @@ class SegmentRepository(Protocol):
 
     async def refresh_members(
         self, segment_id: int, rule: Rule, ctx: RuleContext, member_ids: Sequence[int] | None
-    ) -> None:
+    ) -> int | None:
         """Make the segment's materialised members those the rule matches: among every member
-        (None), or only among these (the others keep their membership)."""
+        (None), or only among these (the others keep their membership). Over every member, the
+        segment's size now; else None."""
         ...
 
     async def set_members(self, segment_id: int, member_ids: Sequence[int]) -> None:
         """A static segment's members: exactly these."""
         ...
 
-    async def record_size(self, segment_id: int, day: date, at: datetime) -> int:
-        """Count the members, keep the count as the segment's size and as the day's; the count."""
+    async def record_size(self, segment_id: int, day: date, at: datetime, size: int | None = None) -> int:
+        """Keep the size (counted when not given) as the segment's size and as the day's; the size."""
         ...
 
     async def member_ids_by_external_ref(self, refs: Sequence[str]) -> dict[str, int]:

@@ -28,11 +28,47 @@ from domain.programme import Programme
 from domain.results import RedPacketResult
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.offer_claims import claim_award
 from domain.services.posting import post_entry
 
 SIGN_UP = BonusReason.SIGN_UP.value
 REFERRAL = "REFERRAL"  # rides the referee's purchase, so not a BonusReason
 RED_PACKET = BonusReason.RED_PACKET.value
+
+
+async def give_bonus(
+    uow: UnitOfWork,
+    member_id: int,
+    offer: Offer,
+    reason: str,
+    points: int,
+    purchase_id: int | None,
+    description: str,
+    programme: Programme,
+    now: datetime,
+) -> int:
+    """Points an offer gives outside its own purchase award, after the caller claimed them against
+    its limits: a member award (the origin of the journal entry), posted from the offer's funders
+    as a new lot, and told as offer.awarded. The award's id."""
+    award_id = await uow.offers.record_member_award(member_id, offer, reason, points, purchase_id, now)
+    await post_entry(
+        uow,
+        bonus_entry(member_id, award_id, points, offer.funding, description),
+        now,
+        earn_lot(member_id, points, now, programme),
+    )
+    await uow.outbox.add(
+        events.offer_awarded(
+            member_id=member_id,
+            offer_id=offer.id,
+            purchase_id=purchase_id,
+            points=points,
+            discount_minor=0,
+            cashback_minor=0,
+            at=now,
+        )
+    )
+    return award_id
 
 
 async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Programme, now: datetime) -> int:
@@ -43,26 +79,10 @@ async def give_sign_up_bonuses(uow: UnitOfWork, member: Member, programme: Progr
     usage = await uow.offers.usage([o.id for o in offers], member.id, {})
     given = 0
     for offer in sign_up_bonuses(offers, member, now, usage):
-        if await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0) is not None:
+        if await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now) is not None:
             continue  # its budget or limit went to a concurrent enrolment
-        award_id = await uow.offers.record_member_award(member.id, offer, SIGN_UP, offer.points, None, now)
-        await post_entry(
-            uow,
-            bonus_entry(member.id, award_id, offer.points, offer.funding, f"Welcome bonus: {offer.name}"),
-            now,
-            earn_lot(member.id, offer.points, now, programme),
-        )
-        await uow.outbox.add(
-            events.offer_awarded(
-                member_id=member.id,
-                offer_id=offer.id,
-                purchase_id=None,
-                points=offer.points,
-                discount_minor=0,
-                cashback_minor=0,
-                at=now,
-            )
-        )
+        description = f"Welcome bonus: {offer.name}"
+        await give_bonus(uow, member.id, offer, SIGN_UP, offer.points, None, description, programme, now)
         given += offer.points
     return given
 
@@ -86,28 +106,8 @@ async def give_referral_bonuses(
         points = referrer_points(offer, facts)
         if not points:
             continue
-        award_id = await uow.offers.record_member_award(
-            referrer_id, offer, REFERRAL, points, purchase_id, now
-        )
-        await post_entry(
-            uow,
-            bonus_entry(
-                referrer_id, award_id, points, offer.funding, f"Referral bonus: {facts.member.external_ref}"
-            ),
-            now,
-            earn_lot(referrer_id, points, now, programme),
-        )
-        await uow.outbox.add(
-            events.offer_awarded(
-                member_id=referrer_id,
-                offer_id=offer.id,
-                purchase_id=purchase_id,
-                points=points,
-                discount_minor=0,
-                cashback_minor=0,
-                at=now,
-            )
-        )
+        description = f"Referral bonus: {facts.member.external_ref}"
+        await give_bonus(uow, referrer_id, offer, REFERRAL, points, purchase_id, description, programme, now)
 
 
 async def open_red_packet(
@@ -132,7 +132,7 @@ async def open_red_packet(
             raise Validation("this red packet is not open now", ("code",))
         if coupon.member_id not in (None, member.id):
             raise Validation("this red packet is another member's", ("code",))
-        refused = await uow.offers.claim(offer, member.id, offer.window.starts_at, offer.points, 0)
+        refused = await claim_award(uow, offer, member.id, offer.window.starts_at, offer.points, 0, now)
         if refused is SkipReason.BUDGET_EXHAUSTED:
             raise OfferBudgetExhausted("this red packet's budget is spent", ("code",))
         if refused is not None:
@@ -140,24 +140,8 @@ async def open_red_packet(
         if not await uow.offers.use_coupon(coupon.id, member.id):
             raise LimitReached("this red packet's code is used up", ("code",))
         programme = await uow.programme.get()
-        award_id = await uow.offers.record_member_award(member.id, offer, RED_PACKET, offer.points, None, now)
-        await post_entry(
-            uow,
-            bonus_entry(member.id, award_id, offer.points, offer.funding, f"Red packet: {offer.name}"),
-            now,
-            earn_lot(member.id, offer.points, now, programme),
-        )
-        await uow.outbox.add(
-            events.offer_awarded(
-                member_id=member.id,
-                offer_id=offer.id,
-                purchase_id=None,
-                points=offer.points,
-                discount_minor=0,
-                cashback_minor=0,
-                at=now,
-            )
-        )
+        description = f"Red packet: {offer.name}"
+        await give_bonus(uow, member.id, offer, RED_PACKET, offer.points, None, description, programme, now)
         return RedPacketResult(member.id, offer.id, offer.points)
 
     return await run_once(cmd, actor=actor, uow=uow, clock=clock, result_type=RedPacketResult, work=work)

@@ -28,6 +28,7 @@ from domain.programme import Programme
 from domain.segments import SegmentStatus
 from domain.services.admin import audit_event
 from domain.services.common import existing_member, require_role
+from domain.services.posting import lock_members
 
 MAX_FUNDERS = 5
 
@@ -219,6 +220,9 @@ async def claim_coupon(code: str, *, actor: Actor, uow: UnitOfWork, clock: Clock
     code = validation.text(code, ("code",), max_length=40).upper()
     async with uow:
         member = await existing_member(uow, actor.member_id)
+        # The member's balance row first (the lock order), so the coupon.issued event takes its place
+        # among the member's other events in commit order, as every member event does.
+        await lock_members(uow, [member.id])
         claimed = await uow.offers.claim_coupon(code, member.id, clock.now())
         if claimed is None:
             found = await uow.offers.coupon(code)

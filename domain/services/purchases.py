@@ -21,7 +21,6 @@ from domain.offers import (
     Offer,
     PurchaseFacts,
     SkipReason,
-    Usage,
     cap_period_start,
     eligible,
     evaluate,
@@ -43,6 +42,7 @@ from domain.risk import (
 from domain.services.bonuses import give_referral_bonuses
 from domain.services.common import active_member, require_role
 from domain.services.idempotency import run_once
+from domain.services.offer_claims import claim_award
 from domain.services.posting import lock_members, post_entry
 from domain.services.presence import merchant_member, processor_member
 from domain.services.tiers import upgrade_after_purchase
@@ -101,37 +101,9 @@ async def apply_offers(uow: UnitOfWork, facts: PurchaseFacts, offers: list[Offer
         period = periods.get(offer.id, offer.window.starts_at)
         money = award.discount_minor + award.cashback_minor
         points = award.points + referrer_points(offer, facts)
-        if await uow.offers.claim(offer, facts.member.id, period, points, money) is None:
+        if await claim_award(uow, offer, facts.member.id, period, points, money, facts.at) is None:
             awards.append(award)
-            await uow.outbox.add(*budget_crossed(offer, usage.get(offer.id), points, money, facts.at))
     return evaluation.base_points, awards
-
-
-def budget_crossed(
-    offer: Offer, before: Usage | None, points: int, money_minor: int, at: datetime
-) -> list[events.Event]:
-    """The budget warning and exhaustion this award crosses, by the usage this transaction read (a
-    concurrent award may make one be told twice or not at all; the counters themselves stay exact)."""
-    used = before or Usage()
-    budget_money = offer.limits.budget_money
-    return [
-        *events.budget_events(
-            offer_id=offer.id,
-            budget=offer.limits.budget_points,
-            before=used.points,
-            after=used.points + points,
-            unit="POINTS",
-            at=at,
-        ),
-        *events.budget_events(
-            offer_id=offer.id,
-            budget=None if budget_money is None else budget_money.amount_minor,
-            before=used.money_minor,
-            after=used.money_minor + money_minor,
-            unit="MONEY_MINOR",
-            at=at,
-        ),
-    ]
 
 
 def cap_periods(offers: list[Offer], awards: list[Award], at: datetime) -> dict[int, datetime]:

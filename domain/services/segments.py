@@ -84,12 +84,13 @@ async def create_segment(cmd: CreateSegment, *, actor: Actor, uow: UnitOfWork, c
                     ("externalRefs",),
                 )
             await uow.segments.set_members(segment.id, list(found.values()))
+            known = None
         else:
             assert cmd.rule is not None
-            await uow.segments.refresh_members(
+            known = await uow.segments.refresh_members(
                 segment.id, cmd.rule, await rule_context(uow, utc_day(now)), None
             )
-        size = await uow.segments.record_size(segment.id, utc_day(now), now)
+        size = await uow.segments.record_size(segment.id, utc_day(now), now, known)
         segment = replace(segment, size=size, refreshed_at=now)
         await uow.audit.record(audit_event(actor, "createSegment", "Segment", segment.id, None, segment, now))
         await uow.commit()
@@ -121,12 +122,11 @@ async def update_segment(cmd: UpdateSegment, *, actor: Actor, uow: UnitOfWork, c
             return before
         after = await uow.segments.update(replace(after, version=before.version + 1, updated_at=now))
         if cmd.rule is not None:
-            await uow.segments.refresh_members(
+            known = await uow.segments.refresh_members(
                 after.id, cmd.rule, await rule_context(uow, utc_day(now)), None
             )
-            after = replace(
-                after, size=await uow.segments.record_size(after.id, utc_day(now), now), refreshed_at=now
-            )
+            size = await uow.segments.record_size(after.id, utc_day(now), now, known)
+            after = replace(after, size=size, refreshed_at=now)
         await uow.audit.record(audit_event(actor, "updateSegment", "Segment", after.id, before, after, now))
         await uow.commit()
     return after
@@ -228,8 +228,8 @@ async def _refresh(
     ctx = await rule_context(uow, today)
     for segment in segments:
         assert segment.rule is not None, "active() gives rule segments"
-        await uow.segments.refresh_members(segment.id, segment.rule, ctx, member_ids)
-        await uow.segments.record_size(segment.id, today, now)
+        known = await uow.segments.refresh_members(segment.id, segment.rule, ctx, member_ids)
+        await uow.segments.record_size(segment.id, today, now, known)
     return members
 
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from domain import events
 from domain.actors import Actor, Role
 from domain.clock import Clock
-from domain.earning import bonus_entry, earn_lot
 from domain.errors import NotFound
 from domain.events import Event, EventType
 from domain.members import Member, MemberStatus
@@ -31,10 +30,12 @@ from domain.offers import BonusReason, OfferStatus, SkipReason, cap_period_start
 from domain.ports import UnitOfWork
 from domain.programme import Programme
 from domain.services.admin import audit_event
+from domain.services.bonuses import give_bonus
 from domain.services.common import require_role
 from domain.services.notifications import notify
+from domain.services.offer_claims import claim_award
 from domain.services.offers import new_coupon_code
-from domain.services.posting import post_entry
+from domain.services.posting import lock_members
 from domain.triggers import (
     Action,
     ActionKind,
@@ -268,6 +269,7 @@ async def _act(
         return Outcome.OFFER_NOT_LIVE
     if action.kind is ActionKind.ISSUE_COUPON:
         # The coupon's use counts against the offer's budget and caps when a purchase presents it.
+        await lock_members(uow, [member.id])  # its event in the member's commit order (lock order)
         code = new_coupon_code()
         made = await uow.offers.add_coupons(offer.id, [code], 1, now)
         await uow.offers.claim_coupon(code, member.id, now)
@@ -279,27 +281,12 @@ async def _act(
         return Outcome.DONE
     # The member cap's period is the one `now` falls in (a monthly cap lets one award a month), as for
     # purchases; for a cap over the offer's life that is the offer's start.
-    refused = await uow.offers.claim(offer, member.id, cap_period_start(offer, now), offer.points, 0)
+    period = cap_period_start(offer, now)
+    refused = await claim_award(uow, offer, member.id, period, offer.points, 0, now)
     if refused is not None:
         return _refusal(refused)
-    award_id = await uow.offers.record_member_award(member.id, offer, TRIGGER, offer.points, None, now)
-    await post_entry(
-        uow,
-        bonus_entry(member.id, award_id, offer.points, offer.funding, f"Campaign bonus: {offer.name}"),
-        now,
-        earn_lot(member.id, offer.points, now, programme),
-    )
-    await uow.outbox.add(
-        events.offer_awarded(
-            member_id=member.id,
-            offer_id=offer.id,
-            purchase_id=None,
-            points=offer.points,
-            discount_minor=0,
-            cashback_minor=0,
-            at=now,
-        )
-    )
+    description = f"Campaign bonus: {offer.name}"
+    await give_bonus(uow, member.id, offer, TRIGGER, offer.points, None, description, programme, now)
     return Outcome.DONE
 
 

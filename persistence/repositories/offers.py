@@ -43,7 +43,7 @@ _CLAIM = text(
       AND (budget_points IS NULL OR points_used + :points <= budget_points)
       AND (budget_money_minor IS NULL OR money_used_minor + :money <= budget_money_minor)
       AND (max_uses IS NULL OR uses < max_uses)
-    RETURNING id
+    RETURNING points_used, money_used_minor, uses
     """
 )
 _UNCLAIM_MEMBER = text(
@@ -342,7 +342,7 @@ class SqlOfferRepository:
 
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
-    ) -> SkipReason | None:
+    ) -> SkipReason | Usage:
         """Count one award against the offer's limits, or say which limit refuses it (changing nothing)."""
         limit = offer.limits.per_member
         member_params = {"offer_id": offer.id, "member_id": member_id, "period_start": period_start}
@@ -351,8 +351,9 @@ class SqlOfferRepository:
             if claimed is None:
                 return SkipReason.MEMBER_LIMIT_REACHED
         params = {"offer_id": offer.id, "points": points, "money": money_minor}
-        if (await self.conn.execute(_CLAIM, params)).first() is not None:
-            return None
+        counted = (await self.conn.execute(_CLAIM, params)).first()
+        if counted is not None:
+            return Usage(counted.points_used, counted.money_used_minor, counted.uses)
         if limit is not None:
             await self.conn.execute(_UNCLAIM_MEMBER, member_params)
         return await self._refusal(offer, points, money_minor)

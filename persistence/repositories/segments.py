@@ -6,7 +6,21 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, literal, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    Row,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +44,14 @@ from persistence.tables import (
 )
 
 s = segments.c
+
+# A refresh's matching members, per connection (a temporary table), emptied after each segment.
+_MATCHES = Table(
+    "segment_matches",
+    MetaData(),
+    Column("member_id", BigInteger, primary_key=True, autoincrement=False),
+    prefixes=["TEMPORARY"],
+)
 
 
 def segment(row: Row[Any]) -> Segment:
@@ -154,26 +176,37 @@ class SqlSegmentRepository:
 
     async def refresh_members(
         self, segment_id: int, rule: Rule, ctx: RuleContext, member_ids: Sequence[int] | None
-    ) -> None:
+    ) -> int | None:
         ids = None if member_ids is None else sorted(set(member_ids))
         if ids == []:
-            return
+            return None
         where = segment_sql.condition(rule, ctx)
         if ids is not None:
             where = and_(where, members.c.id.in_(ids))
-        sm = segment_members.c
-        # NOT EXISTS, not NOT IN: PostgreSQL turns it into one hash anti-join, where NOT IN over a
-        # million ids outgrows work_mem and is probed row by row (quadratic).
-        still = (
-            select(literal(1)).select_from(segment_sql.facts(rule)).where(where, members.c.id == sm.member_id)
+        # The matching members are read once, into a temporary table, and only the difference is
+        # written: leavers deleted, joiners inserted. Rewriting a segment whose members barely moved
+        # would cost a write (and its index entries) per member, which a full refresh can't afford.
+        await self.conn.run_sync(lambda sync: _MATCHES.create(sync, checkfirst=True))
+        await self.conn.execute(delete(_MATCHES))
+        found = select(members.c.id).select_from(segment_sql.facts(rule)).where(where)
+        size = (await self.conn.execute(insert(_MATCHES).from_select(["member_id"], found))).rowcount
+        if self.conn.dialect.name == "postgresql":
+            # A temporary table has no statistics until analysed; with them the two statements below
+            # are hash anti-joins, whatever the segment's size.
+            await self.conn.execute(text(f"ANALYZE {_MATCHES.name}"))
+        sm, matched = segment_members.c, _MATCHES.c.member_id
+        gone = delete(segment_members).where(
+            sm.segment_id == segment_id, ~select(matched).where(matched == sm.member_id).exists()
         )
-        gone = delete(segment_members).where(sm.segment_id == segment_id, ~still.exists())
         if ids is not None:
             gone = gone.where(sm.member_id.in_(ids))
         await self.conn.execute(gone)
-        found = select(literal(segment_id), members.c.id).select_from(segment_sql.facts(rule)).where(where)
-        joined = self._insert()(segment_members).from_select(["segment_id", "member_id"], found)
-        await self.conn.execute(joined.on_conflict_do_nothing())
+        joiners = select(literal(segment_id), matched).where(
+            ~select(sm.member_id).where(sm.segment_id == segment_id, sm.member_id == matched).exists()
+        )
+        await self.conn.execute(insert(segment_members).from_select(["segment_id", "member_id"], joiners))
+        await self.conn.execute(delete(_MATCHES))
+        return size if ids is None else None
 
     async def set_members(self, segment_id: int, member_ids: Sequence[int]) -> None:
         await self.conn.execute(delete(segment_members).where(segment_members.c.segment_id == segment_id))
@@ -183,14 +216,15 @@ class SqlSegmentRepository:
                 insert(segment_members), [{"segment_id": segment_id, "member_id": m} for m in ids]
             )
 
-    async def record_size(self, segment_id: int, day: date, at: datetime) -> int:
-        size = (
-            await self.conn.execute(
-                select(func.count())
-                .select_from(segment_members)
-                .where(segment_members.c.segment_id == segment_id)
-            )
-        ).scalar_one()
+    async def record_size(self, segment_id: int, day: date, at: datetime, size: int | None = None) -> int:
+        if size is None:
+            size = (
+                await self.conn.execute(
+                    select(func.count())
+                    .select_from(segment_members)
+                    .where(segment_members.c.segment_id == segment_id)
+                )
+            ).scalar_one()
         await self.conn.execute(update(segments).where(s.id == segment_id).values(size=size, refreshed_at=at))
         upsert = self._insert()(segment_sizes).values(segment_id=segment_id, day=day, size=size)
         await self.conn.execute(

@@ -4,6 +4,7 @@ transaction as postPurchase runs it; the database lets through exactly what fits
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from domain.merchants import MerchantCategory, MerchantChannel
 from domain.offers import CapPeriod, FunderKind, FundingShare, Limits, Mechanic, Offer, SkipReason, Window
+from domain.services.offer_claims import claim_award
 from persistence.queries.ledger_check import check_ledger
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.concurrency.conftest import OK, Arena, outcomes
@@ -64,9 +66,10 @@ async def add_members(backend: Backend, count: int) -> list[int]:
 
 
 async def claim_in_own_transaction(backend: Backend, offer: Offer, member_id: int) -> SkipReason | None:
+    """The award's claim as the purchase and bonus paths make it, with the budget events it tells."""
     uow = SqlAlchemyUnitOfWork(backend.database.write_engine)
     async with uow:
-        refused = await uow.offers.claim(offer, member_id, offer.window.starts_at, offer.points, 0)
+        refused = await claim_award(uow, offer, member_id, offer.window.starts_at, offer.points, 0, AT)
         await uow.commit()
     return refused
 
@@ -91,6 +94,30 @@ async def test_500_purchases_racing_for_a_10000_point_budget_of_30_point_bonuses
     assert outcomes.count(None) == 333  # 333 x 30 = 9,990; a 334th would need 10,020
     assert outcomes.count(SkipReason.BUDGET_EXHAUSTED) == 167
     assert await counters(pg_backend, offer.id) == (9_990, 333)
+    # The warning (at 8,000) is told once, by the award that crossed it; 9,990 never reaches the budget.
+    assert await budget_events(pg_backend) == [("budget.warning", 8_010)]
+
+
+@pytest.mark.partial_ledger  # claims alone: counters move without the awards a purchase records
+async def test_racing_awards_tell_each_budget_crossing_exactly_once(pg_backend: Backend) -> None:
+    offer = await add_offer(pg_backend, bonus(Limits(budget_points=3_000)))
+    members = await add_members(pg_backend, 150)
+
+    outcomes = await asyncio.gather(*(claim_in_own_transaction(pg_backend, offer, m) for m in members))
+
+    assert outcomes.count(None) == 100
+    assert await counters(pg_backend, offer.id) == (3_000, 100)
+    assert await budget_events(pg_backend) == [("budget.warning", 2_400), ("budget.exhausted", 3_000)]
+
+
+async def budget_events(backend: Backend) -> list[tuple[str, int]]:
+    """The budget events in the outbox: type and the offer's use when told."""
+    async with backend.database.read_engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT type, payload FROM outbox_events WHERE type LIKE 'budget.%' ORDER BY id")
+        )
+        found = [(row.type, row.payload) for row in rows]
+    return [(kind, int((p if isinstance(p, dict) else json.loads(p))["used"])) for kind, p in found]
 
 
 @pytest.mark.partial_ledger  # claims alone: counters move without the awards a purchase records

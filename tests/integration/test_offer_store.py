@@ -138,7 +138,12 @@ async def test_claims_count_per_member_and_cap_period(backend: Backend, given: S
         usage = await uow.offers.usage([offer.id], member.raw, {offer.id: this_week})
         await uow.commit()
 
-    assert outcomes == [None, None, SkipReason.MEMBER_LIMIT_REACHED, None]
+    assert outcomes == [
+        Usage(0, 1_000, 1),
+        Usage(0, 2_000, 2),
+        SkipReason.MEMBER_LIMIT_REACHED,
+        Usage(0, 2_500, 3),
+    ]
     assert usage == {offer.id: Usage(points=0, money_minor=2_500, uses=3, member_uses=2)}
 
 

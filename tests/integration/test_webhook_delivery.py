@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select, update
 
 from domain.webhooks import DeliveryStatus, OwnerKind, Transport, new_secret
 from persistence.delivery import SqlDeliveryStore
+from persistence.personal_data import PersonalDataVault
+from persistence.tables import webhook_subscriptions
+from scripts.rotate_personal_data import rotate_webhook_secrets
 from scripts.worker import Worker, WorkerSettings
 from tests.builders import Scenario
-from tests.conftest import Backend
+from tests.conftest import PERSONAL_DATA_KEYS, PERSONAL_DATA_LOOKUP_KEY, TEST_VAULT, Backend
 from tests.integration.test_outbox_events import outbox
 from tests.webhook_receiver import Receiver
 
@@ -235,3 +239,42 @@ async def test_the_outbox_lag_is_the_age_of_the_oldest_waiting_event_and_none_wh
     assert await store.oldest_waiting() is None
     await later.measure_lag()
     assert REGISTRY.get_sample_value("loyalty_outbox_lag_seconds") == 0.0
+
+
+async def test_secrets_are_stored_sealed_and_a_key_rotation_reseals_them(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    sub = await subscribe(store, receiver)
+    async with backend.database.write_engine.begin() as conn:
+        # One stored before secrets were sealed: in the clear, as an older release left it.
+        await conn.execute(
+            update(webhook_subscriptions)
+            .where(webhook_subscriptions.c.id == sub)
+            .values(previous_secret=receiver.secret, previous_until=datetime.now(UTC) + timedelta(hours=1))
+        )
+    [stored] = await stored_secrets(backend, sub)
+    assert receiver.secret not in stored[0]
+    assert TEST_VAULT.open(stored[0]) == receiver.secret
+
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+    await drain(worker)
+    assert len(receiver.got) == 1
+    assert receiver.bad_signatures == 0
+
+    new_key = PersonalDataVault.new_key()
+    rotated = PersonalDataVault([new_key, *PERSONAL_DATA_KEYS], PERSONAL_DATA_LOOKUP_KEY)
+    changed = await rotate_webhook_secrets(backend.database.write_engine, rotated)
+    again = await rotate_webhook_secrets(backend.database.write_engine, rotated)
+
+    only_new = PersonalDataVault([new_key], PERSONAL_DATA_LOOKUP_KEY)
+    [(secret, previous)] = await stored_secrets(backend, sub)
+    assert (changed, again) == (1, 0)
+    assert only_new.open(secret) == only_new.open(previous) == receiver.secret
+
+
+async def stored_secrets(backend: Backend, subscription_id: int) -> list[tuple[str, str | None]]:
+    w = webhook_subscriptions.c
+    async with backend.database.read_engine.connect() as conn:
+        rows = await conn.execute(select(w.secret, w.previous_secret).where(w.id == subscription_id))
+        return [(row.secret, row.previous_secret) for row in rows]

@@ -317,9 +317,9 @@ async def test_an_offer_claim_checks_the_member_cap_then_the_stored_offer() -> N
             ),
             AT,
         )
-        assert await uow.offers.claim(offer, 1, AT, 5, 0) is None
+        assert await uow.offers.claim(offer, 1, AT, 5, 0) == Usage(5, 0, 1)
         assert await uow.offers.claim(offer, 1, AT, 5, 0) is SkipReason.MEMBER_LIMIT_REACHED
-        assert await uow.offers.claim(offer, 2, AT, 5, 0) is None
+        assert await uow.offers.claim(offer, 2, AT, 5, 0) == Usage(10, 0, 2)
         assert await uow.offers.claim(offer, 3, AT, 5, 0) is SkipReason.GLOBAL_LIMIT_REACHED
         await uow.offers.set_status(offer.id, OfferStatus.PAUSED, AT)
         assert await uow.offers.claim(offer, 4, AT, 5, 0) is SkipReason.NOT_ACTIVE

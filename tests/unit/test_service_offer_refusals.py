@@ -434,3 +434,29 @@ async def test_an_update_is_audited_as_the_admins_change_to_that_offer() -> None
         offer.id,
         "req-1",
     )
+
+
+async def test_claiming_a_coupon_locks_the_members_balance_row_before_the_coupon() -> None:
+    """The lock order, so the coupon.issued event takes its place in the member's commit order."""
+    db = FakeDatabase()
+    member = await given_member(db, "CRM-1")
+    offer = await create(db, draft(requires_coupon=True))
+    [made] = await coupons(db, offer.id, count=1)
+    uow = FakeUnitOfWork(db)
+    calls: list[tuple[str, object]] = []
+    lock, claim = uow.ledger.lock_balances, uow.offers.claim_coupon
+
+    async def locking(member_ids: Any, *, skip_locked: bool = False) -> Any:
+        calls.append(("lock", sorted(member_ids)))
+        return await lock(member_ids, skip_locked=skip_locked)
+
+    async def claiming(code: str, member_id: int, at: datetime) -> Any:
+        calls.append(("claim", code))
+        return await claim(code, member_id, at)
+
+    uow.ledger.lock_balances = locking  # type: ignore[method-assign]  # a spy on the call order
+    uow.offers.claim_coupon = claiming  # type: ignore[method-assign]  # a spy on the call order
+
+    await claim_coupon(made.code, actor=member_actor(member.id), uow=uow, clock=FixedClock(NOW))
+
+    assert calls == [("lock", [member.id]), ("claim", made.code)]

@@ -103,7 +103,7 @@ class FakeOfferRepository(Repository):
 
     async def claim(
         self, offer: Offer, member_id: int, period_start: datetime, points: int, money_minor: int
-    ) -> SkipReason | None:
+    ) -> SkipReason | Usage:
         per_member = offer.limits.per_member
         if per_member is not None and not (isinstance(member_id, int) and isinstance(period_start, datetime)):
             # offer_member_usage's key is (offer_id, member_id, period_start): none of them NULL
@@ -128,12 +128,11 @@ class FakeOfferRepository(Repository):
             and used.money_minor + money_minor > limits.budget_money.amount_minor
         ):
             return SkipReason.BUDGET_EXHAUSTED
-        self.t.offer_usage[offer.id] = Usage(
-            used.points + points, used.money_minor + money_minor, used.uses + 1
-        )
+        after = Usage(used.points + points, used.money_minor + money_minor, used.uses + 1)
+        self.t.offer_usage[offer.id] = after
         if per_member is not None:
             self.t.offer_member_uses[member_key] = self.t.offer_member_uses.get(member_key, 0) + 1
-        return None
+        return after
 
     async def add_coupons(
         self, offer_id: int, codes: Sequence[str], max_uses: int, at: datetime

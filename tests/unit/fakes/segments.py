@@ -186,7 +186,7 @@ class FakeSegmentRepository:
 
     async def refresh_members(
         self, segment_id: int, rule: Rule, ctx: RuleContext, member_ids: Sequence[int] | None
-    ) -> None:
+    ) -> int | None:
         ids = set(self.t.members) if member_ids is None else set(member_ids) & set(self.t.members)
         current = self.st.members.setdefault(segment_id, set())
         for member_id in ids:
@@ -194,12 +194,13 @@ class FakeSegmentRepository:
                 current.add(member_id)
             else:
                 current.discard(member_id)
+        return len(current) if member_ids is None else None
 
     async def set_members(self, segment_id: int, member_ids: Sequence[int]) -> None:
         self.st.members[segment_id] = set(member_ids)
 
-    async def record_size(self, segment_id: int, day: date, at: datetime) -> int:
-        size = len(self.st.members.get(segment_id, set()))
+    async def record_size(self, segment_id: int, day: date, at: datetime, size: int | None = None) -> int:
+        size = len(self.st.members.get(segment_id, set())) if size is None else size
         self.st.segments[segment_id] = replace(self.st.segments[segment_id], size=size, refreshed_at=at)
         self.st.sizes[(segment_id, day)] = size
         return size
