@@ -3,6 +3,7 @@ fire, each action's exact effects and outcomes, the admin use cases' records, an
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -80,7 +81,8 @@ async def test_a_round_handles_one_batch_and_a_full_run_goes_on_until_a_short_ba
     db = FakeDatabase()
     ann = await given_member(db)
     await emit(db, *[idle(ann.id) for _ in range(5)])
-    assert await run(db, limit=2) == ReactionRun(events=2, firings=0)
+    # A round by default: one batch.
+    assert await run_reactions(lambda: FakeUnitOfWork(db), FixedClock(NOW), limit=2) == ReactionRun(2, 0)
     assert await run(db, limit=2, once=False) == ReactionRun(events=3, firings=0)  # 2, then 1
     assert await run(db, limit=2, once=False) == ReactionRun(events=0, firings=0)
     assert db.tables.notifications.reacted == 5
@@ -267,6 +269,7 @@ async def test_a_coupon_is_one_single_use_code_of_the_offer_claimed_into_the_mem
     await run(db)
     [coupon] = db.tables.coupons.values()
     assert (coupon.offer_id, coupon.member_id, coupon.max_uses, coupon.uses) == (hotel.id, ann.id, 1, 0)
+    assert re.fullmatch(r"[A-Z0-9]{12}", coupon.code)  # a fresh code, as generated coupons have
     [issued] = of_type(db, EventType.COUPON_ISSUED)
     assert (issued.member_id, issued.occurred_at) == (ann.id, NOW)
     assert issued.payload == {"offerId": hotel.id, "couponIds": [coupon.id]}
@@ -384,11 +387,12 @@ async def test_an_update_replaces_the_definition_and_keeps_the_status_and_creati
     )
     assert (paused.status, paused.updated_at) == (TriggerStatus.PAUSED, later)
     segment = Condition(ConditionKind.IN_SEGMENT, segment_id=3)
+    travel = Condition(ConditionKind.PURCHASE_CATEGORY, category=MerchantCategory.TRAVEL)  # purchases only
     shop_news = Action(ActionKind.NOTIFY, template="news")
     latest = NOW + timedelta(hours=2)
     after = await update_trigger(
         made.id,
-        TriggerInput(" renamed ", EventType.PURCHASE_POSTED, (segment,), (shop_news,)),
+        TriggerInput(" renamed ", EventType.PURCHASE_POSTED, (segment, travel), (shop_news,)),
         actor=ADMIN,
         uow=FakeUnitOfWork(db),
         clock=FixedClock(latest),
@@ -397,7 +401,7 @@ async def test_an_update_replaces_the_definition_and_keeps_the_status_and_creati
         paused,
         name="renamed",
         event_type=EventType.PURCHASE_POSTED,
-        conditions=(segment,),
+        conditions=(segment, travel),
         actions=(shop_news,),
         updated_at=latest,
     )
@@ -550,11 +554,14 @@ async def test_the_active_triggers_are_read_once_per_batch_and_event_type(
 ) -> None:
     db = FakeDatabase()
     ann = await given_member(db)
-    await trigger(db, IDLE, [], [NOTIFY])
+    tid = await trigger(db, IDLE, [], [NOTIFY])
     await emit(db, idle(ann.id), idle(ann.id), idle(None), idle(ann.id))
     reads = calls_to(monkeypatch, FakeTriggerRepository, "active_for")
-    assert await run(db) == ReactionRun(events=4, firings=3)
+    fired = calls_to(monkeypatch, FakeTriggerRepository, "fire")
+    assert await run(db, at=NOW + timedelta(hours=1)) == ReactionRun(events=4, firings=3)
     assert reads == [(IDLE,)]  # the event with no member reads none
+    ids = [e.id for e in db.tables.outbox if e.member_id == ann.id][:3]
+    assert fired == [(tid, i, ann.id, NOW + timedelta(hours=1)) for i in ids]
 
 
 async def test_react_alone_reads_the_active_triggers_itself() -> None:
