@@ -11,6 +11,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
+from scipy import special
 
 from domain.experiments import distributions
 from domain.experiments.distributions import t_pdf, t_quantile, t_two_sided_p
@@ -123,3 +124,19 @@ def test_each_expansion_stops_long_before_its_iteration_cap(
     monkeypatch.setattr(distributions, "abs", counted_abs, raising=False)
     assert call() == expected, name
     assert 0 < calls < 500, name
+
+
+# --- the regularized beta near x = 1 and near x = 0 ------------------------------------------------
+
+
+def test_regularized_beta_takes_the_log_of_x_from_an_exact_y() -> None:
+    # x = 1 - 1e-7 is rounded, y = 1e-7 is not: a = 1e6 times log(x) would carry x's rounding (about
+    # 3e-11 here), log1p(-y) does not. Reference: I_x(a, b) = 1 - I_y(b, a), from scipy
+    expected = 1 - special.betainc(0.5, 1e6, 1e-7)
+    assert close(distributions.regularized_beta(1e6, 0.5, 1 - 1e-7, 1e-7), expected, rel=1e-13)
+
+
+def test_regularized_beta_takes_the_log_of_y_through_log1p_of_a_small_x() -> None:
+    # y = 1 - x is rounded; b = 1e6 times log(y) would carry that rounding, log1p(-x) does not
+    expected = special.betainc(0.5, 1e6, 1e-7)
+    assert close(distributions.regularized_beta(0.5, 1e6, 1e-7), expected, rel=1e-13)
