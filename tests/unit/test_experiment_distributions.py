@@ -97,6 +97,24 @@ def test_t_quantile_takes_few_newton_steps(monkeypatch: pytest.MonkeyPatch, df: 
     assert steps <= 4
 
 
+@pytest.mark.parametrize(("df", "p", "most"), [(3, 0.9999, 5), (3, 0.999999, 7), (5, 0.99999, 5)])
+def test_t_quantile_far_in_the_tail_stops_within_a_few_steps(
+    monkeypatch: pytest.MonkeyPatch, df: float, p: float, most: int
+) -> None:
+    # t is 15 to 100 here: the stop is relative to t (1e-12 t), which a large t reaches as soon as a
+    # small one; an absolute or inverse one would ask for steps below the tail's own rounding
+    steps = 0
+
+    def counted_pdf(t: float, df: float) -> float:
+        nonlocal steps
+        steps += 1
+        return t_pdf(t, df)
+
+    monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    assert distributions.t_quantile(p, df) > 15
+    assert steps <= most
+
+
 # --- the series and continued fractions stop once converged ----------------------------------------
 
 
