@@ -158,3 +158,72 @@ def test_regularized_beta_takes_the_log_of_y_through_log1p_of_a_small_x() -> Non
     # y = 1 - x is rounded; b = 1e6 times log(y) would carry that rounding, log1p(-x) does not
     expected = special.betainc(0.5, 1e6, 1e-7)
     assert close(distributions.regularized_beta(0.5, 1e6, 1e-7), expected, rel=1e-13)
+
+
+# --- each function's switch between its two forms, at the boundary ---------------------------------
+
+
+def _recorded(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[float, ...]]:
+    """Replace distributions.NAME by a wrapper that records its arguments (and still computes)."""
+    calls: list[tuple[float, ...]] = []
+    original = getattr(distributions, name)
+
+    def recording(*args: float) -> float:
+        calls.append(args)
+        return float(original(*args))
+
+    monkeypatch.setattr(distributions, name, recording)
+    return calls
+
+
+def test_regularized_beta_takes_the_fraction_at_x_below_the_switch_and_at_y_from_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Numerical Recipes: the fraction converges fast for x < (a + 1) / (a + b + 2), here 3/9; from there
+    # on it is taken at y = 1 - x with a and b swapped, and subtracted from 1
+    calls = _recorded(monkeypatch, "_beta_fraction")
+    distributions.regularized_beta(2.0, 5.0, 0.3)
+    distributions.regularized_beta(2.0, 5.0, 0.4)
+    assert calls == [(2.0, 5.0, 0.3), (5.0, 2.0, 1 - 0.4)]
+
+
+def test_regularized_beta_switch_sits_exactly_at_a_plus_1_over_a_plus_b_plus_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _recorded(monkeypatch, "_beta_fraction")
+    a, b = 3.0, 5.0  # switch at 4 / 10
+    switch = 0.4
+    for x in (math.nextafter(switch, 0), switch):
+        distributions.regularized_beta(a, b, x)
+    assert [call[:2] for call in calls] == [(a, b), (b, a)]
+
+
+def test_upper_gamma_takes_the_series_below_a_plus_1_and_the_fraction_from_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    series = _recorded(monkeypatch, "_gamma_series")
+    fraction = _recorded(monkeypatch, "_gamma_fraction")
+    below = math.nextafter(3.0, 0)
+    distributions.regularized_upper_gamma(2.0, below)
+    assert (series, fraction) == ([(2.0, below)], [])
+    distributions.regularized_upper_gamma(2.0, 3.0)
+    assert (series, fraction) == ([(2.0, below)], [(2.0, 3.0)])
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "corrections"),
+    [
+        (10.0, 20.0, 3),  # both from 10 up: Stirling's series for both and their sum
+        (20.0, 10.0, 3),
+        (math.nextafter(10.0, 0), 20.0, 2),  # only the larger: lgamma for the smaller one
+        (2.0, 10.0, 2),
+        (2.0, math.nextafter(10.0, 0), 0),  # both below 10: three lgammas
+    ],
+)
+def test_log_beta_uses_stirling_from_an_argument_of_ten(
+    monkeypatch: pytest.MonkeyPatch, p: float, q: float, corrections: int
+) -> None:
+    # the correction's error is below 1e-17 from 10 up (its docstring), and that is where it is used
+    calls = _recorded(monkeypatch, "_lgamma_correction")
+    distributions.log_beta(p, q)
+    assert len(calls) == corrections
