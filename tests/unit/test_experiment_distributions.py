@@ -115,6 +115,18 @@ def test_t_quantile_far_in_the_tail_stops_within_a_few_steps(
     assert steps <= most
 
 
+@pytest.mark.parametrize("df", [3, 5, 40])
+def test_t_quantile_halves_a_newton_step_that_would_cross_zero(
+    monkeypatch: pytest.MonkeyPatch, df: float
+) -> None:
+    # from far right of the root the tail is almost 0 and the density tiny, so Newton's step would land
+    # far below 0: the iterate is halved instead, until it lies left of the root, then climbs to it
+    expected = t_quantile(0.975, df)
+    monkeypatch.setattr(distributions, "_cornish_fisher", lambda z, df: 1000.0)
+    assert close(distributions.t_quantile(0.975, df), expected, rel=1e-12)
+    assert close(distributions.t_quantile(0.025, df), -expected, rel=1e-12)
+
+
 # --- the series and continued fractions stop once converged ----------------------------------------
 
 
