@@ -192,6 +192,16 @@ async def test_a_referred_members_purchase_pays_its_referrer_the_offers_referrer
     assert posted.at == NOW
     assert [(lot.points, lot.expires_at) for lot in lots_of(db, referrer.id)] == [(25, EXPIRES)]
     assert db.tables.offer_usage[promo.id].points == 35  # the buyer's and the referrer's share of the budget
+    told = [e for e in db.tables.outbox if e.type.value == "offer.awarded" and e.member_id == referrer.id]
+    assert [e.payload for e in told] == [
+        {
+            "offerId": promo.id,
+            "purchaseId": bought.purchase_id,
+            "points": 25,
+            "discountMinor": 0,
+            "cashbackMinor": 0,
+        }
+    ]
 
 
 async def test_a_locked_referrer_earns_nothing_and_a_member_without_a_referrer_pays_no_one(
