@@ -118,6 +118,9 @@ async def figures(
             await conn.execute(text("UPDATE outbox_events SET dispatched = true WHERE NOT dispatched"))
             await conn.execute(text("UPDATE webhook_subscriptions SET status = 'DISABLED'"))
             now = datetime.now(UTC)
+            # The secret in the clear, as releases before sealing stored it: this worker process has
+            # no personal-data keys, and signs with it as it is (opening a sealed one is one Fernet
+            # decryption per delivery).
             await conn.execute(
                 text(
                     "INSERT INTO webhook_subscriptions (transport, url, event_types, owner_kind, secret, "

@@ -20,14 +20,17 @@ from domain import events
 from domain.webhooks import DeliveryStatus, OwnerKind, Transport, new_secret
 from persistence.delivery import SqlDeliveryStore
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from tests.conftest import Backend
+from tests.conftest import PERSONAL_DATA_KEYS, PERSONAL_DATA_LOOKUP_KEY, Backend
 from tests.webhook_receiver import Receiver
 
 REPO = Path(__file__).parents[2]
 EVENTS = 300
+# The worker opens the subscription's sealed secret with the suite's personal-data keys.
 RUN = (
     "import asyncio, sys; from scripts.worker import WorkerSettings, run_worker; "
-    "asyncio.run(run_worker(sys.argv[1], WorkerSettings.from_env(), once=False))"
+    "from persistence.personal_data import PersonalDataVault; "
+    "vault = PersonalDataVault(sys.argv[2].split(','), sys.argv[3]); "
+    "asyncio.run(run_worker(sys.argv[1], WorkerSettings.from_env(), once=False, vault=vault))"
 )
 
 
@@ -47,7 +50,9 @@ def start_worker(url: str) -> subprocess.Popen[bytes]:
         "WORKER_BATCH": "20",
     }
     env.pop("NATS_URL", None)
-    return subprocess.Popen([sys.executable, "-c", RUN, url], cwd=REPO, env=env, stderr=subprocess.PIPE)
+    keys = ",".join(PERSONAL_DATA_KEYS)
+    command = [sys.executable, "-c", RUN, url, keys, PERSONAL_DATA_LOOKUP_KEY]
+    return subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
 
 
 async def wait_for(condition: object, what: str, limit: float = 120.0) -> None:
