@@ -93,6 +93,9 @@ def test_conditions_counts_every_leaf() -> None:
     assert conditions(Not(POINTS)) == 1
     assert conditions(AllOf((POINTS, AnyOf((POINTS, Not(REGION))), REGION))) == 4
     assert conditions(AnyOf(())) == 0
+    # a NOT counts what it negates, however many conditions that is
+    assert conditions(Not(AllOf((POINTS, REGION, POINTS)))) == 3
+    assert conditions(Not(AnyOf(()))) == 0
 
 
 def test_rules_as_deep_as_the_limit_pass_and_one_deeper_is_refused() -> None:
@@ -107,6 +110,7 @@ def test_as_many_conditions_as_the_limit_pass_and_one_more_is_refused() -> None:
     most = AllOf((POINTS,) * MAX_CONDITIONS)
     assert validated(most) is most
     assert refusal(AllOf((POINTS,) * (MAX_CONDITIONS + 1))) == ("at most 50 conditions", ("rules",))
+    assert refusal(Not(AnyOf((POINTS,) * (MAX_CONDITIONS + 1)))) == ("at most 50 conditions", ("rules",))
 
 
 def test_the_path_given_prefixes_every_refusal() -> None:
