@@ -4,6 +4,7 @@ stages at each threshold, and the pruning job and the rules' update over the fak
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -262,10 +263,10 @@ async def test_pruning_drops_the_days_past_the_retention_a_day_at_a_time() -> No
 
 async def test_a_fully_refunded_channel_or_merchant_is_left_out_but_keeps_its_category() -> None:
     # A purchase and its full refund leave a row of 0 purchases and 0 spend.
-    found = profile([row(1, 100), row(2, 0, purchases=0, merchant=2, channel=Channel.ONLINE)])
+    found = profile([row(1, 100), row(0, 0, purchases=0, merchant=2, channel=Channel.ONLINE)])
     assert found.channels == (dp.ChannelUse(Channel.OFFLINE, 1),)
     assert found.top_merchants == (dp.MerchantSpend(1, 1, 100),)
-    assert found.last_purchase_day == TODAY - timedelta(days=1)  # the refunded day is no purchase
+    assert found.last_purchase_day == TODAY - timedelta(days=1)  # today's refunded row is no purchase
 
 
 async def test_a_negative_category_spend_gets_no_share() -> None:
@@ -382,3 +383,15 @@ async def test_retention_outlasts_the_longest_window() -> None:
 
 def tier_spending(currency: str) -> Tier:
     return Tier(id=1, code="GOLD", name="Gold", rank=1, min_spend=Money(1_000, currency))
+
+
+async def test_the_utc_day_ignores_the_machines_own_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 21:00 UTC on the 21st is already the 22nd in Shanghai: the day must come from UTC, not local time.
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        at = datetime(2026, 11, 21, 20, 0, tzinfo=timezone(timedelta(hours=-1)))
+        assert dp.utc_day(at) == date(2026, 11, 21)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
