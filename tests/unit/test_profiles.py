@@ -392,6 +392,35 @@ async def test_the_utc_day_ignores_the_machines_own_zone(monkeypatch: pytest.Mon
     try:
         at = datetime(2026, 11, 21, 20, 0, tzinfo=timezone(timedelta(hours=-1)))
         assert dp.utc_day(at) == date(2026, 11, 21)
+        # A time without a zone is UTC already, not the machine's local time (01:00 in Shanghai is
+        # still the 20th in UTC).
+        assert dp.utc_day(datetime(2026, 11, 21, 1, 0)) == date(2026, 11, 21)
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+async def test_a_single_minor_unit_takes_the_whole_share() -> None:
+    assert dp.shares([1]) == [10_000]
+    assert dp.shares([0, 1]) == [0, 10_000]
+
+
+async def test_the_average_ticket_is_over_the_whole_year() -> None:
+    # 300 in the last 90 days and 900 before them: the year's 1,200 over 3 purchases.
+    found = profile([row(1, 300), row(200, 900, purchases=2)])
+    assert found.average_ticket_minor == 400
+
+
+async def test_top_merchants_order_by_spend_then_more_purchases_not_by_id() -> None:
+    found = profile(
+        [
+            row(1, 100, merchant=1),
+            row(1, 500, merchant=2),
+            row(1, 100, purchases=3, merchant=3),
+        ]
+    )
+    assert found.top_merchants == (
+        dp.MerchantSpend(2, 1, 500),
+        dp.MerchantSpend(3, 3, 100),
+        dp.MerchantSpend(1, 1, 100),
+    )

@@ -68,3 +68,9 @@ def test_count_lines_counts_each_data_line_good_or_bad_but_not_the_header_or_bla
 def test_a_header_without_a_column_raises_before_any_line_is_counted() -> None:
     with pytest.raises(ValueError, match="line 1"):
         count_lines(b"reference,member\nR-1,alice\n", "csv")
+
+
+def test_a_byte_order_mark_on_a_blank_first_line_leaves_no_header_there() -> None:
+    # The mark is dropped as the bytes are decoded, so the first line is empty, not a one-column header.
+    with pytest.raises(ValueError, match=r"^line 1 must be the header"):
+        count_lines(b"\xef\xbb\xbf\n" + HEADER, "csv")
