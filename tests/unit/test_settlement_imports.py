@@ -74,3 +74,16 @@ def test_a_byte_order_mark_on_a_blank_first_line_leaves_no_header_there() -> Non
     # The mark is dropped as the bytes are decoded, so the first line is empty, not a one-column header.
     with pytest.raises(ValueError, match=r"^line 1 must be the header"):
         count_lines(b"\xef\xbb\xbf\n" + HEADER, "csv")
+
+
+def test_a_quoted_line_break_counts_both_its_characters_towards_a_fields_length() -> None:
+    # Read with newline="", a CR LF inside quotes is two characters, as sent: 49 + 2 + 50 = 101 is over
+    # the reference's 100 (a translated LF would make it exactly 100).
+    reference = b"a" * 49 + b"\r\n" + b"b" * 50
+    content = HEADER + b'"' + reference + b'",alice,5,CNY,2026-11-01T12:00:00Z,\n'
+    assert list(read_lines(content, "csv")) == [
+        BadLine(
+            2,
+            "reference: must be at most 100 characters (the record runs over lines 2-3; an unclosed quote?)",
+        )
+    ]
