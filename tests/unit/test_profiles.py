@@ -4,7 +4,9 @@ stages at each threshold, and the pruning job and the rules' update over the fak
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -13,7 +15,10 @@ from domain.actors import Actor, Role
 from domain.clock import FixedClock
 from domain.errors import Forbidden, Validation
 from domain.merchants import Channel, MerchantCategory
+from domain.money import Money
+from domain.programme import Programme
 from domain.services.profiles import prune_activity, update_lifecycle_rules
+from domain.tiers import Tier
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
 
 TODAY = date(2026, 11, 27)
@@ -254,3 +259,168 @@ async def test_pruning_drops_the_days_past_the_retention_a_day_at_a_time() -> No
     assert [key[1] for key in db.tables.profiles.activity] == [first_kept]
     again = await prune_activity(lambda: FakeUnitOfWork(db), FixedClock(now))
     assert (again.days, again.rows) == (0, 0)
+
+
+async def test_a_fully_refunded_channel_or_merchant_is_left_out_but_keeps_its_category() -> None:
+    # A purchase and its full refund leave a row of 0 purchases and 0 spend.
+    found = profile([row(1, 100), row(0, 0, purchases=0, merchant=2, channel=Channel.ONLINE)])
+    assert found.channels == (dp.ChannelUse(Channel.OFFLINE, 1),)
+    assert found.top_merchants == (dp.MerchantSpend(1, 1, 100),)
+    assert found.last_purchase_day == TODAY - timedelta(days=1)  # today's refunded row is no purchase
+
+
+async def test_a_negative_category_spend_gets_no_share() -> None:
+    # A refund can outweigh a category's in-window spend (its purchase fell out of the window).
+    found = profile([row(1, 300), row(2, -50, purchases=0, category=MerchantCategory.TRAVEL)])
+    assert [(c.category, c.purchases, c.spend_minor, c.share_basis_points) for c in found.categories] == [
+        (MerchantCategory.DINING, 1, 300, 10_000),
+        (MerchantCategory.TRAVEL, 0, -50, 0),
+    ]
+
+
+async def test_equal_spend_orders_categories_by_name_and_merchants_by_count_then_id() -> None:
+    found = profile(
+        [
+            row(1, 100, merchant=9, category=MerchantCategory.TRAVEL),
+            row(1, 100, merchant=8, category=MerchantCategory.DINING),
+            row(1, 100, purchases=2, merchant=7, category=MerchantCategory.GROCERY),
+        ]
+    )
+    assert [(c.category, c.share_basis_points) for c in found.categories] == [
+        (MerchantCategory.DINING, 3334),
+        (MerchantCategory.GROCERY, 3333),
+        (MerchantCategory.TRAVEL, 3333),
+    ]
+    assert found.top_merchants == (
+        dp.MerchantSpend(7, 2, 100),
+        dp.MerchantSpend(8, 1, 100),
+        dp.MerchantSpend(9, 1, 100),
+    )
+
+
+async def test_channels_are_ordered_by_use_then_name() -> None:
+    assert profile([row(1, 1, channel=Channel.ONLINE), row(1, 1)]).channels == (
+        dp.ChannelUse(Channel.OFFLINE, 1),
+        dp.ChannelUse(Channel.ONLINE, 1),
+    )
+    assert profile([row(1, 1, channel=Channel.ONLINE, purchases=2), row(1, 1)]).channels == (
+        dp.ChannelUse(Channel.ONLINE, 2),
+        dp.ChannelUse(Channel.OFFLINE, 1),
+    )
+
+
+async def test_months_split_by_category_and_are_ordered_by_month_then_category() -> None:
+    found = profile(
+        [
+            row(0, 1, category=MerchantCategory.TRAVEL),
+            row(0, 2),
+            row(0, 4),
+            row(40, 8, category=MerchantCategory.GROCERY),
+            row(1, 16, currency="USD"),
+        ]
+    )
+    assert found.months == (
+        dp.MonthCategorySpend("2026-10", MerchantCategory.GROCERY, 8),
+        dp.MonthCategorySpend("2026-11", MerchantCategory.DINING, 6),
+        dp.MonthCategorySpend("2026-11", MerchantCategory.TRAVEL, 1),
+    )
+
+
+async def test_months_reach_back_across_the_new_year() -> None:
+    january = date(2027, 1, 15)
+    assert dp._month_start(january, dp.MONTHS_SHOWN - 1) == date(2026, 2, 1)
+    assert dp._month_start(january, 0) == date(2027, 1, 1)
+    assert dp._month_start(date(2026, 12, 31), 0) == date(2026, 12, 1)
+    found = profile(
+        [row((TODAY - date(2026, 2, 1)).days, 3), row((TODAY - date(2026, 1, 31)).days, 5)],
+        today=january,
+    )
+    assert [(m.month, m.spend_minor) for m in found.months] == [("2026-02", 3)]
+
+
+async def test_insights_carry_the_currency_and_a_window_per_length() -> None:
+    found = profile([row(1, 10, currency="USD")], currency="USD")
+    assert found.currency == "USD"
+    assert found.windows == (dp.Window(30, 1, 10), dp.Window(90, 1, 10), dp.Window(365, 1, 10))
+    assert found.average_ticket_minor == 10
+    assert profile([], enrolled_on=TODAY, marked_dormant=True).stage is dp.LifecycleStage.NEW
+    assert profile([row(1, 1)], marked_dormant=True).stage is dp.LifecycleStage.DORMANT
+
+
+async def test_the_average_ticket_of_a_negative_spend_rounds_half_to_even() -> None:
+    assert dp._half_even(-5, 2) == -2  # -2.5 -> -2
+    assert dp._half_even(-7, 2) == -4  # -3.5 -> -4
+    assert dp._half_even(9, 2) == 4  # 4.5 -> 4
+    assert dp._half_even(1, 0) is None
+    assert dp._half_even(1, -1) is None
+    assert dp._half_even(5, 10) == 0  # 0.5 -> 0
+    assert dp._half_even(6, 10) == 1
+
+
+async def test_the_profile_currency_is_the_ladders_else_the_first_accepted() -> None:
+    programme = Programme(
+        name="p", points_validity_months=12, earn_rates={"USD": Decimal(1), "CNY": Decimal(1)}
+    )
+    assert dp.profile_currency(programme, []) == "CNY"
+    assert dp.profile_currency(programme, [tier_spending("USD")]) == "USD"
+
+
+async def test_lifecycle_rule_refusals_say_the_bounds() -> None:
+    with pytest.raises(Validation, match=r"^must be between 0 and 365 days$"):
+        dp.LifecycleRules(366, 60, 120, 365).validated()
+    with pytest.raises(Validation, match=r"^must be 0 < atRiskAfterDays < dormantAfterDays"):
+        dp.LifecycleRules(30, 60, 60, 365).validated()
+    with pytest.raises(Validation, match=r"^must be at most 365 days$"):
+        dp.LifecycleRules(30, 60, 120, 366).validated()
+    assert dp.LifecycleRules(365, 1, 2, 3).validated().new_member_days == 365
+    assert dp.LifecycleRules(30, 60, 120, 364).validated().churned_after_days == 364
+
+
+async def test_retention_outlasts_the_longest_window() -> None:
+    assert (dp.WINDOWS, dp.LONGEST_WINDOW, dp.RETENTION_DAYS) == ((30, 90, 365), 365, 400)
+    assert (dp.TOP_MERCHANTS, dp.MONTHS_SHOWN, dp.BASIS_POINTS) == (5, 12, 10_000)
+
+
+def tier_spending(currency: str) -> Tier:
+    return Tier(id=1, code="GOLD", name="Gold", rank=1, min_spend=Money(1_000, currency))
+
+
+async def test_the_utc_day_ignores_the_machines_own_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 21:00 UTC on the 21st is already the 22nd in Shanghai: the day must come from UTC, not local time.
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        at = datetime(2026, 11, 21, 20, 0, tzinfo=timezone(timedelta(hours=-1)))
+        assert dp.utc_day(at) == date(2026, 11, 21)
+        # A time without a zone is UTC already, not the machine's local time (01:00 in Shanghai is
+        # still the 20th in UTC).
+        assert dp.utc_day(datetime(2026, 11, 21, 1, 0)) == date(2026, 11, 21)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+async def test_a_single_minor_unit_takes_the_whole_share() -> None:
+    assert dp.shares([1]) == [10_000]
+    assert dp.shares([0, 1]) == [0, 10_000]
+
+
+async def test_the_average_ticket_is_over_the_whole_year() -> None:
+    # 300 in the last 90 days and 900 before them: the year's 1,200 over 3 purchases.
+    found = profile([row(1, 300), row(200, 900, purchases=2)])
+    assert found.average_ticket_minor == 400
+
+
+async def test_top_merchants_order_by_spend_then_more_purchases_not_by_id() -> None:
+    found = profile(
+        [
+            row(1, 100, merchant=1),
+            row(1, 500, merchant=2),
+            row(1, 100, purchases=3, merchant=3),
+        ]
+    )
+    assert found.top_merchants == (
+        dp.MerchantSpend(2, 1, 500),
+        dp.MerchantSpend(3, 3, 100),
+        dp.MerchantSpend(1, 1, 100),
+    )

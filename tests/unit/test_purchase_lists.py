@@ -24,6 +24,10 @@ AT = datetime(2026, 11, 28, tzinfo=UTC)
         (1_000, 1_000, 0, PurchaseStatus.REFUNDED),
         (1_000, 1_000, 10, PurchaseStatus.REFUNDED),
         (0, 0, 0, PurchaseStatus.SETTLED),  # nothing to refund: never REFUNDED
+        (1, 1, 0, PurchaseStatus.REFUNDED),  # the smallest purchase, refunded in full
+        (1, 2, 0, PurchaseStatus.REFUNDED),
+        (1_000, 0, 1, PurchaseStatus.PENDING),  # a single point in the return window
+        (1_000, 0, -1, PurchaseStatus.SETTLED),
     ],
 )
 def test_status(amount: int, refunded: int, pending: int, status: PurchaseStatus) -> None:
