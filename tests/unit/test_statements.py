@@ -531,3 +531,11 @@ def test_the_merchant_csv_lists_its_figures_before_its_funded_awards() -> None:
         ["total", "", "", "CNY", "1", "0", "5", "0", "0", "0"],
     ]
     assert merchant_csv(statement, {}).count("\r\n") == 9  # RFC 4180 line ends, one per row
+
+
+def test_a_line_is_valued_in_its_own_currencys_minor_unit() -> None:
+    # The yen has no minor unit: 3 points at 0.5 yen are 1.5 yen, to the even 2 (not 150 hundredths).
+    found = lines(
+        [Event(T0, 1, "JPY", given=1, points=3)], Period(T0, T0 + timedelta(days=1)), {"JPY": Decimal("0.5")}
+    )
+    assert [line.points_value_minor for line in found] == [2]
