@@ -8,7 +8,7 @@ import csv
 import io
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
@@ -539,3 +539,10 @@ def test_a_line_is_valued_in_its_own_currencys_minor_unit() -> None:
         [Event(T0, 1, "JPY", given=1, points=3)], Period(T0, T0 + timedelta(days=1)), {"JPY": Decimal("0.5")}
     )
     assert [line.points_value_minor for line in found] == [2]
+
+
+def test_a_line_is_valued_half_to_even_whatever_the_callers_decimal_rounding() -> None:
+    # The rounding is the statement's rule, not the thread's decimal context: 2.5 fen stay 2, not 3.
+    with localcontext(rounding=ROUND_HALF_UP):
+        assert points_value_minor(5, Decimal("0.005"), "CNY") == 2
+        assert points_value_minor(7, Decimal("0.005"), "CNY") == 4
