@@ -8,7 +8,7 @@ import csv
 import io
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
@@ -24,11 +24,16 @@ from domain.statements import (
     FundedPurchase,
     FunderStatement,
     GivenAward,
+    Line,
+    MerchantFigures,
+    MerchantStatement,
     Period,
     RefundStep,
+    Total,
     funder_csv,
     funder_statement,
     lines,
+    merchant_csv,
     parse_point_value,
     period,
     points_value_minor,
@@ -309,3 +314,235 @@ async def test_an_admin_sets_point_values_per_accepted_currency_and_others_keep_
         assert (refusal.code, refusal.field, refusal.message) == (ErrorCode.VALIDATION, field, message)
     assert db.programme.point_values == {"CNY": Decimal("0.01"), "HKD": Decimal("0.0125")}
     assert len(db.tables.audit) == 2
+
+
+# Exact values for each rule and refusal, so that a changed bound, message or field shows.
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field", "message"),
+    [
+        (
+            T0.replace(tzinfo=None),
+            T0 + timedelta(days=1),
+            ("period",),
+            "give times with their offset (UTC: Z)",
+        ),
+        (
+            T0,
+            (T0 + timedelta(days=1)).replace(tzinfo=None),
+            ("period",),
+            "give times with their offset (UTC: Z)",
+        ),
+        (T0, T0, ("period", "to"), "`to` must be after `from`"),
+        (
+            T0,
+            T0 + timedelta(days=366, microseconds=1),
+            ("period", "to"),
+            "a statement covers at most 366 days",
+        ),
+    ],
+)
+def test_a_refused_period_says_why_and_where(
+    start: datetime, end: datetime, field: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(Validation) as refusal:
+        period(start, end)
+    assert (refusal.value.field, refusal.value.message) == (field, message)
+
+
+def test_the_shortest_period_is_one_microsecond() -> None:
+    assert period(T0, T0 + timedelta(microseconds=1)) == Period(T0, T0 + timedelta(microseconds=1))
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("0", Decimal(0)),
+        ("1000", Decimal(1000)),
+        (" 0.000001 ", Decimal("0.000001")),  # six places, around spaces
+        ("12.5", Decimal("12.5")),
+    ],
+)
+def test_point_values_from_0_to_1000_with_six_places_are_accepted(value: str, parsed: Decimal) -> None:
+    assert parse_point_value(value, ("value",)) == parsed
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("one", "must be a decimal number"),
+        ("", "must be a decimal number"),
+        ("-0.000001", "must be between 0 and 1000"),
+        ("1000.000001", "must be between 0 and 1000"),
+        ("NaN", "must be between 0 and 1000"),
+        ("-Infinity", "must be between 0 and 1000"),
+        ("0.0000001", "has at most 6 decimal places"),
+    ],
+)
+def test_a_refused_point_value_says_why_on_the_given_field(value: str, message: str) -> None:
+    with pytest.raises(Validation) as refusal:
+        parse_point_value(value, ("pointValues", "value"))
+    assert (refusal.value.field, refusal.value.message) == (("pointValues", "value"), message)
+
+
+def test_a_currency_without_a_listed_minor_unit_is_valued_in_hundredths() -> None:
+    assert points_value_minor(3, Decimal("0.01"), "XYZ") == 3
+
+
+def test_every_figure_of_a_line_and_a_total_is_summed() -> None:
+    events = [
+        Event(T0, 1, "CNY", given=1, returned=0, points=100, money_minor=500, cashback_minor=200),
+        Event(
+            T0 + timedelta(minutes=1),
+            1,
+            "CNY",
+            given=0,
+            returned=1,
+            points=-30,
+            money_minor=-70,
+            cashback_minor=-20,
+        ),
+        Event(T0, 2, "HKD", given=2, returned=1, points=7, money_minor=9, cashback_minor=4),
+    ]
+    values = {"CNY": Decimal("0.02"), "HKD": Decimal("0.5")}
+    found = lines(events, Period(T0, T0 + timedelta(days=1)), values)
+    assert [
+        (
+            str(x.day),
+            x.offer_id,
+            x.currency,
+            x.given,
+            x.returned,
+            x.points,
+            x.money_minor,
+            x.cashback_minor,
+            x.points_value_minor,
+        )
+        for x in found
+    ] == [
+        ("2026-10-31", 1, "CNY", 1, 1, 70, 430, 180, 140),
+        ("2026-10-31", 2, "HKD", 2, 1, 7, 9, 4, 350),
+    ]
+    assert totals(found, values) == [
+        Total("CNY", Decimal("0.02"), 1, 1, 70, 430, 180, 140),
+        Total("HKD", Decimal("0.5"), 2, 1, 7, 9, 4, 350),
+    ]
+    # A currency with no point value set is worth nothing, and says so.
+    assert totals(lines(events, Period(T0, T0 + timedelta(days=1)), {}), {})[0] == Total(
+        "CNY", Decimal(0), 1, 1, 70, 430, 180, 0
+    )
+
+
+def test_a_statement_names_its_funder_and_period() -> None:
+    within = Period(T0, T0 + timedelta(days=1))
+    statement = funder_statement(
+        SHOP, within, [Event(T0, 1, "CNY", given=1, points=3)], {"CNY": Decimal("1")}
+    )
+    assert (statement.kind, statement.funder_id, statement.period) == (FunderKind.MERCHANT, 3, within)
+    assert statement.lines == (Line(T0.date(), 1, "CNY", 1, 0, 3, 0, 0, 300),)
+    assert statement.totals == (Total("CNY", Decimal("1"), 1, 0, 3, 0, 0, 300),)
+
+
+def test_a_funder_that_paid_nothing_of_a_purchase_has_no_events() -> None:
+    award = _award(1, 10, 40, 300, 200, {BANK: 100})
+    step = RefundStep(T0 + timedelta(days=1), 1_000, 0)  # the shop's account got nothing back
+    assert purchase_events(FundedPurchase(1_000, (award,), (step,)), SHOP) == []
+
+
+def test_each_refund_takes_back_its_points_money_and_cashback_and_the_last_returns_the_award() -> None:
+    award = _award(1, 10, 40, 300, 200, {BANK: 100})
+    day1, day2, day3 = (T0 + timedelta(days=n) for n in (1, 2, 3))
+    steps = (
+        RefundStep(day1, 500, 20),
+        RefundStep(day2, 0, 0),  # nothing taken back: no event
+        RefundStep(day3, 500, 20),
+    )
+    events = purchase_events(FundedPurchase(1_000, (award,), steps), BANK)
+    assert events == [
+        Event(T0, 10, "CNY", given=1, returned=0, points=40, money_minor=500, cashback_minor=200),
+        Event(day1, 10, "CNY", given=0, returned=0, points=-20, money_minor=-250, cashback_minor=-100),
+        Event(day3, 10, "CNY", given=0, returned=1, points=-20, money_minor=-250, cashback_minor=-100),
+    ]
+
+
+def test_a_full_refund_returns_an_award_even_when_it_takes_nothing_back() -> None:
+    # An award with no points and no money of the funder's... is still its award, returned in full.
+    award = GivenAward(1, 10, "CNY", T0, 0, 0, (FundedCost(FunderKind.PARTNER, 7, 0, 0),))
+    steps = (RefundStep(T0 + timedelta(days=1), 400, 0), RefundStep(T0 + timedelta(days=2), 600, 0))
+    events = purchase_events(FundedPurchase(1_000, (award,), steps), BANK)
+    assert events == [
+        Event(T0, 10, "CNY", given=1),
+        Event(T0 + timedelta(days=2), 10, "CNY", returned=1),
+    ]
+
+
+def test_a_rejection_after_a_partial_refund_keeps_the_money_already_taken_back() -> None:
+    award = _award(1, 10, 40, 0, 500, {BANK: 60, SHOP: 40})
+    steps = (
+        RefundStep(T0 + timedelta(days=1), 500, 12),
+        RefundStep(T0 + timedelta(days=2), 0, 12, rejected=True),
+        RefundStep(T0 + timedelta(days=3), 500, 0),
+    )
+    events = purchase_events(FundedPurchase(1_000, (award,), steps), BANK)
+    # The bank paid 24 points and 300 of the 500 cashback; half refunded takes back 150 of it.
+    assert [(e.given, e.returned, e.points, e.money_minor, e.cashback_minor) for e in events] == [
+        (1, 0, 24, 300, 300),
+        (0, 0, -12, -150, -150),
+        (0, 0, -12, 0, 0),
+        (0, 1, 0, -150, -150),
+    ]
+
+
+def test_merchant_figures_net_what_was_taken_back() -> None:
+    figures = MerchantFigures(
+        points_issued=1_000, points_reversed=100, points_rejected=30, points_redeemed=500, points_returned=70
+    )
+    assert (figures.net_issued, figures.net_redeemed) == (870, 430)
+
+
+def test_the_merchant_csv_lists_its_figures_before_its_funded_awards() -> None:
+    within = Period(T0, T0 + timedelta(days=1))
+    funded = funder_statement(SHOP, within, [Event(T0, 10, "CNY", given=1, points=5)], {})
+    statement = MerchantStatement(3, MerchantFigures(1, 2, 3, 4, 5), funded)
+    rows = list(csv.reader(io.StringIO(merchant_csv(statement, {}))))
+    assert rows[:5] == [
+        ["figure", "points_issued", "1"],
+        ["figure", "points_reversed", "2"],
+        ["figure", "points_rejected", "3"],
+        ["figure", "points_redeemed", "4"],
+        ["figure", "points_returned", "5"],
+    ]
+    assert rows[5:] == [
+        ["period", T0.isoformat(), (T0 + timedelta(days=1)).isoformat()],
+        [
+            "day",
+            "offer_id",
+            "offer_name",
+            "currency",
+            "awards_given",
+            "awards_refunded",
+            "points",
+            "money_minor",
+            "cashback_minor",
+            "points_value_minor",
+        ],
+        ["2026-10-31", "10", "", "CNY", "1", "0", "5", "0", "0", "0"],  # an unnamed offer: no name
+        ["total", "", "", "CNY", "1", "0", "5", "0", "0", "0"],
+    ]
+    assert merchant_csv(statement, {}).count("\r\n") == 9  # RFC 4180 line ends, one per row
+
+
+def test_a_line_is_valued_in_its_own_currencys_minor_unit() -> None:
+    # The yen has no minor unit: 3 points at 0.5 yen are 1.5 yen, to the even 2 (not 150 hundredths).
+    found = lines(
+        [Event(T0, 1, "JPY", given=1, points=3)], Period(T0, T0 + timedelta(days=1)), {"JPY": Decimal("0.5")}
+    )
+    assert [line.points_value_minor for line in found] == [2]
+
+
+def test_a_line_is_valued_half_to_even_whatever_the_callers_decimal_rounding() -> None:
+    # The rounding is the statement's rule, not the thread's decimal context: 2.5 fen stay 2, not 3.
+    with localcontext(rounding=ROUND_HALF_UP):
+        assert points_value_minor(5, Decimal("0.005"), "CNY") == 2
+        assert points_value_minor(7, Decimal("0.005"), "CNY") == 4
