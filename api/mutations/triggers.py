@@ -4,7 +4,7 @@ which notices the notification rules stopped (README, "Notifications and trigger
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -209,16 +209,7 @@ class TriggerMutations:
         info: Info,
         input: Annotated[PauseTriggerInput, strawberry.argument(description="The trigger.")],
     ) -> PauseTriggerPayload:
-        made, errors = await run_use_case(
-            info,
-            lambda actor, uow, clock: service.set_trigger_status(
-                decode_id(input.trigger_id, "Trigger", "triggerId"),
-                dt.TriggerStatus.PAUSED,
-                actor=actor,
-                uow=uow,
-                clock=clock,
-            ),
-        )
+        made, errors = await _set_status(info, input.trigger_id, dt.TriggerStatus.PAUSED)
         return PauseTriggerPayload(trigger=_shown(made), errors=errors)
 
     @strawberry.mutation(
@@ -229,14 +220,15 @@ class TriggerMutations:
         info: Info,
         input: Annotated[ResumeTriggerInput, strawberry.argument(description="The trigger.")],
     ) -> ResumeTriggerPayload:
-        made, errors = await run_use_case(
-            info,
-            lambda actor, uow, clock: service.set_trigger_status(
-                decode_id(input.trigger_id, "Trigger", "triggerId"),
-                dt.TriggerStatus.ACTIVE,
-                actor=actor,
-                uow=uow,
-                clock=clock,
-            ),
-        )
+        made, errors = await _set_status(info, input.trigger_id, dt.TriggerStatus.ACTIVE)
         return ResumeTriggerPayload(trigger=_shown(made), errors=errors)
+
+
+async def _set_status(info: Info, trigger_id: relay.GlobalID, status: dt.TriggerStatus) -> Any:
+    """pauseTrigger and resumeTrigger: the trigger with its new status, and the errors."""
+    return await run_use_case(
+        info,
+        lambda actor, uow, clock: service.set_trigger_status(
+            decode_id(trigger_id, "Trigger", "triggerId"), status, actor=actor, uow=uow, clock=clock
+        ),
+    )
