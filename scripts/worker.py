@@ -168,6 +168,7 @@ Clock = Callable[[], datetime]
 
 
 LAG_EVERY_SECONDS = 1.0  # the lag gauge is read this often: one small query, not one per round
+IN_FLIGHT = 4  # claimed batches being sent at once by one worker
 
 
 def utc_now() -> datetime:
@@ -186,7 +187,8 @@ class Worker:
     dead: int = 0
     on_delivered: Callable[[Claimed, datetime], None] | None = None
     # Tier notices and triggered campaigns over new outbox events (domain/services/triggers.py):
-    # a batch per round, before the round's dispatch, so what they emit goes out in the same round.
+    # one batch per call. `round` runs it before its dispatch, so what it emits goes out in the same
+    # round; `run` runs it in a loop of its own.
     reactions: Callable[[], Awaitable[int]] | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -203,24 +205,12 @@ class Worker:
             await self.nats.close()
 
     async def round(self) -> int:
-        """Dispatch what is new and send what is due; how much was done."""
-        reacted = 0
-        if self.reactions is not None:
-            try:
-                reacted = await self.reactions()
-            except Exception as error:  # its batch rolled back and is retried; deliveries go on
-                print(f"worker: reactions failed, retried next round: {error!r}", file=sys.stderr)
+        """One step of everything, in order: react, dispatch what is new, send what is due and wait
+        for the answers; how much was done. `--once` and the tests drive the worker with it."""
+        reacted = await self._react()
         dispatched = await self.store.dispatch(self.clock())
         claimed = await self.store.claim(self.clock(), self.settings.batch, self.settings.lease_seconds)
-        if claimed:
-            sent = await asyncio.gather(*(self._deliver(c) for c in claimed))
-            done = [c for c, ok in zip(claimed, sent, strict=True) if ok]
-            now = self.clock()
-            await self.store.delivered([c.delivery_id for c in done], now, None)
-            self.delivered += len(done)
-            if self.on_delivered is not None:
-                for c in done:
-                    self.on_delivered(c, now)
+        await self._send(claimed)
         return reacted + dispatched + len(claimed)
 
     async def measure_lag(self) -> None:
@@ -229,18 +219,81 @@ class Worker:
         set_outbox_lag(0.0 if oldest is None else (self.clock() - oldest).total_seconds())
 
     async def run(self, *, once: bool = False) -> None:
-        measured = 0.0
+        if once:
+            while await self.round():
+                pass
+            return
+        reacting = asyncio.create_task(self._react_until_stopped())
+        try:
+            await self._deliver_until_stopped()
+        except BaseException:
+            reacting.cancel()  # its open batch rolls back and is handled again by the next worker
+            raise
+        await reacting
+
+    async def _react_until_stopped(self) -> None:
+        """Reactions in their own loop, beside delivery: what they emit is dispatched by the next
+        delivery step, and their batches never delay a delivery."""
+        if self.reactions is None:
+            return
         while not self.stopping.is_set():
-            if time.monotonic() - measured >= LAG_EVERY_SECONDS:
-                await self.measure_lag()
-                measured = time.monotonic()
-            done = await self.round()
-            if done:
-                continue
-            if once:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), self.settings.poll_seconds)
+            if not await self._react():
+                await self._pause()
+
+    async def _deliver_until_stopped(self) -> None:
+        """Dispatch and claim again while earlier claims are still being sent, at most
+        IN_FLIGHT batches at once: an event waits for the next claim, not for the last batch's
+        answers. Per-member order still holds, as a claimed delivery stays PENDING (and blocks
+        the member's later ones) until its outcome is written."""
+        sending: set[asyncio.Task[None]] = set()
+        measured = 0.0
+        try:
+            while not self.stopping.is_set():
+                if time.monotonic() - measured >= LAG_EVERY_SECONDS:
+                    await self.measure_lag()
+                    measured = time.monotonic()
+                dispatched = await self.store.dispatch(self.clock())
+                claimed = await self.store.claim(
+                    self.clock(), self.settings.batch, self.settings.lease_seconds
+                )
+                if claimed:
+                    sending.add(asyncio.create_task(self._send(claimed)))
+                    if len(sending) >= IN_FLIGHT:
+                        await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                elif not dispatched:
+                    await self._pause()
+                for task in [t for t in sending if t.done()]:
+                    sending.discard(task)
+                    task.result()  # a send's unexpected error (its database gone) stops the worker
+        finally:
+            if sending:  # what was claimed is sent and recorded before the worker stops
+                await asyncio.gather(*sending, return_exceptions=True)
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), self.settings.poll_seconds)
+
+    async def _react(self) -> int:
+        if self.reactions is None:
+            return 0
+        try:
+            return await self.reactions()
+        except Exception as error:  # its batch rolled back and is retried; deliveries go on
+            print(f"worker: reactions failed, retried next round: {error!r}", file=sys.stderr)
+            return 0
+
+    async def _send(self, claimed: list[Claimed]) -> None:
+        """Send a claim's deliveries at once; the successes are recorded together."""
+        if not claimed:
+            return
+        sent = await asyncio.gather(*(self._deliver(c) for c in claimed))
+        done = [c for c, ok in zip(claimed, sent, strict=True) if ok]
+        now = self.clock()
+        await self.store.delivered([c.delivery_id for c in done], now, None)
+        self.delivered += len(done)
+        if self.on_delivered is not None:
+            for c in done:
+                self.on_delivered(c, now)
 
     async def _deliver(self, claimed: Claimed) -> bool:
         """Send one; a failure is recorded at once, a success with the round's others."""

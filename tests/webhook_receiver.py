@@ -35,6 +35,7 @@ class Receiver:
     delay_seconds: float = 0.0  # how long each request takes: a slow receiver
     in_flight: dict[str, int] = field(default_factory=dict)  # requests being served, by event id
     overlapping: int = 0  # requests that came while another for the same event was being served
+    most_at_once: int = 0  # the most requests served at one time, for any events
 
     @property
     def url(self) -> str:
@@ -61,6 +62,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.overlapping += bool(receiver.in_flight.get(msg_id))
                     receiver.in_flight[msg_id] = receiver.in_flight.get(msg_id, 0) + 1
+                    at_once = sum(receiver.in_flight.values())
+                    receiver.most_at_once = max(receiver.most_at_once, at_once)
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 status = receiver.answer(body)

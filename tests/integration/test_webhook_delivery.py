@@ -5,6 +5,7 @@ admin redelivers it; a rotated secret signs with both secrets."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,6 +177,71 @@ async def test_a_members_next_event_waits_until_the_one_before_is_delivered_or_d
     finally:
         await slow.close()
     assert [r.body["data"]["points"] for r in receiver.got] == [3, 1, 2]
+
+
+async def test_a_running_worker_claims_again_while_it_sends_and_keeps_each_members_order(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    members = [await given.member(name) for name in ("alice", "bob", "carol")]
+    for i in range(3):
+        for n, member in enumerate(members):
+            assert (await given.adjust(member, 10 * n + i + 1, f"{n}-{i}"))["errors"] == []
+    events = await outbox(backend)
+    receiver.delay_seconds = 0.1  # a slow receiver: sends overlap only if claims do
+    reacted = 0
+
+    async def reactions() -> int:
+        nonlocal reacted
+        reacted += 1
+        return 0
+
+    one_at_a_time = WorkerSettings(batch=1, poll_seconds=0.01, lease_seconds=30)
+    worker = Worker(store, one_at_a_time, reactions=reactions)
+    await worker.start()
+    running = asyncio.create_task(worker.run())
+    try:
+        for _ in range(300):
+            if len(receiver.ids()) == len(events):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stopping.set()
+        await asyncio.wait_for(running, 10)
+        await worker.close()
+
+    assert sorted(receiver.ids()) == sorted(e["event_id"] for e in events)
+    for member in members:
+        mine = [e["event_id"] for e in events if e["member_id"] == member.raw]
+        assert [r.msg_id for r in receiver.got if r.body["memberId"] == member.raw] == mine
+    assert 1 < receiver.most_at_once <= 3  # one claim of one delivery per member at a time
+    assert receiver.overlapping == 0
+    assert await store.counts() == {DeliveryStatus.DELIVERED: len(events)}
+    assert worker.delivered == len(events)
+    assert reacted > 0  # reactions ran in their own loop meanwhile
+
+
+async def test_a_send_that_fails_unexpectedly_stops_the_running_worker(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+
+    async def gone(*_: Any) -> None:
+        raise ConnectionError("the database went away")
+
+    worker = Worker(store, WorkerSettings(poll_seconds=0.01))
+    worker.store.delivered = gone  # type: ignore[method-assign]  # the outcome cannot be written
+    await worker.start()
+    try:
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(worker.run(), 10)
+    finally:
+        await worker.close()
+    assert receiver.ids() != []  # sent, but not recorded: due again when its lease ends
+    [pending] = await store.deliveries()
+    assert pending.status is DeliveryStatus.PENDING
 
 
 async def test_after_a_rotation_both_secrets_sign_until_the_old_ones_time_ends(
