@@ -15,8 +15,9 @@ from domain.errors import ErrorCode
 from domain.experiments.assignment import arm_of
 from domain.experiments.model import HOLDOUT, Experiment, Variant
 from domain.merchants import Channel, MerchantCategory
-from domain.offers import Eligibility, Mechanic, Offer
-from domain.services.offers import set_offer_experiment, update_offer
+from domain.money import Money
+from domain.offers import Eligibility, Mechanic, Offer, OfferStatus
+from domain.services.offers import change_offer_status, set_offer_experiment, update_offer
 from domain.services.wallet_offers import UsableOffer, usable_offers
 from tests.unit.fakes import FakeAssignmentLog, FakeDatabase, FakeOfferWalletReader, FakeUnitOfWork
 from tests.unit.test_service_offers import NOW, create, draft
@@ -184,3 +185,95 @@ async def test_the_wallet_records_no_arm_for_an_offer_of_another_channel_or_cate
     assert list(db.tables.assignments.values()) == [
         (arm_of(offer.id, armed.experiment, member.id), LATER.now())
     ]
+
+
+async def test_an_unknown_or_archived_offer_gets_no_experiment_and_the_refusal_says_why() -> None:
+    db = FakeDatabase()
+    offer = await create(db, cashback())
+    await change_offer_status(
+        offer.id, OfferStatus.ARCHIVED, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER
+    )
+    before = snapshot(db)
+
+    missing = await raised(set_offer_experiment(999, AB, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER))
+    archived = await raised(
+        set_offer_experiment(offer.id, AB, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+    )
+
+    assert [(e.code, e.message, e.field) for e in (missing, archived)] == [
+        (ErrorCode.NOT_FOUND, "no such offer", ("offerId",)),
+        (ErrorCode.VALIDATION, "an archived offer cannot be changed", ("offerId",)),
+    ]
+    assert db.tables == before
+
+
+async def test_setting_and_ending_an_experiment_audits_the_offer_before_and_after() -> None:
+    db = FakeDatabase()
+    offer = await create(db, cashback())
+    later = FixedClock(LATER.now().replace(hour=16))
+
+    await set_offer_experiment(offer.id, AB, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+    ended = await set_offer_experiment(offer.id, None, actor=ADMIN, uow=FakeUnitOfWork(db), clock=later)
+
+    [_, setting, ending] = db.tables.audit
+    assert [(e.actor, e.action, e.target_type, e.target_id, e.at) for e in (setting, ending)] == [
+        (ADMIN.subject, "setOfferExperiment", "Offer", offer.id, LATER.now()),
+        (ADMIN.subject, "setOfferExperiment", "Offer", offer.id, later.now()),
+    ]
+    assert setting.before is not None
+    assert setting.after is not None
+    assert (setting.before["version"], setting.before["experiment"]) == (1, None)
+    assert (setting.after["version"], setting.after["experiment"]["id"]) == (2, 2)  # type: ignore[index]
+    assert ending.before == setting.after
+    assert ending.after is not None
+    assert (ending.after["version"], ending.after["experiment"]) == (ended.version, None)
+
+
+def discount(**fields: object) -> Offer:
+    return draft(mechanic=Mechanic.INSTANT_DISCOUNT, points=0, amount=Money(500, "CNY"), **fields)
+
+
+AMOUNTS = Experiment(
+    0, NOW, 0, (Variant("three", 1, amount=Money(300, "CNY")), Variant("four", 1, amount=Money(400, "CNY")))
+)
+
+
+async def test_a_variants_amount_is_checked_against_the_programmes_currencies() -> None:
+    db = FakeDatabase()
+    offer = await create(db, discount())
+    before = snapshot(db)
+    dollars = replace(AMOUNTS, variants=(AMOUNTS.variants[0], Variant("four", 1, amount=Money(400, "USD"))))
+
+    refusal = await raised(
+        set_offer_experiment(offer.id, dollars, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+    )
+    assert (refusal.code, refusal.message, refusal.field) == (
+        ErrorCode.VALIDATION,
+        "currency 'USD' is not accepted by this programme",
+        ("variants", "1", "amount", "currency"),
+    )
+    assert db.tables == before
+
+    armed = await set_offer_experiment(offer.id, AMOUNTS, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+    assert armed.experiment is not None
+    assert [v.amount for v in armed.experiment.variants] == [Money(300, "CNY"), Money(400, "CNY")]
+
+
+async def test_an_update_keeps_an_experiment_whose_variant_amounts_fit_the_programme() -> None:
+    db = FakeDatabase()
+    offer = await create(db, discount())
+    armed = await set_offer_experiment(offer.id, AMOUNTS, actor=ADMIN, uow=FakeUnitOfWork(db), clock=LATER)
+
+    renamed = await update_offer(
+        replace(offer, name="Tea time", amount=Money(600, "CNY")),
+        actor=ADMIN,
+        uow=FakeUnitOfWork(db),
+        clock=LATER,
+    )
+
+    assert (renamed.name, renamed.amount, renamed.experiment) == (
+        "Tea time",
+        Money(600, "CNY"),
+        armed.experiment,
+    )
+    assert db.tables.offers[offer.id] == renamed
