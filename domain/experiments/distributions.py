@@ -126,7 +126,8 @@ def t_quantile(p: float, df: float) -> float:
 
     The upper tail is decreasing and convex for t > 0, so once an iterate lies left of the root Newton's
     steps climb to it monotonically (one step from the right lands left of it); a step that would cross
-    zero is halved instead. From the expansion's start two or three steps reach full precision.
+    zero is halved instead. From the expansion's start two or three steps reach the precision the tail
+is computed to.
     """
     if not 0 < p < 1:
         raise ValueError("p must be strictly between 0 and 1")
@@ -134,12 +135,17 @@ def t_quantile(p: float, df: float) -> float:
         return 0.0
     tail = min(p, 1 - p)  # solve P(T > t) = tail for t > 0, then give it p's sign
     t = _cornish_fisher(-_NORMAL.inv_cdf(tail), df)
+    climbing = False
     for _ in range(100):
         proposal = t + (t_sf(t, df) - tail) / t_pdf(t, df)
         if proposal <= 0:
             proposal = t / 2
-        # convergence is quadratic, so after a step this small the error is far below the tail's own
-        # rounding (about 1e-13 at a million degrees of freedom), where smaller steps only jitter
+        if climbing and proposal < t:
+            # from the left Newton's steps only climb: a step back is the tail's own rounding (about
+            # 1e-11 of t past 1e5 degrees of freedom), which no further step improves on
+            break
+        climbing = proposal > t
+        # convergence is quadratic, so after a step this small the error is below the tail's rounding
         done = abs(proposal - t) <= 1e-12 * t
         t = proposal
         if done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from statistics import NormalDist
 
 import pytest
 from scipy import special
@@ -94,6 +95,52 @@ def test_t_quantile_takes_few_newton_steps(monkeypatch: pytest.MonkeyPatch, df: 
     expected = t_quantile(p, df)
     monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
     assert distributions.t_quantile(p, df) == expected
+    assert steps <= 4
+
+
+def test_t_quantile_halves_every_step_that_lands_on_zero_or_below(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a made-up tail 0.25 - t with density 1, from t = 1: each Newton step lands exactly on 0, so each
+    # is halved instead, until t = 2^-56 is lost in 0.25's rounding and the step is 0
+    monkeypatch.setattr(distributions, "_cornish_fisher", lambda z, df: 1.0)
+    monkeypatch.setattr(distributions, "t_pdf", lambda t, df: 1.0)
+    monkeypatch.setattr(distributions, "t_sf", lambda t, df: 0.25 - t)
+    assert distributions.t_quantile(0.75, 10) == 2.0**-56
+
+
+def test_t_quantile_gives_up_after_a_hundred_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a tail that never comes down to p: every step climbs by 1 and none is small enough to stop
+    steps = 0
+
+    def counted_pdf(t: float, df: float) -> float:
+        nonlocal steps
+        steps += 1
+        return 1.0
+
+    monkeypatch.setattr(distributions, "_cornish_fisher", lambda z, df: 1.0)
+    monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    monkeypatch.setattr(distributions, "t_sf", lambda t, df: 1.25)
+    assert distributions.t_quantile(0.75, 10) == 101.0
+    assert steps == 100
+
+
+@pytest.mark.parametrize("df", [3e5, 1e6, 3e6, 1e7])
+@pytest.mark.parametrize("p", [0.025, 0.975, 0.995])
+def test_t_quantile_stops_at_the_tails_rounding_with_many_degrees_of_freedom(
+    monkeypatch: pytest.MonkeyPatch, df: float, p: float
+) -> None:
+    # here the computed tail is only good to about 1e-11 of t, so Newton's steps jitter back and forth
+    # around the root instead of shrinking: the first step back ends the search
+    steps = 0
+
+    def counted_pdf(t: float, df: float) -> float:
+        nonlocal steps
+        steps += 1
+        return t_pdf(t, df)
+
+    monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    t = distributions.t_quantile(p, df)
+    z = NormalDist().inv_cdf(p)
+    assert close(t, z + (z**3 + z) / (4 * df), rel=1e-10)  # the expansion's first term is exact enough
     assert steps <= 4
 
 
@@ -208,6 +255,15 @@ def test_regularized_beta_switch_sits_exactly_at_a_plus_1_over_a_plus_b_plus_2(
     for x in (math.nextafter(switch, 0), switch):
         distributions.regularized_beta(a, b, x)
     assert [call[:2] for call in calls] == [(a, b), (b, a)]
+
+
+def test_the_beta_fraction_steps_over_a_denominator_of_exactly_zero() -> None:
+    # Lentz's guard: at a = 1, b = 4, x = 1/2 the first step's d is 1 + (1/4)(-4) = 0 exactly; put at
+    # 1e-300 instead, the fraction still comes out right: I_x(1, 4) = 1 - (1 - x)^4 = 15/16 is its front
+    # x (1 - x)^4 / (a B(1, 4)) = 1/8 times 7.5
+    assert distributions._beta_fraction(1.0, 4.0, 0.5) == pytest.approx(7.5, rel=1e-14)
+    # and the first d, 1 - (a + b) x / (a + 1), is 0 at a = b = x = 1: a huge value, not a crash
+    assert distributions._beta_fraction(1.0, 1.0, 1.0) == pytest.approx(1e300)
 
 
 def test_upper_gamma_takes_the_series_below_a_plus_1_and_the_fraction_from_it(
