@@ -124,9 +124,9 @@ def t_pdf(t: float, df: float) -> float:
 def t_quantile(p: float, df: float) -> float:
     """The t with P(T <= t) = p: Newton's method on the upper tail, from the Cornish-Fisher expansion.
 
-        The upper tail is decreasing and convex for t > 0, so once an iterate lies left of the root Newton's
-        steps climb to it monotonically (one step from the right lands left of it); a step that would cross
-        zero is halved instead. From the expansion's start two or three steps reach the precision the tail
+    The upper tail is decreasing and convex for t > 0, so once an iterate lies left of the root Newton's
+    steps climb to it monotonically (one step from the right lands left of it); a step that would cross
+    zero is halved instead. From the expansion's start two or three steps reach the precision the tail
     is computed to.
     """
     if not 0 < p < 1:
