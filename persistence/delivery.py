@@ -271,6 +271,19 @@ class SqlDeliveryStore:
                 )
             )
 
+    async def release(self, delivery_id: int, now: datetime) -> None:
+        """Give back a claimed delivery that was not sent: due at once, and the attempt its claim
+        counted uncounted. Only a still-pending one: the lease has not ended, so it is still ours."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(webhook_deliveries)
+                .where(
+                    webhook_deliveries.c.id == delivery_id,
+                    webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+                )
+                .values(next_attempt_at=now, attempts=webhook_deliveries.c.attempts - 1)
+            )
+
     async def failed(
         self,
         delivery_id: int,

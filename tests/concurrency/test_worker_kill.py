@@ -45,6 +45,7 @@ def start_worker(url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "WEBHOOK_LEASE_SECONDS": "3",
+        "WEBHOOK_TIMEOUT_SECONDS": "2",  # within the lease
         "WEBHOOK_BACKOFF_SECONDS": "0.2",
         "WORKER_POLL_SECONDS": "0.05",
         "WORKER_BATCH": "20",

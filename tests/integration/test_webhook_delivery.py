@@ -6,6 +6,7 @@ admin redelivers it; a rotated secret signs with both secrets."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -219,6 +220,60 @@ async def test_a_running_worker_claims_again_while_it_sends_and_keeps_each_membe
     assert await store.counts() == {DeliveryStatus.DELIVERED: len(events)}
     assert worker.delivered == len(events)
     assert reacted > 0  # reactions ran in their own loop meanwhile
+
+
+async def test_a_receiver_gets_at_most_its_share_of_requests_at_once(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    for n in range(6):  # six members: nothing waits for a member's earlier event
+        assert (await given.adjust(await given.member(f"m{n}"), 5, f"a{n}"))["errors"] == []
+    events = await outbox(backend)
+    receiver.delay_seconds = 0.1
+    worker = Worker(store, WorkerSettings(batch=50, per_receiver=2))
+    await worker.start()
+    try:
+        await drain(worker)
+    finally:
+        await worker.close()
+    assert sorted(receiver.ids()) == sorted(e["event_id"] for e in events)
+    assert receiver.most_at_once == 2
+
+
+async def test_a_claim_whose_lease_would_end_mid_request_is_given_back_unsent(
+    backend: Backend, given: Scenario, store: SqlDeliveryStore, worker: Worker, receiver: Receiver
+) -> None:
+    await subscribe(store, receiver)
+    member = await given.member()
+    assert (await given.adjust(member, 5, "a1"))["errors"] == []
+    now = datetime.now(UTC)
+    await store.dispatch(now)
+    claimed = await store.claim(now, 50, lease_seconds=30)
+    assert claimed
+
+    # its turn comes when the lease has less time left than a request may take
+    await worker._send(claimed, lease_ends=time.monotonic())
+
+    assert receiver.ids() == []
+    assert worker.released == len(claimed)
+    assert {(d.status, d.attempts) for d in await store.deliveries()} == {(DeliveryStatus.PENDING, 0)}
+    await drain(worker)  # due again at once, and sent once
+    assert sorted(receiver.ids()) == sorted(c.event_id for c in claimed)
+    assert {(d.status, d.attempts) for d in await store.deliveries()} == {(DeliveryStatus.DELIVERED, 1)}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lease_seconds": 10.0, "timeout_seconds": 10.0}, "WEBHOOK_LEASE_SECONDS must be longer"),
+        ({"per_receiver": 0}, "WEBHOOK_CONCURRENCY and WORKER_BATCH must be at least 1"),
+        ({"batch": 0}, "WEBHOOK_CONCURRENCY and WORKER_BATCH must be at least 1"),
+    ],
+)
+def test_worker_settings_refuse_what_could_never_deliver(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        WorkerSettings(**settings)
+    assert WorkerSettings.from_env({"WEBHOOK_CONCURRENCY": "3"}).per_receiver == 3
 
 
 async def test_a_send_that_fails_unexpectedly_stops_the_running_worker(
