@@ -82,6 +82,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--seed", type=int, default=7, help="seed of the recommendations' generated population (default 7)"
     )
+    parser.add_argument(
+        "--delivery-workers",
+        type=int,
+        default=1,
+        help="scripts/worker processes delivering webhooks in the outbox section (default 1)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",")]
@@ -166,6 +172,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
                     measure,
                     paired,
                     progress,
+                    delivery_workers=args.delivery_workers,
                 )
             if "cost" in args.only:
                 await cost_figure(report, server, data, tokens, secret, args.seconds)
