@@ -80,11 +80,8 @@ def test_t_quantile_starts_from_the_normal_quantile_below_three_degrees(df: floa
     assert distributions._cornish_fisher(1.959963984540054, df) == 1.959963984540054
 
 
-@pytest.mark.parametrize("df", [3, 4, 5, 10, 30, 120, 1000, 1e4])
-@pytest.mark.parametrize("p", [0.025, 0.05, 0.1, 0.9, 0.95, 0.975, 0.995])
-def test_t_quantile_takes_few_newton_steps(monkeypatch: pytest.MonkeyPatch, df: float, p: float) -> None:
-    # from the Cornish-Fisher start Newton needs two or three steps, and one more that shows it has
-    # converged; the density is evaluated once a step
+def _count_steps(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Count t_quantile's Newton steps from here on: it evaluates the density once a step."""
     steps = 0
 
     def counted_pdf(t: float, df: float) -> float:
@@ -92,10 +89,19 @@ def test_t_quantile_takes_few_newton_steps(monkeypatch: pytest.MonkeyPatch, df: 
         steps += 1
         return t_pdf(t, df)
 
-    expected = t_quantile(p, df)
     monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    return lambda: steps
+
+
+@pytest.mark.parametrize("df", [3, 4, 5, 10, 30, 120, 1000, 1e4])
+@pytest.mark.parametrize("p", [0.025, 0.05, 0.1, 0.9, 0.95, 0.975, 0.995])
+def test_t_quantile_takes_few_newton_steps(monkeypatch: pytest.MonkeyPatch, df: float, p: float) -> None:
+    # from the Cornish-Fisher start Newton needs two or three steps, and one more that shows it has
+    # converged; the density is evaluated once a step
+    expected = t_quantile(p, df)
+    steps = _count_steps(monkeypatch)
     assert distributions.t_quantile(p, df) == expected
-    assert steps <= 4
+    assert steps() <= 4
 
 
 def test_t_quantile_halves_every_step_that_lands_on_zero_or_below(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,18 +136,11 @@ def test_t_quantile_stops_at_the_tails_rounding_with_many_degrees_of_freedom(
 ) -> None:
     # here the computed tail is only good to about 1e-11 of t, so Newton's steps jitter back and forth
     # around the root instead of shrinking: the first step back ends the search
-    steps = 0
-
-    def counted_pdf(t: float, df: float) -> float:
-        nonlocal steps
-        steps += 1
-        return t_pdf(t, df)
-
-    monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    steps = _count_steps(monkeypatch)
     t = distributions.t_quantile(p, df)
     z = NormalDist().inv_cdf(p)
     assert close(t, z + (z**3 + z) / (4 * df), rel=1e-10)  # the expansion's first term is exact enough
-    assert steps <= 4
+    assert steps() <= 4
 
 
 @pytest.mark.parametrize(("df", "p", "most"), [(3, 0.9999, 5), (3, 0.999999, 7), (5, 0.99999, 5)])
@@ -150,16 +149,9 @@ def test_t_quantile_far_in_the_tail_stops_within_a_few_steps(
 ) -> None:
     # t is 15 to 100 here: the stop is relative to t (1e-12 t), which a large t reaches as soon as a
     # small one; an absolute or inverse one would ask for steps below the tail's own rounding
-    steps = 0
-
-    def counted_pdf(t: float, df: float) -> float:
-        nonlocal steps
-        steps += 1
-        return t_pdf(t, df)
-
-    monkeypatch.setattr(distributions, "t_pdf", counted_pdf)
+    steps = _count_steps(monkeypatch)
     assert distributions.t_quantile(p, df) > 15
-    assert steps <= most
+    assert steps() <= most
 
 
 @pytest.mark.parametrize("df", [3, 5, 40])
