@@ -18,11 +18,12 @@ admin operations (subscriptions, redelivery, the deliveries list).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -178,7 +179,11 @@ class SqlDeliveryStore:
 
     # Claim and outcome
 
-    async def claim(self, now: datetime, limit: int, lease_seconds: float) -> list[Claimed]:
+    async def claim(
+        self, now: datetime, limit: int, lease_seconds: float, skip: Collection[int] = ()
+    ) -> list[Claimed]:
+        """Take up to `limit` due deliveries for `lease_seconds`, none of subscriptions `skip` (those
+        the worker is already busy with)."""
         vault = vault_for(self.engine)
         d, earlier = _LATER, _EARLIER
         blocked = exists().where(
@@ -194,6 +199,7 @@ class SqlDeliveryStore:
                 d.c.status == DeliveryStatus.PENDING.value,
                 d.c.next_attempt_at <= now,
                 webhook_subscriptions.c.status == SubscriptionStatus.ACTIVE.value,
+                d.c.subscription_id.not_in(list(skip)) if skip else true(),
                 ~blocked,
             )
             .order_by(d.c.id)

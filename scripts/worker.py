@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -226,6 +227,7 @@ class Worker:
     failed: int = 0
     dead: int = 0
     released: int = 0  # claims given back unsent, their lease too near its end
+    sending: Counter[int] = field(default_factory=Counter)  # deliveries being sent, by subscription
     on_delivered: Callable[[Claimed, datetime], None] | None = None
     # Tier notices and triggered campaigns over new outbox events (domain/services/triggers.py):
     # one batch per call. `round` runs it before its dispatch, so what it emits goes out in the same
@@ -296,7 +298,7 @@ class Worker:
                 dispatched = await self.store.dispatch(self.clock())
                 lease_ends = self._lease_ends()
                 claimed = await self.store.claim(
-                    self.clock(), self.settings.batch, self.settings.lease_seconds
+                    self.clock(), self.settings.batch, self.settings.lease_seconds, self._busy()
                 )
                 if claimed:
                     sending.add(asyncio.create_task(self._send(claimed, lease_ends)))
@@ -329,12 +331,29 @@ class Worker:
         claim, so never later than the lease the database holds)."""
         return time.monotonic() + self.settings.lease_seconds
 
+    def _busy(self) -> list[int]:
+        """The subscriptions with a full turn of requests being sent: the next claim leaves them out,
+        so one slow receiver cannot fill every batch in flight and hold the others back."""
+        return [sub for sub, n in self.sending.items() if n >= self.settings.per_receiver]
+
     async def _send(self, claimed: list[Claimed], lease_ends: float) -> None:
-        """Send a claim's deliveries at once; the successes are recorded together."""
-        if not claimed:
-            return
-        sent = await asyncio.gather(*(self._deliver(c, lease_ends) for c in claimed))
-        done = [c for c, ok in zip(claimed, sent, strict=True) if ok]
+        """Send a claim's deliveries at once. Each subscription's successes are recorded together
+        as soon as its own are done: a slow receiver does not delay another's."""
+        groups: dict[int, list[Claimed]] = {}
+        for c in claimed:
+            groups.setdefault(c.subscription_id, []).append(c)
+        await asyncio.gather(*(self._send_group(group, lease_ends) for group in groups.values()))
+
+    async def _send_group(self, group: list[Claimed], lease_ends: float) -> None:
+        subscription = group[0].subscription_id
+        self.sending[subscription] += len(group)
+        try:
+            sent = await asyncio.gather(*(self._deliver(c, lease_ends) for c in group))
+        finally:
+            self.sending[subscription] -= len(group)
+            if not self.sending[subscription]:
+                del self.sending[subscription]
+        done = [c for c, ok in zip(group, sent, strict=True) if ok]
         now = self.clock()
         await self.store.delivered([c.delivery_id for c in done], now, None)
         self.delivered += len(done)

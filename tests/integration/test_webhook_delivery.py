@@ -262,6 +262,90 @@ async def test_a_claim_whose_lease_would_end_mid_request_is_given_back_unsent(
     assert {(d.status, d.attempts) for d in await store.deliveries()} == {(DeliveryStatus.DELIVERED, 1)}
 
 
+async def delivered_to(store: SqlDeliveryStore, subscription_id: int) -> int:
+    return sum(
+        d.status is DeliveryStatus.DELIVERED for d in await store.deliveries(subscription_id=subscription_id)
+    )
+
+
+async def test_a_claim_leaves_out_the_subscriptions_it_is_told_to_skip(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    busy = await subscribe(store, receiver)
+    other = Receiver(new_secret()).start()
+    try:
+        free = await subscribe(store, other)
+        assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
+        now = datetime.now(UTC)
+        await store.dispatch(now)
+
+        taken = await store.claim(now, 50, lease_seconds=30, skip=[busy])
+
+        assert [c.subscription_id for c in taken] == [free]
+        assert {c.subscription_id for c in await store.claim(now, 50, lease_seconds=30)} == {busy}
+    finally:
+        other.stop()
+
+
+async def test_a_slow_receiver_does_not_hold_back_another_receivers_deliveries(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    slow_sub = await subscribe(store, receiver, ["points.adjusted"])
+    fast = Receiver(new_secret()).start()
+    try:
+        fast_sub = await subscribe(store, fast, ["points.adjusted"])
+        for n in range(8):  # eight members: no event waits for a member's earlier one
+            assert (await given.adjust(await given.member(f"m{n}"), 5, f"a{n}"))["errors"] == []
+        receiver.delay_seconds = 0.5
+        worker = Worker(store, WorkerSettings(batch=1, per_receiver=1, poll_seconds=0.01))
+        await worker.start()
+        running = asyncio.create_task(worker.run())
+        try:
+            for _ in range(200):
+                if await delivered_to(store, fast_sub) == 8:
+                    break
+                await asyncio.sleep(0.02)
+            # the fast receiver's eight are sent and recorded while the slow one is on its first two:
+            # its subscription is skipped by the claims once it has a full turn in flight
+            slow_done = await delivered_to(store, slow_sub)
+        finally:
+            worker.stopping.set()
+            await asyncio.wait_for(running, 30)
+            await worker.close()
+        assert await delivered_to(store, fast_sub) == 8
+        assert slow_done <= 2
+        assert fast.most_at_once == receiver.most_at_once == 1
+    finally:
+        fast.stop()
+
+
+async def test_a_claims_successes_are_recorded_per_subscription_as_each_finishes(
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+) -> None:
+    slow_sub = await subscribe(store, receiver, ["points.adjusted"])
+    fast = Receiver(new_secret()).start()
+    try:
+        fast_sub = await subscribe(store, fast, ["points.adjusted"])
+        assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
+        receiver.delay_seconds = 1.0
+        worker = Worker(store, FAST)
+        await worker.start()
+        try:
+            sending = asyncio.create_task(worker.round())  # one claim: both subscriptions' deliveries
+            for _ in range(100):
+                if await delivered_to(store, fast_sub):
+                    break
+                await asyncio.sleep(0.02)
+            slow_then = await delivered_to(store, slow_sub)
+            await sending
+        finally:
+            await worker.close()
+        assert (await delivered_to(store, fast_sub), slow_then) == (1, 0)
+        assert await delivered_to(store, slow_sub) == 1
+    finally:
+        fast.stop()
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
