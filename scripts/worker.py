@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -209,7 +210,7 @@ Clock = Callable[[], datetime]
 
 
 LAG_EVERY_SECONDS = 1.0  # the lag gauge is read this often: one small query, not one per round
-IN_FLIGHT = 4  # claimed batches being sent at once by one worker
+IN_FLIGHT = 4  # claims' worth of deliveries (WORKER_BATCH each) being sent at once by one worker
 
 
 def utc_now() -> datetime:
@@ -284,11 +285,12 @@ class Worker:
                 await self._pause()
 
     async def _deliver_until_stopped(self) -> None:
-        """Dispatch and claim again while earlier claims are still being sent, at most
-        IN_FLIGHT batches at once: an event waits for the next claim, not for the last batch's
-        answers. Per-member order still holds, as a claimed delivery stays PENDING (and blocks
-        the member's later ones) until its outcome is written."""
-        sending: set[asyncio.Task[None]] = set()
+        """Dispatch and claim again while earlier claims are still being sent, up to IN_FLIGHT
+        claims' worth of deliveries at once: an event waits for the next claim, not for the last
+        claim's answers. Per-member order still holds, as a claimed delivery stays PENDING (and
+        blocks the member's later ones) until its outcome is written."""
+        tasks: set[asyncio.Task[None]] = set()
+        most = IN_FLIGHT * self.settings.batch
         measured = 0.0
         try:
             while not self.stopping.is_set():
@@ -301,17 +303,19 @@ class Worker:
                     self.clock(), self.settings.batch, self.settings.lease_seconds, self._busy()
                 )
                 if claimed:
-                    sending.add(asyncio.create_task(self._send(claimed, lease_ends)))
-                    if len(sending) >= IN_FLIGHT:
-                        await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
-                elif not dispatched:
+                    tasks.add(asyncio.create_task(self._send(claimed, lease_ends)))
+                full = sum(self.sending.values()) >= most
+                if tasks and (full or not (claimed or dispatched)):
+                    # wake when a claim's sends end (a busy subscription may be free again)
+                    await asyncio.wait(tasks, timeout=self.settings.poll_seconds, return_when=FIRST_COMPLETED)
+                elif not (claimed or dispatched):
                     await self._pause()
-                for task in [t for t in sending if t.done()]:
-                    sending.discard(task)
+                for task in [t for t in tasks if t.done()]:
+                    tasks.discard(task)
                     task.result()  # a send's unexpected error (its database gone) stops the worker
         finally:
-            if sending:  # what was claimed is sent and recorded before the worker stops
-                await asyncio.gather(*sending, return_exceptions=True)
+            if tasks:  # what was claimed is sent and recorded before the worker stops
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _pause(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -332,9 +336,11 @@ class Worker:
         return time.monotonic() + self.settings.lease_seconds
 
     def _busy(self) -> list[int]:
-        """The subscriptions with a full turn of requests being sent: the next claim leaves them out,
-        so one slow receiver cannot fill every batch in flight and hold the others back."""
-        return [sub for sub, n in self.sending.items() if n >= self.settings.per_receiver]
+        """The subscriptions with a full turn being sent and a claim's worth waiting behind it: the
+        next claim leaves them out, so a slow receiver holds at most about that much, never every
+        claim in flight, and the others' deliveries go on."""
+        most = self.settings.per_receiver + self.settings.batch
+        return [sub for sub, n in self.sending.items() if n >= most]
 
     async def _send(self, claimed: list[Claimed], lease_ends: float) -> None:
         """Send a claim's deliveries at once. Each subscription's successes are recorded together
