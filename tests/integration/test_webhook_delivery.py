@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,22 @@ def receiver() -> Iterator[Receiver]:
     started = Receiver(new_secret()).start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def second() -> Iterator[Receiver]:
+    """Another receiver, for a second subscription."""
+    started = Receiver(new_secret()).start()
+    yield started
+    started.stop()
+
+
+async def wait_until(done: Callable[[], Awaitable[bool]], seconds: float = 15.0) -> None:
+    """Poll until `done`, for about `seconds` at most (the assertions after it tell which)."""
+    for _ in range(int(seconds / 0.02)):  # what is awaited is the database's state: no event to wait on
+        if await done():
+            return
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -201,11 +217,12 @@ async def test_a_running_worker_claims_again_while_it_sends_and_keeps_each_membe
     worker = Worker(store, one_at_a_time, reactions=reactions)
     await worker.start()
     running = asyncio.create_task(worker.run())
+
+    async def all_arrived() -> bool:
+        return len(receiver.ids()) == len(events)
+
     try:
-        for _ in range(300):
-            if len(receiver.ids()) == len(events):
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(all_arrived)
     finally:
         worker.stopping.set()
         await asyncio.wait_for(running, 10)
@@ -269,81 +286,71 @@ async def delivered_to(store: SqlDeliveryStore, subscription_id: int) -> int:
 
 
 async def test_a_claim_leaves_out_the_subscriptions_it_is_told_to_skip(
-    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver, second: Receiver
 ) -> None:
     busy = await subscribe(store, receiver)
-    other = Receiver(new_secret()).start()
-    try:
-        free = await subscribe(store, other)
-        assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
-        now = datetime.now(UTC)
-        await store.dispatch(now)
+    free = await subscribe(store, second)
+    assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
+    now = datetime.now(UTC)
+    await store.dispatch(now)
 
-        taken = await store.claim(now, 50, lease_seconds=30, skip=[busy])
+    taken = await store.claim(now, 50, lease_seconds=30, skip=[busy])
 
-        assert [c.subscription_id for c in taken] == [free]
-        assert {c.subscription_id for c in await store.claim(now, 50, lease_seconds=30)} == {busy}
-    finally:
-        other.stop()
+    assert [c.subscription_id for c in taken] == [free]
+    assert {c.subscription_id for c in await store.claim(now, 50, lease_seconds=30)} == {busy}
 
 
 async def test_a_slow_receiver_does_not_hold_back_another_receivers_deliveries(
-    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver, second: Receiver
 ) -> None:
     slow_sub = await subscribe(store, receiver, ["points.adjusted"])
-    fast = Receiver(new_secret()).start()
+    fast_sub = await subscribe(store, second, ["points.adjusted"])
+    for n in range(8):  # eight members: no event waits for a member's earlier one
+        assert (await given.adjust(await given.member(f"m{n}"), 5, f"a{n}"))["errors"] == []
+    receiver.delay_seconds = 0.5
+    worker = Worker(store, WorkerSettings(batch=1, per_receiver=1, poll_seconds=0.01))
+    await worker.start()
+    running = asyncio.create_task(worker.run())
+
+    async def fast_all_recorded() -> bool:
+        return await delivered_to(store, fast_sub) == 8
+
     try:
-        fast_sub = await subscribe(store, fast, ["points.adjusted"])
-        for n in range(8):  # eight members: no event waits for a member's earlier one
-            assert (await given.adjust(await given.member(f"m{n}"), 5, f"a{n}"))["errors"] == []
-        receiver.delay_seconds = 0.5
-        worker = Worker(store, WorkerSettings(batch=1, per_receiver=1, poll_seconds=0.01))
-        await worker.start()
-        running = asyncio.create_task(worker.run())
-        try:
-            for _ in range(200):
-                if await delivered_to(store, fast_sub) == 8:
-                    break
-                await asyncio.sleep(0.02)
-            # the fast receiver's eight are sent and recorded while the slow one is on its first two:
-            # its subscription is skipped by the claims once it has a full turn in flight
-            slow_done = await delivered_to(store, slow_sub)
-        finally:
-            worker.stopping.set()
-            await asyncio.wait_for(running, 30)
-            await worker.close()
-        assert await delivered_to(store, fast_sub) == 8
-        assert slow_done <= 2
-        assert fast.most_at_once == receiver.most_at_once == 1
+        await wait_until(fast_all_recorded, seconds=4)
+        # the fast receiver's eight are sent and recorded while the slow one is on its first two:
+        # its subscription is skipped by the claims once it has a full turn in flight
+        slow_done = await delivered_to(store, slow_sub)
     finally:
-        fast.stop()
+        worker.stopping.set()
+        await asyncio.wait_for(running, 30)
+        await worker.close()
+    assert await delivered_to(store, fast_sub) == 8
+    assert slow_done <= 2
+    assert second.most_at_once == receiver.most_at_once == 1
 
 
 async def test_a_claims_successes_are_recorded_per_subscription_as_each_finishes(
-    given: Scenario, store: SqlDeliveryStore, receiver: Receiver
+    given: Scenario, store: SqlDeliveryStore, receiver: Receiver, second: Receiver
 ) -> None:
     slow_sub = await subscribe(store, receiver, ["points.adjusted"])
-    fast = Receiver(new_secret()).start()
+    fast_sub = await subscribe(store, second, ["points.adjusted"])
+    assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
+    receiver.delay_seconds = 1.0
+    worker = Worker(store, FAST)
+    await worker.start()
+
+    async def fast_recorded() -> bool:
+        return await delivered_to(store, fast_sub) == 1
+
     try:
-        fast_sub = await subscribe(store, fast, ["points.adjusted"])
-        assert (await given.adjust(await given.member(), 5, "a1"))["errors"] == []
-        receiver.delay_seconds = 1.0
-        worker = Worker(store, FAST)
-        await worker.start()
-        try:
-            sending = asyncio.create_task(worker.round())  # one claim: both subscriptions' deliveries
-            for _ in range(100):
-                if await delivered_to(store, fast_sub):
-                    break
-                await asyncio.sleep(0.02)
-            slow_then = await delivered_to(store, slow_sub)
-            await sending
-        finally:
-            await worker.close()
-        assert (await delivered_to(store, fast_sub), slow_then) == (1, 0)
-        assert await delivered_to(store, slow_sub) == 1
+        sending = asyncio.create_task(worker.round())  # one claim: both subscriptions' deliveries
+        await wait_until(fast_recorded, seconds=2)
+        slow_then = await delivered_to(store, slow_sub)
+        await sending
     finally:
-        fast.stop()
+        await worker.close()
+    assert (await delivered_to(store, fast_sub), slow_then) == (1, 0)
+    assert await delivered_to(store, slow_sub) == 1
 
 
 @pytest.mark.parametrize(
