@@ -368,7 +368,8 @@ class Worker:
                 self.on_delivered(c, now)
 
     async def _deliver(self, claimed: Claimed, lease_ends: float) -> bool:
-        """Send one; a failure is recorded at once, a success with the round's others."""
+        """Send one; a failure is recorded at once, a success with its subscription's others in the
+        claim, and a delivery whose turn came too late is given back."""
         sender: WebhookSender | NatsPublisher | None
         sender = self.nats if claimed.transport is Transport.NATS else self.webhooks
         try:
