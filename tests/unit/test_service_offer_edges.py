@@ -4,7 +4,7 @@ coupon.issued events that generating and claiming coupons add to the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -135,35 +135,36 @@ async def test_a_once_per_member_offer_is_once_per_offer_whatever_period_was_ask
     assert db.tables.offers[stored.id].limits == stored.limits
 
 
-async def test_a_merchant_funder_of_id_0_names_no_merchant_even_when_merchant_1_exists() -> None:
-    db = FakeDatabase()
-    shop = await given_merchant(db)
-    assert shop.id == 1
-    before = snapshot(db)
-
-    refused = await raised(create(db, draft(funding=(FundingShare(FunderKind.MERCHANT, 0, 100),))))
-
-    assert (refused.code, refused.message, refused.field) == (
-        ErrorCode.NOT_FOUND,
-        "no merchant 0",
-        ("funding", "funderId"),
-    )
-    assert db.tables == before
-
-
-async def test_a_partner_funder_of_id_0_names_no_brand_even_when_brand_1_exists() -> None:
-    db = FakeDatabase()
+async def given_brand(db: FakeDatabase) -> int:
     async with (seed := FakeUnitOfWork(db)):
         brand = await seed.partners.add(name="Bank of Tea", kind=PartnerKind.RETAIL, at=NOW)
         await seed.commit()
-    assert brand.id == 1
+    return brand.id
+
+
+async def given_shop(db: FakeDatabase) -> int:
+    return (await given_merchant(db)).id
+
+
+@pytest.mark.parametrize(
+    ("kind", "given_funder", "message"),
+    [
+        (FunderKind.MERCHANT, given_shop, "no merchant 0"),
+        (FunderKind.PARTNER, given_brand, "no partner brand 0"),
+    ],
+)
+async def test_a_funder_of_id_0_names_none_even_when_funder_1_exists(
+    kind: FunderKind, given_funder: Callable[[FakeDatabase], Awaitable[int]], message: str
+) -> None:
+    db = FakeDatabase()
+    assert await given_funder(db) == 1
     before = snapshot(db)
 
-    refused = await raised(create(db, draft(funding=(FundingShare(FunderKind.PARTNER, 0, 100),))))
+    refused = await raised(create(db, draft(funding=(FundingShare(kind, 0, 100),))))
 
     assert (refused.code, refused.message, refused.field) == (
         ErrorCode.NOT_FOUND,
-        "no partner brand 0",
+        message,
         ("funding", "funderId"),
     )
     assert db.tables == before
