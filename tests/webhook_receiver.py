@@ -28,6 +28,7 @@ class Receiver:
     got: list[Received] = field(default_factory=list)
     refused: int = 0
     bad_signatures: int = 0
+    cut_short: int = 0  # requests whose body ended early: their sender was killed while sending
     # Decides each request's status from its body (default: 204, accepted).
     answer: Callable[[dict[str, Any]], int] = lambda _: 204
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,7 +48,12 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request (kill -9): nothing was sent
+                    with receiver.lock:
+                        receiver.cut_short += 1
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 try:
                     Webhook(receiver.secret).verify(raw, headers)
