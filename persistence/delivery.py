@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -40,6 +40,9 @@ from persistence.personal_data import PersonalDataVault, vault_for
 from persistence.tables import outbox_events, webhook_deliveries, webhook_subscriptions
 
 _DISPATCH_LOCK = 0x6C6F79616C7479  # any constant: the advisory lock that lets one dispatcher run at a time
+# Written into the SQL, not bound: a prepared statement's generic plan (which PostgreSQL may settle
+# on after a few runs) can use the partial indexes `WHERE status = 'PENDING'` only for the literal.
+_PENDING = literal(DeliveryStatus.PENDING.value, literal_execute=True)
 _LATER = aliased(webhook_deliveries)
 _EARLIER = aliased(webhook_deliveries)
 
@@ -139,7 +142,7 @@ class SqlDeliveryStore:
             new = (
                 await conn.execute(
                     select(outbox_events.c.id, outbox_events.c.type, outbox_events.c.member_id)
-                    .where(outbox_events.c.dispatched.is_(False))
+                    .where(~outbox_events.c.dispatched)
                     .order_by(outbox_events.c.id)
                     .limit(limit)
                 )
@@ -189,14 +192,14 @@ class SqlDeliveryStore:
         blocked = exists().where(
             earlier.c.subscription_id == d.c.subscription_id,
             earlier.c.member_id == d.c.member_id,
-            earlier.c.status == DeliveryStatus.PENDING.value,
+            earlier.c.status == _PENDING,
             earlier.c.event_seq < d.c.event_seq,
         )
         due = (
             select(d.c.id)
             .join(webhook_subscriptions, webhook_subscriptions.c.id == d.c.subscription_id)
             .where(
-                d.c.status == DeliveryStatus.PENDING.value,
+                d.c.status == _PENDING,
                 d.c.next_attempt_at <= now,
                 webhook_subscriptions.c.status == SubscriptionStatus.ACTIVE.value,
                 d.c.subscription_id.not_in(list(skip)) if skip else true(),
@@ -285,7 +288,7 @@ class SqlDeliveryStore:
                 update(webhook_deliveries)
                 .where(
                     webhook_deliveries.c.id == delivery_id,
-                    webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+                    webhook_deliveries.c.status == _PENDING,
                 )
                 .values(next_attempt_at=now, attempts=webhook_deliveries.c.attempts - 1)
             )
@@ -336,10 +339,8 @@ class SqlDeliveryStore:
         """When the oldest event still waiting happened: not yet fanned out, or with a delivery still
         pending. Both minimums are read from partial indexes that hold only what waits."""
         e, d = outbox_events.c, webhook_deliveries.c
-        first_new = select(func.min(e.id)).where(e.dispatched.is_(False)).scalar_subquery()
-        first_pending = (
-            select(func.min(d.event_seq)).where(d.status == DeliveryStatus.PENDING.value).scalar_subquery()
-        )
+        first_new = select(func.min(e.id)).where(~e.dispatched).scalar_subquery()
+        first_pending = select(func.min(d.event_seq)).where(d.status == _PENDING).scalar_subquery()
         async with self.engine.connect() as conn:
             found = await conn.execute(
                 select(func.min(e.occurred_at)).where(or_(e.id == first_new, e.id == first_pending))
@@ -349,7 +350,7 @@ class SqlDeliveryStore:
     async def undispatched(self) -> int:
         async with self.engine.connect() as conn:
             found = await conn.execute(
-                select(func.count()).select_from(outbox_events).where(outbox_events.c.dispatched.is_(False))
+                select(func.count()).select_from(outbox_events).where(~outbox_events.c.dispatched)
             )
             return int(found.scalar() or 0)
 

@@ -917,7 +917,10 @@ class SettlementImportErrorRow(Base):
 class OutboxEventRow(Base):
     """A business event, written in the transaction that caused it (domain/events.py). The delivery
     worker fans each one out to the matching subscriptions (`webhook_deliveries`) and marks it
-    dispatched; until then the partial index holds it, so finding new events reads only those."""
+    dispatched; until then the partial index holds it, so finding new events reads only those.
+
+    The readers write `~dispatched` (`NOT dispatched` on PostgreSQL, `dispatched = 0` on SQLite),
+    each the term its database needs to use the index; `IS false` would match neither."""
 
     __tablename__ = "outbox_events"
     __table_args__ = (
@@ -925,13 +928,13 @@ class OutboxEventRow(Base):
             "ix_outbox_events_undispatched",
             "id",
             postgresql_where=text("NOT dispatched"),
-            sqlite_where=text("NOT dispatched"),
+            sqlite_where=text("dispatched = 0"),
         ),
         Index(
             "ix_outbox_events_unreacted",
             "id",
             postgresql_where=text("NOT reacted"),
-            sqlite_where=text("NOT reacted"),
+            sqlite_where=text("reacted = 0"),
         ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)

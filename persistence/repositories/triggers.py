@@ -194,7 +194,7 @@ class SqlTriggerRepository:
 
     async def unreacted(self, limit: int) -> list[tuple[int, Event]]:
         o = outbox_events.c
-        statement = select(outbox_events).where(o.reacted.is_(False)).order_by(o.id).limit(limit)
+        statement = select(outbox_events).where(~o.reacted).order_by(o.id).limit(limit)
         if self.postgres:
             statement = statement.with_for_update(skip_locked=True)
         return [(row.id, event_of(row)) for row in await self.conn.execute(statement)]
