@@ -1,6 +1,9 @@
 """Idempotency records: INSERT ... ON CONFLICT DO NOTHING on the unique (scope, key), in the same
 transaction as the work. A concurrent retry's insert waits for the first transaction and then
-conflicts, so only one effect commits (check-then-insert ran 50 of 50 concurrent retries)."""
+conflicts, so only one effect commits (check-then-insert ran 50 of 50 concurrent retries).
+
+On PostgreSQL the record's statement also writes the work's pending outbox events (EVENTS_CTE): the
+record is the last statement before COMMIT, and a conflict rolls the whole transaction back."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import StoredResponse
+from persistence.repositories.outbox import EVENTS_CTE, SqlOutbox
 from persistence.tables import idempotency_keys
 from telemetry.metrics import count_replay
 
@@ -62,14 +66,24 @@ _CLAIM_MANY_PG = text(
     RETURNING key
     """
 )
+_CLAIM_WITH_EVENTS = text(
+    f"""
+    WITH {EVENTS_CTE}
+    INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
+    VALUES (:scope, :key, :request_hash, CAST(:response AS JSON), :created_at)
+    ON CONFLICT (scope, key) DO NOTHING
+    RETURNING key
+    """
+)
 _STORED = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
     idempotency_keys.c.scope == bindparam("b_scope"), idempotency_keys.c.key == bindparam("b_key")
 )
 
 
 class SqlIdempotencyStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, outbox: SqlOutbox | None = None) -> None:
         self.conn = conn
+        self.outbox = outbox  # whose pending events the record writes, on PostgreSQL
 
     async def record(
         self, scope: str, key: str, request_hash: str, response: dict[str, object], at: datetime
@@ -81,7 +95,14 @@ class SqlIdempotencyStore:
             "response": response,
             "created_at": at,
         }
-        if (await self.conn.execute(_CLAIM[self.conn.dialect.name], params)).first() is not None:
+        dialect = self.conn.dialect.name
+        events = self.outbox.take() if self.outbox is not None and dialect == "postgresql" else None
+        if events is None:
+            claim = _CLAIM[dialect]
+        else:
+            claim = _CLAIM_WITH_EVENTS
+            params = {**params, "response": json.dumps(response), **events}
+        if (await self.conn.execute(claim, params)).first() is not None:
             return None
         earlier = await self.stored(scope, key)
         if earlier is None:
