@@ -114,15 +114,19 @@ async def measure(server: Server, *, clients: int, seconds: float, headers, body
 Load = Callable[[float], Awaitable[LoadResult]]
 
 
-async def paired(first: Load, second: Load, seconds: float) -> tuple[LoadResult, LoadResult]:
+async def paired(first: Load, second: Load, seconds: float, rounds: int = 1) -> tuple[LoadResult, LoadResult]:
     """Two loads whose ratio is reported, run as A B B A halves: a machine that speeds up or slows
-    down during the run weighs on both alike, which a plain A then B would not."""
+    down during the run weighs on both alike, which a plain A then B would not. `rounds` repeats
+    it, for a ratio whose difference is smaller than the drift between two runs."""
     half = seconds / 2
-    a1 = await first(half)
-    b1 = await second(half)
-    b2 = await second(half)
-    a2 = await first(half)
-    return combine([a1, a2]), combine([b1, b2])
+    a: list[LoadResult] = []
+    b: list[LoadResult] = []
+    for _ in range(rounds):
+        a.append(await first(half))
+        b.append(await second(half))
+        b.append(await second(half))
+        a.append(await first(half))
+    return combine(a), combine(b)
 
 
 async def run(args: argparse.Namespace, report: Report) -> None:

@@ -55,11 +55,15 @@ def costliest_member_query(budget: int) -> tuple[str, int]:
     return query(pages), cost(pages)
 
 
-def earn_bodies(member_ids: list[int], merchant_ids: list[int], *, seed: int = 7) -> BodyFactory:
+def earn_bodies(member_ids: list[int], merchant_ids: list[int]) -> BodyFactory:
     """Card spending as the bank's processing posts it: each request a new idempotency key, a member
-    drawn from `member_ids`, 1.00-999.99 CNY, at the client's merchant (client n: merchant n mod len)."""
+    drawn from `member_ids`, 1.00-999.99 CNY, at the client's merchant (client n: merchant n mod len).
+
+    Each load draws its own members: with one fixed sequence every load of a run would start with
+    the same members, and a dozen loads in ten minutes would trip the risk velocity rule for them
+    (held purchases, each with an audit record), slowing the later loads for a reason of their own."""
     run = uuid.uuid4().hex[:12]
-    pick = random.Random(seed)
+    pick = random.Random(run)
     gids = [str(encode_id("Member", m)) for m in member_ids]
     merchants = [str(encode_id("Merchant", m)) for m in merchant_ids]
 
