@@ -58,7 +58,9 @@ def bench_url() -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5, help="measured time per figure (default 5)")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="server processes, each on its own port (default 2)"
+    )
     parser.add_argument(
         "--pool", type=int, default=0, help="connections per worker (default: enough for all)"
     )
@@ -101,7 +103,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 async def measure(server: Server, *, clients: int, seconds: float, headers, body, check) -> LoadResult:  # type: ignore[no-untyped-def]  # loose load callbacks
     return await run_load(
         host="127.0.0.1",
-        port=server.port,
+        ports=server.ports,
         path="/graphql",
         headers=headers,
         body=body,
@@ -126,6 +128,8 @@ async def paired(first: Load, second: Load, seconds: float, rounds: int = 1) -> 
         b.append(await second(half))
         b.append(await second(half))
         a.append(await first(half))
+        halves = (a[-2], b[-2], b[-1], a[-1])
+        progress("  A B B A: " + " ".join(f"{r.ops:,.0f}" for r in halves) + " ops/s")
     return combine(a), combine(b)
 
 

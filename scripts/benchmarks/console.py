@@ -34,7 +34,7 @@ async def figure(
     def api(secs: float) -> Awaitable[LoadResult]:
         return run_load(
             host="127.0.0.1",
-            port=server.port,
+            ports=server.ports,
             path="/graphql",
             headers=lambda c: tokens.admin(),
             body=lambda c, n: payload,
@@ -46,7 +46,7 @@ async def figure(
     def page(secs: float) -> Awaitable[LoadResult]:
         return run_load(
             host="127.0.0.1",
-            port=server.port,
+            ports=server.ports,
             path=f"/console/members/{member}",
             headers=lambda c: tokens.console(),
             body=lambda c, n: b"",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # Builds the body of a client's n-th request; checks a response body (True when it succeeded).
@@ -54,7 +54,7 @@ def combine(results: list[LoadResult]) -> LoadResult:
 async def run_load(
     *,
     host: str,
-    port: int,
+    ports: Sequence[int],
     path: str,
     headers: Headers,
     body: BodyFactory,
@@ -65,13 +65,15 @@ async def run_load(
     method: str = "POST",
 ) -> LoadResult:
     """Drive `clients` connections for `warmup` + `seconds`; only the measured window is counted. A GET
-    (a page) sends no body."""
+    (a page) sends no body. Client n connects to `ports[n % len(ports)]`: the server's replicas get
+    an even share."""
     result = LoadResult(clients=clients, seconds=seconds)
     start = time.perf_counter()
     measure_from = start + warmup
     stop_at = measure_from + seconds
 
     async def client(number: int) -> None:
+        port = ports[number % len(ports)]
         head = "".join(f"{k}: {v}\r\n" for k, v in headers(number).items())
         prefix = (
             f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n{head}"

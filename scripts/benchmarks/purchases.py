@@ -33,7 +33,7 @@ async def figures(
     def load(member: int) -> Load:
         return lambda secs: run_load(
             host="127.0.0.1",
-            port=server.port,
+            ports=server.ports,
             path="/graphql",
             headers=lambda c: tokens.member(member),
             body=scenarios.fixed_body(FIRST_PAGE),

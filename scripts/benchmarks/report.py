@@ -106,8 +106,9 @@ class Report:
     def machine(self) -> str:
         cores = os.cpu_count() or 0
         return (
-            f"{cores} cores shared by the server ({self.workers} uvicorn workers), PostgreSQL and the "
-            f"load generator (1 process, asyncio); {self.seconds:g} s measured per figure after 1 s warm-up"
+            f"{cores} cores shared by the server ({self.workers} single-worker processes), PostgreSQL and "
+            f"the load generator (1 process, asyncio); {self.seconds:g} s measured per figure after 1 s "
+            "warm-up"
         )
 
     def table(self) -> str:

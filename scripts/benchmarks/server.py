@@ -23,7 +23,13 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m scripts.serve` with the given database and worker count; no demo data, no access log."""
+    """`python -m scripts.serve` with the given database: `workers` single-worker processes, each on
+    its own port, as replicas behind a load balancer; no demo data, no access log.
+
+    Not uvicorn's `--workers` on one port: there the kernel hands each new connection to whichever
+    worker accepts first, and a load's 32 connections were seen split 24/8, 28/4 and even 32/0, a
+    different split for every load, so one load ran on one core and the next on two. The load
+    generator spreads its clients over `ports` evenly instead."""
 
     def __init__(
         self,
@@ -35,13 +41,12 @@ class Server:
         settings: dict[str, str] | None = None,
     ) -> None:
         """`settings`: more environment for the server (e.g. PROFILES=false)."""
-        self.port = free_port()
+        self.ports = [free_port() for _ in range(workers)]
         self.workers = workers
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "WORKERS": str(workers),
-            "PORT": str(self.port),
+            "WORKERS": "1",
             "HOST": "127.0.0.1",
             "SEED_DEMO": "0",
             "ACCESS_LOG": "0",
@@ -55,29 +60,35 @@ class Server:
         }
         (ROOT / "var").mkdir(exist_ok=True)
         self.log = (ROOT / "var" / "bench-server.log").open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._wait_ready()
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for port in self.ports:  # one after another: each runs the (already done) migrations first
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "scripts.serve"],
+                    cwd=ROOT,
+                    env={**env, "PORT": str(port)},
+                    stdout=self.log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+            self._wait_ready(self.processes[-1], port)
 
-    def _wait_ready(self, timeout: float = 60) -> None:
+    @property
+    def port(self) -> int:
+        """One replica's port, for a caller that needs only one."""
+        return self.ports[0]
+
+    def _wait_ready(self, process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        ready_workers = 0
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
+                self.stop()
                 raise SystemExit(f"the server exited early; see {self.log.name}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
                     if answer.status == 200:
-                        ready_workers += 1
-                        # Every worker must have started; a few answers in a row make that likely.
-                        if ready_workers >= 3 * self.workers and len(self.worker_pids()) == self.workers:
-                            return
+                        return
             except OSError:
                 pass
             time.sleep(0.2)
@@ -85,16 +96,7 @@ class Server:
         raise SystemExit(f"the server did not become ready; see {self.log.name}")
 
     def worker_pids(self) -> list[int]:
-        """uvicorn serves in the main process with one worker, and in child processes with more."""
-        if self.workers == 1:
-            return [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            pids = [int(p) for p in children.read_text().split()]
-        except OSError:
-            return []
-        # The multiprocessing resource tracker is a child too; workers are the ones running uvicorn.
-        return [p for p in pids if b"multiprocessing.resource_tracker" not in _cmdline(p)]
+        return [p.pid for p in self.processes if p.poll() is None]
 
     def peak_rss_mb(self) -> float:
         """The largest peak resident set size (VmHWM) among the workers, in MiB."""
@@ -109,18 +111,13 @@ class Server:
         return max(peaks, default=0.0)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         self.log.close()
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
